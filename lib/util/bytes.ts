@@ -1,0 +1,142 @@
+// Byte-level building blocks shared by every binary encoding in dynakv (objects,
+// context tokens, peer frames). Numbers are unsigned integers up to 2^53 - 1
+// written as LEB128 varints; byte strings are a varint length then the bytes.
+
+export class DecodeError extends Error {
+  readonly code = 'DYNAKV_DECODE'
+}
+
+/** Grows as needed; `finish()` returns a Buffer view of what was written. */
+export class Writer {
+  private buf: Buffer
+  private pos = 0
+
+  constructor (sizeHint = 64) {
+    this.buf = Buffer.allocUnsafe(sizeHint)
+  }
+
+  get length (): number { return this.pos }
+
+  private ensure (n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  u8 (v: number): this {
+    this.ensure(1)
+    this.buf[this.pos++] = v
+    return this
+  }
+
+  u32 (v: number): this {
+    this.ensure(4)
+    this.buf.writeUInt32BE(v, this.pos)
+    this.pos += 4
+    return this
+  }
+
+  varint (v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`varint out of range: ${v}`)
+    this.ensure(8)
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80
+      v = Math.floor(v / 0x80)
+    }
+    this.buf[this.pos++] = v
+    return this
+  }
+
+  raw (b: Uint8Array): this {
+    this.ensure(b.length)
+    this.buf.set(b, this.pos)
+    this.pos += b.length
+    return this
+  }
+
+  bytes (b: Uint8Array): this {
+    return this.varint(b.length).raw(b)
+  }
+
+  string (s: string): this {
+    return this.bytes(Buffer.from(s, 'utf8'))
+  }
+
+  finish (): Buffer {
+    return this.buf.subarray(0, this.pos)
+  }
+}
+
+/** Reads what Writer wrote; every read is bounds-checked and throws DecodeError. */
+export class Reader {
+  pos: number
+
+  constructor (readonly buf: Buffer, start = 0, readonly end = buf.length) {
+    this.pos = start
+  }
+
+  get remaining (): number { return this.end - this.pos }
+
+  done (): boolean { return this.pos >= this.end }
+
+  private need (n: number): void {
+    if (this.pos + n > this.end) throw new DecodeError('truncated input')
+  }
+
+  u8 (): number {
+    this.need(1)
+    return this.buf[this.pos++]
+  }
+
+  u32 (): number {
+    this.need(4)
+    const v = this.buf.readUInt32BE(this.pos)
+    this.pos += 4
+    return v
+  }
+
+  varint (): number {
+    let v = 0
+    let scale = 1
+    for (let i = 0; i < 8; i++) {
+      this.need(1)
+      const b = this.buf[this.pos++]
+      v += (b & 0x7f) * scale
+      if (b < 0x80) {
+        if (!Number.isSafeInteger(v)) throw new DecodeError('varint out of range')
+        return v
+      }
+      scale *= 0x80
+    }
+    throw new DecodeError('varint too long')
+  }
+
+  raw (n: number): Buffer {
+    this.need(n)
+    const b = this.buf.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return b
+  }
+
+  bytes (): Buffer {
+    return this.raw(this.varint())
+  }
+
+  string (): string {
+    return this.bytes().toString('utf8')
+  }
+
+  /** Bounds a count read from the input before anything is allocated for it. */
+  count (max: number): number {
+    const n = this.varint()
+    if (n > max) throw new DecodeError(`count ${n} exceeds ${max}`)
+    return n
+  }
+
+  expectEnd (): void {
+    if (this.pos !== this.end) throw new DecodeError('trailing bytes')
+  }
+}
