@@ -1,0 +1,47 @@
+// Time as an interface, so the node runtime runs on real time in production and
+// on virtual time in the simulator (spec/sim), where the same seed replays the
+// same history.
+
+export interface Timer {
+  cancel (): void
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch (real) or since the simulation began (virtual). */
+  now (): number
+  /** Runs fn once after delayMs. */
+  after (delayMs: number, fn: () => void): Timer
+  /** Runs fn after the current I/O callbacks have been processed (setImmediate). */
+  defer (fn: () => void): void
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  after (delayMs, fn) {
+    const t = setTimeout(fn, delayMs)
+    t.unref()
+    return { cancel: () => clearTimeout(t) }
+  },
+  defer (fn) {
+    setImmediate(fn)
+  }
+}
+
+/** Repeats fn every intervalMs until the returned timer is cancelled; fn's returned promise is awaited between runs. */
+export function every (clock: Clock, intervalMs: number, fn: () => unknown): Timer {
+  let cancelled = false
+  let timer: Timer | null = null
+  const schedule = (): void => {
+    if (cancelled) return
+    timer = clock.after(intervalMs, () => {
+      Promise.resolve().then(fn).catch(() => {}).finally(schedule)
+    })
+  }
+  schedule()
+  return {
+    cancel () {
+      cancelled = true
+      timer?.cancel()
+    }
+  }
+}

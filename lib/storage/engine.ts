@@ -1,0 +1,322 @@
+// The engine sits between the node runtime and a Store and is where speed comes from:
+//
+//   update(k) ──► overlay (pending, readable at once) ──► batch (one per tick) ──► store.write(sync)
+//   read(k)   ──► overlay ──► cache ──► getMany (one per tick per space)
+//
+// - Group commit: every write of a tick joins one batch; at most one batch is in
+//   flight, and the writes that arrive meanwhile form the next one. A write's
+//   promise resolves only once its batch is durable (fsynced when `sync`).
+// - Read coalescing: cache misses of one tick become one getMany.
+// - Overlay: writes are readable before they are durable, so a pipelined
+//   `SET a 1; GET a` reads its own write.
+// - Per-key serialization: every mutation is update(key, fn), and fn always sees
+//   the latest value, so read-modify-write needs no lock at this level.
+// - Commit listeners see (key, bytes before, bytes after) for each durable write
+//   (the Merkle trees are fed from there).
+import type { Clock } from '../runtime/clock.js'
+import type { Space, Store, WriteOp } from './store.js'
+import { ObjectCache } from './cache.js'
+
+export interface Entry<T> {
+  obj: T
+  bytes: Buffer
+}
+
+/** What fn returns: next undefined = no change, null = delete. */
+export interface Change<T, R> {
+  next?: Entry<T> | null
+  result: R
+}
+
+export interface CommittedWrite {
+  space: Space
+  key: Buffer
+  before: Buffer | undefined
+  after: Buffer | undefined
+}
+
+export interface EngineOptions<T> {
+  store: Store
+  clock: Clock
+  sync: boolean
+  cacheBytes: number
+  decode: (bytes: Buffer) => T
+  maxBatchOps?: number
+  onCommit?: (writes: CommittedWrite[]) => void
+}
+
+export interface EngineStats {
+  batches: number
+  batchedWrites: number
+  reads: number
+  readBatches: number
+  cacheHits: number
+  cacheMisses: number
+}
+
+type Cached<T> = Entry<T> | null // null: known to be absent
+
+const MISS = Symbol('miss')
+
+class Batch {
+  readonly ops: WriteOp[] = []
+  readonly writes: CommittedWrite[] = []
+  readonly keys: Array<[Space, string]> = []
+  readonly done: Promise<void>
+  resolve!: () => void
+  reject!: (err: Error) => void
+
+  constructor () {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    this.done.catch(() => {}) // observed by each waiter; never an unhandled rejection
+  }
+}
+
+interface PendingEntry<T> {
+  entry: Entry<T> | null
+  batch: Batch
+}
+
+interface ReadQueue<T> {
+  keys: Buffer[]
+  keyStrs: string[]
+  waiters: Array<{ resolve: (e: Entry<T> | undefined) => void, reject: (err: Error) => void }>
+}
+
+export class Engine<T> {
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
+  private readonly store: Store
+  private readonly clock: Clock
+  private readonly sync: boolean
+  private readonly decode: (bytes: Buffer) => T
+  private readonly maxBatchOps: number
+  private readonly onCommit?: (writes: CommittedWrite[]) => void
+  private readonly cache: ObjectCache<Cached<T>>
+  private readonly overlay: Record<Space, Map<string, PendingEntry<T>>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  private readonly loads: Record<Space, Map<string, Promise<Entry<T> | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  private readonly readQueues = new Map<Space, ReadQueue<T>>()
+  private readQueued = false
+  private readonly batches: Batch[] = []
+  private inflight = false
+  private flushQueued = false
+  private boundaryTasks: Array<() => void> = []
+  private failure: Error | null = null
+
+  constructor (options: EngineOptions<T>) {
+    this.store = options.store
+    this.clock = options.clock
+    this.sync = options.sync
+    this.decode = options.decode
+    this.maxBatchOps = options.maxBatchOps ?? 4096
+    this.onCommit = options.onCommit
+    this.cache = new ObjectCache(options.cacheBytes)
+  }
+
+  get cacheBytes (): number { return this.cache.sizeBytes }
+  get cacheCount (): number { return this.cache.count }
+  get pendingWrites (): number {
+    let n = 0
+    for (const b of this.batches) n += b.ops.length
+    return n
+  }
+
+  /** The latest value if it is in memory; MISS when it must be loaded. */
+  private peek (space: Space, ks: string): Entry<T> | undefined | typeof MISS {
+    const pending = this.overlay[space].get(ks)
+    if (pending !== undefined) return pending.entry ?? undefined
+    if (space !== 'data') return MISS
+    const cached = this.cache.get(ks)
+    if (cached === undefined) return MISS
+    return cached ?? undefined
+  }
+
+  /** The latest value of a key, synchronously when it is in memory. */
+  read (space: Space, key: Buffer, ks = key.toString('latin1')): Entry<T> | undefined | Promise<Entry<T> | undefined> {
+    this.stats.reads++
+    const found = this.peek(space, ks)
+    if (found !== MISS) {
+      this.stats.cacheHits++
+      return found
+    }
+    this.stats.cacheMisses++
+    return this.load(space, key, ks)
+  }
+
+  /**
+   * Applies fn to the latest value of a key and stores what it returns. Updates of
+   * one key run in arrival order, each seeing the previous one's result. Resolves
+   * with fn's result once the write (or the pending write fn saw) is durable.
+   */
+  update<R> (space: Space, key: Buffer, fn: (current: Entry<T> | undefined) => Change<T, R>, ks = key.toString('latin1')): Promise<R> {
+    const found = this.peek(space, ks)
+    if (found !== MISS) return this.apply(space, key, ks, found, fn)
+    return this.load(space, key, ks).then((loaded) => {
+      // Earlier updates queued on the same load ran first and left their result in the overlay.
+      const now = this.peek(space, ks)
+      return this.apply(space, key, ks, now === MISS ? loaded : now, fn)
+    })
+  }
+
+  private apply<R> (space: Space, key: Buffer, ks: string, current: Entry<T> | undefined, fn: (current: Entry<T> | undefined) => Change<T, R>): Promise<R> {
+    const change = fn(current)
+    const pending = this.overlay[space].get(ks)
+    if (change.next === undefined || (change.next === null && current === undefined && pending === undefined)) {
+      // Nothing to write, but what fn saw may not be durable yet: wait for it.
+      if (pending === undefined) return Promise.resolve(change.result)
+      return pending.batch.done.then(() => change.result)
+    }
+    const batch = this.enqueue({ space, key, value: change.next === null ? null : change.next.bytes }, current?.bytes, ks)
+    this.overlay[space].set(ks, { entry: change.next, batch })
+    return batch.done.then(() => change.result)
+  }
+
+  /** An unconditional write (meta records); ordered with every other write. */
+  put (space: Space, key: Buffer, value: Buffer | null): Promise<void> {
+    return this.enqueue({ space, key, value }, undefined, null).done
+  }
+
+  /** Runs fn when no batch is in flight (at once, or right after the current one commits). */
+  atBoundary (fn: () => void): void {
+    if (!this.inflight) fn()
+    else this.boundaryTasks.push(fn)
+  }
+
+  /** Resolves once every write queued so far is durable. */
+  async flushed (): Promise<void> {
+    const last = this.batches[this.batches.length - 1]
+    if (last !== undefined) await last.done.catch(() => {})
+  }
+
+  /** Forgets every cached and pending-free value (after FLUSHALL). */
+  dropCache (): void {
+    this.cache.clear()
+  }
+
+  private enqueue (op: WriteOp, before: Buffer | undefined, ks: string | null): Batch {
+    if (this.failure !== null) {
+      const b = new Batch()
+      b.reject(this.failure)
+      return b
+    }
+    let batch = this.batches[this.batches.length - 1]
+    if (batch === undefined || batch.ops.length >= this.maxBatchOps || (this.inflight && this.batches.length === 1)) {
+      batch = new Batch()
+      this.batches.push(batch)
+    }
+    batch.ops.push(op)
+    batch.writes.push({ space: op.space, key: op.key, before, after: op.value ?? undefined })
+    if (ks !== null) batch.keys.push([op.space, ks])
+    this.scheduleFlush()
+    return batch
+  }
+
+  private scheduleFlush (): void {
+    if (this.inflight || this.flushQueued) return
+    this.flushQueued = true
+    this.clock.defer(() => {
+      this.flushQueued = false
+      this.flush()
+    })
+  }
+
+  private flush (): void {
+    if (this.inflight) return
+    const batch = this.batches[0]
+    if (batch === undefined) return
+    this.inflight = true
+    this.stats.batches++
+    this.stats.batchedWrites += batch.ops.length
+    this.store.write(batch.ops, this.sync).then(() => {
+      this.settle(batch, null)
+    }, (err: Error) => {
+      this.settle(batch, err)
+    })
+  }
+
+  private settle (batch: Batch, err: Error | null): void {
+    this.batches.shift()
+    for (const [space, ks] of batch.keys) {
+      const pending = this.overlay[space].get(ks)
+      if (pending?.batch !== batch) continue
+      this.overlay[space].delete(ks)
+      if (space !== 'data') continue
+      if (err === null) this.cache.set(ks, pending.entry, sizeOf(ks, pending.entry))
+      else this.cache.delete(ks)
+    }
+    this.inflight = false
+    if (err === null) {
+      this.onCommit?.(batch.writes)
+      batch.resolve()
+    } else {
+      // A failed write leaves the store in an unknown state: refuse further writes
+      // (the node reports it) rather than acknowledge anything on top of it.
+      this.failure = err
+      batch.reject(err)
+      for (const b of this.batches.splice(0)) b.reject(err)
+    }
+    const tasks = this.boundaryTasks
+    this.boundaryTasks = []
+    for (const task of tasks) task()
+    if (this.batches.length > 0) this.flush()
+  }
+
+  private load (space: Space, key: Buffer, ks: string): Promise<Entry<T> | undefined> {
+    const loads = this.loads[space]
+    const inflight = loads.get(ks)
+    if (inflight !== undefined) return inflight
+    let queue = this.readQueues.get(space)
+    if (queue === undefined) {
+      queue = { keys: [], keyStrs: [], waiters: [] }
+      this.readQueues.set(space, queue)
+    }
+    const q = queue
+    const promise = new Promise<Entry<T> | undefined>((resolve, reject) => {
+      q.keys.push(key)
+      q.keyStrs.push(ks)
+      q.waiters.push({ resolve, reject })
+    })
+    loads.set(ks, promise)
+    if (!this.readQueued) {
+      this.readQueued = true
+      this.clock.defer(() => this.flushReads())
+    }
+    return promise
+  }
+
+  private flushReads (): void {
+    this.readQueued = false
+    for (const [space, q] of this.readQueues) {
+      this.readQueues.delete(space)
+      this.stats.readBatches++
+      this.store.getMany(space, q.keys).then((values) => {
+        for (let i = 0; i < values.length; i++) this.settleRead(space, q.keyStrs[i], values[i], q.waiters[i])
+      }, (err: Error) => {
+        for (let i = 0; i < q.keys.length; i++) {
+          this.loads[space].delete(q.keyStrs[i])
+          q.waiters[i].reject(err)
+        }
+      })
+    }
+  }
+
+  private settleRead (space: Space, ks: string, bytes: Buffer | undefined, waiter: ReadQueue<T>['waiters'][number]): void {
+    this.loads[space].delete(ks)
+    let entry: Entry<T> | undefined
+    try {
+      entry = bytes === undefined ? undefined : { obj: this.decode(bytes), bytes }
+    } catch (err) {
+      waiter.reject(err as Error)
+      return
+    }
+    // A pending write is newer than what was read: the overlay keeps precedence.
+    if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null, sizeOf(ks, entry ?? null))
+    waiter.resolve(entry)
+  }
+}
+
+function sizeOf<T> (ks: string, entry: Entry<T> | null): number {
+  return 160 + ks.length + (entry === null ? 0 : 2 * entry.bytes.length)
+}

@@ -1,0 +1,188 @@
+import t from 'tap'
+import { Engine, type CommittedWrite } from '../../lib/storage/engine.js'
+import { memoryLevelStore, type Store, type WriteOp } from '../../lib/storage/store.js'
+import { ObjectCache } from '../../lib/storage/cache.js'
+import { realClock } from '../../lib/runtime/clock.js'
+
+const b = (s: string): Buffer => Buffer.from(s)
+const asText = (buf: Buffer): string => buf.toString()
+
+/** A store whose writes and reads are recorded and can be held back. */
+function observed (inner: Store) {
+  const writes: WriteOp[][] = []
+  const reads: Buffer[][] = []
+  let gate: Promise<void> | null = null
+  let failNext: Error | null = null
+  const store: Store = {
+    ...inner,
+    kind: inner.kind,
+    open: () => inner.open(),
+    close: () => inner.close(),
+    get: (s, k) => inner.get(s, k),
+    range: (s, o) => inner.range(s, o),
+    snapshot: () => inner.snapshot(),
+    clear: (s) => inner.clear(s),
+    getMany: async (s, keys) => {
+      reads.push(keys)
+      return await inner.getMany(s, keys)
+    },
+    write: async (ops, sync) => {
+      writes.push([...ops])
+      if (gate !== null) await gate
+      if (failNext !== null) {
+        const e = failNext
+        failNext = null
+        throw e
+      }
+      await inner.write(ops, sync)
+    }
+  }
+  return {
+    store,
+    writes,
+    reads,
+    hold () {
+      let release!: () => void
+      gate = new Promise(resolve => { release = resolve })
+      return () => {
+        gate = null
+        release()
+      }
+    },
+    failOnce (e: Error) { failNext = e }
+  }
+}
+
+async function setup (cacheBytes = 1 << 20) {
+  const inner = memoryLevelStore()
+  await inner.open()
+  const o = observed(inner)
+  const committed: CommittedWrite[] = []
+  const engine = new Engine<string>({ store: o.store, clock: realClock, sync: true, cacheBytes, decode: asText, onCommit: (w) => committed.push(...w) })
+  return { ...o, inner, engine, committed }
+}
+
+const setTo = (v: string) => (cur: { obj: string } | undefined) => ({ next: { obj: v, bytes: b(v) }, result: cur?.obj })
+
+t.test('writes of one tick are one batch, and resolve only once it is written', async (t) => {
+  const { engine, writes, hold } = await setup()
+  const release = hold()
+  let resolved = 0
+  const ps = []
+  for (let i = 0; i < 100; i++) ps.push(engine.update('data', b('k' + i), setTo('v' + i)).then(() => { resolved++ }))
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.equal(writes.length, 1, 'one batch for 100 writes of one tick')
+  t.equal(writes[0].length, 100)
+  t.equal(resolved, 0, 'nothing acknowledged before the batch is durable')
+  release()
+  await Promise.all(ps)
+  t.equal(resolved, 100)
+})
+
+t.test('a pending write is readable at once (overlay), and later writes queue behind the in-flight batch', async (t) => {
+  const { engine, writes, hold } = await setup()
+  t.same(await Promise.all([engine.read('data', b('a')), engine.read('data', b('b'))]), [undefined, undefined])
+  const release = hold()
+  const p1 = engine.update('data', b('a'), setTo('1'))
+  t.same(engine.read('data', b('a')), { obj: '1', bytes: b('1') }, 'read-your-write before durability')
+  await new Promise(resolve => setTimeout(resolve, 10))
+  const p2 = engine.update('data', b('a'), setTo('2'))
+  const p3 = engine.update('data', b('b'), setTo('3'))
+  t.equal((engine.read('data', b('a')) as { obj: string }).obj, '2')
+  t.equal(writes.length, 1, 'second batch waits for the first')
+  release()
+  t.equal(await p1, undefined)
+  t.equal(await p2, '1', 'the second update saw the first')
+  await p3
+  t.equal(writes.length, 2)
+  t.same(writes[1].map(o => o.key.toString()), ['a', 'b'])
+})
+
+t.test('updates waiting on a load run in arrival order, each seeing the previous', async (t) => {
+  const { engine, inner, reads } = await setup()
+  await inner.write([{ space: 'data', key: b('n'), value: b('0') }], false)
+  const incr = (cur: { obj: string } | undefined) => {
+    const next = String(Number(cur?.obj ?? '0') + 1)
+    return { next: { obj: next, bytes: b(next) }, result: next }
+  }
+  const results = await Promise.all([engine.update('data', b('n'), incr), engine.update('data', b('n'), incr), engine.update('data', b('n'), incr)])
+  t.same(results, ['1', '2', '3'])
+  t.equal(reads.length, 1, 'one getMany for the three')
+  t.same(await inner.get('data', b('n')), b('3'))
+})
+
+t.test('cache misses of one tick are one getMany', async (t) => {
+  const { engine, inner, reads } = await setup()
+  await inner.write([{ space: 'data', key: b('x'), value: b('X') }, { space: 'data', key: b('y'), value: b('Y') }], false)
+  const got = await Promise.all([engine.read('data', b('x')), engine.read('data', b('y')), engine.read('data', b('z')), engine.read('data', b('x'))])
+  t.same(got.map(e => e?.obj), ['X', 'Y', undefined, 'X'])
+  t.equal(reads.length, 1)
+  t.same(reads[0].map(asText), ['x', 'y', 'z'])
+  t.equal(engine.read('data', b('x'))?.constructor, Object, 'now cached: answered synchronously')
+  t.equal(engine.read('data', b('z')), undefined, 'known absent: synchronous too')
+})
+
+t.test('a no-op update on a pending value waits for that value to be durable', async (t) => {
+  const { engine, hold } = await setup()
+  const release = hold()
+  const first = engine.update('data', b('k'), setTo('v'))
+  let noopDone = false
+  const noop = engine.update('data', b('k'), (cur) => ({ result: cur?.obj })).then((r) => {
+    noopDone = true
+    return r
+  })
+  await new Promise(resolve => setTimeout(resolve, 10))
+  t.equal(noopDone, false)
+  release()
+  await first
+  t.equal(await noop, 'v')
+})
+
+t.test('commit listeners see before and after bytes', async (t) => {
+  const { engine, committed } = await setup()
+  await engine.update('data', b('k'), setTo('one'))
+  await engine.update('data', b('k'), setTo('two'))
+  await engine.update('data', b('k'), () => ({ next: null, result: null }))
+  t.same(committed.map(c => [c.before?.toString(), c.after?.toString()]), [[undefined, 'one'], ['one', 'two'], ['two', undefined]])
+})
+
+t.test('a failed batch rejects its writes and every later one; nothing stays visible', async (t) => {
+  const { engine, failOnce } = await setup()
+  await engine.update('data', b('k'), setTo('durable'))
+  failOnce(new Error('disk on fire'))
+  await t.rejects(engine.update('data', b('k'), setTo('lost')), /disk on fire/)
+  await t.rejects(engine.update('data', b('j'), setTo('later')), /disk on fire/)
+  const seen = await engine.read('data', b('k'))
+  t.equal(seen?.obj, 'durable', 'the failed value is not served')
+})
+
+t.test('atBoundary runs between batches', async (t) => {
+  const { engine, hold, writes } = await setup()
+  const release = hold()
+  engine.update('data', b('a'), setTo('1')).catch(() => {})
+  await new Promise(resolve => setTimeout(resolve, 10))
+  const order: string[] = []
+  engine.atBoundary(() => order.push(`boundary after ${writes.length} batch(es)`))
+  const p = engine.update('data', b('b'), setTo('2')).then(() => order.push('second batch done'))
+  t.same(order, [])
+  release()
+  await p
+  t.same(order, ['boundary after 1 batch(es)', 'second batch done'])
+  let ran = false
+  engine.atBoundary(() => { ran = true })
+  t.ok(ran, 'idle: runs at once')
+})
+
+t.test('object cache stays within its byte bound and keeps hot entries', async (t) => {
+  const cache = new ObjectCache<number>(10_000)
+  for (let i = 0; i < 1000; i++) {
+    cache.set('k' + i, i, 100)
+    if (i >= 10) cache.get('k0') // k0 is always hot
+    t.ok(cache.sizeBytes <= 10_000)
+  }
+  t.equal(cache.get('k0'), 0, 'hot entry survived')
+  t.equal(cache.get('k1'), undefined, 'cold entry evicted')
+  t.ok(cache.count <= 100)
+  cache.set('huge', 1, 5000)
+  t.equal(cache.get('huge'), undefined, 'an entry over a quarter of the cache is not kept')
+})

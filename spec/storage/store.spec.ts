@@ -1,0 +1,94 @@
+// One compliance suite, run on both Store implementations (abstract-level style).
+import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { classicLevelStore, memoryLevelStore, type Store } from '../../lib/storage/store.js'
+
+const b = (s: string): Buffer => Buffer.from(s)
+
+function compliance (name: string, make: () => { store: Store, cleanup: () => void }): void {
+  t.test(name, async (t) => {
+    const { store, cleanup } = make()
+    t.teardown(cleanup)
+    await store.open()
+    t.teardown(() => store.close())
+
+    t.test('get of a missing key is undefined', async (t) => {
+      t.equal(await store.get('data', b('nope')), undefined)
+    })
+
+    t.test('write puts and deletes atomically across spaces', async (t) => {
+      await store.write([
+        { space: 'data', key: b('a'), value: b('1') },
+        { space: 'hints', key: b('a'), value: b('h') },
+        { space: 'meta', key: b('a'), value: b('m') }
+      ], true)
+      t.same(await store.get('data', b('a')), b('1'))
+      t.same(await store.get('hints', b('a')), b('h'))
+      t.same(await store.get('meta', b('a')), b('m'))
+      await store.write([{ space: 'data', key: b('a'), value: null }, { space: 'data', key: b('b'), value: b('2') }], false)
+      t.equal(await store.get('data', b('a')), undefined)
+      t.same(await store.get('data', b('b')), b('2'))
+      t.same(await store.get('hints', b('a')), b('h'), 'other spaces untouched')
+    })
+
+    t.test('getMany keeps order and reports misses', async (t) => {
+      const got = await store.getMany('data', [b('b'), b('zz'), b('b')])
+      t.same(got, [b('2'), undefined, b('2')])
+    })
+
+    t.test('range pages in key order within bounds and one space', async (t) => {
+      const ops = []
+      for (let i = 0; i < 50; i++) ops.push({ space: 'data' as const, key: Buffer.from([0x10, i]), value: Buffer.from([i]) })
+      ops.push({ space: 'hints' as const, key: Buffer.from([0x10, 7]), value: b('x') })
+      await store.write(ops, false)
+      const page = await store.range('data', { gte: Buffer.from([0x10, 5]), lt: Buffer.from([0x10, 20]), limit: 10 })
+      t.equal(page.length, 10)
+      t.same(page.map(([k]) => k[1]), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+      t.same(page[2][1], Buffer.from([7]), 'data space value, not the hint')
+      const rest = await store.range('data', { gte: Buffer.from([0x10, 15]), lt: Buffer.from([0x10, 20]), limit: 100 })
+      t.same(rest.map(([k]) => k[1]), [15, 16, 17, 18, 19])
+      const binary = await store.range('data', { gte: Buffer.from([0x10, 49]), limit: 100 })
+      t.same(binary.map(([k]) => k.toString('hex')), ['1031', '62'], 'keys compare as unsigned bytes')
+    })
+
+    t.test('a snapshot does not see later writes', async (t) => {
+      await store.write([{ space: 'data', key: b('snap'), value: b('before') }], false)
+      const snap = store.snapshot()
+      await store.write([{ space: 'data', key: b('snap'), value: b('after') }, { space: 'data', key: b('snap2'), value: b('new') }], false)
+      const seen = await store.range('data', { gte: b('snap'), lt: b('snaq'), limit: 10, snapshot: snap })
+      t.same(seen.map(([k, v]) => [k.toString(), v.toString()]), [['snap', 'before']])
+      await snap.close()
+      const now = await store.range('data', { gte: b('snap'), lt: b('snaq'), limit: 10 })
+      t.same(now.map(([k, v]) => [k.toString(), v.toString()]), [['snap', 'after'], ['snap2', 'new']])
+    })
+
+    t.test('clear empties one space', async (t) => {
+      await store.clear('data')
+      t.same(await store.range('data', { limit: 10 }), [])
+      t.same(await store.get('hints', b('a')), b('h'))
+    })
+  })
+}
+
+compliance('classic-level', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
+  return { store: classicLevelStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+})
+compliance('memory-level', () => ({ store: memoryLevelStore(), cleanup: () => {} }))
+
+t.test('classic-level: data survives close and reopen; a second opener gets LOCKED', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const a = classicLevelStore(dir)
+  await a.open()
+  await a.write([{ space: 'data', key: b('k'), value: b('v') }], true)
+  const second = classicLevelStore(dir)
+  await t.rejects(second.open(), { code: 'DYNAKV_STORE_LOCKED', message: /is locked/ })
+  await a.close()
+  const c = classicLevelStore(dir)
+  await c.open()
+  t.same(await c.get('data', b('k')), b('v'))
+  await c.close()
+})
