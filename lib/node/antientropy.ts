@@ -1,0 +1,381 @@
+// Merkle anti-entropy at run time (DESIGN.md §5): one tree per partition this
+// node is a primary of, fed incrementally by every committed write (hints are
+// not data and stay out), rebuilt from a snapshot scan at start-up, after a ring
+// change and after FLUSHALL. Replicas exchange roots on a schedule, descend only
+// where hashes differ, compare per-key digests of the differing leaves and merge
+// just those keys both ways.
+//
+// Rebuild while writes continue: at a batch boundary (no write in flight) take a
+// store snapshot and start a delta tree; commits after that go to the delta; the
+// scan of the snapshot XOR the delta is the tree of the final state.
+//
+// Tombstones: a tombstone-only object older than --tombstone-grace-ms is reaped
+// once every other primary answers with nothing or a tombstone for the key, and
+// such objects are never copied by anti-entropy, so a reaped delete cannot come
+// back from a replica that has not reaped yet.
+import {
+  MerkleTree, compareTrees, diffDigests, emptyExchangeStats, itemHash, objectDigest, type ExchangeStats, type KeyDigest
+} from '../antientropy/index.js'
+import { partitionEnd, partitionStart } from '../ring/hash.js'
+import type { CommittedWrite } from '../storage/engine.js'
+import type { Snapshot } from '../storage/store.js'
+import { decodeObject, isTombstoneOnly, type VObject } from '../versioning/index.js'
+import type { Clock as TimeSource, Timer } from '../runtime/clock.js'
+import { refOfStorageKey } from './keys.js'
+import type { DynakvNode } from './node.js'
+
+/** HANDOFF_BATCH kind for anti-entropy pushes (merge into data). */
+export const HANDOFF_REPAIR = 2
+
+const FANOUT = 16
+const NODES_PER_REQUEST = 1024
+const KEYS_PER_ROUND_MAX = 20_000
+const FETCH_BATCH = 500
+const REAP_SCAN_PER_ROUND = 2000
+const SCAN_PAGE = 1000
+
+interface TreeEntry {
+  tree: MerkleTree
+  /** Non-null while a rebuild runs: commits after its snapshot. */
+  delta: MerkleTree | null
+  ready: boolean
+  generation: number
+}
+
+export interface AntiEntropyStats extends ExchangeStats {
+  rounds: number
+  keysRepaired: number
+  keysPulled: number
+  keysPushed: number
+  bytesSent: number
+  bytesReceived: number
+  rebuilds: number
+  tombstonesReaped: number
+  failures: number
+}
+
+export class AntiEntropy {
+  readonly stats: AntiEntropyStats = { ...emptyExchangeStats(), rounds: 0, keysRepaired: 0, keysPulled: 0, keysPushed: 0, bytesSent: 0, bytesReceived: 0, rebuilds: 0, tombstonesReaped: 0, failures: 0 }
+  readonly lastExchangeMs = new Map<number, number>()
+  private readonly trees = new Map<number, TreeEntry>()
+  private timer: Timer | null = null
+  private running = false
+  private stopped = false
+  private generation = 0
+  private roundRobin = 0
+  private reapCursor: { partition: number, after: Buffer | null } = { partition: 0, after: null }
+  private readonly clock: TimeSource
+
+  constructor (private readonly node: DynakvNode) {
+    this.clock = node.clock
+    node.peers.on('MERKLE_ROOTS', async (_from, req) => {
+      const roots = req.partitions.map((p) => {
+        const e = this.trees.get(p)
+        return e === undefined || !e.ready || req.leaves !== e.tree.leaves || req.fanout !== e.tree.fanout ? Buffer.alloc(0) : e.tree.root()
+      })
+      return { type: 'ROOTS', roots }
+    })
+    node.peers.on('MERKLE_NODES', async (_from, req) => {
+      const e = this.trees.get(req.partition)
+      if (e === undefined || !e.ready) throw Object.assign(new Error(`no tree for partition ${req.partition}`), { code: 'DYNAKV_AE_NOT_READY' })
+      const hashes = e.tree.nodesAt(req.level, req.indices)
+      return { type: 'NODES', hashes }
+    })
+    node.peers.on('KEY_DIGESTS', async (_from, req) => {
+      const e = this.trees.get(req.partition)
+      if (e === undefined) throw Object.assign(new Error(`no tree for partition ${req.partition}`), { code: 'DYNAKV_AE_NOT_READY' })
+      const items = await this.digestsOf(req.partition, req.leaves, e.tree)
+      return { type: 'DIGESTS', keys: items.map(i => i[0]), digests: items.map(i => i[1]) }
+    })
+    node.peers.on('FETCH_OBJECTS', async (_from, req) => {
+      if (req.keys.length > 10_000) throw Object.assign(new Error('too many keys'), { code: 'DYNAKV_AE_LIMIT' })
+      const objs = await Promise.all(req.keys.map(async (k) => (await this.node.local.readEntry(this.node.ref(k)))?.bytes ?? Buffer.alloc(0)))
+      return { type: 'OBJECTS', keys: req.keys, objs }
+    })
+  }
+
+  get treeCount (): number { return this.trees.size }
+  get readyTrees (): number {
+    let n = 0
+    for (const e of this.trees.values()) if (e.ready) n++
+    return n
+  }
+
+  start (): void {
+    this.ringChanged()
+    if (this.node.config.aeIntervalMs > 0) this.schedule(this.node.config.aeIntervalMs)
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.timer?.cancel()
+  }
+
+  private schedule (delayMs: number): void {
+    if (this.stopped) return
+    this.timer = this.clock.after(delayMs, () => {
+      const began = this.clock.now()
+      this.round().catch(() => {}).finally(() => {
+        // At most about a fifth of the node's time: wait at least 4x what the round took.
+        this.schedule(Math.max(this.node.config.aeIntervalMs, 4 * (this.clock.now() - began)))
+      })
+    })
+  }
+
+  /** The partitions whose trees this node keeps: those it is a primary of. */
+  private wanted (): Set<number> {
+    return new Set(this.node.currentRing().replicaPartitions(this.node.identity.name))
+  }
+
+  /** Creates trees for newly replicated partitions and drops the others. */
+  ringChanged (): void {
+    const wanted = this.wanted()
+    for (const p of [...this.trees.keys()]) if (!wanted.has(p)) this.trees.delete(p)
+    for (const p of wanted) if (!this.trees.has(p)) this.rebuild(p)
+  }
+
+  /** Rebuilds every tree (after FLUSHALL). */
+  rebuildAll (): void {
+    for (const p of this.wanted()) this.rebuild(p)
+  }
+
+  private newTree (): MerkleTree {
+    return new MerkleTree({ leaves: this.node.config.aeLeaves, fanout: FANOUT })
+  }
+
+  private rebuild (p: number): void {
+    const entry: TreeEntry = { tree: this.newTree(), delta: null, ready: false, generation: ++this.generation }
+    this.trees.set(p, entry)
+    this.node.local.engine.atBoundary(() => {
+      if (this.trees.get(p) !== entry) return
+      entry.delta = this.newTree()
+      const snapshot = this.node.store.snapshot()
+      this.scanInto(p, entry, snapshot).then(() => {
+        if (this.trees.get(p) !== entry || entry.delta === null) return
+        entry.tree.xorFrom(entry.delta)
+        entry.delta = null
+        entry.ready = true
+        this.stats.rebuilds++
+      }, (e: Error) => {
+        this.stats.failures++
+        this.node.log.warn(`rebuilding the Merkle tree of partition ${p} failed: ${e.message}`)
+        if (this.trees.get(p) === entry) this.trees.delete(p)
+      }).finally(() => { snapshot.close().catch(() => {}) })
+    })
+  }
+
+  private async scanInto (p: number, entry: TreeEntry, snapshot: Snapshot): Promise<void> {
+    const q = this.node.config.partitions
+    let gte: Buffer = partitionStart(p, q)
+    const lt = partitionEnd(p, q) ?? undefined
+    const bits = this.node.partitionBits
+    for (let pages = 0; pages < 1_000_000 && !this.stopped; pages++) {
+      const rows = await this.node.store.range('data', { gte, lt, limit: SCAN_PAGE, snapshot })
+      for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
+      if (rows.length < SCAN_PAGE) return
+      gte = after(rows[rows.length - 1][0])
+    }
+  }
+
+  /** The engine's commit listener: keeps every tree in step with the data. */
+  readonly onCommit = (writes: CommittedWrite[]): void => {
+    const bits = this.node.partitionBits
+    for (const w of writes) {
+      if (w.space !== 'data') continue
+      const p = bits === 0 ? 0 : ((w.key[0] << 8) | w.key[1]) >>> (16 - bits)
+      const e = this.trees.get(p)
+      if (e === undefined) continue
+      const target = e.delta ?? e.tree
+      target.replace(
+        target.leafIndex(w.key, bits),
+        w.before === undefined ? null : itemHash(w.key, objectDigest(w.before)),
+        w.after === undefined ? null : itemHash(w.key, objectDigest(w.after))
+      )
+    }
+  }
+
+  /** Root of a partition's tree (hex), or null when not kept or not ready. */
+  root (p: number): string | null {
+    const e = this.trees.get(p)
+    return e === undefined || !e.ready ? null : e.tree.root().toString('hex')
+  }
+
+  roots (): Array<[number, string | null]> {
+    return [...this.trees.keys()].sort((a, b) => a - b).map(p => [p, this.root(p)])
+  }
+
+  private async digestsOf (p: number, leaves: readonly number[], tree: MerkleTree): Promise<KeyDigest[]> {
+    if (leaves.length > 4096) throw Object.assign(new Error('too many leaves'), { code: 'DYNAKV_AE_LIMIT' })
+    const out: KeyDigest[] = []
+    const bits = this.node.partitionBits
+    for (const leaf of [...leaves].sort((a, b) => a - b)) {
+      const range = tree.leafRange(p, leaf, bits)
+      let gte: Buffer = range.gte
+      for (let pages = 0; pages < 10_000; pages++) {
+        const rows = await this.node.store.range('data', { gte, lt: range.lt ?? undefined, limit: SCAN_PAGE })
+        for (const [skey, bytes] of rows) out.push([skey, objectDigest(bytes)])
+        if (out.length > 200_000) throw Object.assign(new Error('leaf too large'), { code: 'DYNAKV_AE_LIMIT' })
+        if (rows.length < SCAN_PAGE) break
+        gte = after(rows[rows.length - 1][0])
+      }
+    }
+    return out
+  }
+
+  /** A tombstone-only object past the grace period: reapable, never copied by anti-entropy. */
+  private reapable (obj: VObject): boolean {
+    if (!isTombstoneOnly(obj)) return false
+    const newest = Math.max(...obj.siblings.map(s => s.ts))
+    return newest + this.node.config.tombstoneGraceMs <= this.clock.now()
+  }
+
+  /** One exchange round over the partitions this node replicates. */
+  async round (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    this.stats.rounds++
+    try {
+      const ring = this.node.currentRing()
+      const self = this.node.identity.name
+      const byPeer = new Map<string, number[]>()
+      for (const [p, e] of this.trees) {
+        if (!e.ready) continue
+        const peers = ring.preferenceList(p).primaries.filter(n => n !== self && this.node.detector.isUp(n))
+        if (peers.length === 0) continue
+        const peer = peers[(this.roundRobin + p) % peers.length]
+        byPeer.set(peer, [...(byPeer.get(peer) ?? []), p])
+      }
+      this.roundRobin++
+      let budget = KEYS_PER_ROUND_MAX
+      for (const [peer, partitions] of byPeer) {
+        if (budget <= 0 || this.stopped) break
+        budget -= await this.exchangeWith(peer, partitions, budget)
+      }
+      await this.reapSome()
+    } catch (e) {
+      this.stats.failures++
+      this.node.log.debug(`anti-entropy round: ${(e as Error).message}`)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async exchangeWith (peer: string, partitions: number[], budget: number): Promise<number> {
+    const leaves = this.node.config.aeLeaves
+    const res = await this.node.peers.request(peer, { type: 'MERKLE_ROOTS', partitions, leaves, fanout: FANOUT }) as { roots: Buffer[] }
+    this.stats.bytesSent += 8 + partitions.length * 3
+    this.stats.bytesReceived += res.roots.reduce((n, r) => n + r.length + 1, 0)
+    let repaired = 0
+    for (let i = 0; i < partitions.length && repaired < budget; i++) {
+      const p = partitions[i]
+      const e = this.trees.get(p)
+      if (e === undefined || !e.ready || res.roots[i].length === 0) continue
+      this.stats.exchanges++
+      this.lastExchangeMs.set(p, this.clock.now())
+      if (e.tree.root().equals(res.roots[i])) continue
+      repaired += await this.repairPartition(peer, p, e.tree, budget - repaired)
+    }
+    return repaired
+  }
+
+  private async repairPartition (peer: string, p: number, tree: MerkleTree, budget: number): Promise<number> {
+    const leaves = await compareTrees(tree, async (level, indices) => {
+      this.stats.bytesSent += 8 + indices.length * 2
+      const res = await this.node.peers.request(peer, { type: 'MERKLE_NODES', partition: p, level, indices }) as { hashes: Buffer[] }
+      this.stats.bytesReceived += res.hashes.length * 9
+      return res.hashes
+    }, { maxNodesPerRequest: NODES_PER_REQUEST, stats: this.stats })
+    if (leaves.length === 0) return 0
+    const local = await this.digestsOf(p, leaves, tree)
+    const res = await this.node.peers.request(peer, { type: 'KEY_DIGESTS', partition: p, leaves }) as { keys: Buffer[], digests: Buffer[] }
+    this.stats.bytesSent += 8 + leaves.length * 2
+    this.stats.bytesReceived += res.keys.reduce((n, k) => n + k.length + 10, 0)
+    const remote: KeyDigest[] = res.keys.map((k, i) => [k, res.digests[i]])
+    const diff = diffDigests(local, remote, this.stats)
+    const pull = [...diff.onlyRemote, ...diff.differ].slice(0, budget)
+    const push = [...diff.onlyLocal, ...diff.differ].slice(0, budget)
+    await this.pull(peer, pull)
+    await this.push(peer, push)
+    return Math.max(pull.length, push.length)
+  }
+
+  /** Fetches the peer's versions of these keys and merges them here. */
+  private async pull (peer: string, skeys: Buffer[]): Promise<void> {
+    for (let i = 0; i < skeys.length; i += FETCH_BATCH) {
+      const keys = skeys.slice(i, i + FETCH_BATCH).map(s => s.subarray(16))
+      const res = await this.node.peers.request(peer, { type: 'FETCH_OBJECTS', keys }) as { keys: Buffer[], objs: Buffer[] }
+      this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0)
+      this.stats.bytesReceived += res.objs.reduce((n, o) => n + o.length + 2, 0) + res.keys.reduce((n, k) => n + k.length + 2, 0)
+      const merges: Array<Promise<unknown>> = []
+      for (let j = 0; j < res.keys.length; j++) {
+        if (res.objs[j].length === 0) continue
+        const obj = decodeObject(res.objs[j])
+        if (this.reapable(obj)) continue
+        merges.push(this.node.local.merge(this.node.ref(res.keys[j]), obj))
+        this.stats.keysPulled++
+        this.stats.keysRepaired++
+      }
+      await Promise.all(merges)
+    }
+  }
+
+  /** Sends this node's versions of these keys for the peer to merge. */
+  private async push (peer: string, skeys: Buffer[]): Promise<void> {
+    for (let i = 0; i < skeys.length; i += FETCH_BATCH) {
+      const keys: Buffer[] = []
+      const objs: Buffer[] = []
+      for (const skey of skeys.slice(i, i + FETCH_BATCH)) {
+        const entry = await this.node.local.readEntry(refOfStorageKey(skey, this.node.partitionBits))
+        if (entry === undefined || this.reapable(entry.obj)) continue
+        keys.push(skey.subarray(16))
+        objs.push(entry.bytes)
+      }
+      if (keys.length === 0) continue
+      await this.node.peers.request(peer, { type: 'HANDOFF_BATCH', kind: HANDOFF_REPAIR, keys, objs })
+      this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0) + objs.reduce((n, o) => n + o.length + 2, 0)
+      this.stats.keysPushed += keys.length
+      this.stats.keysRepaired += keys.length
+    }
+  }
+
+  /** Reaps old tombstones that every other primary holds too (or has reaped), a bounded slice per round. */
+  private async reapSome (): Promise<void> {
+    const ring = this.node.currentRing()
+    const self = this.node.identity.name
+    const q = this.node.config.partitions
+    let scanned = 0
+    for (let step = 0; step < q && scanned < REAP_SCAN_PER_ROUND && !this.stopped; step++) {
+      const p = this.reapCursor.partition
+      const lt = partitionEnd(p, q) ?? undefined
+      const gte = this.reapCursor.after ?? partitionStart(p, q)
+      const rows = this.trees.get(p)?.ready === true
+        ? await this.node.store.range('data', { gte, lt, limit: SCAN_PAGE })
+        : []
+      scanned += rows.length
+      const others = ring.preferenceList(p).primaries.filter(n => n !== self)
+      for (const [skey, bytes] of rows) {
+        const obj = decodeObject(bytes)
+        if (!this.reapable(obj)) continue
+        if (!others.every(n => this.node.detector.isUp(n))) break
+        const key = skey.subarray(16)
+        try {
+          const answers = await Promise.all(others.map(n => this.node.peers.request(n, { type: 'FETCH_OBJECTS', keys: [key] }) as Promise<{ objs: Buffer[] }>))
+          if (!answers.every(a => a.objs[0].length === 0 || isTombstoneOnly(decodeObject(a.objs[0])))) continue
+        } catch {
+          continue
+        }
+        if (await this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)) this.stats.tombstonesReaped++
+      }
+      if (rows.length === SCAN_PAGE) {
+        this.reapCursor = { partition: p, after: after(rows[rows.length - 1][0]) }
+      } else {
+        this.reapCursor = { partition: (p + 1) % q, after: null }
+      }
+    }
+  }
+}
+
+/** The smallest key after k. */
+function after (k: Buffer): Buffer {
+  return Buffer.concat([k, Buffer.from([0])])
+}

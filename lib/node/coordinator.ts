@@ -1,0 +1,271 @@
+// The coordinator of a request (the paper's §4.5): it picks the first N reachable
+// nodes of the key's preference list (a down primary replaced by the next
+// reachable fallback, which keeps the write as a hint for it), fans the request
+// out, and answers once R reads or W writes have succeeded. After a read it waits
+// briefly for the remaining replicas and repairs those that were behind.
+import type { Clock as TimeSource } from '../runtime/clock.js'
+import { QuorumTracker, noQuorumMessage } from '../coordinator/quorum.js'
+import { emptyObject, encodeObject, merge, objectClock, put, sameVersions, type Clock, type VObject } from '../versioning/index.js'
+import type { KeyRef } from './keys.js'
+import type { LocalReplica } from './local.js'
+import type { CounterLease } from './identity.js'
+
+export interface Target {
+  node: string
+  primary: boolean
+  /** Set on a fallback: the primary it stands in for (its copy is a hint). */
+  hintFor: string | null
+}
+
+/** Remote replica operations (the peer protocol, or the simulator's network). */
+export interface ReplicaClient {
+  getReplica (node: string, ref: KeyRef, hintFor: string | null): Promise<VObject | undefined>
+  putReplica (node: string, ref: KeyRef, bytes: Buffer, hintFor: string | null): Promise<void>
+}
+
+export interface Placement {
+  /** Preference list of a partition: primaries then fallbacks. */
+  preferenceList (partition: number): { primaries: readonly string[], fallbacks: readonly string[] }
+  isUp (node: string): boolean
+  noteSuccess (node: string): void
+  noteFailure (node: string): void
+}
+
+export class QuorumError extends Error {
+  readonly code = 'DYNAKV_NOQUORUM'
+}
+
+export interface CoordinatorOptions {
+  self: string
+  actor: string
+  local: LocalReplica
+  remote: ReplicaClient
+  placement: Placement
+  clock: TimeSource
+  lease: CounterLease
+  sloppy: boolean
+  vclockMax: number
+  readRepairWaitMs: number
+}
+
+export interface CoordinatorStats {
+  reads: number
+  writes: number
+  readRepairs: number
+  hintsWritten: number
+  noQuorum: number
+}
+
+const EMPTY = emptyObject()
+
+export class Coordinator {
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
+  private readonly o: CoordinatorOptions
+  private readonly locks = new Map<string, Promise<unknown>>()
+
+  constructor (options: CoordinatorOptions) {
+    this.o = options
+  }
+
+  /** The first N reachable nodes of the preference list. */
+  targets (ref: KeyRef, sloppy = this.o.sloppy): Target[] {
+    const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
+    const out: Target[] = []
+    let f = 0
+    for (const p of primaries) {
+      if (p === this.o.self || this.o.placement.isUp(p)) {
+        out.push({ node: p, primary: true, hintFor: null })
+        continue
+      }
+      if (!sloppy) continue
+      while (f < fallbacks.length && fallbacks[f] !== this.o.self && !this.o.placement.isUp(fallbacks[f])) f++
+      if (f < fallbacks.length) out.push({ node: fallbacks[f++], primary: false, hintFor: p })
+    }
+    return out
+  }
+
+  isPrimary (ref: KeyRef): boolean {
+    return this.o.placement.preferenceList(ref.partition).primaries.includes(this.o.self)
+  }
+
+  private readFrom (t: Target, ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
+    if (t.node !== this.o.self) return this.o.remote.getReplica(t.node, ref, t.hintFor)
+    if (t.hintFor === null) return this.o.local.read(ref)
+    // A fallback answers with its own data merged with what it holds as a hint.
+    return Promise.all([this.o.local.read(ref), this.o.local.readHint(t.hintFor, ref)])
+      .then(([a, b]) => a === undefined ? b : b === undefined ? a : merge(a, b))
+  }
+
+  private writeTo (t: Target, ref: KeyRef, obj: VObject, bytes: Buffer): Promise<unknown> {
+    if (t.node !== this.o.self) return this.o.remote.putReplica(t.node, ref, bytes, t.hintFor)
+    if (t.hintFor !== null) {
+      this.stats.hintsWritten++
+      return this.o.local.storeHint(t.hintFor, ref, obj)
+    }
+    return this.o.local.merge(ref, obj)
+  }
+
+  /** A quorum read: the merge of the first R replies (undefined: no replica holds the key). */
+  get (ref: KeyRef, r: number): VObject | undefined | Promise<VObject | undefined> {
+    this.stats.reads++
+    const targets = this.targets(ref)
+    // One replica, and it is this node: the fast path of a single node.
+    if (r === 1 && targets.length === 1 && targets[0].node === this.o.self && targets[0].hintFor === null) {
+      return this.o.local.read(ref)
+    }
+    return this.quorumRead(ref, r, targets)
+  }
+
+  private quorumRead (ref: KeyRef, r: number, targets: Target[]): Promise<VObject | undefined> {
+    return new Promise((resolve, reject) => {
+      const tracker = new QuorumTracker(r, targets.length)
+      const replies: Array<VObject | undefined | null> = new Array(targets.length).fill(null)
+      let merged: VObject | undefined
+      let settled = 0
+      let answered = false
+      let repaired = false
+      const repair = (): void => {
+        if (repaired || merged === undefined) return
+        repaired = true
+        this.readRepair(ref, targets, replies, merged)
+      }
+      const finish = (): void => {
+        const state = tracker.state
+        if (!answered && state === 'won') {
+          answered = true
+          resolve(merged)
+          if (settled < targets.length) this.o.clock.after(this.o.readRepairWaitMs, repair)
+        } else if (!answered && state === 'lost') {
+          answered = true
+          this.stats.noQuorum++
+          reject(new QuorumError(noQuorumMessage('read', r, tracker.ok)))
+        }
+        if (settled === targets.length) repair()
+      }
+      if (tracker.state === 'lost') return finish()
+      targets.forEach((t, i) => {
+        Promise.resolve(this.readFrom(t, ref)).then((obj) => {
+          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
+          replies[i] = obj
+          if (obj !== undefined) merged = merged === undefined ? obj : merge(merged, obj)
+          settled++
+          tracker.success(t.primary)
+          finish()
+        }, () => {
+          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
+          settled++
+          tracker.failure(t.primary)
+          finish()
+        })
+      })
+    })
+  }
+
+  /** Sends the merged versions to every replica that answered with less. */
+  private readRepair (ref: KeyRef, targets: Target[], replies: Array<VObject | undefined | null>, merged: VObject): void {
+    let bytes: Buffer | null = null
+    for (let i = 0; i < targets.length; i++) {
+      const reply = replies[i]
+      if (reply === null) continue // no answer: anti-entropy or handoff will catch it up
+      if (reply !== undefined && sameVersions(reply, merged)) continue
+      bytes ??= encodeObject(merged)
+      this.stats.readRepairs++
+      this.writeTo(targets[i], ref, merged, bytes).catch(() => {})
+    }
+  }
+
+  /**
+   * A coordinated write of a new version. context null = blind write (SET, DEL):
+   * supersede every version this node knows of. Resolves with the writer's new
+   * context once W replicas (PW of them primaries) have stored it.
+   */
+  async put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock> {
+    this.stats.writes++
+    const targets = this.targets(ref)
+    const selfTarget = targets.find(t => t.node === this.o.self)
+    let obj: VObject
+    let bytes: Buffer
+    let newContext: Clock
+    let localWrite: Promise<unknown> | null = null
+    if (selfTarget !== undefined && selfTarget.hintFor === null) {
+      const outcome = await this.o.local.put(ref, context, value)
+      obj = outcome.obj
+      bytes = outcome.bytes
+      newContext = outcome.context
+      localWrite = outcome.durable
+      await outcome.releasable
+    } else {
+      // Not a primary here: build the version from the context alone. Replicas
+      // merging it drop exactly what the context covers, as a local put would.
+      if (context === null) context = objectClock((await this.get(ref, 1)) ?? EMPTY)
+      const res = put(EMPTY, {
+        actor: this.o.actor,
+        context,
+        value,
+        nowMs: this.o.clock.now(),
+        counterFloor: this.o.lease.floor,
+        vclockMax: this.o.vclockMax
+      })
+      obj = res.obj
+      bytes = encodeObject(obj)
+      newContext = res.context
+      this.o.local.truncations += res.truncated
+      const wait = this.o.lease.issued(res.counter)
+      if (wait !== null) await wait
+    }
+    const primariesAsked = targets.filter(t => t.primary).length
+    const tracker = new QuorumTracker(w, targets.length, pw, primariesAsked)
+    if (tracker.state === 'lost') {
+      this.stats.noQuorum++
+      throw new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 }))
+    }
+    return await new Promise<Clock>((resolve, reject) => {
+      let answered = false
+      const finish = (): void => {
+        if (answered) return
+        const state = tracker.state
+        if (state === 'won') {
+          answered = true
+          resolve(newContext)
+        } else if (state === 'lost') {
+          answered = true
+          this.stats.noQuorum++
+          reject(new QuorumError(noQuorumMessage('write', w, tracker.ok, { needed: pw, answered: tracker.okPrimaries })))
+        }
+      }
+      for (const t of targets) {
+        const write = t === selfTarget && localWrite !== null ? localWrite : this.writeTo(t, ref, obj, bytes)
+        write.then(() => {
+          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
+          tracker.success(t.primary)
+          finish()
+        }, () => {
+          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
+          tracker.failure(t.primary)
+          finish()
+        })
+      }
+    })
+  }
+
+  /**
+   * Read-modify-write (INCR, APPEND, SETNX, SET NX/XX/GET, DEL...): serialized per
+   * key on this coordinator, over a quorum read and a quorum write. fn returns the
+   * value to write (null: a tombstone, undefined: write nothing) and the result.
+   */
+  modify<R> (ref: KeyRef, r: number, w: number, fn: (current: VObject | undefined) => { value?: Buffer | null, result: R }): Promise<R> {
+    const prev = this.locks.get(ref.ks) ?? Promise.resolve()
+    const run = prev.catch(() => {}).then(async () => {
+      const current = await this.get(ref, r)
+      const { value, result } = fn(current)
+      if (value !== undefined) await this.put(ref, objectClock(current ?? EMPTY), value, w)
+      return result
+    })
+    this.locks.set(ref.ks, run)
+    const release = (): void => {
+      if (this.locks.get(ref.ks) === run) this.locks.delete(ref.ks)
+    }
+    run.then(release, release)
+    return run
+  }
+}

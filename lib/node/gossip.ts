@@ -1,0 +1,206 @@
+// Membership at run time: gossip with one random live peer every interval,
+// heartbeats and probes feeding the failure detector, and the admin actions of
+// the paper (join, leave, remove). The view itself, its merge and the ring are
+// pure (lib/membership, lib/ring); this file only moves them around.
+import { decodeMembership, encodeMembership, type MemberRecord, type Status } from '../membership/membership.js'
+import { every, type Timer } from '../runtime/clock.js'
+import type { DynakvNode } from './node.js'
+
+export class MembershipRefused extends Error {
+  readonly code = 'DYNAKV_MEMBERSHIP_REFUSED'
+}
+
+export interface GossipStats {
+  rounds: number
+  failures: number
+  viewsMerged: number
+}
+
+const MEMBERSHIP_KEY = Buffer.from('membership')
+
+export class Gossip {
+  readonly stats: GossipStats = { rounds: 0, failures: 0, viewsMerged: 0 }
+  private readonly peerDigests = new Map<string, string>()
+  private timers: Timer[] = []
+  private persisting: Promise<void> = Promise.resolve()
+
+  constructor (private readonly node: DynakvNode) {
+    node.peers.on('GOSSIP', async (from, req) => {
+      this.receive(req.membership, from)
+      return { type: 'MEMBERSHIP', membership: this.encoded() }
+    })
+    node.peers.on('JOIN', async (from, req) => {
+      this.receive(req.membership, from)
+      this.node.log.info(`${from} joined through this node`)
+      this.pushToAll()
+      return { type: 'MEMBERSHIP', membership: this.encoded() }
+    })
+  }
+
+  start (): void {
+    const cfg = this.node.config
+    this.timers.push(every(this.node.clock, cfg.gossipIntervalMs, () => this.round()))
+    this.timers.push(every(this.node.clock, cfg.probeIntervalMs, () => this.heartbeat()))
+  }
+
+  stop (): void {
+    for (const t of this.timers) t.cancel()
+    this.timers = []
+  }
+
+  private encoded (): Buffer {
+    const m = this.node.membership
+    return encodeMembership(m.settings, m.all())
+  }
+
+  /** Merges a view received from `from`; refuses one from another cluster or ring shape. */
+  receive (bytes: Buffer, from: string): string[] {
+    const view = decodeMembership(bytes)
+    const mine = this.node.membership.settings
+    if (view.settings.name !== mine.name) throw new MembershipRefused(`refused membership from ${from}: cluster '${view.settings.name}', not '${mine.name}'`)
+    if (view.settings.partitions !== mine.partitions) throw new MembershipRefused(`refused membership from ${from}: ${view.settings.partitions} partitions, this cluster has ${mine.partitions}`)
+    if (view.settings.n !== mine.n) throw new MembershipRefused(`refused membership from ${from}: N=${view.settings.n}, this cluster has N=${mine.n}`)
+    const self = this.node.identity.name
+    // Nobody else may change this node's own record, except to remove it.
+    const records = view.records.filter(r => r.name !== self || r.status === 'removed')
+    const changed = this.node.membership.merge(records, this.node.clock.now())
+    if (changed.length > 0) {
+      this.stats.viewsMerged++
+      this.changed()
+    }
+    return changed
+  }
+
+  /** After any change of the view: persist it and let the services react. */
+  private changed (): void {
+    const bytes = this.encoded()
+    this.persisting = this.persisting.then(() => this.node.store.write([{ space: 'meta', key: MEMBERSHIP_KEY, value: bytes }], true)).catch((e: Error) => {
+      this.node.log.error(`persisting membership failed: ${e.message}`)
+    })
+    this.node.membershipChanged()
+  }
+
+  async flushed (): Promise<void> {
+    await this.persisting
+  }
+
+  /** Raises this node's own record's version with a change, and tells everyone. */
+  updateSelf (patch: Partial<MemberRecord>): MemberRecord {
+    const cur = this.node.membership.get(this.node.identity.name) as MemberRecord
+    const next = { ...cur, ...patch, version: cur.version + 1 }
+    this.node.membership.apply(next, this.node.clock.now())
+    this.changed()
+    this.pushToAll()
+    return next
+  }
+
+  notePeerDigest (peer: string, digest: string): void {
+    this.peerDigests.set(peer, digest)
+    if (digest !== this.node.membership.digest()) this.exchange(peer).catch(() => {})
+  }
+
+  /** Members other than this node that are not removed. */
+  others (): MemberRecord[] {
+    const self = this.node.identity.name
+    return this.node.membership.live().filter(r => r.name !== self)
+  }
+
+  /** Every live member answered with our digest at its last contact. */
+  converged (): boolean {
+    const mine = this.node.membership.digest()
+    return this.others().every(r => !this.node.detector.isUp(r.name) || this.peerDigests.get(r.name) === mine)
+  }
+
+  private async exchange (peer: string): Promise<void> {
+    const res = await this.node.peers.request(peer, { type: 'GOSSIP', membership: this.encoded() }) as { membership: Buffer }
+    this.receive(res.membership, peer)
+    this.peerDigests.set(peer, this.node.membership.digest())
+  }
+
+  /** One gossip round: one random live peer (up ones first). */
+  async round (): Promise<void> {
+    const others = this.others()
+    if (others.length === 0) return
+    const up = others.filter(r => this.node.detector.isUp(r.name))
+    const pool = up.length > 0 ? up : others
+    const peer = pool[this.node.random.int(pool.length)].name
+    this.stats.rounds++
+    try {
+      await this.exchange(peer)
+    } catch {
+      this.stats.failures++
+    }
+    const self = this.node.membership.get(this.node.identity.name)
+    if (self?.status === 'joining' && this.converged()) {
+      this.updateSelf({ status: 'valid' })
+      this.node.log.info('joined: the ring has converged, status valid')
+    }
+  }
+
+  private pushToAll (): void {
+    for (const r of this.others()) this.exchange(r.name).catch(() => {})
+  }
+
+  /** Heartbeats to members not heard from lately; probes of down ones (they come back at their first answer). */
+  private async heartbeat (): Promise<void> {
+    const digest = this.node.membership.digest()
+    const timeoutMs = Math.min(this.node.config.requestTimeoutMs, Math.max(this.node.config.probeIntervalMs * 2, 50))
+    await Promise.all(this.others().map(async (r) => {
+      try {
+        const res = await this.node.peers.request(r.name, { type: 'PING', digest }, timeoutMs) as { digest: string }
+        this.notePeerDigest(r.name, res.digest)
+      } catch {}
+    }))
+  }
+
+  /** Admin join (the paper's §4.2): this node asks a member at host:port to add it. */
+  async join (host: string, port: number): Promise<void> {
+    const selfName = this.node.identity.name
+    const members = this.node.membership.active().filter(r => r.name !== selfName)
+    if (members.length > 0) throw new MembershipRefused(`this node is already a member of a cluster of ${members.length + 1} nodes`)
+    const self = this.node.membership.get(selfName) as MemberRecord
+    // The claim function folds join events in time order: this join comes last.
+    const joinedAt = Math.max(this.node.clock.now(), self.joinedAt)
+    const next: MemberRecord = { ...self, status: 'joining', joinedAt, leftAt: null, version: self.version + 1 }
+    const view = encodeMembership(this.node.membership.settings, [next])
+    const res = await this.node.peers.transport.request({ name: null, host, port }, { type: 'JOIN', membership: view }, this.node.config.requestTimeoutMs)
+    this.node.membership.apply(next, this.node.clock.now())
+    this.receive((res as unknown as { membership: Buffer }).membership, res.from)
+    this.changed()
+    this.pushToAll()
+  }
+
+  /** Starts leaving: the ring is recomputed without this node, whose handoff then moves its data away. */
+  leave (): void {
+    const self = this.node.membership.get(this.node.identity.name) as MemberRecord
+    if (self.status === 'leaving' || self.status === 'removed') return
+    if (this.others().filter(r => r.status === 'joining' || r.status === 'valid').length === 0) {
+      throw new MembershipRefused('the last member of a cluster cannot leave it')
+    }
+    this.updateSelf({ status: 'leaving', leftAt: Math.max(this.node.clock.now(), self.joinedAt) })
+  }
+
+  /** Called by handoff once a leaving node holds no data: it is out of the ring for good. */
+  finishLeave (): void {
+    const self = this.node.membership.get(this.node.identity.name) as MemberRecord
+    if (self.status !== 'leaving') return
+    this.updateSelf({ status: 'removed' })
+    this.node.log.info('left the ring: every partition handed off')
+  }
+
+  /** Admin removal of a (dead) node. */
+  remove (name: string): void {
+    const r = this.node.membership.get(name)
+    if (r === undefined) throw new MembershipRefused(`unknown node '${name}'`)
+    if (name === this.node.identity.name) throw new MembershipRefused('a node cannot remove itself: use RING LEAVE')
+    if (r.status === 'removed') return
+    const status: Status = 'removed'
+    this.node.membership.apply({ ...r, status, version: r.version + 1, leftAt: Math.max(this.node.clock.now(), r.joinedAt) }, this.node.clock.now())
+    this.changed()
+    this.pushToAll()
+  }
+
+  peerDigest (name: string): string | undefined {
+    return this.peerDigests.get(name)
+  }
+}

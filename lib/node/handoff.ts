@@ -1,0 +1,174 @@
+// Hinted handoff and ownership transfer (DESIGN.md §5), in bounded batches under
+// a rate limit:
+//   hints      a fallback's hints go to their intended node as soon as it answers
+//              again; each hint is deleted only after the target acknowledged it
+//   ownership  data this node holds for partitions it no longer replicates goes
+//              to the partition's primaries; each key is dropped only after all of
+//              them acknowledged, and only if it did not change meanwhile
+import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
+import { partitionEnd, partitionStart } from '../ring/hash.js'
+import { every, type Timer } from '../runtime/clock.js'
+import { Reader } from '../util/bytes.js'
+import { hintPrefix } from './local.js'
+import { refOfStorageKey } from './keys.js'
+import type { DynakvNode } from './node.js'
+
+export interface HandoffStats {
+  rounds: number
+  hintsDelivered: number
+  hintsReceived: number
+  objectsSent: number
+  objectsReceived: number
+  objectsDropped: number
+  failures: number
+  /** Partitions with data here that belong elsewhere, at the last round. */
+  transfersPending: number
+}
+
+/** The first key after every key that starts with prefix (an exclusive upper bound). */
+function prefixEnd (prefix: Buffer): Buffer | undefined {
+  const end = Buffer.from(prefix)
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++
+      return end.subarray(0, i + 1)
+    }
+  }
+  return undefined
+}
+
+export class Handoff {
+  readonly stats: HandoffStats = { rounds: 0, hintsDelivered: 0, hintsReceived: 0, objectsSent: 0, objectsReceived: 0, objectsDropped: 0, failures: 0, transfersPending: 0 }
+  private timer: Timer | null = null
+  private tokens: number
+  private lastRefillMs: number
+
+  constructor (private readonly node: DynakvNode) {
+    this.tokens = node.config.handoffRate
+    this.lastRefillMs = node.clock.now()
+  }
+
+  start (): void {
+    this.timer = every(this.node.clock, this.node.config.handoffIntervalMs, () => this.round())
+  }
+
+  stop (): void {
+    this.timer?.cancel()
+  }
+
+  /** Objects this round may still send (token bucket, refilled at --handoff-rate per second). */
+  private budget (): number {
+    const now = this.node.clock.now()
+    const rate = this.node.config.handoffRate
+    this.tokens = Math.min(rate, this.tokens + (now - this.lastRefillMs) * rate / 1000)
+    this.lastRefillMs = now
+    return Math.floor(this.tokens)
+  }
+
+  private spend (n: number): void {
+    this.tokens -= n
+  }
+
+  async round (): Promise<void> {
+    this.stats.rounds++
+    try {
+      await this.deliverHints()
+      await this.transferOwnership()
+    } catch (e) {
+      this.stats.failures++
+      this.node.log.debug(`handoff round: ${(e as Error).message}`)
+    }
+    const self = this.node.membership.get(this.node.identity.name)
+    if (self?.status === 'leaving' && this.stats.transfersPending === 0 && this.node.local.hintsPendingTotal() === 0) {
+      this.node.gossip.finishLeave()
+    }
+  }
+
+  /** Delivers hints target by target, in batches, while the budget lasts. */
+  private async deliverHints (): Promise<void> {
+    for (const target of [...this.node.local.hintTargets()]) {
+      const member = this.node.membership.get(target)
+      const removed = member === undefined || member.status === 'removed'
+      if (!removed && !this.node.detector.isUp(target)) continue
+      const prefix = hintPrefix(target)
+      const lt = prefixEnd(prefix)
+      for (let guard = 0; guard < 10_000; guard++) {
+        const n = Math.min(this.node.config.handoffBatch, this.budget())
+        if (n <= 0) return
+        const rows = await this.node.store.range('hints', { gte: prefix, lt, limit: n })
+        if (rows.length === 0) break
+        this.spend(rows.length)
+        const skeys = rows.map(([hkey]) => {
+          const r = new Reader(hkey)
+          r.string()
+          return hkey.subarray(r.pos)
+        })
+        try {
+          if (removed) await this.redirect(skeys, rows.map(([, v]) => v))
+          else await this.node.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: skeys.map(s => s.subarray(16)), objs: rows.map(([, v]) => v) })
+        } catch {
+          this.stats.failures++
+          break
+        }
+        await Promise.all(rows.map(([hkey, bytes]) => this.node.local.dropHintIfUnchanged(target, hkey, bytes)))
+        this.stats.hintsDelivered += rows.length
+        if (rows.length < n) break
+      }
+    }
+  }
+
+  /** Hints for a node removed from the cluster go to the key's current primaries instead. */
+  private async redirect (skeys: Buffer[], objs: Buffer[]): Promise<void> {
+    await Promise.all(skeys.map(async (skey, i) => {
+      const ref = refOfStorageKey(skey, this.node.partitionBits)
+      const { primaries } = this.node.currentRing().preferenceList(ref.partition)
+      await Promise.all(primaries.map(p => p === this.node.identity.name
+        ? this.node.local.merge(ref, this.node.local.decode(objs[i]))
+        : this.node.peers.request(p, { type: 'PUT_REPLICA', key: ref.key, obj: objs[i], hintFor: null })))
+    }))
+  }
+
+  /** Streams data of partitions this node no longer replicates to their primaries. */
+  private async transferOwnership (): Promise<void> {
+    const ring = this.node.currentRing()
+    const self = this.node.identity.name
+    const q = this.node.config.partitions
+    let pending = 0
+    for (let p = 0; p < q; p++) {
+      const { primaries } = ring.preferenceList(p)
+      if (primaries.includes(self)) continue
+      const gte = partitionStart(p, q)
+      const lt = partitionEnd(p, q) ?? undefined
+      const probe = await this.node.store.range('data', { gte, lt, limit: 1 })
+      if (probe.length === 0) continue
+      pending++
+      if (!primaries.every(t => this.node.detector.isUp(t))) continue
+      for (let guard = 0; guard < 10_000; guard++) {
+        const n = Math.min(this.node.config.handoffBatch, this.budget())
+        if (n <= 0) break
+        const rows = await this.node.store.range('data', { gte, lt, limit: n })
+        if (rows.length === 0) {
+          pending--
+          break
+        }
+        this.spend(rows.length)
+        const keys = rows.map(([skey]) => skey.subarray(16))
+        const objs = rows.map(([, v]) => v)
+        try {
+          await Promise.all(primaries.map(t => this.node.peers.request(t, { type: 'HANDOFF_BATCH', kind: HANDOFF_OWNERSHIP, keys, objs })))
+        } catch {
+          this.stats.failures++
+          break
+        }
+        this.stats.objectsSent += rows.length
+        const dropped = await Promise.all(rows.map(([skey, bytes]) => this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)))
+        this.stats.objectsDropped += dropped.filter(Boolean).length
+        if (rows.length < n && dropped.every(Boolean)) {
+          pending--
+          break
+        }
+      }
+    }
+    this.stats.transfersPending = pending
+  }
+}

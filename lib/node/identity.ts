@@ -1,0 +1,80 @@
+// A node's identity lives in its data directory: its name and the epoch created
+// with the directory. A wiped directory comes back with a new epoch, so the node
+// can never re-issue a dot it issued before (Riak's kv679). The counter lease
+// keeps dots unique across restarts of the same directory: counters issued never
+// pass the durable lease end, and a restart resumes above it.
+import { Reader, Writer } from '../util/bytes.js'
+import type { Store } from '../storage/store.js'
+import type { Random } from '../runtime/random.js'
+
+export interface Identity {
+  name: string
+  epoch: string
+  createdAtMs: number
+}
+
+export class IdentityError extends Error {
+  readonly code = 'DYNAKV_IDENTITY'
+}
+
+const IDENTITY_KEY = Buffer.from('identity')
+const LEASE_KEY = Buffer.from('counter-lease')
+export const LEASE_SIZE = 1_000_000
+
+export async function loadIdentity (store: Store, name: string, random: Random, nowMs: number): Promise<{ identity: Identity, created: boolean }> {
+  const stored = await store.get('meta', IDENTITY_KEY)
+  if (stored !== undefined) {
+    const r = new Reader(stored)
+    if (r.u8() !== 1) throw new IdentityError('unknown identity format in the data directory')
+    const identity = { name: r.string(), epoch: r.string(), createdAtMs: r.varint() }
+    if (identity.name !== name) {
+      throw new IdentityError(`the data directory belongs to node '${identity.name}', not '${name}': start with --name ${identity.name} or use another --dir`)
+    }
+    return { identity, created: false }
+  }
+  const identity = { name, epoch: random.hex(6), createdAtMs: nowMs }
+  const w = new Writer().u8(1).string(identity.name).string(identity.epoch).varint(identity.createdAtMs)
+  await store.write([{ space: 'meta', key: IDENTITY_KEY, value: w.finish() }], true)
+  return { identity, created: true }
+}
+
+/**
+ * Node-wide dot counter. `floor` is the highest counter issued; the lease end
+ * is durable in meta. Renewal is requested at half the lease; a counter beyond
+ * the durable end must not leave the node until the renewal is durable.
+ */
+export class CounterLease {
+  floor: number
+  durableEnd: number
+  private renewing: Promise<void> | null = null
+
+  private constructor (start: number, end: number, private readonly persist: (end: number) => Promise<void>) {
+    this.floor = start
+    this.durableEnd = end
+  }
+
+  static async open (store: Store): Promise<CounterLease> {
+    const stored = await store.get('meta', LEASE_KEY)
+    const start = stored === undefined ? 0 : new Reader(stored).varint()
+    const end = start + LEASE_SIZE
+    const persist = (e: number): Promise<void> => store.write([{ space: 'meta', key: LEASE_KEY, value: new Writer().varint(e).finish() }], true)
+    await persist(end)
+    return new CounterLease(start, end, persist)
+  }
+
+  /** Records an issued counter; returns a promise to wait on before the dot may leave the node, or null. */
+  issued (counter: number): Promise<void> | null {
+    if (counter > this.floor) this.floor = counter
+    if (this.floor > this.durableEnd - LEASE_SIZE / 2 && this.renewing === null) {
+      const end = this.floor + LEASE_SIZE
+      this.renewing = this.persist(end).then(() => {
+        this.durableEnd = Math.max(this.durableEnd, end)
+        this.renewing = null
+      })
+    }
+    if (counter <= this.durableEnd) return null
+    return this.renewing
+  }
+}
+
+export const leaseKey = LEASE_KEY

@@ -1,0 +1,162 @@
+// Whole-keyspace operations across the cluster:
+//   SCAN   walks partitions in ring order from the cursor's position; each page
+//          unions the live keys of every reachable primary of the partition, up
+//          to the smallest "last key" among replicas that had more, so a key
+//          present throughout the scan is never missed. The cursor is the top 63
+//          bits of the next ring position: stateless, any node resumes it.
+//   DBSIZE the sum of every member's live-key count divided by N (an estimate)
+//   FLUSH  every member clears its data, or the command fails with NOQUORUM
+import { cursorFromHash, hashFloorFromCursor, partitionEnd } from '../ring/hash.js'
+import { liveValue } from '../versioning/index.js'
+import { QuorumError } from './coordinator.js'
+import { refOfStorageKey } from './keys.js'
+import type { DynakvNode } from './node.js'
+
+export interface ScanPage {
+  cursor: bigint
+  keys: Buffer[]
+}
+
+const PAGE_MAX = 10_000
+const SCAN_PAGE = 1000
+
+export class Keyspace {
+  constructor (private readonly node: DynakvNode) {
+    node.peers.on('SCAN_KEYS', async (_from, req) => {
+      const { keys, more } = await this.localLive(req.start, req.end, Math.min(req.limit, PAGE_MAX))
+      return { type: 'KEYS', keys, more }
+    })
+    node.peers.on('COUNT_KEYS', async () => ({ type: 'COUNT', n: Math.max(0, node.local.liveKeys) }))
+    node.peers.on('FLUSH', async () => {
+      await node.flushLocal()
+      return { type: 'OK' }
+    })
+  }
+
+  /** Live keys here in [start, end), as storage keys, at most limit of them. */
+  async localLive (start: Buffer, end: Buffer | null, limit: number): Promise<{ keys: Buffer[], more: boolean }> {
+    const keys: Buffer[] = []
+    let gte = start
+    for (let pages = 0; pages < 1000; pages++) {
+      const rows = await this.node.store.range('data', { gte, lt: end ?? undefined, limit: SCAN_PAGE })
+      for (const [skey] of rows) {
+        if (keys.length === limit) return { keys, more: true }
+        const found = this.node.local.read(refOfStorageKey(skey, this.node.partitionBits))
+        const obj = found instanceof Promise ? await found : found
+        if (obj !== undefined && liveValue(obj) !== null) keys.push(skey)
+      }
+      if (rows.length < SCAN_PAGE) return { keys, more: false }
+      gte = Buffer.concat([rows[rows.length - 1][0], Buffer.from([0])])
+    }
+    return { keys, more: true }
+  }
+
+  async scan (cursor: bigint, count: number): Promise<ScanPage> {
+    const q = this.node.config.partitions
+    const bits = this.node.partitionBits
+    const want = Math.max(1, Math.min(count, PAGE_MAX))
+    let position = hashFloorFromCursor(cursor)
+    const out: Buffer[] = []
+    for (let steps = 0; steps < q; steps++) {
+      const p = bits === 0 ? 0 : ((position[0] << 8) | position[1]) >>> (16 - bits)
+      const end = partitionEnd(p, q)
+      const page = await this.partitionPage(p, position, end, want - out.length)
+      for (const skey of page.keys) out.push(skey.subarray(16))
+      if (page.resumeAt !== null) {
+        const next = cursorFromHash(page.resumeAt)
+        return { cursor: next > cursor ? next : cursor + 1n, keys: out }
+      }
+      if (end === null) return { cursor: 0n, keys: out }
+      position = end
+      if (out.length >= want) return { cursor: cursorFromHash(end), keys: out }
+    }
+    return { cursor: cursorFromHash(position), keys: out }
+  }
+
+  /**
+   * One partition's keys from `start`: the union over its reachable primaries.
+   * resumeAt: where the next page starts (null: the partition is done).
+   */
+  private async partitionPage (p: number, start: Buffer, end: Buffer | null, limit: number): Promise<{ keys: Buffer[], resumeAt: Buffer | null }> {
+    const self = this.node.identity.name
+    const ring = this.node.currentRing()
+    const { primaries, fallbacks } = ring.preferenceList(p)
+    const asked = primaries.filter(n => n === self || this.node.detector.isUp(n))
+    if (asked.length === 0) asked.push(...fallbacks.filter(n => n === self || this.node.detector.isUp(n)).slice(0, 1))
+    const answers = await Promise.all(asked.map(async (n) => {
+      try {
+        if (n === self) return await this.localLive(start, end, limit)
+        const res = await this.node.peers.request(n, { type: 'SCAN_KEYS', start, end, limit }) as { keys: Buffer[], more: boolean }
+        return res
+      } catch {
+        return null
+      }
+    }))
+    const replies = answers.filter((a): a is { keys: Buffer[], more: boolean } => a !== null)
+    if (replies.length === 0) throw new QuorumError(`NOQUORUM scan needed 1 replicas, 0 answered (partition ${p})`)
+    // Keys up to the smallest last key of a replica that had more are complete.
+    let cutoff: Buffer | null = null
+    for (const r of replies) {
+      if (!r.more || r.keys.length === 0) continue
+      const last = r.keys[r.keys.length - 1]
+      if (cutoff === null || Buffer.compare(last, cutoff) < 0) cutoff = last
+    }
+    const seen = new Set<string>()
+    const keys: Buffer[] = []
+    for (const r of replies) {
+      for (const k of r.keys) {
+        if (cutoff !== null && Buffer.compare(k, cutoff) > 0) continue
+        const s = k.toString('latin1')
+        if (seen.has(s)) continue
+        seen.add(s)
+        keys.push(k)
+      }
+    }
+    keys.sort(Buffer.compare)
+    if (cutoff === null) return { keys, resumeAt: null }
+    // Resume just past the cutoff key's 63-bit position.
+    const resume = Buffer.from(cutoff.subarray(0, 16))
+    return { keys, resumeAt: bumpPosition(resume) }
+  }
+
+  /** DBSIZE: every reachable member's live keys, summed, divided by N. */
+  async count (): Promise<number> {
+    const self = this.node.identity.name
+    const members = this.node.membership.active()
+    if (members.length <= 1) return Math.max(0, this.node.local.liveKeys)
+    const counts = await Promise.all(members.map(async (m) => {
+      if (m.name === self) return Math.max(0, this.node.local.liveKeys)
+      try {
+        return ((await this.node.peers.request(m.name, { type: 'COUNT_KEYS' })) as { n: number }).n
+      } catch {
+        return 0
+      }
+    }))
+    const replicas = Math.min(this.node.config.n, members.length)
+    return Math.round(counts.reduce((a, b) => a + b, 0) / replicas)
+  }
+
+  /** FLUSHALL: every member (not removed) clears its data; -NOQUORUM unless all answer. */
+  async flushAll (): Promise<void> {
+    const self = this.node.identity.name
+    const members = this.node.membership.live()
+    const results = await Promise.all(members.map(async (m) => {
+      try {
+        if (m.name === self) await this.node.flushLocal()
+        else await this.node.peers.request(m.name, { type: 'FLUSH' })
+        return true
+      } catch {
+        return false
+      }
+    }))
+    const ok = results.filter(Boolean).length
+    if (ok < members.length) throw new QuorumError(`NOQUORUM flushall needed ${members.length} nodes, ${ok} answered`)
+  }
+}
+
+/** The smallest position whose top 63 bits are one more than pos's (saturating). */
+function bumpPosition (pos: Buffer): Buffer {
+  const c = cursorFromHash(pos)
+  if (c + 1n >= 1n << 63n) return pos
+  return hashFloorFromCursor(c + 1n)
+}

@@ -1,0 +1,214 @@
+// This node's own replica of the data (and the hints it holds for others), on the
+// engine. Every mutation is an engine update, so mutations of one key are
+// serialized here and each sees the previous one's result.
+import { Engine, type CommittedWrite, type Entry } from '../storage/engine.js'
+import type { Store } from '../storage/store.js'
+import type { Clock as TimeSource } from '../runtime/clock.js'
+import {
+  decodeObject, encodeObject, liveValue, merge, objectClock, put, sameVersions,
+  type Clock, type VObject
+} from '../versioning/index.js'
+import type { KeyRef } from './keys.js'
+import type { CounterLease } from './identity.js'
+import { Reader, Writer } from '../util/bytes.js'
+
+export interface LocalOptions {
+  store: Store
+  clock: TimeSource
+  actor: string
+  lease: CounterLease
+  sync: boolean
+  cacheBytes: number
+  vclockMax: number
+  onCommit?: (writes: CommittedWrite[]) => void
+}
+
+export interface PutOutcome {
+  obj: VObject
+  bytes: Buffer
+  /** The context handed back to the writer. */
+  context: Clock
+  /** Resolves when the new object is durable here. */
+  durable: Promise<void>
+  /** Resolves when the dot may be sent to other replicas (counter lease durable). */
+  releasable: Promise<void>
+}
+
+const EMPTY: VObject = { siblings: [] }
+
+export class LocalReplica {
+  readonly engine: Engine<VObject>
+  truncations = 0
+  /** Keys whose newest version here is a value (DBSIZE's estimate), kept up to date by every write. */
+  liveKeys = 0
+  /** Hints held per intended node. */
+  private readonly hintCounts = new Map<string, number>()
+  private readonly clock: TimeSource
+  private readonly actor: string
+  private readonly lease: CounterLease
+  private readonly vclockMax: number
+
+  constructor (options: LocalOptions) {
+    this.engine = new Engine<VObject>({
+      store: options.store,
+      clock: options.clock,
+      sync: options.sync,
+      cacheBytes: options.cacheBytes,
+      decode: decodeObject,
+      onCommit: options.onCommit
+    })
+    this.clock = options.clock
+    this.actor = options.actor
+    this.lease = options.lease
+    this.vclockMax = options.vclockMax
+  }
+
+  read (ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
+    const found = this.engine.read('data', ref.skey, ref.ks)
+    if (found === undefined) return undefined
+    if (found instanceof Promise) return found.then(e => e?.obj)
+    return found.obj
+  }
+
+  readEntry (ref: KeyRef): Entry<VObject> | undefined | Promise<Entry<VObject> | undefined> {
+    return this.engine.read('data', ref.skey, ref.ks)
+  }
+
+  /**
+   * A coordinated write. context null = blind write (SET/DEL): the context is
+   * this replica's own merged clock, so the write supersedes every version held here.
+   */
+  put (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<PutOutcome> {
+    // fn may run now (value in memory) or after a load: hand its outcome over either way.
+    let built: Omit<PutOutcome, 'durable'> | null = null
+    let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
+    const durable = this.engine.update('data', ref.skey, (cur) => {
+      const base = cur?.obj ?? EMPTY
+      const res = put(base, {
+        actor: this.actor,
+        context: context ?? objectClock(base),
+        value,
+        nowMs: this.clock.now(),
+        counterFloor: this.lease.floor,
+        vclockMax: this.vclockMax
+      })
+      this.truncations += res.truncated
+      this.liveKeys += liveness(res.obj) - liveness(cur?.obj)
+      const bytes = encodeObject(res.obj)
+      const wait = this.lease.issued(res.counter)
+      built = { obj: res.obj, bytes, context: res.context, releasable: wait ?? Promise.resolve() }
+      deliver?.(built)
+      return { next: { obj: res.obj, bytes }, result: undefined }
+    }, ref.ks)
+    return new Promise((resolve, reject) => {
+      if (built !== null) return resolve({ ...built, durable })
+      deliver = (o) => resolve({ ...o, durable })
+      durable.catch(reject)
+    })
+  }
+
+  /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
+  merge (ref: KeyRef, incoming: VObject): Promise<VObject> {
+    return this.engine.update('data', ref.skey, (cur) => {
+      if (cur === undefined) {
+        if (incoming.siblings.length === 0) return { result: incoming }
+        this.liveKeys += liveness(incoming)
+        return { next: { obj: incoming, bytes: encodeObject(incoming) }, result: incoming }
+      }
+      const merged = merge(cur.obj, incoming)
+      if (sameVersions(merged, cur.obj)) return { result: cur.obj }
+      this.liveKeys += liveness(merged) - liveness(cur.obj)
+      return { next: { obj: merged, bytes: encodeObject(merged) }, result: merged }
+    }, ref.ks)
+  }
+
+  /** Deletes the key if it still holds exactly `expected` (handoff drop, tombstone reaping). */
+  dropIfUnchanged (ref: KeyRef, expected: Buffer): Promise<boolean> {
+    return this.engine.update('data', ref.skey, (cur) => {
+      if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
+      this.liveKeys -= liveness(cur.obj)
+      return { next: null, result: true }
+    }, ref.ks)
+  }
+
+  decode (bytes: Buffer): VObject {
+    return decodeObject(bytes)
+  }
+
+  /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
+  storeHint (target: string, ref: KeyRef, incoming: VObject): Promise<void> {
+    const hkey = hintKey(target, ref.skey)
+    return this.engine.update('hints', hkey, (cur) => {
+      const next = cur === undefined ? incoming : merge(cur.obj, incoming)
+      if (cur !== undefined && sameVersions(next, cur.obj)) return { result: undefined }
+      if (cur === undefined) this.countHint(target, 1)
+      return { next: { obj: next, bytes: encodeObject(next) }, result: undefined }
+    })
+  }
+
+  private countHint (target: string, delta: number): void {
+    const n = (this.hintCounts.get(target) ?? 0) + delta
+    if (n <= 0) this.hintCounts.delete(target)
+    else this.hintCounts.set(target, n)
+  }
+
+  /** Hints pending per intended node. */
+  hintsPending (): ReadonlyMap<string, number> {
+    return this.hintCounts
+  }
+
+  hintTargets (): Iterable<string> {
+    return this.hintCounts.keys()
+  }
+
+  hintsPendingTotal (): number {
+    let n = 0
+    for (const c of this.hintCounts.values()) n += c
+    return n
+  }
+
+  /** Counts the hints on disk (start-up). */
+  async countHints (store: Store): Promise<void> {
+    this.hintCounts.clear()
+    let gte: Buffer | undefined
+    for (let pages = 0; pages < 1_000_000; pages++) {
+      const rows = await store.range('hints', { gte, limit: 1000 })
+      for (const [hkey] of rows) this.countHint(new Reader(hkey).string(), 1)
+      if (rows.length < 1000) return
+      gte = Buffer.concat([rows[rows.length - 1][0], Buffer.from([0])])
+    }
+  }
+
+  /** Forgets every count (FLUSHALL). */
+  resetCounts (): void {
+    this.hintCounts.clear()
+    this.liveKeys = 0
+  }
+
+  /** The hint held for `target` and this key, if any. */
+  readHint (target: string, ref: KeyRef): Promise<VObject | undefined> {
+    return Promise.resolve(this.engine.read('hints', hintKey(target, ref.skey))).then(e => e?.obj)
+  }
+
+  /** Deletes a hint if it still holds exactly `expected` (after delivery). */
+  dropHintIfUnchanged (target: string, hkey: Buffer, expected: Buffer): Promise<boolean> {
+    return this.engine.update('hints', hkey, (cur) => {
+      if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
+      this.countHint(target, -1)
+      return { next: null, result: true }
+    })
+  }
+}
+
+function liveness (obj: VObject | undefined): number {
+  return obj !== undefined && liveValue(obj) !== null ? 1 : 0
+}
+
+/** hints: target ‖ md5(key) ‖ key, the target length-prefixed so one target is one key range. */
+export function hintKey (target: string, skey: Buffer): Buffer {
+  return new Writer(skey.length + target.length + 2).string(target).raw(skey).finish()
+}
+
+export function hintPrefix (target: string): Buffer {
+  return new Writer(target.length + 2).string(target).finish()
+}

@@ -1,0 +1,379 @@
+// The composition root of one dynakv node: the pure Dynamo logic (ring,
+// versioning, quorum bookkeeping, membership, failure detection) wired to a
+// Store, a Clock, a Random source and a peer Transport (TCP, or the simulated
+// network), plus the services that run on them:
+//
+//   Peers        replica reads/writes and forwarding out; the request handler in
+//   Gossip       membership exchange, heartbeats/probes, join/leave/remove
+//   Handoff      hinted handoff and ownership transfer
+//   AntiEntropy  Merkle trees per partition and their exchange
+//   Keyspace     cluster-wide SCAN, DBSIZE and FLUSHALL
+import type { ServerConfig } from '../cli/args.js'
+import type { Clock } from '../runtime/clock.js'
+import type { Random } from '../runtime/random.js'
+import { silentLogger, type Logger } from '../runtime/log.js'
+import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
+import { actorId, decodeObject, liveValue, type VObject, type Clock as VClock } from '../versioning/index.js'
+import { Ring, claim } from '../ring/index.js'
+import { partitionBits } from '../ring/hash.js'
+import { FailureDetector } from '../membership/detector.js'
+import { Membership, decodeMembership, encodeMembership, type MemberRecord } from '../membership/membership.js'
+import type { Transport } from '../peer/transport.js'
+import { TcpTransport } from '../peer/tcp.js'
+import { CounterLease, loadIdentity, type Identity } from './identity.js'
+import { LocalReplica } from './local.js'
+import { Coordinator, QuorumError, type Placement } from './coordinator.js'
+import { keyRef, type KeyRef } from './keys.js'
+import { Peers } from './peers.js'
+import { Gossip } from './gossip.js'
+import { Handoff } from './handoff.js'
+import { AntiEntropy } from './antientropy.js'
+import { Keyspace, type ScanPage } from './keyspace.js'
+
+export { QuorumError }
+export type { ScanPage }
+
+export interface NodeDeps {
+  clock: Clock
+  random: Random
+  log?: Logger
+  /** Overrides the store the config names (the simulator keeps memory stores across restarts). */
+  store?: Store
+  /** Overrides the TCP transport (the simulator's network endpoint). */
+  transport?: Transport
+}
+
+export class ArgumentError extends Error {
+  readonly code = 'DYNAKV_ARGUMENT'
+}
+
+const MEMBERSHIP_KEY = Buffer.from('membership')
+
+type InfoSection = [string, Array<[string, string | number]>]
+
+export class DynakvNode {
+  readonly config: ServerConfig
+  readonly clock: Clock
+  readonly random: Random
+  readonly log: Logger
+  readonly store: Store
+  readonly identity: Identity
+  readonly actor: string
+  readonly lease: CounterLease
+  readonly local: LocalReplica
+  readonly coordinator: Coordinator
+  readonly membership: Membership
+  readonly detector: FailureDetector
+  readonly partitionBits: number
+  readonly startedAtMs: number
+  readonly peers: Peers
+  readonly gossip: Gossip
+  readonly handoff: Handoff
+  readonly antiEntropy: AntiEntropy
+  readonly keyspace: Keyspace
+  private ring: Ring
+  private ringChanges = -1
+  private stopped = false
+  private joining: Promise<void> | null = null
+
+  private constructor (config: ServerConfig, deps: NodeDeps, store: Store, transport: Transport, identity: Identity, lease: CounterLease, membership: Membership) {
+    this.config = config
+    this.clock = deps.clock
+    this.random = deps.random
+    this.log = deps.log ?? silentLogger
+    this.store = store
+    this.identity = identity
+    this.actor = actorId(identity.name, identity.epoch)
+    this.lease = lease
+    this.membership = membership
+    this.partitionBits = partitionBits(config.partitions)
+    this.detector = new FailureDetector(config.downAfterMs)
+    this.startedAtMs = deps.clock.now()
+    this.local = new LocalReplica({
+      store,
+      clock: deps.clock,
+      actor: this.actor,
+      lease,
+      sync: config.sync,
+      cacheBytes: config.cacheMb * 1024 * 1024,
+      vclockMax: config.vclockMax,
+      onCommit: (writes) => this.antiEntropy.onCommit(writes)
+    })
+    this.ring = this.computeRing()
+    this.peers = new Peers(this, transport)
+    const placement: Placement = {
+      preferenceList: (p) => this.currentRing().preferenceList(p),
+      isUp: (node) => this.detector.isUp(node),
+      noteSuccess: (node) => { this.detector.success(node, this.clock.now()) },
+      noteFailure: (node) => { this.detector.failure(node, this.clock.now()) }
+    }
+    this.coordinator = new Coordinator({
+      self: identity.name,
+      actor: this.actor,
+      local: this.local,
+      remote: this.peers,
+      placement,
+      clock: deps.clock,
+      lease,
+      sloppy: config.sloppy,
+      vclockMax: config.vclockMax,
+      readRepairWaitMs: config.readRepairWaitMs
+    })
+    this.gossip = new Gossip(this)
+    this.handoff = new Handoff(this)
+    this.antiEntropy = new AntiEntropy(this)
+    this.keyspace = new Keyspace(this)
+  }
+
+  static async start (config: ServerConfig, deps: NodeDeps): Promise<DynakvNode> {
+    const store = deps.store ?? (config.storage === 'memory-level' ? memoryLevelStore() : classicLevelStore(config.dir))
+    await store.open()
+    let transport: Transport | null = null
+    try {
+      const now = deps.clock.now()
+      const { identity } = await loadIdentity(store, config.name, deps.random, now)
+      const lease = await CounterLease.open(store)
+      const membership = await loadMembership(store, config)
+      const self = membership.get(identity.name)
+      const record: MemberRecord = {
+        name: identity.name,
+        peerHost: config.advertiseHost,
+        peerPort: config.peerPort,
+        clientHost: config.advertiseHost,
+        clientPort: config.port,
+        weight: self?.weight ?? config.weight,
+        status: self?.status ?? 'valid',
+        version: (self?.version ?? 0) + 1,
+        epoch: identity.epoch,
+        joinedAt: self?.joinedAt ?? now,
+        leftAt: self?.leftAt ?? null
+      }
+      membership.apply(record, now)
+      await store.write([{ space: 'meta', key: MEMBERSHIP_KEY, value: encodeMembership(membership.settings, membership.all()) }], true)
+      transport = deps.transport ?? new TcpTransport({
+        name: identity.name,
+        host: config.host,
+        port: config.peerPort,
+        clusterName: config.clusterName,
+        clusterSecret: config.clusterSecret,
+        clock: deps.clock,
+        random: deps.random,
+        log: deps.log,
+        limits: { maxFrameBytes: Math.min(2 ** 31, config.protoMaxBulkLen + 16 * 1024 * 1024) }
+      })
+      const node = new DynakvNode(config, deps, store, transport, identity, lease, membership)
+      await node.countLiveKeys()
+      await node.local.countHints(store)
+      await transport.start(node.peers.handle)
+      node.gossip.start()
+      node.handoff.start()
+      node.antiEntropy.start()
+      if (config.join !== null) node.joinInBackground(config.join.host, config.join.port)
+      return node
+    } catch (err) {
+      await transport?.stop().catch(() => {})
+      await store.close().catch(() => {})
+      throw err
+    }
+  }
+
+  private computeRing (): Ring {
+    this.ringChanges = this.membership.changes
+    return new Ring(claim(this.membership.claimMembers(), this.config.partitions, this.config.n), this.config.n)
+  }
+
+  currentRing (): Ring {
+    if (this.ringChanges !== this.membership.changes) this.ring = this.computeRing()
+    return this.ring
+  }
+
+  /** Gossip changed the view: the ring follows, and the services with it. */
+  membershipChanged (): void {
+    const before = this.ring
+    const after = this.currentRing()
+    if (before !== after) this.antiEntropy.ringChanged()
+  }
+
+  ref (key: Buffer): KeyRef {
+    return keyRef(key, this.partitionBits)
+  }
+
+  /**
+   * The paper's coordinator rule: a node outside a key's preference list sends
+   * the request to the first reachable primary. null: coordinate here.
+   */
+  forwardTarget (ref: KeyRef): string | null {
+    const { primaries } = this.currentRing().preferenceList(ref.partition)
+    if (primaries.includes(this.identity.name)) return null
+    for (const p of primaries) if (this.detector.isUp(p)) return p
+    return null
+  }
+
+  /** Validates a per-request R or W. */
+  quorumArg (value: number | undefined, fallback: number): number {
+    const v = value ?? fallback
+    if (!Number.isInteger(v) || v < 1 || v > this.config.n) throw new ArgumentError('R/W must be between 1 and N')
+    return v
+  }
+
+  get (ref: KeyRef, r?: number): VObject | undefined | Promise<VObject | undefined> {
+    return this.coordinator.get(ref, this.quorumArg(r, this.config.r))
+  }
+
+  /** Dynamo PUT/DELCTX (context given) or a blind SET/DEL (context null). */
+  put (ref: KeyRef, context: VClock | null, value: Buffer | null, w?: number, pw = 0): Promise<VClock> {
+    const wq = this.quorumArg(w, this.config.w)
+    if (!Number.isInteger(pw) || pw < 0 || pw > this.config.n) throw new ArgumentError('PW must be between 0 and N')
+    return this.coordinator.put(ref, context, value, wq, pw)
+  }
+
+  modify<R> (ref: KeyRef, fn: (current: VObject | undefined) => { value?: Buffer | null, result: R }): Promise<R> {
+    return this.coordinator.modify(ref, this.config.r, this.config.w, fn)
+  }
+
+  scan (cursor: bigint, count: number): Promise<ScanPage> {
+    return this.keyspace.scan(cursor, count)
+  }
+
+  dbsize (): number | Promise<number> {
+    if (this.membership.active().length <= 1) return Math.max(0, this.local.liveKeys)
+    return this.keyspace.count()
+  }
+
+  flushall (): Promise<void> {
+    return this.keyspace.flushAll()
+  }
+
+  /** This node's share of FLUSHALL. */
+  async flushLocal (): Promise<void> {
+    await this.local.engine.flushed()
+    await this.store.clear('data')
+    await this.store.clear('hints')
+    this.local.engine.dropCache()
+    this.local.resetCounts()
+    this.antiEntropy.rebuildAll()
+  }
+
+  /** DBSIZE's starting point: one pass over the data at start-up, before any client is served. */
+  private async countLiveKeys (): Promise<void> {
+    let gte: Buffer | undefined
+    let live = 0
+    for (let pages = 0; pages < 10_000_000; pages++) {
+      const rows = await this.store.range('data', { gte, limit: 1000 })
+      for (const [, bytes] of rows) if (liveValue(decodeObject(bytes)) !== null) live++
+      if (rows.length < 1000) break
+      gte = Buffer.concat([rows[rows.length - 1][0], Buffer.from([0])])
+    }
+    this.local.liveKeys += live
+  }
+
+  /** --join: keeps trying until the seed answers (it may still be starting). */
+  private joinInBackground (host: string, port: number): void {
+    const others = this.membership.active().filter(r => r.name !== this.identity.name)
+    if (others.length > 0) return // already a member: membership was restored from disk
+    let attempt = 0
+    const tryJoin = (): void => {
+      if (this.stopped) return
+      this.joining = this.gossip.join(host, port).then(() => {
+        this.log.info(`joined the cluster through ${host}:${port}`)
+      }, (e: Error & { code?: string }) => {
+        if (e.code === 'DYNAKV_MEMBERSHIP_REFUSED' || (e.code?.startsWith('DYNAKV_HANDSHAKE') ?? false)) {
+          this.log.error(`join through ${host}:${port} refused: ${e.message}`)
+          return
+        }
+        attempt++
+        const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6))
+        this.log.warn(`join through ${host}:${port} failed (${e.message}); retrying in ${delay} ms`)
+        this.clock.after(delay, tryJoin)
+      })
+    }
+    tryJoin()
+  }
+
+  /** INFO sections of the cluster services. */
+  infoSections (): InfoSection[] {
+    const now = this.clock.now()
+    const self = this.membership.get(this.identity.name)
+    const ring = this.currentRing()
+    const peers: InfoSection[1] = []
+    for (const r of this.membership.all()) {
+      if (r.name === this.identity.name) continue
+      const h = this.detector.state(r.name)
+      peers.push([`peer_${r.name}`, `status=${r.status},state=${this.detector.isUp(r.name) ? 'up' : 'down'},since_ms=${h?.sinceMs ?? this.startedAtMs},for_ms=${now - (h?.sinceMs ?? this.startedAtMs)},failures=${h?.failures ?? 0},digest=${this.gossip.peerDigest(r.name) ?? '-'}`])
+    }
+    const hints: InfoSection[1] = [['hints_pending', this.local.hintsPendingTotal()]]
+    for (const [target, n] of this.local.hintsPending()) hints.push([`hints_pending_${target}`, n])
+    const h = this.handoff.stats
+    const ae = this.antiEntropy.stats
+    const t = this.peers.transport.stats()
+    const last: InfoSection[1] = []
+    for (const [p, at] of [...this.antiEntropy.lastExchangeMs].sort((a, b) => a[0] - b[0])) last.push([`ae_last_exchange_p${p}`, `${now - at}ms_ago`])
+    return [
+      ['Cluster', [
+        ['cluster_name', this.config.clusterName],
+        ['status', self?.status ?? 'unknown'],
+        ['members', this.membership.live().length],
+        ['membership_digest', this.membership.digest()],
+        ['ring_converged', this.gossip.converged() ? 1 : 0],
+        ['partitions_owned', ring.partitionsOf(this.identity.name).length],
+        ['partitions_replicated', ring.replicaPartitions(this.identity.name).length],
+        ['forwarded_out', this.peers.stats.forwardedOut],
+        ['forwarded_in', this.peers.stats.forwardedIn],
+        ['peer_requests_sent', t.requestsSent],
+        ['peer_requests_received', t.requestsReceived],
+        ['peer_timeouts', t.timeouts],
+        ['peer_refused_handshakes', t.refusedHandshakes]
+      ]],
+      ['Peers', peers],
+      ['Membership', this.membership.history.map((e, i) => [`event_${i}`, `at_ms=${e.atMs},node=${e.name},status=${e.status},version=${e.version}`] as [string, string])],
+      ['Handoff', [
+        ...hints,
+        ['hints_delivered', h.hintsDelivered],
+        ['hints_received', h.hintsReceived],
+        ['ownership_objects_sent', h.objectsSent],
+        ['ownership_objects_received', h.objectsReceived],
+        ['ownership_objects_dropped', h.objectsDropped],
+        ['transfers_pending', h.transfersPending],
+        ['handoff_failures', h.failures]
+      ]],
+      ['Antientropy', [
+        ['ae_trees', this.antiEntropy.treeCount],
+        ['ae_trees_ready', this.antiEntropy.readyTrees],
+        ['ae_rounds', ae.rounds],
+        ['ae_exchanges', ae.exchanges],
+        ['ae_keys_repaired', ae.keysRepaired],
+        ['ae_keys_pulled', ae.keysPulled],
+        ['ae_keys_pushed', ae.keysPushed],
+        ['ae_bytes_sent', ae.bytesSent],
+        ['ae_bytes_received', ae.bytesReceived],
+        ['ae_rebuilds', ae.rebuilds],
+        ['ae_tombstones_reaped', ae.tombstonesReaped],
+        ...last
+      ]]
+    ]
+  }
+
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.gossip.stop()
+    this.handoff.stop()
+    this.antiEntropy.stop()
+    await this.joining?.catch(() => {})
+    await this.peers.transport.stop()
+    await this.local.engine.flushed()
+    await this.gossip.flushed()
+    await this.store.close()
+  }
+}
+
+async function loadMembership (store: Store, config: ServerConfig): Promise<Membership> {
+  const settings = { name: config.clusterName, partitions: config.partitions, n: config.n }
+  const stored = await store.get('meta', MEMBERSHIP_KEY)
+  if (stored === undefined) return new Membership(settings)
+  const view = decodeMembership(stored)
+  if (view.settings.partitions !== config.partitions) throw new ArgumentError(`the data directory belongs to a ring of ${view.settings.partitions} partitions, not --partitions ${config.partitions}`)
+  if (view.settings.n !== config.n) throw new ArgumentError(`the data directory belongs to a cluster with N=${view.settings.n}, not --n ${config.n}`)
+  if (view.settings.name !== config.clusterName) throw new ArgumentError(`the data directory belongs to cluster '${view.settings.name}', not --cluster-name ${config.clusterName}`)
+  return new Membership(view.settings, view.records)
+}

@@ -1,0 +1,147 @@
+// The node's side of the peer protocol: requests to other nodes (replica reads
+// and writes, forwarding) and the handler of the requests they send us.
+import type { Transport, PeerAddress } from '../peer/transport.js'
+import type { Request, Response } from '../peer/messages.js'
+import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
+import { PeerRemoteError } from '../peer/errors.js'
+import { decodeObject, encodeObject, merge, type VObject } from '../versioning/index.js'
+import { encodeReplyBinary, decodeReplyBinary } from '../resp/reply-binary.js'
+import type { Reply } from '../resp/reply.js'
+import { internalSession, type Session } from '../resp/session.js'
+import type { ReplicaClient } from './coordinator.js'
+import type { KeyRef } from './keys.js'
+import type { DynakvNode } from './node.js'
+
+export class PeerUnknownError extends Error {
+  readonly code = 'DYNAKV_PEER_UNKNOWN'
+}
+
+/** Executes a whole client command on this node (the RESP command layer). */
+export interface CommandExecutor {
+  exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
+}
+
+export interface PeerStats {
+  forwardedOut: number
+  forwardedIn: number
+  replicaReadsServed: number
+  replicaWritesServed: number
+}
+
+export class Peers implements ReplicaClient {
+  readonly stats: PeerStats = { forwardedOut: 0, forwardedIn: 0, replicaReadsServed: 0, replicaWritesServed: 0 }
+  executor: CommandExecutor | null = null
+  /** Incoming request types handled by other services (gossip, handoff, anti-entropy, scans). */
+  private readonly handlers = new Map<Request['type'], (from: string, req: Request) => Promise<Response>>()
+
+  constructor (private readonly node: DynakvNode, readonly transport: Transport) {}
+
+  address (name: string): PeerAddress {
+    const r = this.node.membership.get(name)
+    if (r === undefined) throw new PeerUnknownError(`unknown node ${name}`)
+    return { name, host: r.peerHost, port: r.peerPort }
+  }
+
+  get timeoutMs (): number {
+    return this.node.config.requestTimeoutMs
+  }
+
+  /** Sends a request to a member, feeding the failure detector with the outcome. */
+  async request<R extends Request> (name: string, req: R, timeoutMs = this.timeoutMs): Promise<Awaited<ReturnType<Transport['request']>> & { type: string }> {
+    const clock = this.node.clock
+    try {
+      const res = await this.transport.request(this.address(name), req, timeoutMs)
+      this.node.detector.success(name, clock.now())
+      return res
+    } catch (e) {
+      // A remote handler's error is an answer: the peer is alive.
+      if (e instanceof PeerRemoteError) this.node.detector.success(name, clock.now())
+      else this.node.detector.failure(name, clock.now())
+      throw e
+    }
+  }
+
+  on<T extends Request['type']> (type: T, handler: (from: string, req: Extract<Request, { type: T }>) => Promise<Response>): void {
+    this.handlers.set(type, handler as (from: string, req: Request) => Promise<Response>)
+  }
+
+  async getReplica (node: string, ref: KeyRef, hintFor: string | null): Promise<VObject | undefined> {
+    const res = await this.request(node, { type: 'GET_REPLICA', key: ref.key, hintFor }) as { obj: Buffer | null }
+    return res.obj === null ? undefined : decodeObject(res.obj)
+  }
+
+  async putReplica (node: string, ref: KeyRef, bytes: Buffer, hintFor: string | null): Promise<void> {
+    await this.request(node, { type: 'PUT_REPLICA', key: ref.key, obj: bytes, hintFor })
+  }
+
+  /** Runs a client command on another node and relays its reply. */
+  async forward (node: string, session: Session, args: Buffer[]): Promise<Reply> {
+    this.stats.forwardedOut++
+    // The remote coordinator's own requests may take a timeout each: allow for two rounds.
+    const res = await this.request(node, { type: 'FORWARD', proto: session.proto, args }, 3 * this.timeoutMs) as { reply: Buffer }
+    return decodeReplyBinary(res.reply)
+  }
+
+  /** The transport's request handler. */
+  readonly handle = async (from: string, req: Request): Promise<Response> => {
+    this.node.detector.success(from, this.node.clock.now())
+    switch (req.type) {
+      case 'PING':
+        this.node.gossip.notePeerDigest(from, req.digest)
+        return { type: 'PONG', digest: this.node.membership.digest() }
+      case 'GET_REPLICA':
+        return await this.serveGet(req.key, req.hintFor)
+      case 'PUT_REPLICA':
+        await this.servePut(req.key, req.obj, req.hintFor)
+        return { type: 'OK' }
+      case 'FORWARD':
+        return await this.serveForward(req.proto, req.args)
+      case 'HANDOFF_BATCH':
+        await this.serveHandoff(req.kind, req.keys, req.objs)
+        return { type: 'OK' }
+      default: {
+        const handler = this.handlers.get(req.type)
+        if (handler === undefined) throw Object.assign(new Error(`no handler for ${req.type}`), { code: 'DYNAKV_UNSUPPORTED' })
+        return await handler(from, req)
+      }
+    }
+  }
+
+  private async serveGet (key: Buffer, hintFor: string | null): Promise<Response> {
+    this.stats.replicaReadsServed++
+    const ref = this.node.ref(key)
+    const data = await this.node.local.read(ref)
+    const hint = hintFor !== null && hintFor !== this.node.identity.name ? await this.node.local.readHint(hintFor, ref) : undefined
+    const obj = data === undefined ? hint : hint === undefined ? data : merge(data, hint)
+    return { type: 'OBJECT', obj: obj === undefined ? null : encodeObject(obj) }
+  }
+
+  private async servePut (key: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {
+    this.stats.replicaWritesServed++
+    const ref = this.node.ref(key)
+    const obj = decodeObject(bytes)
+    if (hintFor !== null && hintFor !== this.node.identity.name) {
+      this.node.coordinator.stats.hintsWritten++
+      await this.node.local.storeHint(hintFor, ref, obj)
+    } else {
+      await this.node.local.merge(ref, obj)
+    }
+  }
+
+  private async serveHandoff (kind: number, keys: Buffer[], objs: Buffer[]): Promise<void> {
+    // Ownership transfers and delivered hints both land in this node's data.
+    const writes: Array<Promise<unknown>> = []
+    for (let i = 0; i < keys.length; i++) writes.push(this.node.local.merge(this.node.ref(keys[i]), decodeObject(objs[i])))
+    await Promise.all(writes)
+    if (kind === HANDOFF_HINTS) this.node.handoff.stats.hintsReceived += keys.length
+    else if (kind === HANDOFF_OWNERSHIP) this.node.handoff.stats.objectsReceived += keys.length
+  }
+
+  private async serveForward (proto: number, args: Buffer[]): Promise<Response> {
+    this.stats.forwardedIn++
+    if (this.executor === null || args.length === 0) throw Object.assign(new Error('this node does not run client commands'), { code: 'DYNAKV_UNSUPPORTED' })
+    const session = internalSession(proto === 3 ? 3 : 2, true)
+    const reply = await this.executor.exec(session, args)
+    return { type: 'REPLY', reply: encodeReplyBinary(reply) }
+  }
+}

@@ -1,0 +1,154 @@
+// The command table and the dispatcher: name lookup, AUTH gate, arity check,
+// the coordinator rule (forward a key's command to a primary), and error replies.
+import { err, array, bulk, int, map, set, simple, NULL, type Reply } from '../reply.js'
+import type { Session } from '../session.js'
+import type { DynakvNode } from '../../node/node.js'
+import type { Call, CommandSpec, ServerInfo } from './types.js'
+import { CommandError, lower } from './util.js'
+import { connectionCommands, NOAUTH } from './connection.js'
+import { stringCommands } from './strings.js'
+import { keyCommands } from './keys.js'
+import { dynamoCommands } from './dynamo.js'
+import { infoCommand } from './info.js'
+import { extraCommands } from './extra.js'
+
+export type { ServerInfo }
+
+const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...dynamoCommands, infoCommand, ...extraCommands]
+
+export const COMMANDS = new Map<string, CommandSpec>()
+for (const spec of ALL) COMMANDS.set(spec.name, spec)
+COMMANDS.set('command', {
+  name: 'command',
+  arity: -1,
+  flags: ['loading', 'stale'],
+  group: 'server',
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  summary: 'Returns the command table: COUNT, LIST, INFO, DOCS.',
+  since: '2.8.13',
+  handler: commandCmd
+})
+
+function commandInfo (spec: CommandSpec, proto: 2 | 3): Reply {
+  const flags = spec.flags.map(f => simple(f))
+  return array([
+    bulk(spec.name),
+    int(spec.arity),
+    proto === 3 ? set(flags) : array(flags),
+    int(spec.firstKey),
+    int(spec.lastKey),
+    int(spec.step),
+    proto === 3 ? set([simple('@' + spec.group)]) : array([simple('@' + spec.group)]),
+    array([]),
+    array([]),
+    array([])
+  ])
+}
+
+function commandDocs (spec: CommandSpec): Reply {
+  const doc: Array<[Reply, Reply]> = [
+    [bulk('summary'), bulk(spec.summary)],
+    [bulk('since'), bulk(spec.since)],
+    [bulk('group'), bulk(spec.group)]
+  ]
+  if (spec.complexity !== undefined) doc.push([bulk('complexity'), bulk(spec.complexity)])
+  return map(doc)
+}
+
+function commandCmd (c: Call): Reply {
+  if (c.args.length === 1) return array([...COMMANDS.values()].map(s => commandInfo(s, c.session.proto)))
+  const sub = lower(c.args[1])
+  const names = c.args.slice(2).map(lower)
+  switch (sub) {
+    case 'count':
+      return int(COMMANDS.size)
+    case 'list':
+      return array([...COMMANDS.keys()].map(n => bulk(n)))
+    case 'info': {
+      const specs = names.length === 0 ? [...COMMANDS.values()] : names.map(n => COMMANDS.get(n))
+      return array(specs.map(s => s === undefined ? NULL : commandInfo(s, c.session.proto)))
+    }
+    case 'docs': {
+      const specs = names.length === 0 ? [...COMMANDS.values()] : names.map(n => COMMANDS.get(n)).filter((s): s is CommandSpec => s !== undefined)
+      return map(specs.map(s => [bulk(s.name), commandDocs(s)]))
+    }
+    case 'help':
+      return array(['COMMAND <subcommand>. Subcommands are:', '(no subcommand)', '    Return details about all commands.', 'COUNT', 'LIST', 'INFO [<command-name> ...]', 'DOCS [<command-name> ...]'].map(l => simple(l)))
+    default:
+      return err(`ERR unknown subcommand '${c.args[1].toString('latin1').slice(0, 128)}'. Try COMMAND HELP.`)
+  }
+}
+
+/** Redis's rejectCommandFormat: newlines in the text become spaces. */
+function sanitize (s: string): string {
+  return s.replace(/[\r\n]/g, ' ')
+}
+
+export function unknownCommand (args: Buffer[]): Reply {
+  let rest = ''
+  for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${args[i].toString('latin1').slice(0, 128 - rest.length)}' `
+  return err(sanitize(`ERR unknown command '${args[0].toString('latin1').slice(0, 128)}', with args beginning with: ${rest}`))
+}
+
+/** Any error a handler throws, as the reply the client gets. */
+export function errorReply (e: unknown, log?: (msg: string) => void): Reply {
+  if (e instanceof CommandError) return e.toReply()
+  const code = (e as { code?: string }).code
+  const message = (e as Error).message ?? String(e)
+  switch (code) {
+    case 'DYNAKV_NOQUORUM':
+      return err(message)
+    case 'DYNAKV_ARGUMENT':
+      return err('ERR ' + message)
+    case 'DYNAKV_INVALID_CONTEXT':
+      return err('ERR invalid context')
+    case 'DYNAKV_FORWARD':
+      return err(message)
+    default:
+      log?.(`command failed: ${(e as Error).stack ?? message}`)
+      return err(sanitize('ERR internal error: ' + message))
+  }
+}
+
+/** A failure to reach the peer, as opposed to an answer from it. */
+function unreachable (e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? ''
+  return ['DYNAKV_PEER_TIMEOUT', 'DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_CONNECTION_LOST', 'DYNAKV_PEER_UNKNOWN'].includes(code) ||
+    code.startsWith('DYNAKV_HANDSHAKE')
+}
+
+export class Dispatcher {
+  constructor (private readonly node: DynakvNode, private readonly server: ServerInfo) {}
+
+  exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
+    const name = args[0].toString('latin1').toLowerCase()
+    const spec = COMMANDS.get(name)
+    if (spec === undefined) return unknownCommand(args)
+    if (!session.authenticated && spec.noauth !== true) return err(NOAUTH)
+    if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
+      return err(`ERR wrong number of arguments for '${spec.name}' command`)
+    }
+    session.lastCommand = name
+    if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2)) {
+      const target = this.node.forwardTarget(this.node.ref(args[1]))
+      if (target !== null) {
+        // The paper's coordinator rule; if the primary cannot be reached, coordinate here (sloppy).
+        return this.node.peers.forward(target, session, args).catch((e) => unreachable(e) ? this.run(spec, session, args) : errorReply(e, this.node.log.error))
+      }
+    }
+    return this.run(spec, session, args)
+  }
+
+  private run (spec: CommandSpec, session: Session, args: Buffer[]): Reply | Promise<Reply> {
+    try {
+      const call: Call = { session, args, node: this.node, server: this.server, exec: (a) => this.exec(session, a) }
+      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(call)
+      if (reply instanceof Promise) return reply.catch(e => errorReply(e, this.node.log.error))
+      return reply
+    } catch (e) {
+      return errorReply(e, this.node.log.error)
+    }
+  }
+}

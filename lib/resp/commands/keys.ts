@@ -1,0 +1,115 @@
+// Keyspace commands over the whole cluster: per-key fan-out for DEL/EXISTS, and a
+// stateless ring-position cursor for SCAN/KEYS (any node resumes any cursor).
+import { liveValue, type VObject } from '../../versioning/index.js'
+import { parseCursor } from '../../ring/hash.js'
+import { OK, NULL, ZERO, ONE, array, bulk, int, simple, type Reply } from '../reply.js'
+import type { Call, CommandSpec } from './types.js'
+import { E, fail, globMatcher, intArg, lower } from './util.js'
+
+const KEYS_MAX = 10_000_000
+const SCAN_PAGES_MAX = 1_000_000
+
+function delOne (c: Call): Promise<Reply> {
+  return c.node.modify<Reply>(c.node.ref(c.args[1]), (cur) =>
+    cur !== undefined && liveValue(cur) !== null ? { value: null, result: ONE } : { result: ZERO })
+}
+
+function existsOne (c: Call): Reply | Promise<Reply> {
+  const found = c.node.get(c.node.ref(c.args[1]))
+  const f = (obj: VObject | undefined): Reply => obj !== undefined && liveValue(obj) !== null ? ONE : ZERO
+  return found instanceof Promise ? found.then(f) : f(found)
+}
+
+/** DEL/EXISTS/UNLINK with one key run where the key lives; with several, once per key. */
+function perKey (single: (c: Call) => Reply | Promise<Reply>, name: string) {
+  return async (c: Call): Promise<Reply> => {
+    if (c.args.length === 2) return await single(c)
+    const replies = await Promise.all(c.args.slice(1).map(k => c.exec([Buffer.from(name), k])))
+    let n = 0
+    for (const r of replies) {
+      if (r.type === 'error') return r
+      n += Number((r as { value: number }).value)
+    }
+    return int(n)
+  }
+}
+
+function typeOf (c: Call): Reply | Promise<Reply> {
+  const r = existsOne(c)
+  const f = (x: Reply): Reply => simple(x === ONE ? 'string' : 'none')
+  return r instanceof Promise ? r.then(f) : f(r)
+}
+
+async function scan (c: Call): Promise<Reply> {
+  const cursor = parseCursor(c.args[1].toString('latin1'))
+  if (cursor === null) fail(E.invalidCursor)
+  let count = 10
+  let match: ((k: Buffer) => boolean) | null = null
+  let typeFilter: string | null = null
+  for (let i = 2; i < c.args.length; i++) {
+    const opt = lower(c.args[i])
+    if (i + 1 >= c.args.length) fail(E.syntax)
+    if (opt === 'count') {
+      count = intArg(c.args[++i])
+      if (count < 1) fail(E.syntax)
+    } else if (opt === 'match') {
+      match = globMatcher(c.args[++i])
+    } else if (opt === 'type') {
+      typeFilter = lower(c.args[++i])
+    } else {
+      fail(E.syntax)
+    }
+  }
+  const page = await c.node.scan(cursor, count)
+  let keys = page.keys
+  if (typeFilter !== null && typeFilter !== 'string') keys = []
+  if (match !== null) keys = keys.filter(match)
+  return array([bulk(page.cursor.toString()), array(keys.map(k => bulk(k)))])
+}
+
+async function keys (c: Call): Promise<Reply> {
+  const match = globMatcher(c.args[1])
+  const out: Reply[] = []
+  let cursor = 0n
+  for (let pages = 0; pages < SCAN_PAGES_MAX; pages++) {
+    const page = await c.node.scan(cursor, 1000)
+    for (const k of page.keys) if (match(k)) out.push(bulk(k))
+    if (out.length > KEYS_MAX) fail(`ERR KEYS would return more than ${KEYS_MAX} keys: use SCAN`)
+    cursor = page.cursor
+    if (cursor === 0n) break
+  }
+  return array(out)
+}
+
+async function randomkey (c: Call): Promise<Reply> {
+  const start = BigInt(Math.floor(c.node.random.next() * 2 ** 31)) << 32n
+  for (const cursor of [start, 0n]) {
+    const page = await c.node.scan(cursor, 16)
+    if (page.keys.length > 0) return bulk(page.keys[c.node.random.int(page.keys.length)])
+  }
+  return NULL
+}
+
+async function flushall (c: Call): Promise<Reply> {
+  if (c.args.length > 2) fail(E.syntax)
+  if (c.args.length === 2 && !['async', 'sync'].includes(lower(c.args[1]))) fail(E.syntax)
+  await c.node.flushall()
+  return OK
+}
+
+const KEY = { firstKey: 1, lastKey: 1, step: 1 } as const
+const MULTI = { firstKey: 1, lastKey: -1, step: 1 } as const
+const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
+
+export const keyCommands: CommandSpec[] = [
+  { name: 'del', arity: -2, flags: ['write'], group: 'generic', ...MULTI, route: 'key', summary: 'Deletes keys (tombstones; per-key quorum writes).', since: '1.0.0', handler: perKey(delOne, 'DEL') },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], group: 'generic', ...MULTI, route: 'key', summary: 'Deletes keys (same as DEL here).', since: '4.0.0', handler: perKey(delOne, 'UNLINK') },
+  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], group: 'generic', ...MULTI, route: 'key', summary: 'Counts the given keys that have a value.', since: '1.0.0', handler: perKey(existsOne, 'EXISTS') },
+  { name: 'type', arity: 2, flags: ['readonly', 'fast'], group: 'generic', ...KEY, route: 'key', summary: "Returns 'string' for a key with a value, 'none' otherwise.", since: '1.0.0', handler: typeOf },
+  { name: 'scan', arity: -2, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Iterates keys in ring order; the cursor is a ring position any node accepts.', since: '2.8.0', handler: scan },
+  { name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Returns every key matching a pattern (a full SCAN).', since: '1.0.0', handler: keys },
+  { name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Returns a key near a random ring position.', since: '1.0.0', handler: randomkey },
+  { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', ...NOKEY, summary: 'Returns an estimate of the number of keys with a value (cluster-wide: the sum of each node\'s count divided by N).', since: '1.0.0', handler: async (c) => int(await c.node.dbsize()) },
+  { name: 'flushall', arity: -1, flags: ['write'], group: 'server', ...NOKEY, summary: 'Deletes every key on every node; -NOQUORUM unless every node answers.', since: '1.0.0', handler: flushall },
+  { name: 'flushdb', arity: -1, flags: ['write'], group: 'server', ...NOKEY, summary: 'Same as FLUSHALL (one database).', since: '1.0.0', handler: flushall }
+]

@@ -1,0 +1,182 @@
+// One client connection: bytes in → RequestParser → dispatcher → replies out,
+// in request order, with one socket write per read event.
+//
+//   data event ─► parse every complete request ─► exec each
+//                   sync reply, nothing queued  ─► straight into the writer
+//                   otherwise                   ─► a slot in the FIFO, filled when it settles
+//              ─► one socket.write of everything ready
+//   slot settles ─► move the ready prefix of the FIFO into the writer ─► write at setImmediate
+//
+// Bounds: at most MAX_PENDING unanswered requests and MAX_OUTPUT_BYTES of
+// unsent output per connection; past either, reading pauses until the client
+// catches up (TCP backpressure reaches the client).
+import type { Socket } from 'node:net'
+import { RequestParser } from './parser.js'
+import { ReplyWriter, err, type Proto, type Reply } from './reply.js'
+import type { Session } from './session.js'
+import { errorReply } from './commands/index.js'
+
+export interface ConnectionHost {
+  exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
+  now (): number
+  maxBulkLen: number
+  requirePassword: boolean
+  commandProcessed (): void
+  closed (conn: Connection): void
+  logError (msg: string): void
+}
+
+interface Slot {
+  reply: Reply | null
+  proto: Proto
+}
+
+const MAX_PENDING = 4096
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+
+export class Connection implements Session {
+  proto: Proto = 2
+  authenticated: boolean
+  name = ''
+  libName = ''
+  libVer = ''
+  db = 0
+  readonly addr: string
+  readonly laddr: string
+  readonly createdAtMs: number
+  lastCommandAtMs: number
+  lastCommand = ''
+  closeAfterReply = false
+  readonly forwarded = false
+
+  private readonly parser: RequestParser
+  private readonly writer = new ReplyWriter()
+  private readonly queue: Slot[] = []
+  private flushQueued = false
+  private inData = false
+  private closing = false
+  private paused = false
+  private ended = false
+
+  constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
+    this.authenticated = !host.requirePassword
+    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
+    this.createdAtMs = host.now()
+    this.lastCommandAtMs = this.createdAtMs
+    socket.setNoDelay(true)
+    this.parser = new RequestParser({
+      maxBulkLen: host.maxBulkLen,
+      isAuthenticated: () => this.authenticated,
+      onCommand: (args) => this.onCommand(args),
+      onError: (message) => this.onProtocolError(message)
+    })
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('drain', () => this.maybeResume())
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      this.ended = true
+      host.closed(this)
+    })
+  }
+
+  private onData (chunk: Buffer): void {
+    if (this.closing) return
+    this.inData = true
+    try {
+      this.parser.feed(chunk)
+    } finally {
+      this.inData = false
+    }
+    this.flush()
+  }
+
+  private onCommand (args: Buffer[]): void {
+    if (this.closing) return
+    this.host.commandProcessed()
+    this.lastCommandAtMs = this.host.now()
+    let reply: Reply | Promise<Reply>
+    try {
+      reply = this.host.exec(this, args)
+    } catch (e) {
+      reply = errorReply(e, this.host.logError)
+    }
+    if (reply instanceof Promise) {
+      const slot: Slot = { reply: null, proto: this.proto }
+      this.queue.push(slot)
+      reply.then((r) => { slot.reply = r }, (e) => { slot.reply = errorReply(e, this.host.logError) })
+        .finally(() => this.drain())
+      if (this.queue.length >= MAX_PENDING) this.pause()
+    } else if (this.queue.length === 0) {
+      this.write(reply, this.proto)
+    } else {
+      this.queue.push({ reply, proto: this.proto })
+    }
+    if (this.closeAfterReply) this.closing = true
+  }
+
+  private onProtocolError (message: string): void {
+    const reply = err(`ERR ${message}`)
+    if (this.queue.length === 0) this.write(reply, this.proto)
+    else this.queue.push({ reply, proto: this.proto })
+    this.closing = true
+  }
+
+  private write (reply: Reply, proto: Proto): void {
+    try {
+      this.writer.write(reply, proto)
+    } catch (e) {
+      this.writer.write(errorReply(e, this.host.logError), proto)
+    }
+  }
+
+  /** Moves the ready prefix of the FIFO into the writer. */
+  private drain (): void {
+    while (this.queue.length > 0 && this.queue[0].reply !== null) {
+      const slot = this.queue.shift() as Slot
+      this.write(slot.reply as Reply, slot.proto)
+    }
+    if (this.inData || this.flushQueued) return
+    this.flushQueued = true
+    setImmediate(() => {
+      this.flushQueued = false
+      this.flush()
+    })
+  }
+
+  private flush (): void {
+    if (this.ended) return
+    const out = this.writer.take()
+    if (out !== null) this.socket.write(out)
+    if (this.closing && this.queue.length === 0) {
+      this.ended = true
+      this.socket.end()
+      return
+    }
+    this.maybeResume()
+    if (this.socket.writableLength > MAX_OUTPUT_BYTES) this.pause()
+  }
+
+  private pause (): void {
+    if (this.paused) return
+    this.paused = true
+    this.socket.pause()
+  }
+
+  private maybeResume (): void {
+    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
+    this.paused = false
+    this.socket.resume()
+  }
+
+  /** Server shutdown: answer what is in flight, then close. */
+  shutdown (): void {
+    this.closing = true
+    if (this.queue.length === 0) this.flush()
+  }
+
+  destroy (): void {
+    this.ended = true
+    this.socket.destroy()
+  }
+}

@@ -1,0 +1,88 @@
+// The RESP listener: accepts client connections (up to --maxclients), hands
+// each to a Connection, and closes them gracefully on shutdown.
+import { createServer, type Server, type Socket } from 'node:net'
+import type { DynakvNode } from '../node/node.js'
+import { Connection, type ConnectionHost } from './connection.js'
+import { Dispatcher, type ServerInfo } from './commands/index.js'
+import type { Session } from './session.js'
+import type { Reply } from './reply.js'
+
+export class RespServer implements ServerInfo, ConnectionHost {
+  readonly dispatcher: Dispatcher
+  readonly connections = new Set<Connection>()
+  totalConnections = 0
+  totalCommands = 0
+  rejectedConnections = 0
+  port = 0
+  private readonly server: Server
+  private nextId = 1
+  readonly maxBulkLen: number
+  readonly requirePassword: boolean
+
+  constructor (private readonly node: DynakvNode) {
+    this.dispatcher = new Dispatcher(node, this)
+    node.peers.executor = this.dispatcher
+    this.maxBulkLen = node.config.protoMaxBulkLen
+    this.requirePassword = node.config.requirepass !== null
+    this.server = createServer((socket) => this.accept(socket))
+    this.server.on('error', (e) => node.log.error(`RESP listener: ${e.message}`))
+  }
+
+  clients (): Iterable<Session> {
+    return this.connections
+  }
+
+  exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
+    return this.dispatcher.exec(session, args)
+  }
+
+  now (): number {
+    return this.node.clock.now()
+  }
+
+  commandProcessed (): void {
+    this.totalCommands++
+  }
+
+  closed (conn: Connection): void {
+    this.connections.delete(conn)
+  }
+
+  logError = (msg: string): void => {
+    this.node.log.error(msg)
+  }
+
+  private accept (socket: Socket): void {
+    if (this.connections.size >= this.node.config.maxclients) {
+      this.rejectedConnections++
+      socket.on('error', () => {})
+      socket.end('-ERR max number of clients reached\r\n')
+      return
+    }
+    this.totalConnections++
+    this.connections.add(new Connection(this.nextId++, socket, this))
+  }
+
+  listen (host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e)
+      this.server.once('error', onError)
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError)
+        const addr = this.server.address()
+        this.port = typeof addr === 'object' && addr !== null ? addr.port : port
+        resolve(this.port)
+      })
+    })
+  }
+
+  /** Stops accepting, lets every connection answer what it has in flight, then closes them. */
+  async close (graceMs = 2000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    for (const c of this.connections) c.shutdown()
+    const deadline = Date.now() + graceMs
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+    for (const c of this.connections) c.destroy()
+    await closed
+  }
+}
