@@ -2,7 +2,7 @@
 // heartbeats and probes feeding the failure detector, and the admin actions of
 // the paper (join, leave, remove). The view itself, its merge and the ring are
 // pure (lib/membership, lib/ring); this file only moves them around.
-import { decodeMembership, encodeMembership, type MemberRecord, type Status } from '../membership/membership.js'
+import { decodeMembership, encodeMembership, supersedes, type MemberRecord, type Status } from '../membership/membership.js'
 import { every, type Timer } from '../runtime/clock.js'
 import type { DynakvNode } from './node.js'
 
@@ -68,6 +68,18 @@ export class Gossip {
       this.stats.viewsMerged++
       this.changed()
     }
+    // The cluster remembers a newer record of this node (it restarted from a wiped or
+    // older directory): take back its place in the ring and outrank that record.
+    const theirs = view.records.find(r => r.name === self)
+    const own = this.node.membership.get(self)
+    if (theirs !== undefined && own !== undefined && theirs.status !== 'removed' && own.status !== 'removed' &&
+      (theirs.version > own.version || (theirs.version === own.version && supersedes(theirs, own)))) {
+      const adopt = theirs.epoch !== own.epoch || theirs.joinedAt !== own.joinedAt
+        ? { joinedAt: theirs.joinedAt, leftAt: theirs.leftAt, weight: theirs.weight, status: theirs.status === 'leaving' ? own.status : theirs.status }
+        : {}
+      this.updateSelf({ ...adopt, version: theirs.version })
+      changed.push(self)
+    }
     return changed
   }
 
@@ -87,7 +99,7 @@ export class Gossip {
   /** Raises this node's own record's version with a change, and tells everyone. */
   updateSelf (patch: Partial<MemberRecord>): MemberRecord {
     const cur = this.node.membership.get(this.node.identity.name) as MemberRecord
-    const next = { ...cur, ...patch, version: cur.version + 1 }
+    const next = { ...cur, ...patch, version: Math.max(cur.version, patch.version ?? 0) + 1 }
     this.node.membership.apply(next, this.node.clock.now())
     this.changed()
     this.pushToAll()

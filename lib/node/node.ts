@@ -353,6 +353,15 @@ export class DynakvNode {
     ]
   }
 
+  /** A simulated crash (the simulator): every service and the engine stop where they are; nothing is flushed or closed. */
+  halt (): void {
+    this.stopped = true
+    this.gossip.stop()
+    this.handoff.stop()
+    this.antiEntropy.stop()
+    this.local.engine.halt()
+  }
+
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true

@@ -190,6 +190,11 @@ export class Engine<T> {
     if (last !== undefined) await last.done.catch(() => {})
   }
 
+  /** A simulated crash: nothing more reaches the store. */
+  halt (): void {
+    this.failure ??= new Error('engine halted')
+  }
+
   /** Forgets every cached and pending-free value (after FLUSHALL). */
   dropCache (): void {
     this.cache.clear()
@@ -224,6 +229,10 @@ export class Engine<T> {
 
   private flush (): void {
     if (this.inflight) return
+    if (this.failure !== null) {
+      for (const b of this.batches.splice(0)) b.reject(this.failure)
+      return
+    }
     const batch = this.batches[0]
     if (batch === undefined) return
     this.inflight = true

@@ -61,6 +61,7 @@ const FORMAT = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
 class LevelStore implements Store {
   private readonly subs: Record<Space, Sub>
+  private readonly prefixes: Record<Space, Buffer>
 
   constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
     this.subs = {
@@ -68,6 +69,8 @@ class LevelStore implements Store {
       hints: db.sublevel<Buffer, Buffer>('h', FORMAT),
       meta: db.sublevel<Buffer, Buffer>('m', FORMAT)
     }
+    const prefix = (s: Space): Buffer => Buffer.from(this.subs[s].prefixKey(Buffer.alloc(0), 'buffer', false) as Uint8Array)
+    this.prefixes = { data: prefix('data'), hints: prefix('hints'), meta: prefix('meta') }
   }
 
   async open (): Promise<void> {
@@ -87,27 +90,40 @@ class LevelStore implements Store {
   }
 
   async getMany (space: Space, keys: Buffer[]): Promise<Array<Buffer | undefined>> {
-    return await this.subs[space].getMany(keys)
+    // Prefixed here for the same reason as in write().
+    const prefixed = new Array<Buffer>(keys.length)
+    for (let i = 0; i < keys.length; i++) prefixed[i] = this.prefixed(space, keys[i])
+    return await this.db.getMany(prefixed)
+  }
+
+  private prefixed (space: Space, k: Buffer): Buffer {
+    const prefix = this.prefixes[space]
+    const key = Buffer.allocUnsafe(prefix.length + k.length)
+    prefix.copy(key, 0)
+    k.copy(key, prefix.length)
+    return key
   }
 
   async write (ops: readonly WriteOp[], sync: boolean): Promise<void> {
-    // A chained batch: measured 3-8x faster than db.batch(array) on classic-level 3.
+    // A chained batch on the root database with the sublevel prefixes applied
+    // here: measured 3-8x faster than db.batch(array), and 4x faster than the
+    // chained batch's own `sublevel` option, on classic-level 3.
     const batch = this.db.batch()
     for (const op of ops) {
-      const sublevel = this.subs[op.space]
-      if (op.value === null) batch.del(op.key, { sublevel })
-      else batch.put(op.key, op.value, { sublevel })
+      const key = this.prefixed(op.space, op.key)
+      if (op.value === null) batch.del(key)
+      else batch.put(key, op.value)
     }
     await batch.write({ sync })
   }
 
   async range (space: Space, options: RangeOptions): Promise<Array<[Buffer, Buffer]>> {
-    const it = this.subs[space].iterator({
-      gte: options.gte,
-      lt: options.lt,
-      limit: options.limit,
-      snapshot: options.snapshot as AbstractSnapshot | undefined
-    })
+    // abstract-level reads an explicitly undefined bound as a key: set only what is given.
+    const o: { gte?: Buffer, lt?: Buffer, limit: number, snapshot?: AbstractSnapshot } = { limit: options.limit }
+    if (options.gte !== undefined) o.gte = options.gte
+    if (options.lt !== undefined) o.lt = options.lt
+    if (options.snapshot !== undefined) o.snapshot = options.snapshot as AbstractSnapshot
+    const it = this.subs[space].iterator(o)
     try {
       return await it.nextv(options.limit)
     } finally {
@@ -138,7 +154,7 @@ function translateOpenError (err: unknown, location: string): Error {
 }
 
 export function classicLevelStore (dir: string): Store {
-  const db = new ClassicLevel<Buffer, Buffer>(dir, FORMAT) as unknown as Db
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, writeBufferSize: 64 * 1024 * 1024, cacheSize: 64 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }) as unknown as Db
   return new LevelStore('classic-level', db, dir)
 }
 

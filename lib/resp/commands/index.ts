@@ -10,11 +10,11 @@ import { stringCommands } from './strings.js'
 import { keyCommands } from './keys.js'
 import { dynamoCommands } from './dynamo.js'
 import { infoCommand } from './info.js'
-import { extraCommands } from './extra.js'
+import { ringCommands } from './ring.js'
 
 export type { ServerInfo }
 
-const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...dynamoCommands, infoCommand, ...extraCommands]
+const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...dynamoCommands, infoCommand, ...ringCommands]
 
 export const COMMANDS = new Map<string, CommandSpec>()
 for (const spec of ALL) COMMANDS.set(spec.name, spec)

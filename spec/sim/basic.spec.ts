@@ -1,0 +1,15 @@
+import t from 'tap'
+import { SimCluster } from './harness.js'
+
+t.test('a 3-node simulated cluster stores, replicates and serves through any node', async (t) => {
+  const seed = Number(process.env.DYNAKV_SEED ?? 1)
+  const c = await SimCluster.create({ seed, nodes: 3 })
+  t.teardown(() => c.stop())
+  t.same(await c.exec('node1', 'SET', 'k', 'v'), { type: 'simple', value: 'OK' })
+  for (const n of c.names) t.same(await c.exec(n, 'GET', 'k'), { type: 'bulk', value: Buffer.from('v') }, `GET at ${n}`)
+  await c.run(100)
+  for (const n of c.names) {
+    const obj = await c.node(n).local.read(c.node(n).ref(Buffer.from('k')))
+    t.ok(obj !== undefined && obj.siblings.length === 1, `${n} holds a replica`)
+  }
+})

@@ -1,0 +1,186 @@
+// A whole dynakv cluster in one process (DESIGN.md §8): real DynakvNode objects
+// on the simulated network, memory-level stores and one virtual clock, under a
+// seed. Clients talk to nodes through the real command layer (Dispatcher), so
+// the simulation runs the same code as the server, minus sockets.
+import { parseServerArgs } from '../../lib/cli/args.js'
+import { DynakvNode } from '../../lib/node/node.js'
+import { SimNetwork } from '../../lib/peer/sim.js'
+import type { VirtualClock } from '../../lib/peer/virtual-clock.js'
+import { Dispatcher, type ServerInfo } from '../../lib/resp/commands/index.js'
+import { internalSession } from '../../lib/resp/session.js'
+import type { Reply } from '../../lib/resp/reply.js'
+import { memoryLevelStore, type Store } from '../../lib/storage/store.js'
+
+export interface SimOptions {
+  seed: number
+  nodes: number
+  n?: number
+  r?: number
+  w?: number
+  partitions?: number
+  dropProbability?: number
+  duplicateProbability?: number
+  delayMsMin?: number
+  delayMsMax?: number
+  /** More server flags for every node. */
+  args?: string[]
+}
+
+interface Member {
+  name: string
+  node: DynakvNode | null
+  store: Store
+  dispatcher: Dispatcher | null
+}
+
+const SIM_PEER_PORT = 7000
+
+export class SimCluster {
+  readonly net: SimNetwork
+  readonly clock: VirtualClock
+  readonly members = new Map<string, Member>()
+  private readonly opts: SimOptions
+
+  private constructor (opts: SimOptions) {
+    this.opts = opts
+    this.net = new SimNetwork({
+      seed: opts.seed,
+      dropProbability: opts.dropProbability ?? 0,
+      duplicateProbability: opts.duplicateProbability ?? 0,
+      delayMsMin: opts.delayMsMin ?? 1,
+      delayMsMax: opts.delayMsMax ?? 5,
+      traceMax: 2000
+    })
+    this.clock = this.net.clock
+  }
+
+  /** Starts node1..nodeK, joins them through node1 and waits for the ring to converge. */
+  static async create (opts: SimOptions): Promise<SimCluster> {
+    const c = new SimCluster(opts)
+    for (let i = 1; i <= opts.nodes; i++) {
+      await c.boot(`node${i}`, memoryLevelStore())
+      if (i > 1) await c.settle(c.node(`node${i}`).gossip.join('node1', SIM_PEER_PORT))
+    }
+    await c.converge()
+    return c
+  }
+
+  get names (): string[] {
+    return [...this.members.keys()]
+  }
+
+  node (name: string): DynakvNode {
+    const m = this.members.get(name)
+    if (m?.node == null) throw new Error(`${name} is not running`)
+    return m.node
+  }
+
+  running (): string[] {
+    return [...this.members.values()].filter(m => m.node !== null).map(m => m.name)
+  }
+
+  private config (name: string) {
+    const o = this.opts
+    return parseServerArgs([
+      '--name', name, '--advertise-host', name, '--port', '6379', '--peer-port', String(SIM_PEER_PORT),
+      '--storage', 'memory-level',
+      '--n', String(o.n ?? 3), '--r', String(o.r ?? 2), '--w', String(o.w ?? 2),
+      '--partitions', String(o.partitions ?? 16),
+      '--gossip-interval-ms', '200', '--probe-interval-ms', '100', '--down-after-ms', '500',
+      '--request-timeout-ms', '300', '--handoff-interval-ms', '200', '--ae-interval-ms', '1000',
+      '--ae-leaves', '64', '--read-repair-wait-ms', '20', '--cache-mb', '8',
+      ...(o.args ?? [])
+    ])
+  }
+
+  private async boot (name: string, store: Store): Promise<DynakvNode> {
+    const node = await this.settle(DynakvNode.start(this.config(name), {
+      clock: this.clock,
+      random: this.net.forkRandom(),
+      store,
+      transport: this.net.endpoint(name)
+    }))
+    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379 }
+    const dispatcher = new Dispatcher(node, server)
+    node.peers.executor = dispatcher
+    this.members.set(name, { name, node, store, dispatcher })
+    return node
+  }
+
+  /** Runs virtual time until the promise settles. */
+  async settle<T> (p: Promise<T>): Promise<T> {
+    return await this.clock.runUntilSettled(p)
+  }
+
+  async run (ms: number): Promise<void> {
+    await this.clock.advance(ms)
+  }
+
+  /** A client command at a node, as a client connected to it would send it. */
+  async exec (name: string, ...args: Array<string | Buffer>): Promise<Reply> {
+    const m = this.members.get(name)
+    if (m?.dispatcher == null) throw new Error(`${name} is not running`)
+    const session = internalSession(2, false)
+    const reply = m.dispatcher.exec(session, args.map(a => typeof a === 'string' ? Buffer.from(a) : a))
+    return reply instanceof Promise ? await this.settle(reply) : reply
+  }
+
+  /** Issues a command without waiting (for concurrent workloads); the promise settles as time runs. */
+  send (name: string, ...args: Array<string | Buffer>): Promise<Reply> {
+    const m = this.members.get(name)
+    if (m?.dispatcher == null) return Promise.resolve({ type: 'error', value: `ERR ${name} is down` })
+    const reply = m.dispatcher.exec(internalSession(2, false), args.map(a => typeof a === 'string' ? Buffer.from(a) : a))
+    return Promise.resolve(reply)
+  }
+
+  /** kill -9: the process is gone; what its store holds stays. */
+  crash (name: string): void {
+    const m = this.members.get(name)
+    if (m?.node == null) return
+    m.node.halt()
+    this.net.crash(name)
+    m.node = null
+    m.dispatcher = null
+  }
+
+  /** Brings a crashed node back on its store, or on an empty one (a wiped disk: new epoch). */
+  async restart (name: string, options: { wipe?: boolean } = {}): Promise<DynakvNode> {
+    const m = this.members.get(name)
+    if (m === undefined) throw new Error(`unknown node ${name}`)
+    if (m.node !== null) this.crash(name)
+    const store = options.wipe === true ? memoryLevelStore() : m.store
+    const node = await this.boot(name, store)
+    if (options.wipe === true) {
+      // A wiped node has no membership: it rejoins, then the cluster's ring brings its partitions back.
+      await this.settle(node.gossip.join(this.running().find(n => n !== name) ?? 'node1', SIM_PEER_PORT).catch(() => {}))
+    }
+    return node
+  }
+
+  /** Adds a node and joins it through node1. */
+  async add (name: string): Promise<DynakvNode> {
+    const node = await this.boot(name, memoryLevelStore())
+    await this.settle(node.gossip.join('node1', SIM_PEER_PORT))
+    return node
+  }
+
+  /** Runs time until every running node reports the same converged membership (bounded). */
+  async converge (maxMs = 20_000): Promise<void> {
+    for (let t = 0; t < maxMs; t += 100) {
+      const nodes = this.running().map(n => this.node(n))
+      const digests = new Set(nodes.map(n => n.membership.digest()))
+      if (digests.size === 1 && nodes.every(n => n.gossip.converged())) return
+      await this.run(100)
+    }
+    throw new Error(`membership did not converge within ${maxMs} ms (seed ${this.opts.seed})`)
+  }
+
+  async stop (): Promise<void> {
+    for (const m of this.members.values()) {
+      if (m.node !== null) {
+        m.node.halt()
+        this.net.crash(m.name)
+      }
+    }
+  }
+}
