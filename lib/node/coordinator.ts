@@ -181,6 +181,8 @@ export class Coordinator {
    */
   async put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock> {
     this.stats.writes++
+    // Client arguments are views of socket chunks: the stored value must not pin them.
+    if (value !== null) value = Buffer.from(value)
     const targets = this.targets(ref)
     const selfTarget = targets.find(t => t.node === this.o.self)
     let obj: VObject

@@ -11,8 +11,8 @@
 // unsent output per connection; past either, reading pauses until the client
 // catches up (TCP backpressure reaches the client).
 import type { Socket } from 'node:net'
-import { RequestParser } from './parser.js'
-import { ReplyWriter, err, type Proto, type Reply } from './reply.js'
+import { RequestParser, protocolErrorReply } from './parser.js'
+import { ReplyWriter, type Proto, type Reply } from './reply.js'
 import type { Session } from './session.js'
 import { errorReply } from './commands/index.js'
 
@@ -29,6 +29,8 @@ export interface ConnectionHost {
 interface Slot {
   reply: Reply | null
   proto: Proto
+  /** Already-encoded bytes (a protocol error). */
+  raw?: Buffer
 }
 
 const MAX_PENDING = 4096
@@ -116,9 +118,10 @@ export class Connection implements Session {
   }
 
   private onProtocolError (message: string): void {
-    const reply = err(`ERR ${message}`)
-    if (this.queue.length === 0) this.write(reply, this.proto)
-    else this.queue.push({ reply, proto: this.proto })
+    // The message is latin1 (the offending byte goes out as the byte itself, as Redis sends it).
+    const bytes = protocolErrorReply(message)
+    if (this.queue.length === 0) this.writer.raw(bytes)
+    else this.queue.push({ reply: null, proto: this.proto, raw: bytes })
     this.closing = true
   }
 
@@ -132,9 +135,10 @@ export class Connection implements Session {
 
   /** Moves the ready prefix of the FIFO into the writer. */
   private drain (): void {
-    while (this.queue.length > 0 && this.queue[0].reply !== null) {
+    while (this.queue.length > 0 && (this.queue[0].reply !== null || this.queue[0].raw !== undefined)) {
       const slot = this.queue.shift() as Slot
-      this.write(slot.reply as Reply, slot.proto)
+      if (slot.raw !== undefined) this.writer.raw(slot.raw)
+      else this.write(slot.reply as Reply, slot.proto)
     }
     if (this.inData || this.flushQueued) return
     this.flushQueued = true
