@@ -1,0 +1,66 @@
+// The architecture rule of DESIGN.md §8, as a test (TigerBeetle's tidy.zig):
+// the Dynamo logic imports no sockets, files, storage or timers and reads no
+// ambient time or randomness — those come in as arguments. One table, every
+// pure module: what it may import, and what its code must never mention.
+import t from 'tap'
+import { readFileSync, readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const LIB = fileURLToPath(new URL('../lib/', import.meta.url))
+const OWN = /^\.\/[a-z0-9-]+\.js$/
+const UTIL = /^\.\.\/util\/bytes\.js$/
+
+/** module (a folder, or a folder/file) → imports it may use besides its own files. */
+const PURE: Record<string, RegExp[]> = {
+  ring: [/^node:crypto$/],
+  versioning: [UTIL, /^node:(crypto|zlib)$/],
+  antientropy: [],
+  membership: [UTIL],
+  coordinator: [],
+  'peer/codec.ts': [UTIL, /^node:buffer$/],
+  'peer/messages.ts': [],
+  'resp/parser.ts': [/^redis-parser$/],
+  'resp/inline.ts': [],
+  'resp/reply.ts': [],
+  'resp/reply-binary.ts': [UTIL]
+}
+
+const FORBIDDEN: Array<[RegExp, string]> = [
+  [/\bsetTimeout\b|\bsetInterval\b|\bsetImmediate\b|\bqueueMicrotask\b/, 'timers'],
+  [/\bDate\.now\b|\bnew Date\b|\bperformance\.now\b|\bprocess\.hrtime\b/, 'ambient time'],
+  [/\bMath\.random\b|\bgetRandomValues\b|\brandomBytes\b|\brandomUUID\b|\brandomInt\b/, 'ambient randomness'],
+  [/\bprocess\./, 'process state'],
+  [/\brequire\(|\bimport\s*\(/, 'dynamic imports'],
+  [/node:(net|fs|dgram|child_process|http|tls)\b|classic-level|memory-level|abstract-level/, 'I/O modules']
+]
+
+function files (module: string): string[] {
+  if (module.endsWith('.ts')) return [LIB + module]
+  return readdirSync(LIB + module).filter(f => f.endsWith('.ts')).map(f => `${LIB}${module}/${f}`)
+}
+
+const stripComments = (s: string): string => s.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
+
+for (const [module, allowed] of Object.entries(PURE)) {
+  t.test(`lib/${module} is pure`, async (t) => {
+    const list = files(module)
+    t.ok(list.length > 0, `${list.length} file(s)`)
+    for (const file of list) {
+      const name = file.slice(LIB.length)
+      const code = stripComments(readFileSync(file, 'utf8'))
+      for (const [, spec] of code.matchAll(/\b(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"]/g)) {
+        t.ok(OWN.test(spec) || allowed.some(re => re.test(spec)), `${name} may import ${spec}`)
+      }
+      for (const [pattern, what] of FORBIDDEN) t.notMatch(code, pattern, `${name}: no ${what}`)
+    }
+  })
+}
+
+t.test('the checker catches what it forbids', async (t) => {
+  const bad = stripComments("import { connect } from 'node:net'\nconst t = Date.now() + Math.random() // setTimeout in a comment is fine\nsetTimeout(() => {}, 1)")
+  t.match(bad, FORBIDDEN[0][0])
+  t.match(bad, FORBIDDEN[1][0])
+  t.match(bad, FORBIDDEN[2][0])
+  t.match(bad, FORBIDDEN[5][0])
+  t.notMatch(stripComments('// setTimeout'), FORBIDDEN[0][0])
+})
