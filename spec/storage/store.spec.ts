@@ -49,6 +49,8 @@ function compliance (name: string, make: () => { store: Store, cleanup: () => vo
       t.same(page[2][1], Buffer.from([7]), 'data space value, not the hint')
       const rest = await store.range('data', { gte: Buffer.from([0x10, 15]), lt: Buffer.from([0x10, 20]), limit: 100 })
       t.same(rest.map(([k]) => k[1]), [15, 16, 17, 18, 19])
+      t.equal((await store.range('data', { limit: 1000 })).length, 51, 'no bounds: the whole space')
+      t.equal((await store.range('data', { lt: Buffer.from([0x10, 3]), limit: 1000 })).length, 3, 'upper bound only')
       const binary = await store.range('data', { gte: Buffer.from([0x10, 49]), limit: 100 })
       t.same(binary.map(([k]) => k.toString('hex')), ['1031', '62'], 'keys compare as unsigned bytes')
     })

@@ -1,0 +1,25 @@
+// dynakv versioning: dotted version vectors, sibling sets, their binary
+// encoding and the client context token (DESIGN.md §3). Pure: no I/O, no
+// timers, no ambient time or randomness — time is an argument.
+
+export type { Clock, ClockEntry, Sibling, VObject } from './types.js'
+export { CounterOverflowError, InvalidActorError, InvalidArgumentError, InvalidContextError } from './errors.js'
+export {
+  ACTOR_ID_LENGTH_MAX,
+  EPOCH_LENGTH_MAX,
+  LANE_MAX,
+  NODE_NAME_LENGTH_MAX,
+  actorId,
+  compareActors,
+  isActorId,
+  isPlainActorId,
+  laneActor,
+  parseActorId
+} from './actor.js'
+export { covers, joinClocks, truncateClock } from './clock.js'
+export { compareDots, emptyObject, objectClock, sameVersions } from './object.js'
+export { LANES_MAX_DEFAULT, VCLOCK_MAX_DEFAULT, put, type PutOptions, type PutResult } from './put.js'
+export { merge } from './merge.js'
+export { isTombstoneOnly, liveValue, liveValues, newest } from './read.js'
+export { OBJECT_FORMAT_VERSION, decodeObject, encodeObject } from './codec.js'
+export { CONTEXT_FORMAT_VERSION, CONTEXT_TOKEN_LENGTH_MAX, decodeContext, encodeContext } from './context.js'

@@ -1,0 +1,112 @@
+// Merging two replicas' sibling sets (replication, read repair, anti-entropy,
+// hints). DESIGN.md §3:
+//
+//   union of a and b by dot (a dot in both is one version, kept once)
+//   drop s  if another sibling of the union has a ctx covering s's dot
+//   drop s  if s is in only one side and the other side's object clock
+//           covers s's dot (that side saw s and superseded it)
+//
+// On reachable states this is the join of a semilattice: it is the causal
+// join of (dot store, causal context) pairs, with the causal context of a
+// state represented by its object clock. See merge.spec.ts for the laws.
+
+import { covers, sortedActors } from './clock.js'
+import { compareDots, objectClock } from './object.js'
+import type { Clock, Sibling, VObject } from './types.js'
+
+const IN_A = 1
+const IN_B = 2
+
+function compareValues (a: Buffer | null, b: Buffer | null): number {
+  if (a === b) return 0
+  if (a === null) return -1
+  if (b === null) return 1
+  return Buffer.compare(a, b)
+}
+
+function compareClocks (a: Clock, b: Clock): number {
+  if (a === b) return 0
+  if (a.size !== b.size) return a.size - b.size
+  const actorsA = sortedActors(a)
+  const actorsB = sortedActors(b)
+  for (let i = 0; i < actorsA.length; i++) {
+    if (actorsA[i] !== actorsB[i]) return actorsA[i] < actorsB[i] ? -1 : 1
+    const ea = a.get(actorsA[i]) as { counter: number, ts: number }
+    const eb = b.get(actorsB[i]) as { counter: number, ts: number }
+    if (ea.counter !== eb.counter) return ea.counter - eb.counter
+    if (ea.ts !== eb.ts) return ea.ts - eb.ts
+  }
+  return 0
+}
+
+/**
+ * Two siblings with the same dot are the same version; they can differ only
+ * after a dot was re-issued (a data directory restored from a backup with its
+ * epoch). Pick one deterministically so that replicas still converge.
+ */
+function pickSame (a: Sibling, b: Sibling): Sibling {
+  if (a === b) return a
+  const order = a.ts - b.ts || compareValues(a.value, b.value) || compareClocks(a.ctx, b.ctx)
+  return order >= 0 ? a : b
+}
+
+function coveredByAnother (union: Sibling[], k: number): boolean {
+  const s = union[k]
+  for (let m = 0; m < union.length; m++) {
+    if (m !== k && covers(union[m].ctx, s.actor, s.counter)) return true
+  }
+  return false
+}
+
+function sameSiblings (a: Sibling[], b: Sibling[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export function merge (a: VObject, b: VObject): VObject {
+  if (a === b || b.siblings.length === 0) return a
+  if (a.siblings.length === 0) return b
+  const as = a.siblings
+  const bs = b.siblings
+
+  // Union by dot; both inputs are in canonical order.
+  const union: Sibling[] = []
+  const origin: number[] = []
+  let i = 0
+  let j = 0
+  while (i < as.length || j < bs.length) {
+    const order = i === as.length ? 1 : j === bs.length ? -1 : compareDots(as[i], bs[j])
+    if (order < 0) {
+      union.push(as[i++])
+      origin.push(IN_A)
+    } else if (order > 0) {
+      union.push(bs[j++])
+      origin.push(IN_B)
+    } else {
+      union.push(pickSame(as[i++], bs[j++]))
+      origin.push(IN_A | IN_B)
+    }
+  }
+
+  let clockA: Clock | undefined
+  let clockB: Clock | undefined
+  const kept: Sibling[] = []
+  for (let k = 0; k < union.length; k++) {
+    const s = union[k]
+    if (origin[k] === IN_A) {
+      clockB ??= objectClock(b)
+      if (covers(clockB, s.actor, s.counter)) continue
+    } else if (origin[k] === IN_B) {
+      clockA ??= objectClock(a)
+      if (covers(clockA, s.actor, s.counter)) continue
+    }
+    if (coveredByAnother(union, k)) continue
+    kept.push(s)
+  }
+
+  // Hand back an input unchanged when it already is the result (cheap, and keeps identity).
+  if (sameSiblings(kept, as)) return a
+  if (sameSiblings(kept, bs)) return b
+  return { siblings: kept }
+}
