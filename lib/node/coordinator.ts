@@ -38,6 +38,7 @@ export class QuorumError extends Error {
 export interface CoordinatorOptions {
   self: string
   actor: string
+  freshActor: () => { actor: string, release: Promise<void> | null }
   local: LocalReplica
   remote: ReplicaClient
   placement: Placement
@@ -200,8 +201,10 @@ export class Coordinator {
       // Not a primary here: build the version from the context alone. Replicas
       // merging it drop exactly what the context covers, as a local put would.
       if (context === null) context = objectClock((await this.get(ref, 1)) ?? EMPTY)
+      // No local history of this key here: a one-time actor (see identity.freshActor).
+      const fresh = this.o.freshActor()
       const res = put(EMPTY, {
-        actor: this.o.actor,
+        actor: fresh.actor,
         context,
         value,
         nowMs: this.o.clock.now(),
@@ -212,7 +215,7 @@ export class Coordinator {
       bytes = encodeObject(obj)
       newContext = res.context
       this.o.local.truncations += res.truncated
-      const wait = this.o.lease.issued(res.counter)
+      const wait = this.o.lease.issued(res.counter) ?? fresh.release
       if (wait !== null) await wait
     }
     const primariesAsked = targets.filter(t => t.primary).length

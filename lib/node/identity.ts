@@ -78,3 +78,16 @@ export class CounterLease {
 }
 
 export const leaseKey = LEASE_KEY
+
+/**
+ * An actor id used once: the node's epoch extended with a counter from the
+ * lease. A coordinator that holds no copy of a key may have issued dots for it
+ * before (and dropped them with a handoff or a delivered hint); a dot on its
+ * plain actor would then claim, by range, versions it never saw. A fresh actor
+ * cannot (Riak's per-key epochs, the fix for kv679).
+ */
+export function freshActor (name: string, epoch: string, lease: CounterLease): { actor: string, release: Promise<void> | null } {
+  const n = lease.floor + 1
+  const release = lease.issued(n)
+  return { actor: `${name}#${epoch}${n.toString(16).padStart(12, '0')}`, release }
+}

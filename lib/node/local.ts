@@ -16,6 +16,8 @@ export interface LocalOptions {
   store: Store
   clock: TimeSource
   actor: string
+  /** A one-time actor for a key this node holds no copy of (see identity.freshActor). */
+  freshActor: () => { actor: string, release: Promise<void> | null }
   lease: CounterLease
   sync: boolean
   cacheBytes: number
@@ -45,6 +47,7 @@ export class LocalReplica {
   private readonly hintCounts = new Map<string, number>()
   private readonly clock: TimeSource
   private readonly actor: string
+  private readonly freshActor: LocalOptions['freshActor']
   private readonly lease: CounterLease
   private readonly vclockMax: number
 
@@ -59,6 +62,7 @@ export class LocalReplica {
     })
     this.clock = options.clock
     this.actor = options.actor
+    this.freshActor = options.freshActor
     this.lease = options.lease
     this.vclockMax = options.vclockMax
   }
@@ -84,8 +88,9 @@ export class LocalReplica {
     let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
     const durable = this.engine.update('data', ref.skey, (cur) => {
       const base = cur?.obj ?? EMPTY
+      const fresh = cur === undefined ? this.freshActor() : null
       const res = put(base, {
-        actor: this.actor,
+        actor: fresh?.actor ?? this.actor,
         context: context ?? objectClock(base),
         value,
         nowMs: this.clock.now(),
@@ -95,7 +100,7 @@ export class LocalReplica {
       this.truncations += res.truncated
       this.liveKeys += liveness(res.obj) - liveness(cur?.obj)
       const bytes = encodeObject(res.obj)
-      const wait = this.lease.issued(res.counter)
+      const wait = this.lease.issued(res.counter) ?? fresh?.release ?? null
       built = { obj: res.obj, bytes, context: res.context, releasable: wait ?? Promise.resolve() }
       deliver?.(built)
       return { next: { obj: res.obj, bytes }, result: undefined }

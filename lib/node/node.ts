@@ -20,7 +20,7 @@ import { FailureDetector } from '../membership/detector.js'
 import { Membership, decodeMembership, encodeMembership, type MemberRecord } from '../membership/membership.js'
 import type { Transport } from '../peer/transport.js'
 import { TcpTransport } from '../peer/tcp.js'
-import { CounterLease, loadIdentity, type Identity } from './identity.js'
+import { CounterLease, freshActor, loadIdentity, type Identity } from './identity.js'
 import { LocalReplica } from './local.js'
 import { Coordinator, QuorumError, type Placement } from './coordinator.js'
 import { keyRef, type KeyRef } from './keys.js'
@@ -93,6 +93,7 @@ export class DynakvNode {
       store,
       clock: deps.clock,
       actor: this.actor,
+      freshActor: () => freshActor(identity.name, identity.epoch, lease),
       lease,
       sync: config.sync,
       cacheBytes: config.cacheMb * 1024 * 1024,
@@ -110,6 +111,7 @@ export class DynakvNode {
     this.coordinator = new Coordinator({
       self: identity.name,
       actor: this.actor,
+      freshActor: () => freshActor(identity.name, identity.epoch, lease),
       local: this.local,
       remote: this.peers,
       placement,
@@ -223,8 +225,20 @@ export class DynakvNode {
   /** Dynamo PUT/DELCTX (context given) or a blind SET/DEL (context null). */
   put (ref: KeyRef, context: VClock | null, value: Buffer | null, w?: number, pw = 0): Promise<VClock> {
     const wq = this.quorumArg(w, this.config.w)
+    if (context !== null) this.checkOwnCounters(context)
     if (!Number.isInteger(pw) || pw < 0 || pw > this.config.n) throw new ArgumentError('PW must be between 0 and N')
     return this.coordinator.put(ref, context, value, wq, pw)
+  }
+
+  /**
+   * A context claiming a dot of this node's that was never issued is forged or
+   * from another cluster: refused, so no client can push the counters to their end.
+   */
+  private checkOwnCounters (context: VClock): void {
+    const mine = `${this.identity.name}#${this.identity.epoch}`
+    for (const [actor, e] of context) {
+      if (actor.startsWith(mine) && e.counter > this.lease.floor) throw Object.assign(new Error('invalid context'), { code: 'DYNAKV_INVALID_CONTEXT' })
+    }
   }
 
   modify<R> (ref: KeyRef, fn: (current: VObject | undefined) => { value?: Buffer | null, result: R }): Promise<R> {

@@ -3,6 +3,7 @@
 // written as LEB128 varints; byte strings are a varint length then the bytes.
 
 export class DecodeError extends Error {
+  override readonly name = 'DecodeError'
   readonly code = 'DYNAKV_DECODE'
 }
 

@@ -62,7 +62,7 @@ export class History {
       return null
     }
     const next = replyText(reply)
-    const dot = dotOf(decodeContext(context), decodeContext(next))
+    const dot = dotOf(decodeContext(context, key), decodeContext(next, key))
     this.acks.push({ key, value, ...dot, sentContext: context })
     return next
   }

@@ -8,9 +8,10 @@ import { array, bulk, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, lower, parseInt64 } from './util.js'
 
-function contextArg (b: Buffer): Clock {
+/** Tokens are bound to their key (folded into the checksum): one from another key is refused. */
+function contextArg (b: Buffer, key: Buffer): Clock {
   try {
-    return decodeContext(b.toString('latin1'))
+    return decodeContext(b.toString('latin1'), key)
   } catch {
     return fail(E.invalidContext)
   }
@@ -35,22 +36,22 @@ function getctx (c: Call): Reply | Promise<Reply> {
   const found = c.node.get(c.node.ref(c.args[1]), opts.get('r'))
   const f = (obj: VObject | undefined): Reply => obj === undefined
     ? array([bulk(''), array([])])
-    : array([bulk(encodeContext(objectClock(obj))), array(liveValues(obj).map(v => bulk(v)))])
+    : array([bulk(encodeContext(objectClock(obj), c.args[1])), array(liveValues(obj).map(v => bulk(v)))])
   return found instanceof Promise ? found.then(f) : f(found)
 }
 
 async function putctx (c: Call): Promise<Reply> {
-  const context = contextArg(c.args[2])
+  const context = contextArg(c.args[2], c.args[1])
   const opts = options(c.args, 4, ['w', 'pw'])
   const next = await c.node.put(c.node.ref(c.args[1]), context, c.args[3], opts.get('w'), opts.get('pw') ?? 0)
-  return bulk(encodeContext(next))
+  return bulk(encodeContext(next, c.args[1]))
 }
 
 async function delctx (c: Call): Promise<Reply> {
-  const context = contextArg(c.args[2])
+  const context = contextArg(c.args[2], c.args[1])
   const opts = options(c.args, 3, ['w', 'pw'])
   const next = await c.node.put(c.node.ref(c.args[1]), context, null, opts.get('w'), opts.get('pw') ?? 0)
-  return bulk(encodeContext(next))
+  return bulk(encodeContext(next, c.args[1]))
 }
 
 const KEY = { group: 'dynamo', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const

@@ -130,7 +130,7 @@ async function debugCmd (c: Call): Promise<Reply> {
       const obj = found instanceof Promise ? await found : found
       if (obj === undefined) return NULL
       return array([
-        bulk(encodeContext(objectClock(obj))),
+        bulk(encodeContext(objectClock(obj), c.args[2])),
         array(liveValues(obj).map(v => bulk(v))),
         array(obj.siblings.map(s => bulk(`${s.actor}:${s.counter} ts=${s.ts} ${s.value === null ? 'tombstone' : 'value'}`)))
       ])
