@@ -1,0 +1,249 @@
+// The peer frame codec: one generic encoder and decoder driven by the schema
+// table in messages.ts. Pure: no sockets, files, timers or randomness.
+//
+//   +------------+---------+---------------+---------------------------+
+//   | u32 length | u8 type | u32 request id| body (fields, schema order)|
+//   +------------+---------+---------------+---------------------------+
+//                 \______________ length bytes ________________________/
+//
+// Decoding rejects, with DecodeError: a length below 5 or above maxFrameBytes,
+// an unknown type, a count larger than the bytes left, a bool or option tag
+// other than 0|1, invalid UTF-8, parallel lists of different lengths, and
+// trailing bytes. Every bytes field is copied out of the frame, so a decoded
+// message never pins a large receive buffer.
+
+import { isUtf8 } from 'node:buffer'
+import { DecodeError, Reader, Writer } from '../util/bytes.js'
+import { InvalidMessageError } from './errors.js'
+import { isMessageName, nameOfCode, schemaOf, type FieldKind, type Message } from './messages.js'
+
+/** u32 length + u8 type + u32 id. */
+export const FRAME_HEADER_BYTES = 9
+/** The smallest value of the length field: type and id, empty body. */
+export const FRAME_LENGTH_MIN = 5
+/** Default bound on the length field (type + id + body). */
+export const MAX_FRAME_BYTES_DEFAULT = 16 * 1024 * 1024
+/** The bound before a peer has authenticated: HELLO, AUTH and ERROR are small. */
+export const HANDSHAKE_FRAME_BYTES_MAX = 4096
+export const REQUEST_ID_MAX = 0xffffffff
+
+export interface Frame {
+  id: number
+  msg: Message
+}
+
+/** Encodes one frame; throws InvalidMessageError when msg does not fit its schema or the frame exceeds maxFrameBytes. */
+export function encodeFrame (id: number, msg: Message, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): Buffer {
+  if (!Number.isInteger(id) || id < 0 || id > REQUEST_ID_MAX) throw new InvalidMessageError(`request id out of range: ${id}`)
+  const name = (msg as { type?: unknown }).type
+  if (typeof name !== 'string' || !isMessageName(name)) throw new InvalidMessageError(`unknown message type: ${String(name)}`)
+  const schema = schemaOf(name)
+  const record = msg as unknown as Record<string, unknown>
+  const w = new Writer(FRAME_HEADER_BYTES + sizeHint(schema.fields, record))
+  w.u32(0).u8(schema.code).u32(id)
+  for (const [field, kind] of schema.fields) writeField(w, kind, record[field], name, field)
+  if (schema.sameLength !== undefined) {
+    const [a, b] = schema.sameLength
+    if ((record[a] as unknown[]).length !== (record[b] as unknown[]).length) {
+      throw new InvalidMessageError(`${name}: ${a} and ${b} must have the same length`)
+    }
+  }
+  const frame = w.finish()
+  const length = frame.length - 4
+  if (length > maxFrameBytes) throw new InvalidMessageError(`${name} frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
+  frame.writeUInt32BE(length, 0)
+  return frame
+}
+
+/** Decodes exactly one whole frame (length prefix included); throws DecodeError on anything malformed. */
+export function decodeFrame (frame: Buffer, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): Frame {
+  const r = new Reader(frame)
+  const length = r.u32()
+  checkLength(length, maxFrameBytes)
+  if (length !== r.remaining) throw new DecodeError(`frame length ${length} but ${r.remaining} bytes follow`)
+  const code = r.u8()
+  const id = r.u32()
+  const name = nameOfCode(code)
+  if (name === undefined) throw new DecodeError(`unknown message type 0x${code.toString(16).padStart(2, '0')}`)
+  const schema = schemaOf(name)
+  const msg: Record<string, unknown> = { type: name }
+  for (const [field, kind] of schema.fields) msg[field] = readField(r, kind)
+  if (schema.sameLength !== undefined) {
+    const [a, b] = schema.sameLength
+    if ((msg[a] as unknown[]).length !== (msg[b] as unknown[]).length) throw new DecodeError(`${name}: ${a} and ${b} differ in length`)
+  }
+  r.expectEnd()
+  return { id, msg: msg as Message }
+}
+
+function checkLength (length: number, maxFrameBytes: number): void {
+  if (length < FRAME_LENGTH_MIN) throw new DecodeError(`frame length ${length} below ${FRAME_LENGTH_MIN}`)
+  if (length > maxFrameBytes) throw new DecodeError(`frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
+}
+
+/**
+ * Cuts a byte stream into frames. push() each chunk received, then call next()
+ * until it returns null; it throws DecodeError on the first malformed frame
+ * (the connection must then be dropped). Holds at most one partial frame plus
+ * the last chunk, and rejects an oversized frame from its header, before
+ * buffering its body.
+ */
+export class FrameReader {
+  private chunks: Buffer[] = []
+  private buffered = 0
+  /** Bytes of the frame being read (prefix included), 0 while its header is incomplete. */
+  private frameBytes = 0
+
+  constructor (public maxFrameBytes = MAX_FRAME_BYTES_DEFAULT) {}
+
+  get bufferedBytes (): number { return this.buffered }
+
+  push (chunk: Buffer): void {
+    if (chunk.length === 0) return
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+  }
+
+  next (): Frame | null {
+    if (this.frameBytes === 0) {
+      if (this.buffered < 4) return null
+      const length = this.gather(4).readUInt32BE(0)
+      checkLength(length, this.maxFrameBytes)
+      this.frameBytes = 4 + length
+    }
+    if (this.buffered < this.frameBytes) return null
+    const frame = this.take(this.frameBytes)
+    this.frameBytes = 0
+    return decodeFrame(frame, this.maxFrameBytes)
+  }
+
+  /** Makes the first n buffered bytes contiguous in chunks[0] and returns that chunk. */
+  private gather (n: number): Buffer {
+    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks, this.buffered)]
+    return this.chunks[0]
+  }
+
+  private take (n: number): Buffer {
+    const first = this.gather(n)
+    const frame = first.subarray(0, n)
+    if (first.length === n) this.chunks.shift()
+    else this.chunks[0] = first.subarray(n)
+    this.buffered -= n
+    return frame
+  }
+}
+
+// ---- fields ----
+
+function sizeHint (fields: readonly (readonly [string, FieldKind])[], record: Record<string, unknown>): number {
+  let n = 0
+  for (const [field, kind] of fields) {
+    const v = record[field]
+    if (kind === 'string' || kind === 'optString') n += 10 + (typeof v === 'string' ? v.length * 3 : 0)
+    else if (kind === 'bytes' || kind === 'optBytes') n += 10 + (v instanceof Uint8Array ? v.length : 0)
+    else if (kind === 'bytesList' && Array.isArray(v)) {
+      n += 10
+      for (const b of v) n += 10 + (b instanceof Uint8Array ? b.length : 0)
+    } else if (kind === 'varintList' && Array.isArray(v)) n += 10 + 8 * v.length
+    else n += 10
+  }
+  return n
+}
+
+function writeField (w: Writer, kind: FieldKind, v: unknown, name: string, field: string): void {
+  const bad = (what: string): InvalidMessageError => new InvalidMessageError(`${name}.${field} must be ${what}, got ${describe(v)}`)
+  switch (kind) {
+    case 'u8':
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xff) throw bad('an integer in [0, 255]')
+      w.u8(v as number)
+      return
+    case 'u32':
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw bad('an integer in [0, 2^32)')
+      w.u32(v as number)
+      return
+    case 'bool':
+      if (typeof v !== 'boolean') throw bad('a boolean')
+      w.u8(v ? 1 : 0)
+      return
+    case 'varint':
+      if (!isVarint(v)) throw bad('a safe non-negative integer')
+      w.varint(v)
+      return
+    case 'bytes':
+      if (!(v instanceof Uint8Array)) throw bad('bytes')
+      w.bytes(v)
+      return
+    case 'string':
+      if (typeof v !== 'string') throw bad('a string')
+      w.string(v)
+      return
+    case 'optString':
+      if (v === null) w.u8(0)
+      else if (typeof v === 'string') w.u8(1).string(v)
+      else throw bad('a string or null')
+      return
+    case 'optBytes':
+      if (v === null) w.u8(0)
+      else if (v instanceof Uint8Array) w.u8(1).bytes(v)
+      else throw bad('bytes or null')
+      return
+    case 'bytesList':
+      if (!Array.isArray(v) || !v.every(b => b instanceof Uint8Array)) throw bad('an array of bytes')
+      w.varint(v.length)
+      for (const b of v) w.bytes(b)
+      return
+    case 'varintList':
+      if (!Array.isArray(v) || !v.every(isVarint)) throw bad('an array of safe non-negative integers')
+      w.varint(v.length)
+      for (const n of v) w.varint(n)
+  }
+}
+
+function readField (r: Reader, kind: FieldKind): unknown {
+  switch (kind) {
+    case 'u8': return r.u8()
+    case 'u32': return r.u32()
+    case 'bool': return readFlag(r, 'bool')
+    case 'varint': return r.varint()
+    case 'bytes': return Buffer.from(r.bytes())
+    case 'string': return readString(r)
+    case 'optString': return readFlag(r, 'option tag') ? readString(r) : null
+    case 'optBytes': return readFlag(r, 'option tag') ? Buffer.from(r.bytes()) : null
+    case 'bytesList': {
+      // every element takes at least its one-byte length
+      const n = r.count(r.remaining)
+      const list: Buffer[] = new Array(n)
+      for (let i = 0; i < n; i++) list[i] = Buffer.from(r.bytes())
+      return list
+    }
+    case 'varintList': {
+      const n = r.count(r.remaining)
+      const list: number[] = new Array(n)
+      for (let i = 0; i < n; i++) list[i] = r.varint()
+      return list
+    }
+  }
+}
+
+function readFlag (r: Reader, what: string): boolean {
+  const b = r.u8()
+  if (b > 1) throw new DecodeError(`${what} must be 0 or 1, got ${b}`)
+  return b === 1
+}
+
+function readString (r: Reader): string {
+  const b = r.bytes()
+  if (!isUtf8(b)) throw new DecodeError('string is not valid UTF-8')
+  return b.toString('utf8')
+}
+
+function isVarint (v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0
+}
+
+function describe (v: unknown): string {
+  if (v === null || v === undefined) return String(v)
+  if (v instanceof Uint8Array) return `${v.length} bytes`
+  if (Array.isArray(v)) return `an array of ${v.length}`
+  return typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)
+}

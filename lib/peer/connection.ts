@@ -1,0 +1,453 @@
+// One peer connection over a socket: handshake, framing, the table of
+// outstanding requests both ways, write coalescing, and the graceful drain of
+// a connection that lost a simultaneous dial. The TCP transport (tcp.ts) owns
+// the connections and decides which one carries a request.
+//
+//   handshaking --handshake ok--> ready --GOODBYE sent/received--> retiring
+//        |                          |                                 |
+//        +-- refused, timed out, ---+--- socket closed, malformed ----+--> closed
+//            socket error               frame, stop()                 |
+//                                                                     |
+//   retiring -> closed gracefully once both GOODBYEs are exchanged and |
+//   nothing is in flight either way (or after drainTimeoutMs) ---------+
+
+import type { Socket } from 'node:net'
+import type { Clock, Timer } from '../runtime/clock.js'
+import type { Logger } from '../runtime/log.js'
+import { FrameReader, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame, type Frame } from './codec.js'
+import {
+  HandshakeError,
+  PeerConnectionLostError,
+  PeerError,
+  PeerOverloadedError,
+  PeerProtocolError,
+  PeerUnreachableError,
+  errorCode,
+  errorMessage,
+  isHandshakeCode
+} from './errors.js'
+import type { Faults } from './faults.js'
+import { Handshake, type HandshakeOptions } from './handshake.js'
+import { schemaOf, type Message, type Request, type Response } from './messages.js'
+import { checkResponse, type Call, type TransportStats } from './transport.js'
+
+export interface PeerLimits {
+  /** Bound on a frame's length field (type + id + body) after the handshake. */
+  maxFrameBytes: number
+  /** From socket creation to an authenticated peer, both ways. */
+  handshakeTimeoutMs: number
+  /** Requests sent (or queued during the handshake) and not yet answered, per connection. */
+  maxOutstandingPerConnection: number
+  /** Requests being handled for one peer at once; more are answered ERROR DYNAKV_PEER_OVERLOADED. */
+  maxInboundPerConnection: number
+  /** Bytes waiting in the socket and the coalescing buffer; past it requests fail fast and reading pauses. */
+  maxWriteBufferBytes: number
+  reconnectBackoffMsMin: number
+  reconnectBackoffMsMax: number
+  /** Bound on how long a retired connection may take to drain. */
+  drainTimeoutMs: number
+  /** Sockets open at once, inbound and outbound, handshaking included. */
+  maxConnections: number
+  /** Requests outstanding at once over the whole transport (delayed or dropped by faults included). */
+  maxOutstanding: number
+}
+
+/** How long a socket ended with a last frame (ERROR, or a drained connection) may linger before it is destroyed. */
+export const LINGER_MS = 2000
+const ERROR_MESSAGE_CHARS_MAX = 1024
+
+export interface ConnectionOwner {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly faults: Faults
+  readonly limits: PeerLimits
+  readonly counters: TransportStats
+  connectionReady (conn: Connection): void
+  connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
+  handle (from: string, req: Request): Promise<Response>
+}
+
+export type ConnectionState = 'handshaking' | 'ready' | 'retiring' | 'closed'
+
+export interface ConnectionOptions {
+  outbound: boolean
+  /** The dialed address (outbound only). */
+  target: { host: string, port: number } | null
+  /** For logs: host:port. */
+  label: string
+  handshake: HandshakeOptions
+}
+
+export class Connection {
+  state: ConnectionState = 'handshaking'
+  /** The authenticated peer name, set when the handshake completes. */
+  peerName: string | null = null
+  readonly outbound: boolean
+  readonly target: { host: string, port: number } | null
+  readonly label: string
+  private readonly handshake: Handshake
+  private readonly reader = new FrameReader(HANDSHAKE_FRAME_BYTES_MAX)
+  private readonly sent = new Map<number, Call>()
+  private readonly unsent = new Set<Call>()
+  private nextId = 1
+  private inbound = 0
+  private outbox: Buffer[] = []
+  private outboxBytes = 0
+  private flushScheduled = false
+  private goodbyeSent = false
+  private goodbyeReceived = false
+  /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
+  private paused = false
+  private timer: Timer | null = null
+  private socketError: Error | null = null
+
+  constructor (private readonly owner: ConnectionOwner, private readonly socket: Socket, opts: ConnectionOptions) {
+    this.outbound = opts.outbound
+    this.target = opts.target
+    this.label = opts.label
+    this.handshake = new Handshake(opts.handshake)
+    socket.setNoDelay(true)
+    socket.on('data', chunk => this.onData(chunk))
+    socket.on('error', err => { this.socketError = err })
+    socket.on('close', () => this.close(this.lostError()))
+    socket.on('drain', () => {
+      if (this.paused) {
+        this.paused = false
+        socket.resume()
+      }
+    })
+    this.timer = owner.clock.after(owner.limits.handshakeTimeoutMs, () => {
+      if (this.state !== 'handshaking') return
+      owner.log.warn(`handshake with peer ${this.label} timed out after ${owner.limits.handshakeTimeoutMs} ms`)
+      this.close(new HandshakeError('DYNAKV_PEER_HANDSHAKE_TIMEOUT', `handshake with ${this.label} timed out`))
+    })
+    this.writeNow(encodeFrame(0, this.handshake.hello))
+  }
+
+  /** Requests sent and unanswered, plus those queued for the handshake. */
+  get outstanding (): number { return this.sent.size + this.unsent.size }
+
+  get readPaused (): boolean { return this.paused }
+
+  private isOpen (): boolean {
+    return this.state !== 'closed'
+  }
+
+  /** For logs and errors: the peer's name once known, and its address. */
+  who (): string {
+    return this.peerName === null ? this.label : `${this.peerName} (${this.label})`
+  }
+
+  /** Sends call now, or queues it until the handshake completes. Throws PeerError when it cannot. */
+  submit (call: Call): void {
+    if (this.state === 'handshaking') {
+      if (this.outstanding >= this.owner.limits.maxOutstandingPerConnection) {
+        throw new PeerOverloadedError(`${this.outstanding} requests already waiting for ${this.who()}`)
+      }
+      this.unsent.add(call)
+      call.detach = () => { this.unsent.delete(call) }
+      return
+    }
+    if (this.state !== 'ready') throw new PeerConnectionLostError(`connection to ${this.who()} is closing`)
+    this.send(call)
+  }
+
+  /**
+   * Stops sending requests here (the connection lost a simultaneous dial, or
+   * the peer said GOODBYE), tells the peer, and closes once both directions
+   * have drained. Returns the requests queued here and never sent, for the
+   * caller to send elsewhere.
+   */
+  retire (): Call[] {
+    if (this.state !== 'ready') return []
+    this.state = 'retiring'
+    const moved = [...this.unsent]
+    this.unsent.clear()
+    for (const call of moved) call.detach = null
+    this.goodbyeSent = true
+    this.enqueue(encodeFrame(0, { type: 'GOODBYE' }))
+    this.timer = this.owner.clock.after(this.owner.limits.drainTimeoutMs, () => {
+      this.close(new PeerConnectionLostError(`connection to ${this.who()} did not drain within ${this.owner.limits.drainTimeoutMs} ms`))
+    })
+    this.maybeFinishDrain()
+    return moved
+  }
+
+  /**
+   * Closes now: outstanding requests fail with err. Graceful (a drained
+   * connection, or a refusal with lastFrame carrying the reason) ends the
+   * socket after what is buffered; otherwise it is destroyed.
+   */
+  close (err: PeerError, how: { graceful?: boolean, lastFrame?: Buffer } = {}): void {
+    if (this.state === 'closed') return
+    const previous = this.state
+    this.state = 'closed'
+    this.timer?.cancel()
+    this.timer = null
+    if (how.graceful === true || how.lastFrame !== undefined) {
+      this.flush()
+      if (how.lastFrame !== undefined) {
+        this.countWrite(how.lastFrame)
+        this.socket.end(how.lastFrame)
+      } else {
+        this.socket.end()
+      }
+      const linger = this.owner.clock.after(LINGER_MS, () => this.socket.destroy())
+      this.socket.once('close', () => linger.cancel())
+    } else {
+      this.socket.destroy()
+    }
+    const failure = previous === 'handshaking' && this.outbound && !(err instanceof HandshakeError) && err.code !== 'DYNAKV_PEER_STOPPED'
+      ? new PeerUnreachableError(`cannot reach ${this.label}: ${this.socketError?.message ?? err.message}`)
+      : err
+    const calls = [...this.unsent, ...this.sent.values()]
+    this.unsent.clear()
+    this.sent.clear()
+    for (const call of calls) {
+      call.detach = null
+      call.fail(failure)
+    }
+    this.owner.connectionClosed(this, failure, previous)
+  }
+
+  // ---- receiving ----
+
+  private onData (chunk: Buffer): void {
+    if (this.state === 'closed') return
+    this.owner.counters.bytesReceived += chunk.length
+    this.reader.push(chunk)
+    // bounded: each round consumes one frame of what was pushed, or returns
+    while (this.isOpen()) {
+      let frame: Frame | null
+      try {
+        frame = this.reader.next()
+      } catch (err) {
+        this.owner.counters.malformedFrames++
+        this.owner.log.warn(`dropped peer ${this.who()}: malformed frame: ${errorMessage(err)}`)
+        this.close(new PeerProtocolError(`malformed frame from ${this.who()}: ${errorMessage(err)}`))
+        return
+      }
+      if (frame === null) return
+      if (this.state === 'handshaking') this.onHandshakeFrame(frame.msg)
+      else this.onFrame(frame.id, frame.msg)
+    }
+  }
+
+  private onHandshakeFrame (msg: Message): void {
+    if (msg.type === 'ERROR') {
+      this.owner.log.warn(`peer ${this.label} refused the handshake: ${msg.message}`)
+      const code = isHandshakeCode(msg.code) ? msg.code : 'DYNAKV_PEER_HANDSHAKE'
+      this.close(new HandshakeError(code, `${this.label} refused the handshake: ${msg.message}`))
+      return
+    }
+    let reply: Message | null
+    try {
+      if (msg.type !== 'HELLO' && msg.type !== 'AUTH') {
+        throw new HandshakeError('DYNAKV_PEER_HANDSHAKE', `${msg.type} before the handshake completed`)
+      }
+      reply = this.handshake.receive(msg)
+    } catch (err) {
+      this.refuse(err as HandshakeError)
+      return
+    }
+    if (reply !== null) this.writeNow(encodeFrame(0, reply))
+    if (this.handshake.complete) this.becomeReady()
+  }
+
+  private refuse (err: HandshakeError): void {
+    this.owner.counters.refusedHandshakes++
+    this.owner.log.warn(`refused peer ${this.label}: ${err.message}`)
+    const reason = encodeFrame(0, { type: 'ERROR', code: err.code, message: err.message.slice(0, ERROR_MESSAGE_CHARS_MAX) })
+    this.close(err, { lastFrame: reason })
+  }
+
+  private becomeReady (): void {
+    this.timer?.cancel()
+    this.timer = null
+    this.peerName = this.handshake.peerName
+    this.state = 'ready'
+    this.reader.maxFrameBytes = this.owner.limits.maxFrameBytes
+    this.owner.connectionReady(this)
+    if (this.state !== 'ready') return // retired at once: the owner moved the queued requests
+    const queued = [...this.unsent]
+    this.unsent.clear()
+    for (const call of queued) {
+      call.detach = null
+      if (call.settled) continue
+      try {
+        this.send(call)
+      } catch (err) {
+        call.fail(err as PeerError)
+      }
+    }
+  }
+
+  private onFrame (id: number, msg: Message): void {
+    const role = schemaOf(msg.type).role
+    if (role === 'request') this.onRequest(id, msg as Request)
+    else if (role === 'response') this.onResponse(id, msg)
+    else if (msg.type === 'GOODBYE') this.onGoodbye()
+    else {
+      this.owner.counters.malformedFrames++
+      this.owner.log.warn(`dropped peer ${this.who()}: unexpected ${msg.type} after the handshake`)
+      this.close(new PeerProtocolError(`unexpected ${msg.type} from ${this.who()}`))
+    }
+  }
+
+  private onRequest (id: number, req: Request): void {
+    const { owner } = this
+    const from = this.peerName as string
+    if (owner.faults.dropsReceive(from)) {
+      owner.counters.droppedByFaults++
+      return
+    }
+    owner.counters.requestsReceived++
+    if (this.inbound >= owner.limits.maxInboundPerConnection) {
+      this.respond(id, { type: 'ERROR', code: 'DYNAKV_PEER_OVERLOADED', message: `${this.inbound} requests from ${from} in progress` })
+      return
+    }
+    this.inbound++
+    let handled: Promise<Response>
+    try {
+      handled = owner.handle(from, req)
+    } catch (err) {
+      handled = Promise.reject(err)
+    }
+    handled
+      .then(res => checkResponse(req, res), (err: unknown): Response => ({
+        type: 'ERROR',
+        code: errorCode(err),
+        message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX)
+      }))
+      .then(res => {
+        this.inbound--
+        this.respond(id, res)
+        this.maybeFinishDrain()
+      })
+  }
+
+  private respond (id: number, res: Response): void {
+    if (this.state === 'closed') return
+    const to = this.peerName as string
+    if (this.owner.faults.dropsReceive(to)) {
+      this.owner.counters.droppedByFaults++
+      return
+    }
+    let frame: Buffer
+    try {
+      frame = encodeFrame(id, res, this.owner.limits.maxFrameBytes)
+    } catch (err) {
+      this.owner.log.error(`cannot send ${res.type} to ${this.who()}: ${errorMessage(err)}`)
+      frame = encodeFrame(id, { type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
+    }
+    this.enqueue(frame)
+  }
+
+  private onResponse (id: number, msg: Message): void {
+    const from = this.peerName as string
+    if (this.owner.faults.dropsReceive(from)) {
+      this.owner.counters.droppedByFaults++
+      return
+    }
+    const call = this.sent.get(id)
+    if (call === undefined) {
+      this.owner.counters.lateResponses++
+      return
+    }
+    this.owner.counters.responsesReceived++
+    if (msg.type === 'ERROR') this.owner.counters.errorsReceived++
+    call.deliver(msg, from)
+  }
+
+  private onGoodbye (): void {
+    this.goodbyeReceived = true
+    // a ready connection has nothing queued: retire() returns no requests here
+    if (this.state === 'ready') this.retire()
+    this.maybeFinishDrain()
+  }
+
+  private maybeFinishDrain (): void {
+    if (this.state !== 'retiring' || !this.goodbyeSent || !this.goodbyeReceived || this.sent.size > 0 || this.inbound > 0) return
+    this.owner.log.debug(`drained the duplicate connection to ${this.who()}`)
+    this.close(new PeerConnectionLostError(`connection to ${this.who()} drained`), { graceful: true })
+  }
+
+  private lostError (): PeerError {
+    const reason = this.socketError?.message ?? 'connection closed'
+    return new PeerConnectionLostError(`connection to ${this.who()} lost: ${reason}`)
+  }
+
+  // ---- sending ----
+
+  private send (call: Call): void {
+    const { owner } = this
+    const to = this.peerName as string
+    if (this.sent.size >= owner.limits.maxOutstandingPerConnection) {
+      throw new PeerOverloadedError(`${this.sent.size} requests outstanding to ${to}`)
+    }
+    const buffered = this.socket.writableLength + this.outboxBytes
+    if (buffered > owner.limits.maxWriteBufferBytes) {
+      throw new PeerOverloadedError(`${buffered} bytes waiting to be written to ${to}`)
+    }
+    const id = this.allocateId()
+    const frame = encodeFrame(id, call.req, owner.limits.maxFrameBytes)
+    owner.counters.requestsSent++
+    if (owner.faults.dropsSend(to, call.req)) {
+      owner.counters.droppedByFaults++
+      return // it times out, as a lost request does
+    }
+    this.sent.set(id, call)
+    call.detach = () => {
+      this.sent.delete(id)
+      this.maybeFinishDrain()
+    }
+    this.enqueue(frame)
+  }
+
+  private allocateId (): number {
+    // bounded: at most maxOutstandingPerConnection ids are taken
+    for (;;) {
+      const id = this.nextId
+      this.nextId = id >= 0xffffffff ? 1 : id + 1
+      if (!this.sent.has(id)) return id
+    }
+  }
+
+  /** Coalesces: every frame enqueued in one tick goes out in one socket write. */
+  private enqueue (frame: Buffer): void {
+    this.outbox.push(frame)
+    this.outboxBytes += frame.length
+    this.owner.counters.bytesSent += frame.length
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    this.owner.clock.defer(() => this.flush())
+  }
+
+  private flush (): void {
+    this.flushScheduled = false
+    if (this.outbox.length === 0 || !this.socket.writable) return
+    const frames = this.outbox
+    this.outbox = []
+    this.outboxBytes = 0
+    this.socket.cork()
+    for (const frame of frames) this.socket.write(frame)
+    this.socket.uncork()
+    this.owner.counters.socketWrites++
+    if (!this.paused && this.socket.writableLength > this.owner.limits.maxWriteBufferBytes) {
+      // the peer does not read: stop reading its requests until our writes drain
+      this.paused = true
+      this.socket.pause()
+    }
+  }
+
+  /** Handshake frames: written at once, not coalesced. */
+  private writeNow (frame: Buffer): void {
+    this.countWrite(frame)
+    this.socket.write(frame)
+  }
+
+  private countWrite (frame: Buffer): void {
+    this.owner.counters.bytesSent += frame.length
+    this.owner.counters.socketWrites++
+  }
+}

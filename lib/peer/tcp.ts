@@ -1,0 +1,404 @@
+// The TCP transport: one persistent, multiplexed, authenticated connection per
+// peer pair (DESIGN.md §6), carrying requests both ways.
+//
+// - A request to a peer with no connection dials one; requests wait (bounded)
+//   for its handshake. A request to a name now at a new host:port drops the
+//   connections dialed to the old address and dials the new one.
+// - Simultaneous dial: when a second connection with the same peer completes
+//   its handshake, both sides keep the one dialed by the node whose name sorts
+//   first (JavaScript string order; both sides know both names and who dialed,
+//   so they agree without talking). Two connections dialed by the same node
+//   (a restart, a seed dial racing a named one): the newer is kept. The other
+//   is retired, not cut: each side sends GOODBYE on it ("no more requests from
+//   me here"), moves requests it had only queued there to the kept connection,
+//   still answers and awaits what is in flight, and closes it once it has sent
+//   and received GOODBYE and nothing is in flight either way. TCP's ordering
+//   makes that safe: no request can follow a GOODBYE. So no request already
+//   sent fails and none runs twice (retrying on the kept connection could run
+//   a non-idempotent FORWARD twice). drainTimeoutMs bounds a stuck drain.
+// - A failed dial or handshake starts an exponential backoff per address
+//   (reconnectBackoffMsMin doubling to reconnectBackoffMsMax, jittered through
+//   the Random); while it lasts, requests to that address fail fast with
+//   DYNAKV_PEER_UNREACHABLE. A completed handshake resets it.
+// - Timeouts run on the Clock; outstanding requests per connection and bytes
+//   waiting to be written are bounded (DYNAKV_PEER_OVERLOADED); frames written
+//   in one tick are coalesced into one socket write; TCP_NODELAY is set.
+
+import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net'
+import { realClock, type Clock } from '../runtime/clock.js'
+import { silentLogger, type Logger } from '../runtime/log.js'
+import { realRandom, type Random } from '../runtime/random.js'
+import { MAX_FRAME_BYTES_DEFAULT } from './codec.js'
+import { Connection, type ConnectionOwner, type ConnectionState, type PeerLimits } from './connection.js'
+import {
+  InvalidMessageError,
+  PeerError,
+  PeerOverloadedError,
+  PeerStoppedError,
+  PeerTimeoutError,
+  PeerConnectionLostError,
+  PeerUnreachableError,
+  errorMessage
+} from './errors.js'
+import { Faults } from './faults.js'
+import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
+import { isRequestName, type Request, type ResponseTo } from './messages.js'
+import { Call, emptyStats, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+
+export type { PeerLimits } from './connection.js'
+
+export const PEER_LIMITS_DEFAULT: Readonly<PeerLimits> = {
+  maxFrameBytes: MAX_FRAME_BYTES_DEFAULT,
+  handshakeTimeoutMs: 5000,
+  maxOutstandingPerConnection: 1024,
+  maxInboundPerConnection: 1024,
+  maxWriteBufferBytes: 8 * 1024 * 1024,
+  reconnectBackoffMsMin: 100,
+  reconnectBackoffMsMax: 10_000,
+  drainTimeoutMs: 30_000,
+  maxConnections: 1024,
+  maxOutstanding: 65_536
+}
+
+/** Addresses whose backoff state is remembered; the oldest is forgotten past it. */
+const BACKOFF_ENTRIES_MAX = 4096
+
+export interface TcpTransportOptions {
+  name: string
+  host: string
+  /** 0: let the OS choose (see address()). */
+  port: number
+  clusterName: string
+  clusterSecret: string | Uint8Array
+  clock?: Clock
+  random?: Random
+  log?: Logger
+  limits?: Partial<PeerLimits>
+  /** Only for tests: speak another protocol version. */
+  protocolVersion?: number
+}
+
+export interface ConnectionInfo {
+  /** The authenticated peer name; null while handshaking. */
+  peer: string | null
+  /** host:port: dialed, or the remote end of an accepted socket. */
+  label: string
+  /** The node that dialed it; null while an accepted socket is handshaking. */
+  dialedBy: string | null
+  state: ConnectionState
+  /** Requests of ours waiting for a response on it. */
+  outstanding: number
+  /** Reading paused: the peer does not read what we write (backpressure). */
+  readPaused: boolean
+}
+
+interface Backoff {
+  failures: number
+  retryAtMs: number
+  reason: string
+}
+
+type State = 'new' | 'running' | 'stopped'
+
+export class TcpTransport implements Transport {
+  readonly name: string
+  readonly faults = new Faults()
+  readonly limits: Readonly<PeerLimits>
+  private readonly clock: Clock
+  private readonly random: Random
+  private readonly log: Logger
+  private readonly counters = emptyStats()
+  private readonly owner: ConnectionOwner
+  private state: State = 'new'
+  private server: Server | null = null
+  private handler: RequestHandler | null = null
+  private boundPort: number
+  private readonly conns = new Set<Connection>()
+  /** Ready and retiring connections by peer name, and outbound ones still handshaking with the name they expect. */
+  private readonly byPeer = new Map<string, Set<Connection>>()
+  private readonly boundName = new Map<Connection, string>()
+  /** Outbound handshakes to an address whose node name is not known yet (a join seed). */
+  private readonly seedDials = new Map<string, Connection>()
+  private readonly backoff = new Map<string, Backoff>()
+  private readonly calls = new Set<Call>()
+
+  constructor (private readonly opts: TcpTransportOptions) {
+    this.name = opts.name
+    this.clock = opts.clock ?? realClock
+    this.random = opts.random ?? realRandom
+    this.log = opts.log ?? silentLogger
+    this.limits = checkLimits({ ...PEER_LIMITS_DEFAULT, ...opts.limits })
+    this.boundPort = opts.port
+    this.owner = {
+      clock: this.clock,
+      log: this.log,
+      faults: this.faults,
+      limits: this.limits,
+      counters: this.counters,
+      connectionReady: conn => this.onReady(conn),
+      connectionClosed: (conn, err, previous) => this.onClosed(conn, err, previous),
+      handle: (from, req) => {
+        if (this.handler === null) return Promise.reject(new PeerStoppedError('no handler'))
+        return this.handler(from, req)
+      }
+    }
+  }
+
+  async start (handler: RequestHandler): Promise<void> {
+    if (this.state !== 'new') throw new Error(`transport ${this.name} already started`)
+    this.handler = handler
+    const server = createServer({ noDelay: true }, socket => this.onAccept(socket))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    server.on('error', err => this.log.error(`peer listener ${this.opts.host}:${this.boundPort}: ${err.message}`))
+    this.server = server
+    this.boundPort = (server.address() as AddressInfo).port
+    this.state = 'running'
+    this.log.info(`peer transport ${this.name} listening on ${this.opts.host}:${this.boundPort}`)
+  }
+
+  address (): PeerAddress {
+    return { name: this.name, host: this.opts.host, port: this.boundPort }
+  }
+
+  request<R extends Request> (to: PeerAddress, req: R, timeoutMs: number): Promise<ResponseTo<R> & { from: string }> {
+    const call = new Call(req, timeoutMs)
+    this.begin(to, call)
+    return call.promise as Promise<ResponseTo<R> & { from: string }>
+  }
+
+  async stop (): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopped'
+    const err = new PeerStoppedError(`transport ${this.name} stopped`)
+    for (const conn of [...this.conns]) conn.close(err)
+    for (const call of [...this.calls]) call.fail(err)
+    const server = this.server
+    this.server = null
+    if (server !== null) await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+
+  stats (): TransportStats {
+    let connections = 0
+    for (const conn of this.conns) if (conn.state === 'ready') connections++
+    return { ...this.counters, connections, connectionsOpen: this.conns.size }
+  }
+
+  /** Every open connection: for INFO, and for tests of the simultaneous-dial rule. */
+  connectionInfo (): ConnectionInfo[] {
+    return [...this.conns].map(conn => ({
+      peer: conn.peerName,
+      label: conn.label,
+      dialedBy: conn.outbound ? this.name : conn.peerName,
+      state: conn.state,
+      outstanding: conn.outstanding,
+      readPaused: conn.readPaused
+    }))
+  }
+
+  // ---- requests ----
+
+  private begin (to: PeerAddress, call: Call): void {
+    const { req, timeoutMs } = call
+    if (this.state !== 'running') return call.fail(new PeerStoppedError(`transport ${this.name} is ${this.state === 'new' ? 'not started' : 'stopped'}`))
+    if (!isRequestName((req as { type?: unknown }).type as string)) return call.fail(new InvalidMessageError(`not a request: ${String(req.type)}`))
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return call.fail(new InvalidMessageError(`timeoutMs must be positive, got ${timeoutMs}`))
+    if (this.calls.size >= this.limits.maxOutstanding) return call.fail(new PeerOverloadedError(`${this.calls.size} peer requests outstanding`))
+    this.calls.add(call)
+    call.onSettle(() => this.calls.delete(call))
+    call.addTimer(this.clock.after(timeoutMs, () => {
+      if (call.settled) return
+      this.counters.timeouts++
+      call.fail(new PeerTimeoutError(`${req.type} to ${describe(to)} timed out after ${timeoutMs} ms`))
+    }))
+    if (to.name !== null && this.faults.partitioned.has(to.name)) {
+      this.counters.droppedByFaults++
+      return // times out, as across a real partition
+    }
+    if (this.faults.delayMs > 0) call.addTimer(this.clock.after(this.faults.delayMs, () => this.dispatch(to, call)))
+    else this.dispatch(to, call)
+  }
+
+  private dispatch (to: PeerAddress, call: Call): void {
+    if (call.settled || this.state !== 'running') return
+    try {
+      this.connectionFor(to).submit(call)
+    } catch (err) {
+      call.fail(err instanceof PeerError ? err : new PeerUnreachableError(`cannot reach ${describe(to)}: ${errorMessage(err)}`))
+    }
+  }
+
+  private connectionFor (to: PeerAddress): Connection {
+    const key = addressKey(to.host, to.port)
+    if (to.name !== null) {
+      const bound = this.byPeer.get(to.name)
+      if (bound !== undefined) {
+        for (const conn of [...bound]) {
+          if (conn.outbound && conn.target !== null && addressKey(conn.target.host, conn.target.port) !== key) {
+            this.log.info(`peer ${to.name} moved to ${key}: dropping the connection to ${conn.label}`)
+            conn.close(new PeerConnectionLostError(`peer ${to.name} moved from ${conn.label} to ${key}`))
+          }
+        }
+        for (const conn of bound) if (conn.state === 'ready') return conn
+        for (const conn of bound) if (conn.state === 'handshaking') return conn
+      }
+    } else {
+      for (const conn of this.conns) {
+        if (conn.state === 'ready' && conn.target !== null && addressKey(conn.target.host, conn.target.port) === key) return conn
+      }
+      const seed = this.seedDials.get(key)
+      if (seed !== undefined) return seed
+    }
+    const backoff = this.backoff.get(backoffKey(to.name, key))
+    const now = this.clock.now()
+    if (backoff !== undefined && now < backoff.retryAtMs) {
+      throw new PeerUnreachableError(`${describe(to)} unreachable (${backoff.reason}); next attempt in ${backoff.retryAtMs - now} ms`)
+    }
+    return this.dial(to, key)
+  }
+
+  private dial (to: PeerAddress, key: string): Connection {
+    if (this.conns.size >= this.limits.maxConnections) throw new PeerOverloadedError(`${this.conns.size} peer connections open`)
+    const socket = netConnect({ host: to.host, port: to.port })
+    const conn = new Connection(this.owner, socket, {
+      outbound: true,
+      target: { host: to.host, port: to.port },
+      label: key,
+      handshake: this.handshakeOptions(to.name)
+    })
+    this.conns.add(conn)
+    this.counters.connectionsOpened++
+    if (to.name !== null) this.bind(conn, to.name)
+    else this.seedDials.set(key, conn)
+    return conn
+  }
+
+  private onAccept (socket: Socket): void {
+    if (this.state !== 'running' || this.conns.size >= this.limits.maxConnections) {
+      socket.destroy()
+      return
+    }
+    const conn = new Connection(this.owner, socket, {
+      outbound: false,
+      target: null,
+      label: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      handshake: this.handshakeOptions(null)
+    })
+    this.conns.add(conn)
+    this.counters.connectionsOpened++
+  }
+
+  private handshakeOptions (expectedPeer: string | null): HandshakeOptions {
+    return {
+      nodeName: this.name,
+      clusterName: this.opts.clusterName,
+      clusterSecret: this.opts.clusterSecret,
+      expectedPeer,
+      nonce: Buffer.from(this.random.hex(NONCE_BYTES), 'hex'),
+      version: this.opts.protocolVersion
+    }
+  }
+
+  // ---- connection lifecycle ----
+
+  private bind (conn: Connection, name: string): void {
+    let set = this.byPeer.get(name)
+    if (set === undefined) this.byPeer.set(name, set = new Set())
+    set.add(conn)
+    this.boundName.set(conn, name)
+  }
+
+  private onReady (conn: Connection): void {
+    const name = conn.peerName as string
+    if (conn.target !== null) {
+      const key = addressKey(conn.target.host, conn.target.port)
+      this.backoff.delete(backoffKey(this.boundName.get(conn) ?? null, key))
+      this.backoff.delete(backoffKey(name, key))
+      if (this.seedDials.get(key) === conn) this.seedDials.delete(key)
+    }
+    if (!this.boundName.has(conn)) this.bind(conn, name)
+    this.log.debug(`${conn.outbound ? 'connected to' : 'accepted'} peer ${conn.who()}`)
+    for (const other of [...(this.byPeer.get(name) as Set<Connection>)]) {
+      if (other === conn || other.state !== 'ready') continue
+      const kept = this.keepOne(conn, other)
+      const retired = kept === conn ? other : conn
+      this.log.debug(`two connections with ${name}: keeping the one dialed by ${this.dialerOf(kept)}, draining the other`)
+      for (const call of retired.retire()) {
+        try {
+          kept.submit(call)
+        } catch (err) {
+          call.fail(err as PeerError)
+        }
+      }
+      if (retired === conn) return
+    }
+  }
+
+  private dialerOf (conn: Connection): string {
+    return conn.outbound ? this.name : conn.peerName as string
+  }
+
+  /** The simultaneous-dial rule: the connection dialed by the smaller name; between two of one dialer, the newer (fresh). */
+  private keepOne (fresh: Connection, old: Connection): Connection {
+    const a = this.dialerOf(fresh)
+    const b = this.dialerOf(old)
+    if (a === b) return fresh
+    return a < b ? fresh : old
+  }
+
+  private onClosed (conn: Connection, err: PeerError, previous: ConnectionState): void {
+    this.conns.delete(conn)
+    const name = this.boundName.get(conn)
+    if (name !== undefined) {
+      this.boundName.delete(conn)
+      const set = this.byPeer.get(name)
+      set?.delete(conn)
+      if (set?.size === 0) this.byPeer.delete(name)
+    }
+    if (previous === 'handshaking') this.counters.failedHandshakes++
+    if (conn.target === null) return
+    const key = addressKey(conn.target.host, conn.target.port)
+    if (this.seedDials.get(key) === conn) this.seedDials.delete(key)
+    if (previous === 'handshaking' && this.state === 'running') this.noteDialFailure(name ?? null, key, err)
+  }
+
+  private noteDialFailure (name: string | null, address: string, err: PeerError): void {
+    const key = backoffKey(name, address)
+    const failures = (this.backoff.get(key)?.failures ?? 0) + 1
+    const { reconnectBackoffMsMin: min, reconnectBackoffMsMax: max } = this.limits
+    const base = Math.min(max, min * 2 ** Math.min(failures - 1, 30))
+    const delayMs = Math.round(base / 2 + this.random.next() * base / 2)
+    this.backoff.delete(key) // re-inserted last: the map's order is the eviction order
+    this.backoff.set(key, { failures, retryAtMs: this.clock.now() + delayMs, reason: err.message })
+    if (this.backoff.size > BACKOFF_ENTRIES_MAX) this.backoff.delete(this.backoff.keys().next().value as string)
+    this.log.debug(`cannot reach peer ${address}${name === null ? '' : ` (${name})`}: ${err.message}; next attempt in ${delayMs} ms`)
+  }
+}
+
+function addressKey (host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+/** Backoff is per (expected name, address): another node's name at the same address is not held back. */
+function backoffKey (name: string | null, address: string): string {
+  return `${name ?? ''}@${address}`
+}
+
+function describe (to: PeerAddress): string {
+  const addr = addressKey(to.host, to.port)
+  return to.name === null ? addr : `${to.name} (${addr})`
+}
+
+function checkLimits (limits: PeerLimits): PeerLimits {
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`peer limit ${key} must be a positive integer, got ${String(value)}`)
+  }
+  if (limits.maxFrameBytes < 64) throw new RangeError(`maxFrameBytes must be at least 64, got ${limits.maxFrameBytes}`)
+  if (limits.reconnectBackoffMsMax < limits.reconnectBackoffMsMin) throw new RangeError('reconnectBackoffMsMax must be at least reconnectBackoffMsMin')
+  return limits
+}

@@ -1,0 +1,149 @@
+// The one I/O seam between a node and its peers (DESIGN.md §8), implemented by
+// the TCP transport (tcp.ts) and by an endpoint of the simulated network
+// (sim.ts). Also the bookkeeping of one outstanding request, shared by both.
+
+import type { Timer } from '../runtime/clock.js'
+import { PeerProtocolError, PeerRemoteError, type PeerError } from './errors.js'
+import type { Faults } from './faults.js'
+import { replyOf, type Message, type Request, type Response, type ResponseTo } from './messages.js'
+
+/** name null: not known yet (a join seed); learned from the handshake. */
+export interface PeerAddress {
+  name: string | null
+  host: string
+  port: number
+}
+
+/** `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}. */
+export type RequestHandler = (from: string, req: Request) => Promise<Response>
+
+export interface TransportStats {
+  /** TCP: established connections (handshake done, not draining). Sim: peers exchanged with. */
+  connections: number
+  /** TCP: sockets open now, handshaking and draining ones included. Sim: as connections. */
+  connectionsOpen: number
+  /** Sockets ever opened, dialed or accepted. */
+  connectionsOpened: number
+  requestsSent: number
+  requestsReceived: number
+  responsesReceived: number
+  /** Error responses received (the request rejected with PeerRemoteError). */
+  errorsReceived: number
+  bytesSent: number
+  bytesReceived: number
+  timeouts: number
+  /** Responses that arrived after their request had settled (timed out, or a duplicate). */
+  lateResponses: number
+  /** Handshakes this node refused (wrong secret, cluster, version, name...). */
+  refusedHandshakes: number
+  /** Handshakes that failed for any reason: refused by either side, timed out, cut short. */
+  failedHandshakes: number
+  /** Connections dropped for a malformed or oversized frame. */
+  malformedFrames: number
+  /** Messages dropped by fault injection (Faults) on send or receive. */
+  droppedByFaults: number
+  /** Socket writes: with write coalescing, fewer than the frames written. */
+  socketWrites: number
+}
+
+export function emptyStats (): TransportStats {
+  return {
+    connections: 0,
+    connectionsOpen: 0,
+    connectionsOpened: 0,
+    requestsSent: 0,
+    requestsReceived: 0,
+    responsesReceived: 0,
+    errorsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    timeouts: 0,
+    lateResponses: 0,
+    refusedHandshakes: 0,
+    failedHandshakes: 0,
+    malformedFrames: 0,
+    droppedByFaults: 0,
+    socketWrites: 0
+  }
+}
+
+export interface Transport {
+  readonly name: string
+  /** TCP: listen on the peer port; sim: register with the network. */
+  start (handler: RequestHandler): Promise<void>
+  /**
+   * Sends req and resolves with its response (never ERROR) and the responder's
+   * authenticated name. Rejects with a PeerError: DYNAKV_PEER_TIMEOUT,
+   * DYNAKV_PEER_UNREACHABLE, DYNAKV_PEER_OVERLOADED, DYNAKV_PEER_CONNECTION_LOST,
+   * DYNAKV_PEER_STOPPED, a handshake code, or (PeerRemoteError) the code the
+   * remote handler failed with.
+   */
+  request<R extends Request> (to: PeerAddress, req: R, timeoutMs: number): Promise<ResponseTo<R> & { from: string }>
+  /** Closes everything; outstanding requests reject with DYNAKV_PEER_STOPPED. */
+  stop (): Promise<void>
+  /** The address peers reach this transport at (TCP: valid once started; port 0 resolved). */
+  address (): PeerAddress
+  readonly faults: Faults
+  stats (): TransportStats
+}
+
+/** One outstanding request: settles exactly once, and then releases its timers and its slot. */
+export class Call {
+  settled = false
+  /** Releases whatever holds this call (a connection's table); set by the holder. */
+  detach: (() => void) | null = null
+  readonly promise: Promise<Response & { from: string }>
+  private resolveFn!: (res: Response & { from: string }) => void
+  private rejectFn!: (err: PeerError) => void
+  private readonly cleanups: Array<() => void> = []
+
+  constructor (readonly req: Request, readonly timeoutMs: number) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolveFn = resolve
+      this.rejectFn = reject
+    })
+  }
+
+  /** Cancels timer when the call settles. */
+  addTimer (timer: Timer): void {
+    this.onSettle(() => timer.cancel())
+  }
+
+  /** Runs fn once when the call settles (at once if it has). */
+  onSettle (fn: () => void): void {
+    if (this.settled) fn()
+    else this.cleanups.push(fn)
+  }
+
+  fail (err: PeerError): void {
+    if (this.settle()) this.rejectFn(err)
+  }
+
+  /** Settles with a response received from `from`; false when the call had settled already. */
+  deliver (msg: Message, from: string): boolean {
+    if (this.settled) return false
+    const expected = replyOf(this.req.type)
+    if (msg.type === 'ERROR') this.fail(new PeerRemoteError(msg.code, msg.message))
+    else if (msg.type !== expected) this.fail(new PeerProtocolError(`${from} answered ${this.req.type} with ${msg.type}, expected ${expected}`))
+    else if (this.settle()) this.resolveFn({ ...(msg as Response), from })
+    return true
+  }
+
+  private settle (): boolean {
+    if (this.settled) return false
+    this.settled = true
+    for (const fn of this.cleanups) fn()
+    this.cleanups.length = 0
+    const detach = this.detach
+    this.detach = null
+    if (detach !== null) detach()
+    return true
+  }
+}
+
+/** Checks a handler's response against the request; returns an ERROR to send instead when it does not match. */
+export function checkResponse (req: Request, res: unknown): Response {
+  const type = (res as { type?: unknown } | null)?.type
+  if (type === 'ERROR' || type === replyOf(req.type)) return res as Response
+  return { type: 'ERROR', code: 'DYNAKV_PEER_BAD_RESPONSE', message: `handler answered ${req.type} with ${String(type)}` }
+}

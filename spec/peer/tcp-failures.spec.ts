@@ -1,0 +1,253 @@
+import t from 'tap'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import {
+  FrameReader,
+  Handshake,
+  HandshakeError,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  type Message
+} from '../../lib/peer/index.js'
+import { outcome, sleep, startNode, waitFor, type Node } from './helpers.js'
+
+async function stopAll (...nodes: Node[]): Promise<void> {
+  await Promise.all(nodes.map(async n => await n.transport.stop()))
+}
+
+const pingOf = (digest: string): Message & { type: 'PING' } => ({ type: 'PING', digest })
+
+t.test('handshake refused: wrong secret, cluster name, protocol version or node name', async t => {
+  const b = await startNode('b')
+  t.teardown(() => b.transport.stop())
+  const cases: Array<[string, Parameters<typeof startNode>[1], string, RegExp]> = [
+    ['wrong secret', { clusterSecret: 'guess' }, 'DYNAKV_PEER_WRONG_SECRET', /refused peer 127\.0\.0\.1:\d+: wrong cluster secret/],
+    ['wrong cluster', { clusterName: 'other' }, 'DYNAKV_PEER_WRONG_CLUSTER', /refused peer 127\.0\.0\.1:\d+: wrong cluster name "other"/],
+    ['wrong version', { protocolVersion: PROTOCOL_VERSION + 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', /refused peer 127\.0\.0\.1:\d+: protocol version 2 not supported/]
+  ]
+  for (const [name, opts, code, logged] of cases) {
+    const a = await startNode(`a-${name.replace(/ /g, '-')}`, opts)
+    const before = b.transport.stats().refusedHandshakes
+    const err = await a.transport.request(b.transport.address(), pingOf('x'), 2000).catch(e => e)
+    t.ok(err instanceof HandshakeError, `${name}: a HandshakeError`)
+    t.equal(err.code, code, `${name}: ${String(err.message)}`)
+    await waitFor('b to log', () => b.log.lines.some(l => logged.test(l)))
+    t.pass(`${name}: b logged the reason`)
+    t.ok(b.transport.stats().refusedHandshakes > before, `${name}: counted`)
+    t.equal(b.received.length, 0, `${name}: no request reached b's handler`)
+    t.ok(a.log.lines.some(l => /refused|wrong/.test(l)), `${name}: a logged it too`)
+    // backing off after the refusal: the next request fails fast
+    t.equal(await outcome(a.transport.request(b.transport.address(), pingOf('y'), 2000)), 'DYNAKV_PEER_UNREACHABLE', `${name}: fail fast while backing off`)
+    await a.transport.stop()
+    await waitFor('b to close it', () => b.transport.stats().connectionsOpen === 0)
+  }
+  // dialing a name that is not the node at that address
+  const a = await startNode('a')
+  t.teardown(() => a.transport.stop())
+  const err = await a.transport.request({ ...b.transport.address(), name: 'someone-else' }, pingOf('x'), 2000).catch(e => e)
+  t.equal(err.code, 'DYNAKV_PEER_WRONG_NAME')
+  t.ok(a.log.lines.some(l => /refused peer 127\.0\.0\.1:\d+: wrong node name: expected "someone-else", peer is "b"/.test(l)), 'the dialer logged it')
+  // the same transport reaches b under its real name
+  t.same(await a.transport.request(b.transport.address(), pingOf('ok'), 2000), { type: 'PONG', digest: 'b:ok', from: 'b' })
+  // a seed address (name unknown) learns the name from the handshake
+  t.same(await a.transport.request({ ...b.transport.address(), name: null }, pingOf('seed'), 2000), { type: 'PONG', digest: 'b:seed', from: 'b' })
+  t.equal(a.transport.stats().connectionsOpen, 1, 'the seed request reused the connection dialed to that address')
+})
+
+t.test('request timeout, and a late response is ignored', async t => {
+  const b = await startNode('b', { handler: async () => { await sleep(150); return { type: 'PONG', digest: 'late' } } })
+  const a = await startNode('a')
+  t.teardown(() => stopAll(a, b))
+  const started = Date.now()
+  const err = await a.transport.request(b.transport.address(), pingOf(''), 60).catch(e => e)
+  t.equal(err.code, 'DYNAKV_PEER_TIMEOUT')
+  t.match(err.message, /PING to b \(127\.0\.0\.1:\d+\) timed out after 60 ms/)
+  t.ok(Date.now() - started >= 55, 'not before the timeout')
+  t.equal(a.transport.stats().timeouts, 1)
+  await waitFor('the late response', () => a.transport.stats().lateResponses === 1)
+  t.equal(a.transport.stats().connections, 1, 'a timeout does not drop the connection')
+  t.same(await a.transport.request(b.transport.address(), pingOf(''), 2000), { type: 'PONG', digest: 'late', from: 'b' })
+})
+
+t.test('peer restart: fail fast while backing off, then reconnect; a new address reconnects', async t => {
+  const limits = { reconnectBackoffMsMin: 80, reconnectBackoffMsMax: 200 }
+  const a = await startNode('a', { limits })
+  let b = await startNode('b')
+  t.teardown(async () => { await stopAll(a, b) })
+  const port = b.transport.address().port
+  const to = { name: 'b', host: '127.0.0.1', port }
+  t.same(await a.transport.request(to, pingOf('1'), 1000), { type: 'PONG', digest: 'b:1', from: 'b' })
+  await b.transport.stop()
+  await waitFor('a to see the close', () => a.transport.stats().connectionsOpen === 0)
+  const first = await a.transport.request(to, pingOf('2'), 1000).catch(e => e)
+  t.equal(first.code, 'DYNAKV_PEER_UNREACHABLE', `the dial fails: ${String(first.message)}`)
+  const t0 = Date.now()
+  const fast = await a.transport.request(to, pingOf('3'), 1000).catch(e => e)
+  t.equal(fast.code, 'DYNAKV_PEER_UNREACHABLE')
+  t.match(fast.message, /next attempt in \d+ ms/)
+  t.ok(Date.now() - t0 < 50, 'failed fast, without waiting for the timeout')
+  t.equal(a.transport.stats().connectionsOpened, 2, 'no dial while backing off')
+  // backoff grows: a second failed dial waits longer
+  await sleep(limits.reconnectBackoffMsMax + 10)
+  t.equal(await outcome(a.transport.request(to, pingOf('4'), 1000)), 'DYNAKV_PEER_UNREACHABLE', 'second dial fails')
+  // b comes back on the same port
+  b = await startNode('b', { port })
+  await sleep(limits.reconnectBackoffMsMax + 10)
+  t.same(await a.transport.request(to, pingOf('5'), 1000), { type: 'PONG', digest: 'b:5', from: 'b' }, 'reconnected')
+  // and again on another port: a request to the name at its new address reconnects
+  await b.transport.stop()
+  b = await startNode('b')
+  const moved = { name: 'b', host: '127.0.0.1', port: b.transport.address().port }
+  t.not(moved.port, port)
+  t.same(await a.transport.request(moved, pingOf('6'), 1000), { type: 'PONG', digest: 'b:6', from: 'b' }, 'reached at the new address')
+  t.ok(a.log.lines.some(l => /cannot reach peer 127\.0\.0\.1:\d+/.test(l)), 'dial failures logged')
+})
+
+t.test('a restarted peer at the same address replaces the old connection', async t => {
+  const a = await startNode('a')
+  const b1 = await startNode('b')
+  const port = b1.transport.address().port
+  t.same(await a.transport.request(b1.transport.address(), pingOf('1'), 1000), { type: 'PONG', digest: 'b:1', from: 'b' })
+  // b comes back at once and dials a first (the old connection may still be closing on a's side)
+  await b1.transport.stop()
+  const b2 = await startNode('b', { port })
+  t.teardown(() => stopAll(a, b2))
+  t.same(await b2.transport.request(a.transport.address(), pingOf('2'), 1000), { type: 'PONG', digest: 'a:2', from: 'a' })
+  t.same(await a.transport.request(b2.transport.address(), pingOf('3'), 1000), { type: 'PONG', digest: 'b:3', from: 'b' })
+  await waitFor('one connection', () => a.transport.stats().connectionsOpen === 1)
+})
+
+/** A raw client that completes the handshake as `name`, as a misbehaving peer would. */
+async function rawPeer (port: number, name: string, secret = 'secret'): Promise<Socket> {
+  const socket = connect({ host: '127.0.0.1', port })
+  const hs = new Handshake({ nodeName: name, clusterName: 'test', clusterSecret: secret, expectedPeer: null, nonce: Buffer.alloc(NONCE_BYTES, 7) })
+  socket.write(encodeFrame(0, hs.hello))
+  const reader = new FrameReader()
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      reader.push(chunk)
+      for (let f = reader.next(); f !== null && !hs.complete; f = reader.next()) {
+        const reply = hs.receive(f.msg)
+        if (reply !== null) socket.write(encodeFrame(0, reply))
+      }
+      if (hs.complete) {
+        socket.off('data', onData)
+        socket.pause()
+        resolve()
+      }
+    }
+    socket.on('data', onData)
+    socket.on('error', reject)
+  })
+  return socket
+}
+
+/** Resolves when the server has closed the socket (reading what it sent, so the end is seen). */
+const closed = async (socket: Socket): Promise<void> => await new Promise(resolve => {
+  if (socket.destroyed) return resolve()
+  socket.on('close', () => resolve())
+  socket.resume()
+})
+
+t.test('garbage, oversized or out-of-place frames drop that connection; the transport serves others', async t => {
+  const b = await startNode('b', { limits: { maxFrameBytes: 1 << 16 } })
+  const a = await startNode('a')
+  t.teardown(() => stopAll(a, b))
+  const port = b.transport.address().port
+  t.same(await a.transport.request(b.transport.address(), pingOf('before'), 1000), { type: 'PONG', digest: 'b:before', from: 'b' })
+
+  // before the handshake: garbage; a huge length prefix; a request instead of HELLO
+  const garbage = connect({ host: '127.0.0.1', port })
+  garbage.on('error', () => {})
+  garbage.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))
+  await closed(garbage)
+  t.pass('garbage: dropped')
+  const huge = connect({ host: '127.0.0.1', port })
+  huge.on('error', () => {})
+  huge.write(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x10]))
+  await closed(huge)
+  t.pass('a 2 GiB length prefix: dropped before any body arrives')
+  const early = connect({ host: '127.0.0.1', port })
+  early.on('error', () => {})
+  const earlyReader = new FrameReader()
+  const earlyMsgs: Message[] = []
+  early.on('data', c => { earlyReader.push(c); for (let f = earlyReader.next(); f !== null; f = earlyReader.next()) earlyMsgs.push(f.msg) })
+  early.write(encodeFrame(1, pingOf('sneaky')))
+  await closed(early)
+  t.same(earlyMsgs.map(m => m.type), ['HELLO', 'ERROR'], 'a request before the handshake: refused with ERROR')
+  t.match((earlyMsgs[1] as { message: string }).message, /PING before the handshake completed/)
+
+  // after an honest handshake: an oversized frame, then a malformed one, then a HELLO
+  const big = await rawPeer(port, 'mallory')
+  big.write(Buffer.from([0x00, 0x10, 0x00, 0x01]))
+  await closed(big)
+  t.pass('a frame over maxFrameBytes: dropped')
+  const bad = await rawPeer(port, 'mallory')
+  bad.write(Buffer.from([0, 0, 0, 6, 0x10, 0, 0, 0, 1, 9]))
+  await closed(bad)
+  t.pass('a body that does not decode: dropped')
+  const again = await rawPeer(port, 'mallory')
+  again.write(encodeFrame(0, { type: 'AUTH', proof: Buffer.alloc(32) }))
+  await closed(again)
+  t.pass('a handshake message after the handshake: dropped')
+  t.equal(b.transport.stats().malformedFrames, 5)
+  t.ok(b.log.lines.filter(l => /dropped peer .*malformed frame/.test(l)).length >= 3, 'logged')
+  t.equal(b.received.length, 1, 'nothing reached the handler')
+
+  // the raw peer's requests work when well-formed, and b keeps serving a
+  const good = await rawPeer(port, 'mallory')
+  good.write(encodeFrame(42, pingOf('hi')))
+  const reply = await new Promise<Message>(resolve => {
+    const r = new FrameReader()
+    good.on('data', c => { r.push(c); const f = r.next(); if (f !== null) resolve(f.msg) })
+    good.resume()
+  })
+  t.same(reply, { type: 'PONG', digest: 'b:hi' })
+  good.destroy()
+  t.same(await a.transport.request(b.transport.address(), pingOf('after'), 1000), { type: 'PONG', digest: 'b:after', from: 'b' })
+  t.equal(b.transport.stats().connections >= 1, true)
+})
+
+t.test('handshake timeout: a silent peer is dropped on both ends', async t => {
+  const accepted: Socket[] = []
+  const silent: Server = createServer(socket => {
+    socket.on('error', () => {})
+    accepted.push(socket)
+  })
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => {
+    for (const s of accepted) s.destroy()
+    await new Promise<void>(resolve => silent.close(() => resolve()))
+  })
+  const a = await startNode('a', { limits: { handshakeTimeoutMs: 100 } })
+  t.teardown(() => a.transport.stop())
+  const port = (silent.address() as { port: number }).port
+  const err = await a.transport.request({ name: 'x', host: '127.0.0.1', port }, pingOf(''), 2000).catch(e => e)
+  t.equal(err.code, 'DYNAKV_PEER_HANDSHAKE_TIMEOUT')
+  t.equal(a.transport.stats().failedHandshakes, 1)
+  // the acceptor side: a client that connects and says nothing
+  const mute = connect({ host: '127.0.0.1', port: a.transport.address().port })
+  mute.on('error', () => {})
+  await closed(mute)
+  t.ok(a.log.lines.some(l => /handshake with peer 127\.0\.0\.1:\d+ timed out after 100 ms/.test(l)))
+})
+
+t.test('stop() fails outstanding requests, and the peer sees the connection lost', async t => {
+  const b = await startNode('b', { handler: async () => await new Promise(() => {}) })
+  const a = await startNode('a', { handler: async () => await new Promise(() => {}) })
+  const pending = outcome(a.transport.request(b.transport.address(), pingOf('1'), 5000))
+  await waitFor('b to receive', () => b.transport.stats().requestsReceived === 1)
+  const reverse = outcome(b.transport.request(a.transport.address(), pingOf('2'), 5000))
+  await waitFor('a to receive', () => a.transport.stats().requestsReceived === 1)
+  a.transport.faults.delayMs = 1000
+  const delayed = outcome(a.transport.request(b.transport.address(), pingOf('4'), 5000))
+  await sleep(20)
+  await a.transport.stop()
+  t.equal(await pending, 'DYNAKV_PEER_STOPPED')
+  t.equal(await delayed, 'DYNAKV_PEER_STOPPED', 'a request held back by the fault delay')
+  t.equal(await reverse, 'DYNAKV_PEER_CONNECTION_LOST', 'the peer\'s request on that connection')
+  t.equal(await outcome(a.transport.request(b.transport.address(), pingOf('5'), 100)), 'DYNAKV_PEER_STOPPED', 'after stop')
+  await a.transport.stop()
+  await b.transport.stop()
+  t.equal(a.transport.stats().connectionsOpen, 0)
+})
