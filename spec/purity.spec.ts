@@ -19,6 +19,9 @@ const PURE: Record<string, RegExp[]> = {
   coordinator: [],
   'peer/codec.ts': [UTIL, /^node:buffer$/],
   'peer/messages.ts': [],
+  'peer/errors.ts': [],
+  'peer/faults.ts': [],
+  'peer/handshake.ts': [UTIL, /^node:crypto$/],
   'resp/parser.ts': [/^redis-parser$/],
   'resp/inline.ts': [],
   'resp/reply.ts': [],
@@ -52,6 +55,18 @@ for (const [module, allowed] of Object.entries(PURE)) {
         t.ok(OWN.test(spec) || allowed.some(re => re.test(spec)), `${name} may import ${spec}`)
       }
       for (const [pattern, what] of FORBIDDEN) t.notMatch(code, pattern, `${name}: no ${what}`)
+    }
+  })
+}
+
+// The runtime may do I/O, but time and randomness still come only through Clock
+// and Random, so the simulator can replace them: no ambient clock, timer or dice.
+const THROUGH_CLOCK = ['node', 'peer/tcp.ts', 'peer/connection.ts', 'peer/sim.ts', 'storage']
+for (const module of THROUGH_CLOCK) {
+  t.test(`lib/${module} takes time and randomness from a Clock and a Random`, async (t) => {
+    for (const file of files(module)) {
+      const code = stripComments(readFileSync(file, 'utf8'))
+      for (const [pattern, what] of FORBIDDEN.slice(0, 3)) t.notMatch(code, pattern, `${file.slice(LIB.length)}: no ${what}`)
     }
   })
 }
