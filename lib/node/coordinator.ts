@@ -136,14 +136,15 @@ export class Coordinator {
           answered = true
           resolve(merged)
           if (settled < targets.length) this.o.clock.after(this.o.readRepairWaitMs, repair)
-        } else if (!answered && state === 'lost') {
+        } else if (!answered && state === 'lost' && settled === targets.length) {
+          // Lost: say so once every replica asked has answered or failed, with the true count.
           answered = true
           this.stats.noQuorum++
           reject(new QuorumError(noQuorumMessage('read', r, tracker.ok)))
         }
         if (settled === targets.length) repair()
       }
-      if (tracker.state === 'lost') return finish()
+      if (targets.length === 0) return finish()
       targets.forEach((t, i) => {
         Promise.resolve(this.readFrom(t, ref)).then((obj) => {
           if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
@@ -220,7 +221,7 @@ export class Coordinator {
     }
     const primariesAsked = targets.filter(t => t.primary).length
     const tracker = new QuorumTracker(w, targets.length, pw, primariesAsked)
-    if (tracker.state === 'lost') {
+    if (targets.length === 0) {
       this.stats.noQuorum++
       throw new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 }))
     }
@@ -232,7 +233,8 @@ export class Coordinator {
         if (state === 'won') {
           answered = true
           resolve(newContext)
-        } else if (state === 'lost') {
+        } else if (state === 'lost' && tracker.outstanding === 0) {
+          // Every replica asked has answered or failed: the write is stored on tracker.ok of them.
           answered = true
           this.stats.noQuorum++
           reject(new QuorumError(noQuorumMessage('write', w, tracker.ok, { needed: pw, answered: tracker.okPrimaries })))

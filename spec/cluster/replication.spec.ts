@@ -1,0 +1,67 @@
+// A real 3-node cluster (N=3 R=2 W=2) over TCP: every node serves the same data
+// to ioredis and redis-cli, each key is stored on its three primaries, per-request
+// R and W are honoured, and a node outside a key's preference list forwards.
+import t from 'tap'
+import { startCluster } from '../helpers/cluster.js'
+import { redisCli } from '../helpers/clients.js'
+import { sleep } from '../helpers/server.js'
+
+t.test('3 nodes: same data everywhere, N replicas on the primaries, R and W per request', async (t) => {
+  const c = await startCluster({ nodes: 3, t })
+  const names = ['node1', 'node2', 'node3']
+  for (let i = 0; i < 30; i++) t.equal(await c.call(names[i % 3], 'SET', `k${i}`, `v${i}`), 'OK')
+  for (const n of names) {
+    t.same(await c.client(n).mget('k0', 'k1', 'k29', 'nope'), ['v0', 'v1', 'v29', null], `ioredis MGET via ${n}`)
+    const cli = await redisCli(c.node(n).port, ['GET', 'k7'])
+    t.equal(cli.stdout.trim(), 'v7', `redis-cli GET via ${n}`)
+  }
+  await sleep(200)
+  for (const n of names) {
+    const replica = await c.call(n, 'DEBUG', 'REPLICA', 'k3') as unknown[]
+    t.same(replica?.[1], ['v3'], `${n} holds its own replica of k3`)
+  }
+  t.equal(await c.call('node2', 'DBSIZE'), 30, 'DBSIZE estimates the cluster-wide count')
+  const scanned = new Set<string>()
+  let cursor = '0'
+  for (let i = 0; i < 100; i++) {
+    const [next, keys] = await c.call(names[i % 3], 'SCAN', cursor, 'COUNT', 7) as [string, string[]]
+    for (const k of keys) scanned.add(k)
+    cursor = next
+    if (cursor === '0') break
+  }
+  t.equal(scanned.size, 30, 'SCAN through alternating nodes finds every key once the cursor returns to 0')
+
+  t.match(await c.call('node1', 'PUT', 'strict', '', 'x', 'W', 3), /^[A-Za-z0-9_-]+$/, 'W 3 with all three up')
+  await c.node('node3').kill9()
+  await sleep(900) // past --down-after-ms
+  await t.rejects(c.call('node1', 'PUT', 'strict', '', 'y', 'W', 3), /^NOQUORUM write needed 3 replicas, 2 answered/, 'W 3 cannot be met')
+  await t.rejects(c.call('node1', 'GETCTX', 'strict', 'R', 3), /^NOQUORUM read needed 3 replicas, 2 answered/, 'R 3 cannot be met')
+  const ok = await c.call('node1', 'GETCTX', 'strict', 'R', 2) as [string, string[]]
+  t.ok(ok[1].includes('x'), 'R 2 still answers')
+  t.match(await c.call('node2', 'PUT', 'strict', ok[0], 'z', 'W', 2), /^[A-Za-z0-9_-]+$/, 'W 2 still succeeds')
+  await t.rejects(c.call('node1', 'GETCTX', 'strict', 'R', 4), /R\/W must be between 1 and N/)
+})
+
+t.test('4 nodes: a node outside the preference list forwards to a primary', async (t) => {
+  const c = await startCluster({ nodes: 4, t })
+  let key = ''
+  let outsider = ''
+  for (let i = 0; i < 200 && outsider === ''; i++) {
+    const owners = await c.call('node1', 'RING', 'OWNERS', `fw${i}`) as string[]
+    t.equal(owners.length, 4, 'one line per node')
+    const fallback = owners.find(l => l.includes(' fallback '))
+    if (fallback !== undefined) {
+      key = `fw${i}`
+      outsider = fallback.split(' ')[0]
+    }
+  }
+  t.not(outsider, '', 'found a key with a fallback node')
+  const before = await c.info(outsider, 'forwarded_out')
+  t.equal(await c.call(outsider, 'SET', key, 'forwarded'), 'OK')
+  t.equal(await c.call(outsider, 'GET', key), 'forwarded')
+  t.ok(await c.info(outsider, 'forwarded_out') >= before + 2, 'both commands went to a primary')
+  t.equal(await c.call(outsider, 'DEBUG', 'REPLICA', key), null, 'the outsider keeps no copy')
+  const owners = (await c.call(outsider, 'RING', 'OWNERS', key) as string[]).filter(l => l.includes(' primary ')).map(l => l.split(' ')[0])
+  await sleep(200)
+  for (const o of owners) t.same((await c.call(o, 'DEBUG', 'REPLICA', key) as unknown[])[1], ['forwarded'], `primary ${o} holds it`)
+})
