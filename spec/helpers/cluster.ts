@@ -44,9 +44,20 @@ export class TestCluster {
     return c
   }
 
+  /** The node's client once it is connected (a new one after the node restarted). */
+  async ready (name: string): Promise<Redis> {
+    let c = this.client(name)
+    if (!['ready', 'connect', 'connecting'].includes(c.status)) {
+      this.clients.delete(name)
+      c.disconnect()
+      c = this.client(name)
+    }
+    if (c.status !== 'ready') await new Promise<void>((resolve, reject) => { c.once('ready', resolve); c.once('error', reject); c.once('end', () => reject(new Error(`${name}: connection closed`))) })
+    return c
+  }
+
   async call (name: string, ...args: Array<string | number>): Promise<unknown> {
-    const c = this.client(name)
-    if (c.status !== 'ready') await new Promise<void>((resolve, reject) => { c.once('ready', resolve); c.once('error', reject) })
+    const c = await this.ready(name)
     return await c.call(String(args[0]), ...args.slice(1).map(String))
   }
 

@@ -1,0 +1,170 @@
+// Dynamo under failure, with real processes over TCP (issue: failure detection,
+// sloppy quorum, hinted handoff, read repair, Merkle anti-entropy).
+import t from 'tap'
+import { rmSync } from 'node:fs'
+import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { sleep } from '../helpers/server.js'
+
+async function until (what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return
+    await sleep(200)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Every primary of every partition reports the same Merkle root. */
+async function converged (c: TestCluster, names: string[]): Promise<boolean> {
+  const roots = new Map<number, Set<string>>()
+  for (const n of names) {
+    for (const [p, root] of await c.call(n, 'DEBUG', 'MERKLE') as Array<[number, string | null]>) {
+      if (root === null) return false
+      roots.set(p, (roots.get(p) ?? new Set()).add(root))
+    }
+  }
+  return [...roots.values()].every(s => s.size === 1)
+}
+
+async function unreadable (c: TestCluster, at: string, expected: Map<string, string>): Promise<string[]> {
+  const keys = [...expected.keys()]
+  const bad: string[] = []
+  for (let i = 0; i < keys.length; i += 500) {
+    const batch = keys.slice(i, i + 500)
+    const values = await (await c.ready(at)).mget(...batch)
+    batch.forEach((k, j) => { if (values[j] !== expected.get(k)) bad.push(k) })
+  }
+  return bad
+}
+
+t.test('kill -9 during a W=2 load: sloppy quorum keeps writes going, hints come home', async (t) => {
+  const c = await startCluster({ nodes: 4, t })
+  const acked = new Map<string, string>()
+  let running = true
+  let failed = 0
+  const writers = ['node1', 'node2', 'node3'].map(async (at, w) => {
+    for (let i = 0; running && i < 50_000; i++) {
+      try {
+        await c.call(at, 'SET', `h${w}-${i}`, `v${i}`)
+        acked.set(`h${w}-${i}`, `v${i}`)
+      } catch { failed++ }
+    }
+  })
+  await sleep(500)
+  await c.node('node4').kill9()
+  await sleep(2500)
+  const duringOutage = acked.size
+  await sleep(1500)
+  t.ok(acked.size > duringOutage, 'writes kept succeeding while node4 was down')
+  const pending = (await Promise.all(['node1', 'node2', 'node3'].map(n => c.info(n, 'hints_pending')))).reduce((a, b) => a + b, 0)
+  t.ok(pending > 0, `fallbacks hold hints for node4 (${pending})`)
+  await c.node('node4').restart()
+  await until('every hint delivered', async () => (await Promise.all(['node1', 'node2', 'node3'].map(n => c.info(n, 'hints_pending')))).every(x => x === 0))
+  running = false
+  await Promise.all(writers)
+  t.ok((await Promise.all(['node1', 'node2', 'node3'].map(n => c.info(n, 'hints_delivered')))).some(x => x > 0), 'hints were delivered')
+  t.same(await unreadable(c, 'node4', acked), [], `every acknowledged write readable (${acked.size} acked, ${failed} failed)`)
+  await until('replicas converge', () => converged(c, ['node1', 'node2', 'node3', 'node4']))
+  t.pass('every primary of every partition has the same Merkle root')
+})
+
+t.test('a node stopped during writes catches up by read repair and anti-entropy', async (t) => {
+  // Anti-entropy runs only when asked (DEBUG AE-ROUND), so that read repair is seen first.
+  const c = await startCluster({ nodes: 3, t, args: ['--ae-interval-ms', '0'] })
+  await c.node('node3').stop()
+  await sleep(900)
+  const written = new Map<string, string>()
+  for (let i = 0; i < 300; i++) {
+    await c.call(i % 2 === 0 ? 'node1' : 'node2', 'SET', `rr${i}`, `v${i}`)
+    written.set(`rr${i}`, `v${i}`)
+  }
+  await c.node('node3').restart()
+  await c.converged(3)
+  t.equal(await c.call('node3', 'DEBUG', 'REPLICA', 'rr0'), null, 'node3 missed the writes')
+  const repairsBefore = await c.info('node1', 'read_repairs')
+  for (let i = 0; i < 20; i++) t.equal(await c.call('node1', 'GET', `rr${i}`), `v${i}`)
+  await until('read repair', async () => (await c.info('node1', 'read_repairs')) > repairsBefore).catch(async (e) => {
+    t.comment(await c.call('node1', 'INFO', 'everything') as string)
+    throw e
+  })
+  t.pass('reads repaired the replica that was behind')
+  await until('anti-entropy to converge', async () => {
+    for (const n of ['node1', 'node2', 'node3']) await c.call(n, 'DEBUG', 'AE-ROUND')
+    return await converged(c, ['node1', 'node2', 'node3'])
+  })
+  let missing = 0
+  for (const [k, v] of written) {
+    const r = await c.call('node3', 'DEBUG', 'REPLICA', k) as [string, string[]] | null
+    if (r === null || !r[1].includes(v)) missing++
+  }
+  t.equal(missing, 0, 'node3 holds its own copy of every key written while it was down')
+  t.ok(await c.info('node3', 'ae_keys_repaired') + await c.info('node1', 'ae_keys_repaired') + await c.info('node2', 'ae_keys_repaired') > 0, 'anti-entropy repaired keys')
+})
+
+t.test('a replica whose disk was wiped comes back with a new epoch and loses nothing (kv679)', async (t) => {
+  const c = await startCluster({ nodes: 3, t })
+  const acked = new Map<string, string>()
+  const contexts = new Map<string, string>()
+  for (let i = 0; i < 100; i++) {
+    contexts.set(`kv${i}`, await c.call('node3', 'PUT', `kv${i}`, '', `first${i}`) as string)
+    acked.set(`kv${i}`, `first${i}`)
+  }
+  const epochBefore = (await c.call('node3', 'INFO', 'dynakv') as string).match(/^epoch:(\S+)/m)?.[1]
+  const node3 = c.node('node3')
+  await node3.stop()
+  rmSync(node3.dir, { recursive: true, force: true })
+  const back = await node3.restart(['--join', `127.0.0.1:${c.node('node1').peerPort}`])
+  c.nodes[c.nodes.indexOf(node3)] = back
+  await c.converged(3)
+  const epochAfter = (await c.call('node3', 'INFO', 'dynakv') as string).match(/^epoch:(\S+)/m)?.[1]
+  t.not(epochAfter, epochBefore, 'a wiped directory means a new epoch')
+  // The wiped node coordinates new writes with the contexts issued by its previous incarnation.
+  for (let i = 0; i < 100; i += 2) {
+    await c.call('node3', 'PUT', `kv${i}`, contexts.get(`kv${i}`) as string, `second${i}`)
+    acked.set(`kv${i}`, `second${i}`)
+  }
+  await until('anti-entropy to converge', () => converged(c, ['node1', 'node2', 'node3']))
+  for (const n of ['node1', 'node2', 'node3']) t.same(await unreadable(c, n, acked), [], `every acknowledged write readable via ${n}`)
+  for (let i = 1; i < 100; i += 2) {
+    const [, values] = await c.call('node1', 'GETCTX', `kv${i}`) as [string, string[]]
+    if (values.length !== 1 || values[0] !== `first${i}`) t.fail(`kv${i}: ${JSON.stringify(values)}`)
+  }
+})
+
+t.test('anti-entropy alone repairs writes a replica never received', async (t) => {
+  const c = await startCluster({ nodes: 3, t })
+  t.equal(await c.call('node1', 'DEBUG', 'FAULT', 'DROP-PUTS', 'lost:*'), 'OK')
+  for (let i = 0; i < 100; i++) await c.call('node1', 'PUT', `lost:${i}`, '', `v${i}`, 'W', 1)
+  t.equal(await c.call('node1', 'DEBUG', 'FAULT', 'CLEAR'), 'OK')
+  t.equal(await c.call('node2', 'DEBUG', 'REPLICA', 'lost:0'), null, 'node2 never got the write')
+  const before = await c.info('node2', 'ae_keys_repaired') + await c.info('node1', 'ae_keys_repaired') + await c.info('node3', 'ae_keys_repaired')
+  await until('anti-entropy to converge', () => converged(c, ['node1', 'node2', 'node3']))
+  for (const n of ['node2', 'node3']) {
+    let present = 0
+    for (let i = 0; i < 100; i++) if (await c.call(n, 'DEBUG', 'REPLICA', `lost:${i}`) !== null) present++
+    t.equal(present, 100, `${n} got every dropped write from anti-entropy`)
+  }
+  const after = await c.info('node2', 'ae_keys_repaired') + await c.info('node1', 'ae_keys_repaired') + await c.info('node3', 'ae_keys_repaired')
+  t.ok(after - before >= 100, `anti-entropy repaired the keys (${after - before})`)
+})
+
+t.test('a partitioned node keeps taking writes; after healing, concurrent writes are siblings', async (t) => {
+  const c = await startCluster({ nodes: 3, t })
+  const ctx = await c.call('node1', 'PUT', 'split', '', 'before') as string
+  await sleep(200)
+  await c.call('node1', 'DEBUG', 'FAULT', 'PARTITION', 'node2', 'node3')
+  await c.call('node2', 'DEBUG', 'FAULT', 'PARTITION', 'node1')
+  await c.call('node3', 'DEBUG', 'FAULT', 'PARTITION', 'node1')
+  await sleep(900)
+  t.match(await c.call('node1', 'PUT', 'split', ctx, 'left', 'W', 1), /^[A-Za-z0-9_-]+$/, 'the minority side takes a W=1 write')
+  t.match(await c.call('node2', 'PUT', 'split', ctx, 'right'), /^[A-Za-z0-9_-]+$/, 'the majority side takes a W=2 write')
+  await c.call('node1', 'SET', 'only-left', 'L', ).catch(() => {})
+  await c.call('node2', 'SET', 'only-right', 'R')
+  for (const n of ['node1', 'node2', 'node3']) await c.call(n, 'DEBUG', 'FAULT', 'HEAL')
+  await until('anti-entropy to converge', () => converged(c, ['node1', 'node2', 'node3']))
+  for (const n of ['node1', 'node2', 'node3']) {
+    const [, values] = await c.call(n, 'GETCTX', 'split') as [string, string[]]
+    t.same([...values].sort(), ['left', 'right'], `both concurrent writes are siblings at ${n}`)
+    t.equal(await c.call(n, 'GET', 'only-right'), 'R')
+  }
+})
