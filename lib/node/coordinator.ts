@@ -121,28 +121,36 @@ export class Coordinator {
     return new Promise((resolve, reject) => {
       const tracker = new QuorumTracker(r, targets.length)
       const replies: Array<VObject | undefined | null> = new Array(targets.length).fill(null)
+      const repaired = new Set<number>()
       let merged: VObject | undefined
       let settled = 0
       let answered = false
-      let repaired = false
+      let repairing = false
+      // Read repair starts once every replica answered or the short wait is over;
+      // a reply that comes later is repaired as it arrives.
       const repair = (): void => {
-        if (repaired || merged === undefined) return
-        repaired = true
-        this.readRepair(ref, targets, replies, merged)
+        if (!repairing || merged === undefined) return
+        this.readRepair(ref, targets, replies, merged, repaired)
       }
       const finish = (): void => {
         const state = tracker.state
         if (!answered && state === 'won') {
           answered = true
           resolve(merged)
-          if (settled < targets.length) this.o.clock.after(this.o.readRepairWaitMs, repair)
+          if (settled < targets.length) {
+            this.o.clock.after(this.o.readRepairWaitMs, () => {
+              repairing = true
+              repair()
+            })
+          }
         } else if (!answered && state === 'lost' && settled === targets.length) {
           // Lost: say so once every replica asked has answered or failed, with the true count.
           answered = true
           this.stats.noQuorum++
           reject(new QuorumError(noQuorumMessage('read', r, tracker.ok)))
         }
-        if (settled === targets.length) repair()
+        if (settled === targets.length) repairing = true
+        repair()
       }
       if (targets.length === 0) return finish()
       targets.forEach((t, i) => {
@@ -163,12 +171,13 @@ export class Coordinator {
     })
   }
 
-  /** Sends the merged versions to every replica that answered with less. */
-  private readRepair (ref: KeyRef, targets: Target[], replies: Array<VObject | undefined | null>, merged: VObject): void {
+  /** Sends the merged versions to every replica that answered with less (each at most once per read). */
+  private readRepair (ref: KeyRef, targets: Target[], replies: Array<VObject | undefined | null>, merged: VObject, done: Set<number>): void {
     let bytes: Buffer | null = null
     for (let i = 0; i < targets.length; i++) {
       const reply = replies[i]
-      if (reply === null) continue // no answer: anti-entropy or handoff will catch it up
+      if (reply === null || done.has(i)) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
+      done.add(i)
       if (reply !== undefined && sameVersions(reply, merged)) continue
       bytes ??= encodeObject(merged)
       this.stats.readRepairs++

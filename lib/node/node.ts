@@ -161,7 +161,8 @@ export class DynakvNode {
         clock: deps.clock,
         random: deps.random,
         log: deps.log,
-        limits: { maxFrameBytes: Math.min(2 ** 31, config.protoMaxBulkLen + 16 * 1024 * 1024) }
+        // A restarted peer is found again within about a second.
+        limits: { maxFrameBytes: Math.min(2 ** 31, config.protoMaxBulkLen + 16 * 1024 * 1024), reconnectBackoffMsMax: 1000 }
       })
       const node = new DynakvNode(config, deps, store, transport, identity, lease, membership)
       await node.countLiveKeys()

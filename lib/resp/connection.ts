@@ -7,6 +7,12 @@
 //              ─► one socket.write of everything ready
 //   slot settles ─► move the ready prefix of the FIFO into the writer ─► write at setImmediate
 //
+// Order: commands run as soon as they arrive, concurrently, except that one
+// sharing a key with a command still in flight waits for it, and a barrier
+// (SCAN, FLUSHALL, HELLO, AUTH...) waits for everything before it and holds
+// back everything after it. So a pipeline behaves as if run one by one, as
+// Redis runs it, while writes to distinct keys share one group commit.
+//
 // Bounds: at most MAX_PENDING unanswered requests and MAX_OUTPUT_BYTES of
 // unsent output per connection; past either, reading pauses until the client
 // catches up (TCP backpressure reaches the client).
@@ -18,6 +24,7 @@ import { errorReply } from './commands/index.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
+  keysOf (args: Buffer[]): string[] | 'all' | null
   now (): number
   maxBulkLen: number
   requirePassword: boolean
@@ -59,6 +66,11 @@ export class Connection implements Session {
   private closing = false
   private paused = false
   private ended = false
+  /** Per key: when the last command in flight that touches it settles. */
+  private readonly tails = new Map<string, Promise<void>>()
+  /** Every command in flight, and the last barrier among them. */
+  private readonly inflight = new Set<Promise<void>>()
+  private barrier: Promise<void> | null = null
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
@@ -97,24 +109,63 @@ export class Connection implements Session {
     if (this.closing) return
     this.host.commandProcessed()
     this.lastCommandAtMs = this.host.now()
-    let reply: Reply | Promise<Reply>
-    try {
-      reply = this.host.exec(this, args)
-    } catch (e) {
-      reply = errorReply(e, this.host.logError)
+    const keys = this.inflight.size > 0 ? this.host.keysOf(args) : undefined
+    const waits = keys === undefined ? null : this.waitsFor(keys)
+    // A reply is encoded in the protocol in force when its command ran (HELLO changes it).
+    let ranWith: Proto = this.proto
+    const run = (): Reply | Promise<Reply> => {
+      let r: Reply | Promise<Reply>
+      try {
+        r = this.host.exec(this, args)
+      } catch (e) {
+        r = errorReply(e, this.host.logError)
+      }
+      ranWith = this.proto
+      return r
     }
+    const reply = waits === null ? run() : Promise.all(waits).then(run)
     if (reply instanceof Promise) {
+      this.track(reply, keys === undefined ? this.host.keysOf(args) : keys)
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
       reply.then((r) => { slot.reply = r }, (e) => { slot.reply = errorReply(e, this.host.logError) })
-        .finally(() => this.drain())
+        .finally(() => {
+          slot.proto = ranWith
+          this.drain()
+        })
       if (this.queue.length >= MAX_PENDING) this.pause()
     } else if (this.queue.length === 0) {
-      this.write(reply, this.proto)
+      this.write(reply, ranWith)
     } else {
-      this.queue.push({ reply, proto: this.proto })
+      this.queue.push({ reply, proto: ranWith })
     }
     if (this.closeAfterReply) this.closing = true
+  }
+
+  /** What a command must wait for, or null when it can run now. */
+  private waitsFor (keys: string[] | 'all' | null): Array<Promise<void>> | null {
+    let waits: Array<Promise<void>> | null = this.barrier === null ? null : [this.barrier]
+    if (keys === 'all') {
+      waits = [...this.inflight]
+    } else if (keys !== null) {
+      for (const k of keys) {
+        const tail = this.tails.get(k)
+        if (tail !== undefined) (waits ??= []).push(tail)
+      }
+    }
+    return waits
+  }
+
+  private track (reply: Promise<Reply>, keys: string[] | 'all' | null): void {
+    const done: Promise<void> = reply.then(() => {}, () => {})
+    this.inflight.add(done)
+    if (keys === 'all') this.barrier = done
+    else if (keys !== null) for (const k of keys) this.tails.set(k, done)
+    done.then(() => {
+      this.inflight.delete(done)
+      if (this.barrier === done) this.barrier = null
+      if (keys !== 'all' && keys !== null) for (const k of keys) if (this.tails.get(k) === done) this.tails.delete(k)
+    })
   }
 
   private onProtocolError (message: string): void {

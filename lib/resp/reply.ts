@@ -309,7 +309,7 @@ export class ReplyWriter {
       case 'simple':
         return this.line(43, r.value)
       case 'error':
-        return this.line(45, r.value)
+        return this.line(45, r.value, 'latin1')
       case 'int':
         checkInt(r.value)
         return this.ascii(58, String(r.value))
@@ -351,13 +351,16 @@ export class ReplyWriter {
     }
   }
 
-  /** A simple string or error: CR and LF become spaces, as in Redis. */
-  private line (prefix: number, text: string): void {
+  /**
+   * A simple string or error: CR and LF become spaces, as in Redis. Errors are
+   * latin1 text (one character per byte): they echo the client's bytes as sent.
+   */
+  private line (prefix: number, text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
     if (text.includes('\r') || text.includes('\n')) text = text.replace(/[\r\n]/g, ' ')
     const slab = this.room(text.length * 3 + 3)
     let p = this.pos
     slab[p++] = prefix
-    p += slab.write(text, p, 'utf8')
+    p += slab.write(text, p, encoding)
     slab[p] = 13
     slab[p + 1] = 10
     this.pos = p + 2

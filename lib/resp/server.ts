@@ -25,7 +25,6 @@ export class RespServer implements ServerInfo, ConnectionHost {
     this.maxBulkLen = node.config.protoMaxBulkLen
     this.requirePassword = node.config.requirepass !== null
     this.server = createServer((socket) => this.accept(socket))
-    this.server.on('error', (e) => node.log.error(`RESP listener: ${e.message}`))
   }
 
   clients (): Iterable<Session> {
@@ -34,6 +33,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
 
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
     return this.dispatcher.exec(session, args)
+  }
+
+  keysOf (args: Buffer[]): string[] | 'all' | null {
+    return this.dispatcher.keysOf(args)
   }
 
   now (): number {
@@ -69,6 +72,7 @@ export class RespServer implements ServerInfo, ConnectionHost {
       this.server.once('error', onError)
       this.server.listen({ host, port }, () => {
         this.server.off('error', onError)
+        this.server.on('error', (e) => this.node.log.error(`RESP listener: ${e.message}`))
         const addr = this.server.address()
         this.port = typeof addr === 'object' && addr !== null ? addr.port : port
         resolve(this.port)

@@ -142,7 +142,11 @@ export class Engine<T> {
       return found
     }
     this.stats.cacheMisses++
-    return this.load(space, key, ks)
+    // Updates queued on the same load run first (in arrival order): read what they left.
+    return this.load(space, key, ks).then((loaded) => {
+      const now = this.peek(space, ks)
+      return now === MISS ? loaded : now
+    })
   }
 
   /**

@@ -125,7 +125,14 @@ class LevelStore implements Store {
     if (options.snapshot !== undefined) o.snapshot = options.snapshot as AbstractSnapshot
     const it = this.subs[space].iterator(o)
     try {
-      return await it.nextv(options.limit)
+      // nextv may return fewer than asked (classic-level stops near 16 KB): a short page is not the end.
+      const rows: Array<[Buffer, Buffer]> = []
+      while (rows.length < options.limit) {
+        const more = await it.nextv(options.limit - rows.length)
+        if (more.length === 0) break
+        for (const row of more) rows.push(row)
+      }
+      return rows
     } finally {
       await it.close()
     }

@@ -4,7 +4,7 @@
 import { OK, NULL, PONG, array, bulk, err, int, map, simple, verbatim, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { Call, CommandSpec } from './types.js'
-import { E, fail, globMatcher, intArg, lower, text } from './util.js'
+import { E, echo, fail, globMatcher, intArg, lower, text } from './util.js'
 
 export const REDIS_VERSION = '7.2.0'
 export const DYNAKV_VERSION = '0.1.0'
@@ -12,9 +12,10 @@ export const DYNAKV_VERSION = '0.1.0'
 export const NOAUTH = 'NOAUTH Authentication required.'
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.'
 
+/** The only user is `default`; without --requirepass it has no password and any password passes (as Redis's nopass). */
 function checkPassword (c: Call, user: string, pass: Buffer): boolean {
   const want = c.node.config.requirepass
-  return want !== null && user === 'default' && pass.toString('utf8') === want
+  return user === 'default' && (want === null || pass.toString('utf8') === want)
 }
 
 function ping (c: Call): Reply {
@@ -24,7 +25,7 @@ function ping (c: Call): Reply {
 
 function auth (c: Call): Reply {
   if (c.args.length > 3) fail(E.syntax)
-  if (c.node.config.requirepass === null) {
+  if (c.node.config.requirepass === null && c.args.length === 2) {
     fail('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?')
   }
   const user = c.args.length === 3 ? text(c.args[1]) : 'default'
@@ -62,17 +63,14 @@ function hello (c: Call): Reply {
   for (; i < c.args.length; i++) {
     const opt = lower(c.args[i])
     if (opt === 'auth' && i + 2 < c.args.length) {
-      if (c.node.config.requirepass === null || !checkPassword(c, text(c.args[i + 1]), c.args[i + 2])) {
-        if (c.node.config.requirepass === null) fail('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?')
-        return err(WRONGPASS)
-      }
+      if (!checkPassword(c, text(c.args[i + 1]), c.args[i + 2])) return err(WRONGPASS)
       authOk = true
       i += 2
     } else if (opt === 'setname' && i + 1 < c.args.length) {
       setname = validName(c.args[i + 1])
       i += 1
     } else {
-      fail(`ERR Syntax error in HELLO option '${text(c.args[i])}'`)
+      fail(`ERR Syntax error in HELLO option '${echo(c.args[i])}'`)
     }
   }
   if (!authOk) {
@@ -141,7 +139,7 @@ function clientCmd (c: Call): Reply {
     case 'setinfo': {
       if (n !== 4) arity()
       const attr = lower(c.args[2])
-      if (attr !== 'lib-name' && attr !== 'lib-ver') fail(`ERR Unrecognized option '${text(c.args[2])}'`)
+      if (attr !== 'lib-name' && attr !== 'lib-ver') fail(`ERR Unrecognized option '${echo(c.args[2])}'`)
       const value = validName(c.args[3])
       if (attr === 'lib-name') c.session.libName = value
       else c.session.libVer = value
@@ -157,7 +155,7 @@ function clientCmd (c: Call): Reply {
         const opt = lower(c.args[i])
         if (opt === 'type' && i + 1 < n) {
           const t = lower(c.args[++i])
-          if (!['normal', 'master', 'replica', 'pubsub'].includes(t)) fail(`ERR Unknown client type '${text(c.args[i])}'`)
+          if (!['normal', 'master', 'replica', 'pubsub'].includes(t)) fail(`ERR Unknown client type '${echo(c.args[i])}'`)
           if (t !== 'normal') ids = new Set()
         } else if (opt === 'id' && i + 1 < n) {
           ids ??= new Set()
@@ -177,12 +175,13 @@ function clientCmd (c: Call): Reply {
     case 'help':
       return array(CLIENT_HELP.map(l => simple(l)))
     default:
-      return err(`ERR unknown subcommand '${text(c.args[1]).slice(0, 128)}'. Try CLIENT HELP.`)
+      return err(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try CLIENT HELP.`)
   }
 }
 
 function time (c: Call): Reply {
-  const us = c.node.clock.now() * 1000
+  // The node clock counts milliseconds; the sub-millisecond part comes from the monotonic timer.
+  const us = c.node.clock.now() * 1000 + Math.floor((performance.now() % 1) * 1000)
   return array([bulk(String(Math.floor(us / 1e6))), bulk(String(us % 1e6))])
 }
 
@@ -237,7 +236,7 @@ function config (c: Call): Reply {
     return OK
   }
   if (sub === 'help') return array(['CONFIG <subcommand>. Subcommands are:', 'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.', 'RESETSTAT', '    Accepted; statistics are kept.'].map(l => simple(l)))
-  return err(`ERR unknown subcommand '${text(c.args[1]).slice(0, 128)}'. Try CONFIG HELP.`)
+  return err(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try CONFIG HELP.`)
 }
 
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const

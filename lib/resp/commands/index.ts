@@ -57,10 +57,20 @@ function commandDocs (spec: CommandSpec): Reply {
   return map(doc)
 }
 
+/** Redis 7's arities of COMMAND's subcommands (name included). */
+const COMMAND_SUBCOMMAND_ARITY: Record<string, number> = { count: 2, list: -2, info: -2, docs: -2, help: 2 }
+
+/** Commands whose first argument is a subcommand: CLIENT LIST reports them as `client|list`. */
+const CONTAINERS = new Set(['client', 'config', 'command', 'ring', 'debug'])
+
 function commandCmd (c: Call): Reply {
   if (c.args.length === 1) return array([...COMMANDS.values()].map(s => commandInfo(s, c.session.proto)))
   const sub = lower(c.args[1])
   const names = c.args.slice(2).map(lower)
+  const arity = COMMAND_SUBCOMMAND_ARITY[sub]
+  if (arity !== undefined && ((arity > 0 && c.args.length !== arity) || c.args.length < -arity)) {
+    return err(`ERR wrong number of arguments for 'command|${sub}' command`)
+  }
   switch (sub) {
     case 'count':
       return int(COMMANDS.size)
@@ -119,8 +129,29 @@ function unreachable (e: unknown): boolean {
     code.startsWith('DYNAKV_HANDSHAKE')
 }
 
+/**
+ * Commands that must wait for everything a connection has in flight, and that
+ * everything after them waits for: keyspace-wide ones and connection state.
+ */
+const BARRIERS = new Set(['scan', 'keys', 'randomkey', 'dbsize', 'flushall', 'flushdb', 'ring', 'debug', 'hello', 'auth', 'reset', 'select', 'client'])
+
 export class Dispatcher {
   constructor (private readonly node: DynakvNode, private readonly server: ServerInfo) {}
+
+  /**
+   * The keys a command touches (latin1), 'all' for a barrier, null for none: a
+   * connection runs two commands with a key in common in the order it got them.
+   */
+  keysOf (args: Buffer[]): string[] | 'all' | null {
+    const name = args[0].toString('latin1').toLowerCase()
+    if (BARRIERS.has(name)) return 'all'
+    const spec = COMMANDS.get(name)
+    if (spec === undefined || spec.firstKey === 0) return null
+    const last = spec.lastKey < 0 ? args.length + spec.lastKey : Math.min(spec.lastKey, args.length - 1)
+    const keys: string[] = []
+    for (let i = spec.firstKey; i <= last; i += spec.step) keys.push(args[i].toString('latin1'))
+    return keys
+  }
 
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
     const name = args[0].toString('latin1').toLowerCase()
@@ -130,7 +161,7 @@ export class Dispatcher {
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
       return err(`ERR wrong number of arguments for '${spec.name}' command`)
     }
-    session.lastCommand = name
+    session.lastCommand = CONTAINERS.has(name) && args.length > 1 ? `${name}|${args[1].toString('latin1').toLowerCase()}` : name
     if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2)) {
       const target = this.node.forwardTarget(this.node.ref(args[1]))
       if (target !== null) {

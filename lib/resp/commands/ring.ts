@@ -4,7 +4,7 @@ import { encodeContext, liveValues, objectClock } from '../../versioning/index.j
 import { parseHostPort } from '../../cli/args.js'
 import { NULL, OK, array, bulk, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
-import { fail, globMatcher, intArg, lower, text } from './util.js'
+import { echo, fail, globMatcher, intArg, lower, text } from './util.js'
 
 function upDown (c: Call, name: string): string {
   return name === c.node.identity.name || c.node.detector.isUp(name) ? 'up' : 'down'
@@ -79,7 +79,7 @@ async function ringCmd (c: Call): Promise<Reply> {
       ])
     }
     default:
-      return fail(`ERR unknown subcommand '${text(c.args[1]).slice(0, 128)}'. Try RING JOIN|LEAVE|REMOVE|NODES|OWNERS|STATUS.`)
+      return fail(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try RING JOIN|LEAVE|REMOVE|NODES|OWNERS|STATUS.`)
   }
 }
 
@@ -148,7 +148,7 @@ async function debugCmd (c: Call): Promise<Reply> {
     case 'fault':
       return faultCmd(c)
     default:
-      return fail(`ERR unknown subcommand '${text(c.args[1]).slice(0, 128)}'. Try DEBUG REPLICA|HINTS|MERKLE|AE-ROUND|HANDOFF-ROUND|FAULT.`)
+      return fail(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try DEBUG REPLICA|HINTS|MERKLE|AE-ROUND|HANDOFF-ROUND|FAULT.`)
   }
 }
 

@@ -184,7 +184,7 @@ export const stringCommands: CommandSpec[] = [
     since: '1.0.0',
     handler: (c) => {
       const d = deltaArg(c.args[2])
-      if (d === -(2n ** 63n)) fail(E.overflow)
+      if (d === -(2n ** 63n)) fail('ERR decrement would overflow')
       return incrBy(c, -d)
     }
   },

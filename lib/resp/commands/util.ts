@@ -29,6 +29,8 @@ export function fail (message: string): never {
 }
 
 export const text = (b: Buffer): string => b.toString('utf8')
+/** Client bytes for an error message: latin1, so the reply echoes exactly the bytes sent. */
+export const echo = (b: Buffer): string => b.toString('latin1')
 export const lower = (b: Buffer): string => b.toString('latin1').toLowerCase()
 
 const INT64_MIN = -(2n ** 63n)
