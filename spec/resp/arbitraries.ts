@@ -11,9 +11,15 @@ const text = fc.oneof(
   fc.constantFrom('', 'OK', 'a\r\nb', '\n', 'ERR x\ry', 'é€😀')
 )
 
+/** Error texts are latin1 (one character per byte): they echo client bytes exactly. */
+const latin1 = fc.oneof(
+  fc.uint8Array({ maxLength: 20 }).map(a => Buffer.from(a).toString('latin1')),
+  fc.constantFrom('', 'ERR x', 'a\r\nb', 'caf\u00e9')
+)
+
 export const leafArb: fc.Arbitrary<Reply> = fc.oneof(
   text.map(simple),
-  text.map(err),
+  latin1.map(err),
   fc.maxSafeInteger().map(int),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(int),
   fc.uint8Array({ maxLength: 40 }).map(a => bulk(Buffer.from(a))),

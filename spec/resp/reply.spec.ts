@@ -143,7 +143,7 @@ function resp2View (r: Reply): unknown {
   const clean = (s: string): string => s.replace(/[\r\n]/g, ' ')
   switch (r.type) {
     case 'simple': return Buffer.from(clean(r.value))
-    case 'error': return { error: clean(Buffer.from(r.value).toString()) }
+    case 'error': return { error: Buffer.from(clean(r.value), 'latin1').toString() }
     case 'int': return String(r.value)
     case 'bulk': return Buffer.from(r.value)
     case 'null': case 'nullarray': return null
@@ -166,7 +166,7 @@ function resp3View (r: Reply): Reply {
   const clean = (s: string): string => Buffer.from(s.replace(/[\r\n]/g, ' ')).toString()
   switch (r.type) {
     case 'simple': return simple(clean(r.value))
-    case 'error': return err(clean(r.value))
+    case 'error': return err(Buffer.from(r.value.replace(/[\r\n]/g, ' '), 'latin1').toString())
     case 'int': return { type: 'int', value: BigInt(r.value) }
     case 'bulk': return bulk(Buffer.from(r.value))
     case 'nullarray': return NULL
