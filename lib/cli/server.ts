@@ -58,7 +58,10 @@ export async function startServer (config: ServerConfig): Promise<RunningServer>
       })()
       return stopping
     }
-    log.info(`ready: RESP on ${config.host}:${resp.port}, data in ${config.storage === 'memory-level' ? 'memory' : config.dir}, N=${config.n} R=${config.r} W=${config.w}`)
+    // Announced at every log level but silent (launchers and tests wait for this line).
+    const ready = `ready: RESP on ${config.host}:${resp.port}, peers on ${config.host}:${config.peerPort}, data in ${config.storage === 'memory-level' ? 'memory' : config.dir}, N=${config.n} R=${config.r} W=${config.w}`
+    if (config.logLevel === 'info' || config.logLevel === 'debug') log.info(ready)
+    else if (config.logLevel !== 'silent') process.stderr.write(`${config.name} ${ready}\n`)
     return { node: n, resp, stop }
   } catch (e) {
     await node?.stop().catch(() => {})

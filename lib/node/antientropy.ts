@@ -122,9 +122,15 @@ export class AntiEntropy {
     })
   }
 
-  /** The partitions whose trees this node keeps: those it is a primary of. */
+  /**
+   * The partitions whose trees this node keeps: those it is a primary of, and
+   * none while it is the only member (nobody to compare with; the trees are
+   * built from a scan once another node joins).
+   */
   private wanted (): Set<number> {
-    return new Set(this.node.currentRing().replicaPartitions(this.node.identity.name))
+    const ring = this.node.currentRing()
+    if (ring.nodes.length <= 1) return new Set()
+    return new Set(ring.replicaPartitions(this.node.identity.name))
   }
 
   /** Creates trees for newly replicated partitions and drops the others. */

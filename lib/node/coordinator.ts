@@ -24,6 +24,8 @@ export interface ReplicaClient {
 }
 
 export interface Placement {
+  /** This node is the only member: every key's one replica is here. */
+  solo (): boolean
   /** Preference list of a partition: primaries then fallbacks. */
   preferenceList (partition: number): { primaries: readonly string[], fallbacks: readonly string[] }
   isUp (node: string): boolean
@@ -109,12 +111,9 @@ export class Coordinator {
   /** A quorum read: the merge of the first R replies (undefined: no replica holds the key). */
   get (ref: KeyRef, r: number): VObject | undefined | Promise<VObject | undefined> {
     this.stats.reads++
-    const targets = this.targets(ref)
-    // One replica, and it is this node: the fast path of a single node.
-    if (r === 1 && targets.length === 1 && targets[0].node === this.o.self && targets[0].hintFor === null) {
-      return this.o.local.read(ref)
-    }
-    return this.quorumRead(ref, r, targets)
+    // The only replica is this node: the fast path of a single node (no hashing, no fan-out).
+    if (r === 1 && this.o.placement.solo()) return this.o.local.read(ref)
+    return this.quorumRead(ref, r, this.targets(ref))
   }
 
   private quorumRead (ref: KeyRef, r: number, targets: Target[]): Promise<VObject | undefined> {
@@ -190,10 +189,16 @@ export class Coordinator {
    * supersede every version this node knows of. Resolves with the writer's new
    * context once W replicas (PW of them primaries) have stored it.
    */
-  async put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock> {
+  put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock> {
     this.stats.writes++
     // Client arguments are views of socket chunks: the stored value must not pin them.
     if (value !== null) value = Buffer.from(value)
+    // The only replica is this node: one engine update, acknowledged when durable.
+    if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, context, value)
+    return this.replicatedPut(ref, context, value, w, pw)
+  }
+
+  private async replicatedPut (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw: number): Promise<Clock> {
     const targets = this.targets(ref)
     const selfTarget = targets.find(t => t.node === this.o.self)
     let obj: VObject

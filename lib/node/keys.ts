@@ -1,32 +1,51 @@
-// A client key and everything derived from it once: its ring position (MD5),
-// partition, storage key `md5 ‖ key`, and the string the engine indexes by.
+// A client key and what derives from it: its ring position (MD5), partition and
+// storage key `md5 ‖ key`, each computed only when first needed — a GET of a
+// cached key on a single node needs none of them, and MD5 is the dearest step
+// of the read path.
 import { keyHash } from '../ring/hash.js'
 
-export interface KeyRef {
-  key: Buffer
-  hash: Buffer
-  partition: number
-  /** md5(key) ‖ key: the data-space storage key. */
-  skey: Buffer
-  /** skey as a latin1 string (engine maps). */
-  ks: string
-}
+export class KeyRef {
+  /** The key as a latin1 string: what the engine indexes the data space by. */
+  readonly ks: string
+  private hashBytes: Buffer | undefined
+  private storageKey: Buffer | undefined
 
-/** The partition of a ring position, with log2(Q) precomputed (hot path: no validation). */
-function partitionAt (hash: Buffer, partitionBits: number): number {
-  return partitionBits === 0 ? 0 : ((hash[0] << 8) | hash[1]) >>> (16 - partitionBits)
+  constructor (readonly key: Buffer, private readonly partitionBits: number, hash?: Buffer, skey?: Buffer) {
+    this.ks = key.toString('latin1')
+    this.hashBytes = hash
+    this.storageKey = skey
+  }
+
+  get hash (): Buffer {
+    this.hashBytes ??= keyHash(this.key)
+    return this.hashBytes
+  }
+
+  /** The partition: the top log2(Q) bits of the ring position. */
+  get partition (): number {
+    const bits = this.partitionBits
+    if (bits === 0) return 0
+    const h = this.hash
+    return ((h[0] << 8) | h[1]) >>> (16 - bits)
+  }
+
+  /** md5(key) ‖ key: the data-space storage key. */
+  get skey (): Buffer {
+    if (this.storageKey === undefined) {
+      const skey = Buffer.allocUnsafe(16 + this.key.length)
+      this.hash.copy(skey, 0)
+      this.key.copy(skey, 16)
+      this.storageKey = skey
+    }
+    return this.storageKey
+  }
 }
 
 export function keyRef (key: Buffer, partitionBits: number): KeyRef {
-  const hash = keyHash(key)
-  const skey = Buffer.allocUnsafe(16 + key.length)
-  hash.copy(skey, 0)
-  key.copy(skey, 16)
-  return { key, hash, partition: partitionAt(hash, partitionBits), skey, ks: skey.toString('latin1') }
+  return new KeyRef(key, partitionBits)
 }
 
 /** The KeyRef of a data-space storage key (scans, handoff, anti-entropy). */
 export function refOfStorageKey (skey: Buffer, partitionBits: number): KeyRef {
-  const hash = skey.subarray(0, 16)
-  return { key: skey.subarray(16), hash, partition: partitionAt(hash, partitionBits), skey, ks: skey.toString('latin1') }
+  return new KeyRef(skey.subarray(16), partitionBits, skey.subarray(0, 16), skey)
 }

@@ -38,6 +38,22 @@ export interface PutOutcome {
 
 const EMPTY: VObject = { siblings: [] }
 
+/**
+ * Object clocks already known: a single-sibling object's clock is the context
+ * its put returned, so a blind SET on it need not recompute it. Objects are
+ * immutable, so the memo never goes stale.
+ */
+const clocks = new WeakMap<VObject, Clock>()
+
+function clockOf (obj: VObject): Clock {
+  let c = clocks.get(obj)
+  if (c === undefined) {
+    c = objectClock(obj)
+    clocks.set(obj, c)
+  }
+  return c
+}
+
 export class LocalReplica {
   readonly engine: Engine<VObject>
   truncations = 0
@@ -68,14 +84,14 @@ export class LocalReplica {
   }
 
   read (ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
-    const found = this.engine.read('data', ref.skey, ref.ks)
+    const found = this.engine.read('data', ref)
     if (found === undefined) return undefined
     if (found instanceof Promise) return found.then(e => e?.obj)
     return found.obj
   }
 
   readEntry (ref: KeyRef): Entry<VObject> | undefined | Promise<Entry<VObject> | undefined> {
-    return this.engine.read('data', ref.skey, ref.ks)
+    return this.engine.read('data', ref)
   }
 
   /**
@@ -86,25 +102,12 @@ export class LocalReplica {
     // fn may run now (value in memory) or after a load: hand its outcome over either way.
     let built: Omit<PutOutcome, 'durable'> | null = null
     let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
-    const durable = this.engine.update('data', ref.skey, (cur) => {
-      const base = cur?.obj ?? EMPTY
-      const fresh = cur === undefined ? this.freshActor() : null
-      const res = put(base, {
-        actor: fresh?.actor ?? this.actor,
-        context: context ?? objectClock(base),
-        value,
-        nowMs: this.clock.now(),
-        counterFloor: this.lease.floor,
-        vclockMax: this.vclockMax
-      })
-      this.truncations += res.truncated
-      this.liveKeys += liveness(res.obj) - liveness(cur?.obj)
-      const bytes = encodeObject(res.obj)
-      const wait = this.lease.issued(res.counter) ?? fresh?.release ?? null
-      built = { obj: res.obj, bytes, context: res.context, releasable: wait ?? Promise.resolve() }
+    const durable = this.engine.update('data', ref, (cur) => {
+      const { next, res, release } = this.newVersion(cur, context, value)
+      built = { obj: res.obj, bytes: next.bytes, context: res.context, releasable: release ?? Promise.resolve() }
       deliver?.(built)
-      return { next: { obj: res.obj, bytes }, result: undefined }
-    }, ref.ks)
+      return { next, result: undefined }
+    })
     return new Promise((resolve, reject) => {
       if (built !== null) return resolve({ ...built, durable })
       deliver = (o) => resolve({ ...o, durable })
@@ -112,9 +115,37 @@ export class LocalReplica {
     })
   }
 
+  /** A write on a single node: the new version, acknowledged with the writer's context once durable. */
+  write (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<Clock> {
+    return this.engine.update('data', ref, (cur) => {
+      const { next, res } = this.newVersion(cur, context, value)
+      return { next, result: res.context }
+    })
+  }
+
+  /** The DVV put on this replica's copy; a key with no copy here gets a fresh actor. */
+  private newVersion (cur: Entry<VObject> | undefined, context: Clock | null, value: Buffer | null): { next: Entry<VObject>, res: ReturnType<typeof put>, release: Promise<void> | null } {
+    const base = cur?.obj ?? EMPTY
+    const fresh = cur === undefined ? this.freshActor() : null
+    const res = put(base, {
+      actor: fresh?.actor ?? this.actor,
+      context: context ?? clockOf(base),
+      trustedContext: context === null,
+      value,
+      nowMs: this.clock.now(),
+      counterFloor: this.lease.floor,
+      vclockMax: this.vclockMax
+    })
+    if (res.obj.siblings.length === 1) clocks.set(res.obj, res.context)
+    this.truncations += res.truncated
+    this.liveKeys += liveness(res.obj) - liveness(cur?.obj)
+    const release = this.lease.issued(res.counter) ?? fresh?.release ?? null
+    return { next: { obj: res.obj, bytes: encodeObject(res.obj) }, res, release }
+  }
+
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
   merge (ref: KeyRef, incoming: VObject): Promise<VObject> {
-    return this.engine.update('data', ref.skey, (cur) => {
+    return this.engine.update('data', ref, (cur) => {
       if (cur === undefined) {
         if (incoming.siblings.length === 0) return { result: incoming }
         this.liveKeys += liveness(incoming)
@@ -124,16 +155,16 @@ export class LocalReplica {
       if (sameVersions(merged, cur.obj)) return { result: cur.obj }
       this.liveKeys += liveness(merged) - liveness(cur.obj)
       return { next: { obj: merged, bytes: encodeObject(merged) }, result: merged }
-    }, ref.ks)
+    })
   }
 
   /** Deletes the key if it still holds exactly `expected` (handoff drop, tombstone reaping). */
   dropIfUnchanged (ref: KeyRef, expected: Buffer): Promise<boolean> {
-    return this.engine.update('data', ref.skey, (cur) => {
+    return this.engine.update('data', ref, (cur) => {
       if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
       this.liveKeys -= liveness(cur.obj)
       return { next: null, result: true }
-    }, ref.ks)
+    })
   }
 
   decode (bytes: Buffer): VObject {
@@ -143,7 +174,7 @@ export class LocalReplica {
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
   storeHint (target: string, ref: KeyRef, incoming: VObject): Promise<void> {
     const hkey = hintKey(target, ref.skey)
-    return this.engine.update('hints', hkey, (cur) => {
+    return this.engine.update('hints', { ks: hkey.toString('latin1'), skey: hkey }, (cur) => {
       const next = cur === undefined ? incoming : merge(cur.obj, incoming)
       if (cur !== undefined && sameVersions(next, cur.obj)) return { result: undefined }
       if (cur === undefined) this.countHint(target, 1)
@@ -192,12 +223,13 @@ export class LocalReplica {
 
   /** The hint held for `target` and this key, if any. */
   readHint (target: string, ref: KeyRef): Promise<VObject | undefined> {
-    return Promise.resolve(this.engine.read('hints', hintKey(target, ref.skey))).then(e => e?.obj)
+    const hkey = hintKey(target, ref.skey)
+    return Promise.resolve(this.engine.read('hints', { ks: hkey.toString('latin1'), skey: hkey })).then(e => e?.obj)
   }
 
   /** Deletes a hint if it still holds exactly `expected` (after delivery). */
   dropHintIfUnchanged (target: string, hkey: Buffer, expected: Buffer): Promise<boolean> {
-    return this.engine.update('hints', hkey, (cur) => {
+    return this.engine.update('hints', { ks: hkey.toString('latin1'), skey: hkey }, (cur) => {
       if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
       this.countHint(target, -1)
       return { next: null, result: true }

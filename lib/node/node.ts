@@ -73,6 +73,8 @@ export class DynakvNode {
   readonly keyspace: Keyspace
   private ring: Ring
   private ringChanges = -1
+  /** This node is the only member (kept up to date with the membership). */
+  private solo = false
   private stopped = false
   private joining: Promise<void> | null = null
 
@@ -103,6 +105,10 @@ export class DynakvNode {
     this.ring = this.computeRing()
     this.peers = new Peers(this, transport)
     const placement: Placement = {
+      solo: () => {
+        if (this.ringChanges !== this.membership.changes) this.currentRing()
+        return this.solo
+      },
       preferenceList: (p) => this.currentRing().preferenceList(p),
       isUp: (node) => this.detector.isUp(node),
       noteSuccess: (node) => { this.detector.success(node, this.clock.now()) },
@@ -182,6 +188,8 @@ export class DynakvNode {
 
   private computeRing (): Ring {
     this.ringChanges = this.membership.changes
+    const active = this.membership.active()
+    this.solo = active.length === 1 && active[0].name === this.identity.name
     return new Ring(claim(this.membership.claimMembers(), this.config.partitions, this.config.n), this.config.n)
   }
 
@@ -206,6 +214,8 @@ export class DynakvNode {
    * the request to the first reachable primary. null: coordinate here.
    */
   forwardTarget (ref: KeyRef): string | null {
+    if (this.ringChanges !== this.membership.changes) this.currentRing()
+    if (this.solo) return null
     const { primaries } = this.currentRing().preferenceList(ref.partition)
     if (primaries.includes(this.identity.name)) return null
     for (const p of primaries) if (this.detector.isUp(p)) return p

@@ -41,6 +41,25 @@ interface Slot {
 }
 
 const MAX_PENDING = 4096
+
+/** A command in flight, which later commands may have to wait for (a promise only if one does). */
+class InFlight {
+  private waiters: Array<() => void> | null = null
+  settled = false
+
+  constructor (readonly keys: string[] | 'all' | null) {}
+
+  wait (): Promise<void> {
+    if (this.settled) return Promise.resolve()
+    return new Promise(resolve => (this.waiters ??= []).push(resolve))
+  }
+
+  settle (): void {
+    this.settled = true
+    if (this.waiters !== null) for (const w of this.waiters) w()
+    this.waiters = null
+  }
+}
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 export class Connection implements Session {
@@ -66,11 +85,11 @@ export class Connection implements Session {
   private closing = false
   private paused = false
   private ended = false
-  /** Per key: when the last command in flight that touches it settles. */
-  private readonly tails = new Map<string, Promise<void>>()
+  /** Per key: the last command in flight that touches it. */
+  private readonly tails = new Map<string, InFlight>()
   /** Every command in flight, and the last barrier among them. */
-  private readonly inflight = new Set<Promise<void>>()
-  private barrier: Promise<void> | null = null
+  private readonly inflight = new Set<InFlight>()
+  private barrier: InFlight | null = null
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
@@ -123,16 +142,18 @@ export class Connection implements Session {
       ranWith = this.proto
       return r
     }
-    const reply = waits === null ? run() : Promise.all(waits).then(run)
+    const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
     if (reply instanceof Promise) {
-      this.track(reply, keys === undefined ? this.host.keysOf(args) : keys)
+      const flight = this.track(keys === undefined ? this.host.keysOf(args) : keys)
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
-      reply.then((r) => { slot.reply = r }, (e) => { slot.reply = errorReply(e, this.host.logError) })
-        .finally(() => {
-          slot.proto = ranWith
-          this.drain()
-        })
+      const settle = (r: Reply): void => {
+        slot.reply = r
+        slot.proto = ranWith
+        this.untrack(flight)
+        this.drain()
+      }
+      reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
       if (this.queue.length >= MAX_PENDING) this.pause()
     } else if (this.queue.length === 0) {
       this.write(reply, ranWith)
@@ -143,8 +164,8 @@ export class Connection implements Session {
   }
 
   /** What a command must wait for, or null when it can run now. */
-  private waitsFor (keys: string[] | 'all' | null): Array<Promise<void>> | null {
-    let waits: Array<Promise<void>> | null = this.barrier === null ? null : [this.barrier]
+  private waitsFor (keys: string[] | 'all' | null): InFlight[] | null {
+    let waits: InFlight[] | null = this.barrier === null ? null : [this.barrier]
     if (keys === 'all') {
       waits = [...this.inflight]
     } else if (keys !== null) {
@@ -156,16 +177,20 @@ export class Connection implements Session {
     return waits
   }
 
-  private track (reply: Promise<Reply>, keys: string[] | 'all' | null): void {
-    const done: Promise<void> = reply.then(() => {}, () => {})
-    this.inflight.add(done)
-    if (keys === 'all') this.barrier = done
-    else if (keys !== null) for (const k of keys) this.tails.set(k, done)
-    done.then(() => {
-      this.inflight.delete(done)
-      if (this.barrier === done) this.barrier = null
-      if (keys !== 'all' && keys !== null) for (const k of keys) if (this.tails.get(k) === done) this.tails.delete(k)
-    })
+  private track (keys: string[] | 'all' | null): InFlight {
+    const flight = new InFlight(keys)
+    this.inflight.add(flight)
+    if (keys === 'all') this.barrier = flight
+    else if (keys !== null) for (const k of keys) this.tails.set(k, flight)
+    return flight
+  }
+
+  private untrack (flight: InFlight): void {
+    flight.settle()
+    this.inflight.delete(flight)
+    if (this.barrier === flight) this.barrier = null
+    const keys = flight.keys
+    if (keys !== 'all' && keys !== null) for (const k of keys) if (this.tails.get(k) === flight) this.tails.delete(k)
   }
 
   private onProtocolError (message: string): void {

@@ -26,14 +26,21 @@ export class ObjectCache<V> {
   set (key: string, value: V, bytes: number): void {
     if (this.capacityBytes <= 0) return
     const old = this.map.get(key)
-    if (old !== undefined) {
-      this.used -= old.bytes
-      this.map.delete(key)
+    if (bytes > this.capacityBytes / 4) { // one object never takes a quarter of the cache
+      if (old !== undefined) this.delete(key)
+      return
     }
-    if (bytes > this.capacityBytes / 4) return // one object never takes a quarter of the cache
-    this.map.set(key, { value, bytes, hot: false })
-    this.used += bytes
-    this.evict()
+    if (old !== undefined) {
+      // Updated in place: no Map reordering on the write path.
+      this.used += bytes - old.bytes
+      old.value = value
+      old.bytes = bytes
+      old.hot = true
+    } else {
+      this.map.set(key, { value, bytes, hot: false })
+      this.used += bytes
+    }
+    if (this.used > this.capacityBytes) this.evict()
   }
 
   delete (key: string): void {

@@ -20,6 +20,14 @@ import { ObjectCache } from './cache.js'
 export interface Entry<T> {
   obj: T
   bytes: Buffer
+  /** The storage key it lives under (set by the engine): later writes of a cached key need no hashing. */
+  skey?: Buffer
+}
+
+/** How callers name a key: ks indexes the engine's maps; skey (possibly computed lazily) is the storage key. */
+export interface EngineKey {
+  readonly ks: string
+  readonly skey: Buffer
 }
 
 /** What fn returns: next undefined = no change, null = delete. */
@@ -48,6 +56,8 @@ export interface EngineOptions<T> {
 export interface EngineStats {
   batches: number
   batchedWrites: number
+  /** Time spent in store writes (ms, the clock's resolution): batch latency = writeMs / batches. */
+  writeMs: number
   reads: number
   readBatches: number
   cacheHits: number
@@ -87,7 +97,7 @@ interface ReadQueue<T> {
 }
 
 export class Engine<T> {
-  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
   private readonly store: Store
   private readonly clock: Clock
   private readonly sync: boolean
@@ -134,8 +144,9 @@ export class Engine<T> {
   }
 
   /** The latest value of a key, synchronously when it is in memory. */
-  read (space: Space, key: Buffer, ks = key.toString('latin1')): Entry<T> | undefined | Promise<Entry<T> | undefined> {
+  read (space: Space, k: EngineKey): Entry<T> | undefined | Promise<Entry<T> | undefined> {
     this.stats.reads++
+    const ks = k.ks
     const found = this.peek(space, ks)
     if (found !== MISS) {
       this.stats.cacheHits++
@@ -143,7 +154,7 @@ export class Engine<T> {
     }
     this.stats.cacheMisses++
     // Updates queued on the same load run first (in arrival order): read what they left.
-    return this.load(space, key, ks).then((loaded) => {
+    return this.load(space, k.skey, ks).then((loaded) => {
       const now = this.peek(space, ks)
       return now === MISS ? loaded : now
     })
@@ -154,17 +165,19 @@ export class Engine<T> {
    * one key run in arrival order, each seeing the previous one's result. Resolves
    * with fn's result once the write (or the pending write fn saw) is durable.
    */
-  update<R> (space: Space, key: Buffer, fn: (current: Entry<T> | undefined) => Change<T, R>, ks = key.toString('latin1')): Promise<R> {
+  update<R> (space: Space, k: EngineKey, fn: (current: Entry<T> | undefined) => Change<T, R>): Promise<R> {
+    const ks = k.ks
     const found = this.peek(space, ks)
-    if (found !== MISS) return this.apply(space, key, ks, found, fn)
-    return this.load(space, key, ks).then((loaded) => {
+    if (found !== MISS) return this.apply(space, k, found, fn)
+    return this.load(space, k.skey, ks).then((loaded) => {
       // Earlier updates queued on the same load ran first and left their result in the overlay.
       const now = this.peek(space, ks)
-      return this.apply(space, key, ks, now === MISS ? loaded : now, fn)
+      return this.apply(space, k, now === MISS ? loaded : now, fn)
     })
   }
 
-  private apply<R> (space: Space, key: Buffer, ks: string, current: Entry<T> | undefined, fn: (current: Entry<T> | undefined) => Change<T, R>): Promise<R> {
+  private apply<R> (space: Space, k: EngineKey, current: Entry<T> | undefined, fn: (current: Entry<T> | undefined) => Change<T, R>): Promise<R> {
+    const ks = k.ks
     const change = fn(current)
     const pending = this.overlay[space].get(ks)
     if (change.next === undefined || (change.next === null && current === undefined && pending === undefined)) {
@@ -172,6 +185,8 @@ export class Engine<T> {
       if (pending === undefined) return Promise.resolve(change.result)
       return pending.batch.done.then(() => change.result)
     }
+    const key = current?.skey ?? k.skey
+    if (change.next !== null) change.next.skey = key
     const batch = this.enqueue({ space, key, value: change.next === null ? null : change.next.bytes }, current?.bytes, ks)
     this.overlay[space].set(ks, { entry: change.next, batch })
     return batch.done.then(() => change.result)
@@ -242,7 +257,9 @@ export class Engine<T> {
     this.inflight = true
     this.stats.batches++
     this.stats.batchedWrites += batch.ops.length
+    const began = this.clock.now()
     this.store.write(batch.ops, this.sync).then(() => {
+      this.stats.writeMs += this.clock.now() - began
       this.settle(batch, null)
     }, (err: Error) => {
       this.settle(batch, err)
@@ -305,7 +322,7 @@ export class Engine<T> {
       this.readQueues.delete(space)
       this.stats.readBatches++
       this.store.getMany(space, q.keys).then((values) => {
-        for (let i = 0; i < values.length; i++) this.settleRead(space, q.keyStrs[i], values[i], q.waiters[i])
+        for (let i = 0; i < values.length; i++) this.settleRead(space, q.keys[i], q.keyStrs[i], values[i], q.waiters[i])
       }, (err: Error) => {
         for (let i = 0; i < q.keys.length; i++) {
           this.loads[space].delete(q.keyStrs[i])
@@ -315,11 +332,11 @@ export class Engine<T> {
     }
   }
 
-  private settleRead (space: Space, ks: string, bytes: Buffer | undefined, waiter: ReadQueue<T>['waiters'][number]): void {
+  private settleRead (space: Space, key: Buffer, ks: string, bytes: Buffer | undefined, waiter: ReadQueue<T>['waiters'][number]): void {
     this.loads[space].delete(ks)
     let entry: Entry<T> | undefined
     try {
-      entry = bytes === undefined ? undefined : { obj: this.decode(bytes), bytes }
+      entry = bytes === undefined ? undefined : { obj: this.decode(bytes), bytes, skey: key }
     } catch (err) {
       waiter.reject(err as Error)
       return

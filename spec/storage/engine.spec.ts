@@ -5,6 +5,8 @@ import { ObjectCache } from '../../lib/storage/cache.js'
 import { realClock } from '../../lib/runtime/clock.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
+/** An engine key named s (stored under the same bytes). */
+const k = (s: string) => ({ ks: s, skey: Buffer.from(s) })
 const asText = (buf: Buffer): string => buf.toString()
 
 /** A store whose writes and reads are recorded and can be held back. */
@@ -69,7 +71,7 @@ t.test('writes of one tick are one batch, and resolve only once it is written', 
   const release = hold()
   let resolved = 0
   const ps = []
-  for (let i = 0; i < 100; i++) ps.push(engine.update('data', b('k' + i), setTo('v' + i)).then(() => { resolved++ }))
+  for (let i = 0; i < 100; i++) ps.push(engine.update('data', k('k' + i), setTo('v' + i)).then(() => { resolved++ }))
   await new Promise(resolve => setTimeout(resolve, 20))
   t.equal(writes.length, 1, 'one batch for 100 writes of one tick')
   t.equal(writes[0].length, 100)
@@ -81,14 +83,14 @@ t.test('writes of one tick are one batch, and resolve only once it is written', 
 
 t.test('a pending write is readable at once (overlay), and later writes queue behind the in-flight batch', async (t) => {
   const { engine, writes, hold } = await setup()
-  t.same(await Promise.all([engine.read('data', b('a')), engine.read('data', b('b'))]), [undefined, undefined])
+  t.same(await Promise.all([engine.read('data', k('a')), engine.read('data', k('b'))]), [undefined, undefined])
   const release = hold()
-  const p1 = engine.update('data', b('a'), setTo('1'))
-  t.same(engine.read('data', b('a')), { obj: '1', bytes: b('1') }, 'read-your-write before durability')
+  const p1 = engine.update('data', k('a'), setTo('1'))
+  t.has(engine.read('data', k('a')), { obj: '1', bytes: b('1') }, 'read-your-write before durability')
   await new Promise(resolve => setTimeout(resolve, 10))
-  const p2 = engine.update('data', b('a'), setTo('2'))
-  const p3 = engine.update('data', b('b'), setTo('3'))
-  t.equal((engine.read('data', b('a')) as { obj: string }).obj, '2')
+  const p2 = engine.update('data', k('a'), setTo('2'))
+  const p3 = engine.update('data', k('b'), setTo('3'))
+  t.equal((engine.read('data', k('a')) as { obj: string }).obj, '2')
   t.equal(writes.length, 1, 'second batch waits for the first')
   release()
   t.equal(await p1, undefined)
@@ -105,7 +107,7 @@ t.test('updates waiting on a load run in arrival order, each seeing the previous
     const next = String(Number(cur?.obj ?? '0') + 1)
     return { next: { obj: next, bytes: b(next) }, result: next }
   }
-  const results = await Promise.all([engine.update('data', b('n'), incr), engine.update('data', b('n'), incr), engine.update('data', b('n'), incr)])
+  const results = await Promise.all([engine.update('data', k('n'), incr), engine.update('data', k('n'), incr), engine.update('data', k('n'), incr)])
   t.same(results, ['1', '2', '3'])
   t.equal(reads.length, 1, 'one getMany for the three')
   t.same(await inner.get('data', b('n')), b('3'))
@@ -114,20 +116,20 @@ t.test('updates waiting on a load run in arrival order, each seeing the previous
 t.test('cache misses of one tick are one getMany', async (t) => {
   const { engine, inner, reads } = await setup()
   await inner.write([{ space: 'data', key: b('x'), value: b('X') }, { space: 'data', key: b('y'), value: b('Y') }], false)
-  const got = await Promise.all([engine.read('data', b('x')), engine.read('data', b('y')), engine.read('data', b('z')), engine.read('data', b('x'))])
+  const got = await Promise.all([engine.read('data', k('x')), engine.read('data', k('y')), engine.read('data', k('z')), engine.read('data', k('x'))])
   t.same(got.map(e => e?.obj), ['X', 'Y', undefined, 'X'])
   t.equal(reads.length, 1)
   t.same(reads[0].map(asText), ['x', 'y', 'z'])
-  t.equal(engine.read('data', b('x'))?.constructor, Object, 'now cached: answered synchronously')
-  t.equal(engine.read('data', b('z')), undefined, 'known absent: synchronous too')
+  t.equal(engine.read('data', k('x'))?.constructor, Object, 'now cached: answered synchronously')
+  t.equal(engine.read('data', k('z')), undefined, 'known absent: synchronous too')
 })
 
 t.test('a no-op update on a pending value waits for that value to be durable', async (t) => {
   const { engine, hold } = await setup()
   const release = hold()
-  const first = engine.update('data', b('k'), setTo('v'))
+  const first = engine.update('data', k('k'), setTo('v'))
   let noopDone = false
-  const noop = engine.update('data', b('k'), (cur) => ({ result: cur?.obj })).then((r) => {
+  const noop = engine.update('data', k('k'), (cur) => ({ result: cur?.obj })).then((r) => {
     noopDone = true
     return r
   })
@@ -140,30 +142,30 @@ t.test('a no-op update on a pending value waits for that value to be durable', a
 
 t.test('commit listeners see before and after bytes', async (t) => {
   const { engine, committed } = await setup()
-  await engine.update('data', b('k'), setTo('one'))
-  await engine.update('data', b('k'), setTo('two'))
-  await engine.update('data', b('k'), () => ({ next: null, result: null }))
+  await engine.update('data', k('k'), setTo('one'))
+  await engine.update('data', k('k'), setTo('two'))
+  await engine.update('data', k('k'), () => ({ next: null, result: null }))
   t.same(committed.map(c => [c.before?.toString(), c.after?.toString()]), [[undefined, 'one'], ['one', 'two'], ['two', undefined]])
 })
 
 t.test('a failed batch rejects its writes and every later one; nothing stays visible', async (t) => {
   const { engine, failOnce } = await setup()
-  await engine.update('data', b('k'), setTo('durable'))
+  await engine.update('data', k('k'), setTo('durable'))
   failOnce(new Error('disk on fire'))
-  await t.rejects(engine.update('data', b('k'), setTo('lost')), /disk on fire/)
-  await t.rejects(engine.update('data', b('j'), setTo('later')), /disk on fire/)
-  const seen = await engine.read('data', b('k'))
+  await t.rejects(engine.update('data', k('k'), setTo('lost')), /disk on fire/)
+  await t.rejects(engine.update('data', k('j'), setTo('later')), /disk on fire/)
+  const seen = await engine.read('data', k('k'))
   t.equal(seen?.obj, 'durable', 'the failed value is not served')
 })
 
 t.test('atBoundary runs between batches', async (t) => {
   const { engine, hold, writes } = await setup()
   const release = hold()
-  engine.update('data', b('a'), setTo('1')).catch(() => {})
+  engine.update('data', k('a'), setTo('1')).catch(() => {})
   await new Promise(resolve => setTimeout(resolve, 10))
   const order: string[] = []
   engine.atBoundary(() => order.push(`boundary after ${writes.length} batch(es)`))
-  const p = engine.update('data', b('b'), setTo('2')).then(() => order.push('second batch done'))
+  const p = engine.update('data', k('b'), setTo('2')).then(() => order.push('second batch done'))
   t.same(order, [])
   release()
   await p

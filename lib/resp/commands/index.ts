@@ -135,6 +135,21 @@ function unreachable (e: unknown): boolean {
  */
 const BARRIERS = new Set(['scan', 'keys', 'randomkey', 'dbsize', 'flushall', 'flushdb', 'ring', 'debug', 'hello', 'auth', 'reset', 'select', 'client'])
 
+/** Command names as clients spell them ('GET', 'get', 'Get') → spec: one Map lookup, no lower-casing. Bounded. */
+const BY_SPELLING = new Map<string, { name: string, spec: CommandSpec | undefined }>()
+const SPELLINGS_MAX = 4096
+
+function lookup (arg0: Buffer): { name: string, spec: CommandSpec | undefined } {
+  const raw = arg0.toString('latin1')
+  let found = BY_SPELLING.get(raw)
+  if (found === undefined) {
+    const name = raw.toLowerCase()
+    found = { name, spec: COMMANDS.get(name) }
+    if (found.spec !== undefined && BY_SPELLING.size < SPELLINGS_MAX) BY_SPELLING.set(raw, found)
+  }
+  return found
+}
+
 export class Dispatcher {
   constructor (private readonly node: DynakvNode, private readonly server: ServerInfo) {}
 
@@ -143,9 +158,8 @@ export class Dispatcher {
    * connection runs two commands with a key in common in the order it got them.
    */
   keysOf (args: Buffer[]): string[] | 'all' | null {
-    const name = args[0].toString('latin1').toLowerCase()
+    const { name, spec } = lookup(args[0])
     if (BARRIERS.has(name)) return 'all'
-    const spec = COMMANDS.get(name)
     if (spec === undefined || spec.firstKey === 0) return null
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : Math.min(spec.lastKey, args.length - 1)
     const keys: string[] = []
@@ -154,8 +168,7 @@ export class Dispatcher {
   }
 
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
-    const name = args[0].toString('latin1').toLowerCase()
-    const spec = COMMANDS.get(name)
+    const { name, spec } = lookup(args[0])
     if (spec === undefined) return unknownCommand(args)
     if (!session.authenticated && spec.noauth !== true) return err(NOAUTH)
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {

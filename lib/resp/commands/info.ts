@@ -54,6 +54,7 @@ function sections (c: Call, keys: number): Section[] {
       ['fsync_writes', node.config.sync ? 1 : 0],
       ['write_batches', e.batches],
       ['batched_writes', e.batchedWrites],
+      ['batch_write_ms_total', e.writeMs],
       ['pending_writes', node.local.engine.pendingWrites]
     ]],
     ['Stats', [
