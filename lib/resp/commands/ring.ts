@@ -126,13 +126,15 @@ async function debugCmd (c: Call): Promise<Reply> {
     case 'replica': {
       // This node's own copy of a key, without any quorum: for checking where replicas live.
       if (c.args.length !== 3) fail("ERR wrong number of arguments for 'debug|replica' command")
-      const found = node.local.read(node.ref(c.args[2]))
-      const obj = found instanceof Promise ? await found : found
-      if (obj === undefined) return NULL
+      const found = node.local.readEntry(node.ref(c.args[2]))
+      const entry = found instanceof Promise ? await found : found
+      if (entry === undefined) return NULL
+      const obj = entry.obj
       return array([
         bulk(encodeContext(objectClock(obj), c.args[2])),
         array(liveValues(obj).map(v => bulk(v))),
-        array(obj.siblings.map(s => bulk(`${s.actor}:${s.counter} ts=${s.ts} ${s.value === null ? 'tombstone' : 'value'}`)))
+        array(obj.siblings.map(s => bulk(`${s.actor}:${s.counter} ts=${s.ts} ${s.value === null ? 'tombstone' : 'value'}`))),
+        int(entry.bytes.length)
       ])
     }
     case 'hints':
