@@ -21,7 +21,7 @@ interface FlagSpec {
 }
 
 export const SERVER_FLAGS = {
-  name: { kind: 'string', help: 'stable node id (default: host-port)' },
+  name: { kind: 'string', help: 'stable node id (default: the data directory\'s name, else host-port)' },
   host: { kind: 'string', default: '127.0.0.1', help: 'address for client (RESP) and peer connections' },
   port: { kind: 'int', default: 6379, min: 0, max: 65535, help: 'RESP port' },
   'peer-port': { kind: 'int', min: 0, max: 65535, help: 'binary peer protocol port (default: port + 10000)' },
@@ -62,6 +62,8 @@ export type ServerFlag = keyof typeof SERVER_FLAGS
 
 export interface ServerConfig {
   name: string
+  /** --name was given (else the data directory's own name is kept, if it has one). */
+  nameGiven: boolean
   host: string
   port: number
   peerPort: number
@@ -225,6 +227,7 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
   const requirepass = (o.requirepass as string | undefined) ?? null
   return {
     name,
+    nameGiven: o.name !== undefined,
     host,
     port,
     peerPort,

@@ -21,13 +21,13 @@ const IDENTITY_KEY = Buffer.from('identity')
 const LEASE_KEY = Buffer.from('counter-lease')
 export const LEASE_SIZE = 1_000_000
 
-export async function loadIdentity (store: Store, name: string, random: Random, nowMs: number): Promise<{ identity: Identity, created: boolean }> {
+export async function loadIdentity (store: Store, name: string, random: Random, nowMs: number, nameGiven = true): Promise<{ identity: Identity, created: boolean }> {
   const stored = await store.get('meta', IDENTITY_KEY)
   if (stored !== undefined) {
     const r = new Reader(stored)
     if (r.u8() !== 1) throw new IdentityError('unknown identity format in the data directory')
     const identity = { name: r.string(), epoch: r.string(), createdAtMs: r.varint() }
-    if (identity.name !== name) {
+    if (identity.name !== name && nameGiven) {
       throw new IdentityError(`the data directory belongs to node '${identity.name}', not '${name}': start with --name ${identity.name} or use another --dir`)
     }
     return { identity, created: false }

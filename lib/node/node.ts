@@ -133,13 +133,15 @@ export class DynakvNode {
     this.keyspace = new Keyspace(this)
   }
 
-  static async start (config: ServerConfig, deps: NodeDeps): Promise<DynakvNode> {
+  static async start (givenConfig: ServerConfig, deps: NodeDeps): Promise<DynakvNode> {
+    let config = givenConfig
     const store = deps.store ?? (config.storage === 'memory-level' ? memoryLevelStore() : classicLevelStore(config.dir))
     await store.open()
     let transport: Transport | null = null
     try {
       const now = deps.clock.now()
-      const { identity } = await loadIdentity(store, config.name, deps.random, now)
+      const { identity } = await loadIdentity(store, config.name, deps.random, now, config.nameGiven)
+      if (identity.name !== config.name) config = { ...config, name: identity.name }
       const lease = await CounterLease.open(store)
       const membership = await loadMembership(store, config)
       const self = membership.get(identity.name)
