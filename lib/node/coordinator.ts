@@ -156,7 +156,7 @@ export class Coordinator {
         Promise.resolve(this.readFrom(t, ref)).then((obj) => {
           if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           replies[i] = obj
-          if (obj !== undefined) merged = merged === undefined ? obj : merge(merged, obj)
+          if (obj !== undefined) merged = merged === undefined ? obj : sameVersions(merged, obj) ? merged : merge(merged, obj)
           settled++
           tracker.success(t.primary)
           finish()

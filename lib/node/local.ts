@@ -144,17 +144,19 @@ export class LocalReplica {
   }
 
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
-  merge (ref: KeyRef, incoming: VObject): Promise<VObject> {
+  merge (ref: KeyRef, incoming: VObject, incomingBytes?: Buffer): Promise<VObject> {
     return this.engine.update('data', ref, (cur) => {
       if (cur === undefined) {
         if (incoming.siblings.length === 0) return { result: incoming }
         this.liveKeys += liveness(incoming)
-        return { next: { obj: incoming, bytes: encodeObject(incoming) }, result: incoming }
+        return { next: { obj: incoming, bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
       }
       const merged = merge(cur.obj, incoming)
       if (sameVersions(merged, cur.obj)) return { result: cur.obj }
       this.liveKeys += liveness(merged) - liveness(cur.obj)
-      return { next: { obj: merged, bytes: encodeObject(merged) }, result: merged }
+      // The usual replication case: the incoming set supersedes ours, and its bytes are canonical.
+      const bytes = incomingBytes !== undefined && sameVersions(merged, incoming) ? incomingBytes : encodeObject(merged)
+      return { next: { obj: merged, bytes }, result: merged }
     })
   }
 

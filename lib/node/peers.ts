@@ -110,10 +110,12 @@ export class Peers implements ReplicaClient {
   private async serveGet (key: Buffer, hintFor: string | null): Promise<Response> {
     this.stats.replicaReadsServed++
     const ref = this.node.ref(key)
-    const data = await this.node.local.read(ref)
+    const found = this.node.local.readEntry(ref)
+    const data = found instanceof Promise ? await found : found
     const hint = hintFor !== null && hintFor !== this.node.identity.name ? await this.node.local.readHint(hintFor, ref) : undefined
-    const obj = data === undefined ? hint : hint === undefined ? data : merge(data, hint)
-    return { type: 'OBJECT', obj: obj === undefined ? null : encodeObject(obj) }
+    // The stored bytes go out as they are, unless a hint has to be merged in.
+    if (hint === undefined) return { type: 'OBJECT', obj: data?.bytes ?? null }
+    return { type: 'OBJECT', obj: encodeObject(data === undefined ? hint : merge(data.obj, hint)) }
   }
 
   private async servePut (key: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {
@@ -124,7 +126,7 @@ export class Peers implements ReplicaClient {
       this.node.coordinator.stats.hintsWritten++
       await this.node.local.storeHint(hintFor, ref, obj)
     } else {
-      await this.node.local.merge(ref, obj)
+      await this.node.local.merge(ref, obj, bytes)
     }
   }
 
