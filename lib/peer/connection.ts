@@ -420,7 +420,8 @@ export class Connection {
     this.owner.counters.bytesSent += frame.length
     if (this.flushScheduled) return
     this.flushScheduled = true
-    this.owner.clock.defer(() => this.flush())
+    // Coalesces the frames of one event without waiting for the loop's other I/O (a hop's latency).
+    this.owner.clock.soon(() => this.flush())
   }
 
   private flush (): void {

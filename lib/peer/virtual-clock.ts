@@ -65,6 +65,11 @@ export class VirtualClock implements Clock {
     this.after(0, fn)
   }
 
+  /** A microtask, as on real time: deterministic, and no virtual time passes. */
+  soon (fn: () => void): void {
+    queueMicrotask(fn)
+  }
+
   /** Timers scheduled and not yet run or cancelled. */
   get pending (): number {
     return this.live

@@ -218,7 +218,8 @@ export class Connection implements Session {
     }
     if (this.inData || this.flushQueued) return
     this.flushQueued = true
-    setImmediate(() => {
+    // After the promise continuations of this turn (a whole group commit resolves at once), not the next turn.
+    queueMicrotask(() => {
       this.flushQueued = false
       this.flush()
     })

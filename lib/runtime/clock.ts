@@ -13,6 +13,12 @@ export interface Clock {
   after (delayMs: number, fn: () => void): Timer
   /** Runs fn after the current I/O callbacks have been processed (setImmediate). */
   defer (fn: () => void): void
+  /**
+   * Runs fn once the current task and its promise continuations are done (a
+   * microtask): coalesces what one event produces without waiting for the
+   * rest of the event loop turn. No time passes, so virtual clocks use it too.
+   */
+  soon (fn: () => void): void
 }
 
 export const realClock: Clock = {
@@ -24,6 +30,9 @@ export const realClock: Clock = {
   },
   defer (fn) {
     setImmediate(fn)
+  },
+  soon (fn) {
+    queueMicrotask(fn)
   }
 }
 
