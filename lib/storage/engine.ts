@@ -3,9 +3,11 @@
 //   update(k) ──► overlay (pending, readable at once) ──► batch (one per tick) ──► store.write(sync)
 //   read(k)   ──► overlay ──► cache ──► getMany (one per tick per space)
 //
-// - Group commit: every write of a tick joins one batch; at most one batch is in
-//   flight, and the writes that arrive meanwhile form the next one. A write's
-//   promise resolves only once its batch is durable (fsynced when `sync`).
+// - Group commit: every write of a tick joins one batch. Up to maxInflight
+//   batches are written at once, provided they touch disjoint keys (two writes
+//   of one key reach the store in order); what arrives meanwhile forms the next
+//   batch. A write's promise resolves only once its batch is durable (fsynced
+//   when `sync`). Overlapping two batches hides most of one fsync's latency.
 // - Read coalescing: cache misses of one tick become one getMany.
 // - Overlay: writes are readable before they are durable, so a pipelined
 //   `SET a 1; GET a` reads its own write.
@@ -50,6 +52,8 @@ export interface EngineOptions<T> {
   cacheBytes: number
   decode: (bytes: Buffer) => T
   maxBatchOps?: number
+  /** Batches written at once (disjoint keys only). Default 2. */
+  maxInflight?: number
   onCommit?: (writes: CommittedWrite[]) => void
 }
 
@@ -72,6 +76,8 @@ class Batch {
   readonly ops: WriteOp[] = []
   readonly writes: CommittedWrite[] = []
   readonly keys: Array<[Space, string]> = []
+  /** Holds a write without a key (meta): written only when nothing else is in flight. */
+  barrier = false
   readonly done: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void
@@ -109,8 +115,11 @@ export class Engine<T> {
   private readonly loads: Record<Space, Map<string, Promise<Entry<T> | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue<T>>()
   private readQueued = false
-  private readonly batches: Batch[] = []
-  private inflight = false
+  /** Batches not yet handed to the store, in order; and those being written. */
+  private readonly pending: Batch[] = []
+  private readonly writing = new Set<Batch>()
+  private readonly writingKeys: Record<Space, Set<string>> = { data: new Set(), hints: new Set(), meta: new Set() }
+  private readonly maxInflight: number
   private flushQueued = false
   private boundaryTasks: Array<() => void> = []
   private failure: Error | null = null
@@ -121,6 +130,7 @@ export class Engine<T> {
     this.sync = options.sync
     this.decode = options.decode
     this.maxBatchOps = options.maxBatchOps ?? 4096
+    this.maxInflight = options.maxInflight ?? 2
     this.onCommit = options.onCommit
     this.cache = new ObjectCache(options.cacheBytes)
   }
@@ -129,7 +139,8 @@ export class Engine<T> {
   get cacheCount (): number { return this.cache.count }
   get pendingWrites (): number {
     let n = 0
-    for (const b of this.batches) n += b.ops.length
+    for (const b of this.pending) n += b.ops.length
+    for (const b of this.writing) n += b.ops.length
     return n
   }
 
@@ -197,16 +208,15 @@ export class Engine<T> {
     return this.enqueue({ space, key, value }, undefined, null).done
   }
 
-  /** Runs fn when no batch is in flight (at once, or right after the current one commits). */
+  /** Runs fn when no batch is in flight (at once, or as soon as the ones in flight commit; none starts meanwhile). */
   atBoundary (fn: () => void): void {
-    if (!this.inflight) fn()
+    if (this.writing.size === 0) fn()
     else this.boundaryTasks.push(fn)
   }
 
   /** Resolves once every write queued so far is durable. */
   async flushed (): Promise<void> {
-    const last = this.batches[this.batches.length - 1]
-    if (last !== undefined) await last.done.catch(() => {})
+    await Promise.all([...this.writing, ...this.pending].map(b => b.done.catch(() => {})))
   }
 
   /** A simulated crash: nothing more reaches the store. */
@@ -225,20 +235,21 @@ export class Engine<T> {
       b.reject(this.failure)
       return b
     }
-    let batch = this.batches[this.batches.length - 1]
-    if (batch === undefined || batch.ops.length >= this.maxBatchOps || (this.inflight && this.batches.length === 1)) {
+    let batch = this.pending[this.pending.length - 1]
+    if (batch === undefined || batch.ops.length >= this.maxBatchOps) {
       batch = new Batch()
-      this.batches.push(batch)
+      this.pending.push(batch)
     }
     batch.ops.push(op)
     batch.writes.push({ space: op.space, key: op.key, before, after: op.value ?? undefined })
     if (ks !== null) batch.keys.push([op.space, ks])
+    else batch.barrier = true
     this.scheduleFlush()
     return batch
   }
 
   private scheduleFlush (): void {
-    if (this.inflight || this.flushQueued) return
+    if (this.writing.size >= this.maxInflight || this.flushQueued) return
     this.flushQueued = true
     this.clock.defer(() => {
       this.flushQueued = false
@@ -247,14 +258,27 @@ export class Engine<T> {
   }
 
   private flush (): void {
-    if (this.inflight) return
     if (this.failure !== null) {
-      for (const b of this.batches.splice(0)) b.reject(this.failure)
+      for (const b of this.pending.splice(0)) b.reject(this.failure)
       return
     }
-    const batch = this.batches[0]
-    if (batch === undefined) return
-    this.inflight = true
+    while (this.pending.length > 0 && this.writing.size < this.maxInflight && this.boundaryTasks.length === 0) {
+      const batch = this.pending[0]
+      if (this.writing.size > 0 && (batch.barrier || this.conflicts(batch))) return
+      this.pending.shift()
+      this.start(batch)
+    }
+  }
+
+  /** Does the batch touch a key a batch in flight writes? Then it waits: writes of one key stay in order. */
+  private conflicts (batch: Batch): boolean {
+    for (const [space, ks] of batch.keys) if (this.writingKeys[space].has(ks)) return true
+    return false
+  }
+
+  private start (batch: Batch): void {
+    this.writing.add(batch)
+    for (const [space, ks] of batch.keys) this.writingKeys[space].add(ks)
     this.stats.batches++
     this.stats.batchedWrites += batch.ops.length
     const began = this.clock.now()
@@ -267,8 +291,9 @@ export class Engine<T> {
   }
 
   private settle (batch: Batch, err: Error | null): void {
-    this.batches.shift()
+    this.writing.delete(batch)
     for (const [space, ks] of batch.keys) {
+      this.writingKeys[space].delete(ks)
       const pending = this.overlay[space].get(ks)
       if (pending?.batch !== batch) continue
       this.overlay[space].delete(ks)
@@ -276,21 +301,22 @@ export class Engine<T> {
       if (err === null) this.cache.set(ks, pending.entry, sizeOf(ks, pending.entry))
       else this.cache.delete(ks)
     }
-    this.inflight = false
     if (err === null) {
       this.onCommit?.(batch.writes)
       batch.resolve()
     } else {
       // A failed write leaves the store in an unknown state: refuse further writes
       // (the node reports it) rather than acknowledge anything on top of it.
-      this.failure = err
+      this.failure ??= err
       batch.reject(err)
-      for (const b of this.batches.splice(0)) b.reject(err)
+      for (const b of this.pending.splice(0)) b.reject(err)
     }
-    const tasks = this.boundaryTasks
-    this.boundaryTasks = []
-    for (const task of tasks) task()
-    if (this.batches.length > 0) this.flush()
+    if (this.writing.size === 0) {
+      const tasks = this.boundaryTasks
+      this.boundaryTasks = []
+      for (const task of tasks) task()
+    }
+    this.flush()
   }
 
   private load (space: Space, key: Buffer, ks: string): Promise<Entry<T> | undefined> {
