@@ -2,17 +2,8 @@
 // sloppy quorum, hinted handoff, read repair, Merkle anti-entropy).
 import t from 'tap'
 import { rmSync } from 'node:fs'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js'
 import { sleep } from '../helpers/server.js'
-
-async function until (what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return
-    await sleep(200)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 /** Every primary of every partition reports the same Merkle root. */
 async function converged (c: TestCluster, names: string[]): Promise<boolean> {

@@ -3,7 +3,7 @@
 // acknowledged write stays readable through every node, ownership moves to the
 // claim's shares, and the leaver ends up removed and empty.
 import t from 'tap'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js'
 import { sleep } from '../helpers/server.js'
 
 interface Load {
@@ -30,15 +30,6 @@ function writeLoad (c: TestCluster, nodes: () => string[], writers = 4): Load {
     }
   })
   return { acked, get failed () { return failed }, stop: async () => { running = false; await Promise.all(loops) } }
-}
-
-async function until (what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return
-    await sleep(200)
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 t.test('join a 4th node and then leave another, under load', async (t) => {

@@ -108,6 +108,16 @@ export class TestCluster {
   }
 }
 
+/** Polls fn (errors count as false) until it holds; fails the wait after timeoutMs. */
+export async function until (what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return
+    await sleep(200)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
 export async function startCluster (options: ClusterOptions): Promise<TestCluster> {
   const base = [
     '--n', String(options.n ?? 3), '--r', String(options.r ?? 2), '--w', String(options.w ?? 2),
