@@ -224,44 +224,16 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
   if (n > partitions) throw new UsageError(`--n ${n} exceeds --partitions ${partitions}`)
   const aeLeaves = o.aeLeaves as number
   if ((aeLeaves & (aeLeaves - 1)) !== 0) throw new UsageError(`--ae-leaves ${aeLeaves} is not a power of two`)
-  const requirepass = (o.requirepass as string | undefined) ?? null
+  // The flags' camel-cased names are ServerConfig's fields; the derived ones are set here.
   return {
+    ...(o as unknown as ServerConfig),
     name,
     nameGiven: o.name !== undefined,
-    host,
-    port,
     peerPort,
     advertiseHost,
     dir: (o.dir as string | undefined) ?? `./data/${name}`,
-    storage: o.storage as ServerConfig['storage'],
     join: (o.join as ServerConfig['join'] | undefined) ?? null,
-    n,
-    r,
-    w,
-    partitions,
-    weight: o.weight as number,
-    sync: o.sync as boolean,
-    requirepass,
-    clusterName: o.clusterName as string,
-    clusterSecret: o.clusterSecret as string,
-    logLevel: o.logLevel as ServerConfig['logLevel'],
-    vclockMax: o.vclockMax as number,
-    cacheMb: o.cacheMb as number,
-    protoMaxBulkLen: o.protoMaxBulkLen as number,
-    maxclients: o.maxclients as number,
-    gossipIntervalMs: o.gossipIntervalMs as number,
-    requestTimeoutMs: o.requestTimeoutMs as number,
-    downAfterMs: o.downAfterMs as number,
-    probeIntervalMs: o.probeIntervalMs as number,
-    sloppy: o.sloppy as boolean,
-    handoffIntervalMs: o.handoffIntervalMs as number,
-    handoffBatch: o.handoffBatch as number,
-    handoffRate: o.handoffRate as number,
-    aeIntervalMs: o.aeIntervalMs as number,
-    aeLeaves,
-    tombstoneGraceMs: o.tombstoneGraceMs as number,
-    readRepairWaitMs: o.readRepairWaitMs as number,
-    allowFaultInjection: o.allowFaultInjection as boolean
+    requirepass: (o.requirepass as string | undefined) ?? null
   }
 }
 
