@@ -77,7 +77,6 @@ export class CounterLease {
   }
 }
 
-export const leaseKey = LEASE_KEY
 
 /**
  * An actor id used once: the node's epoch extended with a counter from the
