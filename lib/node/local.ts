@@ -38,21 +38,6 @@ export interface PutOutcome {
 
 const EMPTY: VObject = { siblings: [] }
 
-/**
- * Object clocks already known: a single-sibling object's clock is the context
- * its put returned, so a blind SET on it need not recompute it. Objects are
- * immutable, so the memo never goes stale.
- */
-const clocks = new WeakMap<VObject, Clock>()
-
-function clockOf (obj: VObject): Clock {
-  let c = clocks.get(obj)
-  if (c === undefined) {
-    c = objectClock(obj)
-    clocks.set(obj, c)
-  }
-  return c
-}
 
 export class LocalReplica {
   readonly engine: Engine<VObject>
@@ -129,14 +114,13 @@ export class LocalReplica {
     const fresh = cur === undefined ? this.freshActor() : null
     const res = put(base, {
       actor: fresh?.actor ?? this.actor,
-      context: context ?? clockOf(base),
+      context: context ?? objectClock(base),
       trustedContext: context === null,
       value,
       nowMs: this.clock.now(),
       counterFloor: this.lease.floor,
       vclockMax: this.vclockMax
     })
-    if (res.obj.siblings.length === 1) clocks.set(res.obj, res.context)
     this.truncations += res.truncated
     this.liveKeys += liveness(res.obj) - liveness(cur?.obj)
     const release = this.lease.issued(res.counter) ?? fresh?.release ?? null
