@@ -1,6 +1,7 @@
 // Shared helpers of the TCP specs: transports on 127.0.0.1 with OS-chosen
 // ports, a log that records its lines, and polling for a condition.
-import { TcpTransport, type PeerLimits, type RequestHandler, type Request, type Response, type TcpTransportOptions } from '../../lib/peer/index.js'
+import type { Socket } from 'node:net'
+import { FrameReader, Handshake, NONCE_BYTES, TcpTransport, encodeFrame, type PeerLimits, type RequestHandler, type Request, type Response, type TcpTransportOptions } from '../../lib/peer/index.js'
 import type { Logger } from '../../lib/runtime/log.js'
 import { seededRandom } from '../../lib/runtime/random.js'
 
@@ -76,4 +77,30 @@ export async function outcome (p: Promise<unknown>): Promise<string> {
   } catch (err) {
     return (err as { code?: string }).code ?? String(err)
   }
+}
+
+/**
+ * Completes the peer handshake as `name` on a raw socket (either end), then
+ * pauses it: a misbehaving or stuck peer, driven by hand.
+ */
+export async function handshakeAs (socket: Socket, name: string, secret = 'secret', nonceByte = 7): Promise<void> {
+  const hs = new Handshake({ nodeName: name, clusterName: 'test', clusterSecret: secret, expectedPeer: null, nonce: Buffer.alloc(NONCE_BYTES, nonceByte) })
+  socket.write(encodeFrame(0, hs.hello))
+  const reader = new FrameReader()
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      reader.push(chunk)
+      for (let f = reader.next(); f !== null && !hs.complete; f = reader.next()) {
+        const reply = hs.receive(f.msg)
+        if (reply !== null) socket.write(encodeFrame(0, reply))
+      }
+      if (hs.complete) {
+        socket.off('data', onData)
+        socket.pause()
+        resolve()
+      }
+    }
+    socket.on('data', onData)
+    socket.once('error', reject)
+  })
 }

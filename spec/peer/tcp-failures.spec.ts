@@ -2,14 +2,12 @@ import t from 'tap'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import {
   FrameReader,
-  Handshake,
   HandshakeError,
-  NONCE_BYTES,
   PROTOCOL_VERSION,
   encodeFrame,
   type Message
 } from '../../lib/peer/index.js'
-import { outcome, sleep, startNode, waitFor, type Node } from './helpers.js'
+import { handshakeAs, outcome, sleep, startNode, waitFor, type Node } from './helpers.js'
 
 async function stopAll (...nodes: Node[]): Promise<void> {
   await Promise.all(nodes.map(async n => await n.transport.stop()))
@@ -120,25 +118,7 @@ t.test('a restarted peer at the same address replaces the old connection', async
 /** A raw client that completes the handshake as `name`, as a misbehaving peer would. */
 async function rawPeer (port: number, name: string, secret = 'secret'): Promise<Socket> {
   const socket = connect({ host: '127.0.0.1', port })
-  const hs = new Handshake({ nodeName: name, clusterName: 'test', clusterSecret: secret, expectedPeer: null, nonce: Buffer.alloc(NONCE_BYTES, 7) })
-  socket.write(encodeFrame(0, hs.hello))
-  const reader = new FrameReader()
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      reader.push(chunk)
-      for (let f = reader.next(); f !== null && !hs.complete; f = reader.next()) {
-        const reply = hs.receive(f.msg)
-        if (reply !== null) socket.write(encodeFrame(0, reply))
-      }
-      if (hs.complete) {
-        socket.off('data', onData)
-        socket.pause()
-        resolve()
-      }
-    }
-    socket.on('data', onData)
-    socket.on('error', reject)
-  })
+  await handshakeAs(socket, name, secret)
   return socket
 }
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createServer, type Server, type Socket } from 'node:net'
 import { FrameReader, Handshake, NONCE_BYTES, encodeFrame, type Message } from '../../lib/peer/index.js'
-import { outcome, sleep, startNode, waitFor } from './helpers.js'
+import { handshakeAs, outcome, sleep, startNode, waitFor } from './helpers.js'
 
 /** A server that completes the handshake as `name` and then stops reading (a stuck peer). */
 async function sinkServer (name: string): Promise<{ server: Server, port: number, sockets: Socket[] }> {
@@ -9,21 +9,7 @@ async function sinkServer (name: string): Promise<{ server: Server, port: number
   const server = createServer(socket => {
     sockets.push(socket)
     socket.on('error', () => {})
-    const hs = new Handshake({ nodeName: name, clusterName: 'test', clusterSecret: 'secret', expectedPeer: null, nonce: Buffer.alloc(NONCE_BYTES, 3) })
-    socket.write(encodeFrame(0, hs.hello))
-    const reader = new FrameReader()
-    const onData = (chunk: Buffer): void => {
-      reader.push(chunk)
-      for (let f = reader.next(); f !== null && !hs.complete; f = reader.next()) {
-        const reply = hs.receive(f.msg)
-        if (reply !== null) socket.write(encodeFrame(0, reply))
-      }
-      if (hs.complete) {
-        socket.off('data', onData)
-        socket.pause()
-      }
-    }
-    socket.on('data', onData)
+    handshakeAs(socket, name, 'secret', 3).catch(() => {})
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return { server, port: (server.address() as { port: number }).port, sockets }
