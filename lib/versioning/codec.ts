@@ -64,10 +64,13 @@ function actorTable (siblings: Sibling[]): string[] {
   return actors
 }
 
-/** Clock entries in actor-index order: an insertion sort for the usual small clocks. */
-function sortByIndex (entries: Array<[number, ClockEntry]>): void {
+/**
+ * Sorts [key, value] pairs by key (actor ids or actor indexes): an insertion
+ * sort for the usual small clocks, Array.sort past SMALL_MAX.
+ */
+export function sortByKey<K extends string | number, V> (entries: Array<[K, V]>): void {
   if (entries.length > SMALL_MAX) {
-    entries.sort((a, b) => a[0] - b[0])
+    entries.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
     return
   }
   for (let i = 1; i < entries.length; i++) {
@@ -116,7 +119,7 @@ export function encodeObject (obj: VObject): Buffer {
     w.varint(s.ctx.size)
     entries.length = 0
     for (const [actor, entry] of s.ctx) entries.push([index(actor), entry])
-    sortByIndex(entries)
+    sortByKey(entries)
     for (const [at, entry] of entries) {
       w.varint(at)
       w.varint(entry.counter)

@@ -18,6 +18,7 @@ import { crc32 } from 'node:zlib'
 import { DecodeError, Reader, Writer } from '../util/bytes.js'
 import { readActor, writeActor } from './actor.js'
 import { InvalidContextError } from './errors.js'
+import { sortByKey } from './codec.js'
 import type { Clock } from './types.js'
 import { readCount, readVarint } from './varint.js'
 
@@ -36,21 +37,8 @@ function seed (key: Uint8Array | string | undefined): number {
 /** `key`, if given, must be given to decodeContext too. */
 export function encodeContext (clock: Clock, key?: Uint8Array | string): string {
   if (clock.size === 0) return ''
-  // entries in actor order: an insertion sort for the usual small clocks
   const entries = [...clock]
-  if (entries.length > 16) {
-    entries.sort((a, b) => a[0] < b[0] ? -1 : 1)
-  } else {
-    for (let i = 1; i < entries.length; i++) {
-      const item = entries[i]
-      let k = i
-      while (k > 0 && entries[k - 1][0] > item[0]) {
-        entries[k] = entries[k - 1]
-        k--
-      }
-      entries[k] = item
-    }
-  }
+  sortByKey(entries)
   let tsBase = Number.MAX_SAFE_INTEGER
   let sizeHint = 16
   for (const [actor, entry] of entries) {
