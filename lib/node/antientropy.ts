@@ -18,7 +18,7 @@ import {
 } from '../antientropy/index.js'
 import { partitionEnd, partitionStart } from '../ring/hash.js'
 import type { CommittedWrite } from '../storage/engine.js'
-import type { Snapshot } from '../storage/store.js'
+import { keyAfter, pages, PAGE_ROWS, type Snapshot } from '../storage/store.js'
 import { decodeObject, isTombstoneOnly, type VObject } from '../versioning/index.js'
 import type { Clock as TimeSource, Timer } from '../runtime/clock.js'
 import { refOfStorageKey } from './keys.js'
@@ -32,7 +32,6 @@ const NODES_PER_REQUEST = 1024
 const KEYS_PER_ROUND_MAX = 20_000
 const FETCH_BATCH = 500
 const REAP_SCAN_PER_ROUND = 2000
-const SCAN_PAGE = 1000
 
 interface TreeEntry {
   tree: MerkleTree
@@ -172,14 +171,10 @@ export class AntiEntropy {
 
   private async scanInto (p: number, entry: TreeEntry, snapshot: Snapshot): Promise<void> {
     const q = this.node.config.partitions
-    let gte: Buffer = partitionStart(p, q)
-    const lt = partitionEnd(p, q) ?? undefined
     const bits = this.node.partitionBits
-    for (let pages = 0; pages < 1_000_000 && !this.stopped; pages++) {
-      const rows = await this.node.store.range('data', { gte, lt, limit: SCAN_PAGE, snapshot })
+    for await (const rows of pages(this.node.store, 'data', { gte: partitionStart(p, q), lt: partitionEnd(p, q) ?? undefined, snapshot })) {
+      if (this.stopped) return
       for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
-      if (rows.length < SCAN_PAGE) return
-      gte = after(rows[rows.length - 1][0])
     }
   }
 
@@ -216,13 +211,9 @@ export class AntiEntropy {
     const bits = this.node.partitionBits
     for (const leaf of [...leaves].sort((a, b) => a - b)) {
       const range = tree.leafRange(p, leaf, bits)
-      let gte: Buffer = range.gte
-      for (let pages = 0; pages < 10_000; pages++) {
-        const rows = await this.node.store.range('data', { gte, lt: range.lt ?? undefined, limit: SCAN_PAGE })
+      for await (const rows of pages(this.node.store, 'data', { gte: range.gte, lt: range.lt ?? undefined })) {
         for (const [skey, bytes] of rows) out.push([skey, objectDigest(bytes)])
         if (out.length > 200_000) throw Object.assign(new Error('leaf too large'), { code: 'DYNAKV_AE_LIMIT' })
-        if (rows.length < SCAN_PAGE) break
-        gte = after(rows[rows.length - 1][0])
       }
     }
     return out
@@ -355,7 +346,7 @@ export class AntiEntropy {
       const lt = partitionEnd(p, q) ?? undefined
       const gte = this.reapCursor.after ?? partitionStart(p, q)
       const rows = this.trees.get(p)?.ready === true
-        ? await this.node.store.range('data', { gte, lt, limit: SCAN_PAGE })
+        ? await this.node.store.range('data', { gte, lt, limit: PAGE_ROWS })
         : []
       scanned += rows.length
       const others = ring.preferenceList(p).primaries.filter(n => n !== self)
@@ -372,16 +363,11 @@ export class AntiEntropy {
         }
         if (await this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)) this.stats.tombstonesReaped++
       }
-      if (rows.length === SCAN_PAGE) {
-        this.reapCursor = { partition: p, after: after(rows[rows.length - 1][0]) }
+      if (rows.length === PAGE_ROWS) {
+        this.reapCursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
       } else {
         this.reapCursor = { partition: (p + 1) % q, after: null }
       }
     }
   }
-}
-
-/** The smallest key after k. */
-function after (k: Buffer): Buffer {
-  return Buffer.concat([k, Buffer.from([0])])
 }

@@ -8,6 +8,7 @@
 //   FLUSH  every member clears its data, or the command fails with NOQUORUM
 import { cursorFromHash, hashFloorFromCursor, partitionEnd } from '../ring/hash.js'
 import { liveValue } from '../versioning/index.js'
+import { pages } from '../storage/store.js'
 import { QuorumError } from './coordinator.js'
 import { refOfStorageKey } from './keys.js'
 import type { DynakvNode } from './node.js'
@@ -18,7 +19,6 @@ export interface ScanPage {
 }
 
 const PAGE_MAX = 10_000
-const SCAN_PAGE = 1000
 
 export class Keyspace {
   constructor (private readonly node: DynakvNode) {
@@ -36,19 +36,15 @@ export class Keyspace {
   /** Live keys here in [start, end), as storage keys, at most limit of them. */
   async localLive (start: Buffer, end: Buffer | null, limit: number): Promise<{ keys: Buffer[], more: boolean }> {
     const keys: Buffer[] = []
-    let gte = start
-    for (let pages = 0; pages < 1000; pages++) {
-      const rows = await this.node.store.range('data', { gte, lt: end ?? undefined, limit: SCAN_PAGE })
+    for await (const rows of pages(this.node.store, 'data', { gte: start, lt: end ?? undefined })) {
       for (const [skey] of rows) {
         if (keys.length === limit) return { keys, more: true }
         const found = this.node.local.read(refOfStorageKey(skey, this.node.partitionBits))
         const obj = found instanceof Promise ? await found : found
         if (obj !== undefined && liveValue(obj) !== null) keys.push(skey)
       }
-      if (rows.length < SCAN_PAGE) return { keys, more: false }
-      gte = Buffer.concat([rows[rows.length - 1][0], Buffer.from([0])])
     }
-    return { keys, more: true }
+    return { keys, more: false }
   }
 
   async scan (cursor: bigint, count: number): Promise<ScanPage> {

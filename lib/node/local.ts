@@ -1,8 +1,8 @@
 // This node's own replica of the data (and the hints it holds for others), on the
 // engine. Every mutation is an engine update, so mutations of one key are
 // serialized here and each sees the previous one's result.
-import { Engine, type CommittedWrite, type Entry } from '../storage/engine.js'
-import type { Store } from '../storage/store.js'
+import { Engine, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
+import { pages, type Store } from '../storage/store.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import {
   decodeObject, encodeObject, liveValue, merge, objectClock, put, sameVersions,
@@ -37,7 +37,6 @@ export interface PutOutcome {
 }
 
 const EMPTY: VObject = { siblings: [] }
-
 
 export class LocalReplica {
   readonly engine: Engine<VObject>
@@ -159,8 +158,7 @@ export class LocalReplica {
 
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
   storeHint (target: string, ref: KeyRef, incoming: VObject): Promise<void> {
-    const hkey = hintKey(target, ref.skey)
-    return this.engine.update('hints', { ks: hkey.toString('latin1'), skey: hkey }, (cur) => {
+    return this.engine.update('hints', engineKey(hintKey(target, ref.skey)), (cur) => {
       const next = cur === undefined ? incoming : merge(cur.obj, incoming)
       if (cur !== undefined && sameVersions(next, cur.obj)) return { result: undefined }
       if (cur === undefined) this.countHint(target, 1)
@@ -192,12 +190,8 @@ export class LocalReplica {
   /** Counts the hints on disk (start-up). */
   async countHints (store: Store): Promise<void> {
     this.hintCounts.clear()
-    let gte: Buffer | undefined
-    for (let pages = 0; pages < 1_000_000; pages++) {
-      const rows = await store.range('hints', { gte, limit: 1000 })
+    for await (const rows of pages(store, 'hints')) {
       for (const [hkey] of rows) this.countHint(new Reader(hkey).string(), 1)
-      if (rows.length < 1000) return
-      gte = Buffer.concat([rows[rows.length - 1][0], Buffer.from([0])])
     }
   }
 
@@ -209,13 +203,12 @@ export class LocalReplica {
 
   /** The hint held for `target` and this key, if any. */
   readHint (target: string, ref: KeyRef): Promise<VObject | undefined> {
-    const hkey = hintKey(target, ref.skey)
-    return Promise.resolve(this.engine.read('hints', { ks: hkey.toString('latin1'), skey: hkey })).then(e => e?.obj)
+    return Promise.resolve(this.engine.read('hints', engineKey(hintKey(target, ref.skey)))).then(e => e?.obj)
   }
 
   /** Deletes a hint if it still holds exactly `expected` (after delivery). */
   dropHintIfUnchanged (target: string, hkey: Buffer, expected: Buffer): Promise<boolean> {
-    return this.engine.update('hints', { ks: hkey.toString('latin1'), skey: hkey }, (cur) => {
+    return this.engine.update('hints', engineKey(hkey), (cur) => {
       if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
       this.countHint(target, -1)
       return { next: null, result: true }
@@ -225,6 +218,11 @@ export class LocalReplica {
 
 function liveness (obj: VObject | undefined): number {
   return obj !== undefined && liveValue(obj) !== null ? 1 : 0
+}
+
+/** An engine key for a storage key used as it is (hints). */
+function engineKey (skey: Buffer): EngineKey {
+  return { ks: skey.toString('latin1'), skey }
 }
 
 /** hints: target ‖ md5(key) ‖ key, the target length-prefixed so one target is one key range. */

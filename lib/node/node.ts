@@ -12,7 +12,7 @@ import type { ServerConfig } from '../cli/args.js'
 import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
-import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
+import { classicLevelStore, memoryLevelStore, pages, type Store } from '../storage/store.js'
 import { actorId, decodeObject, liveValue, type VObject, type Clock as VClock } from '../versioning/index.js'
 import { Ring, claim } from '../ring/index.js'
 import { partitionBits } from '../ring/hash.js'
@@ -283,13 +283,9 @@ export class DynakvNode {
 
   /** DBSIZE's starting point: one pass over the data at start-up, before any client is served. */
   private async countLiveKeys (): Promise<void> {
-    let gte: Buffer | undefined
     let live = 0
-    for (let pages = 0; pages < 10_000_000; pages++) {
-      const rows = await this.store.range('data', { gte, limit: 1000 })
+    for await (const rows of pages(this.store, 'data')) {
       for (const [, bytes] of rows) if (liveValue(decodeObject(bytes)) !== null) live++
-      if (rows.length < 1000) break
-      gte = Buffer.concat([rows[rows.length - 1][0], Buffer.from([0])])
     }
     this.local.liveKeys += live
   }

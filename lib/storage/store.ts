@@ -48,6 +48,27 @@ export interface Store {
   clear (space: Space): Promise<void>
 }
 
+/** The smallest key after k (where the next page of a range starts). */
+export function keyAfter (k: Buffer): Buffer {
+  return Buffer.concat([k, Buffer.from([0])])
+}
+
+export const PAGE_ROWS = 1000
+
+/**
+ * Every row of a range, a page at a time (at most pagesMax pages: every scan is
+ * bounded). Break out of the loop to stop early.
+ */
+export async function * pages (store: Store, space: Space, range: { gte?: Buffer, lt?: Buffer, snapshot?: Snapshot } = {}, pagesMax = 10_000_000): AsyncGenerator<Array<[Buffer, Buffer]>> {
+  let gte = range.gte
+  for (let n = 0; n < pagesMax; n++) {
+    const rows = await store.range(space, { gte, lt: range.lt, snapshot: range.snapshot, limit: PAGE_ROWS })
+    if (rows.length > 0) yield rows
+    if (rows.length < PAGE_ROWS) return
+    gte = keyAfter(rows[rows.length - 1][0])
+  }
+}
+
 export class StoreError extends Error {
   constructor (readonly code: 'DYNAKV_STORE_LOCKED' | 'DYNAKV_STORE_CORRUPT' | 'DYNAKV_STORE_OPEN', message: string, options?: { cause?: unknown }) {
     super(message, options)
