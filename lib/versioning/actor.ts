@@ -142,11 +142,17 @@ export function readActor (r: Reader): string {
 
 /** Writes an actor id as a varint length and its bytes (UTF-8; ASCII for every valid id). */
 export function writeActor (w: Writer, actor: string): void {
+  const bytes = actorBytes(actor)
+  w.varint(bytes.length).raw(bytes)
+}
+
+/** An actor id's bytes (memoised; do not modify them). */
+export function actorBytes (actor: string): Buffer {
   let bytes = encodedActors.get(actor)
   if (bytes === undefined) {
     bytes = Buffer.from(actor, 'utf8')
     if (encodedActors.size >= ACTOR_CACHE_MAX) encodedActors.clear()
     encodedActors.set(actor, bytes)
   }
-  w.varint(bytes.length).raw(bytes)
+  return bytes
 }

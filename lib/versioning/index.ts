@@ -22,4 +22,5 @@ export { LANES_MAX_DEFAULT, VCLOCK_MAX_DEFAULT, put, type PutOptions, type PutRe
 export { merge } from './merge.js'
 export { isTombstoneOnly, liveValue, liveValues, newest } from './read.js'
 export { OBJECT_FORMAT_VERSION, decodeObject, encodeObject } from './codec.js'
+export { blindWrite, isLive, newestValue, type BlindWriteOptions, type BlindWriteResult } from './encoded.js'
 export { CONTEXT_FORMAT_VERSION, CONTEXT_TOKEN_LENGTH_MAX, decodeContext, encodeContext } from './context.js'

@@ -1,0 +1,328 @@
+// The two hot operations of a single-replica store, done on the encoded object
+// (codec.ts's format) without decoding it: a blind write (SET) and the value a
+// plain GET returns. Each gives exactly what the general path gives —
+//   blindWrite(b, …).bytes  = encodeObject(put(decodeObject(b), { context: objectClock(…), … }).obj)
+//   newestValue(b)          = liveValue(decodeObject(b))
+// (spec/versioning/encoded.spec.ts checks both on random objects) — but
+// allocates only its result, so a cache of encoded objects leaves the garbage
+// collector almost nothing to do.
+//
+// The input must be canonical bytes (what encodeObject wrote, or bytes that
+// decodeObject accepted); anything malformed throws DecodeError, never loops.
+import { DecodeError } from '../util/bytes.js'
+import { actorBytes } from './actor.js'
+import { OBJECT_FORMAT_VERSION } from './codec.js'
+import { CounterOverflowError } from './errors.js'
+
+// A parse cursor shared by the functions below (each runs to completion synchronously).
+let buf: Buffer = Buffer.alloc(0)
+let at = 0
+
+function varint (): number {
+  let v = 0
+  let scale = 1
+  for (let i = 0; i < 8; i++) {
+    if (at >= buf.length) throw new DecodeError('truncated input')
+    const b = buf[at++]
+    v += (b & 0x7f) * scale
+    if (b < 0x80) return v
+    scale *= 0x80
+  }
+  throw new DecodeError('varint too long')
+}
+
+/** A count that the bytes left could hold (every counted item takes at least one byte). */
+function count (): number {
+  const n = varint()
+  if (n > buf.length - at) throw new DecodeError('count exceeds input')
+  return n
+}
+
+function skip (n: number): void {
+  at += n
+  if (at > buf.length) throw new DecodeError('truncated input')
+}
+
+// Scratch space for the object clock of the input, indexed by actor-table position; grown as needed.
+let actorStart = new Int32Array(16)
+let actorEnd = new Int32Array(16)
+let clockCounter = new Float64Array(16)
+let clockTs = new Float64Array(16)
+let dropped = new Uint8Array(16)
+
+function scratch (n: number): void {
+  if (n <= actorStart.length) return
+  const size = Math.max(n, 2 * actorStart.length)
+  actorStart = new Int32Array(size)
+  actorEnd = new Int32Array(size)
+  clockCounter = new Float64Array(size)
+  clockTs = new Float64Array(size)
+  dropped = new Uint8Array(size)
+}
+
+/** joinEntry on the scratch clock: the larger counter wins with its ts; equal counters keep the later ts. */
+function join (i: number, counter: number, ts: number): void {
+  if (counter > clockCounter[i] || (counter === clockCounter[i] && ts > clockTs[i])) {
+    clockCounter[i] = counter
+    clockTs[i] = ts
+  }
+}
+
+/** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
+function compareActorTo (i: number, id: Buffer): number {
+  const start = actorStart[i]
+  const length = actorEnd[i] - start
+  const n = Math.min(length, id.length)
+  for (let k = 0; k < n; k++) {
+    const d = buf[start + k] - id[k]
+    if (d !== 0) return d
+  }
+  return length - id.length
+}
+
+// The writer's actor id is nearly always the same string: its bytes, memoised.
+let lastActor = ''
+let lastActorBytes: Buffer = Buffer.alloc(0)
+
+function varintSize (v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80)
+    n++
+  }
+  return n
+}
+
+function putVarint (out: Buffer, pos: number, v: number): number {
+  while (v >= 0x80) {
+    out[pos++] = (v % 0x80) | 0x80
+    v = Math.floor(v / 0x80)
+  }
+  out[pos++] = v
+  return pos
+}
+
+export interface BlindWriteOptions {
+  /** The writing node's plain actor id (lane 0). */
+  actor: string
+  nowMs: number
+  counterFloor: number
+  vclockMax: number
+  /** The new value; null writes a tombstone. */
+  value: Buffer | null
+}
+
+export interface BlindWriteResult {
+  bytes: Buffer
+  counter: number
+  truncated: number
+  /** Whether `old` held a live value (isLive(old)), found on the way. */
+  wasLive: boolean
+}
+
+/**
+ * A write whose context is the object's own clock (SET, DEL on the only
+ * replica): one sibling by `actor`, which supersedes every version in `old`.
+ */
+export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): BlindWriteResult {
+  if (o.actor !== lastActor) {
+    lastActorBytes = actorBytes(o.actor)
+    lastActor = o.actor
+  }
+  const self = lastActorBytes
+  let actors = 0
+  let selfIndex = -1 // position of the actor in the input's table, if there
+  let selfAt = 0 // otherwise: how many table actors sort before it
+  if (old !== undefined) {
+    buf = old
+    at = 0
+    if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
+    actors = count()
+    scratch(actors)
+    for (let i = 0; i < actors; i++) {
+      const length = varint()
+      actorStart[i] = at
+      skip(length)
+      actorEnd[i] = at
+      clockCounter[i] = 0
+      clockTs[i] = 0
+      dropped[i] = 0
+      const order = compareActorTo(i, self)
+      if (order === 0) selfIndex = i
+      else if (order < 0) selfAt = i + 1
+    }
+    const siblings = count()
+    const tsBase = siblings === 0 ? 0 : varint()
+    valueStart = -1
+    let bestTs = -1
+    for (let s = 0; s < siblings; s++) {
+      const actor = varint()
+      const counter = varint()
+      const ts = tsBase + varint()
+      if (actor >= actors) throw new DecodeError('actor index out of range')
+      join(actor, counter, ts)
+      const entries = count()
+      for (let e = 0; e < entries; e++) {
+        const entryActor = varint()
+        const entryCounter = varint()
+        const entryTs = tsBase + varint()
+        if (entryActor >= actors) throw new DecodeError('actor index out of range')
+        join(entryActor, entryCounter, entryTs)
+      }
+      const tag = varint()
+      const start = at
+      if (tag > 0) skip(tag - 1)
+      if (newerSibling(s, ts, bestTs, tag, start)) {
+        bestTs = ts
+        valueStart = tag > 0 ? start : -1
+        valueEnd = at
+      }
+    }
+    if (at !== buf.length) throw new DecodeError('trailing bytes')
+  }
+  const wasLive = old !== undefined && valueStart >= 0
+
+  // The new dot: one past everything this actor issued for the key, and past the floor.
+  const known = selfIndex >= 0 ? clockCounter[selfIndex] : 0
+  const counterMax = Math.max(o.counterFloor, known)
+  if (counterMax >= Number.MAX_SAFE_INTEGER) throw new CounterOverflowError(`counter of ${o.actor} exhausted`)
+  const counter = counterMax + 1
+
+  // Truncation (clock.ts truncateClock): drop the entries updated longest ago, smaller actor first on ties.
+  // Every actor of a canonical table has an entry in the object clock.
+  const truncated = Math.max(0, actors - o.vclockMax)
+  for (let d = 0; d < truncated; d++) {
+    let victim = -1
+    for (let i = 0; i < actors; i++) {
+      if (dropped[i] === 0 && (victim < 0 || clockTs[i] < clockTs[victim])) victim = i
+    }
+    dropped[victim] = 1
+  }
+
+  // Layout of the result: the kept actors plus `actor`, which goes at position selfAt of the input table.
+  const kept = actors - truncated
+  const selfKept = selfIndex >= 0 && dropped[selfIndex] === 0
+  const inserted = selfKept ? 0 : 1
+  let tsBase = o.nowMs
+  let selfNewIndex = 0
+  for (let i = 0; i < actors; i++) {
+    if (dropped[i] !== 0) continue
+    if (clockTs[i] < tsBase) tsBase = clockTs[i]
+    if (i < selfAt) selfNewIndex++
+  }
+  let tableBytes = inserted * (varintSize(self.length) + self.length)
+  let entryBytes = 0
+  let index = 0
+  for (let i = 0; i < actors; i++) {
+    if (dropped[i] !== 0) continue
+    const length = actorEnd[i] - actorStart[i]
+    tableBytes += varintSize(length) + length
+    entryBytes += varintSize(index + (i >= selfAt ? inserted : 0)) + varintSize(clockCounter[i]) + varintSize(clockTs[i] - tsBase)
+    index++
+  }
+  const value = o.value
+  const valueTag = value === null ? 0 : value.length + 1
+  const size = 1 + varintSize(kept + inserted) + tableBytes + 1 + varintSize(tsBase) +
+    varintSize(selfNewIndex) + varintSize(counter) + varintSize(o.nowMs - tsBase) + varintSize(kept) + entryBytes +
+    varintSize(valueTag) + (value === null ? 0 : value.length)
+
+  const out = Buffer.allocUnsafe(size)
+  let p = 0
+  out[p++] = OBJECT_FORMAT_VERSION
+  p = putVarint(out, p, kept + inserted)
+  for (let i = 0; i <= actors; i++) {
+    if (inserted === 1 && i === selfAt) {
+      p = putVarint(out, p, self.length)
+      out.set(self, p)
+      p += self.length
+    }
+    if (i === actors) break
+    if (dropped[i] !== 0) continue
+    p = putVarint(out, p, actorEnd[i] - actorStart[i])
+    for (let k = actorStart[i]; k < actorEnd[i]; k++) out[p++] = buf[k]
+  }
+  p = putVarint(out, p, 1)
+  p = putVarint(out, p, tsBase)
+  p = putVarint(out, p, selfNewIndex)
+  p = putVarint(out, p, counter)
+  p = putVarint(out, p, o.nowMs - tsBase)
+  p = putVarint(out, p, kept)
+  index = 0
+  for (let i = 0; i < actors; i++) {
+    if (dropped[i] !== 0) continue
+    p = putVarint(out, p, index + (i >= selfAt ? inserted : 0))
+    p = putVarint(out, p, clockCounter[i])
+    p = putVarint(out, p, clockTs[i] - tsBase)
+    index++
+  }
+  p = putVarint(out, p, valueTag)
+  if (value !== null) {
+    out.set(value, p)
+    p += value.length
+  }
+  if (p !== size) throw new Error(`blindWrite: wrote ${p} of ${size} bytes`)
+  buf = EMPTY
+  return { bytes: out, counter, truncated, wasLive }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+// Where the newest value seen so far lies: start (-1 for a tombstone or none) and end.
+let valueStart = -1
+let valueEnd = -1
+
+/**
+ * read.ts newerThan for sibling s (value tag, value from `start` to the cursor)
+ * against the newest so far: larger ts; then larger value bytes; a value beats
+ * a tombstone; then the later dot, which is s (siblings are in dot order).
+ */
+function newerSibling (s: number, ts: number, bestTs: number, tag: number, start: number): boolean {
+  if (s === 0 || ts !== bestTs) return s === 0 || ts > bestTs
+  if (tag > 0 && valueStart >= 0) return buf.compare(buf, valueStart, valueEnd, start, at) >= 0
+  return tag > 0 || valueStart < 0
+}
+
+/** Finds the newest sibling's value (read.ts newerThan) and leaves its range in valueStart/valueEnd. */
+function newestRange (bytes: Buffer): void {
+  buf = bytes
+  at = 0
+  valueStart = -1
+  if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
+  const actors = count()
+  for (let i = 0; i < actors; i++) skip(varint())
+  const siblings = count()
+  if (siblings > 0) varint() // tsBase: only differences matter here
+  let bestTs = -1
+  for (let s = 0; s < siblings; s++) {
+    varint()
+    varint()
+    const ts = varint()
+    const entries = count()
+    for (let e = 0; e < 3 * entries; e++) varint()
+    const tag = varint()
+    const start = at
+    if (tag > 0) skip(tag - 1)
+    if (newerSibling(s, ts, bestTs, tag, start)) {
+      bestTs = ts
+      valueStart = tag > 0 ? start : -1
+      valueEnd = at
+    }
+  }
+  if (at !== buf.length) throw new DecodeError('trailing bytes')
+  buf = EMPTY
+}
+
+/**
+ * read.ts liveValue on the encoded object: the newest sibling's value (a view
+ * into `bytes`), null for a tombstone or an empty object.
+ */
+export function newestValue (bytes: Buffer): Buffer | null {
+  newestRange(bytes)
+  return valueStart < 0 ? null : bytes.subarray(valueStart, valueEnd)
+}
+
+/** newestValue(bytes) !== null, without allocating. */
+export function isLive (bytes: Buffer): boolean {
+  newestRange(bytes)
+  return valueStart >= 0
+}
