@@ -179,7 +179,7 @@ export class AntiEntropy {
   }
 
   /** The engine's commit listener: keeps every tree in step with the data. */
-  readonly onCommit = (writes: CommittedWrite[]): void => {
+  readonly onCommit = (writes: readonly CommittedWrite[]): void => {
     const bits = this.node.partitionBits
     for (const w of writes) {
       if (w.space !== 'data') continue
@@ -190,7 +190,7 @@ export class AntiEntropy {
       target.replace(
         target.leafIndex(w.key, bits),
         w.before === undefined ? null : itemHash(w.key, objectDigest(w.before)),
-        w.after === undefined ? null : itemHash(w.key, objectDigest(w.after))
+        w.value === null ? null : itemHash(w.key, objectDigest(w.value))
       )
     }
   }
@@ -323,7 +323,7 @@ export class AntiEntropy {
       const objs: Buffer[] = []
       for (const skey of skeys.slice(i, i + FETCH_BATCH)) {
         const entry = await this.node.local.readEntry(refOfStorageKey(skey, this.node.partitionBits))
-        if (entry === undefined || this.reapable(entry.obj)) continue
+        if (entry === undefined || this.reapable(decodeObject(entry.bytes))) continue
         keys.push(skey.subarray(16))
         objs.push(entry.bytes)
       }

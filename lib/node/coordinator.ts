@@ -5,7 +5,7 @@
 // briefly for the remaining replicas and repairs those that were behind.
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import { QuorumTracker, noQuorumMessage } from '../coordinator/quorum.js'
-import { emptyObject, encodeObject, merge, objectClock, put, sameVersions, type Clock, type VObject } from '../versioning/index.js'
+import { decodeObject, emptyObject, encodeObject, liveValue, merge, objectClock, put, sameVersions, type Clock, type VObject } from '../versioning/index.js'
 import type { KeyRef } from './keys.js'
 import type { LocalReplica } from './local.js'
 import type { CounterLease } from './identity.js'
@@ -61,6 +61,8 @@ export interface CoordinatorStats {
 
 const EMPTY = emptyObject()
 
+const valueOf = (obj: VObject | undefined): Buffer | null => obj === undefined ? null : liveValue(obj)
+
 export class Coordinator {
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
   private readonly o: CoordinatorOptions
@@ -99,13 +101,25 @@ export class Coordinator {
       .then(([a, b]) => a === undefined ? b : b === undefined ? a : merge(a, b))
   }
 
-  private writeTo (t: Target, ref: KeyRef, obj: VObject, bytes: Buffer): Promise<unknown> {
+  /** obj null: decode it from bytes if a local write needs it. */
+  private writeTo (t: Target, ref: KeyRef, obj: VObject | null, bytes: Buffer): Promise<unknown> {
     if (t.node !== this.o.self) return this.o.remote.putReplica(t.node, ref, bytes, t.hintFor)
+    obj ??= decodeObject(bytes)
     if (t.hintFor !== null) {
       this.stats.hintsWritten++
       return this.o.local.storeHint(t.hintFor, ref, obj)
     }
-    return this.o.local.merge(ref, obj)
+    return this.o.local.merge(ref, obj, bytes)
+  }
+
+  /** What a plain GET returns: the newest live value of a quorum read (no decoding on a single node). */
+  value (ref: KeyRef, r: number): Buffer | null | Promise<Buffer | null> {
+    if (r === 1 && this.o.placement.solo()) {
+      this.stats.reads++
+      return this.o.local.readValue(ref)
+    }
+    const found = this.get(ref, r)
+    return found instanceof Promise ? found.then(valueOf) : valueOf(found)
   }
 
   /** A quorum read: the merge of the first R replies (undefined: no replica holds the key). */
@@ -187,29 +201,28 @@ export class Coordinator {
   /**
    * A coordinated write of a new version. context null = blind write (SET, DEL):
    * supersede every version this node knows of. Resolves with the writer's new
-   * context once W replicas (PW of them primaries) have stored it.
+   * context (undefined after a blind write) once W replicas (PW of them primaries) have stored it.
    */
-  put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock> {
+  put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock | undefined> {
     this.stats.writes++
-    // Client arguments are views of socket chunks: the stored value must not pin them.
-    if (value !== null) value = Buffer.from(value)
+    // value may be a view of a socket chunk: fine, since only encoded copies are kept.
     // The only replica is this node: one engine update, acknowledged when durable.
     if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, context, value)
     return this.replicatedPut(ref, context, value, w, pw)
   }
 
-  private async replicatedPut (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw: number): Promise<Clock> {
+  private async replicatedPut (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw: number): Promise<Clock | undefined> {
     const targets = this.targets(ref)
     const selfTarget = targets.find(t => t.node === this.o.self)
-    let obj: VObject
+    let obj: VObject | null
     let bytes: Buffer
-    let newContext: Clock
+    let newContext: Clock | undefined
     let localWrite: Promise<unknown> | null = null
     if (selfTarget !== undefined && selfTarget.hintFor === null) {
       const outcome = await this.o.local.put(ref, context, value)
       obj = outcome.obj
       bytes = outcome.bytes
-      newContext = outcome.context
+      newContext = outcome.context ?? undefined
       localWrite = outcome.durable
       await outcome.releasable
     } else {
@@ -239,7 +252,7 @@ export class Coordinator {
       this.stats.noQuorum++
       throw new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 }))
     }
-    return await new Promise<Clock>((resolve, reject) => {
+    return await new Promise<Clock | undefined>((resolve, reject) => {
       let answered = false
       const finish = (): void => {
         if (answered) return

@@ -33,8 +33,8 @@ export class KeyRef {
   get skey (): Buffer {
     if (this.storageKey === undefined) {
       const skey = Buffer.allocUnsafe(16 + this.key.length)
-      this.hash.copy(skey, 0)
-      this.key.copy(skey, 16)
+      skey.set(this.hash, 0)
+      skey.set(this.key, 16)
       this.storageKey = skey
     }
     return this.storageKey

@@ -5,7 +5,7 @@ import { Engine, type CommittedWrite, type EngineKey, type Entry } from '../stor
 import { pages, type Store } from '../storage/store.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import {
-  decodeObject, encodeObject, liveValue, merge, objectClock, put, sameVersions,
+  blindWrite, decodeObject, isLive, encodeObject, liveValue, merge, newestValue, put, sameVersions,
   type Clock, type VObject
 } from '../versioning/index.js'
 import type { KeyRef } from './keys.js'
@@ -22,14 +22,15 @@ export interface LocalOptions {
   sync: boolean
   cacheBytes: number
   vclockMax: number
-  onCommit?: (writes: CommittedWrite[]) => void
+  onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
 export interface PutOutcome {
-  obj: VObject
+  /** The new object; null for a blind write (decode `bytes` if needed). */
+  obj: VObject | null
   bytes: Buffer
-  /** The context handed back to the writer. */
-  context: Clock
+  /** The context handed back to the writer (null for a blind write). */
+  context: Clock | null
   /** Resolves when the new object is durable here. */
   durable: Promise<void>
   /** Resolves when the dot may be sent to other replicas (counter lease durable). */
@@ -39,7 +40,7 @@ export interface PutOutcome {
 const EMPTY: VObject = { siblings: [] }
 
 export class LocalReplica {
-  readonly engine: Engine<VObject>
+  readonly engine: Engine
   truncations = 0
   /** Keys whose newest version here is a value (DBSIZE's estimate), kept up to date by every write. */
   liveKeys = 0
@@ -52,12 +53,12 @@ export class LocalReplica {
   private readonly vclockMax: number
 
   constructor (options: LocalOptions) {
-    this.engine = new Engine<VObject>({
+    this.engine = new Engine({
       store: options.store,
       clock: options.clock,
       sync: options.sync,
       cacheBytes: options.cacheBytes,
-      decode: decodeObject,
+      validate: decodeObject,
       onCommit: options.onCommit
     })
     this.clock = options.clock
@@ -70,11 +71,20 @@ export class LocalReplica {
   read (ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
     const found = this.engine.read('data', ref)
     if (found === undefined) return undefined
-    if (found instanceof Promise) return found.then(e => e?.obj)
-    return found.obj
+    if (found instanceof Promise) return found.then(objectOf)
+    return decodeObject(found.bytes)
   }
 
-  readEntry (ref: KeyRef): Entry<VObject> | undefined | Promise<Entry<VObject> | undefined> {
+  /** What a plain GET returns from this replica's copy (no decoding when it is in memory). */
+  readValue (ref: KeyRef): Buffer | null | Promise<Buffer | null> {
+    const found = this.engine.read('data', ref)
+    if (found === undefined) return null
+    if (found instanceof Promise) return found.then(e => e === undefined ? null : newestValue(e.bytes))
+    return newestValue(found.bytes)
+  }
+
+  /** The stored bytes (use at once: a cached entry is updated in place by later writes). */
+  readEntry (ref: KeyRef): Entry | undefined | Promise<Entry | undefined> {
     return this.engine.read('data', ref)
   }
 
@@ -87,10 +97,10 @@ export class LocalReplica {
     let built: Omit<PutOutcome, 'durable'> | null = null
     let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
     const durable = this.engine.update('data', ref, (cur) => {
-      const { next, res, release } = this.newVersion(cur, context, value)
-      built = { obj: res.obj, bytes: next.bytes, context: res.context, releasable: release ?? Promise.resolve() }
+      const v = this.newVersion(cur, context, value)
+      built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release ?? Promise.resolve() }
       deliver?.(built)
-      return { next, result: undefined }
+      return { next: { bytes: v.bytes }, result: undefined }
     })
     return new Promise((resolve, reject) => {
       if (built !== null) return resolve({ ...built, durable })
@@ -99,31 +109,41 @@ export class LocalReplica {
     })
   }
 
-  /** A write on a single node: the new version, acknowledged with the writer's context once durable. */
-  write (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<Clock> {
+  /**
+   * A write on a single node, acknowledged once durable with the writer's new
+   * context (undefined for a blind write, whose writer has no use for one).
+   */
+  write (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<Clock | undefined> {
     return this.engine.update('data', ref, (cur) => {
-      const { next, res } = this.newVersion(cur, context, value)
-      return { next, result: res.context }
+      const v = this.newVersion(cur, context, value)
+      return { next: { bytes: v.bytes }, result: v.context ?? undefined }
     })
   }
 
-  /** The DVV put on this replica's copy; a key with no copy here gets a fresh actor. */
-  private newVersion (cur: Entry<VObject> | undefined, context: Clock | null, value: Buffer | null): { next: Entry<VObject>, res: ReturnType<typeof put>, release: Promise<void> | null } {
-    const base = cur?.obj ?? EMPTY
+  /**
+   * The DVV put on this replica's copy; a key with no copy here gets a fresh
+   * actor. A blind write works on the encoded object (no decoding, no context).
+   */
+  private newVersion (cur: Entry | undefined, context: Clock | null, value: Buffer | null): { bytes: Buffer, obj: VObject | null, context: Clock | null, release: Promise<void> | null } {
     const fresh = cur === undefined ? this.freshActor() : null
-    const res = put(base, {
-      actor: fresh?.actor ?? this.actor,
-      context: context ?? objectClock(base),
-      trustedContext: context === null,
+    const actor = fresh?.actor ?? this.actor
+    if (context === null) {
+      const res = blindWrite(cur?.bytes, { actor, value, nowMs: this.clock.now(), counterFloor: this.lease.floor, vclockMax: this.vclockMax })
+      this.truncations += res.truncated
+      this.liveKeys += (value === null ? 0 : 1) - (res.wasLive ? 1 : 0)
+      return { bytes: res.bytes, obj: null, context: null, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
+    }
+    const res = put(cur === undefined ? EMPTY : decodeObject(cur.bytes), {
+      actor,
+      context,
       value,
       nowMs: this.clock.now(),
       counterFloor: this.lease.floor,
       vclockMax: this.vclockMax
     })
     this.truncations += res.truncated
-    this.liveKeys += liveness(res.obj) - liveness(cur?.obj)
-    const release = this.lease.issued(res.counter) ?? fresh?.release ?? null
-    return { next: { obj: res.obj, bytes: encodeObject(res.obj) }, res, release }
+    this.liveKeys += liveness(res.obj) - (cur !== undefined && isLive(cur.bytes) ? 1 : 0)
+    return { bytes: encodeObject(res.obj), obj: res.obj, context: res.context, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
   }
 
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
@@ -132,14 +152,15 @@ export class LocalReplica {
       if (cur === undefined) {
         if (incoming.siblings.length === 0) return { result: incoming }
         this.liveKeys += liveness(incoming)
-        return { next: { obj: incoming, bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
+        return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
       }
-      const merged = merge(cur.obj, incoming)
-      if (sameVersions(merged, cur.obj)) return { result: cur.obj }
-      this.liveKeys += liveness(merged) - liveness(cur.obj)
+      const current = decodeObject(cur.bytes)
+      const merged = merge(current, incoming)
+      if (sameVersions(merged, current)) return { result: current }
+      this.liveKeys += liveness(merged) - liveness(current)
       // The usual replication case: the incoming set supersedes ours, and its bytes are canonical.
       const bytes = incomingBytes !== undefined && sameVersions(merged, incoming) ? incomingBytes : encodeObject(merged)
-      return { next: { obj: merged, bytes }, result: merged }
+      return { next: { bytes }, result: merged }
     })
   }
 
@@ -147,7 +168,7 @@ export class LocalReplica {
   dropIfUnchanged (ref: KeyRef, expected: Buffer): Promise<boolean> {
     return this.engine.update('data', ref, (cur) => {
       if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
-      this.liveKeys -= liveness(cur.obj)
+      if (isLive(cur.bytes)) this.liveKeys--
       return { next: null, result: true }
     })
   }
@@ -159,10 +180,11 @@ export class LocalReplica {
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
   storeHint (target: string, ref: KeyRef, incoming: VObject): Promise<void> {
     return this.engine.update('hints', engineKey(hintKey(target, ref.skey)), (cur) => {
-      const next = cur === undefined ? incoming : merge(cur.obj, incoming)
-      if (cur !== undefined && sameVersions(next, cur.obj)) return { result: undefined }
+      const held = cur === undefined ? undefined : decodeObject(cur.bytes)
+      const next = held === undefined ? incoming : merge(held, incoming)
+      if (held !== undefined && sameVersions(next, held)) return { result: undefined }
       if (cur === undefined) this.countHint(target, 1)
-      return { next: { obj: next, bytes: encodeObject(next) }, result: undefined }
+      return { next: { bytes: encodeObject(next) }, result: undefined }
     })
   }
 
@@ -203,7 +225,7 @@ export class LocalReplica {
 
   /** The hint held for `target` and this key, if any. */
   readHint (target: string, ref: KeyRef): Promise<VObject | undefined> {
-    return Promise.resolve(this.engine.read('hints', engineKey(hintKey(target, ref.skey)))).then(e => e?.obj)
+    return Promise.resolve(this.engine.read('hints', engineKey(hintKey(target, ref.skey)))).then(objectOf)
   }
 
   /** Deletes a hint if it still holds exactly `expected` (after delivery). */
@@ -218,6 +240,10 @@ export class LocalReplica {
 
 function liveness (obj: VObject | undefined): number {
   return obj !== undefined && liveValue(obj) !== null ? 1 : 0
+}
+
+function objectOf (entry: Entry | undefined): VObject | undefined {
+  return entry === undefined ? undefined : decodeObject(entry.bytes)
 }
 
 /** An engine key for a storage key used as it is (hints). */

@@ -105,10 +105,7 @@ export class DynakvNode {
     this.ring = this.computeRing()
     this.peers = new Peers(this, transport)
     const placement: Placement = {
-      solo: () => {
-        if (this.ringChanges !== this.membership.changes) this.currentRing()
-        return this.solo
-      },
+      solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
       isUp: (node) => this.detector.isUp(node),
       noteSuccess: (node) => { this.detector.success(node, this.clock.now()) },
@@ -211,6 +208,12 @@ export class DynakvNode {
     return keyRef(key, this.partitionBits)
   }
 
+  /** Is this node the only member (every key's one replica here)? */
+  isSolo (): boolean {
+    if (this.ringChanges !== this.membership.changes) this.currentRing()
+    return this.solo
+  }
+
   /**
    * The paper's coordinator rule: a node outside a key's preference list sends
    * the request to the first reachable primary. null: coordinate here.
@@ -235,12 +238,22 @@ export class DynakvNode {
     return this.coordinator.get(ref, this.quorumArg(r, this.config.r))
   }
 
-  /** Dynamo PUT/DELCTX (context given) or a blind SET/DEL (context null). */
-  put (ref: KeyRef, context: VClock | null, value: Buffer | null, w?: number, pw = 0): Promise<VClock> {
+  /** What a plain GET returns: the newest live value (null: none). */
+  value (ref: KeyRef): Buffer | null | Promise<Buffer | null> {
+    return this.coordinator.value(ref, this.config.r)
+  }
+
+  /** Dynamo PUT/DELCTX: resolves with the writer's new context. */
+  put (ref: KeyRef, context: VClock, value: Buffer | null, w?: number, pw = 0): Promise<VClock> {
     const wq = this.quorumArg(w, this.config.w)
-    if (context !== null) this.checkOwnCounters(context)
+    this.checkOwnCounters(context)
     if (!Number.isInteger(pw) || pw < 0 || pw > this.config.n) throw new ArgumentError('PW must be between 0 and N')
-    return this.coordinator.put(ref, context, value, wq, pw)
+    return this.coordinator.put(ref, context, value, wq, pw) as Promise<VClock>
+  }
+
+  /** A blind write (SET): supersedes every version the coordinator knows of. */
+  set (ref: KeyRef, value: Buffer): Promise<unknown> {
+    return this.coordinator.put(ref, null, value, this.config.w)
   }
 
   /**

@@ -111,11 +111,11 @@ export class Peers implements ReplicaClient {
     this.stats.replicaReadsServed++
     const ref = this.node.ref(key)
     const found = this.node.local.readEntry(ref)
-    const data = found instanceof Promise ? await found : found
+    const data = (found instanceof Promise ? await found : found)?.bytes
     const hint = hintFor !== null && hintFor !== this.node.identity.name ? await this.node.local.readHint(hintFor, ref) : undefined
     // The stored bytes go out as they are, unless a hint has to be merged in.
-    if (hint === undefined) return { type: 'OBJECT', obj: data?.bytes ?? null }
-    return { type: 'OBJECT', obj: encodeObject(data === undefined ? hint : merge(data.obj, hint)) }
+    if (hint === undefined) return { type: 'OBJECT', obj: data ?? null }
+    return { type: 'OBJECT', obj: encodeObject(data === undefined ? hint : merge(decodeObject(data), hint)) }
   }
 
   private async servePut (key: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {

@@ -1,14 +1,25 @@
-// A byte-bounded object cache with second-chance (CLOCK) eviction over a Map's
-// insertion order: a hit only sets a bit, so the read path does no Map reordering.
+// A byte-bounded cache of stored values with second-chance (CLOCK) eviction
+// over a Map's insertion order: a hit only sets a bit, so the read path does no
+// Map reordering. It keeps encoded bytes, not decoded objects, and updates a
+// key's slot in place, so an overwrite leaves one dead Buffer behind and
+// nothing else for the garbage collector. A slot is itself the Entry handed to
+// readers (no allocation per hit).
+import type { Entry } from './engine.js'
 
-interface Slot<V> {
-  value: V
-  bytes: number
-  hot: boolean
+const NO_BYTES = Buffer.alloc(0)
+
+class Slot implements Entry {
+  hot = false
+  constructor (public bytes: Buffer, public skey: Buffer | undefined, public absent: boolean, public size: number) {}
 }
 
-export class ObjectCache<V> {
-  private readonly map = new Map<string, Slot<V>>()
+/** Estimated memory of a cached key: the Map entry, slot and string, plus the bytes. */
+function sizeOf (ks: string, entry: Entry | null): number {
+  return 120 + 2 * ks.length + (entry === null ? 0 : entry.bytes.length + (entry.skey?.length ?? 0))
+}
+
+export class ByteCache {
+  private readonly map = new Map<string, Slot>()
   private used = 0
 
   constructor (private readonly capacityBytes: number) {}
@@ -16,29 +27,34 @@ export class ObjectCache<V> {
   get sizeBytes (): number { return this.used }
   get count (): number { return this.map.size }
 
-  get (key: string): V | undefined {
+  /** The cached value; null when the key is known to be absent; undefined when not cached. */
+  get (key: string): Entry | null | undefined {
     const slot = this.map.get(key)
     if (slot === undefined) return undefined
     slot.hot = true
-    return slot.value
+    return slot.absent ? null : slot
   }
 
-  set (key: string, value: V, bytes: number): void {
+  /** Caches a value (null: known absent). */
+  set (key: string, entry: Entry | null): void {
     if (this.capacityBytes <= 0) return
+    const size = sizeOf(key, entry)
     const old = this.map.get(key)
-    if (bytes > this.capacityBytes / 4) { // one object never takes a quarter of the cache
+    if (size > this.capacityBytes / 4) { // one value never takes a quarter of the cache
       if (old !== undefined) this.delete(key)
       return
     }
     if (old !== undefined) {
-      // Updated in place: no Map reordering on the write path.
-      this.used += bytes - old.bytes
-      old.value = value
-      old.bytes = bytes
+      // Updated in place: no Map reordering and no new slot on the write path.
+      this.used += size - old.size
+      old.bytes = entry === null ? NO_BYTES : entry.bytes
+      old.skey = entry === null ? old.skey : entry.skey
+      old.absent = entry === null
+      old.size = size
       old.hot = true
     } else {
-      this.map.set(key, { value, bytes, hot: false })
-      this.used += bytes
+      this.map.set(key, new Slot(entry === null ? NO_BYTES : entry.bytes, entry?.skey, entry === null, size))
+      this.used += size
     }
     if (this.used > this.capacityBytes) this.evict()
   }
@@ -46,7 +62,7 @@ export class ObjectCache<V> {
   delete (key: string): void {
     const slot = this.map.get(key)
     if (slot === undefined) return
-    this.used -= slot.bytes
+    this.used -= slot.size
     this.map.delete(key)
   }
 
@@ -61,13 +77,13 @@ export class ObjectCache<V> {
     while (this.used > this.capacityBytes && budget-- > 0) {
       const first = this.map.keys().next()
       if (first.done === true) return
-      const slot = this.map.get(first.value) as Slot<V>
+      const slot = this.map.get(first.value) as Slot
       this.map.delete(first.value)
       if (slot.hot) {
         slot.hot = false
         this.map.set(first.value, slot)
       } else {
-        this.used -= slot.bytes
+        this.used -= slot.size
       }
     }
   }

@@ -17,12 +17,15 @@
 //   (the Merkle trees are fed from there).
 import type { Clock } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
-import { ObjectCache } from './cache.js'
+import { ByteCache } from './cache.js'
 
-export interface Entry<T> {
-  obj: T
-  bytes: Buffer
-  /** The storage key it lives under (set by the engine): later writes of a cached key need no hashing. */
+/**
+ * A stored value: its bytes and the storage key it lives under (set by the
+ * engine, so later writes of a cached key need no hashing). Treat as read-only:
+ * what read() returns may be the cache's own slot.
+ */
+export interface Entry {
+  readonly bytes: Buffer
   skey?: Buffer
 }
 
@@ -33,28 +36,30 @@ export interface EngineKey {
 }
 
 /** What fn returns: next undefined = no change, null = delete. */
-export interface Change<T, R> {
-  next?: Entry<T> | null
+export interface Change<R> {
+  next?: Entry | null
   result: R
 }
 
+/** A durable write, as commit listeners see it: value null = deleted. */
 export interface CommittedWrite {
-  space: Space
-  key: Buffer
-  before: Buffer | undefined
-  after: Buffer | undefined
+  readonly space: Space
+  readonly key: Buffer
+  readonly value: Buffer | null
+  readonly before: Buffer | undefined
 }
 
-export interface EngineOptions<T> {
+export interface EngineOptions {
   store: Store
   clock: Clock
   sync: boolean
   cacheBytes: number
-  decode: (bytes: Buffer) => T
+  /** Checks bytes loaded from the store (throws if they are not a valid value). */
+  validate?: (bytes: Buffer) => void
   maxBatchOps?: number
   /** Batches written at once (disjoint keys only). Default 2. */
   maxInflight?: number
-  onCommit?: (writes: CommittedWrite[]) => void
+  onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
 export interface EngineStats {
@@ -68,16 +73,29 @@ export interface EngineStats {
   cacheMisses: number
 }
 
-type Cached<T> = Entry<T> | null // null: known to be absent
-
 const MISS = Symbol('miss')
 
+/** One queued write: the store's op, the commit listeners' record and the overlay's entry at once. */
+class PendingWrite implements WriteOp, CommittedWrite {
+  constructor (
+    readonly space: Space,
+    readonly key: Buffer,
+    readonly value: Buffer | null,
+    readonly before: Buffer | undefined,
+    /** null for a write outside the overlay (meta records). */
+    readonly ks: string | null,
+    readonly entry: Entry | null,
+    readonly batch: Batch
+  ) {}
+}
+
 class Batch {
-  readonly ops: WriteOp[] = []
-  readonly writes: CommittedWrite[] = []
-  readonly keys: Array<[Space, string]> = []
+  readonly ops: PendingWrite[] = []
+  /** Earlier batches writing a key this one writes: it starts only after they are written. */
+  readonly after: Batch[] = []
   /** Holds a write without a key (meta): written only when nothing else is in flight. */
   barrier = false
+  written = false
   readonly done: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void
@@ -91,48 +109,42 @@ class Batch {
   }
 }
 
-interface PendingEntry<T> {
-  entry: Entry<T> | null
-  batch: Batch
-}
-
-interface ReadQueue<T> {
+interface ReadQueue {
   keys: Buffer[]
   keyStrs: string[]
-  waiters: Array<{ resolve: (e: Entry<T> | undefined) => void, reject: (err: Error) => void }>
+  waiters: Array<{ resolve: (e: Entry | undefined) => void, reject: (err: Error) => void }>
 }
 
-export class Engine<T> {
+export class Engine {
   readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
   private readonly store: Store
   private readonly clock: Clock
   private readonly sync: boolean
-  private readonly decode: (bytes: Buffer) => T
+  private readonly validate?: (bytes: Buffer) => void
   private readonly maxBatchOps: number
-  private readonly onCommit?: (writes: CommittedWrite[]) => void
-  private readonly cache: ObjectCache<Cached<T>>
-  private readonly overlay: Record<Space, Map<string, PendingEntry<T>>> = { data: new Map(), hints: new Map(), meta: new Map() }
-  private readonly loads: Record<Space, Map<string, Promise<Entry<T> | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
-  private readonly readQueues = new Map<Space, ReadQueue<T>>()
+  private readonly onCommit?: (writes: readonly CommittedWrite[]) => void
+  private readonly cache: ByteCache
+  private readonly overlay: Record<Space, Map<string, PendingWrite>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  private readonly readQueues = new Map<Space, ReadQueue>()
   private readQueued = false
   /** Batches not yet handed to the store, in order; and those being written. */
   private readonly pending: Batch[] = []
   private readonly writing = new Set<Batch>()
-  private readonly writingKeys: Record<Space, Set<string>> = { data: new Set(), hints: new Set(), meta: new Set() }
   private readonly maxInflight: number
   private flushQueued = false
   private boundaryTasks: Array<() => void> = []
   private failure: Error | null = null
 
-  constructor (options: EngineOptions<T>) {
+  constructor (options: EngineOptions) {
     this.store = options.store
     this.clock = options.clock
     this.sync = options.sync
-    this.decode = options.decode
+    this.validate = options.validate
     this.maxBatchOps = options.maxBatchOps ?? 4096
     this.maxInflight = options.maxInflight ?? 2
     this.onCommit = options.onCommit
-    this.cache = new ObjectCache(options.cacheBytes)
+    this.cache = new ByteCache(options.cacheBytes)
   }
 
   get cacheBytes (): number { return this.cache.sizeBytes }
@@ -145,7 +157,7 @@ export class Engine<T> {
   }
 
   /** The latest value if it is in memory; MISS when it must be loaded. */
-  private peek (space: Space, ks: string): Entry<T> | undefined | typeof MISS {
+  private peek (space: Space, ks: string): Entry | undefined | typeof MISS {
     const pending = this.overlay[space].get(ks)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
@@ -155,7 +167,7 @@ export class Engine<T> {
   }
 
   /** The latest value of a key, synchronously when it is in memory. */
-  read (space: Space, k: EngineKey): Entry<T> | undefined | Promise<Entry<T> | undefined> {
+  read (space: Space, k: EngineKey): Entry | undefined | Promise<Entry | undefined> {
     this.stats.reads++
     const ks = k.ks
     const found = this.peek(space, ks)
@@ -176,7 +188,7 @@ export class Engine<T> {
    * one key run in arrival order, each seeing the previous one's result. Resolves
    * with fn's result once the write (or the pending write fn saw) is durable.
    */
-  update<R> (space: Space, k: EngineKey, fn: (current: Entry<T> | undefined) => Change<T, R>): Promise<R> {
+  update<R> (space: Space, k: EngineKey, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
     const ks = k.ks
     const found = this.peek(space, ks)
     if (found !== MISS) return this.apply(space, k, found, fn)
@@ -187,7 +199,7 @@ export class Engine<T> {
     })
   }
 
-  private apply<R> (space: Space, k: EngineKey, current: Entry<T> | undefined, fn: (current: Entry<T> | undefined) => Change<T, R>): Promise<R> {
+  private apply<R> (space: Space, k: EngineKey, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
     const ks = k.ks
     const change = fn(current)
     const pending = this.overlay[space].get(ks)
@@ -197,15 +209,26 @@ export class Engine<T> {
       return pending.batch.done.then(() => change.result)
     }
     const key = current?.skey ?? k.skey
-    if (change.next !== null) change.next.skey = key
-    const batch = this.enqueue({ space, key, value: change.next === null ? null : change.next.bytes }, current?.bytes, ks)
-    this.overlay[space].set(ks, { entry: change.next, batch })
+    const next = change.next
+    if (next !== null) next.skey = key
+    const batch = this.openBatch()
+    const write = new PendingWrite(space, key, next === null ? null : next.bytes, current?.bytes, ks, next, batch)
+    if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
+    batch.ops.push(write)
+    this.overlay[space].set(ks, write)
+    this.scheduleFlush()
+    // The common case needs no result: the batch's own promise, no extra one per write.
+    if (change.result === undefined) return batch.done as Promise<R>
     return batch.done.then(() => change.result)
   }
 
   /** An unconditional write (meta records); ordered with every other write. */
   put (space: Space, key: Buffer, value: Buffer | null): Promise<void> {
-    return this.enqueue({ space, key, value }, undefined, null).done
+    const batch = this.openBatch()
+    batch.ops.push(new PendingWrite(space, key, value, undefined, null, null, batch))
+    batch.barrier = true
+    this.scheduleFlush()
+    return batch.done
   }
 
   /** Runs fn when no batch is in flight (at once, or as soon as the ones in flight commit; none starts meanwhile). */
@@ -229,7 +252,8 @@ export class Engine<T> {
     this.cache.clear()
   }
 
-  private enqueue (op: WriteOp, before: Buffer | undefined, ks: string | null): Batch {
+  /** The batch new writes join (a failed engine hands out batches that are already rejected). */
+  private openBatch (): Batch {
     if (this.failure !== null) {
       const b = new Batch()
       b.reject(this.failure)
@@ -240,11 +264,6 @@ export class Engine<T> {
       batch = new Batch()
       this.pending.push(batch)
     }
-    batch.ops.push(op)
-    batch.writes.push({ space: op.space, key: op.key, before, after: op.value ?? undefined })
-    if (ks !== null) batch.keys.push([op.space, ks])
-    else batch.barrier = true
-    this.scheduleFlush()
     return batch
   }
 
@@ -264,21 +283,15 @@ export class Engine<T> {
     }
     while (this.pending.length > 0 && this.writing.size < this.maxInflight && this.boundaryTasks.length === 0) {
       const batch = this.pending[0]
-      if (this.writing.size > 0 && (batch.barrier || this.conflicts(batch))) return
+      // Writes of one key reach the store in order: a batch waits for the earlier ones writing its keys.
+      if (this.writing.size > 0 && (batch.barrier || batch.after.some(b => !b.written))) return
       this.pending.shift()
       this.start(batch)
     }
   }
 
-  /** Does the batch touch a key a batch in flight writes? Then it waits: writes of one key stay in order. */
-  private conflicts (batch: Batch): boolean {
-    for (const [space, ks] of batch.keys) if (this.writingKeys[space].has(ks)) return true
-    return false
-  }
-
   private start (batch: Batch): void {
     this.writing.add(batch)
-    for (const [space, ks] of batch.keys) this.writingKeys[space].add(ks)
     this.stats.batches++
     this.stats.batchedWrites += batch.ops.length
     const began = this.clock.now()
@@ -292,17 +305,19 @@ export class Engine<T> {
 
   private settle (batch: Batch, err: Error | null): void {
     this.writing.delete(batch)
-    for (const [space, ks] of batch.keys) {
-      this.writingKeys[space].delete(ks)
-      const pending = this.overlay[space].get(ks)
-      if (pending?.batch !== batch) continue
-      this.overlay[space].delete(ks)
-      if (space !== 'data') continue
-      if (err === null) this.cache.set(ks, pending.entry, sizeOf(ks, pending.entry))
-      else this.cache.delete(ks)
+    batch.written = true
+    batch.after.length = 0
+    for (const op of batch.ops) {
+      if (op.ks === null) continue
+      const overlay = this.overlay[op.space]
+      if (overlay.get(op.ks) !== op) continue
+      overlay.delete(op.ks)
+      if (op.space !== 'data') continue
+      if (err === null) this.cache.set(op.ks, op.entry)
+      else this.cache.delete(op.ks)
     }
     if (err === null) {
-      this.onCommit?.(batch.writes)
+      this.onCommit?.(batch.ops)
       batch.resolve()
     } else {
       // A failed write leaves the store in an unknown state: refuse further writes
@@ -319,7 +334,7 @@ export class Engine<T> {
     this.flush()
   }
 
-  private load (space: Space, key: Buffer, ks: string): Promise<Entry<T> | undefined> {
+  private load (space: Space, key: Buffer, ks: string): Promise<Entry | undefined> {
     const loads = this.loads[space]
     const inflight = loads.get(ks)
     if (inflight !== undefined) return inflight
@@ -329,7 +344,7 @@ export class Engine<T> {
       this.readQueues.set(space, queue)
     }
     const q = queue
-    const promise = new Promise<Entry<T> | undefined>((resolve, reject) => {
+    const promise = new Promise<Entry | undefined>((resolve, reject) => {
       q.keys.push(key)
       q.keyStrs.push(ks)
       q.waiters.push({ resolve, reject })
@@ -358,21 +373,19 @@ export class Engine<T> {
     }
   }
 
-  private settleRead (space: Space, key: Buffer, ks: string, bytes: Buffer | undefined, waiter: ReadQueue<T>['waiters'][number]): void {
+  private settleRead (space: Space, key: Buffer, ks: string, bytes: Buffer | undefined, waiter: ReadQueue['waiters'][number]): void {
     this.loads[space].delete(ks)
-    let entry: Entry<T> | undefined
-    try {
-      entry = bytes === undefined ? undefined : { obj: this.decode(bytes), bytes, skey: key }
-    } catch (err) {
-      waiter.reject(err as Error)
-      return
+    if (bytes !== undefined && this.validate !== undefined) {
+      try {
+        this.validate(bytes)
+      } catch (err) {
+        waiter.reject(err as Error)
+        return
+      }
     }
+    const entry: Entry | undefined = bytes === undefined ? undefined : { bytes, skey: key }
     // A pending write is newer than what was read: the overlay keeps precedence.
-    if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null, sizeOf(ks, entry ?? null))
+    if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)
   }
-}
-
-function sizeOf<T> (ks: string, entry: Entry<T> | null): number {
-  return 160 + ks.length + (entry === null ? 0 : 2 * entry.bytes.length)
 }

@@ -120,8 +120,8 @@ class LevelStore implements Store {
   private prefixed (space: Space, k: Buffer): Buffer {
     const prefix = this.prefixes[space]
     const key = Buffer.allocUnsafe(prefix.length + k.length)
-    prefix.copy(key, 0)
-    k.copy(key, prefix.length)
+    key.set(prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
+    key.set(k, prefix.length)
     return key
   }
 

@@ -1,13 +1,14 @@
 import t from 'tap'
 import { Engine, type CommittedWrite } from '../../lib/storage/engine.js'
 import { memoryLevelStore, type Store, type WriteOp } from '../../lib/storage/store.js'
-import { ObjectCache } from '../../lib/storage/cache.js'
+import { ByteCache } from '../../lib/storage/cache.js'
 import { realClock } from '../../lib/runtime/clock.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
 /** An engine key named s (stored under the same bytes). */
 const k = (s: string) => ({ ks: s, skey: Buffer.from(s) })
 const asText = (buf: Buffer): string => buf.toString()
+const text = (e: { bytes: Buffer } | undefined): string | undefined => e?.bytes.toString()
 
 /** A store whose writes and reads are recorded and can be held back. */
 function observed (inner: Store) {
@@ -60,11 +61,11 @@ async function setup (cacheBytes = 1 << 20) {
   await inner.open()
   const o = observed(inner)
   const committed: CommittedWrite[] = []
-  const engine = new Engine<string>({ store: o.store, clock: realClock, sync: true, cacheBytes, decode: asText, onCommit: (w) => committed.push(...w) })
+  const engine = new Engine({ store: o.store, clock: realClock, sync: true, cacheBytes, onCommit: (w) => committed.push(...w) })
   return { ...o, inner, engine, committed }
 }
 
-const setTo = (v: string) => (cur: { obj: string } | undefined) => ({ next: { obj: v, bytes: b(v) }, result: cur?.obj })
+const setTo = (v: string) => (cur: { bytes: Buffer } | undefined) => ({ next: { bytes: b(v) }, result: text(cur) })
 
 t.test('writes of one tick are one batch, and resolve only once it is written', async (t) => {
   const { engine, writes, hold } = await setup()
@@ -86,11 +87,11 @@ t.test('a pending write is readable at once (overlay), and later writes queue be
   t.same(await Promise.all([engine.read('data', k('a')), engine.read('data', k('b'))]), [undefined, undefined])
   const release = hold()
   const p1 = engine.update('data', k('a'), setTo('1'))
-  t.has(engine.read('data', k('a')), { obj: '1', bytes: b('1') }, 'read-your-write before durability')
+  t.has(engine.read('data', k('a')), { bytes: b('1') }, 'read-your-write before durability')
   await new Promise(resolve => setTimeout(resolve, 10))
   const p2 = engine.update('data', k('a'), setTo('2'))
   const p3 = engine.update('data', k('b'), setTo('3'))
-  t.equal((engine.read('data', k('a')) as { obj: string }).obj, '2')
+  t.equal(text(engine.read('data', k('a')) as { bytes: Buffer }), '2')
   t.equal(writes.length, 1, 'second batch waits for the first')
   release()
   t.equal(await p1, undefined)
@@ -103,9 +104,9 @@ t.test('a pending write is readable at once (overlay), and later writes queue be
 t.test('updates waiting on a load run in arrival order, each seeing the previous', async (t) => {
   const { engine, inner, reads } = await setup()
   await inner.write([{ space: 'data', key: b('n'), value: b('0') }], false)
-  const incr = (cur: { obj: string } | undefined) => {
-    const next = String(Number(cur?.obj ?? '0') + 1)
-    return { next: { obj: next, bytes: b(next) }, result: next }
+  const incr = (cur: { bytes: Buffer } | undefined) => {
+    const next = String(Number(text(cur) ?? '0') + 1)
+    return { next: { bytes: b(next) }, result: next }
   }
   const results = await Promise.all([engine.update('data', k('n'), incr), engine.update('data', k('n'), incr), engine.update('data', k('n'), incr)])
   t.same(results, ['1', '2', '3'])
@@ -117,10 +118,10 @@ t.test('cache misses of one tick are one getMany', async (t) => {
   const { engine, inner, reads } = await setup()
   await inner.write([{ space: 'data', key: b('x'), value: b('X') }, { space: 'data', key: b('y'), value: b('Y') }], false)
   const got = await Promise.all([engine.read('data', k('x')), engine.read('data', k('y')), engine.read('data', k('z')), engine.read('data', k('x'))])
-  t.same(got.map(e => e?.obj), ['X', 'Y', undefined, 'X'])
+  t.same(got.map(text), ['X', 'Y', undefined, 'X'])
   t.equal(reads.length, 1)
   t.same(reads[0].map(asText), ['x', 'y', 'z'])
-  t.equal(engine.read('data', k('x'))?.constructor, Object, 'now cached: answered synchronously')
+  t.notOk(engine.read('data', k('x')) instanceof Promise, 'now cached: answered synchronously')
   t.equal(engine.read('data', k('z')), undefined, 'known absent: synchronous too')
 })
 
@@ -129,7 +130,7 @@ t.test('a no-op update on a pending value waits for that value to be durable', a
   const release = hold()
   const first = engine.update('data', k('k'), setTo('v'))
   let noopDone = false
-  const noop = engine.update('data', k('k'), (cur) => ({ result: cur?.obj })).then((r) => {
+  const noop = engine.update('data', k('k'), (cur) => ({ result: text(cur) })).then((r) => {
     noopDone = true
     return r
   })
@@ -145,7 +146,7 @@ t.test('commit listeners see before and after bytes', async (t) => {
   await engine.update('data', k('k'), setTo('one'))
   await engine.update('data', k('k'), setTo('two'))
   await engine.update('data', k('k'), () => ({ next: null, result: null }))
-  t.same(committed.map(c => [c.before?.toString(), c.after?.toString()]), [[undefined, 'one'], ['one', 'two'], ['two', undefined]])
+  t.same(committed.map(c => [c.before?.toString(), c.value?.toString()]), [[undefined, 'one'], ['one', 'two'], ['two', undefined]])
 })
 
 t.test('a failed batch rejects its writes and every later one; nothing stays visible', async (t) => {
@@ -155,7 +156,7 @@ t.test('a failed batch rejects its writes and every later one; nothing stays vis
   await t.rejects(engine.update('data', k('k'), setTo('lost')), /disk on fire/)
   await t.rejects(engine.update('data', k('j'), setTo('later')), /disk on fire/)
   const seen = await engine.read('data', k('k'))
-  t.equal(seen?.obj, 'durable', 'the failed value is not served')
+  t.equal(text(seen), 'durable', 'the failed value is not served')
 })
 
 t.test('atBoundary runs between batches', async (t) => {
@@ -176,16 +177,20 @@ t.test('atBoundary runs between batches', async (t) => {
 })
 
 t.test('object cache stays within its byte bound and keeps hot entries', async (t) => {
-  const cache = new ObjectCache<number>(10_000)
+  const cache = new ByteCache(20_000)
   for (let i = 0; i < 1000; i++) {
-    cache.set('k' + i, i, 100)
+    cache.set('k' + i, { bytes: b(String(i)) })
     if (i >= 10) cache.get('k0') // k0 is always hot
-    t.ok(cache.sizeBytes <= 10_000)
+    t.ok(cache.sizeBytes <= 20_000)
   }
-  t.equal(cache.get('k0'), 0, 'hot entry survived')
+  t.equal(text(cache.get('k0') ?? undefined), '0', 'hot entry survived')
   t.equal(cache.get('k1'), undefined, 'cold entry evicted')
-  t.ok(cache.count <= 100)
-  cache.set('huge', 1, 5000)
+  t.ok(cache.count <= 200)
+  cache.set('absent', null)
+  t.equal(cache.get('absent'), null, 'a known-absent key')
+  cache.set('absent', { bytes: b('now here') })
+  t.equal(text(cache.get('absent') ?? undefined), 'now here', 'updated in place')
+  cache.set('huge', { bytes: Buffer.alloc(6000) })
   t.equal(cache.get('huge'), undefined, 'an entry over a quarter of the cache is not kept')
 })
 

@@ -15,8 +15,8 @@ function delOne (c: Call): Promise<Reply> {
 }
 
 function existsOne (c: Call): Reply | Promise<Reply> {
-  const found = c.node.get(c.node.ref(c.args[1]))
-  const f = (obj: VObject | undefined): Reply => obj !== undefined && liveValue(obj) !== null ? ONE : ZERO
+  const found = c.node.value(c.node.ref(c.args[1]))
+  const f = (v: Buffer | null): Reply => v !== null ? ONE : ZERO
   return found instanceof Promise ? found.then(f) : f(found)
 }
 

@@ -1,6 +1,6 @@
 // RING: membership administration and inspection (DESIGN.md §5), as seen from
 // this node. DEBUG: inspection and (only with --allow-fault-injection) faults.
-import { encodeContext, liveValues, objectClock } from '../../versioning/index.js'
+import { decodeObject, encodeContext, liveValues, objectClock } from '../../versioning/index.js'
 import { parseHostPort } from '../../cli/args.js'
 import { NULL, OK, array, bulk, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
@@ -129,7 +129,7 @@ async function debugCmd (c: Call): Promise<Reply> {
       const found = node.local.readEntry(node.ref(c.args[2]))
       const entry = found instanceof Promise ? await found : found
       if (entry === undefined) return NULL
-      const obj = entry.obj
+      const obj = decodeObject(entry.bytes)
       return array([
         bulk(encodeContext(objectClock(obj), c.args[2])),
         array(liveValues(obj).map(v => bulk(v))),

@@ -13,12 +13,14 @@ function then<T> (v: T | Promise<T>, f: (v: T) => Reply): Reply | Promise<Reply>
   return v instanceof Promise ? v.then(f) : f(v)
 }
 
+const ok = (): Reply => OK
+
 function checkSize (c: Call, n: number): void {
   if (n > c.node.config.protoMaxBulkLen) fail(E.tooBig)
 }
 
 export function get (c: Call): Reply | Promise<Reply> {
-  return then(c.node.get(c.node.ref(c.args[1])), (obj) => bulkOrNull(valueOf(obj)))
+  return then(c.node.value(c.node.ref(c.args[1])), bulkOrNull)
 }
 
 function set (c: Call): Reply | Promise<Reply> {
@@ -34,7 +36,7 @@ function set (c: Call): Reply | Promise<Reply> {
     else fail(E.syntax)
   }
   const ref = c.node.ref(key)
-  if (mode === null && !getOld) return c.node.put(ref, null, value).then(() => OK)
+  if (mode === null && !getOld) return c.node.set(ref, value).then(ok)
   return c.node.modify<Reply>(ref, (cur) => {
     const old = valueOf(cur)
     const write = mode === null || (mode === 'nx' ? old === null : old !== null)
@@ -69,14 +71,14 @@ function append (c: Call): Promise<Reply> {
 }
 
 function strlen (c: Call): Reply | Promise<Reply> {
-  return then(c.node.get(c.node.ref(c.args[1])), (obj) => int(valueOf(obj)?.length ?? 0))
+  return then(c.node.value(c.node.ref(c.args[1])), (v) => int(v?.length ?? 0))
 }
 
 function getrange (c: Call): Reply | Promise<Reply> {
   let start = intArg(c.args[2])
   let end = intArg(c.args[3])
-  return then(c.node.get(c.node.ref(c.args[1])), (obj) => {
-    const v = valueOf(obj) ?? Buffer.alloc(0)
+  return then(c.node.value(c.node.ref(c.args[1])), (found) => {
+    const v = found ?? Buffer.alloc(0)
     const n = v.length
     if (start < 0 && end < 0 && start > end) return bulk('')
     if (start < 0) start = Math.max(0, n + start)
