@@ -31,8 +31,9 @@ export class RespServer implements ServerInfo, ConnectionHost {
     return this.connections
   }
 
+  /** A connection turns a rejection into an error reply itself. */
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
-    return this.dispatcher.exec(session, args)
+    return this.dispatcher.exec(session, args, true)
   }
 
   keysOf (args: Buffer[]): string[] | 'all' | null {

@@ -139,7 +139,16 @@ const BARRIERS = new Set(['scan', 'keys', 'randomkey', 'dbsize', 'flushall', 'fl
 const BY_SPELLING = new Map<string, { name: string, spec: CommandSpec | undefined }>()
 const SPELLINGS_MAX = 4096
 
+let GET: { name: string, spec: CommandSpec | undefined } | undefined
+let SET: typeof GET
+
 function lookup (arg0: Buffer): { name: string, spec: CommandSpec | undefined } {
+  // GET and SET in any case, straight from the bytes: no string for the hottest two.
+  if (arg0.length === 3 && (arg0[1] | 0x20) === 0x65 && (arg0[2] | 0x20) === 0x74) {
+    const first = arg0[0] | 0x20
+    if (first === 0x67) return (GET ??= { name: 'get', spec: COMMANDS.get('get') })
+    if (first === 0x73) return (SET ??= { name: 'set', spec: COMMANDS.get('set') })
+  }
   const raw = arg0.toString('latin1')
   let found = BY_SPELLING.get(raw)
   if (found === undefined) {
@@ -167,7 +176,12 @@ export class Dispatcher {
     return keys
   }
 
-  exec (session: Session, args: Buffer[]): Reply | Promise<Reply> {
+  /**
+   * Runs a command. A failure becomes an error reply, except that with
+   * `rejects` an asynchronous one may reject instead (the caller turns it into
+   * the same reply, without one more promise per command).
+   */
+  exec (session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
     const { name, spec } = lookup(args[0])
     if (spec === undefined) return unknownCommand(args)
     if (!session.authenticated && spec.noauth !== true) return err(NOAUTH)
@@ -176,20 +190,20 @@ export class Dispatcher {
     }
     session.lastCommand = CONTAINERS.has(name) && args.length > 1 ? `${name}|${args[1].toString('latin1').toLowerCase()}` : name
     if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2)) {
-      const target = this.node.forwardTarget(this.node.ref(args[1]))
+      const target = this.node.isSolo() ? null : this.node.forwardTarget(this.node.ref(args[1]))
       if (target !== null) {
         // The paper's coordinator rule; if the primary cannot be reached, coordinate here (sloppy).
         return this.node.peers.forward(target, session, args).catch((e) => unreachable(e) ? this.run(spec, session, args) : errorReply(e, this.node.log.error))
       }
     }
-    return this.run(spec, session, args)
+    return this.run(spec, session, args, rejects)
   }
 
-  private run (spec: CommandSpec, session: Session, args: Buffer[]): Reply | Promise<Reply> {
+  private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
     try {
       const call: Call = { session, args, node: this.node, server: this.server, exec: (a) => this.exec(session, a) }
       const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(call)
-      if (reply instanceof Promise) return reply.catch(e => errorReply(e, this.node.log.error))
+      if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))
       return reply
     } catch (e) {
       return errorReply(e, this.node.log.error)
