@@ -8,7 +8,8 @@
 //   of one key reach the store in order); what arrives meanwhile forms the next
 //   batch. A write's promise resolves only once its batch is durable (fsynced
 //   when `sync`). Overlapping two batches hides most of one fsync's latency.
-// - Read coalescing: cache misses of one tick become one getMany.
+// - Read coalescing: cache misses of one tick become one getMany (a few are
+//   read synchronously instead: cheaper than a thread-pool round trip).
 // - Overlay: writes are readable before they are durable, so a pipelined
 //   `SET a 1; GET a` reads its own write.
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
@@ -74,6 +75,9 @@ export interface EngineStats {
 }
 
 const MISS = Symbol('miss')
+
+/** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
+const SYNC_READS_MAX = 8
 
 /** One queued write: the store's op, the commit listeners' record and the overlay's entry at once. */
 class PendingWrite implements WriteOp, CommittedWrite {
@@ -362,6 +366,20 @@ export class Engine {
     for (const [space, q] of this.readQueues) {
       this.readQueues.delete(space)
       this.stats.readBatches++
+      if (q.keys.length <= SYNC_READS_MAX) {
+        for (let i = 0; i < q.keys.length; i++) {
+          let bytes: Buffer | undefined
+          try {
+            bytes = this.store.getSync(space, q.keys[i])
+          } catch (err) {
+            this.loads[space].delete(q.keyStrs[i])
+            q.waiters[i].reject(err as Error)
+            continue
+          }
+          this.settleRead(space, q.keys[i], q.keyStrs[i], bytes, q.waiters[i])
+        }
+        continue
+      }
       this.store.getMany(space, q.keys).then((values) => {
         for (let i = 0; i < values.length; i++) this.settleRead(space, q.keys[i], q.keyStrs[i], values[i], q.waiters[i])
       }, (err: Error) => {

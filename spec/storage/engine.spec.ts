@@ -13,7 +13,7 @@ const text = (e: { bytes: Buffer } | undefined): string | undefined => e?.bytes.
 /** A store whose writes and reads are recorded and can be held back. */
 function observed (inner: Store) {
   const writes: WriteOp[][] = []
-  const reads: Buffer[][] = []
+  const reads: Array<{ sync: boolean, keys: Buffer[] }> = []
   let gate: Promise<void> | null = null
   let failNext: Error | null = null
   const store: Store = {
@@ -22,11 +22,15 @@ function observed (inner: Store) {
     open: () => inner.open(),
     close: () => inner.close(),
     get: (s, k) => inner.get(s, k),
+    getSync: (s, k) => {
+      reads.push({ sync: true, keys: [k] })
+      return inner.getSync(s, k)
+    },
     range: (s, o) => inner.range(s, o),
     snapshot: () => inner.snapshot(),
     clear: (s) => inner.clear(s),
     getMany: async (s, keys) => {
-      reads.push(keys)
+      reads.push({ sync: false, keys })
       return await inner.getMany(s, keys)
     },
     write: async (ops, sync) => {
@@ -110,17 +114,22 @@ t.test('updates waiting on a load run in arrival order, each seeing the previous
   }
   const results = await Promise.all([engine.update('data', k('n'), incr), engine.update('data', k('n'), incr), engine.update('data', k('n'), incr)])
   t.same(results, ['1', '2', '3'])
-  t.equal(reads.length, 1, 'one getMany for the three')
+  t.equal(reads.length, 1, 'one read for the three')
   t.same(await inner.get('data', b('n')), b('3'))
 })
 
-t.test('cache misses of one tick are one getMany', async (t) => {
+t.test('cache misses of one tick: a few read synchronously, many in one getMany', async (t) => {
   const { engine, inner, reads } = await setup()
   await inner.write([{ space: 'data', key: b('x'), value: b('X') }, { space: 'data', key: b('y'), value: b('Y') }], false)
   const got = await Promise.all([engine.read('data', k('x')), engine.read('data', k('y')), engine.read('data', k('z')), engine.read('data', k('x'))])
   t.same(got.map(text), ['X', 'Y', undefined, 'X'])
-  t.equal(reads.length, 1)
-  t.same(reads[0].map(asText), ['x', 'y', 'z'])
+  t.same(reads.map(r => [r.sync, r.keys.map(asText)]), [[true, ['x']], [true, ['y']], [true, ['z']]], 'each key read once')
+  reads.length = 0
+  const many = Array.from({ length: 20 }, (_, i) => 'm' + i)
+  await inner.write([{ space: 'data', key: b('m3'), value: b('M3') }], false)
+  const gotMany = await Promise.all(many.map(m => engine.read('data', k(m))))
+  t.same(gotMany.map(text), many.map(m => m === 'm3' ? 'M3' : undefined))
+  t.same(reads.map(r => [r.sync, r.keys.map(asText)]), [[false, many]], 'one getMany')
   t.notOk(engine.read('data', k('x')) instanceof Promise, 'now cached: answered synchronously')
   t.equal(engine.read('data', k('z')), undefined, 'known absent: synchronous too')
 })
