@@ -79,8 +79,8 @@ export class LocalReplica {
   readValue (ref: KeyRef): Buffer | null | Promise<Buffer | null> {
     const found = this.engine.read('data', ref)
     if (found === undefined) return null
-    if (found instanceof Promise) return found.then(e => e === undefined ? null : newestValue(e.bytes))
-    return newestValue(found.bytes)
+    if (found instanceof Promise) return found.then(e => e === undefined ? null : valueOf(e))
+    return valueOf(found)
   }
 
   /** The stored bytes (use at once: a cached entry is updated in place by later writes). */
@@ -240,6 +240,16 @@ export class LocalReplica {
 
 function liveness (obj: VObject | undefined): number {
   return obj !== undefined && liveValue(obj) !== null ? 1 : 0
+}
+
+/** The newest value of a stored entry, memoised on it (a repeated GET parses nothing). */
+function valueOf (entry: Entry): Buffer | null {
+  let value = entry.value
+  if (value === undefined) {
+    value = newestValue(entry.bytes)
+    entry.value = value
+  }
+  return value
 }
 
 function objectOf (entry: Entry | undefined): VObject | undefined {

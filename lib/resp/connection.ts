@@ -116,6 +116,7 @@ export class Connection implements Session {
   private onData (chunk: Buffer): void {
     if (this.closing) return
     this.inData = true
+    this.lastCommandAtMs = this.host.now() // CLIENT LIST's idle time: per read, not per command
     try {
       this.parser.feed(chunk)
     } finally {
@@ -127,7 +128,6 @@ export class Connection implements Session {
   private onCommand (args: Buffer[]): void {
     if (this.closing) return
     this.host.commandProcessed()
-    this.lastCommandAtMs = this.host.now()
     const keys = this.inflight.size > 0 ? this.host.keysOf(args) : undefined
     const waits = keys === undefined ? null : this.waitsFor(keys)
     // A reply is encoded in the protocol in force when its command ran (HELLO changes it).

@@ -28,6 +28,8 @@ import { ByteCache } from './cache.js'
 export interface Entry {
   readonly bytes: Buffer
   skey?: Buffer
+  /** What readers derived from the bytes (the newest value), memoised by them; dropped when the key is written. */
+  value?: Buffer | null
 }
 
 /** How callers name a key: ks indexes the engine's maps; skey (possibly computed lazily) is the storage key. */

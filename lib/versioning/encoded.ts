@@ -18,14 +18,20 @@ import { CounterOverflowError } from './errors.js'
 let buf: Buffer = Buffer.alloc(0)
 let at = 0
 
+// (Hot loops copy buf and at into locals: module-level bindings cost a check per access.)
 function varint (): number {
+  const bytes = buf
+  let pos = at
   let v = 0
   let scale = 1
   for (let i = 0; i < 8; i++) {
-    if (at >= buf.length) throw new DecodeError('truncated input')
-    const b = buf[at++]
+    if (pos >= bytes.length) throw new DecodeError('truncated input')
+    const b = bytes[pos++]
     v += (b & 0x7f) * scale
-    if (b < 0x80) return v
+    if (b < 0x80) {
+      at = pos
+      return v
+    }
     scale *= 0x80
   }
   throw new DecodeError('varint too long')
@@ -70,11 +76,12 @@ function join (i: number, counter: number, ts: number): void {
 
 /** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
 function compareActorTo (i: number, id: Buffer): number {
+  const bytes = buf
   const start = actorStart[i]
   const length = actorEnd[i] - start
   const n = Math.min(length, id.length)
   for (let k = 0; k < n; k++) {
-    const d = buf[start + k] - id[k]
+    const d = bytes[start + k] - id[k]
     if (d !== 0) return d
   }
   return length - id.length
@@ -85,21 +92,31 @@ let lastActor = ''
 let lastActorBytes: Buffer = Buffer.alloc(0)
 
 function varintSize (v: number): number {
-  let n = 1
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80)
-    n++
-  }
-  return n
+  if (v < 0x80) return 1
+  if (v < 0x4000) return 2
+  if (v < 0x200000) return 3
+  let n = 4
+  for (v = Math.floor(v / 0x10000000); v >= 0x80; v = Math.floor(v / 0x80)) n++
+  return v === 0 ? n : n + 1
 }
 
 function putVarint (out: Buffer, pos: number, v: number): number {
-  while (v >= 0x80) {
-    out[pos++] = (v % 0x80) | 0x80
-    v = Math.floor(v / 0x80)
+  if (v < 0x80000000) {
+    // Small enough for 32-bit operations (counters, indexes, ts differences).
+    while (v >= 0x80) {
+      out[pos++] = (v & 0x7f) | 0x80
+      v >>>= 7
+    }
+    out[pos++] = v
+    return pos
   }
-  out[pos++] = v
-  return pos
+  // Larger (times in ms): the low 28 bits as four groups, then the rest, all with 32-bit operations.
+  let low = v % 0x10000000
+  for (let i = 0; i < 4; i++) {
+    out[pos++] = (low & 0x7f) | 0x80
+    low >>>= 7
+  }
+  return putVarint(out, pos, Math.floor(v / 0x10000000))
 }
 
 export interface BlindWriteOptions {
@@ -230,7 +247,14 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
   let p = 0
   out[p++] = OBJECT_FORMAT_VERSION
   p = putVarint(out, p, kept + inserted)
+  // Kept actors are copied as they are encoded in the input (length and bytes), a run of neighbours at a time.
+  let runStart = -1
+  let runEnd = -1
   for (let i = 0; i <= actors; i++) {
+    if (i === actors || dropped[i] !== 0 || (inserted === 1 && i === selfAt)) {
+      if (runStart >= 0) p += buf.copy(out, p, runStart, runEnd)
+      runStart = -1
+    }
     if (inserted === 1 && i === selfAt) {
       p = putVarint(out, p, self.length)
       out.set(self, p)
@@ -238,8 +262,8 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     }
     if (i === actors) break
     if (dropped[i] !== 0) continue
-    p = putVarint(out, p, actorEnd[i] - actorStart[i])
-    for (let k = actorStart[i]; k < actorEnd[i]; k++) out[p++] = buf[k]
+    if (runStart < 0) runStart = actorStart[i] - varintSize(actorEnd[i] - actorStart[i])
+    runEnd = actorEnd[i]
   }
   p = putVarint(out, p, 1)
   p = putVarint(out, p, tsBase)
