@@ -180,6 +180,7 @@ export class AntiEntropy {
 
   /** The engine's commit listener: keeps every tree in step with the data. */
   readonly onCommit = (writes: readonly CommittedWrite[]): void => {
+    if (this.trees.size === 0) return // a single node keeps no trees
     const bits = this.node.partitionBits
     for (const w of writes) {
       if (w.space !== 'data') continue
