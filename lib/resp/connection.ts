@@ -12,6 +12,9 @@
 // (SCAN, FLUSHALL, HELLO, AUTH...) waits for everything before it and holds
 // back everything after it. So a pipeline behaves as if run one by one, as
 // Redis runs it, while writes to distinct keys share one group commit.
+// Commands the host says order themselves (a plain GET or SET on a single
+// node: the engine applies them in arrival order) are only counted, not
+// tracked per key: nothing needs to wait for them but a barrier.
 //
 // Bounds: at most MAX_PENDING unanswered requests and MAX_OUTPUT_BYTES of
 // unsent output per connection; past either, reading pauses until the client
@@ -25,6 +28,8 @@ import { errorReply } from './commands/index.js'
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
   keysOf (args: Buffer[]): string[] | 'all' | null
+  /** Does the command take effect in arrival order by itself (no per-key waiting needed)? */
+  selfOrdered (args: Buffer[]): boolean
   now (): number
   maxBulkLen: number
   requirePassword: boolean
@@ -90,6 +95,9 @@ export class Connection implements Session {
   /** Every command in flight, and the last barrier among them. */
   private readonly inflight = new Set<InFlight>()
   private barrier: InFlight | null = null
+  /** Self-ordered commands in flight, and what a barrier waits on until they are all answered. */
+  private selfOrderedInFlight = 0
+  private selfOrderedDrained: InFlight | null = null
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
@@ -128,8 +136,12 @@ export class Connection implements Session {
   private onCommand (args: Buffer[]): void {
     if (this.closing) return
     this.host.commandProcessed()
-    const keys = this.inflight.size > 0 ? this.host.keysOf(args) : undefined
+    const ordered = this.host.selfOrdered(args)
+    // Keys are needed only to find what this command must wait for.
+    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? this.host.keysOf(args) : undefined
     const waits = keys === undefined ? null : this.waitsFor(keys)
+    // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
+    const untracked = ordered && waits === null
     // A reply is encoded in the protocol in force when its command ran (HELLO changes it).
     let ranWith: Proto = this.proto
     const run = (): Reply | Promise<Reply> => {
@@ -144,13 +156,18 @@ export class Connection implements Session {
     }
     const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
     if (reply instanceof Promise) {
-      const flight = this.track(keys === undefined ? this.host.keysOf(args) : keys)
+      const flight = untracked ? null : this.track(keys === undefined ? this.host.keysOf(args) : keys)
+      if (untracked) this.selfOrderedInFlight++
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
       const settle = (r: Reply): void => {
         slot.reply = r
         slot.proto = ranWith
-        this.untrack(flight)
+        if (flight !== null) this.untrack(flight)
+        else if (--this.selfOrderedInFlight === 0 && this.selfOrderedDrained !== null) {
+          this.selfOrderedDrained.settle()
+          this.selfOrderedDrained = null
+        }
         this.drain()
       }
       reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
@@ -168,6 +185,7 @@ export class Connection implements Session {
     let waits: InFlight[] | null = this.barrier === null ? null : [this.barrier]
     if (keys === 'all') {
       waits = [...this.inflight]
+      if (this.selfOrderedInFlight > 0) waits.push(this.selfOrderedDrained ??= new InFlight(null))
     } else if (keys !== null) {
       for (const k of keys) {
         const tail = this.tails.get(k)

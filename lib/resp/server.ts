@@ -40,6 +40,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
     return this.dispatcher.keysOf(args)
   }
 
+  selfOrdered (args: Buffer[]): boolean {
+    return this.dispatcher.selfOrdered(args)
+  }
+
   now (): number {
     return this.node.clock.now()
   }

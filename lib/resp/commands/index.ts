@@ -177,6 +177,20 @@ export class Dispatcher {
   }
 
   /**
+   * Does the command order itself? True for a plain GET or SET on a single
+   * node: each reaches the engine synchronously, in arrival order (or queues
+   * on the load of its key, which runs updates in arrival order), so a later
+   * command on the key sees its effect without waiting for it at the
+   * connection. Anything that reads first and writes later (INCR, SET NX…) or
+   * goes through quorum logic does not.
+   */
+  selfOrdered (args: Buffer[]): boolean {
+    if (args.length > 3 || args.length < 2) return false
+    const name = lookup(args[0]).name
+    return (name === 'get' ? args.length === 2 : name === 'set' && args.length === 3) && this.node.isSolo()
+  }
+
+  /**
    * Runs a command. A failure becomes an error reply, except that with
    * `rejects` an asynchronous one may reject instead (the caller turns it into
    * the same reply, without one more promise per command).
