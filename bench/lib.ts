@@ -72,6 +72,12 @@ export async function startRedis (): Promise<Proc> {
   return await startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/, port)
 }
 
+/** bench/echo-server: a Node server that answers without doing any work. */
+export async function startEcho (): Promise<Proc> {
+  const port = await freePort()
+  return await startProcess(process.execPath, [join(ROOT, 'dist', 'bench', 'echo-server.js'), String(port)], /echo ready/, port)
+}
+
 export async function startDynakv (args: string[]): Promise<Proc & { dir: string }> {
   const port = await freePort()
   const peerPort = await freePort()

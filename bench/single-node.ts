@@ -1,9 +1,11 @@
 // `make bench/single-node`: dynakv (one node, default durable settings: every
 // write batch fsynced) against redis-server (--save "" --appendonly no), the
 // same redis-benchmark run interleaved, several rounds; prints requests/s and
-// the dynakv/redis ratio per op and pipeline depth, and writes JSON.
+// the dynakv/redis ratio per op and pipeline depth, and writes JSON. A Node
+// server that answers without doing anything (bench/echo-server) runs in the
+// same rounds: the ceiling of any Node server here.
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=200000
-import { median, redisBenchmark, startDynakv, startRedis, writeResult } from './lib.js'
+import { median, redisBenchmark, startDynakv, startEcho, startRedis, writeResult } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
@@ -11,12 +13,13 @@ const pipelines = [1, 16]
 
 async function main (): Promise<void> {
   const redis = await startRedis()
+  const echo = await startEcho()
   const dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'])
   const samples: Record<string, number[]> = {}
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const P of pipelines) {
-        for (const [name, port] of [['redis', redis.port], ['dynakv', dynakv.port]] as const) {
+        for (const [name, port] of [['redis', redis.port], ['node-echo', echo.port], ['dynakv', dynakv.port]] as const) {
           const rows = await redisBenchmark(port, ['-t', 'set,get', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', String(P)])
           for (const r of rows) (samples[`${name} ${r.test} P${P}`] ??= []).push(r.rps)
           process.stderr.write(`round ${round} P${P} ${name}: ${rows.map(r => `${r.test} ${Math.round(r.rps)}/s`).join(', ')}\n`)
@@ -25,6 +28,7 @@ async function main (): Promise<void> {
     }
   } finally {
     await dynakv.stop()
+    await echo.stop()
     await redis.stop()
   }
   const table = []
@@ -32,11 +36,12 @@ async function main (): Promise<void> {
     for (const op of ['SET', 'GET']) {
       const r = median(samples[`redis ${op} P${P}`] ?? [])
       const d = median(samples[`dynakv ${op} P${P}`] ?? [])
-      table.push({ op, pipeline: P, redisRps: Math.round(r), dynakvRps: Math.round(d), ratio: Number((d / r).toFixed(3)) })
+      const e = median(samples[`node-echo ${op} P${P}`] ?? [])
+      table.push({ op, pipeline: P, redisRps: Math.round(r), dynakvRps: Math.round(d), ratio: Number((d / r).toFixed(3)), echoRps: Math.round(e), echoRatio: Number((e / r).toFixed(3)) })
     }
   }
-  process.stdout.write('op   -P  redis req/s  dynakv req/s  ratio\n')
-  for (const t of table) process.stdout.write(`${t.op.padEnd(4)} ${String(t.pipeline).padStart(3)} ${String(t.redisRps).padStart(12)} ${String(t.dynakvRps).padStart(13)}  ${t.ratio.toFixed(2)}\n`)
+  process.stdout.write('op   -P  redis req/s  dynakv req/s  ratio  node-echo req/s  ratio\n')
+  for (const t of table) process.stdout.write(`${t.op.padEnd(4)} ${String(t.pipeline).padStart(3)} ${String(t.redisRps).padStart(12)} ${String(t.dynakvRps).padStart(13)}  ${t.ratio.toFixed(2)} ${String(t.echoRps).padStart(16)}  ${t.echoRatio.toFixed(2)}\n`)
   process.stdout.write(`results: ${writeResult('single-node', { rounds, requests, samples, table })}\n`)
 }
 
