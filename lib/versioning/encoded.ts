@@ -119,6 +119,35 @@ function putVarint (out: Buffer, pos: number, v: number): number {
   return putVarint(out, pos, Math.floor(v / 0x10000000))
 }
 
+// Where the newest value seen so far lies: start (-1 for a tombstone or none) and end.
+let valueStart = -1
+let valueEnd = -1
+
+/**
+ * read.ts newerThan for sibling s (value tag, value from `start` to the cursor)
+ * against the newest so far: larger ts; then larger value bytes; a value beats
+ * a tombstone; then the later dot, which is s (siblings are in dot order).
+ */
+function newerSibling (s: number, ts: number, bestTs: number, tag: number, start: number): boolean {
+  if (s === 0 || ts !== bestTs) return s === 0 || ts > bestTs
+  if (tag > 0 && valueStart >= 0) return buf.compare(buf, valueStart, valueEnd, start, at) >= 0
+  return tag > 0 || valueStart < 0
+}
+
+/**
+ * Reads sibling s's value (tag, bytes) and keeps the newest value so far in
+ * valueStart/valueEnd; returns the newest ts so far.
+ */
+function walkValue (s: number, ts: number, bestTs: number): number {
+  const tag = varint()
+  const start = at
+  if (tag > 0) skip(tag - 1)
+  if (!newerSibling(s, ts, bestTs, tag, start)) return bestTs
+  valueStart = tag > 0 ? start : -1
+  valueEnd = at
+  return ts
+}
+
 export interface BlindWriteOptions {
   /** The writing node's plain actor id (lane 0). */
   actor: string
@@ -186,14 +215,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
         if (entryActor >= actors) throw new DecodeError('actor index out of range')
         join(entryActor, entryCounter, entryTs)
       }
-      const tag = varint()
-      const start = at
-      if (tag > 0) skip(tag - 1)
-      if (newerSibling(s, ts, bestTs, tag, start)) {
-        bestTs = ts
-        valueStart = tag > 0 ? start : -1
-        valueEnd = at
-      }
+      bestTs = walkValue(s, ts, bestTs)
     }
     if (at !== buf.length) throw new DecodeError('trailing bytes')
   }
@@ -291,21 +313,6 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
 
 const EMPTY = Buffer.alloc(0)
 
-// Where the newest value seen so far lies: start (-1 for a tombstone or none) and end.
-let valueStart = -1
-let valueEnd = -1
-
-/**
- * read.ts newerThan for sibling s (value tag, value from `start` to the cursor)
- * against the newest so far: larger ts; then larger value bytes; a value beats
- * a tombstone; then the later dot, which is s (siblings are in dot order).
- */
-function newerSibling (s: number, ts: number, bestTs: number, tag: number, start: number): boolean {
-  if (s === 0 || ts !== bestTs) return s === 0 || ts > bestTs
-  if (tag > 0 && valueStart >= 0) return buf.compare(buf, valueStart, valueEnd, start, at) >= 0
-  return tag > 0 || valueStart < 0
-}
-
 /** Finds the newest sibling's value (read.ts newerThan) and leaves its range in valueStart/valueEnd. */
 function newestRange (bytes: Buffer): void {
   buf = bytes
@@ -323,14 +330,7 @@ function newestRange (bytes: Buffer): void {
     const ts = varint()
     const entries = count()
     for (let e = 0; e < 3 * entries; e++) varint()
-    const tag = varint()
-    const start = at
-    if (tag > 0) skip(tag - 1)
-    if (newerSibling(s, ts, bestTs, tag, start)) {
-      bestTs = ts
-      valueStart = tag > 0 ? start : -1
-      valueEnd = at
-    }
+    bestTs = walkValue(s, ts, bestTs)
   }
   if (at !== buf.length) throw new DecodeError('trailing bytes')
   buf = EMPTY

@@ -6,6 +6,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { haveRedisServer, startServer, startRedisServer, type RedisProc, type ServerProc } from '../helpers/server.js'
 import { exchange, frame, parseReplies } from '../helpers/clients.js'
+import { splitAt } from '../resp/harness.js'
 
 const KEYS = ['k1', 'k2', 'k3']
 const key = fc.constantFrom(...KEYS)
@@ -35,15 +36,7 @@ const pipeline = fc.record({
 })
 
 async function replies (port: number, commands: string[][], cuts: number[]): Promise<string> {
-  const bytes = Buffer.concat([frame('FLUSHALL'), ...commands.map(c => frame(...c))])
-  const points = [...new Set(cuts.map(c => c % bytes.length))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let from = 0
-  for (const p of points) {
-    chunks.push(bytes.subarray(from, p))
-    from = p
-  }
-  chunks.push(bytes.subarray(from))
+  const chunks = splitAt(Buffer.concat([frame('FLUSHALL'), ...commands.map(c => frame(...c))]), cuts)
   const expected = commands.length + 1
   const { out } = await exchange(port, chunks.filter(c => c.length > 0), { gapMs: 1, until: b => parseReplies(b).length >= expected })
   return out.toString('latin1')
