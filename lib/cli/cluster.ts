@@ -5,7 +5,7 @@
 // Ctrl-C / SIGTERM. Run again on the same --dir, the same cluster comes back.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { SERVER_FLAGS, UsageError, parseFlags, parseServerArgs } from './args.js'
+import { SERVER_FLAGS, parseFlags, parseServerArgs } from './args.js'
 import { RespClient, type RespValue } from './resp-client.js'
 import { EXIT } from './server.js'
 

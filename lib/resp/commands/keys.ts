@@ -1,6 +1,6 @@
 // Keyspace commands over the whole cluster: per-key fan-out for DEL/EXISTS, and a
 // stateless ring-position cursor for SCAN/KEYS (any node resumes any cursor).
-import { liveValue, type VObject } from '../../versioning/index.js'
+import { liveValue } from '../../versioning/index.js'
 import { parseCursor } from '../../ring/hash.js'
 import { OK, NULL, ZERO, ONE, array, bulk, int, simple, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
