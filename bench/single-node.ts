@@ -31,17 +31,32 @@ async function main (): Promise<void> {
     await echo.stop()
     await redis.stop()
   }
+  // Ratios are taken per round (each server measured back to back) and then the
+  // median: the machine drifts between rounds more than within one.
+  const ratios = (name: string, op: string, P: number): number[] => {
+    const mine = samples[`${name} ${op} P${P}`] ?? []
+    const redisRps = samples[`redis ${op} P${P}`] ?? []
+    return mine.map((rps, i) => rps / redisRps[i])
+  }
   const table = []
   for (const P of pipelines) {
     for (const op of ['SET', 'GET']) {
-      const r = median(samples[`redis ${op} P${P}`] ?? [])
-      const d = median(samples[`dynakv ${op} P${P}`] ?? [])
-      const e = median(samples[`node-echo ${op} P${P}`] ?? [])
-      table.push({ op, pipeline: P, redisRps: Math.round(r), dynakvRps: Math.round(d), ratio: Number((d / r).toFixed(3)), echoRps: Math.round(e), echoRatio: Number((e / r).toFixed(3)) })
+      const d = ratios('dynakv', op, P)
+      table.push({
+        op,
+        pipeline: P,
+        redisRps: Math.round(median(samples[`redis ${op} P${P}`] ?? [])),
+        dynakvRps: Math.round(median(samples[`dynakv ${op} P${P}`] ?? [])),
+        ratio: Number(median(d).toFixed(3)),
+        ratioMin: Number(Math.min(...d).toFixed(3)),
+        ratioMax: Number(Math.max(...d).toFixed(3)),
+        echoRatio: Number(median(ratios('node-echo', op, P)).toFixed(3))
+      })
     }
   }
-  process.stdout.write('op   -P  redis req/s  dynakv req/s  ratio  node-echo req/s  ratio\n')
-  for (const t of table) process.stdout.write(`${t.op.padEnd(4)} ${String(t.pipeline).padStart(3)} ${String(t.redisRps).padStart(12)} ${String(t.dynakvRps).padStart(13)}  ${t.ratio.toFixed(2)} ${String(t.echoRps).padStart(16)}  ${t.echoRatio.toFixed(2)}\n`)
+  process.stdout.write('medians over rounds; ratios to redis-server per round\n')
+  process.stdout.write('op   -P  redis req/s  dynakv req/s  ratio (min-max)    node-echo ratio\n')
+  for (const t of table) process.stdout.write(`${t.op.padEnd(4)} ${String(t.pipeline).padStart(3)} ${String(t.redisRps).padStart(12)} ${String(t.dynakvRps).padStart(13)}  ${t.ratio.toFixed(2)} (${t.ratioMin.toFixed(2)}-${t.ratioMax.toFixed(2)})  ${t.echoRatio.toFixed(2).padStart(15)}\n`)
   process.stdout.write(`results: ${writeResult('single-node', { rounds, requests, samples, table })}\n`)
 }
 
