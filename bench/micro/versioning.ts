@@ -8,11 +8,13 @@ import Benchmark from 'benchmark'
 import { pathToFileURL } from 'node:url'
 import {
   actorId,
+  blindWrite,
   decodeContext,
   decodeObject,
   encodeContext,
   encodeObject,
   merge,
+  newestValue,
   objectClock,
   put,
   type Clock,
@@ -60,6 +62,11 @@ export function addVersioningBenchmarks (suite: Benchmark.Suite): void {
     })
     .add('versioning encodeObject (1 sibling, 100 B)', () => { sink = encodeObject(f.one) })
     .add('versioning decodeObject (1 sibling, 100 B)', () => { sink = decodeObject(f.oneBytes) })
+    // What a SET and a GET on a single node do instead (lib/versioning/encoded.ts): no decoding.
+    .add('versioning blindWrite (SET on the bytes)', () => {
+      sink = blindWrite(f.oneBytes, { actor: A, value: f.one.siblings[0].value, nowMs: nowMs++, counterFloor: 0, vclockMax: 10 })
+    })
+    .add('versioning newestValue (GET on the bytes)', () => { sink = newestValue(f.oneBytes) })
 }
 
 /** Keeps results observable so the engine cannot drop the work. */
