@@ -9,7 +9,8 @@
 //   delayed uniformly in [delayMsMin, delayMsMax] (so messages may reorder),
 //   and, when due, dropped again if the path was cut or an end crashed or
 //   restarted meanwhile; else delivered. A duplicate request runs the handler
-//   twice; a duplicate response is ignored (counted as late).
+//   twice (FORWARD excepted: see transmit); a duplicate response is ignored
+//   (counted as late).
 // Every choice is drawn from the network's seeded Random in a fixed order, and
 // every delay is a VirtualClock timer: the same seed and the same workload
 // give the same deliveries and outcomes.
@@ -189,7 +190,11 @@ export class SimNetwork {
       this.record('lost', what)
       return
     }
-    const copies = this.random.next() < this.duplicateProbability ? 2 : 1
+    // FORWARD (a client's command run by another node) is never duplicated: it is
+    // not idempotent, and neither TCP nor our transport ever sends a frame twice;
+    // the requests our code does resend (handoff, anti-entropy) are idempotent.
+    const duplicate = this.random.next() < this.duplicateProbability
+    const copies = duplicate && type !== 'FORWARD' ? 2 : 1
     if (copies === 2) {
       this.counters.duplicated++
       this.record('dup', what)

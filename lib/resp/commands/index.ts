@@ -1,5 +1,6 @@
 // The command table and the dispatcher: name lookup, AUTH gate, arity check,
 // the coordinator rule (forward a key's command to a primary), and error replies.
+import { noQuorumMessage } from '../../coordinator/quorum.js'
 import { err, array, bulk, int, map, set, simple, NULL, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
@@ -122,6 +123,12 @@ export function errorReply (e: unknown, log?: (msg: string) => void): Reply {
   }
 }
 
+/** A failure that proves the request never reached the peer (no connection, refused before sending). */
+function notSent (e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? ''
+  return ['DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_UNKNOWN'].includes(code) || code.startsWith('DYNAKV_HANDSHAKE')
+}
+
 /** A failure to reach the peer, as opposed to an answer from it. */
 function unreachable (e: unknown): boolean {
   const code = (e as { code?: string }).code ?? ''
@@ -206,8 +213,15 @@ export class Dispatcher {
     if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2)) {
       const target = this.node.isSolo() ? null : this.node.forwardTarget(this.node.ref(args[1]))
       if (target !== null) {
-        // The paper's coordinator rule; if the primary cannot be reached, coordinate here (sloppy).
-        return this.node.peers.forward(target, session, args).catch((e) => unreachable(e) ? this.run(spec, session, args) : errorReply(e, this.node.log.error))
+        // The paper's coordinator rule. If the primary cannot be reached, coordinate
+        // here (sloppy) — unless the forwarded write may have run there already: a
+        // second run would store a second version with the same context (a sibling
+        // its writer never saw), so the client hears that the outcome is unknown.
+        return this.node.peers.forward(target, session, args).catch((e) => {
+          if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
+          if (unreachable(e)) return err(`${noQuorumMessage('write', this.node.config.w, 0)} (forwarded to ${target}, which did not answer)`)
+          return errorReply(e, this.node.log.error)
+        })
       }
     }
     return this.run(spec, session, args, rejects)
