@@ -69,6 +69,17 @@ async function setup (cacheBytes = 1 << 20) {
   return { ...o, inner, engine, committed }
 }
 
+/** Lets the event loop run until cond holds (bounded): waits that do not depend on the machine's speed. */
+async function until (cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not reached within ${ms} ms`)
+    await pause(1)
+  }
+}
+
+const pause = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
 const setTo = (v: string) => (cur: { bytes: Buffer } | undefined) => ({ next: { bytes: b(v) }, result: text(cur) })
 
 t.test('writes of one tick are one batch, and resolve only once it is written', async (t) => {
@@ -77,7 +88,8 @@ t.test('writes of one tick are one batch, and resolve only once it is written', 
   let resolved = 0
   const ps = []
   for (let i = 0; i < 100; i++) ps.push(engine.update('data', k('k' + i), setTo('v' + i)).then(() => { resolved++ }))
-  await new Promise(resolve => setTimeout(resolve, 20))
+  await until(() => writes.length > 0)
+  await pause(20) // room for a (wrong) second batch
   t.equal(writes.length, 1, 'one batch for 100 writes of one tick')
   t.equal(writes[0].length, 100)
   t.equal(resolved, 0, 'nothing acknowledged before the batch is durable')
@@ -92,7 +104,7 @@ t.test('a pending write is readable at once (overlay), and later writes queue be
   const release = hold()
   const p1 = engine.update('data', k('a'), setTo('1'))
   t.has(engine.read('data', k('a')), { bytes: b('1') }, 'read-your-write before durability')
-  await new Promise(resolve => setTimeout(resolve, 10))
+  await until(() => writes.length === 1)
   const p2 = engine.update('data', k('a'), setTo('2'))
   const p3 = engine.update('data', k('b'), setTo('3'))
   t.equal(text(engine.read('data', k('a')) as { bytes: Buffer }), '2')
@@ -143,7 +155,7 @@ t.test('a no-op update on a pending value waits for that value to be durable', a
     noopDone = true
     return r
   })
-  await new Promise(resolve => setTimeout(resolve, 10))
+  await pause(10)
   t.equal(noopDone, false)
   release()
   await first
@@ -172,7 +184,7 @@ t.test('atBoundary runs between batches', async (t) => {
   const { engine, hold, writes } = await setup()
   const release = hold()
   engine.update('data', k('a'), setTo('1')).catch(() => {})
-  await new Promise(resolve => setTimeout(resolve, 10))
+  await until(() => writes.length === 1)
   const order: string[] = []
   engine.atBoundary(() => order.push(`boundary after ${writes.length} batch(es)`))
   const p = engine.update('data', k('b'), setTo('2')).then(() => order.push('second batch done'))
@@ -208,12 +220,12 @@ t.test('two batches of disjoint keys are written at once; a batch touching a key
   await Promise.all([engine.read('data', k('x')), engine.read('data', k('y'))])
   const release = hold()
   const first = engine.update('data', k('x'), setTo('x1'))
-  await new Promise(resolve => setTimeout(resolve, 10))
+  await until(() => writes.length === 1)
   const second = engine.update('data', k('y'), setTo('y1'))
-  await new Promise(resolve => setTimeout(resolve, 10))
-  t.equal(writes.length, 2, 'the disjoint batch did not wait for the first')
+  await until(() => writes.length === 2)
+  t.pass('the disjoint batch did not wait for the first')
   const third = engine.update('data', k('x'), setTo('x2'))
-  await new Promise(resolve => setTimeout(resolve, 10))
+  await pause(20) // room for a (wrong) third batch
   t.equal(writes.length, 2, 'x is being written: its next write waits')
   release()
   await Promise.all([first, second, third])
