@@ -77,7 +77,6 @@ export class CounterLease {
   }
 }
 
-
 /**
  * An actor id used once: the node's epoch extended with a counter from the
  * lease. A coordinator that holds no copy of a key may have issued dots for it

@@ -219,8 +219,7 @@ export class DynakvNode {
    * the request to the first reachable primary. null: coordinate here.
    */
   forwardTarget (ref: KeyRef): string | null {
-    if (this.ringChanges !== this.membership.changes) this.currentRing()
-    if (this.solo) return null
+    if (this.isSolo()) return null
     const { primaries } = this.currentRing().preferenceList(ref.partition)
     if (primaries.includes(this.identity.name)) return null
     for (const p of primaries) if (this.detector.isUp(p)) return p

@@ -46,6 +46,7 @@ interface Slot {
 }
 
 const MAX_PENDING = 4096
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 /** A command in flight, which later commands may have to wait for (a promise only if one does). */
 class InFlight {
@@ -65,7 +66,6 @@ class InFlight {
     this.waiters = null
   }
 }
-const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 export class Connection implements Session {
   proto: Proto = 2

@@ -74,6 +74,16 @@ function join (i: number, counter: number, ts: number): void {
   }
 }
 
+/** Reads one (actor index, counter, ts) triple, joins it into the scratch clock and returns its ts. */
+function readJoined (tsBase: number, actors: number): number {
+  const actor = varint()
+  const counter = varint()
+  const ts = tsBase + varint()
+  if (actor >= actors) throw new DecodeError('actor index out of range')
+  join(actor, counter, ts)
+  return ts
+}
+
 /** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
 function compareActorTo (i: number, id: Buffer): number {
   const bytes = buf
@@ -202,19 +212,9 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     valueStart = -1
     let bestTs = -1
     for (let s = 0; s < siblings; s++) {
-      const actor = varint()
-      const counter = varint()
-      const ts = tsBase + varint()
-      if (actor >= actors) throw new DecodeError('actor index out of range')
-      join(actor, counter, ts)
+      const ts = readJoined(tsBase, actors) // the sibling's dot
       const entries = count()
-      for (let e = 0; e < entries; e++) {
-        const entryActor = varint()
-        const entryCounter = varint()
-        const entryTs = tsBase + varint()
-        if (entryActor >= actors) throw new DecodeError('actor index out of range')
-        join(entryActor, entryCounter, entryTs)
-      }
+      for (let e = 0; e < entries; e++) readJoined(tsBase, actors) // its ctx
       bestTs = walkValue(s, ts, bestTs)
     }
     if (at !== buf.length) throw new DecodeError('trailing bytes')

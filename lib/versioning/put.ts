@@ -52,11 +52,6 @@ export interface PutOptions {
    * local state is gone. Default 0.
    */
   counterFloor?: number
-  /**
-   * The context was built here (an object clock), not decoded from a client:
-   * skip validating it. Default false.
-   */
-  trustedContext?: boolean
   /** Context entries kept in the new sibling; the rest, updated longest ago, are dropped. Default 10. */
   vclockMax?: number
   /** How many lanes (0 … lanesMax − 1) the put may write on. Default 8, at most 100. */
@@ -113,7 +108,7 @@ export function put (obj: VObject, options: PutOptions): PutResult {
     throw new InvalidArgumentError(`lanesMax out of range: ${lanesMax}`)
   }
   if (value !== null && !Buffer.isBuffer(value)) throw new InvalidArgumentError('value must be a Buffer or null')
-  if (options.trustedContext !== true) checkContext(context)
+  checkContext(context)
 
   // The first lane whose every dot for this key the writer has seen.
   let dotActor = actor
