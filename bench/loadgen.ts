@@ -15,6 +15,8 @@ export interface LoadResult {
   p99Ms: number
   p999Ms: number
   maxMs: number
+  /** CPU of this load generator (user + system) per request: what the client side costs. */
+  clientCpuUsPerRequest: number
 }
 
 export async function runLoad (ports: number[], options: { clients: number, seconds: number, maxRequests: number, keys: number, valueBytes: number, label: string }): Promise<LoadResult> {
@@ -27,6 +29,7 @@ export async function runLoad (ports: number[], options: { clients: number, seco
   let issued = 0
   let done = 0
   let errors = 0
+  const cpuBefore = process.cpuUsage()
   const started = performance.now()
   const deadline = started + options.seconds * 1000
   await Promise.all(clients.map(async (c) => {
@@ -45,9 +48,10 @@ export async function runLoad (ports: number[], options: { clients: number, seco
     }
   }))
   const seconds = (performance.now() - started) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
   bar.update(done)
   bar.stop()
   for (const c of clients) c.disconnect()
   const ms = (p: number): number => Number((histogram.getValueAtPercentile(p) / 1000).toFixed(3))
-  return { requests: done, errors, seconds: Number(seconds.toFixed(2)), rps: Math.round(done / seconds), p50Ms: ms(50), p99Ms: ms(99), p999Ms: ms(99.9), maxMs: Number((histogram.maxValue / 1000).toFixed(3)) }
+  return { requests: done, errors, seconds: Number(seconds.toFixed(2)), rps: Math.round(done / seconds), p50Ms: ms(50), p99Ms: ms(99), p999Ms: ms(99.9), maxMs: Number((histogram.maxValue / 1000).toFixed(3)), clientCpuUsPerRequest: Math.round((cpu.user + cpu.system) / Math.max(1, done)) }
 }
