@@ -1,7 +1,7 @@
 // Shared by the benchmarks: processes on free loopback ports, redis-benchmark
 // runs, results as JSON under bench/results/.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const MAIN = join(ROOT, 'dist', 'lib', 'cli', 'main.js')
 const children = new Set<ChildProcess>()
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
+const dirs = new Set<string>()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130))
 
 export async function freePort (): Promise<number> {
@@ -24,8 +28,11 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** A fresh directory under the system's temp dir, removed when the benchmark exits. */
 export function tempDir (prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  dirs.add(dir)
+  return dir
 }
 
 export interface Proc {
