@@ -10,7 +10,7 @@
 // cluster.
 //   DYNAKV_BENCH_SECONDS=15 DYNAKV_BENCH_REQUESTS=200000 DYNAKV_BENCH_WARMUP_SECONDS=15
 import { spawn } from 'node:child_process'
-import { MAIN, redisBenchmark, startDynakv, tempDir, writeResult, sleep, type BenchRow } from './lib.js'
+import { MAIN, redisBenchmark, startDynakv, tempDir, writeResult, sleep } from './lib.js'
 import { runLoad, type LoadResult } from './loadgen.js'
 
 const seconds = Number(process.env.DYNAKV_BENCH_SECONDS ?? 15)
@@ -64,7 +64,7 @@ async function redisBenchmarkSpread (ports: readonly number[]): Promise<Record<s
     return await redisBenchmark(port, ['-t', 'set,get', '-n', String(Math.round(100000 / ports.length)), '-c', String(clients), '-d', '100', '-r', '100000'])
   }))
   const out: Record<string, { rps: number, p99Ms: number }> = {}
-  for (const row of runs.flat() as BenchRow[]) {
+  for (const row of runs.flat()) {
     const t = (out[row.test] ??= { rps: 0, p99Ms: 0 })
     t.rps = Math.round(t.rps + row.rps)
     t.p99Ms = Math.max(t.p99Ms, row.p99Ms)
