@@ -26,7 +26,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(key, value, key, value).map(([a, v, b, w]) => ['MSET', a, v, b, w]) },
   { weight: 1, arbitrary: fc.tuple(key, key).map(([a, b]) => ['MGET', a, b]) },
   { weight: 1, arbitrary: fc.tuple(key, value).map(([k, v]) => ['SET', k, v, 'GET']) },
-  { weight: 1, arbitrary: fc.constant(['DBSIZE']) }
+  { weight: 1, arbitrary: fc.constant<string[]>(['DBSIZE']) }
 )
 
 /** A pipeline and where to cut it into separate socket writes (so commands arrive in several read events). */
