@@ -129,11 +129,10 @@ function notSent (e: unknown): boolean {
   return ['DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_UNKNOWN'].includes(code) || code.startsWith('DYNAKV_HANDSHAKE')
 }
 
-/** A failure to reach the peer, as opposed to an answer from it. */
+/** A failure to reach the peer, as opposed to an answer from it: never sent, or sent and no answer came. */
 function unreachable (e: unknown): boolean {
-  const code = (e as { code?: string }).code ?? ''
-  return ['DYNAKV_PEER_TIMEOUT', 'DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_CONNECTION_LOST', 'DYNAKV_PEER_UNKNOWN'].includes(code) ||
-    code.startsWith('DYNAKV_HANDSHAKE')
+  const code = (e as { code?: string }).code
+  return notSent(e) || code === 'DYNAKV_PEER_TIMEOUT' || code === 'DYNAKV_PEER_CONNECTION_LOST'
 }
 
 /**
