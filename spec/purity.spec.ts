@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 const LIB = fileURLToPath(new URL('../lib/', import.meta.url))
 const OWN = /^\.\/[a-z0-9-]+\.js$/
-const UTIL = /^\.\.\/util\/bytes\.js$/
+const UTIL = /^\.\.\/util\/(bytes|numbers)\.js$/
 
 /** module (a folder, or a folder/file) → imports it may use besides its own files. */
 const PURE: Record<string, RegExp[]> = {

@@ -53,7 +53,8 @@ export const SERVER_FLAGS = {
   'handoff-rate': { kind: 'int', default: 20000, min: 1, max: 10000000, help: 'objects handed off per second at most' },
   'ae-interval-ms': { kind: 'int', default: 10000, min: 0, max: 86400000, help: 'anti-entropy exchange period (0 disables)' },
   'ae-leaves': { kind: 'int', default: 1024, min: 16, max: 65536, help: 'Merkle leaves per partition (power of two)' },
-  'tombstone-grace-ms': { kind: 'int', default: 3600000, min: 0, max: 2 ** 40, help: 'age after which a tombstone every primary holds is reaped' },
+  'tombstone-grace-ms': { kind: 'int', default: 3600000, min: 0, max: 2 ** 40, help: 'age after which a tombstone (or an expired key) every primary holds is reaped' },
+  'sweep-interval-ms': { kind: 'int', default: 1000, min: 0, max: 86400000, help: 'how often a bounded slice of the data is swept for expired keys and old tombstones (0 disables)' },
   'read-repair-wait-ms': { kind: 'int', default: 100, min: 0, max: 60000, help: 'how long a read waits for late replicas to repair them' },
   'allow-fault-injection': { kind: 'bool', default: false, help: 'accept DEBUG FAULT commands (tests only)' }
 } as const satisfies Record<string, FlagSpec>
@@ -96,6 +97,7 @@ export interface ServerConfig {
   aeIntervalMs: number
   aeLeaves: number
   tombstoneGraceMs: number
+  sweepIntervalMs: number
   readRepairWaitMs: number
   allowFaultInjection: boolean
 }

@@ -9,17 +9,17 @@
 // store snapshot and start a delta tree; commits after that go to the delta; the
 // scan of the snapshot XOR the delta is the tree of the final state.
 //
-// Tombstones: a tombstone-only object older than --tombstone-grace-ms is reaped
-// once every other primary answers with nothing or a tombstone for the key, and
-// such objects are never copied by anti-entropy, so a reaped delete cannot come
-// back from a replica that has not reaped yet.
+// Dead records past --tombstone-grace-ms (tombstones, expired keys) are reaped
+// by the sweep (sweeper.ts) and never copied by anti-entropy, so a reaped delete
+// cannot come back from a replica that has not reaped yet.
 import {
   MerkleTree, compareTrees, diffDigests, emptyExchangeStats, itemHash, objectDigest, type ExchangeStats, type KeyDigest
 } from '../antientropy/index.js'
-import { partitionEnd, partitionStart } from '../ring/hash.js'
+import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
 import type { CommittedWrite } from '../storage/engine.js'
-import { keyAfter, pages, PAGE_ROWS, type Snapshot } from '../storage/store.js'
-import { decodeObject, isTombstoneOnly, type VObject } from '../versioning/index.js'
+import { pages, type Snapshot } from '../storage/store.js'
+import { decodeObject, type VObject } from '../versioning/index.js'
+import { reapable } from './sweeper.js'
 import type { Clock as TimeSource, Timer } from '../runtime/clock.js'
 import { refOfStorageKey } from './keys.js'
 import type { DynakvNode } from './node.js'
@@ -31,7 +31,6 @@ const FANOUT = 16
 const NODES_PER_REQUEST = 1024
 const KEYS_PER_ROUND_MAX = 20_000
 const FETCH_BATCH = 500
-const REAP_SCAN_PER_ROUND = 2000
 
 interface TreeEntry {
   tree: MerkleTree
@@ -49,12 +48,11 @@ export interface AntiEntropyStats extends ExchangeStats {
   bytesSent: number
   bytesReceived: number
   rebuilds: number
-  tombstonesReaped: number
   failures: number
 }
 
 export class AntiEntropy {
-  readonly stats: AntiEntropyStats = { ...emptyExchangeStats(), rounds: 0, keysRepaired: 0, keysPulled: 0, keysPushed: 0, bytesSent: 0, bytesReceived: 0, rebuilds: 0, tombstonesReaped: 0, failures: 0 }
+  readonly stats: AntiEntropyStats = { ...emptyExchangeStats(), rounds: 0, keysRepaired: 0, keysPulled: 0, keysPushed: 0, bytesSent: 0, bytesReceived: 0, rebuilds: 0, failures: 0 }
   readonly lastExchangeMs = new Map<number, number>()
   private readonly trees = new Map<number, TreeEntry>()
   private timer: Timer | null = null
@@ -62,7 +60,6 @@ export class AntiEntropy {
   private stopped = false
   private generation = 0
   private roundRobin = 0
-  private reapCursor: { partition: number, after: Buffer | null } = { partition: 0, after: null }
   private readonly clock: TimeSource
 
   constructor (private readonly node: DynakvNode) {
@@ -88,7 +85,7 @@ export class AntiEntropy {
     })
     node.peers.on('FETCH_OBJECTS', async (_from, req) => {
       if (req.keys.length > 10_000) throw Object.assign(new Error('too many keys'), { code: 'DYNAKV_AE_LIMIT' })
-      const objs = await Promise.all(req.keys.map(async (k) => (await this.node.local.readEntry(this.node.ref(k)))?.bytes ?? Buffer.alloc(0)))
+      const objs = await Promise.all(req.keys.map(async (k) => (await this.node.local.readEntry(this.node.recordRef(k)))?.bytes ?? Buffer.alloc(0)))
       return { type: 'OBJECTS', keys: req.keys, objs }
     })
   }
@@ -184,8 +181,7 @@ export class AntiEntropy {
     const bits = this.node.partitionBits
     for (const w of writes) {
       if (w.space !== 'data') continue
-      const p = bits === 0 ? 0 : ((w.key[0] << 8) | w.key[1]) >>> (16 - bits)
-      const e = this.trees.get(p)
+      const e = this.trees.get(partitionOfHash(w.key, bits))
       if (e === undefined) continue
       const target = e.delta ?? e.tree
       target.replace(
@@ -220,11 +216,9 @@ export class AntiEntropy {
     return out
   }
 
-  /** A tombstone-only object past the grace period: reapable, never copied by anti-entropy. */
-  private reapable (obj: VObject): boolean {
-    if (!isTombstoneOnly(obj)) return false
-    const newest = Math.max(...obj.siblings.map(s => s.ts))
-    return newest + this.node.config.tombstoneGraceMs <= this.clock.now()
+  /** Dead past the grace period (sweeper.ts): never copied, so a reaped delete cannot come back. */
+  private reapable (skey: Buffer, obj: VObject): boolean {
+    return reapable(skey, obj, this.clock.now(), this.node.config.tombstoneGraceMs)
   }
 
   /** One exchange round over the partitions this node replicates. */
@@ -249,7 +243,6 @@ export class AntiEntropy {
         if (budget <= 0 || this.stopped) break
         budget -= await this.exchangeWith(peer, partitions, budget)
       }
-      await this.reapSome()
     } catch (e) {
       this.stats.failures++
       this.node.log.debug(`anti-entropy round: ${(e as Error).message}`)
@@ -300,7 +293,7 @@ export class AntiEntropy {
   /** Fetches the peer's versions of these keys and merges them here. */
   private async pull (peer: string, skeys: Buffer[]): Promise<void> {
     for (let i = 0; i < skeys.length; i += FETCH_BATCH) {
-      const keys = skeys.slice(i, i + FETCH_BATCH).map(s => s.subarray(16))
+      const keys = skeys.slice(i, i + FETCH_BATCH)
       const res = await this.node.peers.request(peer, { type: 'FETCH_OBJECTS', keys }) as { keys: Buffer[], objs: Buffer[] }
       this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0)
       this.stats.bytesReceived += res.objs.reduce((n, o) => n + o.length + 2, 0) + res.keys.reduce((n, k) => n + k.length + 2, 0)
@@ -308,8 +301,8 @@ export class AntiEntropy {
       for (let j = 0; j < res.keys.length; j++) {
         if (res.objs[j].length === 0) continue
         const obj = decodeObject(res.objs[j])
-        if (this.reapable(obj)) continue
-        merges.push(this.node.local.merge(this.node.ref(res.keys[j]), obj))
+        if (this.reapable(res.keys[j], obj)) continue
+        merges.push(this.node.local.merge(this.node.recordRef(res.keys[j]), obj))
         this.stats.keysPulled++
         this.stats.keysRepaired++
       }
@@ -324,8 +317,8 @@ export class AntiEntropy {
       const objs: Buffer[] = []
       for (const skey of skeys.slice(i, i + FETCH_BATCH)) {
         const entry = await this.node.local.readEntry(refOfStorageKey(skey, this.node.partitionBits))
-        if (entry === undefined || this.reapable(decodeObject(entry.bytes))) continue
-        keys.push(skey.subarray(16))
+        if (entry === undefined || this.reapable(skey, decodeObject(entry.bytes))) continue
+        keys.push(skey)
         objs.push(entry.bytes)
       }
       if (keys.length === 0) continue
@@ -333,42 +326,6 @@ export class AntiEntropy {
       this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0) + objs.reduce((n, o) => n + o.length + 2, 0)
       this.stats.keysPushed += keys.length
       this.stats.keysRepaired += keys.length
-    }
-  }
-
-  /** Reaps old tombstones that every other primary holds too (or has reaped), a bounded slice per round. */
-  private async reapSome (): Promise<void> {
-    const ring = this.node.currentRing()
-    const self = this.node.identity.name
-    const q = this.node.config.partitions
-    let scanned = 0
-    for (let step = 0; step < q && scanned < REAP_SCAN_PER_ROUND && !this.stopped; step++) {
-      const p = this.reapCursor.partition
-      const lt = partitionEnd(p, q) ?? undefined
-      const gte = this.reapCursor.after ?? partitionStart(p, q)
-      const rows = this.trees.get(p)?.ready === true
-        ? await this.node.store.range('data', { gte, lt, limit: PAGE_ROWS })
-        : []
-      scanned += rows.length
-      const others = ring.preferenceList(p).primaries.filter(n => n !== self)
-      for (const [skey, bytes] of rows) {
-        const obj = decodeObject(bytes)
-        if (!this.reapable(obj)) continue
-        if (!others.every(n => this.node.detector.isUp(n))) break
-        const key = skey.subarray(16)
-        try {
-          const answers = await Promise.all(others.map(n => this.node.peers.request(n, { type: 'FETCH_OBJECTS', keys: [key] }) as Promise<{ objs: Buffer[] }>))
-          if (!answers.every(a => a.objs[0].length === 0 || isTombstoneOnly(decodeObject(a.objs[0])))) continue
-        } catch {
-          continue
-        }
-        if (await this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)) this.stats.tombstonesReaped++
-      }
-      if (rows.length === PAGE_ROWS) {
-        this.reapCursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
-      } else {
-        this.reapCursor = { partition: (p + 1) % q, after: null }
-      }
     }
   }
 }

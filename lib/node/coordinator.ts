@@ -3,11 +3,17 @@
 // reachable fallback, which keeps the write as a hint for it), fans the request
 // out, and answers once R reads or W writes have succeeded. After a read it waits
 // briefly for the remaining replicas and repairs those that were behind.
+//
+// A request may touch several records of one key (a key record and element
+// records, lib/node/keys.ts): they share the key's partition and so its
+// replicas, and travel to each replica in one message.
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import { QuorumTracker, noQuorumMessage } from '../coordinator/quorum.js'
-import { decodeObject, emptyObject, encodeObject, liveValue, merge, objectClock, put, sameVersions, type Clock, type VObject } from '../versioning/index.js'
-import type { KeyRef } from './keys.js'
-import type { LocalReplica } from './local.js'
+import {
+  decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject
+} from '../versioning/index.js'
+import { elementRefOf, type KeyRef, type RecordRef } from './keys.js'
+import { WRONGTYPE, type Change, type LocalReplica, type StringRead } from './local.js'
 import type { CounterLease } from './identity.js'
 
 export interface Target {
@@ -17,10 +23,32 @@ export interface Target {
   hintFor: string | null
 }
 
+export interface RangeSpec {
+  /** Storage-key bounds: [start, end). */
+  start: Buffer
+  end: Buffer | undefined
+  /** Rows returned at most. */
+  limit: number
+}
+
+export interface RangePage {
+  rows: Array<[Buffer, VObject]>
+  /** More rows lie in the range past the last one. */
+  more: boolean
+}
+
 /** Remote replica operations (the peer protocol, or the simulator's network). */
 export interface ReplicaClient {
-  getReplica (node: string, ref: KeyRef, hintFor: string | null): Promise<VObject | undefined>
-  putReplica (node: string, ref: KeyRef, bytes: Buffer, hintFor: string | null): Promise<void>
+  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<VObject | undefined>
+  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<void>
+  readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<VObject | undefined>>
+  putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<void>
+  readRange (node: string, key: RecordRef, range: RangeSpec, hintFor: string | null): Promise<RangePage>
+}
+
+/** This node's own ranges (data, and hints held for another node). */
+export interface LocalRanges {
+  range (range: RangeSpec, hintFor: string | null): Promise<RangePage>
 }
 
 export interface Placement {
@@ -42,6 +70,7 @@ export interface CoordinatorOptions {
   actor: string
   freshActor: () => { actor: string, release: Promise<void> | null }
   local: LocalReplica
+  localRanges: LocalRanges
   remote: ReplicaClient
   placement: Placement
   clock: TimeSource
@@ -59,9 +88,17 @@ export interface CoordinatorStats {
   noQuorum: number
 }
 
+/** One record's change in a multi-record write; incoming = what the request's quorum read found. */
+export interface RecordWrite {
+  ref: RecordRef
+  change: Change
+  incoming?: VObject
+}
+
 const EMPTY = emptyObject()
 
-const valueOf = (obj: VObject | undefined): Buffer | null => obj === undefined ? null : liveValue(obj)
+const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | undefined =>
+  a === undefined ? b : b === undefined ? a : sameVersions(a, b) ? a : merge(a, b)
 
 export class Coordinator {
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
@@ -73,7 +110,7 @@ export class Coordinator {
   }
 
   /** The first N reachable nodes of the preference list. */
-  targets (ref: KeyRef, sloppy = this.o.sloppy): Target[] {
+  targets (ref: RecordRef, sloppy = this.o.sloppy): Target[] {
     const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
     const out: Target[] = []
     let f = 0
@@ -89,22 +126,44 @@ export class Coordinator {
     return out
   }
 
-  isPrimary (ref: KeyRef): boolean {
+  isPrimary (ref: RecordRef): boolean {
     return this.o.placement.preferenceList(ref.partition).primaries.includes(this.o.self)
   }
 
-  private readFrom (t: Target, ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
-    if (t.node !== this.o.self) return this.o.remote.getReplica(t.node, ref, t.hintFor)
-    if (t.hintFor === null) return this.o.local.read(ref)
-    // A fallback answers with its own data merged with what it holds as a hint.
-    return Promise.all([this.o.local.read(ref), this.o.local.readHint(t.hintFor, ref)])
-      .then(([a, b]) => a === undefined ? b : b === undefined ? a : merge(a, b))
+  /** The solo fast path applies: this node holds every key's only replica. */
+  private solo (r: number): boolean {
+    return r === 1 && this.o.placement.solo()
   }
 
-  /** obj null: decode it from bytes if a local write needs it. */
-  private writeTo (t: Target, ref: KeyRef, obj: VObject | null, bytes: Buffer): Promise<unknown> {
-    if (t.node !== this.o.self) return this.o.remote.putReplica(t.node, ref, bytes, t.hintFor)
-    obj ??= decodeObject(bytes)
+  // ------------------------------------------------------------------ reads
+
+  private readFrom (t: Target, refs: RecordRef[]): Promise<Array<VObject | undefined>> {
+    if (t.node !== this.o.self) {
+      if (refs.length === 1) return this.o.remote.getReplica(t.node, refs[0], t.hintFor).then(o => [o])
+      return this.o.remote.readRecords(t.node, refs, t.hintFor)
+    }
+    const local = this.o.local
+    const hintFor = t.hintFor
+    return Promise.all(refs.map(async (ref) => {
+      const own = await local.read(ref)
+      // A fallback answers with its own data merged with what it holds as a hint.
+      return hintFor === null ? own : mergeSome(own, await local.readHint(hintFor, ref))
+    }))
+  }
+
+  /** Sends merged versions to one replica (a record at a time for itself, one message otherwise). */
+  private repairTo (t: Target, refs: RecordRef[], objs: VObject[]): Promise<unknown> {
+    this.stats.readRepairs += refs.length
+    if (t.node !== this.o.self) {
+      const bytes = objs.map(encodeObject)
+      return refs.length === 1
+        ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
+        : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+    }
+    return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i])))
+  }
+
+  private storeHere (t: Target, ref: RecordRef, obj: VObject, bytes?: Buffer): Promise<unknown> {
     if (t.hintFor !== null) {
       this.stats.hintsWritten++
       return this.o.local.storeHint(t.hintFor, ref, obj)
@@ -112,44 +171,58 @@ export class Coordinator {
     return this.o.local.merge(ref, obj, bytes)
   }
 
-  /** What a plain GET returns: the newest live value of a quorum read (no decoding on a single node). */
-  value (ref: KeyRef, r: number): Buffer | null | Promise<Buffer | null> {
-    if (r === 1 && this.o.placement.solo()) {
-      this.stats.reads++
-      return this.o.local.readValue(ref)
-    }
-    const found = this.get(ref, r)
-    return found instanceof Promise ? found.then(valueOf) : valueOf(found)
+  /** What a plain GET returns at nowMs: the string value of a quorum read (no decoding on a single node). */
+  value (ref: KeyRef, r: number, nowMs: number): StringRead | Promise<StringRead> {
+    this.stats.reads++
+    if (this.solo(r)) return this.o.local.readString(ref, nowMs)
+    return this.quorumRead([ref], r, this.targets(ref)).then(([obj]) => obj === undefined ? null : readString(obj, nowMs))
   }
 
-  /** A quorum read: the merge of the first R replies (undefined: no replica holds the key). */
-  get (ref: KeyRef, r: number): VObject | undefined | Promise<VObject | undefined> {
+  /** A quorum read: the merge of the first R replies (undefined: no replica holds the record). */
+  get (ref: RecordRef, r: number): VObject | undefined | Promise<VObject | undefined> {
     this.stats.reads++
     // The only replica is this node: the fast path of a single node (no hashing, no fan-out).
-    if (r === 1 && this.o.placement.solo()) return this.o.local.read(ref)
-    return this.quorumRead(ref, r, this.targets(ref))
+    if (this.solo(r)) return this.o.local.read(ref)
+    return this.quorumRead([ref], r, this.targets(ref)).then(objs => objs[0])
   }
 
-  private quorumRead (ref: KeyRef, r: number, targets: Target[]): Promise<VObject | undefined> {
+  /** A quorum read of several records of one key, in one request per replica. */
+  getMany (refs: RecordRef[], r: number): Promise<Array<VObject | undefined>> {
+    this.stats.reads++
+    if (this.solo(r)) return Promise.all(refs.map(ref => this.o.local.read(ref)))
+    return this.quorumRead(refs, r, this.targets(refs[0]))
+  }
+
+  private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Array<VObject | undefined>> {
     return new Promise((resolve, reject) => {
       const tracker = new QuorumTracker(r, targets.length)
-      const replies: Array<VObject | undefined | null> = new Array(targets.length).fill(null)
+      const replies: Array<Array<VObject | undefined> | null> = new Array(targets.length).fill(null)
       const repaired = new Set<number>()
-      let merged: VObject | undefined
+      const merged: Array<VObject | undefined> = new Array(refs.length).fill(undefined)
       let settled = 0
       let answered = false
       let repairing = false
       // Read repair starts once every replica answered or the short wait is over;
       // a reply that comes later is repaired as it arrives.
       const repair = (): void => {
-        if (!repairing || merged === undefined) return
-        this.readRepair(ref, targets, replies, merged, repaired)
+        if (!repairing) return
+        for (let i = 0; i < targets.length; i++) {
+          const reply = replies[i]
+          if (reply === null || repaired.has(i)) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
+          repaired.add(i)
+          const behind: number[] = []
+          for (let k = 0; k < refs.length; k++) {
+            const m = merged[k]
+            if (m !== undefined && (reply[k] === undefined || !sameVersions(reply[k] as VObject, m))) behind.push(k)
+          }
+          if (behind.length > 0) this.repairTo(targets[i], behind.map(k => refs[k]), behind.map(k => merged[k] as VObject)).catch(() => {})
+        }
       }
       const finish = (): void => {
         const state = tracker.state
         if (!answered && state === 'won') {
           answered = true
-          resolve(merged)
+          resolve(merged.slice())
           if (settled < targets.length) {
             this.o.clock.after(this.o.readRepairWaitMs, () => {
               repairing = true
@@ -167,10 +240,10 @@ export class Coordinator {
       }
       if (targets.length === 0) return finish()
       targets.forEach((t, i) => {
-        Promise.resolve(this.readFrom(t, ref)).then((obj) => {
+        this.readFrom(t, refs).then((objs) => {
           if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
-          replies[i] = obj
-          if (obj !== undefined) merged = merged === undefined ? obj : sameVersions(merged, obj) ? merged : merge(merged, obj)
+          replies[i] = objs
+          for (let k = 0; k < refs.length; k++) merged[k] = mergeSome(merged[k], objs[k])
           settled++
           tracker.success(t.primary)
           finish()
@@ -184,82 +257,161 @@ export class Coordinator {
     })
   }
 
-  /** Sends the merged versions to every replica that answered with less (each at most once per read). */
-  private readRepair (ref: KeyRef, targets: Target[], replies: Array<VObject | undefined | null>, merged: VObject, done: Set<number>): void {
-    let bytes: Buffer | null = null
-    for (let i = 0; i < targets.length; i++) {
-      const reply = replies[i]
-      if (reply === null || done.has(i)) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
-      done.add(i)
-      if (reply !== undefined && sameVersions(reply, merged)) continue
-      bytes ??= encodeObject(merged)
-      this.stats.readRepairs++
-      this.writeTo(targets[i], ref, merged, bytes).catch(() => {})
+  /**
+   * A quorum read of a range of one key's records (a collection's elements): the
+   * union of R replies, merged per record, up to the smallest last row of a
+   * replica that had more (so no record present on a replica is skipped).
+   * Replicas behind on a row are repaired.
+   */
+  async readRange (key: RecordRef, range: RangeSpec, r: number): Promise<RangePage> {
+    this.stats.reads++
+    const targets = this.solo(r) ? [{ node: this.o.self, primary: true, hintFor: null }] : this.targets(key)
+    const tracker = new QuorumTracker(r, targets.length)
+    const pages = await new Promise<Array<{ t: Target, page: RangePage }>>((resolve, reject) => {
+      const got: Array<{ t: Target, page: RangePage }> = []
+      let settled = 0
+      const finish = (): void => {
+        if (tracker.state === 'won') resolve(got)
+        else if (tracker.state === 'lost' && settled === targets.length) {
+          this.stats.noQuorum++
+          reject(new QuorumError(noQuorumMessage('read', r, tracker.ok)))
+        }
+      }
+      if (targets.length === 0) return finish()
+      for (const t of targets) {
+        const read = t.node === this.o.self ? this.o.localRanges.range(range, t.hintFor) : this.o.remote.readRange(t.node, key, range, t.hintFor)
+        read.then((page) => {
+          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
+          settled++
+          if (tracker.state === 'pending') got.push({ t, page })
+          tracker.success(t.primary)
+          finish()
+        }, () => {
+          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
+          settled++
+          tracker.failure(t.primary)
+          finish()
+        })
+      }
+    })
+    let cutoff: Buffer | null = null
+    for (const { page } of pages) {
+      if (!page.more || page.rows.length === 0) continue
+      const last = page.rows[page.rows.length - 1][0]
+      if (cutoff === null || Buffer.compare(last, cutoff) < 0) cutoff = last
+    }
+    const byKey = new Map<string, [Buffer, VObject]>()
+    for (const { page } of pages) {
+      for (const [skey, obj] of page.rows) {
+        if (cutoff !== null && Buffer.compare(skey, cutoff) > 0) continue
+        const ks = skey.toString('latin1')
+        const prev = byKey.get(ks)
+        byKey.set(ks, prev === undefined ? [skey, obj] : [skey, mergeSome(prev[1], obj) as VObject])
+      }
+    }
+    const rows = [...byKey.values()].sort((a, b) => Buffer.compare(a[0], b[0]))
+    if (pages.length > 1) this.repairRange(key, pages, rows, cutoff)
+    return { rows, more: cutoff !== null }
+  }
+
+  /** Read repair of a range: each replica gets the merged rows it lacks or holds less of. */
+  private repairRange (key: RecordRef, pages: Array<{ t: Target, page: RangePage }>, rows: Array<[Buffer, VObject]>, cutoff: Buffer | null): void {
+    for (const { t, page } of pages) {
+      const held = new Map<string, VObject>()
+      for (const [skey, obj] of page.rows) held.set(skey.toString('latin1'), obj)
+      const refs: RecordRef[] = []
+      const objs: VObject[] = []
+      for (const [skey, obj] of rows) {
+        if (cutoff !== null && Buffer.compare(skey, cutoff) > 0) continue
+        const mine = held.get(skey.toString('latin1'))
+        if (mine !== undefined && sameVersions(mine, obj)) continue
+        refs.push(elementRefOf(key, skey))
+        objs.push(obj)
+      }
+      if (refs.length > 0) this.repairTo(t, refs, objs).catch(() => {})
     }
   }
 
+  // ------------------------------------------------------------------ writes
+
   /**
-   * A coordinated write of a new version. context null = blind write (SET, DEL):
-   * supersede every version this node knows of. Resolves with the writer's new
-   * context (undefined after a blind write) once W replicas (PW of them primaries) have stored it.
+   * A coordinated write of a new version of a key record. context null = blind
+   * write (SET, DEL): supersede every version this node knows of. Resolves with
+   * the writer's new context (undefined after a blind write) once W replicas
+   * (PW of them primaries) have stored it.
    */
-  put (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw = 0): Promise<Clock | undefined> {
+  put (ref: RecordRef, context: Clock | null, value: Buffer | null, w: number, pw = 0, expireAt = 0): Promise<Clock | undefined> {
     this.stats.writes++
     // value may be a view of a socket chunk: fine, since only encoded copies are kept.
     // The only replica is this node: one engine update, acknowledged when durable.
-    if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, context, value)
-    return this.replicatedPut(ref, context, value, w, pw)
+    // A client context (PUT, DELCTX) is for strings only.
+    const stringOnly = context !== null
+    const change: Change = value === null ? { op: 'tombstone', context, stringOnly } : { op: 'value', context, value, expireAt, stringOnly }
+    if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, change).then(r => r.context)
+    return this.replicate(ref, [{ ref, change }], w, pw).then(r => r.context)
   }
 
-  private async replicatedPut (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw: number): Promise<Clock | undefined> {
-    const targets = this.targets(ref)
+  /**
+   * A write of several records of one key, in one message per replica, acknowledged
+   * once W replicas stored all of them. Resolves with each record's new object.
+   */
+  writeMany (key: RecordRef, writes: RecordWrite[], w: number): Promise<VObject[]> {
+    this.stats.writes++
+    if (w === 1 && this.o.placement.solo()) {
+      // What a solo node read came from this replica: nothing to merge in.
+      return Promise.all(writes.map(async (wr) => {
+        const { obj } = await this.o.local.write(wr.ref, wr.change)
+        return obj ?? await this.o.local.read(wr.ref) ?? EMPTY
+      }))
+    }
+    return this.replicate(key, writes, w, 0).then(r => r.objs)
+  }
+
+  private async replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number): Promise<{ context: Clock | undefined, objs: VObject[] }> {
+    const targets = this.targets(key)
     const selfTarget = targets.find(t => t.node === this.o.self)
-    let obj: VObject | null
-    let bytes: Buffer
-    let newContext: Clock | undefined
+    const objs: VObject[] = []
+    const bytes: Buffer[] = []
+    let context: Clock | undefined
     let localWrite: Promise<unknown> | null = null
     if (selfTarget !== undefined && selfTarget.hintFor === null) {
-      const outcome = await this.o.local.put(ref, context, value)
-      obj = outcome.obj
-      bytes = outcome.bytes
-      newContext = outcome.context ?? undefined
-      localWrite = outcome.durable
-      await outcome.releasable
+      const outcomes = await Promise.all(writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming)))
+      for (const o of outcomes) {
+        objs.push(o.obj ?? decodeObject(o.bytes))
+        bytes.push(o.bytes)
+      }
+      context = outcomes[0].context ?? undefined
+      localWrite = Promise.all(outcomes.map(o => o.durable))
+      await Promise.all(outcomes.map(o => o.releasable))
     } else {
-      // Not a primary here: build the version from the context alone. Replicas
-      // merging it drop exactly what the context covers, as a local put would.
-      if (context === null) context = objectClock((await this.get(ref, 1)) ?? EMPTY)
-      // No local history of this key here: a one-time actor (see identity.freshActor).
-      const fresh = this.o.freshActor()
-      const res = put(EMPTY, {
-        actor: fresh.actor,
-        context,
-        value,
-        nowMs: this.o.clock.now(),
-        counterFloor: this.o.lease.floor,
-        vclockMax: this.o.vclockMax
-      })
-      obj = res.obj
-      bytes = encodeObject(obj)
-      newContext = res.context
-      this.o.local.truncations += res.truncated
-      const wait = this.o.lease.issued(res.counter) ?? fresh.release
-      if (wait !== null) await wait
+      // Not a primary here: build each version from what the read found (or the
+      // context) alone. Replicas merging it drop exactly what the context covers,
+      // as a local put would. No local history of this key here: a one-time actor
+      // (see identity.freshActor).
+      for (const wr of writes) {
+        let base = wr.incoming ?? EMPTY
+        if (wr.incoming === undefined && wr.change.op !== 'increment' && wr.change.context === null) base = (await this.get(wr.ref, 1)) ?? EMPTY
+        const built = await this.buildFresh(base, wr.change)
+        objs.push(built.obj)
+        bytes.push(encodeObject(built.obj))
+        context ??= built.context
+      }
     }
     const primariesAsked = targets.filter(t => t.primary).length
-    const tracker = new QuorumTracker(w, targets.length, pw, primariesAsked)
     if (targets.length === 0) {
       this.stats.noQuorum++
       throw new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 }))
     }
-    return await new Promise<Clock | undefined>((resolve, reject) => {
+    const refs = writes.map(wr => wr.ref)
+    const tracker = new QuorumTracker(w, targets.length, pw, primariesAsked)
+    return await new Promise((resolve, reject) => {
       let answered = false
       const finish = (): void => {
         if (answered) return
         const state = tracker.state
         if (state === 'won') {
           answered = true
-          resolve(newContext)
+          resolve({ context, objs })
         } else if (state === 'lost' && tracker.outstanding === 0) {
           // Every replica asked has answered or failed: the write is stored on tracker.ok of them.
           answered = true
@@ -268,7 +420,13 @@ export class Coordinator {
         }
       }
       for (const t of targets) {
-        const write = t === selfTarget && localWrite !== null ? localWrite : this.writeTo(t, ref, obj, bytes)
+        let write: Promise<unknown>
+        if (t === selfTarget && localWrite !== null) write = localWrite
+        else if (t.node !== this.o.self) {
+          write = refs.length === 1
+            ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
+            : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+        } else write = Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i], bytes[i])))
         write.then(() => {
           if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           tracker.success(t.primary)
@@ -282,24 +440,72 @@ export class Coordinator {
     })
   }
 
+  /** A version built under a one-time actor on `base` (a coordinator holding no copy). */
+  private async buildFresh (base: VObject, change: Change): Promise<{ obj: VObject, context: Clock | undefined }> {
+    const fresh = this.o.freshActor()
+    const nowMs = this.o.clock.now()
+    let obj: VObject
+    let counter: number
+    let context: Clock | undefined
+    if (change.op === 'increment') {
+      const res = increment(base, { actor: fresh.actor, delta: change.delta, nowMs, counterFloor: this.o.lease.floor })
+      obj = res.obj
+      counter = res.counter
+    } else {
+      const res = put(base, {
+        actor: fresh.actor,
+        context: change.context ?? objectClock(base),
+        value: change.op === 'value' ? change.value : null,
+        marker: change.op === 'marker' ? change.marker : undefined,
+        expireAt: change.op === 'tombstone' ? 0 : change.expireAt ?? 0,
+        nowMs,
+        counterFloor: this.o.lease.floor,
+        vclockMax: this.o.vclockMax
+      })
+      this.o.local.truncations += res.truncated
+      obj = res.obj
+      counter = res.counter
+      context = change.context === null ? undefined : res.context
+    }
+    const wait = this.o.lease.issued(counter) ?? fresh.release
+    if (wait !== null) await wait
+    return { obj, context }
+  }
+
   /**
-   * Read-modify-write (INCR, APPEND, SETNX, SET NX/XX/GET, DEL...): serialized per
-   * key on this coordinator, over a quorum read and a quorum write. fn returns the
-   * value to write (null: a tombstone, undefined: write nothing) and the result.
+   * Runs fn serialized per key on this coordinator (read-modify-write commands):
+   * what one run reads, the next run sees written. Not atomic cluster-wide.
    */
-  modify<R> (ref: KeyRef, r: number, w: number, fn: (current: VObject | undefined) => { value?: Buffer | null, result: R }): Promise<R> {
-    const prev = this.locks.get(ref.ks) ?? Promise.resolve()
-    const run = prev.catch(() => {}).then(async () => {
-      const current = await this.get(ref, r)
-      const { value, result } = fn(current)
-      if (value !== undefined) await this.put(ref, objectClock(current ?? EMPTY), value, w)
-      return result
-    })
-    this.locks.set(ref.ks, run)
+  serialized<R> (key: KeyRef, fn: () => Promise<R>): Promise<R> {
+    const prev = this.locks.get(key.ks) ?? Promise.resolve()
+    const run = prev.catch(() => {}).then(fn)
+    this.locks.set(key.ks, run)
     const release = (): void => {
-      if (this.locks.get(ref.ks) === run) this.locks.delete(ref.ks)
+      if (this.locks.get(key.ks) === run) this.locks.delete(key.ks)
     }
     run.then(release, release)
     return run
   }
+
+  /**
+   * Read-modify-write of a key record (APPEND, SETNX, SET NX/XX/GET, DEL...):
+   * serialized per key on this coordinator, over a quorum read and a quorum
+   * write. fn returns the value to write (null: a tombstone, undefined: write
+   * nothing), an expiry for it, and the result.
+   */
+  modify<R> (ref: KeyRef, r: number, w: number, fn: (current: VObject | undefined) => { value?: Buffer | null, expireAt?: number, result: R }): Promise<R> {
+    return this.serialized(ref, async () => {
+      const current = await this.get(ref, r)
+      const { value, expireAt, result } = fn(current)
+      if (value !== undefined) await this.put(ref, objectClock(current ?? EMPTY), value, w, 0, expireAt ?? 0)
+      return result
+    })
+  }
+}
+
+/** A plain GET's answer from an object read at nowMs. */
+export function readString (obj: VObject, nowMs: number): StringRead {
+  const state = keyState(obj, nowMs)
+  if (state.type === 'none') return null
+  return state.type === 'string' ? state.value : WRONGTYPE
 }

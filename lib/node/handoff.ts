@@ -10,7 +10,7 @@ import { partitionEnd, partitionStart } from '../ring/hash.js'
 import { every, type Timer } from '../runtime/clock.js'
 import { Reader } from '../util/bytes.js'
 import { hintPrefix } from './local.js'
-import { refOfStorageKey } from './keys.js'
+import { prefixEnd, refOfStorageKey } from './keys.js'
 import type { DynakvNode } from './node.js'
 
 export interface HandoffStats {
@@ -23,18 +23,6 @@ export interface HandoffStats {
   failures: number
   /** Partitions with data here that belong elsewhere, at the last round. */
   transfersPending: number
-}
-
-/** The first key after every key that starts with prefix (an exclusive upper bound). */
-function prefixEnd (prefix: Buffer): Buffer | undefined {
-  const end = Buffer.from(prefix)
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++
-      return end.subarray(0, i + 1)
-    }
-  }
-  return undefined
 }
 
 export class Handoff {
@@ -105,7 +93,7 @@ export class Handoff {
         })
         try {
           if (removed) await this.redirect(skeys, rows.map(([, v]) => v))
-          else await this.node.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: skeys.map(s => s.subarray(16)), objs: rows.map(([, v]) => v) })
+          else await this.node.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: skeys, objs: rows.map(([, v]) => v) })
         } catch {
           this.stats.failures++
           break
@@ -124,7 +112,7 @@ export class Handoff {
       const { primaries } = this.node.currentRing().preferenceList(ref.partition)
       await Promise.all(primaries.map(p => p === this.node.identity.name
         ? this.node.local.merge(ref, this.node.local.decode(objs[i]))
-        : this.node.peers.request(p, { type: 'PUT_REPLICA', key: ref.key, obj: objs[i], hintFor: null })))
+        : this.node.peers.request(p, { type: 'PUT_REPLICA', key: skey, obj: objs[i], hintFor: null })))
     }))
   }
 
@@ -152,7 +140,7 @@ export class Handoff {
           break
         }
         this.spend(rows.length)
-        const keys = rows.map(([skey]) => skey.subarray(16))
+        const keys = rows.map(([skey]) => skey)
         const objs = rows.map(([, v]) => v)
         try {
           await Promise.all(primaries.map(t => this.node.peers.request(t, { type: 'HANDOFF_BATCH', kind: HANDOFF_OWNERSHIP, keys, objs })))

@@ -1,11 +1,45 @@
-// A client key and what derives from it: its ring position (MD5), partition and
-// storage key `md5 ‖ key`, each computed only when first needed — a GET of a
-// cached key on a single node needs none of them, and MD5 is the dearest step
-// of the read path.
-import { keyHash } from '../ring/hash.js'
+// Records and their storage keys. Every record of a client key lives under the
+// key's ring position, so a partition is one key range of the data space (for
+// scans, handoff, Merkle trees and reaping) and a key's records are adjacent:
+//
+//   key record      md5(key) ‖ 0x00 ‖ key                          the key's own object:
+//                                                                   a string, a counter, or a
+//                                                                   collection marker (TTL, type)
+//   element record  md5(key) ‖ 0x01 ‖ varint len ‖ key ‖ kind ‖ h8 ‖ element
+//                   kind 1 set member, 2 hash field, 3 sorted-set member;
+//                   h8 the first 8 bytes of md5(element)
+//
+// The key record sorts first, then the key's elements, by kind then h8: a
+// collection is walked in hash order, so a *SCAN cursor is a position in a
+// uniform 62-bit space however alike the elements are (Redis's cursors are
+// hash-table positions too).
+// Two keys whose MD5s collide still keep their records apart (the key itself
+// is part of every storage key). A KeyRef computes the hash, partition and
+// storage key only when first needed: a GET of a cached key on a single node
+// needs none of them (MD5 is the dearest step of the read path).
+import { HASH_BYTES, keyHash, partitionOfHash } from '../ring/hash.js'
+import { DecodeError, Reader, Writer } from '../util/bytes.js'
 
-export class KeyRef {
-  /** The key as a latin1 string: what the engine indexes the data space by. */
+export const RECORD_KEY = 0
+export const RECORD_ELEMENT = 1
+
+export type ElementKind = 'set' | 'hash' | 'zset'
+const KIND_BYTE: Record<ElementKind, number> = { set: 1, hash: 2, zset: 3 }
+const KIND_OF_BYTE: Array<ElementKind | undefined> = [undefined, 'set', 'hash', 'zset']
+
+/** Any record: how the engine (ks, skey) and placement (partition) name it. */
+export interface RecordRef {
+  /** The engine's index of the record (latin1; element records start with U+0100, which no key can). */
+  readonly ks: string
+  /** The storage key. */
+  readonly skey: Buffer
+  readonly partition: number
+  /** The client key the record belongs to. */
+  readonly key: Buffer
+}
+
+export class KeyRef implements RecordRef {
+  /** The key as a latin1 string: what the engine indexes a key record by. */
   readonly ks: string
   private hashBytes: Buffer | undefined
   private storageKey: Buffer | undefined
@@ -23,29 +57,101 @@ export class KeyRef {
 
   /** The partition: the top log2(Q) bits of the ring position. */
   get partition (): number {
-    const bits = this.partitionBits
-    if (bits === 0) return 0
-    const h = this.hash
-    return ((h[0] << 8) | h[1]) >>> (16 - bits)
+    return partitionOfHash(this.hash, this.partitionBits)
   }
 
-  /** md5(key) ‖ key: the data-space storage key. */
+  get bits (): number {
+    return this.partitionBits
+  }
+
+  /** md5(key) ‖ 0 ‖ key: the key record's storage key. */
   get skey (): Buffer {
     if (this.storageKey === undefined) {
-      const skey = Buffer.allocUnsafe(16 + this.key.length)
+      const skey = Buffer.allocUnsafe(HASH_BYTES + 1 + this.key.length)
       skey.set(this.hash, 0)
-      skey.set(this.key, 16)
+      skey[HASH_BYTES] = RECORD_KEY
+      skey.set(this.key, HASH_BYTES + 1)
       this.storageKey = skey
     }
     return this.storageKey
   }
+
+  /** md5(key) ‖ 1 ‖ len ‖ key: every element record of the key starts with it. */
+  elementsPrefix (): Buffer {
+    return new Writer(HASH_BYTES + 6 + this.key.length).raw(this.hash).u8(RECORD_ELEMENT).bytes(this.key).finish()
+  }
+
+  /** The prefix of the key's elements of one kind. */
+  kindPrefix (kind: ElementKind): Buffer {
+    const prefix = this.elementsPrefix()
+    return Buffer.concat([prefix, Buffer.from([KIND_BYTE[kind]])])
+  }
+
+  element (kind: ElementKind, element: Buffer): ElementRef {
+    return new ElementRef(this, kind, element, Buffer.concat([this.kindPrefix(kind), elementHash(element), element]))
+  }
+}
+
+export class ElementRef implements RecordRef {
+  readonly ks: string
+  constructor (readonly parent: KeyRef, readonly kind: ElementKind, readonly element: Buffer, readonly skey: Buffer) {
+    this.ks = '\u0100' + skey.toString('latin1')
+  }
+
+  get key (): Buffer { return this.parent.key }
+  get partition (): number { return this.parent.partition }
 }
 
 export function keyRef (key: Buffer, partitionBits: number): KeyRef {
   return new KeyRef(key, partitionBits)
 }
 
-/** The KeyRef of a data-space storage key (scans, handoff, anti-entropy). */
-export function refOfStorageKey (skey: Buffer, partitionBits: number): KeyRef {
-  return new KeyRef(skey.subarray(16), partitionBits, skey.subarray(0, 16), skey)
+/** The record a storage key names (scans, handoff, anti-entropy, peers); DecodeError for a malformed one. */
+export function refOfStorageKey (skey: Buffer, partitionBits: number): KeyRef | ElementRef {
+  if (skey.length <= HASH_BYTES) throw new DecodeError('storage key too short')
+  const hash = skey.subarray(0, HASH_BYTES)
+  if (skey[HASH_BYTES] === RECORD_KEY) return new KeyRef(skey.subarray(HASH_BYTES + 1), partitionBits, hash, skey)
+  if (skey[HASH_BYTES] !== RECORD_ELEMENT) throw new DecodeError('unknown record type')
+  const r = new Reader(skey, HASH_BYTES + 1)
+  const key = r.bytes()
+  const kind = KIND_OF_BYTE[r.u8()]
+  if (kind === undefined) throw new DecodeError('unknown element kind')
+  if (r.remaining < ELEMENT_HASH_BYTES) throw new DecodeError('element record without its hash')
+  const parent = new KeyRef(key, partitionBits, hash)
+  return new ElementRef(parent, kind, skey.subarray(r.pos + ELEMENT_HASH_BYTES), skey)
+}
+
+/** Bytes of an element's hash in its storage key. */
+export const ELEMENT_HASH_BYTES = 8
+
+/** Where an element sorts among its collection's: the first 8 bytes of its MD5. */
+export function elementHash (element: Buffer): Buffer {
+  return keyHash(element).subarray(0, ELEMENT_HASH_BYTES)
+}
+
+/** Does the ref name an element record (its ks starts with U+0100, which no latin1 key string can)? */
+export function isElement (ref: RecordRef): boolean {
+  return ref.ks.length > 0 && ref.ks.charCodeAt(0) === 0x100
+}
+
+/** The ref of an element record from its storage key, under a key whose ref is known. */
+export function elementRefOf (key: RecordRef, skey: Buffer): RecordRef {
+  return { ks: '\u0100' + skey.toString('latin1'), skey, partition: key.partition, key: key.key }
+}
+
+/** Is this storage key a key record (not an element)? */
+export function isKeyRecord (skey: Buffer): boolean {
+  return skey.length > HASH_BYTES && skey[HASH_BYTES] === RECORD_KEY
+}
+
+/** The first storage key after every key that starts with prefix (an exclusive upper bound); undefined past the end. */
+export function prefixEnd (prefix: Buffer): Buffer | undefined {
+  const end = Buffer.from(prefix)
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++
+      return end.subarray(0, i + 1)
+    }
+  }
+  return undefined
 }

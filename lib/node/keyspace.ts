@@ -7,11 +7,21 @@
 //   DBSIZE the sum of every member's live-key count divided by N (an estimate)
 //   FLUSH  every member clears its data, or the command fails with NOQUORUM
 import { cursorFromHash, hashFloorFromCursor, partitionEnd } from '../ring/hash.js'
-import { liveValue } from '../versioning/index.js'
-import { pages } from '../storage/store.js'
+import { decodeObject, elementState } from '../versioning/index.js'
+import { keyAfter, PAGE_ROWS } from '../storage/store.js'
+import { atTime, stateOf } from './local.js'
 import { QuorumError } from './coordinator.js'
-import { refOfStorageKey } from './keys.js'
+import { isKeyRecord, prefixEnd, refOfStorageKey, type KeyRef } from './keys.js'
 import type { DynakvNode } from './node.js'
+
+export interface KeyCounts {
+  /** Live keys. */
+  n: number
+  /** Live keys with an expiry. */
+  expires: number
+  /** Their average remaining time to live (ms), sampled by the sweep. */
+  avgTtlMs: number
+}
 
 export interface ScanPage {
   cursor: bigint
@@ -19,6 +29,8 @@ export interface ScanPage {
 }
 
 const PAGE_MAX = 10_000
+/** Store pages one local scan request may read (every loop is bounded). */
+const SCAN_STEPS_MAX = 100_000
 
 export class Keyspace {
   constructor (private readonly node: DynakvNode) {
@@ -26,25 +38,54 @@ export class Keyspace {
       const { keys, more } = await this.localLive(req.start, req.end, Math.min(req.limit, PAGE_MAX))
       return { type: 'KEYS', keys, more }
     })
-    node.peers.on('COUNT_KEYS', async () => ({ type: 'COUNT', n: Math.max(0, node.local.liveKeys) }))
+    node.peers.on('COUNT_KEYS', async () => ({ type: 'COUNT', ...this.localCounts() }))
     node.peers.on('FLUSH', async () => {
       await node.flushLocal()
       return { type: 'OK' }
     })
   }
 
-  /** Live keys here in [start, end), as storage keys, at most limit of them. */
+  /**
+   * Live keys here in [start, end), as key-record storage keys, at most limit of
+   * them. A string counts when it has a value now; a collection when its marker
+   * is live and at least one of its elements is (they follow its key record in
+   * the range, and the walk skips past the rest of them).
+   */
   async localLive (start: Buffer, end: Buffer | null, limit: number): Promise<{ keys: Buffer[], more: boolean }> {
     const keys: Buffer[] = []
-    for await (const rows of pages(this.node.store, 'data', { gte: start, lt: end ?? undefined })) {
-      for (const [skey] of rows) {
-        if (keys.length === limit) return { keys, more: true }
-        const found = this.node.local.read(refOfStorageKey(skey, this.node.partitionBits))
-        const obj = found instanceof Promise ? await found : found
-        if (obj !== undefined && liveValue(obj) !== null) keys.push(skey)
+    const now = this.node.clock.now()
+    let gte = start
+    /** A collection key waiting for one live element of its kind. */
+    let pending: { skey: Buffer, prefix: Buffer } | null = null
+    for (let n = 0; n < SCAN_STEPS_MAX; n++) {
+      const rows = await this.node.store.range('data', { gte, lt: end ?? undefined, limit: PAGE_ROWS })
+      let jumped = false
+      for (const [skey, bytes] of rows) {
+        if (isKeyRecord(skey)) {
+          pending = null
+          if (keys.length === limit) return { keys, more: true }
+          const ref = refOfStorageKey(skey, this.node.partitionBits) as KeyRef
+          const state = atTime(stateOf({ bytes }), now)
+          if (state.type === 'string') keys.push(skey)
+          else if (state.type !== 'none') pending = { skey, prefix: ref.kindPrefix(state.type) }
+          continue
+        }
+        if (pending === null || !skey.subarray(0, pending.prefix.length).equals(pending.prefix)) continue
+        if (elementState(decodeObject(bytes)).type === 'none') continue
+        keys.push(pending.skey)
+        // The key is in: skip the rest of its elements.
+        const after = prefixEnd(pending.prefix)
+        pending = null
+        if (after === undefined) return { keys, more: false }
+        gte = after
+        jumped = true
+        break
       }
+      if (jumped) continue
+      if (rows.length < PAGE_ROWS) return { keys, more: false }
+      gte = keyAfter(rows[rows.length - 1][0])
     }
-    return { keys, more: false }
+    return { keys, more: keys.length > 0 }
   }
 
   async scan (cursor: bigint, count: number): Promise<ScanPage> {
@@ -57,7 +98,7 @@ export class Keyspace {
       const p = bits === 0 ? 0 : ((position[0] << 8) | position[1]) >>> (16 - bits)
       const end = partitionEnd(p, q)
       const page = await this.partitionPage(p, position, end, want - out.length)
-      for (const skey of page.keys) out.push(skey.subarray(16))
+      for (const skey of page.keys) out.push(refOfStorageKey(skey, bits).key)
       if (page.resumeAt !== null) {
         const next = cursorFromHash(page.resumeAt)
         return { cursor: next > cursor ? next : cursor + 1n, keys: out }
@@ -115,21 +156,36 @@ export class Keyspace {
     return { keys, resumeAt: bumpPosition(resume) }
   }
 
-  /** DBSIZE: every reachable member's live keys, summed, divided by N. */
-  async count (): Promise<number> {
+  /** This node's key counts (DBSIZE, INFO keyspace). */
+  localCounts (): KeyCounts {
+    const expires = Math.max(0, this.node.local.volatileKeys)
+    return { n: Math.max(0, this.node.local.liveKeys), expires, avgTtlMs: expires === 0 ? 0 : this.node.sweeper.avgTtlMs }
+  }
+
+  /**
+   * DBSIZE and INFO keyspace: every reachable member's counts, summed, divided
+   * by N (an estimate; exact on a single node). avg_ttl: the members' sampled
+   * averages, weighted by their volatile keys.
+   */
+  async counts (): Promise<KeyCounts> {
     const self = this.node.identity.name
     const members = this.node.membership.active()
-    if (members.length <= 1) return Math.max(0, this.node.local.liveKeys)
+    if (members.length <= 1) return this.localCounts()
     const counts = await Promise.all(members.map(async (m) => {
-      if (m.name === self) return Math.max(0, this.node.local.liveKeys)
+      if (m.name === self) return this.localCounts()
       try {
-        return ((await this.node.peers.request(m.name, { type: 'COUNT_KEYS' })) as { n: number }).n
+        return (await this.node.peers.request(m.name, { type: 'COUNT_KEYS' })) as unknown as KeyCounts
       } catch {
-        return 0
+        return { n: 0, expires: 0, avgTtlMs: 0 }
       }
     }))
     const replicas = Math.min(this.node.config.n, members.length)
-    return Math.round(counts.reduce((a, b) => a + b, 0) / replicas)
+    const expires = counts.reduce((a, b) => a + b.expires, 0)
+    return {
+      n: Math.round(counts.reduce((a, b) => a + b.n, 0) / replicas),
+      expires: Math.round(expires / replicas),
+      avgTtlMs: expires === 0 ? 0 : Math.round(counts.reduce((a, b) => a + b.avgTtlMs * b.expires, 0) / expires)
+    }
   }
 
   /** FLUSHALL: every member (not removed) clears its data; -NOQUORUM unless all answer. */

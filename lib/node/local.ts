@@ -1,14 +1,19 @@
 // This node's own replica of the data (and the hints it holds for others), on the
-// engine. Every mutation is an engine update, so mutations of one key are
+// engine. Every mutation is an engine update, so mutations of one record are
 // serialized here and each sees the previous one's result.
+//
+// Counts kept up to date by every write of a key record (time-free, as Redis
+// counts keys: an expired key counts until the sweep strips it):
+//   liveKeys      key records holding a string or a collection marker (DBSIZE)
+//   volatileKeys  those of them with an expiry (INFO keyspace expires=)
 import { Engine, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
 import { pages, type Store } from '../storage/store.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import {
-  blindWrite, decodeObject, isLive, encodeObject, liveValue, merge, newestValue, put, sameVersions,
-  type Clock, type VObject
+  COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip,
+  type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
-import type { KeyRef } from './keys.js'
+import { isElement, type RecordRef } from './keys.js'
 import type { CounterLease } from './identity.js'
 import { Reader, Writer } from '../util/bytes.js'
 
@@ -25,11 +30,21 @@ export interface LocalOptions {
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
+/**
+ * A new version of one record. context: what the writer saw (null = everything
+ * this replica holds, a blind write). Counter increments need no context.
+ */
+export type Change =
+  | { op: 'value', context: Clock | null, value: Buffer, expireAt?: number, stringOnly?: boolean }
+  | { op: 'tombstone', context: Clock | null, stringOnly?: boolean }
+  | { op: 'marker', context: Clock | null, marker: Marker, expireAt?: number }
+  | { op: 'increment', delta: Total }
+
 export interface PutOutcome {
   /** The new object; null for a blind write (decode `bytes` if needed). */
   obj: VObject | null
   bytes: Buffer
-  /** The context handed back to the writer (null for a blind write). */
+  /** The context handed back to the writer (null for a blind write or an increment). */
   context: Clock | null
   /** Resolves when the new object is durable here. */
   durable: Promise<void>
@@ -37,13 +52,28 @@ export interface PutOutcome {
   releasable: Promise<void>
 }
 
+/** A write or read meant for a string met a key of another type. */
+export class WrongTypeError extends Error {
+  readonly code = 'DYNAKV_WRONGTYPE'
+  constructor () {
+    super('WRONGTYPE Operation against a key holding the wrong kind of value')
+  }
+}
+
+/** A plain GET's answer: the value, none, or a key of another type. */
+export const WRONGTYPE = Symbol('wrongtype')
+export type StringRead = Buffer | null | typeof WRONGTYPE
+
 const EMPTY: VObject = { siblings: [] }
+const NO_STATE: KeyState = { type: 'none', value: null, expireAt: 0, counted: false }
 
 export class LocalReplica {
   readonly engine: Engine
   truncations = 0
-  /** Keys whose newest version here is a value (DBSIZE's estimate), kept up to date by every write. */
+  /** Key records holding a string or a marker (DBSIZE's estimate), kept up to date by every write. */
   liveKeys = 0
+  /** Those of them with an expiry. */
+  volatileKeys = 0
   /** Hints held per intended node. */
   private readonly hintCounts = new Map<string, number>()
   private readonly clock: TimeSource
@@ -68,36 +98,44 @@ export class LocalReplica {
     this.vclockMax = options.vclockMax
   }
 
-  read (ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
+  read (ref: RecordRef): VObject | undefined | Promise<VObject | undefined> {
     const found = this.engine.read('data', ref)
     if (found === undefined) return undefined
     if (found instanceof Promise) return found.then(objectOf)
     return decodeObject(found.bytes)
   }
 
-  /** What a plain GET returns from this replica's copy (no decoding when it is in memory). */
-  readValue (ref: KeyRef): Buffer | null | Promise<Buffer | null> {
+  /** What a plain GET returns from this replica's copy at nowMs (no decoding for a plain string in memory). */
+  readString (ref: RecordRef, nowMs: number): StringRead | Promise<StringRead> {
     const found = this.engine.read('data', ref)
     if (found === undefined) return null
-    if (found instanceof Promise) return found.then(e => e === undefined ? null : valueOf(e))
-    return valueOf(found)
+    if (found instanceof Promise) return found.then(e => e === undefined ? null : stringOf(stateOf(e), nowMs))
+    return stringOf(stateOf(found), nowMs)
+  }
+
+  /** The key's state at nowMs from this replica's copy. */
+  readState (ref: RecordRef, nowMs: number): KeyState | Promise<KeyState> {
+    const found = this.engine.read('data', ref)
+    if (found === undefined) return NO_STATE
+    if (found instanceof Promise) return found.then(e => e === undefined ? NO_STATE : atTime(stateOf(e), nowMs))
+    return atTime(stateOf(found), nowMs)
   }
 
   /** The stored bytes (use at once: a cached entry is updated in place by later writes). */
-  readEntry (ref: KeyRef): Entry | undefined | Promise<Entry | undefined> {
+  readEntry (ref: RecordRef): Entry | undefined | Promise<Entry | undefined> {
     return this.engine.read('data', ref)
   }
 
   /**
-   * A coordinated write. context null = blind write (SET/DEL): the context is
-   * this replica's own merged clock, so the write supersedes every version held here.
+   * A coordinated write: `incoming` (what a quorum read found, or undefined) is
+   * merged into this replica's copy first, then the change applies to the result.
    */
-  put (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<PutOutcome> {
+  apply (ref: RecordRef, change: Change, incoming?: VObject): Promise<PutOutcome> {
     // fn may run now (value in memory) or after a load: hand its outcome over either way.
     let built: Omit<PutOutcome, 'durable'> | null = null
     let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
     const durable = this.engine.update('data', ref, (cur) => {
-      const v = this.newVersion(cur, context, value)
+      const v = this.newVersion(ref, cur, change, incoming)
       built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release ?? Promise.resolve() }
       deliver?.(built)
       return { next: { bytes: v.bytes }, result: undefined }
@@ -109,66 +147,125 @@ export class LocalReplica {
     })
   }
 
+
   /**
    * A write on a single node, acknowledged once durable with the writer's new
-   * context (undefined for a blind write, whose writer has no use for one).
+   * context (undefined for a blind write or an increment) and the resulting object
+   * (null after a blind write).
    */
-  write (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<Clock | undefined> {
+  write (ref: RecordRef, change: Change): Promise<{ context: Clock | undefined, obj: VObject | null }> {
     return this.engine.update('data', ref, (cur) => {
-      const v = this.newVersion(cur, context, value)
-      return { next: { bytes: v.bytes }, result: v.context ?? undefined }
+      const v = this.newVersion(ref, cur, change, undefined)
+      return { next: { bytes: v.bytes }, result: { context: v.context ?? undefined, obj: v.obj } }
     })
   }
 
   /**
-   * The DVV put on this replica's copy; a key with no copy here gets a fresh
-   * actor. A blind write works on the encoded object (no decoding, no context).
+   * The new version on this replica's copy (merged with `incoming`); a record with
+   * no copy here gets a fresh actor. A blind write of a plain string works on the
+   * encoded object (no decoding, no context).
    */
-  private newVersion (cur: Entry | undefined, context: Clock | null, value: Buffer | null): { bytes: Buffer, obj: VObject | null, context: Clock | null, release: Promise<void> | null } {
+  private newVersion (ref: RecordRef, cur: Entry | undefined, change: Change, incoming: VObject | undefined): { bytes: Buffer, obj: VObject | null, context: Clock | null, release: Promise<void> | null } {
     const fresh = cur === undefined ? this.freshActor() : null
     const actor = fresh?.actor ?? this.actor
-    if (context === null) {
-      const res = blindWrite(cur?.bytes, { actor, value, nowMs: this.clock.now(), counterFloor: this.lease.floor, vclockMax: this.vclockMax })
-      this.truncations += res.truncated
-      this.liveKeys += (value === null ? 0 : 1) - (res.wasLive ? 1 : 0)
-      return { bytes: res.bytes, obj: null, context: null, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
+    const nowMs = this.clock.now()
+    const isKey = !isElement(ref)
+    if (incoming === undefined && (change.op === 'value' || change.op === 'tombstone') && change.context === null) {
+      const value = change.op === 'value' ? change.value : null
+      const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
+      const res = blindWrite(cur?.bytes, { actor, value, expireAt, nowMs, counterFloor: this.lease.floor, vclockMax: this.vclockMax })
+      if (res !== null) {
+        this.truncations += res.truncated
+        if (isKey) this.count(res.oldValue !== null, res.oldExpireAt, value !== null, expireAt)
+        return { bytes: res.bytes, obj: null, context: null, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
+      }
     }
-    const res = put(cur === undefined ? EMPTY : decodeObject(cur.bytes), {
-      actor,
-      context,
-      value,
-      nowMs: this.clock.now(),
-      counterFloor: this.lease.floor,
-      vclockMax: this.vclockMax
-    })
-    this.truncations += res.truncated
-    this.liveKeys += liveness(res.obj) - (cur !== undefined && isLive(cur.bytes) ? 1 : 0)
-    return { bytes: encodeObject(res.obj), obj: res.obj, context: res.context, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
+    const before = cur === undefined ? EMPTY : decodeObject(cur.bytes)
+    const base = incoming === undefined ? before : merge(before, incoming)
+    let obj: VObject
+    let counter: number
+    let context: Clock | null = null
+    if (change.op !== 'increment' && change.op !== 'marker' && change.stringOnly === true && isKey) {
+      const type = keyState(base, nowMs).type
+      if (type !== 'none' && type !== 'string') throw new WrongTypeError()
+    }
+    if (change.op === 'increment') {
+      const res = increment(base, { actor, delta: change.delta, nowMs, counterFloor: this.lease.floor })
+      obj = res.obj
+      counter = res.counter
+    } else {
+      const res = put(base, {
+        actor,
+        context: change.context ?? objectClock(base),
+        value: change.op === 'value' ? change.value : null,
+        marker: change.op === 'marker' ? change.marker : undefined,
+        expireAt: change.op === 'tombstone' ? 0 : change.expireAt ?? 0,
+        nowMs,
+        counterFloor: this.lease.floor,
+        vclockMax: this.vclockMax
+      })
+      this.truncations += res.truncated
+      obj = res.obj
+      counter = res.counter
+      context = change.context === null ? null : res.context
+    }
+    if (isKey) this.countObjects(before, obj)
+    return { bytes: encodeObject(obj), obj, context, release: this.lease.issued(counter) ?? fresh?.release ?? null }
+  }
+
+  private count (wasLive: boolean, wasExpireAt: number, isLive: boolean, expireAt: number): void {
+    this.liveKeys += (isLive ? 1 : 0) - (wasLive ? 1 : 0)
+    this.volatileKeys += (isLive && expireAt > 0 ? 1 : 0) - (wasLive && wasExpireAt > 0 ? 1 : 0)
+  }
+
+  private countObjects (before: VObject | undefined, after: VObject | undefined): void {
+    const a = before === undefined ? NO_STATE : keyState(before, 0)
+    const b = after === undefined ? NO_STATE : keyState(after, 0)
+    this.count(a.type !== 'none', a.expireAt, b.type !== 'none', b.expireAt)
   }
 
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
-  merge (ref: KeyRef, incoming: VObject, incomingBytes?: Buffer): Promise<VObject> {
+  merge (ref: RecordRef, incoming: VObject, incomingBytes?: Buffer): Promise<VObject> {
+    const isKey = !isElement(ref)
     return this.engine.update('data', ref, (cur) => {
       if (cur === undefined) {
         if (incoming.siblings.length === 0) return { result: incoming }
-        this.liveKeys += liveness(incoming)
+        if (isKey) this.countObjects(undefined, incoming)
         return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
       }
       const current = decodeObject(cur.bytes)
       const merged = merge(current, incoming)
-      if (sameVersions(merged, current)) return { result: current }
-      this.liveKeys += liveness(merged) - liveness(current)
+      if (merged === current) return { result: current }
       // The usual replication case: the incoming set supersedes ours, and its bytes are canonical.
-      const bytes = incomingBytes !== undefined && sameVersions(merged, incoming) ? incomingBytes : encodeObject(merged)
+      const bytes = incomingBytes !== undefined && merged === incoming ? incomingBytes : encodeObject(merged)
+      if (bytes.equals(cur.bytes)) return { result: current }
+      if (isKey) this.countObjects(current, merged)
       return { next: { bytes }, result: merged }
     })
   }
 
-  /** Deletes the key if it still holds exactly `expected` (handoff drop, tombstone reaping). */
-  dropIfUnchanged (ref: KeyRef, expected: Buffer): Promise<boolean> {
+  /** The sweep: rewrites expired values and markers of a record as tombstones (see versioning strip). */
+  stripExpired (ref: RecordRef, nowMs: number): Promise<boolean> {
+    const isKey = !isElement(ref)
+    return this.engine.update('data', ref, (cur) => {
+      if (cur === undefined) return { result: false }
+      const current = decodeObject(cur.bytes)
+      const stripped = strip(current, nowMs)
+      if (stripped === current) return { result: false }
+      if (isKey) this.countObjects(current, stripped)
+      return { next: { bytes: encodeObject(stripped) }, result: true }
+    })
+  }
+
+  /** Deletes the record if it still holds exactly `expected` (handoff drop, tombstone reaping). */
+  dropIfUnchanged (ref: RecordRef, expected: Buffer): Promise<boolean> {
+    const isKey = !isElement(ref)
     return this.engine.update('data', ref, (cur) => {
       if (cur === undefined || !cur.bytes.equals(expected)) return { result: false }
-      if (isLive(cur.bytes)) this.liveKeys--
+      if (isKey) {
+        const state = stateOf(cur)
+        this.count(state.type !== 'none', state.expireAt, false, 0)
+      }
       return { next: null, result: true }
     })
   }
@@ -178,11 +275,11 @@ export class LocalReplica {
   }
 
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
-  storeHint (target: string, ref: KeyRef, incoming: VObject): Promise<void> {
+  storeHint (target: string, ref: RecordRef, incoming: VObject): Promise<void> {
     return this.engine.update('hints', engineKey(hintKey(target, ref.skey)), (cur) => {
       const held = cur === undefined ? undefined : decodeObject(cur.bytes)
       const next = held === undefined ? incoming : merge(held, incoming)
-      if (held !== undefined && sameVersions(next, held)) return { result: undefined }
+      if (held !== undefined && next === held) return { result: undefined }
       if (cur === undefined) this.countHint(target, 1)
       return { next: { bytes: encodeObject(next) }, result: undefined }
     })
@@ -217,14 +314,26 @@ export class LocalReplica {
     }
   }
 
+  /** Counts the live keys on disk (start-up, before any client is served). */
+  async countKeys (store: Store, isKeyRecord: (skey: Buffer) => boolean): Promise<void> {
+    for await (const rows of pages(store, 'data')) {
+      for (const [skey, bytes] of rows) {
+        if (!isKeyRecord(skey)) continue
+        const state = stateOf({ bytes })
+        this.count(false, 0, state.type !== 'none', state.expireAt)
+      }
+    }
+  }
+
   /** Forgets every count (FLUSHALL). */
   resetCounts (): void {
     this.hintCounts.clear()
     this.liveKeys = 0
+    this.volatileKeys = 0
   }
 
-  /** The hint held for `target` and this key, if any. */
-  readHint (target: string, ref: KeyRef): Promise<VObject | undefined> {
+  /** The hint held for `target` and this record, if any. */
+  readHint (target: string, ref: RecordRef): Promise<VObject | undefined> {
     return Promise.resolve(this.engine.read('hints', engineKey(hintKey(target, ref.skey)))).then(objectOf)
   }
 
@@ -238,18 +347,27 @@ export class LocalReplica {
   }
 }
 
-function liveness (obj: VObject | undefined): number {
-  return obj !== undefined && liveValue(obj) !== null ? 1 : 0
+/** The key's time-free state (keyState at time 0), memoised on the entry: a repeated GET parses nothing. */
+export function stateOf (entry: Entry): KeyState {
+  let state = entry.derived as KeyState | undefined
+  if (state === undefined) {
+    const fast = newestValue(entry.bytes)
+    state = fast === COMPLEX
+      ? keyState(decodeObject(entry.bytes), 0)
+      : { type: fast.value === null ? 'none' : 'string', value: fast.value, expireAt: fast.expireAt, counted: false }
+    entry.derived = state
+  }
+  return state
 }
 
-/** The newest value of a stored entry, memoised on it (a repeated GET parses nothing). */
-function valueOf (entry: Entry): Buffer | null {
-  let value = entry.value
-  if (value === undefined) {
-    value = newestValue(entry.bytes)
-    entry.value = value
-  }
-  return value
+/** A time-free state at nowMs: none once its expiry has passed. */
+export function atTime (state: KeyState, nowMs: number): KeyState {
+  return state.expireAt > 0 && state.expireAt <= nowMs ? { ...NO_STATE, expireAt: state.expireAt } : state
+}
+
+function stringOf (state: KeyState, nowMs: number): StringRead {
+  if (state.type === 'none' || (state.expireAt > 0 && state.expireAt <= nowMs)) return null
+  return state.type === 'string' ? state.value : WRONGTYPE
 }
 
 function objectOf (entry: Entry | undefined): VObject | undefined {
@@ -261,7 +379,7 @@ function engineKey (skey: Buffer): EngineKey {
   return { ks: skey.toString('latin1'), skey }
 }
 
-/** hints: target ‖ md5(key) ‖ key, the target length-prefixed so one target is one key range. */
+/** hints: target ‖ storage key, the target length-prefixed so one target is one key range. */
 export function hintKey (target: string, skey: Buffer): Buffer {
   return new Writer(skey.length + target.length + 2).string(target).raw(skey).finish()
 }

@@ -12,18 +12,21 @@ import type { ServerConfig } from '../cli/args.js'
 import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
-import { classicLevelStore, memoryLevelStore, pages, type Store } from '../storage/store.js'
-import { actorId, decodeObject, liveValue, type VObject, type Clock as VClock } from '../versioning/index.js'
+import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
+import { actorId, decodeObject, type VObject, type Clock as VClock } from '../versioning/index.js'
 import { Ring, claim } from '../ring/index.js'
+import { merge as mergeObjects } from '../versioning/index.js'
 import { partitionBits } from '../ring/hash.js'
 import { FailureDetector } from '../membership/detector.js'
 import { Membership, decodeMembership, encodeMembership, type MemberRecord } from '../membership/membership.js'
 import type { Transport } from '../peer/transport.js'
 import { TcpTransport } from '../peer/tcp.js'
 import { CounterLease, freshActor, loadIdentity, type Identity } from './identity.js'
-import { LocalReplica } from './local.js'
-import { Coordinator, QuorumError, type Placement } from './coordinator.js'
-import { keyRef, type KeyRef } from './keys.js'
+import { LocalReplica, hintKey, type StringRead } from './local.js'
+import { Coordinator, QuorumError, type Placement, type RangePage, type RangeSpec } from './coordinator.js'
+import { isKeyRecord, keyRef, refOfStorageKey, type ElementRef, type KeyRef } from './keys.js'
+import { Records } from './records.js'
+import { Sweeper } from './sweeper.js'
 import { Peers } from './peers.js'
 import { Gossip } from './gossip.js'
 import { Handoff } from './handoff.js'
@@ -62,6 +65,7 @@ export class DynakvNode {
   readonly lease: CounterLease
   readonly local: LocalReplica
   readonly coordinator: Coordinator
+  readonly records: Records
   readonly membership: Membership
   readonly detector: FailureDetector
   readonly partitionBits: number
@@ -71,6 +75,7 @@ export class DynakvNode {
   readonly handoff: Handoff
   readonly antiEntropy: AntiEntropy
   readonly keyspace: Keyspace
+  readonly sweeper: Sweeper
   private ring: Ring
   private ringChanges = -1
   /** This node is the only member (kept up to date with the membership). */
@@ -116,6 +121,7 @@ export class DynakvNode {
       actor: this.actor,
       freshActor: () => freshActor(identity.name, identity.epoch, lease),
       local: this.local,
+      localRanges: { range: (range, hintFor) => this.localRange(range, hintFor) },
       remote: this.peers,
       placement,
       clock: deps.clock,
@@ -124,10 +130,28 @@ export class DynakvNode {
       vclockMax: config.vclockMax,
       readRepairWaitMs: config.readRepairWaitMs
     })
+    this.records = new Records(this.coordinator, deps.clock, () => ({ r: config.r, w: config.w }))
     this.gossip = new Gossip(this)
     this.handoff = new Handoff(this)
     this.antiEntropy = new AntiEntropy(this)
     this.keyspace = new Keyspace(this)
+    this.sweeper = new Sweeper({
+      self: identity.name,
+      clock: deps.clock,
+      log: this.log,
+      store,
+      local: this.local,
+      records: this.records,
+      partitions: config.partitions,
+      partitionBits: this.partitionBits,
+      tombstoneGraceMs: () => this.config.tombstoneGraceMs,
+      ring: () => this.currentRing(),
+      isUp: (n) => this.detector.isUp(n),
+      fetch: async (n, skey) => {
+        const res = await this.peers.request(n, { type: 'FETCH_OBJECTS', keys: [skey] }) as { objs: Buffer[] }
+        return res.objs[0].length === 0 ? undefined : decodeObject(res.objs[0])
+      }
+    })
   }
 
   static async start (givenConfig: ServerConfig, deps: NodeDeps): Promise<DynakvNode> {
@@ -170,12 +194,13 @@ export class DynakvNode {
         limits: { maxFrameBytes: Math.min(2 ** 31, config.protoMaxBulkLen + 16 * 1024 * 1024), reconnectBackoffMsMax: 1000 }
       })
       const node = new DynakvNode(config, deps, store, transport, identity, lease, membership)
-      await node.countLiveKeys()
+      await node.local.countKeys(store, isKeyRecord)
       await node.local.countHints(store)
       await transport.start(node.peers.handle)
       node.gossip.start()
       node.handoff.start()
       node.antiEntropy.start()
+      node.sweeper.start(config.sweepIntervalMs)
       if (config.join !== null) node.joinInBackground(config.join.host, config.join.port)
       return node
     } catch (err) {
@@ -208,6 +233,36 @@ export class DynakvNode {
     return keyRef(key, this.partitionBits)
   }
 
+  /** The record a storage key names (from a peer, a scan or a hint). */
+  recordRef (skey: Buffer): KeyRef | ElementRef {
+    return refOfStorageKey(skey, this.partitionBits)
+  }
+
+  /**
+   * A page of this node's records in [start, end) (at most limit rows), merged
+   * with the hints it holds for `hintFor` in the same range.
+   */
+  async localRange (range: RangeSpec, hintFor: string | null): Promise<RangePage> {
+    const rows = await this.store.range('data', { gte: range.start, lt: range.end, limit: range.limit })
+    const out: Array<[Buffer, VObject]> = rows.map(([k, v]) => [k, decodeObject(v)])
+    let more = rows.length === range.limit
+    if (hintFor !== null) {
+      const prefix = hintKey(hintFor, Buffer.alloc(0))
+      const hints = await this.store.range('hints', { gte: hintKey(hintFor, range.start), lt: range.end === undefined ? undefined : hintKey(hintFor, range.end), limit: range.limit })
+      const byKey = new Map(out.map(([k, o]) => [k.toString('latin1'), [k, o] as [Buffer, VObject]]))
+      for (const [hk, v] of hints) {
+        const skey = hk.subarray(prefix.length)
+        const ks = skey.toString('latin1')
+        const mine = byKey.get(ks)
+        byKey.set(ks, [skey, mine === undefined ? decodeObject(v) : mergeObjects(mine[1], decodeObject(v))])
+      }
+      more ||= hints.length === range.limit
+      out.length = 0
+      out.push(...[...byKey.values()].sort((a, b) => Buffer.compare(a[0], b[0])).slice(0, range.limit))
+    }
+    return { rows: out, more }
+  }
+
   /** Is this node the only member (every key's one replica here)? */
   isSolo (): boolean {
     if (this.ringChanges !== this.membership.changes) this.currentRing()
@@ -237,9 +292,9 @@ export class DynakvNode {
     return this.coordinator.get(ref, this.quorumArg(r, this.config.r))
   }
 
-  /** What a plain GET returns: the newest live value (null: none). */
-  value (ref: KeyRef): Buffer | null | Promise<Buffer | null> {
-    return this.coordinator.value(ref, this.config.r)
+  /** What a plain GET returns: the string value (null: none; WRONGTYPE: a key of another type). */
+  value (ref: KeyRef): StringRead | Promise<StringRead> {
+    return this.coordinator.value(ref, this.config.r, this.clock.now())
   }
 
   /** Dynamo PUT/DELCTX: resolves with the writer's new context. */
@@ -251,8 +306,8 @@ export class DynakvNode {
   }
 
   /** A blind write (SET): supersedes every version the coordinator knows of. */
-  set (ref: KeyRef, value: Buffer): Promise<unknown> {
-    return this.coordinator.put(ref, null, value, this.config.w)
+  set (ref: KeyRef, value: Buffer, expireAt = 0): Promise<unknown> {
+    return this.coordinator.put(ref, null, value, this.config.w, 0, expireAt)
   }
 
   /**
@@ -266,7 +321,7 @@ export class DynakvNode {
     }
   }
 
-  modify<R> (ref: KeyRef, fn: (current: VObject | undefined) => { value?: Buffer | null, result: R }): Promise<R> {
+  modify<R> (ref: KeyRef, fn: (current: VObject | undefined) => { value?: Buffer | null, expireAt?: number, result: R }): Promise<R> {
     return this.coordinator.modify(ref, this.config.r, this.config.w, fn)
   }
 
@@ -276,7 +331,7 @@ export class DynakvNode {
 
   dbsize (): number | Promise<number> {
     if (this.membership.active().length <= 1) return Math.max(0, this.local.liveKeys)
-    return this.keyspace.count()
+    return this.keyspace.counts().then(c => c.n)
   }
 
   flushall (): Promise<void> {
@@ -291,15 +346,6 @@ export class DynakvNode {
     this.local.engine.dropCache()
     this.local.resetCounts()
     this.antiEntropy.rebuildAll()
-  }
-
-  /** DBSIZE's starting point: one pass over the data at start-up, before any client is served. */
-  private async countLiveKeys (): Promise<void> {
-    let live = 0
-    for await (const rows of pages(this.store, 'data')) {
-      for (const [, bytes] of rows) if (liveValue(decodeObject(bytes)) !== null) live++
-    }
-    this.local.liveKeys += live
   }
 
   /** --join: keeps trying until the seed answers (it may still be starting). */
@@ -371,6 +417,13 @@ export class DynakvNode {
         ['transfers_pending', h.transfersPending],
         ['handoff_failures', h.failures]
       ]],
+      ['Sweep', [
+        ['sweep_rounds', this.sweeper.stats.rounds],
+        ['expired_stripped', this.sweeper.stats.stripped],
+        ['expired_cleanups', this.sweeper.stats.cleanups],
+        ['reaped', this.sweeper.stats.reaped],
+        ['sweep_failures', this.sweeper.stats.failures]
+      ]],
       ['Antientropy', [
         ['ae_trees', this.antiEntropy.treeCount],
         ['ae_trees_ready', this.antiEntropy.readyTrees],
@@ -382,7 +435,6 @@ export class DynakvNode {
         ['ae_bytes_sent', ae.bytesSent],
         ['ae_bytes_received', ae.bytesReceived],
         ['ae_rebuilds', ae.rebuilds],
-        ['ae_tombstones_reaped', ae.tombstonesReaped],
         ...last
       ]]
     ]
@@ -394,6 +446,7 @@ export class DynakvNode {
     this.gossip.stop()
     this.handoff.stop()
     this.antiEntropy.stop()
+    this.sweeper.stop()
     this.local.engine.halt()
   }
 
@@ -403,6 +456,7 @@ export class DynakvNode {
     this.gossip.stop()
     this.handoff.stop()
     this.antiEntropy.stop()
+    this.sweeper.stop()
     await this.joining?.catch(() => {})
     await this.peers.transport.stop()
     await this.local.engine.flushed()

@@ -8,9 +8,13 @@ import { decodeObject, encodeObject, merge, type VObject } from '../versioning/i
 import { encodeReplyBinary, decodeReplyBinary } from '../resp/reply-binary.js'
 import type { Reply } from '../resp/reply.js'
 import { internalSession, type Session } from '../resp/session.js'
-import type { ReplicaClient } from './coordinator.js'
-import type { KeyRef } from './keys.js'
+import type { RangePage, RangeSpec, ReplicaClient } from './coordinator.js'
+import type { RecordRef } from './keys.js'
 import type { DynakvNode } from './node.js'
+
+const EMPTY_BYTES = Buffer.alloc(0)
+/** Records one request may read or write. */
+const RECORDS_MAX = 10_000
 
 export class PeerUnknownError extends Error {
   readonly code = 'DYNAKV_PEER_UNKNOWN'
@@ -65,13 +69,28 @@ export class Peers implements ReplicaClient {
     this.handlers.set(type, handler as (from: string, req: Request) => Promise<Response>)
   }
 
-  async getReplica (node: string, ref: KeyRef, hintFor: string | null): Promise<VObject | undefined> {
-    const res = await this.request(node, { type: 'GET_REPLICA', key: ref.key, hintFor }) as { obj: Buffer | null }
+  async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<VObject | undefined> {
+    const res = await this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }) as { obj: Buffer | null }
     return res.obj === null ? undefined : decodeObject(res.obj)
   }
 
-  async putReplica (node: string, ref: KeyRef, bytes: Buffer, hintFor: string | null): Promise<void> {
-    await this.request(node, { type: 'PUT_REPLICA', key: ref.key, obj: bytes, hintFor })
+  async putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<void> {
+    await this.request(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor })
+  }
+
+  async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<VObject | undefined>> {
+    const res = await this.request(node, { type: 'READ_RECORDS', keys: refs.map(r => r.skey), hintFor }) as { objs: Buffer[] }
+    if (res.objs.length !== refs.length) throw Object.assign(new Error('READ_RECORDS answered for other records'), { code: 'DYNAKV_PEER_PROTOCOL' })
+    return res.objs.map(b => b.length === 0 ? undefined : decodeObject(b))
+  }
+
+  async putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<void> {
+    await this.request(node, { type: 'PUT_RECORDS', keys: refs.map(r => r.skey), objs: bytes, hintFor })
+  }
+
+  async readRange (node: string, _key: RecordRef, range: RangeSpec, hintFor: string | null): Promise<RangePage> {
+    const res = await this.request(node, { type: 'READ_RANGE', start: range.start, end: range.end ?? null, limit: range.limit, hintFor }) as { keys: Buffer[], objs: Buffer[], more: boolean }
+    return { rows: res.keys.map((k, i) => [k, decodeObject(res.objs[i])]), more: res.more }
   }
 
   /** Runs a client command on another node and relays its reply. */
@@ -94,6 +113,16 @@ export class Peers implements ReplicaClient {
       case 'PUT_REPLICA':
         await this.servePut(req.key, req.obj, req.hintFor)
         return { type: 'OK' }
+      case 'READ_RECORDS':
+        return { type: 'OBJECTS', keys: req.keys, objs: await Promise.all(req.keys.map(async k => (await this.readStored(k, req.hintFor)) ?? EMPTY_BYTES)) }
+      case 'PUT_RECORDS':
+        if (req.keys.length > RECORDS_MAX) throw Object.assign(new Error('too many records'), { code: 'DYNAKV_LIMIT' })
+        await Promise.all(req.keys.map((k, i) => this.servePut(k, req.objs[i], req.hintFor)))
+        return { type: 'OK' }
+      case 'READ_RANGE': {
+        const page = await this.node.localRange({ start: req.start, end: req.end ?? undefined, limit: Math.min(req.limit, RECORDS_MAX) }, req.hintFor === this.node.identity.name ? null : req.hintFor)
+        return { type: 'ROWS', keys: page.rows.map(r => r[0]), objs: page.rows.map(r => encodeObject(r[1])), more: page.more }
+      }
       case 'FORWARD':
         return await this.serveForward(req.proto, req.args)
       case 'HANDOFF_BATCH':
@@ -107,20 +136,25 @@ export class Peers implements ReplicaClient {
     }
   }
 
-  private async serveGet (key: Buffer, hintFor: string | null): Promise<Response> {
+  private async serveGet (skey: Buffer, hintFor: string | null): Promise<Response> {
+    return { type: 'OBJECT', obj: await this.readStored(skey, hintFor) }
+  }
+
+  /** This replica's bytes of a record, merged with the hint held for `hintFor` if any. */
+  private async readStored (skey: Buffer, hintFor: string | null): Promise<Buffer | null> {
     this.stats.replicaReadsServed++
-    const ref = this.node.ref(key)
+    const ref = this.node.recordRef(skey)
     const found = this.node.local.readEntry(ref)
     const data = (found instanceof Promise ? await found : found)?.bytes
     const hint = hintFor !== null && hintFor !== this.node.identity.name ? await this.node.local.readHint(hintFor, ref) : undefined
     // The stored bytes go out as they are, unless a hint has to be merged in.
-    if (hint === undefined) return { type: 'OBJECT', obj: data ?? null }
-    return { type: 'OBJECT', obj: encodeObject(data === undefined ? hint : merge(decodeObject(data), hint)) }
+    if (hint === undefined) return data ?? null
+    return encodeObject(data === undefined ? hint : merge(decodeObject(data), hint))
   }
 
-  private async servePut (key: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {
+  private async servePut (skey: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {
     this.stats.replicaWritesServed++
-    const ref = this.node.ref(key)
+    const ref = this.node.recordRef(skey)
     const obj = decodeObject(bytes)
     if (hintFor !== null && hintFor !== this.node.identity.name) {
       this.node.coordinator.stats.hintsWritten++
@@ -133,7 +167,7 @@ export class Peers implements ReplicaClient {
   private async serveHandoff (kind: number, keys: Buffer[], objs: Buffer[]): Promise<void> {
     // Ownership transfers and delivered hints both land in this node's data.
     const writes: Array<Promise<unknown>> = []
-    for (let i = 0; i < keys.length; i++) writes.push(this.node.local.merge(this.node.ref(keys[i]), decodeObject(objs[i])))
+    for (let i = 0; i < keys.length; i++) writes.push(this.node.local.merge(this.node.recordRef(keys[i]), decodeObject(objs[i])))
     await Promise.all(writes)
     if (kind === HANDOFF_HINTS) this.node.handoff.stats.hintsReceived += keys.length
     else if (kind === HANDOFF_OWNERSHIP) this.node.handoff.stats.objectsReceived += keys.length

@@ -7,7 +7,10 @@
 //
 //   0x01-0x0f  handshake and control, request id 0, never answered
 //              HELLO 0x01, AUTH 0x02, GOODBYE 0x03
-//   0x10-0x7f  requests (0x1e-0x7f free for later)
+//   0x10-0x7f  requests (0x21-0x7f free for later)
+//
+// Keys in replica, handoff and anti-entropy messages are storage keys
+// (lib/node/keys.ts): a record of a client key, not the client key itself.
 //   0x80-0xfe  responses: the high bit marks a response; a response's code is
 //              its first request's code | 0x80 (OK answers three requests,
 //              MEMBERSHIP two)
@@ -18,7 +21,7 @@
 // opt* a 0|1 tag then the value; *List a varint count then the elements.
 
 export const PEER_MAGIC = 0x444b5631 // 'DKV1'
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 export interface FieldValues {
   u8: number
@@ -99,6 +102,20 @@ export const SCHEMAS = {
   },
   COUNT_KEYS: { code: 0x1c, role: 'request', reply: 'COUNT', fields: [] },
   FLUSH: { code: 0x1d, role: 'request', reply: 'OK', fields: [] },
+  READ_RECORDS: { code: 0x1e, role: 'request', reply: 'OBJECTS', fields: [['keys', 'bytesList'], ['hintFor', 'optString']] },
+  PUT_RECORDS: {
+    code: 0x1f,
+    role: 'request',
+    reply: 'OK',
+    fields: [['keys', 'bytesList'], ['objs', 'bytesList'], ['hintFor', 'optString']],
+    sameLength: ['keys', 'objs']
+  },
+  READ_RANGE: {
+    code: 0x20,
+    role: 'request',
+    reply: 'ROWS',
+    fields: [['start', 'bytes'], ['end', 'optBytes'], ['limit', 'varint'], ['hintFor', 'optString']]
+  },
 
   // responses
   PONG: { code: 0x90, role: 'response', fields: [['digest', 'string']] },
@@ -111,7 +128,8 @@ export const SCHEMAS = {
   DIGESTS: { code: 0x98, role: 'response', fields: [['keys', 'bytesList'], ['digests', 'bytesList']], sameLength: ['keys', 'digests'] },
   OBJECTS: { code: 0x99, role: 'response', fields: [['keys', 'bytesList'], ['objs', 'bytesList']], sameLength: ['keys', 'objs'] },
   KEYS: { code: 0x9b, role: 'response', fields: [['keys', 'bytesList'], ['more', 'bool']] },
-  COUNT: { code: 0x9c, role: 'response', fields: [['n', 'varint']] },
+  COUNT: { code: 0x9c, role: 'response', fields: [['n', 'varint'], ['expires', 'varint'], ['avgTtlMs', 'varint']] },
+  ROWS: { code: 0xa0, role: 'response', fields: [['keys', 'bytesList'], ['objs', 'bytesList'], ['more', 'bool']], sameLength: ['keys', 'objs'] },
   ERROR: { code: 0xff, role: 'response', fields: [['code', 'string'], ['message', 'string']] }
 } as const satisfies Record<string, Schema>
 

@@ -2,7 +2,7 @@
 //
 // A key's ring position is MD5(key), 128 bits read big-endian. The ring is cut
 // into Q = 2^b equal partitions; a partition is the top b bits of a position.
-// Storage lays keys out as `md5(key) ‖ key`, so each partition is one
+// Storage keys start with `md5(key)` (lib/node/keys.ts), so each partition is one
 // contiguous key range [partitionStart(p), partitionEnd(p)):
 //
 //   position  0x0000…                                              0xffff…
@@ -52,7 +52,15 @@ export function partitionBits (partitions: number): number {
 export function partitionOf (hash: Uint8Array, partitions: number): number {
   const bits = partitionBits(partitions)
   if (hash.length < 2) throw new PartitionRangeError(`a ring position has ${HASH_BYTES} bytes, got ${hash.length}`)
-  return ((hash[0] << 8) | hash[1]) >>> (16 - bits)
+  return partitionOfHash(hash, bits)
+}
+
+/**
+ * partitionOf with bits = log2(Q) already known (the hot path; unchecked): the
+ * top `bits` bits of a position, or of any storage key that starts with one.
+ */
+export function partitionOfHash (hash: Uint8Array, bits: number): number {
+  return bits === 0 ? 0 : ((hash[0] << 8) | hash[1]) >>> (16 - bits)
 }
 
 function checkPartition (partition: number, partitions: number): number {

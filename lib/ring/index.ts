@@ -3,7 +3,7 @@
 export {
   CURSOR_LIMIT, HASH_BYTES, PARTITIONS_MAX,
   cursorFromHash, hashFloorFromCursor, isPowerOfTwo, keyHash, parseCursor,
-  partitionBits, partitionEnd, partitionOf, partitionStart
+  partitionBits, partitionEnd, partitionOf, partitionOfHash, partitionStart
 } from './hash.js'
 export { type ClaimEvent, type ClaimMember, type ClaimStep, claim, claimEvents, claimSteps, movedPartitions } from './claim.js'
 export { distinctNodeCount, distinctnessViolations } from './layout.js'

@@ -10,7 +10,7 @@ const NO_BYTES = Buffer.alloc(0)
 
 class Slot implements Entry {
   hot = false
-  constructor (public bytes: Buffer, public skey: Buffer | undefined, public absent: boolean, public size: number, public value: Buffer | null | undefined) {}
+  constructor (public bytes: Buffer, public skey: Buffer | undefined, public absent: boolean, public size: number, public derived: unknown) {}
 }
 
 /** Estimated memory of a cached key: the Map entry, slot and string, plus the bytes. */
@@ -50,11 +50,11 @@ export class ByteCache {
       old.bytes = entry === null ? NO_BYTES : entry.bytes
       old.skey = entry === null ? old.skey : entry.skey
       old.absent = entry === null
-      old.value = entry?.value
+      old.derived = entry?.derived
       old.size = size
       old.hot = true
     } else {
-      this.map.set(key, new Slot(entry === null ? NO_BYTES : entry.bytes, entry?.skey, entry === null, size, entry?.value))
+      this.map.set(key, new Slot(entry === null ? NO_BYTES : entry.bytes, entry?.skey, entry === null, size, entry?.derived))
       this.used += size
     }
     if (this.used > this.capacityBytes) this.evict()

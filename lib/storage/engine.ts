@@ -28,8 +28,8 @@ import { ByteCache } from './cache.js'
 export interface Entry {
   readonly bytes: Buffer
   skey?: Buffer
-  /** What readers derived from the bytes (the newest value), memoised by them; dropped when the key is written. */
-  value?: Buffer | null
+  /** What readers derived from the bytes (the key's state), memoised by them; gone when the key is written (a new Entry). */
+  derived?: unknown
 }
 
 /** How callers name a key: ks indexes the engine's maps; skey (possibly computed lazily) is the storage key. */

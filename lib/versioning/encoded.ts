@@ -2,16 +2,18 @@
 // (codec.ts's format) without decoding it: a blind write (SET) and the value a
 // plain GET returns. Each gives exactly what the general path gives —
 //   blindWrite(b, …).bytes  = encodeObject(put(decodeObject(b), { context: objectClock(…), … }).obj)
-//   newestValue(b)          = liveValue(decodeObject(b))
+//   newestValue(b)          = the anchor's value and expiry (read.ts anchor)
 // (spec/versioning/encoded.spec.ts checks both on random objects) — but
 // allocates only its result, so a cache of encoded objects leaves the garbage
-// collector almost nothing to do.
+// collector almost nothing to do. Both handle plain strings only: an object with
+// a counter contribution, a collection marker or a base answers COMPLEX, and
+// the caller takes the general path.
 //
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
 import { DecodeError } from '../util/bytes.js'
 import { actorBytes } from './actor.js'
-import { OBJECT_FORMAT_VERSION } from './codec.js'
+import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
 
 // A parse cursor shared by the functions below (each runs to completion synchronously).
@@ -129,32 +131,52 @@ function putVarint (out: Buffer, pos: number, v: number): number {
   return putVarint(out, pos, Math.floor(v / 0x10000000))
 }
 
-// Where the newest value seen so far lies: start (-1 for a tombstone or none) and end.
+// Where the newest value seen so far lies: start (-1 for a tombstone or none) and end, and its expiry.
 let valueStart = -1
 let valueEnd = -1
+let valueExpireAt = 0
+/** Set by walkAnchor when the object holds more than plain values and tombstones. */
+let complex = false
 
 /**
- * read.ts newerThan for sibling s (value tag, value from `start` to the cursor)
- * against the newest so far: larger ts; then larger value bytes; a value beats
- * a tombstone; then the later dot, which is s (siblings are in dot order).
+ * read.ts newerThan for sibling s (a value from `start` to `end`, or a
+ * tombstone, with its expiry) against the newest so far: larger ts; then the
+ * larger expiry; then larger value bytes; a value beats a tombstone; then the
+ * later dot, which is s (siblings are in dot order).
  */
-function newerSibling (s: number, ts: number, bestTs: number, tag: number, start: number): boolean {
+function newerSibling (s: number, ts: number, bestTs: number, expireAt: number, start: number, end: number): boolean {
   if (s === 0 || ts !== bestTs) return s === 0 || ts > bestTs
-  if (tag > 0 && valueStart >= 0) return buf.compare(buf, valueStart, valueEnd, start, at) >= 0
-  return tag > 0 || valueStart < 0
+  if (expireAt !== valueExpireAt) return expireAt > valueExpireAt
+  if (start >= 0 && valueStart >= 0) return buf.compare(buf, valueStart, valueEnd, start, end) >= 0
+  return start >= 0 || valueStart < 0
 }
 
 /**
- * Reads sibling s's value (tag, bytes) and keeps the newest value so far in
- * valueStart/valueEnd; returns the newest ts so far.
+ * Reads sibling s's payload (head, value, expiry) and keeps the newest anchor
+ * so far in valueStart/valueEnd/valueExpireAt; returns the newest ts so far. A
+ * counter, a marker or a base sets `complex` instead.
  */
-function walkValue (s: number, ts: number, bestTs: number): number {
-  const tag = varint()
-  const start = at
-  if (tag > 0) skip(tag - 1)
-  if (!newerSibling(s, ts, bestTs, tag, start)) return bestTs
-  valueStart = tag > 0 ? start : -1
-  valueEnd = at
+function walkAnchor (s: number, ts: number, bestTs: number): number {
+  const head = varint()
+  const kind = head & 3
+  const flags = head >> 2
+  if (kind === KIND_COUNTER || kind === KIND_MARKER || (flags & FLAG_BASE) !== 0 || flags > 3) {
+    complex = true
+    return bestTs
+  }
+  let start = -1
+  let end = -1
+  if (kind === KIND_VALUE) {
+    const length = varint()
+    start = at
+    skip(length)
+    end = at
+  }
+  const expireAt = (flags & FLAG_EXPIRE) !== 0 ? varint() : 0
+  if (!newerSibling(s, ts, bestTs, expireAt, start, end)) return bestTs
+  valueStart = start
+  valueEnd = end
+  valueExpireAt = expireAt
   return ts
 }
 
@@ -166,21 +188,25 @@ export interface BlindWriteOptions {
   vclockMax: number
   /** The new value; null writes a tombstone. */
   value: Buffer | null
+  /** Absolute expiry of the new value (ms); 0 or absent: none. */
+  expireAt?: number
 }
 
 export interface BlindWriteResult {
   bytes: Buffer
   counter: number
   truncated: number
-  /** Whether `old` held a live value (isLive(old)), found on the way. */
-  wasLive: boolean
+  /** The anchor `old` held: its value (null: none, or a tombstone) and expiry, found on the way. */
+  oldValue: Buffer | null
+  oldExpireAt: number
 }
 
 /**
  * A write whose context is the object's own clock (SET, DEL on the only
  * replica): one sibling by `actor`, which supersedes every version in `old`.
+ * null when `old` is not a plain string (COMPLEX): take the general path.
  */
-export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): BlindWriteResult {
+export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): BlindWriteResult | null {
   if (o.actor !== lastActor) {
     lastActorBytes = actorBytes(o.actor)
     lastActor = o.actor
@@ -210,16 +236,23 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     const siblings = count()
     const tsBase = siblings === 0 ? 0 : varint()
     valueStart = -1
+    valueExpireAt = 0
+    complex = false
     let bestTs = -1
     for (let s = 0; s < siblings; s++) {
       const ts = readJoined(tsBase, actors) // the sibling's dot
       const entries = count()
       for (let e = 0; e < entries; e++) readJoined(tsBase, actors) // its ctx
-      bestTs = walkValue(s, ts, bestTs)
+      bestTs = walkAnchor(s, ts, bestTs)
+      if (complex) {
+        buf = EMPTY
+        return null
+      }
     }
     if (at !== buf.length) throw new DecodeError('trailing bytes')
   }
-  const wasLive = old !== undefined && valueStart >= 0
+  const oldValue = old !== undefined && valueStart >= 0 ? old.subarray(valueStart, valueEnd) : null
+  const oldExpireAt = oldValue !== null ? valueExpireAt : 0
 
   // The new dot: one past everything this actor issued for the key, and past the floor.
   const known = selfIndex >= 0 ? clockCounter[selfIndex] : 0
@@ -260,10 +293,11 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     index++
   }
   const value = o.value
-  const valueTag = value === null ? 0 : value.length + 1
+  const expireAt = o.expireAt ?? 0
+  const head = (value === null ? 0 : KIND_VALUE) | (expireAt > 0 ? FLAG_EXPIRE << 2 : 0)
   const size = 1 + varintSize(kept + inserted) + tableBytes + 1 + varintSize(tsBase) +
     varintSize(selfNewIndex) + varintSize(counter) + varintSize(o.nowMs - tsBase) + varintSize(kept) + entryBytes +
-    varintSize(valueTag) + (value === null ? 0 : value.length)
+    1 + (value === null ? 0 : varintSize(value.length) + value.length) + (expireAt > 0 ? varintSize(expireAt) : 0)
 
   const out = Buffer.allocUnsafe(size)
   let p = 0
@@ -301,23 +335,37 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     p = putVarint(out, p, clockTs[i] - tsBase)
     index++
   }
-  p = putVarint(out, p, valueTag)
+  out[p++] = head
   if (value !== null) {
+    p = putVarint(out, p, value.length)
     out.set(value, p)
     p += value.length
   }
+  if (expireAt > 0) p = putVarint(out, p, expireAt)
   if (p !== size) throw new Error(`blindWrite: wrote ${p} of ${size} bytes`)
   buf = EMPTY
-  return { bytes: out, counter, truncated, wasLive }
+  return { bytes: out, counter, truncated, oldValue, oldExpireAt }
 }
 
 const EMPTY = Buffer.alloc(0)
 
-/** Finds the newest sibling's value (read.ts newerThan) and leaves its range in valueStart/valueEnd. */
-function newestRange (bytes: Buffer): void {
+/** The anchor of a plain string (read.ts anchor), or COMPLEX: decode and use read.ts. */
+export const COMPLEX = Symbol('complex')
+
+export interface NewestValue {
+  /** The anchor's value (a view into the bytes); null for a tombstone or an empty object. */
+  value: Buffer | null
+  /** Its expiry (ms); 0: none. */
+  expireAt: number
+}
+
+/** Finds the anchor's value and leaves its range in valueStart/valueEnd/valueExpireAt; false when complex. */
+function newestRange (bytes: Buffer): boolean {
   buf = bytes
   at = 0
   valueStart = -1
+  valueExpireAt = 0
+  complex = false
   if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
   const actors = count()
   for (let i = 0; i < actors; i++) skip(varint())
@@ -330,23 +378,19 @@ function newestRange (bytes: Buffer): void {
     const ts = varint()
     const entries = count()
     for (let e = 0; e < 3 * entries; e++) varint()
-    bestTs = walkValue(s, ts, bestTs)
+    bestTs = walkAnchor(s, ts, bestTs)
+    if (complex) {
+      buf = EMPTY
+      return false
+    }
   }
   if (at !== buf.length) throw new DecodeError('trailing bytes')
   buf = EMPTY
+  return true
 }
 
-/**
- * read.ts liveValue on the encoded object: the newest sibling's value (a view
- * into `bytes`), null for a tombstone or an empty object.
- */
-export function newestValue (bytes: Buffer): Buffer | null {
-  newestRange(bytes)
-  return valueStart < 0 ? null : bytes.subarray(valueStart, valueEnd)
-}
-
-/** newestValue(bytes) !== null, without allocating. */
-export function isLive (bytes: Buffer): boolean {
-  newestRange(bytes)
-  return valueStart >= 0
+/** The anchor of a plain string held in `bytes`, without decoding (COMPLEX: not a plain string). */
+export function newestValue (bytes: Buffer): NewestValue | typeof COMPLEX {
+  if (!newestRange(bytes)) return COMPLEX
+  return valueStart < 0 ? { value: null, expireAt: 0 } : { value: bytes.subarray(valueStart, valueEnd), expireAt: valueExpireAt }
 }

@@ -2,7 +2,8 @@
 // encoding and the client context token (DESIGN.md §3). Pure: no I/O, no
 // timers, no ambient time or randomness — time is an argument.
 
-export type { Clock, ClockEntry, Sibling, VObject } from './types.js'
+export type { Base, BaseEntry, Clock, ClockEntry, Marker, Sibling, Total, VObject } from './types.js'
+export { isCounter, isTombstone } from './types.js'
 export { CounterOverflowError, InvalidActorError, InvalidArgumentError, InvalidContextError } from './errors.js'
 export {
   ACTOR_ID_LENGTH_MAX,
@@ -20,7 +21,8 @@ export { covers, joinClocks, truncateClock } from './clock.js'
 export { compareDots, emptyObject, objectClock, sameVersions } from './object.js'
 export { LANES_MAX_DEFAULT, VCLOCK_MAX_DEFAULT, put, type PutOptions, type PutResult } from './put.js'
 export { merge } from './merge.js'
-export { isTombstoneOnly, liveValue, liveValues, newest } from './read.js'
-export { OBJECT_FORMAT_VERSION, decodeObject, encodeObject } from './codec.js'
-export { blindWrite, isLive, newestValue, type BlindWriteOptions, type BlindWriteResult } from './encoded.js'
+export { anchor, elementState, isDead, isExpired, isTombstoneOnly, keyState, liveValue, liveValues, newest, strip, type KeyState, type KeyType } from './read.js'
+export { COUNTER_LANE, addTotals, baseCovered, counterSum, increment, knownCounter, type CounterSum, type IncrementOptions, type IncrementResult } from './counter.js'
+export { MARKERS, OBJECT_FORMAT_VERSION, decodeObject, encodeObject } from './codec.js'
+export { COMPLEX, blindWrite, newestValue, type BlindWriteOptions, type BlindWriteResult, type NewestValue } from './encoded.js'
 export { CONTEXT_FORMAT_VERSION, CONTEXT_TOKEN_LENGTH_MAX, decodeContext, encodeContext } from './context.js'

@@ -39,14 +39,46 @@ function compareClocks (a: Clock, b: Clock): number {
   return 0
 }
 
+function compareTotals (a: Sibling, b: Sibling): number {
+  if (a.total === b.total) return 0
+  if (a.total === undefined) return -1
+  if (b.total === undefined) return 1
+  return a.total < b.total ? -1 : a.total > b.total ? 1 : typeof a.total < typeof b.total ? -1 : 1
+}
+
+function compareBases (a: Sibling, b: Sibling): number {
+  const ea = a.base === undefined ? [] : [...a.base].sort((x, y) => x[0] < y[0] ? -1 : 1)
+  const eb = b.base === undefined ? [] : [...b.base].sort((x, y) => x[0] < y[0] ? -1 : 1)
+  if (ea.length !== eb.length) return ea.length - eb.length
+  for (let i = 0; i < ea.length; i++) {
+    if (ea[i][0] !== eb[i][0]) return ea[i][0] < eb[i][0] ? -1 : 1
+    if (ea[i][1].counter !== eb[i][1].counter) return ea[i][1].counter - eb[i][1].counter
+    const ta = ea[i][1].total
+    const tb = eb[i][1].total
+    if (ta !== tb) return ta < tb ? -1 : ta > tb ? 1 : typeof ta < typeof tb ? -1 : 1
+  }
+  return 0
+}
+
+/** The sweep's stripped form of an expired anchor: a tombstone keeping the dot and the expiry. */
+function isStrippedOf (stripped: Sibling, live: Sibling): boolean {
+  return stripped.value === null && stripped.marker === undefined && stripped.total === undefined && (live.value !== null || live.marker !== undefined) &&
+    stripped.expireAt !== undefined && stripped.expireAt === live.expireAt
+}
+
 /**
- * Two siblings with the same dot are the same version; they can differ only
- * after a dot was re-issued (a data directory restored from a backup with its
- * epoch). Pick one deterministically so that replicas still converge.
+ * Two siblings with the same dot are the same version, except that the sweep
+ * may have stripped an expired one here and not there: the stripped form wins.
+ * Otherwise they differ only after a dot was re-issued (a data directory
+ * restored from a backup with its epoch): pick one deterministically so that
+ * replicas still converge.
  */
 function pickSame (a: Sibling, b: Sibling): Sibling {
   if (a === b) return a
-  const order = a.ts - b.ts || compareValues(a.value, b.value) || compareClocks(a.ctx, b.ctx)
+  if (isStrippedOf(a, b)) return a
+  if (isStrippedOf(b, a)) return b
+  const order = a.ts - b.ts || compareValues(a.value, b.value) || compareClocks(a.ctx, b.ctx) ||
+    compareTotals(a, b) || (a.marker ?? '').localeCompare(b.marker ?? '') || (a.expireAt ?? 0) - (b.expireAt ?? 0) || compareBases(a, b)
   return order >= 0 ? a : b
 }
 

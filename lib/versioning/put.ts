@@ -29,8 +29,9 @@
 import { isActorId, isPlainActorId, LANE_MAX, onLane } from './actor.js'
 import { covers, truncateClock } from './clock.js'
 import { compareDots } from './object.js'
+import { baseCovered, knownCounter } from './counter.js'
 import { CounterOverflowError, InvalidActorError, InvalidArgumentError } from './errors.js'
-import type { Clock, Sibling, VObject } from './types.js'
+import type { Clock, Marker, Sibling, VObject } from './types.js'
 
 /** The paper's default threshold (`--vclock-max 10`). */
 export const VCLOCK_MAX_DEFAULT = 10
@@ -42,8 +43,12 @@ export interface PutOptions {
   actor: string
   /** What the writer has seen: a decoded client token, or objectClock(obj) for a blind SET. */
   context: Clock
-  /** The new value; null writes a tombstone. */
+  /** The new value; null writes a tombstone (or, with `marker`, a collection marker). */
   value: Buffer | null
+  /** A collection marker instead of a value (value must be null). */
+  marker?: Marker
+  /** Absolute expiry of the new version (ms); absent or 0: none. */
+  expireAt?: number
   /** The write time in ms (the caller's clock). */
   nowMs: number
   /**
@@ -84,17 +89,6 @@ function checkContext (context: Clock): void {
   }
 }
 
-/** The highest counter of `actor` anywhere in the object: its dots and every ctx. */
-function knownCounter (obj: VObject, actor: string): number {
-  let known = 0
-  for (const s of obj.siblings) {
-    if (s.actor === actor && s.counter > known) known = s.counter
-    const seen = s.ctx.get(actor)
-    if (seen !== undefined && seen.counter > known) known = seen.counter
-  }
-  return known
-}
-
 export function put (obj: VObject, options: PutOptions): PutResult {
   const {
     actor, context, value, nowMs,
@@ -108,6 +102,9 @@ export function put (obj: VObject, options: PutOptions): PutResult {
     throw new InvalidArgumentError(`lanesMax out of range: ${lanesMax}`)
   }
   if (value !== null && !Buffer.isBuffer(value)) throw new InvalidArgumentError('value must be a Buffer or null')
+  if (options.marker !== undefined && value !== null) throw new InvalidArgumentError('a marker has no value')
+  const expireAt = options.expireAt ?? 0
+  if (!isTime(expireAt)) throw new InvalidArgumentError(`expireAt out of range: ${expireAt}`)
   checkContext(context)
 
   // The first lane whose every dot for this key the writer has seen.
@@ -131,6 +128,11 @@ export function put (obj: VObject, options: PutOptions): PutResult {
 
   const { clock: ctx, truncated } = truncateClock(context, vclockMax)
   const added: Sibling = { actor: dotActor, counter, ctx, ts: nowMs, value }
+  if (options.marker !== undefined) added.marker = options.marker
+  if (expireAt > 0) added.expireAt = expireAt
+  // Counter contributions the context covers (and the bases of anchors it covers) become this version's base.
+  const base = baseCovered(obj, s => covers(context, s.actor, s.counter))
+  if (base !== undefined) added.base = base
 
   // Keep exactly the siblings the (whole) context does not cover, in canonical order.
   const siblings: Sibling[] = []

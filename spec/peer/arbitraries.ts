@@ -54,8 +54,12 @@ export const messageArbs: Arbs = {
   SCAN_KEYS: record({ type: fc.constant('SCAN_KEYS'), start: bytes(), end: optBytes, limit: varint }),
   KEYS: record({ type: fc.constant('KEYS'), keys: bytesList, more: fc.boolean() }),
   COUNT_KEYS: fc.constant({ type: 'COUNT_KEYS' }),
-  COUNT: record({ type: fc.constant('COUNT'), n: varint }),
+  COUNT: record({ type: fc.constant('COUNT'), n: varint, expires: varint, avgTtlMs: varint }),
   FLUSH: fc.constant({ type: 'FLUSH' }),
+  READ_RECORDS: record({ type: fc.constant('READ_RECORDS'), keys: bytesList, hintFor: optStr }),
+  PUT_RECORDS: fc.tuple(pairs, optStr).map(([[keys, objs], hintFor]) => ({ type: 'PUT_RECORDS' as const, keys, objs, hintFor })),
+  READ_RANGE: record({ type: fc.constant('READ_RANGE'), start: bytes(), end: optBytes, limit: varint, hintFor: optStr }),
+  ROWS: fc.tuple(pairs, fc.boolean()).map(([[keys, objs], more]) => ({ type: 'ROWS' as const, keys, objs, more })),
   ERROR: record({ type: fc.constant('ERROR'), code: str, message: str })
 }
 

@@ -66,7 +66,10 @@ t.test('the message table: the brief\'s message set, request/response pairs and 
     HANDOFF_BATCH: 'OK',
     SCAN_KEYS: 'KEYS',
     COUNT_KEYS: 'COUNT',
-    FLUSH: 'OK'
+    FLUSH: 'OK',
+    READ_RECORDS: 'OBJECTS',
+    PUT_RECORDS: 'OK',
+    READ_RANGE: 'ROWS'
   }
   t.same(new Set(REQUEST_NAMES), new Set(Object.keys(pairs)), 'the requests')
   for (const [req, res] of Object.entries(pairs)) t.equal(replyOf(req as keyof typeof pairs & typeof REQUEST_NAMES[number]), res, `${req} -> ${res}`)

@@ -56,7 +56,7 @@ t.test('every mismatch is refused with its own code', async t => {
   const cases: Array<[string, Partial<HandshakeOptions>, Partial<HandshakeOptions>, string, RegExp]> = [
     ['wrong secret', {}, { clusterSecret: 'other' }, 'DYNAKV_PEER_WRONG_SECRET', /wrong cluster secret/],
     ['wrong cluster', {}, { clusterName: 'staging' }, 'DYNAKV_PEER_WRONG_CLUSTER', /wrong cluster name "staging"/],
-    ['wrong version', {}, { version: PROTOCOL_VERSION + 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', /protocol version 2 not supported/],
+    ['wrong version', {}, { version: PROTOCOL_VERSION + 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', new RegExp(`protocol version ${PROTOCOL_VERSION + 1} not supported`)],
     ['wrong magic', {}, { magic: 0x48545450 }, 'DYNAKV_PEER_BAD_MAGIC', /bad magic/],
     ['wrong name', { expectedPeer: 'c' }, {}, 'DYNAKV_PEER_WRONG_NAME', /expected "c", peer is "b"/],
     ['own name', {}, { nodeName: 'a' }, 'DYNAKV_PEER_SELF', /own name/]

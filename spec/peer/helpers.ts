@@ -32,7 +32,7 @@ export function echo (name: string, received: Array<{ from: string, req: Request
       case 'PING': return { type: 'PONG', digest: `${name}:${req.digest}` }
       case 'GET_REPLICA': return { type: 'OBJECT', obj: Buffer.concat([Buffer.from(`${name}:`), req.key]) }
       case 'PUT_REPLICA': return { type: 'OK' }
-      case 'COUNT_KEYS': return { type: 'COUNT', n: received.length }
+      case 'COUNT_KEYS': return { type: 'COUNT', n: received.length, expires: 0, avgTtlMs: 0 }
       case 'FLUSH': throw Object.assign(new Error(`flush refused by ${name}`), { code: 'DYNAKV_TEST_REFUSED' })
       default: throw new Error(`unexpected ${req.type}`)
     }

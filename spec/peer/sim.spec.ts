@@ -238,7 +238,7 @@ t.test('handler failures in the simulator: a synchronous throw, an answer too la
   let release: () => void = () => {}
   await net.endpoint('b').start((from, req) => {
     if (req.type === 'FLUSH') throw Object.assign(new Error('sync'), { code: 'DYNAKV_TEST_SYNC' })
-    if (req.type === 'COUNT_KEYS') return new Promise(resolve => { release = () => resolve({ type: 'COUNT', n: 1 }) })
+    if (req.type === 'COUNT_KEYS') return new Promise(resolve => { release = () => resolve({ type: 'COUNT', n: 1, expires: 0, avgTtlMs: 0 }) })
     return Promise.resolve({ type: 'OBJECT', obj: Buffer.alloc(1000) })
   })
   await net.endpoint('a').start(async () => ({ type: 'OK' }))

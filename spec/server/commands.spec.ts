@@ -1,7 +1,7 @@
 // One dynakv node (N=1) as a real process, driven by redis-cli one-shot
 // commands. Expected replies are Redis's (redis.io command reference, as
 // redis-cli --no-raw renders them) or DESIGN.md §2 where dynakv differs on
-// purpose (one database, no expiry). Generic error wording is checked against
+// purpose (one database). Generic error wording is checked against
 // a live redis-server given the same inputs.
 
 import t, { type Test } from 'tap'
@@ -201,23 +201,6 @@ if (skip !== false) {
       [['SET', 'd:a', 'again'], 'OK'],
       [['GET', 'd:a'], '"again"']
     ])
-  })
-
-  t.test('expiry is refused with an -ERR saying it is not supported, and nothing is written', async tt => {
-    const cases = [
-      ['SET', 'x:k', 'v', 'EX', '10'],
-      ['SET', 'x:k', 'v', 'PX', '100'],
-      ['SET', 'x:k', 'v', 'EXAT', '99999999999'],
-      ['SET', 'x:k', 'v', 'PXAT', '99999999999999'],
-      ['SET', 'x:k', 'v', 'KEEPTTL'],
-      ['SETEX', 'x:k', '10', 'v'],
-      ['PSETEX', 'x:k', '100', 'v']
-    ]
-    for (const args of cases) {
-      const out = await dk(...args)
-      tt.match(out, /^\(error\) ERR .*expir.*not supported|^\(error\) ERR .*not supported.*expir/i, args.join(' '))
-    }
-    tt.equal(await dk('EXISTS', 'x:k'), '(integer) 0', 'no refused write stored anything')
   })
 
   t.test('SELECT: only database 0', async tt => {

@@ -125,7 +125,7 @@ t.test('garbage only ever throws DecodeError', async t => {
 })
 
 /** Hand-built encodings: [actor ids], then sibling tuples, written field by field. */
-interface RawSibling { actor: number, counter: number, ts: number, ctx?: Array<[number, number, number]>, value?: string | null }
+interface RawSibling { actor: number, counter: number, ts: number, ctx?: Array<[number, number, number]>, value?: string | null, head?: number[] }
 function raw (actors: string[], siblings: RawSibling[], opts: { version?: number, tsBase?: number, trailing?: boolean } = {}): Buffer {
   const w = new Writer()
   w.u8(opts.version ?? OBJECT_FORMAT_VERSION)
@@ -138,9 +138,13 @@ function raw (actors: string[], siblings: RawSibling[], opts: { version?: number
     const ctx = s.ctx ?? []
     w.varint(ctx.length)
     for (const [i, c, ts] of ctx) w.varint(i).varint(c).varint(ts)
+    if (s.head !== undefined) {
+      w.raw(Buffer.from(s.head))
+      continue
+    }
     const v = s.value === undefined ? 'v' : s.value
     if (v === null) w.varint(0)
-    else w.varint(v.length + 1).raw(Buffer.from(v))
+    else w.varint(1).varint(v.length).raw(Buffer.from(v))
   }
   if (opts.trailing === true) w.u8(0)
   return Buffer.from(w.finish())
@@ -156,7 +160,7 @@ t.test('non-canonical and malformed encodings are rejected', async t => {
   t.ok(encodeObject(obj).equals(good))
 
   const bad: Record<string, Buffer> = {
-    'unknown version': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0 }], { version: 2 }),
+    'unknown version': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0 }], { version: 1 }),
     'actor table out of order': raw(['b#1', 'a#1'], [{ actor: 0, counter: 1, ts: 0 }, { actor: 1, counter: 1, ts: 0 }]),
     'duplicate actor': raw(['a#1', 'a#1'], [{ actor: 0, counter: 1, ts: 0 }, { actor: 1, counter: 1, ts: 0 }]),
     'unused actor': raw(['a#1', 'b#1'], [{ actor: 0, counter: 1, ts: 0 }]),
@@ -182,24 +186,34 @@ t.test('non-canonical and malformed encodings are rejected', async t => {
     'ts base is not the smallest ts': raw(['a#1'], [{ actor: 0, counter: 1, ts: 1 }]),
     'ts beyond 2^53': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0 }, { actor: 0, counter: 2, ts: 2 ** 52 }], { tsBase: 2 ** 52 }),
     'trailing bytes': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0 }], { trailing: true }),
-    'over-long varint': Buffer.from([1, 1, 3, 0x61, 0x23, 0x31, 1, 0, 0, 0x81, 0x00, 0, 0, 2, 0x76]),
-    'over-long actor length': Buffer.from([1, 1, 0x83, 0x00, 0x61, 0x23, 0x31, 1, 0, 0, 1, 0, 0, 2, 0x76]),
+    'over-long varint': Buffer.from([2, 1, 3, 0x61, 0x23, 0x31, 1, 0, 0, 0x81, 0x00, 0, 0, 1, 1, 0x76]),
+    'over-long actor length': Buffer.from([2, 1, 0x83, 0x00, 0x61, 0x23, 0x31, 1, 0, 0, 1, 0, 0, 1, 1, 0x76]),
+    'head flags out of range': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [16] }]),
+    'a counter with flags': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2 | 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5] }]),
+    'unknown numeric type': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2, 7, 0, 0, 0, 0, 0, 0, 0, 1] }]),
+    'a NaN total': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2, 1, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0] }]),
+    'unknown marker': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [3, 4] }]),
+    'zero expiry': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [0 | 4, 0] }]),
+    'empty base': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [0 | 8, 0] }]),
+    'base entries out of order': raw(['a#1', 'b#1'], [{ actor: 0, counter: 1, ts: 0, head: [0 | 8, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1] }]),
+    'truncated total': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2, 0, 0, 0] }]),
     'truncated value': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0 }]).subarray(0, -1),
     'empty input': Buffer.alloc(0)
   }
   for (const [name, bytes] of Object.entries(bad)) throwsDecodeError(t, () => decodeObject(bytes), name)
-  t.ok(decodeObject(Buffer.from([1, 1, 3, 0x61, 0x23, 0x31, 1, 0, 0, 1, 0, 0, 2, 0x76])), 'the shortest form of the same bytes decodes')
+  t.ok(decodeObject(Buffer.from([2, 1, 3, 0x61, 0x23, 0x31, 1, 0, 0, 1, 0, 0, 1, 1, 0x76])), 'the shortest form of the same bytes decodes')
   t.ok(decodeObject(raw(['a#1.7', 'a#1.99'], [{ actor: 0, counter: 1, ts: 0 }, { actor: 1, counter: 1, ts: 0 }])), 'lanes are actor ids')
 })
 
 t.test('counts are bounded by the input before anything is allocated', async t => {
   const huge = 2 ** 40
   const cases: Record<string, Buffer> = {
-    actors: new Writer().u8(1).varint(huge).finish(),
-    siblings: new Writer().u8(1).varint(0).varint(huge).finish(),
-    'ctx entries': new Writer().u8(1).varint(1).string('a#1').varint(1).varint(0).varint(0).varint(1).varint(0).varint(huge).finish(),
-    'value length': new Writer().u8(1).varint(1).string('a#1').varint(1).varint(0).varint(0).varint(1).varint(0).varint(0).varint(huge).finish(),
-    'actor length': new Writer().u8(1).varint(1).varint(huge).finish()
+    actors: new Writer().u8(2).varint(huge).finish(),
+    siblings: new Writer().u8(2).varint(0).varint(huge).finish(),
+    'ctx entries': new Writer().u8(2).varint(1).string('a#1').varint(1).varint(0).varint(0).varint(1).varint(0).varint(huge).finish(),
+    'value length': new Writer().u8(2).varint(1).string('a#1').varint(1).varint(0).varint(0).varint(1).varint(0).varint(0).varint(1).varint(huge).finish(),
+    'base entries': new Writer().u8(2).varint(1).string('a#1').varint(1).varint(0).varint(0).varint(1).varint(0).varint(0).varint(8).varint(huge).finish(),
+    'actor length': new Writer().u8(2).varint(1).varint(huge).finish()
   }
   for (const [name, bytes] of Object.entries(cases)) throwsDecodeError(t, () => decodeObject(Buffer.from(bytes)), name)
 })

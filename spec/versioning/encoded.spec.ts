@@ -5,18 +5,27 @@ import fc from 'fast-check'
 import { deepStrictEqual, ok } from 'node:assert'
 import { DecodeError } from '../../lib/util/bytes.js'
 import {
+  COMPLEX,
   CounterOverflowError,
   blindWrite,
   decodeObject,
   encodeObject,
-  isLive,
-  liveValue,
+  keyState,
   newestValue,
   objectClock,
   put,
   type VObject
 } from '../../lib/versioning/index.js'
 import { ACTORS, anyObjectArb, tsArb } from './fixtures/history.js'
+import { typedObjectArb } from './fixtures/typed.js'
+
+/** Plain strings (values and tombstones, maybe with expiries) and typed objects (counters, markers, bases). */
+const objArb = fc.oneof(anyObjectArb, typedObjectArb)
+
+/** Holds only values and tombstones (what the fast paths handle). */
+function plainString (obj: VObject): boolean {
+  return obj.siblings.every(s => s.total === undefined && s.marker === undefined && (s.base === undefined || s.base.size === 0))
+}
 
 const runs = { numRuns: 1000 }
 
@@ -24,30 +33,42 @@ const runs = { numRuns: 1000 }
 /** The writer: an actor of the object, one sorting before or after all, or a lane-free history actor. */
 const writerArb = fc.constantFrom(...ACTORS, 'a#1', 'zz#ff', 'm#0')
 
-t.test('blindWrite = encode(put(obj, context = objectClock(obj)))', async t => {
+t.test('blindWrite = encode(put(obj, context = objectClock(obj))), or null for what is not a plain string', async t => {
   t.doesNotThrow(() => fc.assert(fc.property(
-    fc.option(anyObjectArb, { freq: 8 }), writerArb, tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }),
-    (obj: VObject | null, actor, nowMs, counterFloor, vclockMax, raw) => {
+    fc.option(objArb, { freq: 8 }), writerArb, tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }), fc.option(tsArb),
+    (obj: VObject | null, actor, nowMs, counterFloor, vclockMax, raw, expiry) => {
       const value = raw === null ? null : Buffer.from(raw)
+      const expireAt = value === null || expiry === null || expiry === 0 ? 0 : expiry
       const base = obj ?? { siblings: [] }
-      const expected = put(base, { actor, context: objectClock(base), nowMs, counterFloor, vclockMax, value })
-      const got = blindWrite(obj === null ? undefined : encodeObject(obj), { actor, nowMs, counterFloor, vclockMax, value })
+      const got = blindWrite(obj === null ? undefined : encodeObject(obj), { actor, nowMs, counterFloor, vclockMax, value, expireAt })
+      if (!plainString(base)) {
+        ok(got === null, 'a typed object takes the general path')
+        return
+      }
+      const expected = put(base, { actor, context: objectClock(base), nowMs, counterFloor, vclockMax, value, expireAt })
+      ok(got !== null)
       deepStrictEqual(got.bytes, encodeObject(expected.obj))
       ok(got.counter === expected.counter && got.truncated === expected.truncated && expected.actor === actor)
-      ok(got.wasLive === (obj !== null && liveValue(obj) !== null))
+      const before = keyState(base, 0)
+      deepStrictEqual([got.oldValue, got.oldExpireAt], [before.value, before.value === null ? 0 : before.expireAt])
     }), runs))
 })
 
-t.test('newestValue = liveValue(decode(bytes))', async t => {
-  t.doesNotThrow(() => fc.assert(fc.property(anyObjectArb, (obj) => {
+t.test('newestValue = the anchor of keyState(decode(bytes)), or COMPLEX', async t => {
+  t.doesNotThrow(() => fc.assert(fc.property(objArb, (obj) => {
     const got = newestValue(encodeObject(obj))
-    deepStrictEqual(got, liveValue(obj))
-    ok(isLive(encodeObject(obj)) === (got !== null))
+    if (!plainString(obj)) {
+      ok(got === COMPLEX)
+      return
+    }
+    ok(got !== COMPLEX)
+    const state = keyState(obj, 0)
+    deepStrictEqual([got.value, got.expireAt], [state.value, state.type === 'none' ? 0 : state.expireAt])
   }), runs))
 })
 
 t.test('malformed input: DecodeError, never a hang or a crash', async t => {
-  t.doesNotThrow(() => fc.assert(fc.property(anyObjectArb, fc.nat(), fc.nat({ max: 255 }), fc.nat(), (obj, at, byte, cut) => {
+  t.doesNotThrow(() => fc.assert(fc.property(objArb, fc.nat(), fc.nat({ max: 255 }), fc.nat(), (obj, at, byte, cut) => {
     const bytes = Buffer.from(encodeObject(obj))
     const mutated = Buffer.concat([bytes.subarray(0, cut % (bytes.length + 1))])
     if (mutated.length > 0) mutated[at % mutated.length] = byte
@@ -59,12 +80,13 @@ t.test('malformed input: DecodeError, never a hang or a crash', async t => {
       }
     }
   }), runs))
-  t.throws(() => newestValue(Buffer.from([2, 0, 0])), DecodeError)
+  t.throws(() => newestValue(Buffer.from([1, 0, 0])), DecodeError)
   t.throws(() => newestValue(Buffer.concat([encodeObject({ siblings: [] }), Buffer.from([0])])), DecodeError)
 })
 
 t.test('a counter at its end is refused, not wrapped', async t => {
   const at = blindWrite(undefined, { actor: 'a#1', nowMs: 5, counterFloor: Number.MAX_SAFE_INTEGER - 1, vclockMax: 10, value: Buffer.from('v') })
+  if (at === null) throw new Error('a new key is a plain string')
   t.equal(at.counter, Number.MAX_SAFE_INTEGER)
   t.same(decodeObject(at.bytes).siblings.map(s => [s.actor, s.counter]), [['a#1', Number.MAX_SAFE_INTEGER]])
   t.throws(() => blindWrite(at.bytes, { actor: 'a#1', nowMs: 6, counterFloor: 0, vclockMax: 10, value: null }), CounterOverflowError)

@@ -3,7 +3,8 @@
 //   GETCTX key [R r]                      → [context, [values...]]
 //   PUT    key context value [W w] [PW n] → new context
 //   DELCTX key context [W w] [PW n]       → new context (a tombstone)
-import { decodeContext, encodeContext, liveValues, objectClock, type Clock, type VObject } from '../../versioning/index.js'
+import { decodeContext, encodeContext, keyState, liveValues, objectClock, type Clock, type VObject } from '../../versioning/index.js'
+import { WrongTypeError } from '../../node/records.js'
 import { array, bulk, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, lower, parseInt64 } from './util.js'
@@ -34,9 +35,13 @@ function options (args: Buffer[], from: number, allowed: readonly string[]): Map
 function getctx (c: Call): Reply | Promise<Reply> {
   const opts = options(c.args, 2, ['r'])
   const found = c.node.get(c.node.ref(c.args[1]), opts.get('r'))
-  const f = (obj: VObject | undefined): Reply => obj === undefined
-    ? array([bulk(''), array([])])
-    : array([bulk(encodeContext(objectClock(obj), c.args[1])), array(liveValues(obj).map(v => bulk(v)))])
+  const f = (obj: VObject | undefined): Reply => {
+    if (obj === undefined) return array([bulk(''), array([])])
+    const now = c.node.clock.now()
+    const type = keyState(obj, now).type
+    if (type !== 'none' && type !== 'string') throw new WrongTypeError()
+    return array([bulk(encodeContext(objectClock(obj), c.args[1])), array(liveValues(obj, now).map(v => bulk(v)))])
+  }
   return found instanceof Promise ? found.then(f) : f(found)
 }
 

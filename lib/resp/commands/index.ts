@@ -10,12 +10,17 @@ import { connectionCommands, NOAUTH } from './connection.js'
 import { stringCommands } from './strings.js'
 import { keyCommands } from './keys.js'
 import { dynamoCommands } from './dynamo.js'
+import { expiryCommands } from './expiry.js'
+import { setCommands } from './sets.js'
+import { hashCommands } from './hashes.js'
+import { zsetCommands } from './zsets.js'
+import { listCommands } from './lists.js'
 import { infoCommand } from './info.js'
 import { ringCommands } from './ring.js'
 
 export type { ServerInfo }
 
-const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...dynamoCommands, infoCommand, ...ringCommands]
+const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...expiryCommands, ...setCommands, ...hashCommands, ...zsetCommands, ...listCommands, ...dynamoCommands, infoCommand, ...ringCommands]
 
 export const COMMANDS = new Map<string, CommandSpec>()
 for (const spec of ALL) COMMANDS.set(spec.name, spec)
@@ -116,6 +121,7 @@ export function errorReply (e: unknown, log?: (msg: string) => void): Reply {
     case 'DYNAKV_INVALID_CONTEXT':
       return err('ERR invalid context')
     case 'DYNAKV_FORWARD':
+    case 'DYNAKV_WRONGTYPE':
       return err(message)
     default:
       log?.(`command failed: ${(e as Error).stack ?? message}`)

@@ -4,10 +4,11 @@ import { verbatim, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { DYNAKV_VERSION, REDIS_VERSION } from './connection.js'
 import { lower } from './util.js'
+import type { KeyCounts } from '../../node/keyspace.js'
 
 type Section = [string, Array<[string, string | number]>]
 
-function sections (c: Call, keys: number): Section[] {
+function sections (c: Call, keys: KeyCounts): Section[] {
   const node = c.node
   const now = node.clock.now()
   const uptime = Math.floor((now - node.startedAtMs) / 1000)
@@ -69,7 +70,7 @@ function sections (c: Call, keys: number): Section[] {
       ['role', 'master'],
       ['connected_slaves', 0]
     ]],
-    ['Keyspace', keys > 0 ? [['db0', `keys=${keys},expires=0,avg_ttl=0`]] : []],
+    ['Keyspace', keys.n > 0 ? [['db0', `keys=${keys.n},expires=${keys.expires},avg_ttl=${keys.avgTtlMs}`]] : []],
     ['Dynakv', [
       ['node', node.identity.name],
       ['epoch', node.identity.epoch],
@@ -92,7 +93,7 @@ function sections (c: Call, keys: number): Section[] {
 
 export async function infoText (c: Call, wanted: string[]): Promise<string> {
   const all = wanted.length === 0 || wanted.includes('all') || wanted.includes('everything') || wanted.includes('default')
-  const keys = all || wanted.includes('keyspace') ? await c.node.dbsize() : 0
+  const keys = all || wanted.includes('keyspace') ? await c.node.keyspace.counts() : { n: 0, expires: 0, avgTtlMs: 0 }
   const out: string[] = []
   for (const [name, fields] of sections(c, keys)) {
     const key = name.toLowerCase()

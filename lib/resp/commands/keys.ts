@@ -1,7 +1,9 @@
 // Keyspace commands over the whole cluster: per-key fan-out for DEL/EXISTS, and a
 // stateless ring-position cursor for SCAN/KEYS (any node resumes any cursor).
-import { liveValue } from '../../versioning/index.js'
+import { objectClock, type KeyState } from '../../versioning/index.js'
 import { parseCursor } from '../../ring/hash.js'
+import type { RecordWrite } from '../../node/coordinator.js'
+import type { TxnView } from '../../node/records.js'
 import { OK, NULL, ZERO, ONE, array, bulk, int, simple, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, globMatcher, intArg, lower } from './util.js'
@@ -9,14 +11,45 @@ import { E, fail, globMatcher, intArg, lower } from './util.js'
 const KEYS_MAX = 10_000_000
 const SCAN_PAGES_MAX = 1_000_000
 
+/**
+ * The key's state when it exists now: a string, or a collection with at least
+ * one live element (a marker alone is an empty collection, which Redis does not
+ * have); null otherwise.
+ */
+export async function liveState (c: Call, view: TxnView): Promise<KeyState | null> {
+  const { state } = view
+  if (state.type === 'none') return null
+  if (state.type === 'string') return state
+  return await c.node.records.hasElements(view.key, state.type) ? state : null
+}
+
+/** The writes that delete the key as the view read it: its elements (each as seen) and its key record. */
+export async function deleteKey (c: Call, view: TxnView): Promise<RecordWrite[]> {
+  if (view.obj === undefined || view.obj.siblings.length === 0) return []
+  const writes = view.state.type === 'none' || view.state.type === 'string' ? [] : await c.node.records.cleanupWrites(view.key)
+  writes.push({ ref: view.key, change: { op: 'tombstone', context: objectClock(view.obj) } })
+  return writes
+}
+
 function delOne (c: Call): Promise<Reply> {
-  return c.node.modify<Reply>(c.node.ref(c.args[1]), (cur) =>
-    cur !== undefined && liveValue(cur) !== null ? { value: null, result: ONE } : { result: ZERO })
+  return c.node.records.txn(c.node.ref(c.args[1]), [], async (view) => {
+    const live = await liveState(c, view)
+    if (live === null) return { writes: [], result: ZERO }
+    return { writes: await deleteKey(c, view), result: ONE }
+  })
+}
+
+/** The key's type now ('none' when it does not exist). */
+export async function typeOf (c: Call, key: Buffer): Promise<string> {
+  const ref = c.node.ref(key)
+  const { obj, state } = await c.node.records.state(ref)
+  const live = await liveState(c, { key: ref, obj, state, elements: [], nowMs: c.node.clock.now() })
+  return live === null ? 'none' : live.type
 }
 
 function existsOne (c: Call): Reply | Promise<Reply> {
   const found = c.node.value(c.node.ref(c.args[1]))
-  const f = (v: Buffer | null): Reply => v !== null ? ONE : ZERO
+  const f = (v: unknown): Reply | Promise<Reply> => v === null ? ZERO : v instanceof Buffer ? ONE : typeOf(c, c.args[1]).then(t => t === 'none' ? ZERO : ONE)
   return found instanceof Promise ? found.then(f) : f(found)
 }
 
@@ -34,11 +67,6 @@ function perKey (single: (c: Call) => Reply | Promise<Reply>, name: string) {
   }
 }
 
-function typeOf (c: Call): Reply | Promise<Reply> {
-  const r = existsOne(c)
-  const f = (x: Reply): Reply => simple(x === ONE ? 'string' : 'none')
-  return r instanceof Promise ? r.then(f) : f(r)
-}
 
 async function scan (c: Call): Promise<Reply> {
   const cursor = parseCursor(c.args[1].toString('latin1'))
@@ -62,8 +90,11 @@ async function scan (c: Call): Promise<Reply> {
   }
   const page = await c.node.scan(cursor, count)
   let keys = page.keys
-  if (typeFilter !== null && typeFilter !== 'string') keys = []
   if (match !== null) keys = keys.filter(match)
+  if (typeFilter !== null) {
+    const types = await Promise.all(keys.map(k => typeOf(c, k)))
+    keys = keys.filter((_, i) => types[i] === typeFilter)
+  }
   return array([bulk(page.cursor.toString()), array(keys.map(k => bulk(k)))])
 }
 
@@ -105,7 +136,7 @@ export const keyCommands: CommandSpec[] = [
   { name: 'del', arity: -2, flags: ['write'], group: 'generic', ...MULTI, route: 'key', summary: 'Deletes keys (tombstones; per-key quorum writes).', since: '1.0.0', handler: perKey(delOne, 'DEL') },
   { name: 'unlink', arity: -2, flags: ['write', 'fast'], group: 'generic', ...MULTI, route: 'key', summary: 'Deletes keys (same as DEL here).', since: '4.0.0', handler: perKey(delOne, 'UNLINK') },
   { name: 'exists', arity: -2, flags: ['readonly', 'fast'], group: 'generic', ...MULTI, route: 'key', summary: 'Counts the given keys that have a value.', since: '1.0.0', handler: perKey(existsOne, 'EXISTS') },
-  { name: 'type', arity: 2, flags: ['readonly', 'fast'], group: 'generic', ...KEY, route: 'key', summary: "Returns 'string' for a key with a value, 'none' otherwise.", since: '1.0.0', handler: typeOf },
+  { name: 'type', arity: 2, flags: ['readonly', 'fast'], group: 'generic', ...KEY, route: 'key', summary: "Returns a key's type: string, set, hash, zset, or none.", since: '1.0.0', handler: async (c) => simple(await typeOf(c, c.args[1])) },
   { name: 'scan', arity: -2, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Iterates keys in ring order; the cursor is a ring position any node accepts.', since: '2.8.0', handler: scan },
   { name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Returns every key matching a pattern (a full SCAN).', since: '1.0.0', handler: keys },
   { name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Returns a key near a random ring position.', since: '1.0.0', handler: randomkey },

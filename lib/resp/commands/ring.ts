@@ -102,7 +102,10 @@ function faultCmd (c: Call): Reply {
     case 'drop-puts': {
       if (c.args.length !== 4) fail("ERR wrong number of arguments for 'debug|fault' command")
       const match = globMatcher(Buffer.from(c.args[3]))
-      faults.dropRequest = (_to, req) => req.type === 'PUT_REPLICA' && match(req.key)
+      // Matched against the client key of each record the request writes.
+      const clientKey = (skey: Buffer): Buffer => c.node.recordRef(skey).key
+      faults.dropRequest = (_to, req) => (req.type === 'PUT_REPLICA' && match(clientKey(req.key))) ||
+        (req.type === 'PUT_RECORDS' && req.keys.some(k => match(clientKey(k))))
       return OK
     }
     case 'clear':

@@ -17,7 +17,6 @@ export const E = {
   nanOrInf: 'ERR increment would produce NaN or Infinity',
   offsetRange: 'ERR offset is out of range',
   tooBig: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
-  expiry: 'ERR expiry is not supported by dynakv yet (EX, PX, EXAT, PXAT, KEEPTTL, SETEX, PSETEX, EXPIRE...): keys never expire',
   dbRange: 'ERR DB index is out of range',
   invalidCursor: 'ERR invalid cursor',
   invalidContext: 'ERR invalid context',
@@ -33,55 +32,14 @@ export const text = (b: Buffer): string => b.toString('utf8')
 export const echo = (b: Buffer): string => b.toString('latin1')
 export const lower = (b: Buffer): string => b.toString('latin1').toLowerCase()
 
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-
-/** Redis string2ll: optional '-', digits, no '+', no spaces, no leading zeros, within int64. */
-export function parseInt64 (b: Buffer | string): bigint | null {
-  const s = typeof b === 'string' ? b : b.toString('latin1')
-  if (s.length === 0 || s.length > 20) return null
-  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null
-  const v = BigInt(s)
-  if (v < INT64_MIN || v > INT64_MAX) return null
-  return v
-}
-
-export function inInt64 (v: bigint): boolean {
-  return v >= INT64_MIN && v <= INT64_MAX
-}
+export { inInt64, parseInt64, parseFloatStrict, formatHumanFloat } from '../../util/numbers.js'
+import { parseInt64 } from '../../util/numbers.js'
 
 /** An integer argument that must fit a JS safe integer (counts, offsets, indexes). */
 export function intArg (b: Buffer, message: string = E.notInteger): number {
   const v = parseInt64(b)
   if (v === null || v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail(message)
   return Number(v)
-}
-
-/** Redis string2ld: a float with no surrounding spaces; inf and -inf allowed, nan not. */
-export function parseFloatStrict (b: Buffer | string): number | null {
-  const s = typeof b === 'string' ? b : b.toString('latin1')
-  if (s.length === 0 || s.length > 5120 || /^\s|\s$/.test(s)) return null
-  const l = s.toLowerCase()
-  if (l === 'inf' || l === '+inf' || l === 'infinity' || l === '+infinity') return Infinity
-  if (l === '-inf' || l === '-infinity') return -Infinity
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return null
-  const v = Number(s)
-  return Number.isNaN(v) ? null : v
-}
-
-/** INCRBYFLOAT's reply: human-readable, never exponent notation (as Redis's LD_STR_HUMAN). */
-export function formatHumanFloat (v: number): string {
-  if (Object.is(v, -0)) return '0'
-  const s = String(v)
-  if (!s.includes('e')) return s
-  if (Number.isInteger(v)) return BigInt(v).toString()
-  const [mant, expStr] = s.split('e')
-  const exp = Number(expStr)
-  const neg = mant.startsWith('-')
-  const digits = mant.replace('-', '').replace('.', '')
-  const point = (mant.replace('-', '').indexOf('.') === -1 ? mant.replace('-', '').length : mant.replace('-', '').indexOf('.')) + exp
-  const body = point <= 0 ? '0.' + '0'.repeat(-point) + digits : digits.slice(0, point) + '.' + digits.slice(point)
-  return (neg ? '-' : '') + body.replace(/\.?0+$/, '')
 }
 
 /**

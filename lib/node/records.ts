@@ -1,0 +1,168 @@
+// Read-modify-write over a key's records, for the commands of Redis's data types
+// (docs/types.md). A transaction runs serialized per key on this coordinator: a
+// quorum read of the key record and the element records it names, the
+// command's decision, then one quorum write of every record it changes, each
+// built on what the read found (so a remove covers exactly what was seen).
+//
+// A collection lives as a marker in its key record (type, expiry) and one
+// record per element. Invariants kept here:
+//   - every write that adds to a collection also rewrites its marker (a blind
+//     write of the marker it saw, expiry kept), so an add concurrent with a DEL
+//     that did not see it survives as a marker too (markers win over plain
+//     tombstones, versioning/read.ts);
+//   - a marker is only created over an element range cleaned of whatever an
+//     earlier incarnation of the key left (expired, deleted, overwritten by a
+//     string): those records are tombstoned first;
+//   - DEL, and a string written over a collection, tombstone every element seen.
+import type { Clock as TimeSource } from '../runtime/clock.js'
+import { elementState, emptyObject, keyState, objectClock, type KeyState, type Marker, type VObject } from '../versioning/index.js'
+import type { Coordinator, RecordWrite } from './coordinator.js'
+import { WrongTypeError } from './local.js'
+import { elementRefOf, prefixEnd, type ElementKind, type ElementRef, type KeyRef } from './keys.js'
+
+export { WrongTypeError }
+
+/** What a transaction's function sees: the key record and the element records it asked for, as read. */
+export interface TxnView {
+  readonly key: KeyRef
+  readonly obj: VObject | undefined
+  /** The key's state now. */
+  readonly state: KeyState
+  readonly elements: ReadonlyArray<VObject | undefined>
+  readonly nowMs: number
+}
+
+export interface TxnOutcome<R> {
+  /** incoming, when given, is what the change was built on (else what the txn read of that record). */
+  writes: RecordWrite[]
+  result: R
+}
+
+/** Element records read or written per request (a page). */
+export const PAGE_RECORDS = 500
+/** Pages one command may walk (10 million elements): every loop is bounded. */
+const PAGES_MAX = 20_000
+
+const EMPTY = emptyObject()
+
+export class Records {
+  constructor (
+    private readonly coordinator: Coordinator,
+    private readonly clock: TimeSource,
+    private readonly quorum: () => { r: number, w: number }
+  ) {}
+
+  now (): number {
+    return this.clock.now()
+  }
+
+  /**
+   * A read-modify-write of one key: reads the key record and `elements`,
+   * runs fn (which may await further reads, e.g. a range), writes what it returns.
+   */
+  txn<R> (key: KeyRef, elements: ElementRef[], fn: (view: TxnView) => TxnOutcome<R> | Promise<TxnOutcome<R>>): Promise<R> {
+    return this.coordinator.serialized(key, async () => {
+      const { r, w } = this.quorum()
+      const objs = await this.coordinator.getMany([key, ...elements], r)
+      const nowMs = this.clock.now()
+      const obj = objs[0]
+      const view: TxnView = { key, obj, state: obj === undefined ? NONE : keyState(obj, nowMs), elements: objs.slice(1), nowMs }
+      const { writes, result } = await fn(view)
+      if (writes.length === 0) return result
+      const read = new Map<string, VObject | undefined>()
+      read.set(key.ks, obj)
+      elements.forEach((e, i) => read.set(e.ks, objs[i + 1]))
+      const items: RecordWrite[] = writes.map(wr => ({ ...wr, incoming: wr.incoming ?? read.get(wr.ref.ks) }))
+      for (let i = 0; i < items.length; i += PAGE_RECORDS) await this.coordinator.writeMany(key, items.slice(i, i + PAGE_RECORDS), w)
+      return result
+    })
+  }
+
+  /** The key's state (a quorum read of its key record). */
+  async state (key: KeyRef): Promise<{ obj: VObject | undefined, state: KeyState }> {
+    const obj = await this.coordinator.get(key, this.quorum().r)
+    return { obj, state: obj === undefined ? NONE : keyState(obj, this.clock.now()) }
+  }
+
+  /**
+   * Pages of a key's element records of one kind (all kinds: null), in element
+   * order, from a quorum read; `from` starts at the first element ≥ it. Stops
+   * when `visit` returns false.
+   */
+  async walk (key: KeyRef, kind: ElementKind | null, visit: (rows: Array<[Buffer, VObject]>) => boolean | Promise<boolean>, from?: Buffer, pageRecords = PAGE_RECORDS): Promise<void> {
+    const prefix = kind === null ? key.elementsPrefix() : key.kindPrefix(kind)
+    const end = prefixEnd(prefix)
+    let start = from === undefined ? prefix : Buffer.concat([prefix, from])
+    for (let n = 0; n < PAGES_MAX; n++) {
+      const page = await this.coordinator.readRange(key, { start, end, limit: pageRecords }, this.quorum().r)
+      if (page.rows.length > 0 && !(await visit(page.rows))) return
+      if (!page.more || page.rows.length === 0) return
+      start = Buffer.concat([page.rows[page.rows.length - 1][0], Buffer.from([0])])
+    }
+    throw new Error(`a collection larger than ${PAGES_MAX * pageRecords} records`)
+  }
+
+  /**
+   * Tombstones of every live element record of the key a quorum read finds
+   * (except those of kind `keep`): DEL's and a new marker's cleanup.
+   */
+  async cleanupWrites (key: KeyRef, keep: ElementKind | null = null): Promise<RecordWrite[]> {
+    const writes: RecordWrite[] = []
+    const kept = keep === null ? null : key.kindPrefix(keep)
+    await this.walk(key, null, (rows) => {
+      for (const [skey, obj] of rows) {
+        if (elementState(obj).type === 'none') continue
+        if (kept !== null && skey.subarray(0, kept.length).equals(kept)) continue
+        writes.push({ ref: elementRefOf(key, skey), change: { op: 'tombstone', context: objectClock(obj) }, incoming: obj })
+      }
+      return true
+    })
+    return writes
+  }
+
+  /** The sweep's cleanup: tombstones the key's elements that its key record does not hold now. */
+  cleanupOrphans (key: KeyRef): Promise<void> {
+    return this.coordinator.serialized(key, async () => {
+      const { state } = await this.state(key)
+      const keep = state.type === 'none' || state.type === 'string' ? null : state.type
+      await this.writeAll(key, await this.cleanupWrites(key, keep))
+    })
+  }
+
+  /** Writes prepared outside a txn's function (a cleanup), in pages. */
+  async writeAll (key: KeyRef, writes: RecordWrite[]): Promise<void> {
+    const { w } = this.quorum()
+    for (let i = 0; i < writes.length; i += PAGE_RECORDS) await this.coordinator.writeMany(key, writes.slice(i, i + PAGE_RECORDS), w)
+  }
+
+  /**
+   * The writes that make `view.key` a collection of `type` before adding to it:
+   * the marker rewritten (expiry kept), and when the key held no such
+   * collection, its leftover elements tombstoned first. Throws WRONGTYPE when
+   * the key holds something else.
+   */
+  async ensureCollection (view: TxnView, type: Marker): Promise<RecordWrite[]> {
+    const { state, obj, key } = view
+    if (state.type !== 'none' && state.type !== type) throw new WrongTypeError()
+    const marker: RecordWrite = {
+      ref: key,
+      change: { op: 'marker', marker: type, context: objectClock(obj ?? EMPTY), expireAt: state.type === type ? state.expireAt : 0 }
+    }
+    if (state.type === type || obj === undefined) return [marker]
+    // A new incarnation of the key: what the old one left must not come back.
+    await this.writeAll(key, await this.cleanupWrites(key))
+    return [marker]
+  }
+
+  /** Does the key have at least one live element of `kind` (a quorum read, stopping at the first)? */
+  async hasElements (key: KeyRef, kind: ElementKind): Promise<boolean> {
+    let found = false
+    await this.walk(key, kind, (rows) => {
+      found = rows.some(([, obj]) => elementState(obj).type !== 'none')
+      return !found
+    }, undefined, 16)
+    return found
+  }
+}
+
+const NONE: KeyState = { type: 'none', value: null, expireAt: 0, counted: false }

@@ -1,0 +1,350 @@
+// Sorted sets (docs/types.md): members added and removed by the observed-remove
+// rule of sets; a member's score is a register (ZADD: the newest write wins)
+// plus counter contributions (ZINCRBY, ZADD INCR: increments through every
+// coordinator count). Scores are stored as their shortest decimal text. Range
+// queries read every member and sort them (score, then member bytes).
+import { elementState, keyState, type VObject } from '../../versioning/index.js'
+import { NULL, ZERO, array, bulk, double, int, type Reply } from '../reply.js'
+import type { KeyRef } from '../../node/keys.js'
+import type { Call, CommandSpec } from './types.js'
+import { E, fail, intArg, lower, parseFloatStrict } from './util.js'
+import {
+  countArg, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage,
+  scanReply, storeCollection, writeElement
+} from './collections.js'
+
+interface Scored {
+  member: Buffer
+  score: number
+  obj: VObject
+}
+
+/** A member record's score; null when it is not live. */
+export function scoreOf (obj: VObject | undefined): number | null {
+  if (obj === undefined) return null
+  const v = elementState(obj).value
+  if (v === null) return null
+  const n = parseFloatStrict(v)
+  return n === null ? 0 : n
+}
+
+const scoreText = (n: number): Buffer => Buffer.from(String(n))
+
+function compareScored (a: Scored, b: Scored): number {
+  return a.score - b.score || (a.score === b.score ? Buffer.compare(a.member, b.member) : 0)
+}
+
+async function sorted (c: Call, key: KeyRef): Promise<Scored[]> {
+  const all = await readAll(c, key, 'zset') ?? []
+  const out: Scored[] = []
+  for (const e of all) {
+    const score = scoreOf(e.obj)
+    if (score !== null) out.push({ member: e.element, score, obj: e.obj })
+  }
+  return out.sort(compareScored)
+}
+
+function scoreArg (b: Buffer): number {
+  const v = parseFloatStrict(b)
+  if (v === null) fail(E.notFloat)
+  return v
+}
+
+// ---------------------------------------------------------------- ZADD / ZINCRBY / ZREM
+
+async function zadd (c: Call): Promise<Reply> {
+  let nx = false; let xx = false; let gt = false; let lt = false; let ch = false; let incr = false
+  let i = 2
+  for (; i < c.args.length; i++) {
+    const o = lower(c.args[i])
+    if (o === 'nx') nx = true
+    else if (o === 'xx') xx = true
+    else if (o === 'gt') gt = true
+    else if (o === 'lt') lt = true
+    else if (o === 'ch') ch = true
+    else if (o === 'incr') incr = true
+    else break
+  }
+  const rest = c.args.slice(i)
+  if (rest.length === 0 || rest.length % 2 !== 0) fail(E.syntax)
+  if (nx && xx) fail('ERR XX and NX options at the same time are not compatible')
+  if ((gt && lt) || (gt && nx) || (lt && nx)) fail('ERR GT, LT, and/or NX options at the same time are not compatible')
+  if (incr && rest.length > 2) fail('ERR INCR option supports a single increment-element pair')
+  const pairs = new Map<string, [number, Buffer]>()
+  for (let k = 0; k < rest.length; k += 2) pairs.set(rest[k + 1].toString('latin1'), [scoreArg(rest[k]), rest[k + 1]])
+  const list = [...pairs.values()]
+  const key = c.node.ref(c.args[1])
+  const refs = elementRefs(key, 'zset', list.map(p => p[1]))
+  return await c.node.records.txn(key, refs, async (view) => {
+    const exists = expectType(view, 'zset')
+    const writes = []
+    let added = 0
+    let changed = 0
+    let incrResult: number | null = null
+    for (let k = 0; k < refs.length; k++) {
+      const old = exists ? scoreOf(view.elements[k]) : null
+      const [score] = list[k]
+      if ((nx && old !== null) || (xx && old === null)) continue
+      const next = incr ? (old ?? 0) + score : score
+      if (Number.isNaN(next)) fail('ERR resulting score is not a number (NaN)')
+      if (old !== null && ((gt && next <= old) || (lt && next >= old))) continue
+      if (incr) incrResult = next
+      if (old === null) added++
+      else if (next !== old) changed++
+      else if (!incr) continue // same score: nothing to write, as Redis
+      writes.push(incr && old !== null ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
+    }
+    if (writes.length > 0) writes.unshift(...await c.node.records.ensureCollection(view, 'zset'))
+    const result = incr ? (incrResult === null ? NULL : double(incrResult)) : int(ch ? added + changed : added)
+    return { writes, result }
+  })
+}
+
+async function zincrby (c: Call): Promise<Reply> {
+  const delta = scoreArg(c.args[2])
+  const key = c.node.ref(c.args[1])
+  const ref = key.element('zset', c.args[3])
+  return await c.node.records.txn(key, [ref], async (view) => {
+    const exists = expectType(view, 'zset')
+    const old = exists ? scoreOf(view.elements[0]) : null
+    const next = (old ?? 0) + delta
+    if (Number.isNaN(next)) fail('ERR resulting score is not a number (NaN)')
+    const writes = await c.node.records.ensureCollection(view, 'zset')
+    writes.push(old === null ? writeElement(ref, view.elements[0], scoreText(next)) : incrementElement(ref, delta))
+    return { writes, result: double(next) }
+  })
+}
+
+function zrem (c: Call): Promise<Reply> {
+  const key = c.node.ref(c.args[1])
+  const refs = elementRefs(key, 'zset', c.args.slice(2))
+  return c.node.records.txn(key, refs, (view) => {
+    if (!expectType(view, 'zset')) return { writes: [], result: ZERO }
+    const writes = []
+    const seen = new Set<string>()
+    for (let i = 0; i < refs.length; i++) {
+      const obj = view.elements[i]
+      if (seen.has(refs[i].ks) || !isLive(obj)) continue
+      seen.add(refs[i].ks)
+      writes.push(removeElement(refs[i], obj))
+    }
+    return { writes, result: int(writes.length) }
+  })
+}
+
+// ---------------------------------------------------------------- reads
+
+async function readScores (c: Call, members: Buffer[]): Promise<Array<number | null>> {
+  const key = c.node.ref(c.args[1])
+  const objs = await c.node.coordinator.getMany([key, ...elementRefs(key, 'zset', members)], c.node.config.r)
+  const state = objs[0] === undefined ? { type: 'none' } : keyState(objs[0], c.node.clock.now())
+  if (!expectType({ state }, 'zset')) return members.map(() => null)
+  return objs.slice(1).map(scoreOf)
+}
+
+const scoreReply = (s: number | null): Reply => s === null ? NULL : double(s)
+
+/** Members with scores: [m, s, ...] in RESP2, [[m, s], ...] in RESP3. */
+function withScores (c: Call, items: Scored[], scores: boolean): Reply {
+  if (!scores) return array(items.map(e => bulk(e.member)))
+  if (c.session.proto === 3) return array(items.map(e => array([bulk(e.member), double(e.score)])))
+  return array(items.flatMap(e => [bulk(e.member), double(e.score)]))
+}
+
+interface ScoreBound { value: number, open: boolean }
+
+function scoreBound (b: Buffer): ScoreBound {
+  const s = b.toString('latin1')
+  const open = s.startsWith('(')
+  const v = parseFloatStrict(open ? s.slice(1) : s)
+  if (v === null) fail('ERR min or max is not a float')
+  return { value: v, open }
+}
+
+interface LexBound { value: Buffer | null, open: boolean, inf: -1 | 0 | 1 }
+
+function lexBound (b: Buffer): LexBound {
+  if (b.length === 1 && b[0] === 0x2d) return { value: null, open: false, inf: -1 }
+  if (b.length === 1 && b[0] === 0x2b) return { value: null, open: false, inf: 1 }
+  if (b[0] === 0x28 || b[0] === 0x5b) return { value: b.subarray(1), open: b[0] === 0x28, inf: 0 }
+  return fail('ERR min or max not valid string range item')
+}
+
+function aboveMin (score: number, min: ScoreBound): boolean {
+  return min.open ? score > min.value : score >= min.value
+}
+
+function belowMax (score: number, max: ScoreBound): boolean {
+  return max.open ? score < max.value : score <= max.value
+}
+
+function lexAboveMin (m: Buffer, min: LexBound): boolean {
+  if (min.inf !== 0) return min.inf < 0
+  const c = Buffer.compare(m, min.value as Buffer)
+  return min.open ? c > 0 : c >= 0
+}
+
+function lexBelowMax (m: Buffer, max: LexBound): boolean {
+  if (max.inf !== 0) return max.inf > 0
+  const c = Buffer.compare(m, max.value as Buffer)
+  return max.open ? c < 0 : c <= 0
+}
+
+interface RangeQuery {
+  by: 'rank' | 'score' | 'lex'
+  rev: boolean
+  start: Buffer
+  stop: Buffer
+  limit: { offset: number, count: number } | null
+  withScores: boolean
+}
+
+/** The members a range query selects, in reply order. */
+function select (items: Scored[], q: RangeQuery): Scored[] {
+  let out: Scored[]
+  if (q.by === 'rank') {
+    const n = items.length
+    let start = intArg(q.start)
+    let stop = intArg(q.stop)
+    if (start < 0) start = Math.max(0, n + start)
+    if (stop < 0) stop = n + stop
+    if (stop >= n) stop = n - 1
+    if (start > stop || start >= n) return []
+    const ordered = q.rev ? items.slice().reverse() : items
+    return ordered.slice(start, stop + 1)
+  }
+  if (q.by === 'score') {
+    // REV takes max first.
+    const min = scoreBound(q.rev ? q.stop : q.start)
+    const max = scoreBound(q.rev ? q.start : q.stop)
+    out = items.filter(e => aboveMin(e.score, min) && belowMax(e.score, max))
+  } else {
+    const min = lexBound(q.rev ? q.stop : q.start)
+    const max = lexBound(q.rev ? q.start : q.stop)
+    out = items.filter(e => lexAboveMin(e.member, min) && lexBelowMax(e.member, max))
+  }
+  if (q.rev) out.reverse()
+  if (q.limit !== null) {
+    if (q.limit.offset < 0) return []
+    out = out.slice(q.limit.offset, q.limit.count < 0 ? undefined : q.limit.offset + q.limit.count)
+  }
+  return out
+}
+
+/** ZRANGE's options after key start stop (from index `from`), with Redis's errors. */
+function rangeOptions (c: Call, from: number, by: RangeQuery['by'], rev: boolean, allowWithScores = true): RangeQuery {
+  const q: RangeQuery = { by, rev, start: c.args[from - 2], stop: c.args[from - 1], limit: null, withScores: false }
+  for (let i = from; i < c.args.length; i++) {
+    const o = lower(c.args[i])
+    if (o === 'withscores' && allowWithScores) q.withScores = true
+    else if (o === 'byscore' && by === 'rank' && lower(c.args[0]) !== 'zrangebyscore') q.by = 'score'
+    else if (o === 'bylex' && by === 'rank' && lower(c.args[0]) !== 'zrangebyscore') q.by = 'lex'
+    else if (o === 'rev' && lower(c.args[0]).startsWith('zrange') && !lower(c.args[0]).includes('by')) q.rev = true
+    else if (o === 'limit' && i + 2 < c.args.length) {
+      q.limit = { offset: intArg(c.args[i + 1]), count: intArg(c.args[i + 2]) }
+      i += 2
+    } else fail(E.syntax)
+  }
+  if (q.limit !== null && q.by === 'rank') fail('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX')
+  if (q.withScores && q.by === 'lex') fail('ERR syntax error, WITHSCORES not supported in combination with BYLEX')
+  return q
+}
+
+function rangeCmd (by: RangeQuery['by'], rev: boolean, withScoresAllowed = true) {
+  return async (c: Call): Promise<Reply> => {
+    const q = rangeOptions(c, 4, by, rev, withScoresAllowed)
+    // Bounds are checked before the key is read, as Redis does.
+    select([], q)
+    return withScores(c, select(await sorted(c, c.node.ref(c.args[1])), q), q.withScores)
+  }
+}
+
+async function zrangestore (c: Call): Promise<Reply> {
+  const q = rangeOptions({ ...c, args: c.args.slice(1) }, 4, 'rank', false, false)
+  select([], q)
+  const picked = select(await sorted(c, c.node.ref(c.args[2])), q)
+  return int(await storeCollection(c, c.node.ref(c.args[1]), 'zset', picked.map(e => [e.member, scoreText(e.score)])))
+}
+
+async function zcount (c: Call): Promise<Reply> {
+  const min = scoreBound(c.args[2])
+  const max = scoreBound(c.args[3])
+  return int((await sorted(c, c.node.ref(c.args[1]))).filter(e => aboveMin(e.score, min) && belowMax(e.score, max)).length)
+}
+
+async function zlexcount (c: Call): Promise<Reply> {
+  const min = lexBound(c.args[2])
+  const max = lexBound(c.args[3])
+  return int((await sorted(c, c.node.ref(c.args[1]))).filter(e => lexAboveMin(e.member, min) && lexBelowMax(e.member, max)).length)
+}
+
+function rankCmd (rev: boolean) {
+  return async (c: Call): Promise<Reply> => {
+    if (c.args.length > 4 || (c.args.length === 4 && lower(c.args[3]) !== 'withscore')) fail(E.syntax)
+    const items = await sorted(c, c.node.ref(c.args[1]))
+    const i = items.findIndex(e => e.member.equals(c.args[2]))
+    if (i < 0) return c.args.length === 4 ? array([]) : NULL
+    const rank = rev ? items.length - 1 - i : i
+    return c.args.length === 4 ? array([int(rank), double(items[i].score)]) : int(rank)
+  }
+}
+
+function popCmd (max: boolean) {
+  return async (c: Call): Promise<Reply> => {
+    if (c.args.length > 3) fail(E.syntax)
+    const count = c.args.length === 3 ? intArg(c.args[2], 'ERR value is out of range, must be positive') : 1
+    if (count < 0) fail('ERR value is out of range, must be positive')
+    const key = c.node.ref(c.args[1])
+    return await c.node.records.txn(key, [], async (view) => {
+      if (!expectType(view, 'zset')) return { writes: [], result: array([]) }
+      const items = await sorted(c, key)
+      const picked = (max ? items.reverse() : items).slice(0, count)
+      const writes = picked.map(e => removeElement(key.element('zset', e.member), e.obj))
+      const reply = c.session.proto === 3 && c.args.length === 3
+        ? array(picked.map(e => array([bulk(e.member), double(e.score)])))
+        : array(picked.flatMap(e => [bulk(e.member), double(e.score)]))
+      return { writes, result: reply }
+    })
+  }
+}
+
+async function zrandmember (c: Call): Promise<Reply> {
+  if (c.args.length > 4 || (c.args.length === 4 && lower(c.args[3]) !== 'withscores')) fail(E.syntax)
+  const count = c.args.length >= 3 ? countArg(c.args[2]) : null
+  const items = await sorted(c, c.node.ref(c.args[1]))
+  if (count === null) return items.length === 0 ? NULL : bulk(randomPicks(c, items, 1)[0].member)
+  return withScores(c, randomPicks(c, items, count), c.args.length === 4)
+}
+
+async function zscan (c: Call): Promise<Reply> {
+  const a = scanArgs(c)
+  const page = await scanPage(c, c.node.ref(c.args[1]), 'zset', a)
+  if (page === null) return scanReply(0n, [])
+  return scanReply(page.cursor, page.elements.flatMap(e => [bulk(e.element), double(scoreOf(e.obj) ?? 0)]))
+}
+
+const KEY = { group: 'sorted-set', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
+
+export const zsetCommands: CommandSpec[] = [
+  { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Adds members with scores (the newest score wins; INCR adds as a counter).', since: '1.2.0', handler: zadd },
+  { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a member\'s score as a counter (increments through every node count).', since: '1.2.0', handler: zincrby },
+  { name: 'zrem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: zrem },
+  { name: 'zscore', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s score.', since: '1.2.0', handler: async c => scoreReply((await readScores(c, [c.args[2]]))[0]) },
+  { name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns members\' scores.', since: '6.2.0', handler: async c => array((await readScores(c, c.args.slice(2))).map(scoreReply)) },
+  { name: 'zcard', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of members (reads them all).', since: '1.2.0', handler: async c => int((await sorted(c, c.node.ref(c.args[1]))).length) },
+  { name: 'zcount', arity: 4, flags: ['readonly', 'fast'], ...KEY, summary: 'Counts members with scores in a range.', since: '2.0.0', handler: zcount },
+  { name: 'zlexcount', arity: 4, flags: ['readonly', 'fast'], ...KEY, summary: 'Counts members in a lexicographical range.', since: '2.8.9', handler: zlexcount },
+  { name: 'zrange', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members by rank, score or lexicographical range.', since: '1.2.0', handler: rangeCmd('rank', false) },
+  { name: 'zrevrange', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members by rank, highest score first.', since: '1.2.0', handler: rangeCmd('rank', true) },
+  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members with scores in a range.', since: '1.0.5', handler: rangeCmd('score', false) },
+  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members with scores in a range, highest first.', since: '2.2.0', handler: rangeCmd('score', true) },
+  { name: 'zrangebylex', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members in a lexicographical range.', since: '2.8.9', handler: rangeCmd('lex', false, false) },
+  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members in a lexicographical range, in reverse.', since: '2.8.9', handler: rangeCmd('lex', true, false) },
+  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], group: 'sorted-set', firstKey: 1, lastKey: 2, step: 1, summary: 'Stores a range of a sorted set in another key (replaces it; not atomic).', since: '6.2.0', handler: zrangestore },
+  { name: 'zrank', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s rank, lowest score first.', since: '2.0.0', handler: rankCmd(false) },
+  { name: 'zrevrank', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s rank, highest score first.', since: '2.0.0', handler: rankCmd(true) },
+  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns the members with the lowest scores.', since: '5.0.0', handler: popCmd(false) },
+  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns the members with the highest scores.', since: '5.0.0', handler: popCmd(true) },
+  { name: 'zrandmember', arity: -2, flags: ['readonly'], ...KEY, summary: 'Returns random members.', since: '6.2.0', handler: zrandmember },
+  { name: 'zscan', arity: -3, flags: ['readonly'], ...KEY, summary: 'Iterates the members of a sorted set (a stateless cursor any node resumes).', since: '2.8.0', handler: zscan }
+]
