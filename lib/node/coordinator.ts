@@ -347,7 +347,7 @@ export class Coordinator {
     // A client context (PUT, DELCTX) is for strings only.
     const stringOnly = context !== null
     const change: Change = value === null ? { op: 'tombstone', context, stringOnly } : { op: 'value', context, value, expireAt, stringOnly }
-    if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, change).then(r => r.context)
+    if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, change)
     return this.replicate(ref, [{ ref, change }], w, pw).then(r => r.context)
   }
 
@@ -360,8 +360,9 @@ export class Coordinator {
     if (w === 1 && this.o.placement.solo()) {
       // What a solo node read came from this replica: nothing to merge in.
       return Promise.all(writes.map(async (wr) => {
-        const { obj } = await this.o.local.write(wr.ref, wr.change)
-        return obj ?? await this.o.local.read(wr.ref) ?? EMPTY
+        const outcome = await this.o.local.apply(wr.ref, wr.change)
+        await outcome.durable
+        return outcome.obj ?? decodeObject(outcome.bytes)
       }))
     }
     return this.replicate(key, writes, w, 0).then(r => r.objs)

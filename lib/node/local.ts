@@ -150,13 +150,13 @@ export class LocalReplica {
 
   /**
    * A write on a single node, acknowledged once durable with the writer's new
-   * context (undefined for a blind write or an increment) and the resulting object
-   * (null after a blind write).
+   * context (undefined for a blind write or an increment: then the batch's own
+   * promise, no extra one per write).
    */
-  write (ref: RecordRef, change: Change): Promise<{ context: Clock | undefined, obj: VObject | null }> {
+  write (ref: RecordRef, change: Change): Promise<Clock | undefined> {
     return this.engine.update('data', ref, (cur) => {
       const v = this.newVersion(ref, cur, change, undefined)
-      return { next: { bytes: v.bytes }, result: { context: v.context ?? undefined, obj: v.obj } }
+      return { next: { bytes: v.bytes }, result: v.context ?? undefined }
     })
   }
 
