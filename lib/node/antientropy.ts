@@ -22,6 +22,7 @@ import { keyAfter, pages, PAGE_ROWS, type Snapshot } from '../storage/store.js'
 import { decodeObject, isTombstoneOnly, type VObject } from '../versioning/index.js'
 import type { Clock as TimeSource, Timer } from '../runtime/clock.js'
 import { refOfStorageKey } from './keys.js'
+import { NotReplicaError } from './local.js'
 import type { DynakvNode } from './node.js'
 
 /** HANDOFF_BATCH kind for anti-entropy pushes (merge into data). */
@@ -88,6 +89,9 @@ export class AntiEntropy {
     })
     node.peers.on('FETCH_OBJECTS', async (_from, req) => {
       if (req.keys.length > 10_000) throw Object.assign(new Error('too many keys'), { code: 'DYNAKV_AE_LIMIT' })
+      // Only a replica may say it holds nothing for a key (tombstone reaping counts on that).
+      const foreign = req.keys.find(k => !this.node.replicates(this.node.ref(k).partition))
+      if (foreign !== undefined) throw new NotReplicaError(`this node does not replicate partition ${this.node.ref(foreign).partition}`)
       const objs = await Promise.all(req.keys.map(async (k) => (await this.node.local.readEntry(this.node.ref(k)))?.bytes ?? Buffer.alloc(0)))
       return { type: 'OBJECTS', keys: req.keys, objs }
     })

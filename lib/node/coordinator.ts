@@ -3,11 +3,16 @@
 // reachable fallback, which keeps the write as a hint for it), fans the request
 // out, and answers once R reads or W writes have succeeded. After a read it waits
 // briefly for the remaining replicas and repairs those that were behind.
+//
+// A replica that refuses a write (NotReplicaError: in its ring it does not store
+// the key; one of the two rings is behind) answered, so it is not a failure: the
+// write goes to the next node of the preference list as it stands now, as a
+// primary if it is one, else as a fallback holding a hint.
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import { QuorumTracker, noQuorumMessage } from '../coordinator/quorum.js'
 import { decodeObject, emptyObject, encodeObject, liveValue, merge, objectClock, put, sameVersions, type Clock, type VObject } from '../versioning/index.js'
 import type { KeyRef } from './keys.js'
-import type { LocalReplica } from './local.js'
+import { isNotReplica, type LocalReplica } from './local.js'
 import type { CounterLease } from './identity.js'
 
 export interface Target {
@@ -29,8 +34,6 @@ export interface Placement {
   /** Preference list of a partition: primaries then fallbacks. */
   preferenceList (partition: number): { primaries: readonly string[], fallbacks: readonly string[] }
   isUp (node: string): boolean
-  noteSuccess (node: string): void
-  noteFailure (node: string): void
 }
 
 export class QuorumError extends Error {
@@ -87,6 +90,22 @@ export class Coordinator {
       if (f < fallbacks.length) out.push({ node: fallbacks[f++], primary: false, hintFor: p })
     }
     return out
+  }
+
+  /**
+   * In place of a target that refused: the first reachable node of the key's
+   * preference list as it stands now that was not asked yet; a fallback keeps a
+   * hint for a primary not asked (down), else for the node it replaces. null: none.
+   */
+  private replacement (ref: KeyRef, refused: Target, asked: Set<string>): Target | null {
+    const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
+    const reachable = (n: string): boolean => !asked.has(n) && (n === this.o.self || this.o.placement.isUp(n))
+    const primary = primaries.find(reachable)
+    if (primary !== undefined) return { node: primary, primary: true, hintFor: null }
+    if (!this.o.sloppy) return null
+    const fallback = fallbacks.find(reachable)
+    if (fallback === undefined) return null
+    return { node: fallback, primary: false, hintFor: primaries.find(n => !asked.has(n)) ?? refused.hintFor ?? refused.node }
   }
 
   isPrimary (ref: KeyRef): boolean {
@@ -168,14 +187,12 @@ export class Coordinator {
       if (targets.length === 0) return finish()
       targets.forEach((t, i) => {
         Promise.resolve(this.readFrom(t, ref)).then((obj) => {
-          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           replies[i] = obj
           if (obj !== undefined) merged = merged === undefined ? obj : sameVersions(merged, obj) ? merged : merge(merged, obj)
           settled++
           tracker.success(t.primary)
           finish()
         }, () => {
-          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
           settled++
           tracker.failure(t.primary)
           finish()
@@ -211,7 +228,7 @@ export class Coordinator {
     return this.replicatedPut(ref, context, value, w, pw)
   }
 
-  private async replicatedPut (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw: number): Promise<Clock | undefined> {
+  private async replicatedPut (ref: KeyRef, context: Clock | null, value: Buffer | null, w: number, pw: number, retried = false): Promise<Clock | undefined> {
     const targets = this.targets(ref)
     const selfTarget = targets.find(t => t.node === this.o.self)
     let obj: VObject | null
@@ -219,7 +236,14 @@ export class Coordinator {
     let newContext: Clock | undefined
     let localWrite: Promise<unknown> | null = null
     if (selfTarget !== undefined && selfTarget.hintFor === null) {
-      const outcome = await this.o.local.put(ref, context, value)
+      let outcome
+      try {
+        outcome = await this.o.local.put(ref, context, value)
+      } catch (e) {
+        // The ring changed before the local write applied: coordinate again on the new one.
+        if (!isNotReplica(e) || retried) throw e
+        return await this.replicatedPut(ref, context, value, w, pw, true)
+      }
       obj = outcome.obj
       bytes = outcome.bytes
       newContext = outcome.context ?? undefined
@@ -252,6 +276,7 @@ export class Coordinator {
       this.stats.noQuorum++
       throw new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 }))
     }
+    const asked = new Set(targets.map(t => t.node))
     return await new Promise<Clock | undefined>((resolve, reject) => {
       let answered = false
       const finish = (): void => {
@@ -267,18 +292,22 @@ export class Coordinator {
           reject(new QuorumError(noQuorumMessage('write', w, tracker.ok, { needed: pw, answered: tracker.okPrimaries })))
         }
       }
-      for (const t of targets) {
-        const write = t === selfTarget && localWrite !== null ? localWrite : this.writeTo(t, ref, obj, bytes)
+      const send = (t: Target, write: Promise<unknown>): void => {
         write.then(() => {
-          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           tracker.success(t.primary)
           finish()
-        }, () => {
-          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
-          tracker.failure(t.primary)
-          finish()
+        }, (e) => {
+          const next = isNotReplica(e) ? this.replacement(ref, t, asked) : null
+          if (next === null) {
+            tracker.failure(t.primary)
+            return finish()
+          }
+          asked.add(next.node)
+          tracker.reassign(t.primary, next.primary)
+          send(next, this.writeTo(next, ref, obj, bytes))
         })
       }
+      for (const t of targets) send(t, t === selfTarget && localWrite !== null ? localWrite : this.writeTo(t, ref, obj, bytes))
     })
   }
 

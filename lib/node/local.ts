@@ -1,7 +1,14 @@
 // This node's own replica of the data (and the hints it holds for others), on the
 // engine. Every mutation is an engine update, so mutations of one key are
 // serialized here and each sees the previous one's result.
-import { Engine, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
+//
+// Replica writes are checked against the ring as they apply, not when they are
+// sent or received: a write for a partition this node does not replicate (it
+// handed it off, or is leaving), or a hint while this node is out of the ring,
+// is refused with NotReplicaError. Once a ring change is seen here, nothing more
+// lands in what it took away, so a hand-off that has drained a partition stays
+// drained.
+import { Engine, type Change, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
 import { pages, type Store } from '../storage/store.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import {
@@ -12,8 +19,33 @@ import type { KeyRef } from './keys.js'
 import type { CounterLease } from './identity.js'
 import { Reader, Writer } from '../util/bytes.js'
 
+/** Where this node stands in its current ring, asked as each replica write applies. */
+export interface ReplicaPlacement {
+  /** This node is one of the partition's primaries. */
+  replicates (partition: number): boolean
+  /** This node is in the ring (joining or valid), so it may stand in for a primary as a fallback. */
+  takesHints (): boolean
+}
+
+export const NOT_REPLICA = 'DYNAKV_NOT_REPLICA'
+
+/**
+ * This node does not store the key: it is not one of the partition's primaries
+ * in its ring, or (a hint) it is not in the ring. An answer, not a failure: the
+ * coordinator asks the next node of the preference list instead.
+ */
+export class NotReplicaError extends Error {
+  readonly code = NOT_REPLICA
+}
+
+/** A refusal from this node or, as an ERROR reply's code, from a peer. */
+export function isNotReplica (e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === NOT_REPLICA
+}
+
 export interface LocalOptions {
   store: Store
+  placement: ReplicaPlacement
   clock: TimeSource
   actor: string
   /** A one-time actor for a key this node holds no copy of (see identity.freshActor). */
@@ -51,6 +83,7 @@ export class LocalReplica {
   private readonly freshActor: LocalOptions['freshActor']
   private readonly lease: CounterLease
   private readonly vclockMax: number
+  private readonly placement: ReplicaPlacement
 
   constructor (options: LocalOptions) {
     this.engine = new Engine({
@@ -66,6 +99,7 @@ export class LocalReplica {
     this.freshActor = options.freshActor
     this.lease = options.lease
     this.vclockMax = options.vclockMax
+    this.placement = options.placement
   }
 
   read (ref: KeyRef): VObject | undefined | Promise<VObject | undefined> {
@@ -93,18 +127,27 @@ export class LocalReplica {
    * this replica's own merged clock, so the write supersedes every version held here.
    */
   put (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<PutOutcome> {
-    // fn may run now (value in memory) or after a load: hand its outcome over either way.
-    let built: Omit<PutOutcome, 'durable'> | null = null
-    let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
+    // fn may run now (value in memory) or after a load: hand its outcome over either way
+    // (null: refused, the ring changed under the coordinator).
+    let built: Omit<PutOutcome, 'durable'> | null | undefined
+    let deliver: ((o: Omit<PutOutcome, 'durable'> | null) => void) | null = null
     const durable = this.engine.update('data', ref, (cur) => {
+      if (!this.placement.replicates(ref.partition)) {
+        built = null
+        deliver?.(built)
+        return { result: undefined }
+      }
       const v = this.newVersion(cur, context, value)
       built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release ?? Promise.resolve() }
       deliver?.(built)
       return { next: { bytes: v.bytes }, result: undefined }
     })
     return new Promise((resolve, reject) => {
-      if (built !== null) return resolve({ ...built, durable })
-      deliver = (o) => resolve({ ...o, durable })
+      deliver = (o) => {
+        if (o === null) reject(notReplica(ref))
+        else resolve({ ...o, durable })
+      }
+      if (built !== undefined) return deliver(built)
       durable.catch(reject)
     })
   }
@@ -112,6 +155,7 @@ export class LocalReplica {
   /**
    * A write on a single node, acknowledged once durable with the writer's new
    * context (undefined for a blind write, whose writer has no use for one).
+   * The only member replicates every partition: no ring to check.
    */
   write (ref: KeyRef, context: Clock | null, value: Buffer | null): Promise<Clock | undefined> {
     return this.engine.update('data', ref, (cur) => {
@@ -148,7 +192,8 @@ export class LocalReplica {
 
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
   merge (ref: KeyRef, incoming: VObject, incomingBytes?: Buffer): Promise<VObject> {
-    return this.engine.update('data', ref, (cur) => {
+    return this.engine.update('data', ref, (cur): Change<VObject | null> => {
+      if (!this.placement.replicates(ref.partition)) return { result: null }
       if (cur === undefined) {
         if (incoming.siblings.length === 0) return { result: incoming }
         this.liveKeys += liveness(incoming)
@@ -161,7 +206,7 @@ export class LocalReplica {
       // The usual replication case: the incoming set supersedes ours, and its bytes are canonical.
       const bytes = incomingBytes !== undefined && sameVersions(merged, incoming) ? incomingBytes : encodeObject(merged)
       return { next: { bytes }, result: merged }
-    })
+    }).then(merged => merged ?? Promise.reject(notReplica(ref)))
   }
 
   /** Deletes the key if it still holds exactly `expected` (handoff drop, tombstone reaping). */
@@ -180,11 +225,14 @@ export class LocalReplica {
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
   storeHint (target: string, ref: KeyRef, incoming: VObject): Promise<void> {
     return this.engine.update('hints', engineKey(hintKey(target, ref.skey)), (cur) => {
+      if (!this.placement.takesHints()) return { result: false }
       const held = cur === undefined ? undefined : decodeObject(cur.bytes)
       const next = held === undefined ? incoming : merge(held, incoming)
-      if (held !== undefined && sameVersions(next, held)) return { result: undefined }
+      if (held !== undefined && sameVersions(next, held)) return { result: true }
       if (cur === undefined) this.countHint(target, 1)
-      return { next: { bytes: encodeObject(next) }, result: undefined }
+      return { next: { bytes: encodeObject(next) }, result: true }
+    }).then((stored) => {
+      if (!stored) throw new NotReplicaError('this node is not in the ring: it takes no hints')
     })
   }
 
@@ -236,6 +284,10 @@ export class LocalReplica {
       return { next: null, result: true }
     })
   }
+}
+
+function notReplica (ref: KeyRef): NotReplicaError {
+  return new NotReplicaError(`this node does not replicate partition ${ref.partition}`)
 }
 
 function liveness (obj: VObject | undefined): number {

@@ -93,6 +93,10 @@ export class DynakvNode {
     this.startedAtMs = deps.clock.now()
     this.local = new LocalReplica({
       store,
+      placement: {
+        replicates: (p) => this.replicates(p),
+        takesHints: () => this.inRing()
+      },
       clock: deps.clock,
       actor: this.actor,
       freshActor: () => freshActor(identity.name, identity.epoch, lease),
@@ -107,9 +111,7 @@ export class DynakvNode {
     const placement: Placement = {
       solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
-      isUp: (node) => this.detector.isUp(node),
-      noteSuccess: (node) => { this.detector.success(node, this.clock.now()) },
-      noteFailure: (node) => { this.detector.failure(node, this.clock.now()) }
+      isUp: (node) => this.detector.isUp(node)
     }
     this.coordinator = new Coordinator({
       self: identity.name,
@@ -206,6 +208,17 @@ export class DynakvNode {
 
   ref (key: Buffer): KeyRef {
     return keyRef(key, this.partitionBits)
+  }
+
+  /** Is this node one of the partition's primaries in its current ring (does it store the partition)? */
+  replicates (partition: number): boolean {
+    return this.currentRing().preferenceList(partition).primaries.includes(this.identity.name)
+  }
+
+  /** Is this node in the ring (joining or valid), not leaving or removed? */
+  inRing (): boolean {
+    const status = this.membership.get(this.identity.name)?.status
+    return status === 'joining' || status === 'valid'
   }
 
   /** Is this node the only member (every key's one replica here)? */
