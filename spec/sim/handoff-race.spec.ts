@@ -7,8 +7,10 @@
 //          the third primary is held for good, so W=2 needs a second copy besides
 //          node1's. The leaver must not store K there and then report itself
 //          removed: the operator stops it as soon as it does.
-//   join   the old owner of a partition the joiner took, after its transfer, gets
-//          a replica write from a coordinator that has not heard of the join yet.
+//   join   the old owner of a partition the joiner took gets, after its transfer,
+//          a replica write node3 sent on the old ring (held until then; the one
+//          to the third primary held for good). It must refuse it, and node3
+//          must take that as an answer and write to the new owner instead.
 //
 // Anti-entropy is off: once hand-offs and hints finish, every acknowledged write
 // must already have W copies on the key's current primaries.
