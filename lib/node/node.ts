@@ -98,6 +98,10 @@ export class DynakvNode {
     this.startedAtMs = deps.clock.now()
     this.local = new LocalReplica({
       store,
+      placement: {
+        replicates: (p) => this.replicates(p),
+        takesHints: () => this.inRing()
+      },
       clock: deps.clock,
       actor: this.actor,
       freshActor: () => freshActor(identity.name, identity.epoch, lease),
@@ -112,9 +116,7 @@ export class DynakvNode {
     const placement: Placement = {
       solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
-      isUp: (node) => this.detector.isUp(node),
-      noteSuccess: (node) => { this.detector.success(node, this.clock.now()) },
-      noteFailure: (node) => { this.detector.failure(node, this.clock.now()) }
+      isUp: (node) => this.detector.isUp(node)
     }
     this.coordinator = new Coordinator({
       self: identity.name,
@@ -261,6 +263,17 @@ export class DynakvNode {
       out.push(...[...byKey.values()].sort((a, b) => Buffer.compare(a[0], b[0])).slice(0, range.limit))
     }
     return { rows: out, more }
+  }
+
+  /** Is this node one of the partition's primaries in its current ring (does it store the partition)? */
+  replicates (partition: number): boolean {
+    return this.currentRing().preferenceList(partition).primaries.includes(this.identity.name)
+  }
+
+  /** Is this node in the ring (joining or valid), not leaving or removed? */
+  inRing (): boolean {
+    const status = this.membership.get(this.identity.name)?.status
+    return status === 'joining' || status === 'valid'
   }
 
   /** Is this node the only member (every key's one replica here)? */
