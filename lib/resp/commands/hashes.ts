@@ -7,7 +7,7 @@ import { NULL, ZERO, ONE, OK, array, bulk, bulkOrNull, int, map, type Reply } fr
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, formatHumanFloat, inInt64, lower, parseFloatStrict, parseInt64 } from './util.js'
 import {
-  countArg, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage,
+  countArg, removeElements, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, scanArgs, scanPage,
   scanReply, writeElement, type Element
 } from './collections.js'
 
@@ -71,22 +71,6 @@ async function hstrlen (c: Call): Promise<Reply> {
   return int(objs === null ? 0 : valueOf(objs[0])?.length ?? 0)
 }
 
-function hdel (c: Call): Promise<Reply> {
-  const key = c.node.ref(c.args[1])
-  const refs = elementRefs(key, 'hash', c.args.slice(2))
-  return c.node.records.txn(key, refs, (view) => {
-    if (!expectType(view, 'hash')) return { writes: [], result: ZERO }
-    const writes = []
-    const seen = new Set<string>()
-    for (let i = 0; i < refs.length; i++) {
-      const obj = view.elements[i]
-      if (seen.has(refs[i].ks) || !isLive(obj)) continue
-      seen.add(refs[i].ks)
-      writes.push(removeElement(refs[i], obj))
-    }
-    return { writes, result: int(writes.length) }
-  })
-}
 
 async function all (c: Call): Promise<Element[]> {
   return await readAll(c, c.node.ref(c.args[1]), 'hash') ?? []
@@ -152,7 +136,7 @@ export const hashCommands: CommandSpec[] = [
   { name: 'hkeys', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns the fields of a hash.', since: '2.0.0', handler: async c => array((await all(c)).map(e => bulk(e.element))) },
   { name: 'hvals', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns the values of a hash.', since: '2.0.0', handler: async c => array((await all(c)).map(e => bulkOrNull(valueOf(e.obj)))) },
   { name: 'hlen', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of fields of a hash (reads them all).', since: '2.0.0', handler: async c => int((await all(c)).length) },
-  { name: 'hdel', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes fields from a hash (exactly the writes the coordinator read).', since: '2.0.0', handler: hdel },
+  { name: 'hdel', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes fields from a hash (exactly the writes the coordinator read).', since: '2.0.0', handler: c => removeElements(c, 'hash') },
   { name: 'hexists', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Does a field exist?', since: '2.0.0', handler: hexists },
   { name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the length of a field\'s value.', since: '3.2.0', handler: hstrlen },
   { name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a field as a counter (increments through every node count).', since: '2.0.0', handler: c => hincr(c, false) },

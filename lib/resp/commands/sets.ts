@@ -8,7 +8,7 @@ import { NULL, ZERO, ONE, array, bulk, int, set as setReply, type Reply } from '
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, intArg, lower } from './util.js'
 import {
-  countArg, elementRefs, expectType, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
+  countArg, removeElements, elementRefs, expectType, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
   storeCollection, writeElement, type Element
 } from './collections.js'
 
@@ -48,19 +48,6 @@ function sadd (c: Call): Promise<Reply> {
   })
 }
 
-function srem (c: Call): Promise<Reply> {
-  const key = c.node.ref(c.args[1])
-  const refs = elementRefs(key, 'set', unique(c.args.slice(2)))
-  return c.node.records.txn(key, refs, (view) => {
-    if (!expectType(view, 'set')) return { writes: [], result: ZERO }
-    const writes = []
-    for (let i = 0; i < refs.length; i++) {
-      const obj = view.elements[i]
-      if (isLive(obj)) writes.push(removeElement(refs[i], obj))
-    }
-    return { writes, result: int(writes.length) }
-  })
-}
 
 async function smembers (c: Call): Promise<Reply> {
   return memberSet(c, await readAll(c, c.node.ref(c.args[1]), 'set') ?? [])
@@ -181,7 +168,7 @@ const KEYS = { group: 'set', firstKey: 1, lastKey: -1, step: 1 } as const
 
 export const setCommands: CommandSpec[] = [
   { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Adds members to a set (an add wins over a concurrent remove that did not see it).', since: '1.0.0', handler: sadd },
-  { name: 'srem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members from a set (exactly the adds the coordinator read).', since: '1.0.0', handler: srem },
+  { name: 'srem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members from a set (exactly the adds the coordinator read).', since: '1.0.0', handler: c => removeElements(c, 'set') },
   { name: 'smembers', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns every member of a set.', since: '1.0.0', handler: smembers },
   { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Is a value a member of a set?', since: '1.0.0', handler: async c => (await isMembers(c, [c.args[2]]))[0] ? ONE : ZERO },
   { name: 'smismember', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Are values members of a set?', since: '6.2.0', handler: async c => array((await isMembers(c, c.args.slice(2))).map(b => b ? ONE : ZERO)) },

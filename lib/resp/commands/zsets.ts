@@ -4,12 +4,12 @@
 // coordinator count). Scores are stored as their shortest decimal text. Range
 // queries read every member and sort them (score, then member bytes).
 import { elementState, keyState, type VObject } from '../../versioning/index.js'
-import { NULL, ZERO, array, bulk, double, int, type Reply } from '../reply.js'
+import { NULL, array, bulk, double, int, type Reply } from '../reply.js'
 import type { KeyRef } from '../../node/keys.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, intArg, lower, parseFloatStrict } from './util.js'
 import {
-  countArg, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage,
+  countArg, removeElements, elementRefs, expectType, incrementElement, randomPicks, readAll, removeElement, scanArgs, scanPage,
   scanReply, storeCollection, writeElement
 } from './collections.js'
 
@@ -115,22 +115,6 @@ async function zincrby (c: Call): Promise<Reply> {
   })
 }
 
-function zrem (c: Call): Promise<Reply> {
-  const key = c.node.ref(c.args[1])
-  const refs = elementRefs(key, 'zset', c.args.slice(2))
-  return c.node.records.txn(key, refs, (view) => {
-    if (!expectType(view, 'zset')) return { writes: [], result: ZERO }
-    const writes = []
-    const seen = new Set<string>()
-    for (let i = 0; i < refs.length; i++) {
-      const obj = view.elements[i]
-      if (seen.has(refs[i].ks) || !isLive(obj)) continue
-      seen.add(refs[i].ks)
-      writes.push(removeElement(refs[i], obj))
-    }
-    return { writes, result: int(writes.length) }
-  })
-}
 
 // ---------------------------------------------------------------- reads
 
@@ -328,7 +312,7 @@ const KEY = { group: 'sorted-set', firstKey: 1, lastKey: 1, step: 1, route: 'key
 export const zsetCommands: CommandSpec[] = [
   { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Adds members with scores (the newest score wins; INCR adds as a counter).', since: '1.2.0', handler: zadd },
   { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a member\'s score as a counter (increments through every node count).', since: '1.2.0', handler: zincrby },
-  { name: 'zrem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: zrem },
+  { name: 'zrem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: c => removeElements(c, 'zset') },
   { name: 'zscore', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s score.', since: '1.2.0', handler: async c => scoreReply((await readScores(c, [c.args[2]]))[0]) },
   { name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns members\' scores.', since: '6.2.0', handler: async c => array((await readScores(c, c.args.slice(2))).map(scoreReply)) },
   { name: 'zcard', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of members (reads them all).', since: '1.2.0', handler: async c => int((await sorted(c, c.node.ref(c.args[1]))).length) },
