@@ -13,7 +13,7 @@ import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { classicLevelStore, memoryLevelStore, pages, type Store } from '../storage/store.js'
-import { actorId, decodeObject, liveValue, type VObject, type Clock as VClock } from '../versioning/index.js'
+import { actorId, decodeObject, encodeContext, liveValue, objectClock, type VObject, type Clock as VClock } from '../versioning/index.js'
 import { Ring, claim } from '../ring/index.js'
 import { partitionBits } from '../ring/hash.js'
 import { FailureDetector } from '../membership/detector.js'
@@ -240,6 +240,17 @@ export class DynakvNode {
   /** What a plain GET returns: the newest live value (null: none). */
   value (ref: KeyRef): Buffer | null | Promise<Buffer | null> {
     return this.coordinator.value(ref, this.config.r)
+  }
+
+  /**
+   * WATCH's view of a key: a token that changes whenever the key does, as far
+   * as a quorum read here sees — the clock of the versions read (every write
+   * adds a dot to it), empty when no replica read holds the key. A write not
+   * yet on the replicas read (sloppy quorum, in flight) goes unseen.
+   */
+  async watchToken (ref: KeyRef): Promise<Buffer> {
+    const obj = await this.get(ref)
+    return obj === undefined ? Buffer.alloc(0) : Buffer.from(encodeContext(objectClock(obj)), 'latin1')
   }
 
   /** Dynamo PUT/DELCTX: resolves with the writer's new context. */

@@ -22,8 +22,9 @@
 import type { Socket } from 'node:net'
 import { RequestParser, protocolErrorReply } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
-import type { Session } from './session.js'
+import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
+import { recordCall } from './commands/stats.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -31,8 +32,8 @@ export interface ConnectionHost {
   /** Does the command take effect in arrival order by itself (no per-key waiting needed)? */
   selfOrdered (args: Buffer[]): boolean
   now (): number
-  maxBulkLen: number
-  requirePassword: boolean
+  readonly maxBulkLen: number
+  readonly requirePassword: boolean
   commandProcessed (): void
   closed (conn: Connection): void
   logError (msg: string): void
@@ -81,6 +82,8 @@ export class Connection implements Session {
   lastCommand = ''
   closeAfterReply = false
   readonly forwarded = false
+  tx: Transaction | null = null
+  callStats: CallStats | null = null
 
   private readonly parser: RequestParser
   private readonly writer = new ReplyWriter()
@@ -144,14 +147,23 @@ export class Connection implements Session {
     const untracked = ordered && waits === null
     // A reply is encoded in the protocol in force when its command ran (HELLO changes it).
     let ranWith: Proto = this.proto
+    // INFO commandstats: the counters exec() names, the reply, the time it took.
+    let stats: CallStats | null = null
+    let startMs = 0
     const run = (): Reply | Promise<Reply> => {
       let r: Reply | Promise<Reply>
+      startMs = performance.now()
       try {
         r = this.host.exec(this, args)
+        stats = this.callStats
       } catch (e) {
         r = errorReply(e, this.host.logError)
       }
       ranWith = this.proto
+      if (!(r instanceof Promise)) {
+        recordCall(stats, r, startMs)
+        stats = null
+      }
       return r
     }
     const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
@@ -161,6 +173,7 @@ export class Connection implements Session {
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
       const settle = (r: Reply): void => {
+        recordCall(stats, r, startMs)
         slot.reply = r
         slot.proto = ranWith
         if (flight !== null) this.untrack(flight)
@@ -248,8 +261,11 @@ export class Connection implements Session {
     const out = this.writer.take()
     if (out !== null) this.socket.write(out)
     if (this.closing && this.queue.length === 0) {
+      // Closed for real once the last reply is written, as Redis's freeClient
+      // closes the descriptor: a client that keeps writing is cut off (RST),
+      // instead of a half-closed socket that reads on forever.
       this.ended = true
-      this.socket.end()
+      this.socket.end(() => this.socket.destroy())
       return
     }
     this.maybeResume()
@@ -266,6 +282,11 @@ export class Connection implements Session {
     if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
+  }
+
+  /** CONFIG SET proto-max-bulk-len: from the next bulk header on. */
+  setMaxBulkLen (n: number): void {
+    this.parser.maxBulkLen = n
   }
 
   /** Server shutdown: answer what is in flight, then close. */
