@@ -29,6 +29,8 @@ import { recordCall } from './commands/stats.js'
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
   keysOf (args: Buffer[]): string[] | 'all' | null
+  /** What the command does to the connection however it runs: starts a transaction (MULTI), ends one (EXEC, DISCARD, RESET), closes it (QUIT). */
+  connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null
   /** Does the command take effect in arrival order by itself (no per-key waiting needed)? */
   selfOrdered (args: Buffer[]): boolean
   now (): number
@@ -89,6 +91,8 @@ export class Connection implements Session {
   private readonly writer = new ReplyWriter()
   private readonly queue: Slot[] = []
   private flushQueued = false
+  /** A MULTI arrived and no EXEC, DISCARD or RESET since (what the session will be in once they run). */
+  private queueing = false
   private inData = false
   private closing = false
   private paused = false
@@ -139,9 +143,16 @@ export class Connection implements Session {
   private onCommand (args: Buffer[]): void {
     if (this.closing) return
     this.host.commandProcessed()
-    const ordered = this.host.selfOrdered(args)
+    // Between MULTI and EXEC as they arrived, commands are queued, and a queue
+    // does not commute: each waits for everything before it, as a barrier.
+    const serial = this.queueing
+    const effect = this.host.connectionEffect(args)
+    if (effect === 'begin') this.queueing = true
+    else if (effect === 'end' || effect === 'quit') this.queueing = false
+    const ordered = !serial && this.host.selfOrdered(args)
+    const keysOf = (): string[] | 'all' | null => serial ? 'all' : this.host.keysOf(args)
     // Keys are needed only to find what this command must wait for.
-    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? this.host.keysOf(args) : undefined
+    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? keysOf() : undefined
     const waits = keys === undefined ? null : this.waitsFor(keys)
     // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
     const untracked = ordered && waits === null
@@ -168,7 +179,7 @@ export class Connection implements Session {
     }
     const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
     if (reply instanceof Promise) {
-      const flight = untracked ? null : this.track(keys === undefined ? this.host.keysOf(args) : keys)
+      const flight = untracked ? null : this.track(keys === undefined ? keysOf() : keys)
       if (untracked) this.selfOrderedInFlight++
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
@@ -190,7 +201,8 @@ export class Connection implements Session {
     } else {
       this.queue.push({ reply, proto: ranWith })
     }
-    if (this.closeAfterReply) this.closing = true
+    // QUIT closes once answered, whenever it runs: nothing after it is read.
+    if (this.closeAfterReply || effect === 'quit') this.closing = true
   }
 
   /** What a command must wait for, or null when it can run now. */

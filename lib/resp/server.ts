@@ -57,6 +57,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
     return this.dispatcher.keysOf(args)
   }
 
+  connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null {
+    return this.dispatcher.connectionEffect(args)
+  }
+
   selfOrdered (args: Buffer[]): boolean {
     return this.dispatcher.selfOrdered(args)
   }

@@ -88,6 +88,9 @@ const BARRIERS = new Set([
   'config', 'multi', 'exec', 'discard', 'unwatch'
 ])
 
+/** What a command does to its connection, known when it arrives (see Connection). */
+const EFFECTS = new Map<string, 'begin' | 'end' | 'quit'>([['multi', 'begin'], ['exec', 'end'], ['discard', 'end'], ['reset', 'end'], ['quit', 'quit']])
+
 /** Command names as clients spell them ('GET', 'get', 'Get') → spec: one Map lookup, no lower-casing. Bounded. */
 const BY_SPELLING = new Map<string, { name: string, spec: CommandSpec | undefined }>()
 const SPELLINGS_MAX = 4096
@@ -131,6 +134,11 @@ export class Dispatcher {
     const keys: string[] = []
     for (let i = spec.firstKey; i <= last; i += spec.step) keys.push(args[i].toString('latin1'))
     return keys
+  }
+
+  connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null {
+    if (args[0].length < 4 || args[0].length > 7) return null
+    return EFFECTS.get(lookup(args[0]).name) ?? null
   }
 
   /**
@@ -228,7 +236,8 @@ export class Dispatcher {
         node: this.node,
         server: this.server,
         exec: (a) => this.exec(session, a),
-        dispatch: (a) => this.dispatch(session, a)
+        dispatch: (a) => this.dispatch(session, a),
+        keysOf: (a) => this.keysOf(a)
       }
       const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(call)
       if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))

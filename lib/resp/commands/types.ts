@@ -33,7 +33,9 @@ export interface Call {
    * Runs a command as if the client had sent it (EXEC's queued commands):
    * the checks, routing and statistics of a top-level command.
    */
-  dispatch (args: Buffer[]): Reply | Promise<Reply>
+  dispatch (args: Buffer[]): Promise<Reply>
+  /** The keys a command touches, 'all' for a barrier (see Dispatcher.keysOf). */
+  keysOf (args: Buffer[]): string[] | 'all' | null
 }
 
 export type Handler = (call: Call) => Reply | Promise<Reply>
