@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { createClient, WatchError } from 'redis'
 import { haveRedisServer, startServer, startRedisServer, type RedisProc, type ServerProc } from '../helpers/server.js'
-import { RawClient, cliScript, exchange, frame, missing, parseReplies, run } from '../helpers/clients.js'
+import { RawClient, cliScript, exchange, frame, missing, parseReplies, run, transcript } from '../helpers/clients.js'
 
 let node: ServerProc
 let redis: RedisProc | null = null
@@ -21,34 +21,6 @@ t.before(async () => {
 })
 
 const noRedis = !haveRedisServer() && 'no redis-server'
-
-/**
- * Runs each script's steps on connections of one server; [conn, args] steps,
- * replies read one at a time. A step on a negative conn number runs on
- * connection -n and is left out of the transcript (HELLO: its reply names the
- * server and its version).
- */
-async function transcript (port: number, steps: Array<[number, string[]]>): Promise<string> {
-  const conns = new Map<number, RawClient>()
-  const out: string[] = []
-  try {
-    for (const [signed, args] of steps) {
-      const n = Math.abs(signed)
-      let c = conns.get(n)
-      if (c === undefined) conns.set(n, c = await RawClient.connect(port))
-      if (c.closed) {
-        out.push(`${n}: <closed>`)
-        continue
-      }
-      c.write(frame(...args))
-      const bytes = await c.readUntil(b => parseReplies(b).length >= 1 || c?.closed === true)
-      if (signed > 0) out.push(`${n}: ${bytes.toString('latin1')}${c.closed ? '<closed>' : ''}`)
-    }
-  } finally {
-    for (const c of conns.values()) c.close()
-  }
-  return out.join('')
-}
 
 const one = (...cmds: string[][]): Array<[number, string[]]> => cmds.map(a => [1, a])
 
@@ -80,7 +52,7 @@ for (const [name, steps] of Object.entries(SCRIPTS)) {
     const ref = (redis as RedisProc).port
     const flush: Array<[number, string[]]> = [[9, ['FLUSHALL']]]
     const [ours, theirs] = [await transcript(node.port, [...flush, ...steps]), await transcript(ref, [...flush, ...steps])]
-    tt.equal(ours, theirs, 'same bytes as redis-server')
+    tt.same(ours, theirs, 'same bytes as redis-server, reply by reply')
   })
 }
 

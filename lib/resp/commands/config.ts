@@ -33,6 +33,8 @@ interface Param {
   get?: (c: Call) => string
   /** Live parameters: applies an already validated value. */
   set?: (c: Call, value: string) => void
+  /** What Redis keeps of an accepted value, when not the value itself (hz is clamped to 1..500). */
+  kept?: (value: string) => string
 }
 
 const INT_MAX = 2n ** 31n - 1n
@@ -66,7 +68,7 @@ const PARAMS: Param[] = [
   tunable('stream-node-max-entries', int(0n, LLONG_MAX), '100'),
   tunable('hll-sparse-max-bytes', memory(0n, LLONG_MAX), '3000'),
   tunable('activerehashing', bool, 'yes'),
-  tunable('hz', int(0n, INT_MAX), '10'),
+  { ...tunable('hz', int(0n, INT_MAX), '10'), kept: (v) => String(Math.min(500, Math.max(1, Number(v)))) },
   tunable('dynamic-hz', bool, 'yes'),
   tunable('maxmemory', memory(0n, ULLONG_MAX), '0'),
   tunable('maxmemory-policy', { kind: 'enum', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] }, 'noeviction'),
@@ -240,7 +242,7 @@ function configSet (c: Call): Reply {
   }
   chosen.forEach(({ p }, i) => {
     if (p.set !== undefined) p.set(c, values[i])
-    else c.server.tunables.set(p.name, values[i])
+    else c.server.tunables.set(p.name, p.kept?.(values[i]) ?? values[i])
   })
   return OK
 }

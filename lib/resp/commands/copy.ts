@@ -29,7 +29,8 @@ async function copy (c: Call): Promise<Reply> {
       replace = true
     } else if (opt === 'db' && j + 1 < c.args.length) {
       const db = parseInt64(c.args[++j])
-      if (db === null || db < -(2n ** 31n) || db >= 2n ** 31n) fail(E.notInteger)
+      if (db === null) fail(E.notInteger)
+      if (db < -(2n ** 31n) || db >= 2n ** 31n) fail('ERR value is out of range, value must between -2147483648 and 2147483647')
       if (db !== 0n) fail(E.dbRange) // one database, as SELECT
     } else {
       fail(E.syntax)
