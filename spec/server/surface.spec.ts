@@ -8,6 +8,7 @@
 import t, { type Test } from 'tap'
 import { haveRedisServer, startServer, startRedisServer, type RedisProc, type ServerProc } from '../helpers/server.js'
 import { RawClient, exchange, frame, parseReplies, transcript } from '../helpers/clients.js'
+import { SAME_AS_REDIS } from '../helpers/surface-cases.js'
 
 let node: ServerProc
 let redis: RedisProc | null = null
@@ -26,45 +27,11 @@ async function sameAsRedis (tt: Test, lines: string[][]): Promise<void> {
   lines.forEach((l, i) => tt.equal(ours[i], theirs[i], l.join(' ')))
 }
 
-t.test('SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP', { skip: noRedis }, async tt => {
-  await sameAsRedis(tt, [
-    ['SET', 'b', 'abc'], ['SETBIT', 'b', '3', '1'], ['GET', 'b'], ['GETBIT', 'b', '3'], ['GETBIT', 'b', '100'], ['SETBIT', 'b', '7', '0'],
-    ['SETBIT', 'b', '-1', '1'], ['SETBIT', 'b', 'x', '1'], ['SETBIT', 'b', '4294967296', '1'], ['SETBIT', 'b', '1', '2'], ['GETBIT', 'b', '-1'],
-    ['SETBIT', 'n', '10', '1'], ['GET', 'n'], ['SETBIT', 'n', '10', '1'], ['STRLEN', 'n'],
-    ['BITCOUNT', 'b'], ['BITCOUNT', 'b', '0', '0'], ['BITCOUNT', 'b', '1', '-1'], ['BITCOUNT', 'b', '-2', '-1', 'BIT'], ['BITCOUNT', 'b', '5', '30', 'BIT'],
-    ['BITCOUNT', 'b', '-100', '100', 'BYTE'], ['BITCOUNT', 'b', '0'], ['BITCOUNT', 'b', '0', '1', 'BOGUS'], ['BITCOUNT', 'b', 'a', '1'], ['BITCOUNT', 'none', '0', '1'],
-    ['BITCOUNT', 'b', '-1', '-2'], ['BITCOUNT', 'none'],
-    ['BITPOS', 'b', '1'], ['BITPOS', 'b', '0'], ['BITPOS', 'b', '1', '1'], ['BITPOS', 'b', '0', '1', '2'], ['BITPOS', 'b', '1', '2', '20', 'BIT'],
-    ['BITPOS', 'b', '0', '7', '15', 'BIT'], ['BITPOS', 'b', '2'], ['BITPOS', 'b', 'x'], ['BITPOS', 'none', '0'], ['BITPOS', 'none', '1'], ['BITPOS', 'none', '1', 'x'],
-    ['SET', 'ones', '\xff\xff'], ['BITPOS', 'ones', '0'], ['BITPOS', 'ones', '0', '0', '-1'], ['BITPOS', 'ones', '0', '0', '-1', 'BIT'], ['BITPOS', 'ones', '1', '-1'],
-    ['SET', 'zeros', '\x00\x00\x00'], ['BITPOS', 'zeros', '1'], ['BITPOS', 'zeros', '0', '1'], ['BITPOS', 'zeros', '1', '0', '-1', 'BIT'],
-    ['BITPOS', 'b', '1', '100'], ['BITPOS', 'b', '1', 'x'], ['BITPOS', 'b', '1', '0', '1', 'BOGUS'], ['BITPOS', 'b', '1', '0', '1', 'BIT', 'x'],
-    ['BITOP', 'AND', 'd', 'b', 'n'], ['GET', 'd'], ['BITOP', 'OR', 'd', 'b', 'n', 'none'], ['GET', 'd'], ['BITOP', 'XOR', 'd', 'b', 'n'], ['GET', 'd'],
-    ['BITOP', 'NOT', 'd', 'b'], ['GET', 'd'], ['BITOP', 'NOT', 'd', 'b', 'n'], ['BITOP', 'FOO', 'd', 'b'], ['BITOP', 'and', 'd', 'none', 'none2'], ['EXISTS', 'd']
-  ])
-})
+for (const [name, lines] of Object.entries(SAME_AS_REDIS)) {
+  t.test(name, { skip: noRedis }, async tt => { await sameAsRedis(tt, lines) })
+}
 
-t.test('SUBSTR and LCS', { skip: noRedis }, async tt => {
-  await sameAsRedis(tt, [
-    ['SET', 's', 'This is a string'], ['SUBSTR', 's', '0', '3'], ['SUBSTR', 's', '-3', '-1'], ['SUBSTR', 's', '5', '3'], ['SUBSTR', 'none', '0', '-1'], ['SUBSTR', 's', 'a', '1'],
-    ['SET', 'k1', 'ohmytext'], ['SET', 'k2', 'mynewtext'], ['LCS', 'k1', 'k2'], ['LCS', 'k1', 'k2', 'LEN'], ['LCS', 'k1', 'k2', 'IDX'],
-    ['LCS', 'k1', 'k2', 'IDX', 'MINMATCHLEN', '4'], ['LCS', 'k1', 'k2', 'IDX', 'MINMATCHLEN', '4', 'WITHMATCHLEN'], ['LCS', 'k1', 'k2', 'IDX', 'WITHMATCHLEN', 'MINMATCHLEN', '-5'],
-    ['LCS', 'k1', 'k2', 'IDX', 'LEN'], ['LCS', 'k1', 'k2', 'BOGUS'], ['LCS', 'k1', 'k2', 'MINMATCHLEN', 'x'], ['LCS', 'k1', 'k2', 'MINMATCHLEN'], ['LCS', 'k1', 'none'],
-    ['LCS', 'none', 'none2', 'IDX'], ['SET', 'a', 'GTAAGGCTAGACCGTTAGCCA'], ['SET', 'c', 'GGTCTAGCACAAGGTAGGCTGTTA'], ['LCS', 'a', 'c'], ['LCS', 'a', 'c', 'IDX', 'WITHMATCHLEN']
-  ])
-})
 
-t.test('RENAME, RENAMENX, COPY, TOUCH', { skip: noRedis }, async tt => {
-  await sameAsRedis(tt, [
-    ['SET', 'r1', 'v1'], ['RENAME', 'r1', 'r2'], ['GET', 'r1'], ['GET', 'r2'], ['RENAME', 'none', 'r3'], ['RENAME', 'r2', 'r2'], ['RENAME', 'none', 'none'],
-    ['SET', 'r4', 'v4'], ['RENAME', 'r2', 'r4'], ['GET', 'r4'], ['EXISTS', 'r2'], ['RENAMENX', 'r4', 'r4'], ['RENAMENX', 'r4', 'r5'], ['RENAMENX', 'none', 'r6'],
-    ['SET', 'r7', 'v7'], ['RENAMENX', 'r5', 'r7'], ['GET', 'r5'], ['GET', 'r7'],
-    ['COPY', 'r5', 'r8'], ['GET', 'r8'], ['COPY', 'r5', 'r8'], ['SET', 'r5', 'new'], ['COPY', 'r5', 'r8', 'REPLACE'], ['GET', 'r8'], ['COPY', 'r5', 'r5'], ['COPY', 'none', 'r9'],
-    ['COPY', 'r5', 'r9', 'DB', '0'], ['GET', 'r9'], ['COPY', 'r5', 'r9', 'DB', 'x'], ['COPY', 'r5', 'r9', 'DB'], ['COPY', 'r5', 'r9', 'FOO'], ['COPY', 'r5', 'r10', 'REPLACE', 'DB', '0'],
-    ['COPY', 'r5', 'r11', 'DB', '16'], ['COPY', 'r5', 'r11', 'DB', '-1'], ['COPY', 'r5', 'r11', 'DB', '99999999999'],
-    ['TOUCH', 'r5', 'r8', 'none', 'r5'], ['TOUCH', 'none'], ['RENAME', 'r5'], ['COPY', 'r5']
-  ])
-})
 
 t.test('COPY to a database other than 0 is refused like SELECT', async tt => {
   const c = await RawClient.connect(node.port)
@@ -74,17 +41,6 @@ t.test('COPY to a database other than 0 is refused like SELECT', async tt => {
   tt.equal((await c.call('EXISTS', 'cp:dst')).toString(), ':0\r\n', 'nothing copied')
 })
 
-t.test('OBJECT and MEMORY USAGE: answers and errors', { skip: noRedis }, async tt => {
-  await sameAsRedis(tt, [
-    ['SET', 'i', '123'], ['SET', 'big', '12345678901234567890'], ['SET', 'e', 'hello'], ['SET', 'raw', 'a'.repeat(45)], ['SET', 'neg', '-5'], ['SET', 'lz', '007'],
-    ['OBJECT', 'ENCODING', 'i'], ['OBJECT', 'ENCODING', 'big'], ['OBJECT', 'ENCODING', 'e'], ['OBJECT', 'ENCODING', 'raw'], ['OBJECT', 'ENCODING', 'neg'], ['OBJECT', 'ENCODING', 'lz'],
-    ['OBJECT', 'ENCODING', 'none'], ['OBJECT', 'REFCOUNT', 'i'], ['OBJECT', 'REFCOUNT', 'e'], ['OBJECT', 'REFCOUNT', 'neg'], ['OBJECT', 'REFCOUNT', 'none'],
-    ['OBJECT', 'FREQ', 'e'], ['OBJECT', 'FREQ', 'none'], ['OBJECT', 'IDLETIME', 'none'], ['OBJECT', 'FOO', 'e'], ['OBJECT'], ['OBJECT', 'ENCODING'], ['OBJECT', 'HELP'],
-    ['MEMORY', 'USAGE', 'none'], ['MEMORY', 'USAGE', 'e', 'SAMPLES'], ['MEMORY', 'USAGE', 'e', 'SAMPLES', '-1'], ['MEMORY', 'USAGE', 'e', 'SAMPLES', 'x'],
-    ['MEMORY', 'USAGE', 'e', 'FOO', '1'], ['MEMORY', 'FOO'], ['MEMORY', 'USAGE'],
-    ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu'], ['OBJECT', 'FREQ', 'e'], ['OBJECT', 'IDLETIME', 'e'], ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']
-  ])
-})
 
 t.test('OBJECT IDLETIME and MEMORY USAGE figures', async tt => {
   const c = await RawClient.connect(node.port)
@@ -95,13 +51,6 @@ t.test('OBJECT IDLETIME and MEMORY USAGE figures', async tt => {
   tt.ok(usage >= 1000 + 4 && usage < 2000, `MEMORY USAGE counts the stored record (${usage} bytes for a 1000-byte value)`)
 })
 
-t.test('SCRIPT, FUNCTION, EVALSHA, FCALL: Redis\'s answers when there are none', { skip: noRedis }, async tt => {
-  await sameAsRedis(tt, [
-    ['SCRIPT', 'FLUSH'], ['SCRIPT', 'FLUSH', 'ASYNC'], ['SCRIPT', 'FLUSH', 'sync'], ['SCRIPT', 'FLUSH', 'x'], ['SCRIPT', 'FLUSH', 'a', 'b'], ['SCRIPT', 'EXISTS', 'a', 'b'], ['SCRIPT', 'KILL'],
-    ['FUNCTION', 'FLUSH'], ['FUNCTION', 'FLUSH', 'SYNC'], ['FUNCTION', 'FLUSH', 'x'], ['FUNCTION', 'FLUSH', 'a', 'b'], ['FUNCTION', 'LIST'], ['FUNCTION', 'DELETE', 'x'], ['FUNCTION', 'KILL'],
-    ['EVALSHA', 'abc', '0'], ['EVALSHA', 'abc', 'x'], ['EVALSHA_RO', 'abc', '0'], ['FCALL', 'f', '0'], ['FCALL_RO', 'f', '1', 'k'], ['EVAL'], ['FCALL', 'f'], ['SCRIPT'], ['SCRIPT', 'NOPE']
-  ])
-})
 
 t.test('EVAL, SCRIPT LOAD, FUNCTION LOAD: a clear error', async tt => {
   const c = await RawClient.connect(node.port)
@@ -111,28 +60,6 @@ t.test('EVAL, SCRIPT LOAD, FUNCTION LOAD: a clear error', async tt => {
   }
 })
 
-t.test('CONFIG SET/GET: Redis\'s wording for tunables, unknown and immutable parameters', { skip: noRedis }, async tt => {
-  await sameAsRedis(tt, [
-    ['CONFIG', 'SET', 'foo', 'bar'], ['CONFIG', 'SET', 'hz'], ['CONFIG', 'SET', 'daemonize', 'yes'], ['CONFIG', 'SET', 'databases', '5'], ['CONFIG', 'SET', 'hz', 'abc'],
-    ['CONFIG', 'SET', 'hz', '0'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '10', 'hz', '11'], ['CONFIG', 'SET', 'hz', '12', 'foo', '1'], ['CONFIG', 'SET', 'hz', 'abc', 'foo', '1'],
-    ['CONFIG', 'SET', 'hz', '10', 'x'], ['CONFIG', 'SET', 'HZ', '15'], ['CONFIG', 'GET', 'HZ'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '-1'], ['CONFIG', 'SET', 'hz', '05'],
-    ['CONFIG', 'SET', 'hz', ' 5'], ['CONFIG', 'SET', 'hz', '9999999999999'], ['CONFIG', 'SET', 'hz', '10'],
-    ['CONFIG', 'SET', 'maxclients', 'abc'], ['CONFIG', 'SET', 'maxclients', '0'], ['CONFIG', 'SET', 'maxclients', '99999999999'],
-    ['CONFIG', 'SET', 'hash-max-listpack-entries', '256'], ['CONFIG', 'GET', 'hash-max-listpack-entries'], ['CONFIG', 'GET', 'hash-max-ziplist-entries'],
-    ['CONFIG', 'SET', 'hash-max-ziplist-entries', '1', 'hash-max-listpack-entries', '2'], ['CONFIG', 'GET', 'hash-max-ziplist-entries'],
-    ['CONFIG', 'SET', 'hash-max-listpack-entries', '-1'], ['CONFIG', 'SET', 'hash-max-listpack-entries', '1kb'], ['CONFIG', 'SET', 'hash-max-listpack-entries', '128'],
-    ['CONFIG', 'SET', 'list-max-ziplist-size', '5'], ['CONFIG', 'GET', 'list-max-listpack-size'], ['CONFIG', 'SET', 'list-max-listpack-size', '-2'],
-    ['CONFIG', 'SET', 'maxmemory-policy', 'bogus'], ['CONFIG', 'SET', 'maxmemory-policy', 'ALLKEYS-LRU'], ['CONFIG', 'GET', 'maxmemory-policy'], ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
-    ['CONFIG', 'SET', 'maxmemory', 'abc'], ['CONFIG', 'SET', 'maxmemory', '-1'], ['CONFIG', 'SET', 'maxmemory', '1.5mb'], ['CONFIG', 'SET', 'maxmemory', '1kb'], ['CONFIG', 'GET', 'maxmemory'],
-    ['CONFIG', 'SET', 'maxmemory', '2GB'], ['CONFIG', 'GET', 'maxmemory'], ['CONFIG', 'SET', 'maxmemory', '0'],
-    ['CONFIG', 'SET', 'activerehashing', 'maybe'], ['CONFIG', 'SET', 'activerehashing', 'NO'], ['CONFIG', 'GET', 'activerehashing'], ['CONFIG', 'SET', 'activerehashing', 'yes'],
-    ['CONFIG', 'SET', 'timeout', '-1'], ['CONFIG', 'SET', 'stream-node-max-bytes', '4kb'], ['CONFIG', 'GET', 'stream-node-max-bytes'],
-    ['CONFIG', 'SET', 'save', '100 10 200'], ['CONFIG', 'SET', 'save', '100 10 200 20'], ['CONFIG', 'GET', 'save'], ['CONFIG', 'SET', 'save', ''],
-    ['CONFIG', 'SET', 'slowlog-log-slower-than', '-5'], ['CONFIG', 'SET', 'active-expire-effort', '11'], ['CONFIG', 'SET', 'maxmemory-samples', '0'],
-    ['CONFIG', 'SET', 'proto-max-bulk-len', '10'], ['CONFIG', 'REWRITE'], ['CONFIG', 'RESETSTAT', 'x'], ['CONFIG', 'FOO'], ['CONFIG'], ['CONFIG', 'GET'], ['CONFIG', 'HELP'],
-    ['CONFIG', 'GET', 'nosuchparam'], ['CONFIG', 'GET', 'appendonly']
-  ])
-})
 
 /** A CONFIG GET reply as name → value. */
 async function configGet (port: number, ...patterns: string[]): Promise<Map<string, string>> {

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis'
 import { createClient, WatchError } from 'redis'
 import { haveRedisServer, startServer, startRedisServer, type RedisProc, type ServerProc } from '../helpers/server.js'
 import { RawClient, cliScript, exchange, frame, missing, parseReplies, run, transcript } from '../helpers/clients.js'
+import { TRANSACTIONS as SCRIPTS } from '../helpers/surface-cases.js'
 
 let node: ServerProc
 let redis: RedisProc | null = null
@@ -21,31 +22,6 @@ t.before(async () => {
 })
 
 const noRedis = !haveRedisServer() && 'no redis-server'
-
-const one = (...cmds: string[][]): Array<[number, string[]]> => cmds.map(a => [1, a])
-
-/** Sequences whose replies must equal redis-server's byte for byte (each starts from an empty database). */
-const SCRIPTS: Record<string, Array<[number, string[]]>> = {
-  'queued commands run in order, replies as an array': one(['MULTI'], ['SET', 'a', '1'], ['INCR', 'a'], ['APPEND', 'a', 'x'], ['GET', 'a'], ['MGET', 'a', 'b'], ['EXEC'], ['GET', 'a']),
-  'an empty transaction': one(['MULTI'], ['EXEC']),
-  'queue-time errors abort EXEC (unknown command, arity, unknown subcommand)': one(['MULTI'], ['SET', 'a', '1'], ['NOSUCH', 'x'], ['GET'], ['CONFIG', 'NOPE'], ['EXEC'], ['GET', 'a']),
-  'run-time errors are replies inside the array, the rest still runs': one(['SET', 's', 'abc'], ['MULTI'], ['INCR', 's'], ['SET', 'b', '2'], ['INCRBY', 'b', 'x'], ['GET', 'b'], ['EXEC']),
-  'nested MULTI, WATCH inside MULTI: errors that do not abort': one(['MULTI'], ['MULTI'], ['WATCH', 'a'], ['SET', 'a', '1'], ['EXEC']),
-  'MULTI/DISCARD/WATCH with wrong arity inside MULTI abort it': one(['MULTI'], ['MULTI', 'x'], ['EXEC'], ['MULTI'], ['DISCARD', 'x'], ['EXEC'], ['MULTI'], ['WATCH'], ['EXEC']),
-  'EXEC and DISCARD without MULTI; EXEC with arguments ends the transaction': one(['EXEC'], ['DISCARD'], ['EXEC', 'x'], ['MULTI'], ['SET', 'a', '1'], ['EXEC', 'x'], ['EXEC'], ['GET', 'a']),
-  'DISCARD drops the queue': one(['MULTI'], ['SET', 'a', '1'], ['DISCARD'], ['GET', 'a'], ['EXEC']),
-  'UNWATCH inside MULTI is queued': one(['MULTI'], ['UNWATCH'], ['EXEC']),
-  'WATCH: a change from this connection makes EXEC nil': one(['SET', 'w', '1'], ['WATCH', 'w'], ['SET', 'w', '2'], ['MULTI'], ['SET', 'w', '3'], ['EXEC'], ['GET', 'w']),
-  'WATCH: an unchanged key lets EXEC run; EXEC unwatches': one(['SET', 'w', '1'], ['WATCH', 'w'], ['GET', 'w'], ['MULTI'], ['SET', 'w', '3'], ['EXEC'], ['SET', 'w', '4'], ['MULTI'], ['GET', 'w'], ['EXEC']),
-  'WATCH of a missing key: deleting it again changes nothing; creating it does': one(['WATCH', 'm'], ['DEL', 'm'], ['MULTI'], ['GET', 'm'], ['EXEC'], ['WATCH', 'm'], ['SET', 'm', 'x'], ['MULTI'], ['GET', 'm'], ['EXEC']),
-  'UNWATCH and DISCARD forget watched keys': one(['WATCH', 'u'], ['SET', 'u', '1'], ['UNWATCH'], ['MULTI'], ['GET', 'u'], ['EXEC'], ['WATCH', 'u'], ['SET', 'u', '2'], ['MULTI'], ['DISCARD'], ['MULTI'], ['GET', 'u'], ['EXEC']),
-  'WATCH of several keys, the same key twice': one(['WATCH', 'x', 'y', 'x'], ['WATCH', 'y'], ['SET', 'y', '1'], ['MULTI'], ['GET', 'x'], ['EXEC']),
-  'a watched key changed by another client': [[1, ['SET', 'o', '1']], [1, ['WATCH', 'o']], [2, ['SET', 'o', '2']], [1, ['MULTI']], [1, ['INCR', 'o']], [1, ['EXEC']], [1, ['GET', 'o']]],
-  'another client changing an unwatched key does not abort': [[1, ['WATCH', 'p']], [2, ['SET', 'q', '2']], [1, ['MULTI']], [1, ['SET', 'p', '1']], [1, ['EXEC']]],
-  'RESET inside MULTI ends it': one(['WATCH', 'r'], ['MULTI'], ['SET', 'r', '1'], ['RESET'], ['EXEC'], ['SET', 'r', '2'], ['MULTI'], ['GET', 'r'], ['EXEC']),
-  'QUIT inside MULTI closes at once': one(['MULTI'], ['SET', 'z', '1'], ['QUIT'], ['EXEC']),
-  'RESP3: a watched change is _; SELECT and CLIENT inside EXEC': [[-1, ['HELLO', '3', 'SETNAME', 'tx']], ...one(['SET', 'h', '1'], ['WATCH', 'h'], ['SET', 'h', '2'], ['MULTI'], ['GET', 'h'], ['EXEC'], ['MULTI'], ['SELECT', '0'], ['CLIENT', 'GETNAME'], ['SELECT', 'x'], ['EXEC'])]
-}
 
 for (const [name, steps] of Object.entries(SCRIPTS)) {
   t.test(name, { skip: noRedis }, async tt => {
