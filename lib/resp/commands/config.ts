@@ -13,6 +13,7 @@
 import { OK, array, bulk, err, map, simple, type Reply } from '../reply.js'
 import type { LogLevel } from '../../runtime/log.js'
 import type { Call, CommandSpec } from './types.js'
+import { container } from './table.js'
 import { E, echo, fail, globMatch, parseInt64 } from './util.js'
 import { resetCommandstats } from './stats.js'
 
@@ -263,32 +264,21 @@ const HELP = [
 
 const ADMIN = { flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', firstKey: 0, lastKey: 0, step: 0 } as const
 
-export const configCommand: CommandSpec = {
-  name: 'config',
-  arity: -2,
-  flags: [],
-  group: 'server',
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  summary: 'Reads and changes the settings: Redis tunables dynakv has no use for are kept and read back; maxclients, requirepass, proto-max-bulk-len, loglevel and dynakv-handoff-*/request-timeout take effect.',
-  since: '2.0.0',
-  subcommands: [
-    { name: 'config|get', arity: -3, ...ADMIN, summary: 'Returns the effective values of configuration parameters.', since: '2.0.0', handler: configGet },
-    { name: 'config|set', arity: -4, ...ADMIN, tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], summary: 'Sets configuration parameters in-flight (all or none).', since: '2.0.0', handler: configSet },
-    {
-      name: 'config|resetstat',
-      arity: 2,
-      ...ADMIN,
-      summary: 'Resets the server\'s statistics: commandstats and the connection and command counters.',
-      since: '2.0.0',
-      handler: (c) => {
-        resetCommandstats()
-        c.server.resetStats()
-        return OK
-      }
-    },
-    { name: 'config|rewrite', arity: 2, ...ADMIN, summary: 'There is no configuration file: dynakv is configured by flags and environment variables.', since: '2.8.0', handler: () => err('ERR The server is running without a config file') },
-    { name: 'config|help', arity: 2, ...ADMIN, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: () => array(HELP.map(l => simple(l))) }
-  ]
-}
+export const configCommand: CommandSpec = container('config', 'server', 'Reads and changes the settings: Redis tunables dynakv has no use for are kept and read back; maxclients, requirepass, proto-max-bulk-len, loglevel and dynakv-handoff-*/request-timeout take effect.', '2.0.0', [
+  { name: 'config|get', arity: -3, ...ADMIN, summary: 'Returns the effective values of configuration parameters.', since: '2.0.0', handler: configGet },
+  { name: 'config|set', arity: -4, ...ADMIN, tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], summary: 'Sets configuration parameters in-flight (all or none).', since: '2.0.0', handler: configSet },
+  {
+    name: 'config|resetstat',
+    arity: 2,
+    ...ADMIN,
+    summary: 'Resets the server\'s statistics: commandstats and the connection and command counters.',
+    since: '2.0.0',
+    handler: (c) => {
+      resetCommandstats()
+      c.server.resetStats()
+      return OK
+    }
+  },
+  { name: 'config|rewrite', arity: 2, ...ADMIN, summary: 'There is no configuration file: dynakv is configured by flags and environment variables.', since: '2.8.0', handler: () => err('ERR The server is running without a config file') },
+  { name: 'config|help', arity: 2, ...ADMIN, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: () => array(HELP.map(l => simple(l))) }
+])

@@ -4,6 +4,7 @@
 import { OK, NULL, PONG, array, bulk, err, int, map, simple, verbatim, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { Call, CommandSpec } from './types.js'
+import { container } from './table.js'
 import { E, echo, fail, intArg, lower, text } from './util.js'
 
 export const REDIS_VERSION = '7.2.0'
@@ -200,34 +201,26 @@ export const connectionCommands: CommandSpec[] = [
     }
   },
   { name: 'reset', arity: 1, flags: QUICK, acl: ['connection'], noauth: true, notQueued: true, ...CONN, summary: 'Resets the connection state: protocol, name, authentication, MULTI and WATCH.', since: '6.2.0', handler: reset },
-  {
-    name: 'client',
-    arity: -2,
-    flags: [],
-    ...CONN,
-    summary: 'Connection introspection: ID, SETNAME, GETNAME, SETINFO, LIST, INFO.',
-    since: '2.4.0',
-    subcommands: [
-      { name: 'client|id', arity: 2, ...CLIENT, summary: 'Returns the unique client ID of the connection.', since: '5.0.0', handler: (c) => int(c.session.id) },
-      { name: 'client|getname', arity: 2, ...CLIENT, summary: 'Returns the name of the connection.', since: '2.6.9', handler: (c) => c.session.name === '' ? NULL : bulk(c.session.name) },
-      {
-        name: 'client|setname',
-        arity: 3,
-        ...CLIENT,
-        summary: 'Sets the connection name.',
-        since: '2.6.9',
-        handler: (c) => {
-          c.session.name = validName(c.args[2])
-          return OK
-        }
-      },
-      { name: 'client|setinfo', arity: 4, ...CLIENT, summary: 'Sets information specific to the client or connection.', since: '7.2.0', handler: clientSetinfo },
-      { name: 'client|info', arity: 2, ...CLIENT, tips: ['nondeterministic_output'], summary: 'Returns information about the connection.', since: '6.2.0', handler: (c) => verbatim(clientLine(c.session, c.node.clock.now()) + '\n') },
-      { name: 'client|list', arity: -2, ...CLIENT_ADMIN, tips: ['nondeterministic_output'], summary: 'Lists open connections.', since: '2.4.0', handler: clientList },
-      { name: 'client|no-evict', arity: 3, ...CLIENT_ADMIN, summary: 'Accepted: dynakv evicts no client.', since: '7.0.0', handler: onOff },
-      { name: 'client|no-touch', arity: 3, ...CLIENT, summary: 'Accepted: dynakv keeps no access times.', since: '7.2.0', handler: onOff },
-      { name: 'client|help', arity: 2, ...CLIENT, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: () => array(CLIENT_HELP.map(l => simple(l))) }
-    ]
-  },
+  container('client', 'connection', 'Connection introspection: ID, SETNAME, GETNAME, SETINFO, LIST, INFO.', '2.4.0', [
+    { name: 'client|id', arity: 2, ...CLIENT, summary: 'Returns the unique client ID of the connection.', since: '5.0.0', handler: (c) => int(c.session.id) },
+    { name: 'client|getname', arity: 2, ...CLIENT, summary: 'Returns the name of the connection.', since: '2.6.9', handler: (c) => c.session.name === '' ? NULL : bulk(c.session.name) },
+    {
+      name: 'client|setname',
+      arity: 3,
+      ...CLIENT,
+      summary: 'Sets the connection name.',
+      since: '2.6.9',
+      handler: (c) => {
+        c.session.name = validName(c.args[2])
+        return OK
+      }
+    },
+    { name: 'client|setinfo', arity: 4, ...CLIENT, summary: 'Sets information specific to the client or connection.', since: '7.2.0', handler: clientSetinfo },
+    { name: 'client|info', arity: 2, ...CLIENT, tips: ['nondeterministic_output'], summary: 'Returns information about the connection.', since: '6.2.0', handler: (c) => verbatim(clientLine(c.session, c.node.clock.now()) + '\n') },
+    { name: 'client|list', arity: -2, ...CLIENT_ADMIN, tips: ['nondeterministic_output'], summary: 'Lists open connections.', since: '2.4.0', handler: clientList },
+    { name: 'client|no-evict', arity: 3, ...CLIENT_ADMIN, summary: 'Accepted: dynakv evicts no client.', since: '7.0.0', handler: onOff },
+    { name: 'client|no-touch', arity: 3, ...CLIENT, summary: 'Accepted: dynakv keeps no access times.', since: '7.2.0', handler: onOff },
+    { name: 'client|help', arity: 2, ...CLIENT, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: () => array(CLIENT_HELP.map(l => simple(l))) }
+  ]),
   { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], tips: ['nondeterministic_output'], group: 'server', ...NOKEY, summary: 'Returns the server time.', since: '2.6.0', handler: time }
 ]

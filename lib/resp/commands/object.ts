@@ -9,6 +9,7 @@
 import { encodeObject, newest } from '../../versioning/index.js'
 import { NULL, array, bulk, int, simple, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
+import { container } from './table.js'
 import { E, fail, lower, parseInt64 } from './util.js'
 
 interface KeyDescription {
@@ -109,59 +110,37 @@ const ON_KEY = { flags: ['readonly'], group: 'generic', acl: ['keyspace'], first
 const HELP = { arity: 2, flags: ['loading', 'stale'], firstKey: 0, lastKey: 0, step: 0, summary: 'Returns helpful text about the different subcommands.', since: '6.2.0' } as const
 
 export const objectCommands: CommandSpec[] = [
-  {
-    name: 'object',
-    arity: -2,
-    flags: [],
-    group: 'generic',
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    summary: 'Introspection of a key: ENCODING, FREQ, IDLETIME, REFCOUNT.',
-    since: '2.2.3',
-    subcommands: [
-      {
-        name: 'object|encoding',
-        arity: 3,
-        ...ON_KEY,
-        summary: 'Returns the internal encoding Redis would use for the value.',
-        since: '2.2.3',
-        handler: async (c) => {
-          const d = await describe(c, c.args[2])
-          return d === null ? NULL : bulk(stringEncoding(d.value))
-        }
-      },
-      { name: 'object|freq', arity: 3, ...ON_KEY, summary: 'Returns the logarithmic access frequency counter: 0, dynakv counts no accesses.', since: '4.0.0', handler: freq },
-      { name: 'object|idletime', arity: 3, ...ON_KEY, summary: 'Returns the seconds since the key was last written (dynakv keeps no read times).', since: '2.2.3', handler: idletime },
-      { name: 'object|refcount', arity: 3, ...ON_KEY, summary: 'Returns the reference count Redis would report.', since: '2.2.3', handler: refcount },
-      { name: 'object|help', ...HELP, group: 'generic', acl: ['keyspace'], handler: help(OBJECT_HELP) }
-    ]
-  },
-  {
-    name: 'memory',
-    arity: -2,
-    flags: [],
-    group: 'server',
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    summary: 'Memory introspection: USAGE.',
-    since: '4.0.0',
-    subcommands: [
-      {
-        name: 'memory|usage',
-        arity: -3,
-        flags: ['readonly'],
-        group: 'server',
-        firstKey: 2,
-        lastKey: 2,
-        step: 1,
-        keySpecs: [{ flags: ['RO'], index: 2, range: [0, 1, 0] }],
-        summary: 'Returns the bytes of the key\'s stored record on a replica (sibling set and storage key).',
-        since: '4.0.0',
-        handler: memoryUsage
-      },
-      { name: 'memory|help', ...HELP, group: 'server', since: '4.0.0', handler: help(MEMORY_HELP) }
-    ]
-  }
+  container('object', 'generic', 'Introspection of a key: ENCODING, FREQ, IDLETIME, REFCOUNT.', '2.2.3', [
+    {
+      name: 'object|encoding',
+      arity: 3,
+      ...ON_KEY,
+      summary: 'Returns the internal encoding Redis would use for the value.',
+      since: '2.2.3',
+      handler: async (c) => {
+        const d = await describe(c, c.args[2])
+        return d === null ? NULL : bulk(stringEncoding(d.value))
+      }
+    },
+    { name: 'object|freq', arity: 3, ...ON_KEY, summary: 'Returns the logarithmic access frequency counter: 0, dynakv counts no accesses.', since: '4.0.0', handler: freq },
+    { name: 'object|idletime', arity: 3, ...ON_KEY, summary: 'Returns the seconds since the key was last written (dynakv keeps no read times).', since: '2.2.3', handler: idletime },
+    { name: 'object|refcount', arity: 3, ...ON_KEY, summary: 'Returns the reference count Redis would report.', since: '2.2.3', handler: refcount },
+    { name: 'object|help', ...HELP, group: 'generic', acl: ['keyspace'], handler: help(OBJECT_HELP) }
+  ]),
+  container('memory', 'server', 'Memory introspection: USAGE.', '4.0.0', [
+    {
+      name: 'memory|usage',
+      arity: -3,
+      flags: ['readonly'],
+      group: 'server',
+      firstKey: 2,
+      lastKey: 2,
+      step: 1,
+      keySpecs: [{ flags: ['RO'], index: 2, range: [0, 1, 0] }],
+      summary: 'Returns the bytes of the key\'s stored record on a replica (sibling set and storage key).',
+      since: '4.0.0',
+      handler: memoryUsage
+    },
+    { name: 'memory|help', ...HELP, group: 'server', since: '4.0.0', handler: help(MEMORY_HELP) }
+  ])
 ]

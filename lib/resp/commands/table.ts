@@ -5,6 +5,11 @@ import type { CommandSpec, KeySpec } from './types.js'
 
 export const COMMANDS = new Map<string, CommandSpec>()
 
+/** A container (CLIENT, CONFIG, OBJECT...): no flags or keys of its own; args[1] names the subcommand that runs. */
+export function container (name: string, group: string, summary: string, since: string, subcommands: CommandSpec[]): CommandSpec {
+  return { name, arity: -2, flags: [], group, firstKey: 0, lastKey: 0, step: 0, summary, since, subcommands }
+}
+
 function withStats (spec: CommandSpec): void {
   spec.stats = { calls: 0, usec: 0, rejected: 0, failed: 0 }
   for (const sub of spec.subcommands ?? []) withStats(sub)
