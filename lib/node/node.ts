@@ -13,7 +13,8 @@ import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
-import { actorId, decodeObject, type VObject, type Clock as VClock } from '../versioning/index.js'
+import { createHash } from 'node:crypto'
+import { actorId, decodeObject, encodeContext, keyState, objectClock, type VObject, type Clock as VClock } from '../versioning/index.js'
 import { Ring, claim } from '../ring/index.js'
 import { merge as mergeObjects } from '../versioning/index.js'
 import { partitionBits } from '../ring/hash.js'
@@ -308,6 +309,25 @@ export class DynakvNode {
   /** What a plain GET returns: the string value (null: none; WRONGTYPE: a key of another type). */
   value (ref: KeyRef): StringRead | Promise<StringRead> {
     return this.coordinator.value(ref, this.config.r, this.clock.now())
+  }
+
+  /**
+   * WATCH's token for a key: the clocks of every version a quorum read returns
+   * of its key record and, for a collection, of each of its element records
+   * (every write of any of them adds a version); empty for no key.
+   */
+  async watchToken (ref: KeyRef): Promise<Buffer> {
+    const obj = await this.get(ref)
+    if (obj === undefined) return Buffer.alloc(0)
+    const token = Buffer.from(encodeContext(objectClock(obj)), 'latin1')
+    const type = keyState(obj, this.clock.now()).type
+    if (type === 'none' || type === 'string') return token
+    const digest = createHash('sha256').update(token)
+    await this.records.walk(ref, type, (rows) => {
+      for (const [skey, element] of rows) digest.update(skey).update(encodeContext(objectClock(element)))
+      return true
+    })
+    return digest.digest()
   }
 
   /** Dynamo PUT/DELCTX: resolves with the writer's new context. */

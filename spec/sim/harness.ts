@@ -7,7 +7,7 @@ import { DynakvNode } from '../../lib/node/node.js'
 import { SimNetwork } from '../../lib/peer/sim.js'
 import type { VirtualClock } from '../../lib/peer/virtual-clock.js'
 import { Dispatcher, type ServerInfo } from '../../lib/resp/commands/index.js'
-import { internalSession } from '../../lib/resp/session.js'
+import { internalSession, type Session } from '../../lib/resp/session.js'
 import type { Reply } from '../../lib/resp/reply.js'
 import { memoryLevelStore, type Store } from '../../lib/storage/store.js'
 
@@ -100,7 +100,7 @@ export class SimCluster {
       store,
       transport: this.net.endpoint(name)
     }))
-    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379 }
+    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379, tunables: new Map(), protoMaxBulkLenMax: node.config.protoMaxBulkLen, resetStats: () => {}, configChanged: () => {} }
     const dispatcher = new Dispatcher(node, server)
     node.peers.executor = dispatcher
     this.members.set(name, { name, node, store, dispatcher })
@@ -118,9 +118,13 @@ export class SimCluster {
 
   /** A client command at a node, as a client connected to it would send it. */
   async exec (name: string, ...args: Array<string | Buffer>): Promise<Reply> {
+    return await this.execIn(internalSession(2, false), name, ...args)
+  }
+
+  /** A command on a client's session kept across commands (MULTI, WATCH, HELLO). */
+  async execIn (session: Session, name: string, ...args: Array<string | Buffer>): Promise<Reply> {
     const m = this.members.get(name)
     if (m?.dispatcher == null) throw new Error(`${name} is not running`)
-    const session = internalSession(2, false)
     const reply = m.dispatcher.exec(session, args.map(a => typeof a === 'string' ? Buffer.from(a) : a))
     return reply instanceof Promise ? await this.settle(reply) : reply
   }

@@ -160,6 +160,6 @@ async function debugCmd (c: Call): Promise<Reply> {
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
 
 export const ringCommands: CommandSpec[] = [
-  { name: 'ring', arity: -2, flags: ['admin'], group: 'cluster', ...NOKEY, summary: 'Membership: JOIN host:peerport, LEAVE, REMOVE name, NODES, OWNERS key, STATUS.', since: 'dynakv 0.1', handler: ringCmd },
-  { name: 'debug', arity: -2, flags: ['admin'], group: 'server', ...NOKEY, summary: 'Inspection (REPLICA key, HINTS, MERKLE, AE-ROUND, HANDOFF-ROUND) and fault injection (FAULT, with --allow-fault-injection).', since: 'dynakv 0.1', handler: debugCmd }
+  { name: 'ring', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'cluster', ...NOKEY, summary: 'Membership: JOIN host:peerport, LEAVE, REMOVE name, NODES, OWNERS key, STATUS.', since: 'dynakv 0.1', handler: ringCmd },
+  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', ...NOKEY, summary: 'Inspection (REPLICA key, HINTS, MERKLE, AE-ROUND, HANDOFF-ROUND) and fault injection (FAULT, with --allow-fault-injection).', since: 'dynakv 0.1', handler: debugCmd }
 ]

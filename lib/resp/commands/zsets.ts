@@ -7,6 +7,7 @@ import { elementState, keyState, type VObject } from '../../versioning/index.js'
 import { NULL, array, bulk, double, int, type Reply } from '../reply.js'
 import type { KeyRef } from '../../node/keys.js'
 import type { Call, CommandSpec } from './types.js'
+import { redisMeta } from './redis-table.js'
 import { E, fail, intArg, lower, parseFloatStrict } from './util.js'
 import {
   countArg, removeElements, elementRefs, expectType, incrementElement, randomPicks, readAll, removeElement, scanArgs, scanPage,
@@ -310,25 +311,25 @@ async function zscan (c: Call): Promise<Reply> {
 const KEY = { group: 'sorted-set', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
 
 export const zsetCommands: CommandSpec[] = [
-  { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Adds members with scores (the newest score wins; INCR adds as a counter).', since: '1.2.0', handler: zadd },
-  { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a member\'s score as a counter (increments through every node count).', since: '1.2.0', handler: zincrby },
-  { name: 'zrem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: c => removeElements(c, 'zset') },
-  { name: 'zscore', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s score.', since: '1.2.0', handler: async c => scoreReply((await readScores(c, [c.args[2]]))[0]) },
-  { name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns members\' scores.', since: '6.2.0', handler: async c => array((await readScores(c, c.args.slice(2))).map(scoreReply)) },
-  { name: 'zcard', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of members (reads them all).', since: '1.2.0', handler: async c => int((await sorted(c, c.node.ref(c.args[1]))).length) },
-  { name: 'zcount', arity: 4, flags: ['readonly', 'fast'], ...KEY, summary: 'Counts members with scores in a range.', since: '2.0.0', handler: zcount },
-  { name: 'zlexcount', arity: 4, flags: ['readonly', 'fast'], ...KEY, summary: 'Counts members in a lexicographical range.', since: '2.8.9', handler: zlexcount },
-  { name: 'zrange', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members by rank, score or lexicographical range.', since: '1.2.0', handler: rangeCmd('rank', false) },
-  { name: 'zrevrange', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members by rank, highest score first.', since: '1.2.0', handler: rangeCmd('rank', true) },
-  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members with scores in a range.', since: '1.0.5', handler: rangeCmd('score', false) },
-  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members with scores in a range, highest first.', since: '2.2.0', handler: rangeCmd('score', true) },
-  { name: 'zrangebylex', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members in a lexicographical range.', since: '2.8.9', handler: rangeCmd('lex', false, false) },
-  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members in a lexicographical range, in reverse.', since: '2.8.9', handler: rangeCmd('lex', true, false) },
-  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], group: 'sorted-set', firstKey: 1, lastKey: 2, step: 1, summary: 'Stores a range of a sorted set in another key (replaces it; not atomic).', since: '6.2.0', handler: zrangestore },
-  { name: 'zrank', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s rank, lowest score first.', since: '2.0.0', handler: rankCmd(false) },
-  { name: 'zrevrank', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s rank, highest score first.', since: '2.0.0', handler: rankCmd(true) },
-  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns the members with the lowest scores.', since: '5.0.0', handler: popCmd(false) },
-  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns the members with the highest scores.', since: '5.0.0', handler: popCmd(true) },
-  { name: 'zrandmember', arity: -2, flags: ['readonly'], ...KEY, summary: 'Returns random members.', since: '6.2.0', handler: zrandmember },
-  { name: 'zscan', arity: -3, flags: ['readonly'], ...KEY, summary: 'Iterates the members of a sorted set (a stateless cursor any node resumes).', since: '2.8.0', handler: zscan }
+  { name: 'zadd', ...KEY, ...redisMeta('zadd'), summary: 'Adds members with scores (the newest score wins; INCR adds as a counter).', since: '1.2.0', handler: zadd },
+  { name: 'zincrby', ...KEY, ...redisMeta('zincrby'), summary: 'Increments a member\'s score as a counter (increments through every node count).', since: '1.2.0', handler: zincrby },
+  { name: 'zrem', ...KEY, ...redisMeta('zrem'), summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: c => removeElements(c, 'zset') },
+  { name: 'zscore', ...KEY, ...redisMeta('zscore'), summary: 'Returns a member\'s score.', since: '1.2.0', handler: async c => scoreReply((await readScores(c, [c.args[2]]))[0]) },
+  { name: 'zmscore', ...KEY, ...redisMeta('zmscore'), summary: 'Returns members\' scores.', since: '6.2.0', handler: async c => array((await readScores(c, c.args.slice(2))).map(scoreReply)) },
+  { name: 'zcard', ...KEY, ...redisMeta('zcard'), summary: 'Returns the number of members (reads them all).', since: '1.2.0', handler: async c => int((await sorted(c, c.node.ref(c.args[1]))).length) },
+  { name: 'zcount', ...KEY, ...redisMeta('zcount'), summary: 'Counts members with scores in a range.', since: '2.0.0', handler: zcount },
+  { name: 'zlexcount', ...KEY, ...redisMeta('zlexcount'), summary: 'Counts members in a lexicographical range.', since: '2.8.9', handler: zlexcount },
+  { name: 'zrange', ...KEY, ...redisMeta('zrange'), summary: 'Returns members by rank, score or lexicographical range.', since: '1.2.0', handler: rangeCmd('rank', false) },
+  { name: 'zrevrange', ...KEY, ...redisMeta('zrevrange'), summary: 'Returns members by rank, highest score first.', since: '1.2.0', handler: rangeCmd('rank', true) },
+  { name: 'zrangebyscore', ...KEY, ...redisMeta('zrangebyscore'), summary: 'Returns members with scores in a range.', since: '1.0.5', handler: rangeCmd('score', false) },
+  { name: 'zrevrangebyscore', ...KEY, ...redisMeta('zrevrangebyscore'), summary: 'Returns members with scores in a range, highest first.', since: '2.2.0', handler: rangeCmd('score', true) },
+  { name: 'zrangebylex', ...KEY, ...redisMeta('zrangebylex'), summary: 'Returns members in a lexicographical range.', since: '2.8.9', handler: rangeCmd('lex', false, false) },
+  { name: 'zrevrangebylex', ...KEY, ...redisMeta('zrevrangebylex'), summary: 'Returns members in a lexicographical range, in reverse.', since: '2.8.9', handler: rangeCmd('lex', true, false) },
+  { name: 'zrangestore', group: 'sorted-set', ...redisMeta('zrangestore'), summary: 'Stores a range of a sorted set in another key (replaces it; not atomic).', since: '6.2.0', handler: zrangestore },
+  { name: 'zrank', ...KEY, ...redisMeta('zrank'), summary: 'Returns a member\'s rank, lowest score first.', since: '2.0.0', handler: rankCmd(false) },
+  { name: 'zrevrank', ...KEY, ...redisMeta('zrevrank'), summary: 'Returns a member\'s rank, highest score first.', since: '2.0.0', handler: rankCmd(true) },
+  { name: 'zpopmin', ...KEY, ...redisMeta('zpopmin'), summary: 'Removes and returns the members with the lowest scores.', since: '5.0.0', handler: popCmd(false) },
+  { name: 'zpopmax', ...KEY, ...redisMeta('zpopmax'), summary: 'Removes and returns the members with the highest scores.', since: '5.0.0', handler: popCmd(true) },
+  { name: 'zrandmember', ...KEY, ...redisMeta('zrandmember'), summary: 'Returns random members.', since: '6.2.0', handler: zrandmember },
+  { name: 'zscan', ...KEY, ...redisMeta('zscan'), summary: 'Iterates the members of a sorted set (a stateless cursor any node resumes).', since: '2.8.0', handler: zscan }
 ]
