@@ -11,8 +11,8 @@
 // Runs take a slot (a lock file holding their pid under /tmp/dynakv-jepsen),
 // so two runs at once (the short run and the mutation run of `npm test`) get
 // distinct names and subnets. Before taking one, a run sweeps what runs that
-// died left behind: namespaces and links named dkj<slot>-*, and the processes
-// still inside those namespaces. Needs root.
+// died left behind: namespaces and links named dkj<slot>-*, the processes
+// still inside those namespaces, the slot's data directory. Needs root.
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -106,6 +106,9 @@ function alive (pid: number): boolean {
 
 const lockFile = (slot: number): string => join(LOCK_DIR, `slot-${slot}.pid`)
 
+/** Where the slot's nodes keep their data directories. */
+export const dataDirOf = (slot: number): string => join(LOCK_DIR, `slot-${slot}-data`)
+
 function namespaces (): string[] {
   try {
     return sh('ip', ['netns', 'list']).split('\n').map(l => l.split(' ')[0]).filter(n => n.startsWith(PREFIX))
@@ -114,9 +117,10 @@ function namespaces (): string[] {
   }
 }
 
-/** Removes everything of one slot: the processes inside its namespaces (a dead run's nodes), the namespaces, the links. */
+/** Removes everything of one slot: the processes inside its namespaces (a dead run's nodes), the namespaces, the links, the data. */
 export function sweep (slot: number): string[] {
   const removed: string[] = []
+  rmSync(dataDirOf(slot), { recursive: true, force: true })
   const prefix = `${PREFIX}${slot}-`
   for (const ns of namespaces().filter(n => n.startsWith(prefix))) {
     let pids: number[] = []
@@ -213,11 +217,6 @@ export function createNet (slot: number, names: readonly string[]): Net {
     net.hosts.push({ name, ns, addr })
   })
   return net
-}
-
-/** Removes the slot's namespaces and links (their iptables rules go with them). Synchronous: it runs on exit too. */
-export function destroyNet (net: Net): void {
-  sweep(net.slot)
 }
 
 function host (net: Net, name: string): NetHost {

@@ -10,7 +10,7 @@
 // (an error, a signal, a timeout of the caller), the hosts are killed and the
 // namespaces, links and lock removed; a run that was SIGKILLed is swept by the
 // next one.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { onExit } from 'signal-exit'
 import { decodeContext } from '../lib/versioning/index.js'
@@ -21,7 +21,7 @@ import { NodeClient, fieldsOf } from './client.js'
 import { finalReads, runClients } from './driver.js'
 import { History } from './history.js'
 import { Host, RESP_PORT } from './hosts.js'
-import { acquireSlot, cannotRun, createNet, destroyNet, netemProblem, releaseSlot, type Net } from './net.js'
+import { acquireSlot, cannotRun, createNet, dataDirOf, netemProblem, releaseSlot, sweep } from './net.js'
 import { Nemesis } from './nemesis.js'
 import { sleep } from './sleep.js'
 import { plot } from './plot.js'
@@ -139,14 +139,12 @@ export async function run (options: Partial<RunOptions> = {}): Promise<RunResult
   for (const n of notes) o.log(n)
 
   const slot = acquireSlot()
-  const dataDir = `/tmp/dynakv-jepsen/slot-${slot}-data`
-  rmSync(dataDir, { recursive: true, force: true })
-  let net: Net | null = null
+  const dataDir = dataDirOf(slot)
   let hosts: Host[] = []
+  // Synchronous: it runs on exit too. The sweep takes whatever of the slot exists, even half a createNet.
   const cleanup = (): void => {
     for (const h of hosts) h.killNow()
-    if (net !== null) destroyNet(net)
-    rmSync(dataDir, { recursive: true, force: true })
+    sweep(slot)
     releaseSlot(slot)
   }
   const removeExitHook = onExit(() => { cleanup() })
@@ -155,8 +153,7 @@ export async function run (options: Partial<RunOptions> = {}): Promise<RunResult
   const history = new History(join(dir, 'history.jsonl'))
   const timeline: string[] = []
   try {
-    net = createNet(slot, names)
-    const n = net
+    const n = createNet(slot, names)
     hosts = n.hosts.map(h => new Host(h, join(dataDir, h.name), join(dir, 'nodes', `${h.name}.log`), nodeArgs(o)))
     await hosts[0].start(null)
     await Promise.all(hosts.slice(1).map(h => h.start(n.hosts[0])))
