@@ -404,7 +404,7 @@ export class SimEndpoint implements Transport {
     const incarnation = this.incarnation
     let handled: Promise<Response>
     try {
-      handled = handler(from, req)
+      handled = this.faults.answer(from, req, handler)
     } catch (err) {
       handled = Promise.reject(err)
     }

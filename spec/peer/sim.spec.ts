@@ -146,7 +146,7 @@ t.test('delay: each leg takes between delayMsMin and delayMsMax; faults.delayMs 
 })
 
 t.test('partitions between groups, isolate and heal', async t => {
-  const { net } = await cluster({ seed: 6 })
+  const { net, handled } = await cluster({ seed: 6 })
   const ask = async (from: string, to: string): Promise<string> => {
     try {
       await net.clock.runUntilSettled(net.endpoint(from).request(net.address(to), { type: 'PING', digest: '' }, 50))
@@ -180,6 +180,15 @@ t.test('partitions between groups, isolate and heal', async t => {
   n1.faults.dropRequest = (to, req) => req.type === 'PING' && to === 'n3'
   t.same(await Promise.all([ask('n1', 'n3'), ask('n1', 'n4')]), ['DYNAKV_PEER_TIMEOUT', 'ok'])
   t.ok(n1.stats().droppedByFaults >= 3)
+  // ackUnhandled: answered OK, the handler never runs
+  n1.faults.clear()
+  const n3 = net.endpoint('n3')
+  n3.faults.ackUnhandled = (from, req) => from === 'n1' && req.type === 'PUT_REPLICA'
+  const seen = handled.length
+  const put = n1.request(net.address('n3'), { type: 'PUT_REPLICA', key: Buffer.from('k'), obj: Buffer.from('v'), hintFor: null }, 100)
+  t.match(await net.clock.runUntilSettled(put), { type: 'OK' })
+  t.same(handled.slice(seen).filter(l => l.includes('n3<n1 PUT_REPLICA')), [], 'n3 acknowledged without handling')
+  n3.faults.clear()
 })
 
 t.test('hold: chosen frames wait until released, then cross as usual; a crashed sender\'s vanish', async t => {
