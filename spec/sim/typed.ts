@@ -87,7 +87,6 @@ export async function faultSchedule (c: SimCluster, rnd: Random, plan: FaultPlan
   const names = c.names
   const done: string[] = []
   const wipeAt = plan.wipe ? rnd.int(plan.steps) : -1
-  let wiped = false
   for (let step = 0; step < plan.steps && going(); step++) {
     await c.run(plan.gapMs)
     const victim = pick(rnd, names)
@@ -111,8 +110,7 @@ export async function faultSchedule (c: SimCluster, rnd: Random, plan: FaultPlan
       }
       case 2: {
         if (c.running().length < names.length) break
-        const wipe = step === wipeAt && !wiped
-        wiped ||= wipe
+        const wipe = step === wipeAt
         done.push(`${c.clock.now()} crash ${victim}${wipe ? ' (wiped)' : ''} ${lengthMs}ms`)
         c.crash(victim)
         await c.run(lengthMs)
