@@ -65,6 +65,32 @@ export class OpLog {
   }
 }
 
+export interface Shape {
+  nodes: number
+  r: number
+  w: number
+  /** A crash comes back wiped (not with W=1, where an acknowledged write may live on one node alone). */
+  wipe: boolean
+}
+
+/** Cluster shapes, by seed: W=2/R=2 on 3 and 5 nodes (with a wiped replica), W=1/R=1 on 4 (crashes, no wipe). */
+export function shapeOf (seed: number): Shape {
+  return [{ nodes: 3, r: 2, w: 2, wipe: true }, { nodes: 5, r: 2, w: 2, wipe: true }, { nodes: 4, r: 1, w: 1, wipe: false }][seed % 3]
+}
+
+/** A client's think time: resolves after ms of virtual time. */
+export function pause (c: SimCluster, ms: number): Promise<void> {
+  return new Promise(resolve => c.clock.after(ms, resolve))
+}
+
+/** A client: up to n steps while going(), each followed by a pause of minMs plus up to spreadMs. */
+export async function client (c: SimCluster, rnd: Random, n: number, going: () => boolean, minMs: number, spreadMs: number, step: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < n && going(); i++) {
+    await step()
+    await pause(c, minMs + rnd.int(spreadMs))
+  }
+}
+
 export function pick<T> (rnd: Random, items: readonly T[]): T {
   return items[rnd.int(items.length)]
 }
@@ -130,6 +156,40 @@ export async function faultSchedule (c: SimCluster, rnd: Random, plan: FaultPlan
     }
   }
   return done
+}
+
+export interface Workload {
+  /** A crash comes back wiped. */
+  wipe: boolean
+  /** Concurrent writing clients, and the steps each takes at most. */
+  writers: number
+  steps: number
+  write: () => Promise<unknown>
+  /** One reading client's step (40 of them). */
+  read: () => Promise<unknown>
+  /** Writers stop early once this is false. */
+  more?: () => boolean
+}
+
+/**
+ * Writers and a reader through random nodes on a slightly lossy network while
+ * six fault episodes run; then everything heals and the replicas converge.
+ * Returns what the fault schedule did.
+ */
+export async function underFaults (c: SimCluster, rnd: Random, o: Workload): Promise<string[]> {
+  let writing = true
+  const going = (): boolean => writing
+  c.net.dropProbability = 0.01
+  c.net.delayMsMax = 15
+  let faults: string[] = []
+  const writers = Array.from({ length: o.writers }, () => client(c, rnd, o.steps, () => writing && (o.more?.() ?? true), 20, 150, o.write))
+  await drive(c, [
+    Promise.all(writers).finally(() => { writing = false }),
+    client(c, rnd, 40, going, 50, 100, o.read),
+    faultSchedule(c, rnd, { steps: 6, wipe: o.wipe, gapMs: 300 }, going).then(f => { faults = f })
+  ])
+  await healAll(c)
+  return faults
 }
 
 /** Runs virtual time until every promise settled (bounded), then awaits them. */
@@ -217,4 +277,16 @@ export function seedsFrom (defaults: number[]): number[] {
   const range = process.env.DYNAKV_SEEDS?.match(/^(\d+)-(\d+)$/)
   if (range != null) return Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i)
   return defaults
+}
+
+/** The balanced base-5 digits (−2…2) of v, lowest first; null when v needs more than `count` of them. */
+export function balancedDigits (v: bigint, count: number): number[] | null {
+  const out: number[] = []
+  for (let i = 0; i < count; i++) {
+    let d = Number(((v % 5n) + 5n) % 5n)
+    if (d > 2) d -= 5
+    out.push(d)
+    v = (v - BigInt(d)) / 5n
+  }
+  return v === 0n ? out : null
 }
