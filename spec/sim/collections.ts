@@ -101,7 +101,7 @@ export class CollectionHistory {
     const kind = kindOf(key)
     const element = pick(rnd, this.pool)
     const node = pick(rnd, c.running())
-    const ev: Event = { key, element, add: rnd.next() < 0.65, invokedMs: c.clock.now(), op: null }
+    const ev: Event = { key, element, add: rnd.next() < 0.65, invokedMs: 0, op: null }
     let args: string[]
     if (!ev.add) args = [KINDS[kind].remove, key, element]
     else if (kind === 'set') args = ['SADD', key, element]
@@ -122,11 +122,22 @@ export class CollectionHistory {
         args = ['ZADD', key, String(id * ZADD_UNIT), element]
       }
     }
+    await this.issue(c, node, ev, args)
+  }
+
+  /** SADD (add) or SREM of one member of a set key through node. */
+  async member (c: SimCluster, node: string, key: string, element: string, add: boolean): Promise<Op> {
+    return await this.issue(c, node, { key, element, add, invokedMs: c.clock.now(), op: null }, [add ? 'SADD' : 'SREM', key, element])
+  }
+
+  private async issue (c: SimCluster, node: string, ev: Event, args: string[]): Promise<Op> {
+    ev.invokedMs = c.clock.now()
     this.events.push(ev)
-    ev.op = await this.log.run(c, node, ...args)
-    if (ev.op.reply.type === 'error' && ev.op.outcome !== 'unknown' && !ev.op.reply.value.startsWith('NOQUORUM read') && !/is down$/.test(ev.op.reply.value)) {
-      this.problems.push(`${args.join(' ')} via ${node}: ${ev.op.reply.value}`)
+    const op = ev.op = await this.log.run(c, node, ...args)
+    if (op.reply.type === 'error' && op.outcome === 'failed' && !op.reply.value.startsWith('NOQUORUM read') && !/is down$/.test(op.reply.value)) {
+      this.problems.push(`${args.join(' ')} via ${node}: ${op.reply.value}`)
     }
+    return op
   }
 
   /** One read of a random key through a random running node (checked at the end). */

@@ -53,7 +53,8 @@ export class ExpiryHistory {
   cluster: SimCluster | null = null
   private uid = 0
 
-  constructor (readonly keys: string[]) {}
+  /** offsetOf: the clock offsets the checker assumes (default: the nodes' true ones). */
+  constructor (readonly keys: string[], private readonly offsetOf?: (name: string) => number) {}
 
   /** Watches every version node stores (data and hints): call from the harness's onBoot. */
   watch (node: DynakvNode): void {
@@ -82,8 +83,16 @@ export class ExpiryHistory {
 
   /** The offsets of the nodes that may run a command on key sent to node: itself and the primaries. */
   private offsets (c: SimCluster, node: string, key: string): { min: number, max: number } {
-    const offs = [node, ...primariesOf(c, key)].map(n => c.offsetOf(n))
+    const offs = [node, ...primariesOf(c, key)].map(n => this.offsetOf?.(n) ?? c.offsetOf(n))
     return { min: Math.min(...offs), max: Math.max(...offs) }
+  }
+
+  /** SET key <a new value> PX ttlMs (EX 1 for 1000) through node. */
+  async set (c: SimCluster, node: string, key: string, ttlMs: number): Promise<Op> {
+    const value = `${key}-v${this.uid++}`
+    const op = await this.log.run(c, node, 'SET', key, value, ...(ttlMs === 1000 ? ['EX', '1'] : ['PX', String(ttlMs)]))
+    this.writes.push({ op, key, value, ttlMs })
+    return op
   }
 
   /** One random command through a random running node. */
@@ -91,13 +100,8 @@ export class ExpiryHistory {
     const key = pick(rnd, this.keys)
     const node = pick(rnd, c.running())
     const x = rnd.next()
-    if (x < 0.35) {
-      const value = `${key}-v${this.uid++}`
-      const seconds = rnd.next() < 0.15
-      const ttlMs = seconds ? 1000 : 100 + rnd.int(1400)
-      const op = await this.log.run(c, node, 'SET', key, value, ...(seconds ? ['EX', '1'] : ['PX', String(ttlMs)]))
-      this.writes.push({ op, key, value, ttlMs })
-    } else if (x < 0.5) {
+    if (x < 0.35) await this.set(c, node, key, rnd.next() < 0.15 ? 1000 : 100 + rnd.int(1400))
+    else if (x < 0.5) {
       const seconds = rnd.next() < 0.3
       const ttlMs = seconds ? 1000 * (1 + rnd.int(2)) : 100 + rnd.int(1400)
       const op = await this.log.run(c, node, seconds ? 'EXPIRE' : 'PEXPIRE', key, String(seconds ? ttlMs / 1000 : ttlMs))
