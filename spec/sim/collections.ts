@@ -17,8 +17,8 @@
 //   did not fail had been invoked by then; a hash field's value is one some
 //   HSET of it wrote; a member's score is k·5^20 + Σ ±5^j where k is 0 or the
 //   id of a ZADD of that member, and each ZINCRBY j of that member counts at
-//   most once (a ZADD replaces the increments it saw, so acknowledged
-//   ZINCRBYs may legitimately be gone).
+//   most once; and exactly once if acknowledged and no ZADD or ZREM of the
+//   member could have observed it (those replace the increments they saw).
 import type { Random } from '../../lib/runtime/random.js'
 import type { Reply } from '../../lib/resp/reply.js'
 import type { SimCluster } from './harness.js'
@@ -89,6 +89,8 @@ export class CollectionHistory {
   readonly finals = new Map<string, Map<string, string>>()
   /** Elements the rule required to be present after healing. */
   required = 0
+  /** Acknowledged ZINCRBYs the final scores had to count. */
+  increments = 0
   private readonly zaddIds = new Map<string, number>()
   private readonly zincrSlots = new Map<string, number>()
   private uid = 0
@@ -206,24 +208,26 @@ export class CollectionHistory {
       }
       problems.push(...await replicaDifferences(c, key))
     }
-    problems.push(...this.checkSeen())
+    problems.push(...this.checkSeen(), ...this.checkIncrements())
     return problems
   }
 
-  /** How many acknowledged ZINCRBYs the final scores do not count though no ZADD or ZREM of the member came after them (reported, not asserted). */
-  uncountedIncrements (): number {
-    let n = 0
+  /**
+   * An acknowledged ZINCRBY counts in the final score unless a ZADD or ZREM of
+   * the member could have observed it (and replaced or removed it).
+   */
+  private checkIncrements (): string[] {
+    const problems: string[] = []
     for (const e of this.events) {
       if (e.incr === undefined || e.op?.outcome !== 'ok') continue
-      const later = this.events.some(o => o.key === e.key && o.element === e.element && o.incr === undefined && latestEffectMs(o.op as Op) >= e.invokedMs)
-      if (later) continue
+      const replaced = this.events.some(o => o.key === e.key && o.element === e.element && o.incr === undefined && o.op?.outcome !== 'failed' && latestEffectMs(o.op as Op) > e.invokedMs)
+      if (replaced) continue
+      this.increments++
       const text = this.finals.get(e.key)?.get(e.element)
-      if (text === undefined) {
-        n++
-        continue
+      if (text === undefined || scoreParts(text)?.digits[e.incr.slot] !== e.incr.sign) {
+        problems.push(`${e.key}: ${e.op.args.join(' ')} via ${e.op.node} was acknowledged at ${e.op.doneMs} and nothing could have replaced it, but the final score of ${e.element} is ${text ?? 'absent'}`)
       }
-      if (scoreParts(text)?.digits[e.incr.slot] !== e.incr.sign) n++
     }
-    return n
+    return problems
   }
 }

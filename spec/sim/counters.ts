@@ -8,14 +8,17 @@
 //   - after healing, GET through every node gives the same value, in which
 //     each acknowledged increment counts exactly once, each unknown one
 //     (an error that may have been stored) once or not at all, and each
-//     failed or never-issued one not at all;
+//     failed or never-issued one not at all — except that a DEL resets the
+//     increments it saw: one that a DEL could have observed (the DEL had not
+//     replied before the increment was invoked, and deleted something or
+//     failed with an unknown outcome) may count once or not at all;
 //   - every value seen on the way (INCR replies, GETs) counts every increment
 //     at most once, none invoked after that reply, and an INCR's own reply
 //     counts that INCR;
 //   - every primary holds the key's record with the same bytes.
 import type { Random } from '../../lib/runtime/random.js'
 import type { SimCluster } from './harness.js'
-import { OpLog, balancedDigits, disagreements, pick, replicaDifferences, type Op } from './typed.js'
+import { OpLog, balancedDigits, disagreements, latestEffectMs, pick, replicaDifferences, type Op } from './typed.js'
 
 export const DIGITS = 27 // 2 · Σ 5^i (i < 27) stays inside int64
 
@@ -45,11 +48,17 @@ function intOf (text: string | null): bigint | null {
 export class CounterHistory {
   readonly log = new OpLog()
   readonly problems: string[] = []
+  /** Acknowledged increments the final values had to count exactly once. */
+  required = 0
   private readonly incs = new Map<string, Increment[]>()
+  private readonly dels = new Map<string, Op[]>()
   private readonly seen: Seen[] = []
 
   constructor (readonly keys: string[]) {
-    for (const k of keys) this.incs.set(k, [])
+    for (const k of keys) {
+      this.incs.set(k, [])
+      this.dels.set(k, [])
+    }
   }
 
   /** Keys with a digit left. */
@@ -72,10 +81,13 @@ export class CounterHistory {
     return op
   }
 
-  /** A random increment of a random key through a random running node. */
+  /** A random increment of a random key through a random running node; on the last key, sometimes a DEL instead. */
   async randomIncrement (c: SimCluster, rnd: Random): Promise<void> {
     const free = this.free()
-    if (free.length > 0) await this.increment(c, pick(rnd, c.running()), pick(rnd, free), rnd.next() < 0.7 ? 1 : -1)
+    if (free.length === 0) return
+    const key = pick(rnd, free)
+    if (key === this.keys[this.keys.length - 1] && rnd.next() < 0.12) (this.dels.get(key) as Op[]).push(await this.log.run(c, pick(rnd, c.running()), 'DEL', key))
+    else await this.increment(c, pick(rnd, c.running()), key, rnd.next() < 0.7 ? 1 : -1)
   }
 
   /** A GET of a random key through a random running node (checked at the end). */
@@ -112,7 +124,9 @@ export class CounterHistory {
     for (let i = 0; i < DIGITS; i++) {
       const inc = incs[i]
       const o = inc?.op?.outcome
-      const allowed = o === 'ok' ? [inc.sign] : o === 'unknown' ? [0, inc.sign] : [0]
+      const deleted = inc !== undefined && (this.dels.get(key) as Op[]).some(d => latestEffectMs(d) > inc.invokedMs && (d.outcome === 'unknown' || (d.reply.type === 'int' && Number(d.reply.value) === 1)))
+      if (o === 'ok' && !deleted) this.required++
+      const allowed = o === 'ok' && !deleted ? [inc.sign] : o === 'ok' || o === 'unknown' ? [0, inc.sign] : [0]
       if (!allowed.includes(d[i])) problems.push(`${key}: increment #${i} (${inc?.op?.args.join(' ') ?? 'never issued'} via ${inc?.op?.node ?? '-'}, ${o ?? '-'}) counted ${d[i] * (inc?.sign ?? 1)} times in ${value}`)
     }
     return problems
@@ -133,8 +147,8 @@ export class CounterHistory {
     return problems
   }
 
-  /** Acknowledged increments (not GETs). */
+  /** Acknowledged increments (not GETs or DELs). */
   acknowledged (): number {
-    return this.log.ops.filter(o => o.args[0] !== 'GET' && o.outcome === 'ok').length
+    return this.log.ops.filter(o => !['GET', 'DEL'].includes(o.args[0]) && o.outcome === 'ok').length
   }
 }
