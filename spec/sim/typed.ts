@@ -20,8 +20,6 @@ import { quiesce, replyText } from './checkers.js'
 export type Outcome = 'ok' | 'failed' | 'unknown'
 
 export interface Op {
-  /** Client-visible order of invocation (0, 1, …). */
-  seq: number
   node: string
   args: string[]
   /** Virtual time of the invocation and of the reply (ms). */
@@ -44,14 +42,12 @@ export function latestEffectMs (op: Op): number {
 
 export class OpLog {
   readonly ops: Op[] = []
-  private invoked = 0
 
   /** Sends a client command to `node` and records it once its reply comes. */
   async run (c: SimCluster, node: string, ...args: string[]): Promise<Op> {
-    const seq = this.invoked++
     const invokedMs = c.clock.now()
     const reply = await c.send(node, ...args)
-    const op: Op = { seq, node, args, invokedMs, doneMs: c.clock.now(), outcome: outcomeOf(reply), reply }
+    const op: Op = { node, args, invokedMs, doneMs: c.clock.now(), outcome: outcomeOf(reply), reply }
     this.ops.push(op)
     return op
   }
