@@ -65,7 +65,7 @@ async function scenario (seed: number): Promise<{ problems: string[], h: ExpiryH
       await quiesce(c, 3)
     }
     problems.push(...differences)
-    for (const n of c.running()) for (const key of keys) for (const cmd of ['GET', 'PTTL']) await c.settle(h.log.run(c, n, cmd, key))
+    for (const n of c.running()) for (const key of keys) for (const cmd of ['GET', 'PTTL']) await c.settle(h.run(c, n, cmd, key))
 
     // Everything expires, is stripped and reaped; a record gone from every node must not come back.
     const until = Math.max(h.lastExpiry(), c.clock.now()) + D + GRACE_MS + 3000
@@ -101,11 +101,11 @@ async function scenario (seed: number): Promise<{ problems: string[], h: ExpiryH
     if (left.size > 0) problems.push(`records not reaped: ${[...left.keys()].slice(0, 10).join('; ')}`)
     for (const n of c.running()) {
       if (c.node(n).local.hintsPendingTotal() > 0) problems.push(`${n} still holds ${c.node(n).local.hintsPendingTotal()} hints`)
-      for (const key of keys) for (const cmd of ['GET', 'EXISTS', 'PTTL']) await c.settle(h.log.run(c, n, cmd, key))
+      for (const key of keys) for (const cmd of ['GET', 'EXISTS', 'PTTL']) await c.settle(h.run(c, n, cmd, key))
     }
     const finals = h.log.ops.slice(-c.running().length * keys.length * 3)
     for (const op of finals) if (!['null', 'int'].includes(op.reply.type) || (op.reply.type === 'int' && Number(op.reply.value) !== (op.args[0] === 'PTTL' ? -2 : 0))) problems.push(`after everything expired: ${op.args.join(' ')} via ${op.node} = ${JSON.stringify(op.reply)}`)
-    problems.push(...divergentPartitions(c), ...h.check(c))
+    problems.push(...divergentPartitions(c), ...h.check())
     return { problems, h, faults, notes }
   } finally {
     await c.stop()

@@ -24,7 +24,7 @@ import type { DynakvNode } from '../../lib/node/node.js'
 import { decodeObject } from '../../lib/versioning/index.js'
 import type { SimCluster } from './harness.js'
 import { replyText } from './checkers.js'
-import { OpLog, latestEffectMs, pick, primariesOf, type Op } from './typed.js'
+import { OpLog, latestEffectMs, pick, primariesAnywhere, type Op } from './typed.js'
 
 interface Stored {
   expireAt: number
@@ -47,6 +47,7 @@ export class ExpiryHistory {
   /** value → the expiries its stored versions carried. */
   readonly stored = new Map<string, Stored[]>()
   private readonly writes: ExpiryWrite[] = []
+  private readonly executors = new Map<Op, Set<string>>()
   /** GETs answered with a value within D (the largest skew) of its expiry: the window skew decides. */
   nearExpiry = 0
   /** Set once the cluster exists (nodes store nothing of these keys before). */
@@ -81,16 +82,24 @@ export class ExpiryHistory {
     }
   }
 
-  /** The offsets of the nodes that may run a command on key sent to node: itself and the primaries. */
-  private offsets (c: SimCluster, node: string, key: string): { min: number, max: number } {
-    const offs = [node, ...primariesOf(c, key)].map(n => this.offsetOf?.(n) ?? c.offsetOf(n))
+  /** A command through node, with the nodes that may run it: node, and the key's primaries in any node's ring then. */
+  async run (c: SimCluster, node: string, ...args: string[]): Promise<Op> {
+    const before = primariesAnywhere(c, args[1])
+    const op = await this.log.run(c, node, ...args)
+    this.executors.set(op, new Set([node, ...before, ...primariesAnywhere(c, args[1])]))
+    return op
+  }
+
+  /** The offsets of the nodes that may have run op. */
+  private offsets (op: Op): { min: number, max: number } {
+    const offs = [...this.executors.get(op) ?? [op.node]].map(n => this.offsetOf?.(n) ?? (this.cluster as SimCluster).offsetOf(n))
     return { min: Math.min(...offs), max: Math.max(...offs) }
   }
 
   /** SET key <a new value> PX ttlMs (EX 1 for 1000) through node. */
   async set (c: SimCluster, node: string, key: string, ttlMs: number): Promise<Op> {
     const value = `${key}-v${this.uid++}`
-    const op = await this.log.run(c, node, 'SET', key, value, ...(ttlMs === 1000 ? ['EX', '1'] : ['PX', String(ttlMs)]))
+    const op = await this.run(c, node, 'SET', key, value, ...(ttlMs === 1000 ? ['EX', '1'] : ['PX', String(ttlMs)]))
     this.writes.push({ op, key, value, ttlMs })
     return op
   }
@@ -104,10 +113,10 @@ export class ExpiryHistory {
     else if (x < 0.5) {
       const seconds = rnd.next() < 0.3
       const ttlMs = seconds ? 1000 * (1 + rnd.int(2)) : 100 + rnd.int(1400)
-      const op = await this.log.run(c, node, seconds ? 'EXPIRE' : 'PEXPIRE', key, String(seconds ? ttlMs / 1000 : ttlMs))
+      const op = await this.run(c, node, seconds ? 'EXPIRE' : 'PEXPIRE', key, String(seconds ? ttlMs / 1000 : ttlMs))
       this.writes.push({ op, key, ttlMs })
     } else {
-      await this.log.run(c, node, pick(rnd, ['GET', 'GET', 'GET', 'EXISTS', 'PTTL', 'PEXPIRETIME']), key)
+      await this.run(c, node, pick(rnd, ['GET', 'GET', 'GET', 'EXISTS', 'PTTL', 'PEXPIRETIME']), key)
     }
   }
 
@@ -122,11 +131,11 @@ export class ExpiryHistory {
   }
 
   /** Every read reported only what a node not yet past its expiry could have seen. */
-  private checkRead (c: SimCluster, op: Op): string[] {
+  private checkRead (op: Op): string[] {
     const [cmd, key] = op.args
     if (op.outcome !== 'ok') return []
     const what = `${op.args.join(' ')} via ${op.node} [${op.invokedMs}, ${op.doneMs}]`
-    const off = this.offsets(c, op.node, key)
+    const off = this.offsets(op)
     // What "live at the read" requires of an expiry: after the earliest clock reading that read could have made.
     const earliest = op.invokedMs + off.min
     const live = (e: number): boolean => e === 0 || e > earliest
@@ -161,10 +170,10 @@ export class ExpiryHistory {
   }
 
   /** Every stored expiry explained by a write; every acknowledged write's expiry stored. */
-  private checkWrites (c: SimCluster): string[] {
+  private checkWrites (): string[] {
     const problems: string[] = []
     const range = (w: ExpiryWrite, byMs: number): [number, number] => {
-      const off = this.offsets(c, w.op.node, w.key)
+      const off = this.offsets(w.op)
       return [w.op.invokedMs + off.min + w.ttlMs, Math.min(w.op.doneMs, byMs) + off.max + w.ttlMs]
     }
     for (const [v, list] of this.stored) {
@@ -194,8 +203,8 @@ export class ExpiryHistory {
     return problems
   }
 
-  check (c: SimCluster): string[] {
-    return [...this.problems, ...this.log.ops.flatMap(op => ['GET', 'EXISTS', 'PTTL', 'PEXPIRETIME'].includes(op.args[0]) ? this.checkRead(c, op) : []), ...this.checkWrites(c)]
+  check (): string[] {
+    return [...this.problems, ...this.log.ops.flatMap(op => ['GET', 'EXISTS', 'PTTL', 'PEXPIRETIME'].includes(op.args[0]) ? this.checkRead(op) : []), ...this.checkWrites()]
   }
 
   /** The latest expiry any version carried. */

@@ -103,8 +103,8 @@ async function expiryHistory (lie: boolean): Promise<{ problems: string[], read:
     await c.settle(h.set(c, 'node1', 'x0', 300))
     await c.run(500)
     // node3 replicates x0 (3 nodes, N=3), so it answers itself, by its own clock.
-    const read = await c.settle(h.log.run(c, 'node3', 'GET', 'x0'))
-    return { problems: h.check(c), read: replyText(read.reply) }
+    const read = await c.settle(h.run(c, 'node3', 'GET', 'x0'))
+    return { problems: h.check(), read: replyText(read.reply) }
   } finally {
     await c.stop()
   }

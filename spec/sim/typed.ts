@@ -224,6 +224,16 @@ export function primariesOf (c: SimCluster, key: string): readonly string[] {
   return node.currentRing().preferenceList(node.ref(Buffer.from(key)).partition).primaries
 }
 
+/** The key's primaries in the ring of any running node (rings differ while a change spreads). */
+export function primariesAnywhere (c: SimCluster, key: string): string[] {
+  const out = new Set<string>()
+  for (const n of c.running()) {
+    const node = c.node(n)
+    for (const p of node.currentRing().preferenceList(node.ref(Buffer.from(key)).partition).primaries) out.add(p)
+  }
+  return [...out]
+}
+
 /** Byte-for-byte: every primary of the key holds exactly the same records with the same bytes. */
 export async function replicaDifferences (c: SimCluster, key: string): Promise<string[]> {
   const primaries = primariesOf(c, key)
