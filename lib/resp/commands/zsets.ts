@@ -93,7 +93,7 @@ async function zadd (c: Call): Promise<Reply> {
       if (old === null) added++
       else if (next !== old) changed++
       else if (!incr) continue // same score: nothing to write, as Redis
-      writes.push(incr && old !== null ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
+      writes.push(incr && Number.isFinite(score) ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
     }
     if (writes.length > 0) writes.unshift(...await c.node.records.ensureCollection(view, 'zset'))
     const result = incr ? (incrResult === null ? NULL : double(incrResult)) : int(ch ? added + changed : added)
@@ -111,7 +111,9 @@ async function zincrby (c: Call): Promise<Reply> {
     const next = (old ?? 0) + delta
     if (Number.isNaN(next)) fail('ERR resulting score is not a number (NaN)')
     const writes = await c.node.records.ensureCollection(view, 'zset')
-    writes.push(old === null ? writeElement(ref, view.elements[0], scoreText(next)) : incrementElement(ref, delta))
+    // A counter contribution even on an absent member (as HINCRBY): concurrent first increments all
+    // count. An infinite delta makes the score infinite whatever else counts: a plain value.
+    writes.push(Number.isFinite(delta) ? incrementElement(ref, delta) : writeElement(ref, view.elements[0], scoreText(next)))
     return { writes, result: double(next) }
   })
 }
