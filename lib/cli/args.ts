@@ -39,7 +39,7 @@ export const SERVER_FLAGS = {
   'cluster-name': { kind: 'string', default: 'dynakv', help: 'nodes only talk to nodes of the same cluster name' },
   'cluster-secret': { kind: 'string', default: 'dynakv-insecure-default-secret', help: 'shared secret proving peers belong to the cluster (HMAC handshake)' },
   'log-level': { kind: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log verbosity (logs go to stderr)' },
-  'vclock-max': { kind: 'int', default: 10, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest' },
+  'vclock-max': { kind: 'int', default: 50, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest (Riak\'s default; the paper used 10)' },
   'cache-mb': { kind: 'int', default: 256, min: 0, max: 1 << 20, help: 'object cache size in MB' },
   'proto-max-bulk-len': { kind: 'size', default: 512 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 32, help: 'largest bulk string a client may send (bytes, k/m/g suffixes)' },
   maxclients: { kind: 'int', default: 10000, min: 1, max: 1000000, help: 'client connections accepted at most' },
