@@ -142,7 +142,12 @@ export class Records {
    * the key holds something else.
    */
   async ensureCollection (view: TxnView, type: Marker): Promise<RecordWrite[]> {
-    const { state, obj, key } = view
+    const { obj, key } = view
+    let { state } = view
+    // A collection whose last element was removed does not exist (Redis deletes
+    // the key): its marker lends the key neither its type nor its expiry. Checked
+    // only when either would matter, as it costs a range read.
+    if (state.type !== 'none' && state.type !== 'string' && (state.type !== type || state.expireAt !== 0) && !(await this.hasElements(key, state.type))) state = NONE
     if (state.type !== 'none' && state.type !== type) throw new WrongTypeError()
     const marker: RecordWrite = {
       ref: key,
