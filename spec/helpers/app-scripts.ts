@@ -136,10 +136,13 @@ export const membership: Script = async (c, log) => {
   await log.step('SINTERCARD', async () => await nr[2].sInterCard([admins, devs]))
   await log.step('SREM alice and a stranger', async () => await nr[0].sRem(admins, ['alice', 'zed']))
   await log.step('SMEMBERS after SREM', async () => await nr[1].sMembers(admins))
+  await log.step('EXPIRE the group 600', async () => await nr[2].expire(admins, 600))
   await log.step('SREM the rest', async () => await nr[2].sRem(admins, ['bob', 'carol']))
   await log.step('EXISTS after the last SREM', async () => await nr[0].exists(admins))
   await log.step('SMEMBERS of the empty group', async () => await nr[1].sMembers(admins))
   await log.step('SISMEMBER of the empty group', async () => await io[2].sismember(admins, 'bob'))
+  await log.step('SADD to the emptied group', async () => await nr[0].sAdd(admins, 'erin'))
+  await log.step('TTL of the new group (the old one was deleted)', async () => await io[1].ttl(admins))
   await log.step('SADD to a hash key', async () => { await io[0].hset('group:meta', 'owner', 'alice'); return await io[0].sadd('group:meta', 'x') })
 }
 
