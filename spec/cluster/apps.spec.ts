@@ -6,10 +6,11 @@
 // live through one node is gone through every node after it; redis-cli and
 // redis-benchmark through every node.
 import t from 'tap'
+import type { Redis } from 'ioredis'
 import { haveRedisServer, sleep, startRedisServer, type RedisProc } from '../helpers/server.js'
 import { startCluster, type TestCluster } from '../helpers/cluster.js'
 import { AppClients, plain, sameAsRedis } from '../helpers/apps.js'
-import { SCRIPTS, benchmarkTypes, cliOneShots, countersEverywhere } from '../helpers/app-scripts.js'
+import { SCRIPTS, benchmarkTypes, cliOneShots, countersEverywhere, incrementConcurrently } from '../helpers/app-scripts.js'
 import { missing } from '../helpers/clients.js'
 
 let cluster: TestCluster
@@ -31,6 +32,24 @@ for (const [name, script] of SCRIPTS) {
 
 t.test('3 clients × 200 INCR, HINCRBY and ZINCRBY at once, one client per node: every acknowledged increment counts', async t => {
   await countersEverywhere(t, new AppClients(ports, t), 3, 200)
+})
+
+t.test('a counter that expired or was deleted, then incremented at once through every node (a rate limiter\'s next window)', async t => {
+  const c = new AppClients(ports, t)
+  const todo = 'INCR on a key that left versions behind (expired, deleted) writes a plain value on each coordinator ' +
+    '(lib/resp/commands/strings.ts incrBy), so first increments through different nodes hide each other'
+  for (const [label, end] of [
+    ['expired', async (r: Redis, k: string) => { await r.set(k, '7', 'PX', 50); await sleep(300) }],
+    ['deleted', async (r: Redis, k: string) => { await r.set(k, '7'); await r.del(k) }]
+  ] as const) {
+    const key = `window:${label}`
+    await end(await c.ioredis(0), key)
+    const counted = await incrementConcurrently(3, 20, async (w) => { const r = await c.ownIoredis(w); return async () => await r.incr(key) })
+    t.same(counted.errors, [], `${label}: every increment acknowledged`)
+    for (let i = 0; i < ports.length; i++) {
+      t.equal(Number(await (await c.ioredis(i)).get(key)), counted.acked, `${label}: node ${i} reads the ${counted.acked} acknowledged increments`, { todo })
+    }
+  }
 })
 
 t.test('a time to live set through one node: gone through every node after it, and a new life starts empty', async t => {
