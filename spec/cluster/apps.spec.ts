@@ -47,7 +47,8 @@ t.test('a counter that expired or was deleted, then incremented at once through 
     const counted = await incrementConcurrently(3, 20, async (w) => { const r = await c.ownIoredis(w); return async () => await r.incr(key) })
     t.same(counted.errors, [], `${label}: every increment acknowledged`)
     for (let i = 0; i < ports.length; i++) {
-      t.equal(Number(await (await c.ioredis(i)).get(key)), counted.acked, `${label}: node ${i} reads the ${counted.acked} acknowledged increments`, { todo })
+      const read = Number(await (await c.ioredis(i)).get(key))
+      t.equal(read, counted.acked, `${label}: node ${i} reads the ${counted.acked} acknowledged increments (it reads ${read})`, { todo })
     }
   }
 })
