@@ -142,17 +142,18 @@ export class Records {
    * the key holds something else.
    */
   async ensureCollection (view: TxnView, type: Marker): Promise<RecordWrite[]> {
-    const { obj, key } = view
-    let { state } = view
+    const { state, obj, key } = view
     // A collection whose last element was removed does not exist (Redis deletes
     // the key): its marker lends the key neither its type nor its expiry. Checked
     // only when either would matter, as it costs a range read.
-    if (state.type !== 'none' && state.type !== 'string' && (state.type !== type || state.expireAt !== 0) && !(await this.hasElements(key, state.type))) state = NONE
-    if (state.type !== 'none' && state.type !== type) throw new WrongTypeError()
+    const emptied = state.type !== 'none' && state.type !== 'string' && (state.type !== type || state.expireAt !== 0) &&
+      !(await this.hasElements(key, state.type))
+    if (!emptied && state.type !== 'none' && state.type !== type) throw new WrongTypeError()
     const marker: RecordWrite = {
       ref: key,
-      change: { op: 'marker', marker: type, context: objectClock(obj ?? EMPTY), expireAt: state.type === type ? state.expireAt : 0 }
+      change: { op: 'marker', marker: type, context: objectClock(obj ?? EMPTY), expireAt: !emptied && state.type === type ? state.expireAt : 0 }
     }
+    if (emptied) return [marker]
     // A new incarnation of an expired key: what the old one left must not come back.
     // (A deleted key's elements were each tombstoned by its DEL; one that survived
     // it was added concurrently, and its add wins. Elements a SET left behind are

@@ -34,13 +34,14 @@ t.test('3 clients × 200 INCR, HINCRBY and ZINCRBY at once, one client per node:
   await countersEverywhere(t, new AppClients(ports, t), 3, 200)
 })
 
-t.test('a counter that expired or was deleted, then incremented at once through every node (a rate limiter\'s next window)', async t => {
+t.test('a counter that was deleted or expired, then incremented at once through every node (a rate limiter\'s next window)', async t => {
   const c = new AppClients(ports, t)
-  const todo = 'INCR on a key that left versions behind (expired, deleted) writes a plain value on each coordinator ' +
-    '(lib/resp/commands/strings.ts incrBy), so first increments through different nodes hide each other'
-  for (const [label, end] of [
-    ['expired', async (r: Redis, k: string) => { await r.set(k, '7', 'PX', 50); await sleep(300) }],
-    ['deleted', async (r: Redis, k: string) => { await r.set(k, '7'); await r.del(k) }]
+  // docs/types.md's exception: the first INCR on an expired key writes a plain value on each coordinator, so
+  // first increments through different nodes hide each other, with no partition at all (the new window undercounts).
+  const todo = 'INCR on an expired key writes a plain value per coordinator (docs/types.md, the expired-key exception)'
+  for (const [label, end, known] of [
+    ['deleted', async (r: Redis, k: string) => { await r.set(k, '7'); await r.del(k) }, undefined],
+    ['expired', async (r: Redis, k: string) => { await r.set(k, '7', 'PX', 50); await sleep(300) }, todo]
   ] as const) {
     const key = `window:${label}`
     await end(await c.ioredis(0), key)
@@ -48,7 +49,7 @@ t.test('a counter that expired or was deleted, then incremented at once through 
     t.same(counted.errors, [], `${label}: every increment acknowledged`)
     for (let i = 0; i < ports.length; i++) {
       const read = Number(await (await c.ioredis(i)).get(key))
-      t.equal(read, counted.acked, `${label}: node ${i} reads the ${counted.acked} acknowledged increments (it reads ${read})`, { todo })
+      t.equal(read, counted.acked, `${label}: node ${i} reads the ${counted.acked} acknowledged increments (it reads ${read})`, { todo: known })
     }
   }
 })
