@@ -1,6 +1,6 @@
 # dynakv: the two commands of the README are `npm ci && npm start` and `npm test`;
 # these targets wrap them and the benchmarks.
-.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff clean
+.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff bench/types clean
 
 build:
 	npm run build
@@ -14,7 +14,7 @@ lint:
 start: build
 	npm start
 
-bench: bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff
+bench: bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff bench/types
 
 bench/micro: build
 	node dist/bench/micro/index.js
@@ -30,6 +30,9 @@ bench/antientropy: build
 
 bench/handoff: build
 	node dist/bench/handoff.js
+
+bench/types: build
+	node dist/bench/types.js
 
 clean:
 	rm -rf dist .tap

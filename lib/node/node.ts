@@ -435,6 +435,8 @@ export class DynakvNode {
         ['forwarded_in', this.peers.stats.forwardedIn],
         ['peer_requests_sent', t.requestsSent],
         ['peer_requests_received', t.requestsReceived],
+        ['peer_bytes_sent', t.bytesSent],
+        ['peer_bytes_received', t.bytesReceived],
         ['peer_timeouts', t.timeouts],
         ['peer_refused_handshakes', t.refusedHandshakes]
       ]],

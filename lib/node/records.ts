@@ -143,11 +143,17 @@ export class Records {
    */
   async ensureCollection (view: TxnView, type: Marker): Promise<RecordWrite[]> {
     const { state, obj, key } = view
-    if (state.type !== 'none' && state.type !== type) throw new WrongTypeError()
+    // A collection whose last element was removed does not exist (Redis deletes
+    // the key): its marker lends the key neither its type nor its expiry. Checked
+    // only when either would matter, as it costs a range read.
+    const emptied = state.type !== 'none' && state.type !== 'string' && (state.type !== type || state.expireAt !== 0) &&
+      !(await this.hasElements(key, state.type))
+    if (!emptied && state.type !== 'none' && state.type !== type) throw new WrongTypeError()
     const marker: RecordWrite = {
       ref: key,
-      change: { op: 'marker', marker: type, context: objectClock(obj ?? EMPTY), expireAt: state.type === type ? state.expireAt : 0 }
+      change: { op: 'marker', marker: type, context: objectClock(obj ?? EMPTY), expireAt: !emptied && state.type === type ? state.expireAt : 0 }
     }
+    if (emptied) return [marker]
     // A new incarnation of an expired key: what the old one left must not come back.
     // (A deleted key's elements were each tombstoned by its DEL; one that survived
     // it was added concurrently, and its add wins. Elements a SET left behind are

@@ -68,6 +68,13 @@ export function reapable (skey: Buffer, obj: VObject, nowMs: number, graceMs: nu
   return since + graceMs <= nowMs
 }
 
+/** A key's element prefix and the kind of element it holds now (null: none). */
+interface Owner { prefix: Buffer, kind: string | null }
+
+function ownerOf (key: KeyRef, state: { type: string }): Owner {
+  return { prefix: key.elementsPrefix(), kind: state.type === 'none' || state.type === 'string' ? null : state.type }
+}
+
 export class Sweeper {
   readonly stats: SweeperStats = { rounds: 0, stripped: 0, cleanups: 0, reaped: 0, failures: 0 }
   /** Remaining time to live of sampled volatile keys (ms), a moving average. */
@@ -132,7 +139,7 @@ export class Sweeper {
     const first = primaries.find(n => n === this.d.self || this.d.isUp(n)) === this.d.self
     const others = primaries.filter(n => n !== this.d.self)
     // The key record last seen (elements follow theirs): its element prefix, and whether it owns them now.
-    let owner: { prefix: Buffer, kind: string | null } | null = null
+    let owner: Owner | null = null
     const cleaned = new Set<string>()
     for (const [skey, bytes] of rows) {
       const ref = refOfStorageKey(skey, this.d.partitionBits)
@@ -142,7 +149,7 @@ export class Sweeper {
         const timeless = keyState(obj, 0)
         const state = keyState(obj, now)
         if (state.type !== 'none' && state.expireAt > 0) this.sampleTtl(state.expireAt - now)
-        owner = { prefix: key.elementsPrefix(), kind: state.type === 'none' || state.type === 'string' ? null : state.type }
+        owner = ownerOf(key, state)
         if (timeless.type !== 'none' && state.type === 'none') {
           // Expired: an expired collection's elements go first (by the first primary), then the strip.
           if (timeless.type !== 'string' && first && budget.cleanups > 0) {
@@ -159,8 +166,10 @@ export class Sweeper {
         continue
       }
       const parentKey = (ref as { parent: KeyRef }).parent
-      const owned = owner !== null && skey.subarray(0, owner.prefix.length).equals(owner.prefix) &&
-        owner.kind === (ref as { kind: string }).kind
+      // A page that starts inside a collection has not seen its key record: read it here
+      // (else every round resuming mid-collection would walk all of it as an orphan's cleanup).
+      if (owner === null || !skey.subarray(0, owner.prefix.length).equals(owner.prefix)) owner = await this.localOwner(parentKey, now)
+      const owned = owner.kind === (ref as { kind: string }).kind
       if (!owned && first && budget.cleanups > 0 && !isDead(obj, now, true) && !cleaned.has(parentKey.ks)) {
         // An element whose key does not hold it any more: tombstoned as the key's DEL would have.
         budget.cleanups--
@@ -188,6 +197,12 @@ export class Sweeper {
       this.stats.failures++
       this.d.log.debug(`sweep cleanup: ${(e as Error).message}`)
     }
+  }
+
+  /** What this replica's own key record says the key holds. */
+  private async localOwner (key: KeyRef, now: number): Promise<Owner> {
+    const bytes = await this.d.store.get('data', key.skey)
+    return ownerOf(key, bytes === undefined ? { type: 'none' } : keyState(decodeObject(bytes), now))
   }
 
   private async noElementsHere (key: KeyRef): Promise<boolean> {

@@ -136,3 +136,18 @@ t.test('the sweep reclaims expired keys nobody reads, and INFO counts expires', 
   t.equal(await call('SCARD', 't:set'), 0)
   c.close()
 })
+
+t.test('the sweep leaves a live collection larger than its page alone', async t => {
+  const swept = await startServer(['--sweep-interval-ms', '50'])
+  const c = await RawClient.connect(swept.port)
+  const call = async (...args: string[]): Promise<Resp2> => parseReplies(await c.call(...args))[0]
+  const info = async (field: string): Promise<number> => Number(new RegExp(`^${field}:(.*)$`, 'm').exec(String(await call('INFO', 'all')))?.[1])
+  // 2500 members: a round reads pages of at most 1000 records, so most pages start inside the set.
+  for (let i = 0; i < 2500; i += 500) await call('SADD', 'big', ...Array.from({ length: 500 }, (_, j) => `m${i + j}`))
+  const from = await info('sweep_rounds')
+  for (let i = 0; i < 100 && await info('sweep_rounds') < from + 6; i++) await sleep(100)
+  t.ok(await info('sweep_rounds') >= from + 6, 'the sweep went over the set several times')
+  t.equal(await info('expired_cleanups'), 0, 'without taking its members for orphans (each such cleanup walked the whole set)')
+  t.equal(await call('SCARD', 'big'), 2500)
+  c.close()
+})

@@ -98,6 +98,29 @@ same('types: TYPE, WRONGTYPE on every family, and what a new write of another ty
   ['DEL', 'str', 'set', 'hash', 'zset', 'none'], ['DBSIZE']
 ])
 
+same('an emptied collection is gone: the next write starts a collection of any type, without the old expiry', [
+  ['SADD', 's', 'a'], ['EXPIRE', 's', '100'], ['SREM', 's', 'a'], ['SADD', 's', 'b'], ['TTL', 's'], ['SMEMBERS', 's'],
+  ['HSET', 'h', 'f', 'v'], ['EXPIRE', 'h', '100'], ['HDEL', 'h', 'f'], ['HINCRBY', 'h', 'g', '1'], ['TTL', 'h'], ['HGETALL', 'h'],
+  ['ZADD', 'z', '1', 'a'], ['EXPIRE', 'z', '100'], ['ZREM', 'z', 'a'], ['ZADD', 'z', '1', 'b'], ['TTL', 'z'],
+  ['SADD', 'x', 'a'], ['SREM', 'x', 'a'], ['HSET', 'x', 'f', 'v'], ['TYPE', 'x'], ['HDEL', 'x', 'f'], ['SADD', 'x', 'm'], ['TYPE', 'x'],
+  ['SPOP', 'x'], ['HINCRBY', 'x', 'f', '2'], ['HGETALL', 'x'], ['TTL', 'x']
+])
+
+same('increments past the largest double, HINCRBYFLOAT by ±inf', [
+  ['ZADD', 'big', '1e308', 'a'], ['ZINCRBY', 'big', '1e308', 'a'], ['ZSCORE', 'big', 'a'], ['ZINCRBY', 'big', '-1e308', 'a'], ['ZSCORE', 'big', 'a'],
+  ['ZADD', 'big', '1e308', 'b'], ['ZADD', 'big', 'INCR', '1e308', 'b'], ['ZADD', 'big', 'INCR', '-1e308', 'b'], ['ZRANGE', 'big', '0', '-1', 'WITHSCORES'],
+  ['HSET', 'h', 'f', '1'], ['HINCRBYFLOAT', 'h', 'f', 'inf'], ['HINCRBYFLOAT', 'h', 'f', '-inf'], ['HGET', 'h', 'f']
+])
+
+t.test('an emptied collection does not give its key a type: strings, sorted sets and reads', { skip }, async t => {
+  const todo = 'the marker of a collection whose last element was removed still answers WRONGTYPE here (TYPE and EXISTS say none); ' +
+    'only the writes that go through Records.ensureCollection (SADD, HSET, HINCRBY) look for a live element'
+  await compareWithRedis(t, node.port, (redis as RedisProc).port, [step('FLUSHALL'), ...[
+    ['SADD', 'e', 'a'], ['SREM', 'e', 'a'], ['GET', 'e'], ['STRLEN', 'e'], ['INCR', 'e'], ['SET', 'e', 'v', 'NX'],
+    ['HSET', 'f', 'k', 'v'], ['HDEL', 'f', 'k'], ['SMEMBERS', 'f'], ['SREM', 'f', 'x'], ['ZSCORE', 'f', 'x'], ['ZADD', 'f', '1', 'a']
+  ].map(a => step(...a))], todo)
+})
+
 t.test('lists are refused with a clear error, not "unknown command"', async t => {
   const c = await RawClient.connect(node.port)
   for (const args of [['LPUSH', 'l', 'a'], ['RPUSH', 'l', 'a'], ['LRANGE', 'l', '0', '-1'], ['LPOP', 'l'], ['LLEN', 'l'], ['BLPOP', 'l', '0']]) {

@@ -85,6 +85,7 @@ function hincr (c: Call, float: boolean): Promise<Reply> {
   const floatDelta = float ? parseFloatStrict(c.args[3]) : null
   if (!float && intDelta === null) fail(E.notInteger)
   if (float && floatDelta === null) fail(E.notFloat)
+  if (float && !Number.isFinite(floatDelta)) fail('ERR value is NaN or Infinity')
   return c.node.records.txn<Reply>(key, [ref], async (view) => {
     const writes = await c.node.records.ensureCollection(view, 'hash')
     const old = view.state.type === 'hash' ? valueOf(view.elements[0]) : null

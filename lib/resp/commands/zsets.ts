@@ -93,7 +93,9 @@ async function zadd (c: Call): Promise<Reply> {
       if (old === null) added++
       else if (next !== old) changed++
       else if (!incr) continue // same score: nothing to write, as Redis
-      writes.push(incr && Number.isFinite(score) ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
+      // An infinite score (an infinite increment, or one past the largest double) is a plain value:
+      // counter contributions are finite, and what is read back must be what was answered.
+      writes.push(incr && Number.isFinite(next) ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
     }
     if (writes.length > 0) writes.unshift(...await c.node.records.ensureCollection(view, 'zset'))
     const result = incr ? (incrResult === null ? NULL : double(incrResult)) : int(ch ? added + changed : added)
@@ -112,8 +114,8 @@ async function zincrby (c: Call): Promise<Reply> {
     if (Number.isNaN(next)) fail('ERR resulting score is not a number (NaN)')
     const writes = await c.node.records.ensureCollection(view, 'zset')
     // A counter contribution even on an absent member (as HINCRBY): concurrent first increments all
-    // count. An infinite delta makes the score infinite whatever else counts: a plain value.
-    writes.push(Number.isFinite(delta) ? incrementElement(ref, delta) : writeElement(ref, view.elements[0], scoreText(next)))
+    // count. An infinite score (an infinite delta, or one past the largest double) is a plain value.
+    writes.push(Number.isFinite(next) ? incrementElement(ref, delta) : writeElement(ref, view.elements[0], scoreText(next)))
     return { writes, result: double(next) }
   })
 }
