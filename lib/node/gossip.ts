@@ -20,6 +20,13 @@ const MEMBERSHIP_KEY = Buffer.from('membership')
 
 export class Gossip {
   readonly stats: GossipStats = { rounds: 0, failures: 0, viewsMerged: 0 }
+  /**
+   * Push every change to every member when it is made, and exchange with a
+   * peer whose heartbeat shows a view that stays different. Off, only the
+   * periodic exchange with one random peer spreads a change: the simulator
+   * turns it off to measure that epidemic alone (spec/sim/scale.ts).
+   */
+  eager = true
   private readonly peerDigests = new Map<string, string>()
   /** Since when each peer has reported the digest it last reported. */
   private readonly peerDigestSinceMs = new Map<string, number>()
@@ -123,7 +130,7 @@ export class Gossip {
     const now = this.node.clock.now()
     this.setPeerDigest(peer, digest)
     const since = Math.max(this.peerDigestSinceMs.get(peer) ?? now, this.viewChangedMs)
-    if (digest !== this.node.membership.digest() && now - since >= this.node.config.probeIntervalMs && !this.exchanging.has(peer)) {
+    if (this.eager && digest !== this.node.membership.digest() && now - since >= this.node.config.probeIntervalMs && !this.exchanging.has(peer)) {
       this.exchange(peer).catch(() => {})
     }
   }
@@ -177,6 +184,7 @@ export class Gossip {
   }
 
   private pushToAll (): void {
+    if (!this.eager) return
     for (const r of this.others()) this.exchange(r.name).catch(() => {})
   }
 
