@@ -39,7 +39,7 @@ export const SERVER_FLAGS = {
   'cluster-name': { kind: 'string', default: 'dynakv', help: 'nodes only talk to nodes of the same cluster name' },
   'cluster-secret': { kind: 'string', default: 'dynakv-insecure-default-secret', help: 'shared secret proving peers belong to the cluster (HMAC handshake)' },
   'log-level': { kind: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log verbosity (logs go to stderr)' },
-  'vclock-max': { kind: 'int', default: 10, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest' },
+  'vclock-max': { kind: 'int', default: 50, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest (Riak\'s default; the paper used 10)' },
   'cache-mb': { kind: 'int', default: 256, min: 0, max: 1 << 20, help: 'object cache size in MB' },
   'proto-max-bulk-len': { kind: 'size', default: 512 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 32, help: 'largest bulk string a client may send (bytes, k/m/g suffixes)' },
   maxclients: { kind: 'int', default: 10000, min: 1, max: 1000000, help: 'client connections accepted at most' },
@@ -56,7 +56,8 @@ export const SERVER_FLAGS = {
   'tombstone-grace-ms': { kind: 'int', default: 3600000, min: 0, max: 2 ** 40, help: 'age after which a tombstone (or an expired key) every primary holds is reaped' },
   'sweep-interval-ms': { kind: 'int', default: 1000, min: 0, max: 86400000, help: 'how often a bounded slice of the data is swept for expired keys and old tombstones (0 disables)' },
   'read-repair-wait-ms': { kind: 'int', default: 100, min: 0, max: 60000, help: 'how long a read waits for late replicas to repair them' },
-  'allow-fault-injection': { kind: 'bool', default: false, help: 'accept DEBUG FAULT commands (tests only)' }
+  'allow-fault-injection': { kind: 'bool', default: false, help: 'accept DEBUG FAULT commands (tests only)' },
+  'clock-offset-ms': { kind: 'int', default: 0, min: -86400000, max: 86400000, help: 'tests only: shift this node\'s wall clock (needs --allow-fault-injection)' }
 } as const satisfies Record<string, FlagSpec>
 
 export type ServerFlag = keyof typeof SERVER_FLAGS
@@ -100,6 +101,7 @@ export interface ServerConfig {
   sweepIntervalMs: number
   readRepairWaitMs: number
   allowFaultInjection: boolean
+  clockOffsetMs: number
 }
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
@@ -224,6 +226,7 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
   const w = o.w as number
   if (r > n || w > n) throw new UsageError(`--r ${r} / --w ${w} must be between 1 and --n ${n}`)
   if (n > partitions) throw new UsageError(`--n ${n} exceeds --partitions ${partitions}`)
+  if (o.clockOffsetMs !== 0 && o.allowFaultInjection !== true) throw new UsageError('--clock-offset-ms is for tests only: it needs --allow-fault-injection')
   const aeLeaves = o.aeLeaves as number
   if ((aeLeaves & (aeLeaves - 1)) !== 0) throw new UsageError(`--ae-leaves ${aeLeaves} is not a power of two`)
   // The flags' camel-cased names are ServerConfig's fields; the derived ones are set here.

@@ -46,6 +46,11 @@ export class RespClient {
     for (const w of this.waiting.splice(0)) w.reject(e)
   }
 
+  /** The connection failed or was closed: call() rejects without sending. */
+  get closed (): boolean {
+    return this.closedError !== null
+  }
+
   /** Sends one command; an error reply resolves as an Error value. */
   call (...args: string[]): Promise<RespValue> {
     if (this.closedError !== null) return Promise.reject(this.closedError)

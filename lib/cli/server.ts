@@ -2,7 +2,7 @@
 import type { ServerConfig } from './args.js'
 import { DynakvNode } from '../node/node.js'
 import { RespServer } from '../resp/server.js'
-import { realClock } from '../runtime/clock.js'
+import { realClock, shiftedClock } from '../runtime/clock.js'
 import { realRandom } from '../runtime/random.js'
 import { createLogger } from '../runtime/log.js'
 
@@ -46,7 +46,7 @@ export async function startServer (config: ServerConfig): Promise<RunningServer>
   const log = createLogger(config.name, config.logLevel)
   let node: DynakvNode | null = null
   try {
-    node = await DynakvNode.start(config, { clock: realClock, random: realRandom, log })
+    node = await DynakvNode.start(config, { clock: shiftedClock(realClock, config.clockOffsetMs), random: realRandom, log })
     const resp = new RespServer(node)
     await resp.listen(config.host, config.port)
     const n = node

@@ -46,6 +46,17 @@ export class QuorumTracker {
     return this.state
   }
 
+  /**
+   * A replica asked refused (it does not store the key in its view of the ring)
+   * and another node was asked in its place: the reply is still awaited, now
+   * from a primary or not as toPrimary says.
+   */
+  reassign (fromPrimary: boolean, toPrimary: boolean): QuorumState {
+    if (this.outstanding <= 0) throw new Error('more replies than replicas asked')
+    this.outstandingPrimaries += (toPrimary ? 1 : 0) - (fromPrimary ? 1 : 0)
+    return this.state
+  }
+
   get state (): QuorumState {
     if (this.ok >= this.needed && this.okPrimaries >= this.primariesNeeded) return 'won'
     if (this.ok + this.outstanding < this.needed) return 'lost'

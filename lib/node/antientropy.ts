@@ -22,6 +22,7 @@ import { decodeObject, type VObject } from '../versioning/index.js'
 import { reapable } from './sweeper.js'
 import type { Clock as TimeSource, Timer } from '../runtime/clock.js'
 import { refOfStorageKey } from './keys.js'
+import { NotReplicaError } from './local.js'
 import type { DynakvNode } from './node.js'
 
 /** HANDOFF_BATCH kind for anti-entropy pushes (merge into data). */
@@ -85,6 +86,9 @@ export class AntiEntropy {
     })
     node.peers.on('FETCH_OBJECTS', async (_from, req) => {
       if (req.keys.length > 10_000) throw Object.assign(new Error('too many keys'), { code: 'DYNAKV_AE_LIMIT' })
+      // Only a replica may say it holds nothing for a record (reaping counts on that).
+      const foreign = req.keys.find(k => !this.node.replicates(this.node.recordRef(k).partition))
+      if (foreign !== undefined) throw new NotReplicaError(`this node does not replicate partition ${this.node.recordRef(foreign).partition}`)
       const objs = await Promise.all(req.keys.map(async (k) => (await this.node.local.readEntry(this.node.recordRef(k)))?.bytes ?? Buffer.alloc(0)))
       return { type: 'OBJECTS', keys: req.keys, objs }
     })

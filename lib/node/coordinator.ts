@@ -4,6 +4,11 @@
 // out, and answers once R reads or W writes have succeeded. After a read it waits
 // briefly for the remaining replicas and repairs those that were behind.
 //
+// A replica that refuses a write (NotReplicaError: in its ring it does not store
+// the key; one of the two rings is behind) answered, so it is not a failure: the
+// write goes to the next node of the preference list as it stands now, as a
+// primary if it is one, else as a fallback holding a hint.
+//
 // A request may touch several records of one key (a key record and element
 // records, lib/node/keys.ts): they share the key's partition and so its
 // replicas, and travel to each replica in one message.
@@ -13,7 +18,7 @@ import {
   decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject
 } from '../versioning/index.js'
 import { elementRefOf, type KeyRef, type RecordRef } from './keys.js'
-import { WRONGTYPE, type Change, type LocalReplica, type StringRead } from './local.js'
+import { WRONGTYPE, isNotReplica, type Change, type LocalReplica, type StringRead } from './local.js'
 import type { CounterLease } from './identity.js'
 
 export interface Target {
@@ -57,8 +62,6 @@ export interface Placement {
   /** Preference list of a partition: primaries then fallbacks. */
   preferenceList (partition: number): { primaries: readonly string[], fallbacks: readonly string[] }
   isUp (node: string): boolean
-  noteSuccess (node: string): void
-  noteFailure (node: string): void
 }
 
 export class QuorumError extends Error {
@@ -124,6 +127,22 @@ export class Coordinator {
       if (f < fallbacks.length) out.push({ node: fallbacks[f++], primary: false, hintFor: p })
     }
     return out
+  }
+
+  /**
+   * In place of a target that refused: the first reachable node of the key's
+   * preference list as it stands now that was not asked yet; a fallback keeps a
+   * hint for a primary not asked (down), else for the node it replaces. null: none.
+   */
+  private replacement (ref: RecordRef, refused: Target, asked: Set<string>): Target | null {
+    const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
+    const reachable = (n: string): boolean => !asked.has(n) && (n === this.o.self || this.o.placement.isUp(n))
+    const primary = primaries.find(reachable)
+    if (primary !== undefined) return { node: primary, primary: true, hintFor: null }
+    if (!this.o.sloppy) return null
+    const fallback = fallbacks.find(reachable)
+    if (fallback === undefined) return null
+    return { node: fallback, primary: false, hintFor: primaries.find(n => !asked.has(n)) ?? refused.hintFor ?? refused.node }
   }
 
   isPrimary (ref: RecordRef): boolean {
@@ -241,14 +260,12 @@ export class Coordinator {
       if (targets.length === 0) return finish()
       targets.forEach((t, i) => {
         this.readFrom(t, refs).then((objs) => {
-          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           replies[i] = objs
           for (let k = 0; k < refs.length; k++) merged[k] = mergeSome(merged[k], objs[k])
           settled++
           tracker.success(t.primary)
           finish()
         }, () => {
-          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
           settled++
           tracker.failure(t.primary)
           finish()
@@ -281,13 +298,11 @@ export class Coordinator {
       for (const t of targets) {
         const read = t.node === this.o.self ? this.o.localRanges.range(range, t.hintFor) : this.o.remote.readRange(t.node, key, range, t.hintFor)
         read.then((page) => {
-          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           settled++
           if (tracker.state === 'pending') got.push({ t, page })
           tracker.success(t.primary)
           finish()
         }, () => {
-          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
           settled++
           tracker.failure(t.primary)
           finish()
@@ -368,7 +383,7 @@ export class Coordinator {
     return this.replicate(key, writes, w, 0).then(r => r.objs)
   }
 
-  private async replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number): Promise<{ context: Clock | undefined, objs: VObject[] }> {
+  private async replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number, retried = false): Promise<{ context: Clock | undefined, objs: VObject[] }> {
     const targets = this.targets(key)
     const selfTarget = targets.find(t => t.node === this.o.self)
     const objs: VObject[] = []
@@ -376,7 +391,14 @@ export class Coordinator {
     let context: Clock | undefined
     let localWrite: Promise<unknown> | null = null
     if (selfTarget !== undefined && selfTarget.hintFor === null) {
-      const outcomes = await Promise.all(writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming)))
+      let outcomes
+      try {
+        outcomes = await Promise.all(writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming)))
+      } catch (e) {
+        // The ring changed before the local write applied: coordinate again on the new one.
+        if (!isNotReplica(e) || retried) throw e
+        return await this.replicate(key, writes, w, pw, true)
+      }
       for (const o of outcomes) {
         objs.push(o.obj ?? decodeObject(o.bytes))
         bytes.push(o.bytes)
@@ -405,6 +427,15 @@ export class Coordinator {
     }
     const refs = writes.map(wr => wr.ref)
     const tracker = new QuorumTracker(w, targets.length, pw, primariesAsked)
+    const asked = new Set(targets.map(t => t.node))
+    const writeTo = (t: Target): Promise<unknown> => {
+      if (t.node !== this.o.self) {
+        return refs.length === 1
+          ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
+          : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+      }
+      return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i], bytes[i])))
+    }
     return await new Promise((resolve, reject) => {
       let answered = false
       const finish = (): void => {
@@ -420,24 +451,22 @@ export class Coordinator {
           reject(new QuorumError(noQuorumMessage('write', w, tracker.ok, { needed: pw, answered: tracker.okPrimaries })))
         }
       }
-      for (const t of targets) {
-        let write: Promise<unknown>
-        if (t === selfTarget && localWrite !== null) write = localWrite
-        else if (t.node !== this.o.self) {
-          write = refs.length === 1
-            ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
-            : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
-        } else write = Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i], bytes[i])))
+      const send = (t: Target, write: Promise<unknown>): void => {
         write.then(() => {
-          if (t.node !== this.o.self) this.o.placement.noteSuccess(t.node)
           tracker.success(t.primary)
           finish()
-        }, () => {
-          if (t.node !== this.o.self) this.o.placement.noteFailure(t.node)
-          tracker.failure(t.primary)
-          finish()
+        }, (e) => {
+          const next = isNotReplica(e) ? this.replacement(key, t, asked) : null
+          if (next === null) {
+            tracker.failure(t.primary)
+            return finish()
+          }
+          asked.add(next.node)
+          tracker.reassign(t.primary, next.primary)
+          send(next, writeTo(next))
         })
       }
+      for (const t of targets) send(t, t === selfTarget && localWrite !== null ? localWrite : writeTo(t))
     })
   }
 

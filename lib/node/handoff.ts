@@ -1,10 +1,16 @@
 // Hinted handoff and ownership transfer (DESIGN.md §5), in bounded batches under
 // a rate limit:
 //   hints      a fallback's hints go to their intended node as soon as it answers
-//              again; each hint is deleted only after the target acknowledged it
+//              again, or to the key's current primaries when that node no longer
+//              replicates the key (it left, was removed, or the ring moved the
+//              partition); each hint is deleted only after its receivers acknowledged it
 //   ownership  data this node holds for partitions it no longer replicates goes
 //              to the partition's primaries; each key is dropped only after all of
 //              them acknowledged, and only if it did not change meanwhile
+// A leaving node becomes removed only after a round found it holding no data and
+// no hints against a ring that did not change during the round: from the ring
+// change on, this node refuses every write to what it gave up (LocalReplica), so
+// what the round found drained stays drained.
 import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
 import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
 import { every, type Timer } from '../runtime/clock.js'
@@ -59,15 +65,16 @@ export class Handoff {
 
   async round (): Promise<void> {
     this.stats.rounds++
+    let drained = false
     try {
       await this.deliverHints()
-      await this.transferOwnership()
+      drained = await this.transferOwnership()
     } catch (e) {
       this.stats.failures++
       this.node.log.debug(`handoff round: ${(e as Error).message}`)
     }
     const self = this.node.membership.get(this.node.identity.name)
-    if (self?.status === 'leaving' && this.stats.transfersPending === 0 && this.node.local.hintsPendingTotal() === 0) {
+    if (self?.status === 'leaving' && drained && this.node.local.hintsPendingTotal() === 0) {
       this.node.gossip.finishLeave()
     }
   }
@@ -75,9 +82,10 @@ export class Handoff {
   /** Delivers hints target by target, in batches, while the budget lasts. */
   private async deliverHints (): Promise<void> {
     for (const target of [...this.node.local.hintTargets()]) {
-      const member = this.node.membership.get(target)
-      const removed = member === undefined || member.status === 'removed'
-      if (!removed && !this.node.detector.isUp(target)) continue
+      const ring = this.node.currentRing()
+      // Out of the ring (leaving, removed, unknown): every hint goes to the current primaries.
+      const inRing = ring.nodes.includes(target)
+      if (inRing && !this.node.detector.isUp(target)) continue
       const prefix = hintPrefix(target)
       const lt = prefixEnd(prefix)
       for (let guard = 0; guard < 10_000; guard++) {
@@ -91,9 +99,20 @@ export class Handoff {
           r.string()
           return hkey.subarray(r.pos)
         })
+        const direct: number[] = []
+        const elsewhere: number[] = []
+        skeys.forEach((skey, i) => {
+          const p = refOfStorageKey(skey, this.node.partitionBits).partition
+          if (inRing && ring.preferenceList(p).primaries.includes(target)) direct.push(i)
+          else elsewhere.push(i)
+        })
         try {
-          if (removed) await this.redirect(skeys, rows.map(([, v]) => v))
-          else await this.node.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: skeys, objs: rows.map(([, v]) => v) })
+          await Promise.all([
+            this.redirect(elsewhere.map(i => skeys[i]), elsewhere.map(i => rows[i][1])),
+            direct.length === 0
+              ? null
+              : this.node.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: direct.map(i => skeys[i]), objs: direct.map(i => rows[i][1]) })
+          ])
         } catch {
           this.stats.failures++
           break
@@ -105,7 +124,7 @@ export class Handoff {
     }
   }
 
-  /** Hints for a node removed from the cluster go to the key's current primaries instead. */
+  /** Hints for a node that does not replicate the key (any more) go to the key's current primaries instead. */
   private async redirect (skeys: Buffer[], objs: Buffer[]): Promise<void> {
     await Promise.all(skeys.map(async (skey, i) => {
       const ref = refOfStorageKey(skey, this.node.partitionBits)
@@ -116,11 +135,17 @@ export class Handoff {
     }))
   }
 
-  /** Streams data of partitions this node no longer replicates to their primaries. */
-  private async transferOwnership (): Promise<void> {
+  /**
+   * Streams data of partitions this node no longer replicates to their primaries.
+   * Returns true when it holds none any more, by a ring that is still current.
+   */
+  private async transferOwnership (): Promise<boolean> {
     const ring = this.node.currentRing()
     const self = this.node.identity.name
     const q = this.node.config.partitions
+    // Writes applied before the ring changed may not have reached the store yet,
+    // and the scans below read the store; later ones are refused.
+    await this.node.local.engine.flushed()
     let pending = 0
     // The first record at or after a partition's start is in the first partition
     // from there that holds data: one probe skips a run of empty ones (a node of
@@ -165,5 +190,6 @@ export class Handoff {
       }
     }
     this.stats.transfersPending = pending
+    return pending === 0 && ring === this.node.currentRing()
   }
 }

@@ -4,6 +4,10 @@
 //          to the smallest "last key" among replicas that had more, so a key
 //          present throughout the scan is never missed. The cursor is the top 63
 //          bits of the next ring position: stateless, any node resumes it.
+//   RANDOMKEY a random ring position, one bounded seek of this node's data from
+//          there (wrapping once), the first live key; confirmed by a quorum read
+//          in a cluster. A few tries, then a walk of the ring: nil only when no
+//          key has a value.
 //   DBSIZE the sum of every member's live-key count divided by N (an estimate)
 //   FLUSH  every member clears its data, or the command fails with NOQUORUM
 import { cursorFromHash, hashFloorFromCursor, partitionEnd } from '../ring/hash.js'
@@ -31,6 +35,9 @@ export interface ScanPage {
 const PAGE_MAX = 10_000
 /** Store pages one local scan request may read (every loop is bounded). */
 const SCAN_STEPS_MAX = 100_000
+/** RANDOMKEY: random positions tried, and rows one seek reads at most (a run of tombstones ends a try). */
+const RANDOM_TRIES = 4
+const RANDOM_ROWS = 64
 
 export class Keyspace {
   constructor (private readonly node: DynakvNode) {
@@ -86,6 +93,32 @@ export class Keyspace {
       gte = keyAfter(rows[rows.length - 1][0])
     }
     return { keys, more: keys.length > 0 }
+  }
+
+  async randomKey (): Promise<Buffer | null> {
+    for (let attempt = 0; attempt < RANDOM_TRIES; attempt++) {
+      const skey = await this.liveNear(Buffer.from(this.node.random.hex(16), 'hex'))
+      if (skey === null) break
+      const key = refOfStorageKey(skey, this.node.partitionBits).key
+      if (this.node.isSolo()) return key
+      if (await this.node.value(this.node.ref(key)) !== null) return key
+    }
+    // Sparse, buried in tombstones, or nothing held here: the first key of a walk of the ring.
+    return (await this.scan(0n, 1)).keys[0] ?? null
+  }
+
+  /** The first key from pos (then from the start) that is live here, reading at most RANDOM_ROWS rows per side. */
+  private async liveNear (pos: Buffer): Promise<Buffer | null> {
+    for (const range of [{ gte: pos }, { lt: pos }]) {
+      const rows = await this.node.store.range('data', { ...range, limit: RANDOM_ROWS })
+      const now = this.node.clock.now()
+      for (const [skey, bytes] of rows) {
+        // A key record whose key holds something now (a collection's elements are not checked here).
+        if (isKeyRecord(skey) && atTime(stateOf({ bytes }), now).type !== 'none') return skey
+      }
+      if (rows.length === RANDOM_ROWS) return null
+    }
+    return null
   }
 
   async scan (cursor: bigint, count: number): Promise<ScanPage> {

@@ -2,11 +2,18 @@
 // engine. Every mutation is an engine update, so mutations of one record are
 // serialized here and each sees the previous one's result.
 //
+// Replica writes are checked against the ring as they apply, not when they are
+// sent or received: a write for a partition this node does not replicate (it
+// handed it off, or is leaving), or a hint while this node is out of the ring,
+// is refused with NotReplicaError. Once a ring change is seen here, nothing more
+// lands in what it took away, so a hand-off that has drained a partition stays
+// drained.
+//
 // Counts kept up to date by every write of a key record (time-free, as Redis
 // counts keys: an expired key counts until the sweep strips it):
 //   liveKeys      key records holding a string or a collection marker (DBSIZE)
 //   volatileKeys  those of them with an expiry (INFO keyspace expires=)
-import { Engine, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
+import { Engine, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
 import { pages, type Store } from '../storage/store.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import {
@@ -17,8 +24,37 @@ import { isElement, type RecordRef } from './keys.js'
 import type { CounterLease } from './identity.js'
 import { Reader, Writer } from '../util/bytes.js'
 
+/** Where this node stands in its current ring, asked as each replica write applies. */
+export interface ReplicaPlacement {
+  /** This node is one of the partition's primaries. */
+  replicates (partition: number): boolean
+  /** This node is in the ring (joining or valid), so it may stand in for a primary as a fallback. */
+  takesHints (): boolean
+}
+
+export const NOT_REPLICA = 'DYNAKV_NOT_REPLICA'
+
+/**
+ * This node does not store the record: it is not one of the partition's
+ * primaries in its ring, or (a hint) it is not in the ring. An answer, not a
+ * failure: the coordinator asks the next node of the preference list instead.
+ */
+export class NotReplicaError extends Error {
+  readonly code = NOT_REPLICA
+}
+
+/** A refusal from this node or, as an ERROR reply's code, from a peer. */
+export function isNotReplica (e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === NOT_REPLICA
+}
+
+function notReplica (ref: RecordRef): NotReplicaError {
+  return new NotReplicaError(`this node does not replicate partition ${ref.partition}`)
+}
+
 export interface LocalOptions {
   store: Store
+  placement: ReplicaPlacement
   clock: TimeSource
   actor: string
   /** A one-time actor for a key this node holds no copy of (see identity.freshActor). */
@@ -81,6 +117,7 @@ export class LocalReplica {
   private readonly freshActor: LocalOptions['freshActor']
   private readonly lease: CounterLease
   private readonly vclockMax: number
+  private readonly placement: ReplicaPlacement
 
   constructor (options: LocalOptions) {
     this.engine = new Engine({
@@ -96,6 +133,7 @@ export class LocalReplica {
     this.freshActor = options.freshActor
     this.lease = options.lease
     this.vclockMax = options.vclockMax
+    this.placement = options.placement
   }
 
   read (ref: RecordRef): VObject | undefined | Promise<VObject | undefined> {
@@ -131,18 +169,27 @@ export class LocalReplica {
    * merged into this replica's copy first, then the change applies to the result.
    */
   apply (ref: RecordRef, change: Change, incoming?: VObject): Promise<PutOutcome> {
-    // fn may run now (value in memory) or after a load: hand its outcome over either way.
-    let built: Omit<PutOutcome, 'durable'> | null = null
-    let deliver: ((o: Omit<PutOutcome, 'durable'>) => void) | null = null
+    // fn may run now (value in memory) or after a load: hand its outcome over either way
+    // (null: refused, the ring changed under the coordinator).
+    let built: Omit<PutOutcome, 'durable'> | null | undefined
+    let deliver: ((o: Omit<PutOutcome, 'durable'> | null) => void) | null = null
     const durable = this.engine.update('data', ref, (cur) => {
+      if (!this.placement.replicates(ref.partition)) {
+        built = null
+        deliver?.(built)
+        return { result: undefined }
+      }
       const v = this.newVersion(ref, cur, change, incoming)
       built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release ?? Promise.resolve() }
       deliver?.(built)
       return { next: { bytes: v.bytes }, result: undefined }
     })
     return new Promise((resolve, reject) => {
-      if (built !== null) return resolve({ ...built, durable })
-      deliver = (o) => resolve({ ...o, durable })
+      deliver = (o) => {
+        if (o === null) reject(notReplica(ref))
+        else resolve({ ...o, durable })
+      }
+      if (built !== undefined) return deliver(built)
       durable.catch(reject)
     })
   }
@@ -151,7 +198,8 @@ export class LocalReplica {
   /**
    * A write on a single node, acknowledged once durable with the writer's new
    * context (undefined for a blind write or an increment: then the batch's own
-   * promise, no extra one per write).
+   * promise, no extra one per write). The only member replicates every
+   * partition: no ring to check.
    */
   write (ref: RecordRef, change: Change): Promise<Clock | undefined> {
     return this.engine.update('data', ref, (cur) => {
@@ -227,7 +275,8 @@ export class LocalReplica {
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
   merge (ref: RecordRef, incoming: VObject, incomingBytes?: Buffer): Promise<VObject> {
     const isKey = !isElement(ref)
-    return this.engine.update('data', ref, (cur) => {
+    return this.engine.update('data', ref, (cur): EngineChange<VObject | null> => {
+      if (!this.placement.replicates(ref.partition)) return { result: null }
       if (cur === undefined) {
         if (incoming.siblings.length === 0) return { result: incoming }
         if (isKey) this.countObjects(undefined, incoming)
@@ -241,7 +290,7 @@ export class LocalReplica {
       if (bytes.equals(cur.bytes)) return { result: current }
       if (isKey) this.countObjects(current, merged)
       return { next: { bytes }, result: merged }
-    })
+    }).then(merged => merged ?? Promise.reject(notReplica(ref)))
   }
 
   /** The sweep: rewrites expired values and markers of a record as tombstones (see versioning strip). */
@@ -277,11 +326,14 @@ export class LocalReplica {
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */
   storeHint (target: string, ref: RecordRef, incoming: VObject): Promise<void> {
     return this.engine.update('hints', engineKey(hintKey(target, ref.skey)), (cur) => {
+      if (!this.placement.takesHints()) return { result: false }
       const held = cur === undefined ? undefined : decodeObject(cur.bytes)
       const next = held === undefined ? incoming : merge(held, incoming)
-      if (held !== undefined && next === held) return { result: undefined }
+      if (held !== undefined && next === held) return { result: true }
       if (cur === undefined) this.countHint(target, 1)
-      return { next: { bytes: encodeObject(next) }, result: undefined }
+      return { next: { bytes: encodeObject(next) }, result: true }
+    }).then((stored) => {
+      if (!stored) throw new NotReplicaError('this node is not in the ring: it takes no hints')
     })
   }
 

@@ -13,7 +13,8 @@ import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
-import { actorId, decodeObject, type VObject, type Clock as VClock } from '../versioning/index.js'
+import { createHash } from 'node:crypto'
+import { actorId, decodeObject, encodeContext, keyState, objectClock, type VObject, type Clock as VClock } from '../versioning/index.js'
 import { ClaimCache, type Ring } from '../ring/index.js'
 import { merge as mergeObjects } from '../versioning/index.js'
 import { partitionBits } from '../ring/hash.js'
@@ -100,6 +101,10 @@ export class DynakvNode {
     this.startedAtMs = deps.clock.now()
     this.local = new LocalReplica({
       store,
+      placement: {
+        replicates: (p) => this.replicates(p),
+        takesHints: () => this.inRing()
+      },
       clock: deps.clock,
       actor: this.actor,
       freshActor: () => freshActor(identity.name, identity.epoch, lease),
@@ -115,9 +120,7 @@ export class DynakvNode {
     const placement: Placement = {
       solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
-      isUp: (node) => this.detector.isUp(node),
-      noteSuccess: (node) => { this.detector.success(node, this.clock.now()) },
-      noteFailure: (node) => { this.detector.failure(node, this.clock.now()) }
+      isUp: (node) => this.detector.isUp(node)
     }
     this.coordinator = new Coordinator({
       self: identity.name,
@@ -266,6 +269,17 @@ export class DynakvNode {
     return { rows: out, more }
   }
 
+  /** Is this node one of the partition's primaries in its current ring (does it store the partition)? */
+  replicates (partition: number): boolean {
+    return this.currentRing().preferenceList(partition).primaries.includes(this.identity.name)
+  }
+
+  /** Is this node in the ring (joining or valid), not leaving or removed? */
+  inRing (): boolean {
+    const status = this.membership.get(this.identity.name)?.status
+    return status === 'joining' || status === 'valid'
+  }
+
   /** Is this node the only member (every key's one replica here)? */
   isSolo (): boolean {
     if (this.ringChanges !== this.membership.changes) this.currentRing()
@@ -298,6 +312,25 @@ export class DynakvNode {
   /** What a plain GET returns: the string value (null: none; WRONGTYPE: a key of another type). */
   value (ref: KeyRef): StringRead | Promise<StringRead> {
     return this.coordinator.value(ref, this.config.r, this.clock.now())
+  }
+
+  /**
+   * WATCH's token for a key: the clocks of every version a quorum read returns
+   * of its key record and, for a collection, of each of its element records
+   * (every write of any of them adds a version); empty for no key.
+   */
+  async watchToken (ref: KeyRef): Promise<Buffer> {
+    const obj = await this.get(ref)
+    if (obj === undefined) return Buffer.alloc(0)
+    const token = Buffer.from(encodeContext(objectClock(obj)), 'latin1')
+    const type = keyState(obj, this.clock.now()).type
+    if (type === 'none' || type === 'string') return token
+    const digest = createHash('sha256').update(token)
+    await this.records.walk(ref, type, (rows) => {
+      for (const [skey, element] of rows) digest.update(skey).update(encodeContext(objectClock(element)))
+      return true
+    })
+    return digest.digest()
   }
 
   /** Dynamo PUT/DELCTX: resolves with the writer's new context. */

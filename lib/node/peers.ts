@@ -152,23 +152,27 @@ export class Peers implements ReplicaClient {
     return encodeObject(data === undefined ? hint : merge(decodeObject(data), hint))
   }
 
+  /** A replica write (refused with NotReplicaError when this node does not store the record: see LocalReplica). */
   private async servePut (skey: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {
     this.stats.replicaWritesServed++
     const ref = this.node.recordRef(skey)
     const obj = decodeObject(bytes)
     if (hintFor !== null && hintFor !== this.node.identity.name) {
-      this.node.coordinator.stats.hintsWritten++
       await this.node.local.storeHint(hintFor, ref, obj)
+      this.node.coordinator.stats.hintsWritten++
     } else {
       await this.node.local.merge(ref, obj, bytes)
     }
   }
 
   private async serveHandoff (kind: number, keys: Buffer[], objs: Buffer[]): Promise<void> {
-    // Ownership transfers and delivered hints both land in this node's data.
+    // Ownership transfers, delivered hints and repairs all land in this node's data.
+    // One key refused (or failed) fails the batch once every merge has settled: the
+    // sender keeps the whole batch and sends it again (merging twice is harmless).
     const writes: Array<Promise<unknown>> = []
     for (let i = 0; i < keys.length; i++) writes.push(this.node.local.merge(this.node.recordRef(keys[i]), decodeObject(objs[i])))
-    await Promise.all(writes)
+    const failed = (await Promise.allSettled(writes)).find(o => o.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
     if (kind === HANDOFF_HINTS) this.node.handoff.stats.hintsReceived += keys.length
     else if (kind === HANDOFF_OWNERSHIP) this.node.handoff.stats.objectsReceived += keys.length
   }

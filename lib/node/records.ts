@@ -148,8 +148,12 @@ export class Records {
       ref: key,
       change: { op: 'marker', marker: type, context: objectClock(obj ?? EMPTY), expireAt: state.type === type ? state.expireAt : 0 }
     }
-    if (state.type === type || obj === undefined) return [marker]
-    // A new incarnation of the key: what the old one left must not come back.
+    // A new incarnation of an expired key: what the old one left must not come back.
+    // (A deleted key's elements were each tombstoned by its DEL; one that survived
+    // it was added concurrently, and its add wins. Elements a SET left behind are
+    // the sweep's: cleaning on a read that may be stale could remove an add nobody
+    // removed.)
+    if (state.type === type || obj === undefined || keyState(obj, 0).type === 'none') return [marker]
     await this.writeAll(key, await this.cleanupWrites(key))
     return [marker]
   }

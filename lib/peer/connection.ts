@@ -309,7 +309,7 @@ export class Connection {
     this.inbound++
     let handled: Promise<Response>
     try {
-      handled = owner.handle(from, req)
+      handled = owner.faults.answer(from, req, (f, r) => owner.handle(f, r))
     } catch (err) {
       handled = Promise.reject(err)
     }

@@ -2,7 +2,7 @@
 // send and every receive; the node lets a test switch them on only when it was
 // started with --allow-fault-injection.
 
-import type { Request } from './messages.js'
+import type { Request, Response } from './messages.js'
 
 export class Faults {
   /** Peer names whose traffic (requests and responses, both ways) is dropped: requests to them time out. */
@@ -11,11 +11,24 @@ export class Faults {
   delayMs = 0
   /** Drops an outgoing request when it returns true (the request then times out). */
   dropRequest: ((to: string, req: Request) => boolean) | null = null
+  /**
+   * Answers an incoming request OK without handling it when it returns true: a
+   * peer that lies (a mutation the jepsen checkers must catch). Only for
+   * requests whose answer is OK.
+   */
+  ackUnhandled: ((from: string, req: Request) => boolean) | null = null
 
   clear (): void {
     this.partitioned.clear()
     this.delayMs = 0
     this.dropRequest = null
+    this.ackUnhandled = null
+  }
+
+  /** The handler's answer to an incoming request, unless ackUnhandled fakes it. */
+  answer (from: string, req: Request, handler: (from: string, req: Request) => Promise<Response>): Promise<Response> {
+    if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return Promise.resolve({ type: 'OK' })
+    return handler(from, req)
   }
 
   /** Whether an outgoing request to `to` is dropped. */

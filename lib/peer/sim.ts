@@ -11,6 +11,9 @@
 //   restarted meanwhile; else delivered. A duplicate request runs the handler
 //   twice (FORWARD excepted: see transmit); a duplicate response is ignored
 //   (counted as late).
+// Before all that, a frame a hold() picks is parked until the test releases it:
+// one message delayed past exactly the moment a scenario needs (a race made to
+// happen on purpose rather than by luck); released, it crosses as above.
 // Every choice is drawn from the network's seeded Random in a fixed order, and
 // every delay is a VirtualClock timer: the same seed and the same workload
 // give the same deliveries and outcomes.
@@ -66,6 +69,19 @@ export interface SimStats {
 
 export const SIM_PORT = 7000
 
+/** Frames parked by SimNetwork.hold. */
+export interface HeldFrames {
+  /** Frames parked so far (released ones included). */
+  readonly count: number
+  /** Stops parking and sends every parked frame on (in the order parked). */
+  release (): void
+}
+
+interface Hold {
+  match: (from: string, to: string, msg: Message) => boolean
+  frames: Array<{ from: SimEndpoint, incarnation: number, to: string, frame: Buffer, type: MessageName, id: number }>
+}
+
 export class SimNetwork {
   readonly clock: VirtualClock
   /** The network's own seeded Random; give node code one with forkRandom() so its draws do not shift the network's. */
@@ -88,6 +104,7 @@ export class SimNetwork {
   private readonly endpoints = new Map<string, SimEndpoint>()
   private readonly byAddress = new Map<string, string>()
   private readonly cuts = new Set<string>()
+  private readonly holds: Hold[] = []
   private readonly isolated = new Set<string>()
   private inFlight = 0
   private readonly inFlightMax: number
@@ -171,8 +188,53 @@ export class SimNetwork {
     return this.byAddress.get(`${host}:${port}`) ?? null
   }
 
+  /**
+   * Parks every frame (request or response) for which match returns true until
+   * release(). Parked frames count as in flight (inFlightMax bounds them); one
+   * whose sender crashed or restarted meanwhile vanishes when released.
+   */
+  hold (match: (from: string, to: string, msg: Message) => boolean): HeldFrames {
+    const hold: Hold = { match, frames: [] }
+    this.holds.push(hold)
+    return {
+      get count () { return hold.frames.length },
+      release: () => {
+        const i = this.holds.indexOf(hold)
+        if (i < 0) return
+        this.holds.splice(i, 1)
+        for (const f of hold.frames) {
+          this.inFlight--
+          if (f.from.incarnation !== f.incarnation || !f.from.running) {
+            this.counters.vanished++
+            this.record('vanish', `${f.from.name}>${f.to} ${f.type}#${f.id}`)
+          } else {
+            this.transmit(f.from, f.to, f.frame, f.type, f.id)
+          }
+        }
+      }
+    }
+  }
+
+  /** Parks the frame if a hold picks it. */
+  private park (from: SimEndpoint, to: string, frame: Buffer, type: MessageName, id: number): boolean {
+    const { msg } = decodeFrame(frame, this.maxFrameBytes)
+    const hold = this.holds.find(h => h.match(from.name, to, msg))
+    if (hold === undefined) return false
+    const what = `${from.name}>${to} ${type}#${id}`
+    if (this.inFlight >= this.inFlightMax) {
+      this.counters.overflow++
+      this.record('overflow', what)
+      return true
+    }
+    this.inFlight++
+    hold.frames.push({ from, incarnation: from.incarnation, to, frame, type, id })
+    this.record('hold', what)
+    return true
+  }
+
   /** Called by endpoints: puts one encoded frame on the wire. */
   transmit (from: SimEndpoint, to: string, frame: Buffer, type: MessageName, id: number): void {
+    if (this.holds.length > 0 && this.park(from, to, frame, type, id)) return
     const what = `${from.name}>${to} ${type}#${id}`
     this.counters.sent++
     const byType = this.sentByType.get(type)
@@ -350,7 +412,7 @@ export class SimEndpoint implements Transport {
     const incarnation = this.incarnation
     let handled: Promise<Response>
     try {
-      handled = handler(from, req)
+      handled = this.faults.answer(from, req, handler)
     } catch (err) {
       handled = Promise.reject(err)
     }

@@ -22,17 +22,20 @@
 import type { Socket } from 'node:net'
 import { RequestParser, protocolErrorReply } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
-import type { Session } from './session.js'
+import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
+import { recordCall } from './commands/stats.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
   keysOf (args: Buffer[]): string[] | 'all' | null
+  /** What the command does to the connection however it runs: starts a transaction (MULTI), ends one (EXEC, DISCARD, RESET), closes it (QUIT). */
+  connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null
   /** Does the command take effect in arrival order by itself (no per-key waiting needed)? */
   selfOrdered (args: Buffer[]): boolean
   now (): number
-  maxBulkLen: number
-  requirePassword: boolean
+  readonly maxBulkLen: number
+  readonly requirePassword: boolean
   commandProcessed (): void
   closed (conn: Connection): void
   logError (msg: string): void
@@ -81,11 +84,15 @@ export class Connection implements Session {
   lastCommand = ''
   closeAfterReply = false
   readonly forwarded = false
+  tx: Transaction | null = null
+  callStats: CallStats | null = null
 
   private readonly parser: RequestParser
   private readonly writer = new ReplyWriter()
   private readonly queue: Slot[] = []
   private flushQueued = false
+  /** A MULTI arrived and no EXEC, DISCARD or RESET since (what the session will be in once they run). */
+  private queueing = false
   private inData = false
   private closing = false
   private paused = false
@@ -136,31 +143,48 @@ export class Connection implements Session {
   private onCommand (args: Buffer[]): void {
     if (this.closing) return
     this.host.commandProcessed()
-    const ordered = this.host.selfOrdered(args)
+    // Between MULTI and EXEC as they arrived, commands are queued, and a queue
+    // does not commute: each waits for everything before it, as a barrier.
+    const serial = this.queueing
+    const effect = this.host.connectionEffect(args)
+    if (effect === 'begin') this.queueing = true
+    else if (effect === 'end' || effect === 'quit') this.queueing = false
+    const ordered = !serial && this.host.selfOrdered(args)
+    const keysOf = (): string[] | 'all' | null => serial ? 'all' : this.host.keysOf(args)
     // Keys are needed only to find what this command must wait for.
-    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? this.host.keysOf(args) : undefined
+    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? keysOf() : undefined
     const waits = keys === undefined ? null : this.waitsFor(keys)
     // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
     const untracked = ordered && waits === null
     // A reply is encoded in the protocol in force when its command ran (HELLO changes it).
     let ranWith: Proto = this.proto
+    // INFO commandstats: the counters exec() names, the reply, the time it took.
+    let stats: CallStats | null = null
+    let startMs = 0
     const run = (): Reply | Promise<Reply> => {
       let r: Reply | Promise<Reply>
+      startMs = performance.now()
       try {
         r = this.host.exec(this, args)
+        stats = this.callStats
       } catch (e) {
         r = errorReply(e, this.host.logError)
       }
       ranWith = this.proto
+      if (!(r instanceof Promise)) {
+        recordCall(stats, r, startMs)
+        stats = null
+      }
       return r
     }
     const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
     if (reply instanceof Promise) {
-      const flight = untracked ? null : this.track(keys === undefined ? this.host.keysOf(args) : keys)
+      const flight = untracked ? null : this.track(keys === undefined ? keysOf() : keys)
       if (untracked) this.selfOrderedInFlight++
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
       const settle = (r: Reply): void => {
+        recordCall(stats, r, startMs)
         slot.reply = r
         slot.proto = ranWith
         if (flight !== null) this.untrack(flight)
@@ -177,7 +201,8 @@ export class Connection implements Session {
     } else {
       this.queue.push({ reply, proto: ranWith })
     }
-    if (this.closeAfterReply) this.closing = true
+    // QUIT closes once answered, whenever it runs: nothing after it is read.
+    if (this.closeAfterReply || effect === 'quit') this.closing = true
   }
 
   /** What a command must wait for, or null when it can run now. */
@@ -248,8 +273,11 @@ export class Connection implements Session {
     const out = this.writer.take()
     if (out !== null) this.socket.write(out)
     if (this.closing && this.queue.length === 0) {
+      // Closed for real once the last reply is written, as Redis's freeClient
+      // closes the descriptor: a client that keeps writing is cut off (RST),
+      // instead of a half-closed socket that reads on forever.
       this.ended = true
-      this.socket.end()
+      this.socket.end(() => this.socket.destroy())
       return
     }
     this.maybeResume()
@@ -266,6 +294,11 @@ export class Connection implements Session {
     if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
+  }
+
+  /** CONFIG SET proto-max-bulk-len: from the next bulk header on. */
+  setMaxBulkLen (n: number): void {
+    this.parser.maxBulkLen = n
   }
 
   /** Server shutdown: answer what is in flight, then close. */

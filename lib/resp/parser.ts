@@ -111,7 +111,8 @@ const STUCK = 5 // a NUL came before the line's terminator (see notes)
 const STOPPED = 6
 
 export class RequestParser {
-  private readonly maxBulkLen: number
+  /** CONFIG SET proto-max-bulk-len changes it for the next header read. */
+  maxBulkLen: number
   private readonly maxInlineLen: number
   private readonly maxMultibulkLen: number
   private readonly maxRequestLen: number

@@ -16,15 +16,32 @@ export class RespServer implements ServerInfo, ConnectionHost {
   port = 0
   private readonly server: Server
   private nextId = 1
-  readonly maxBulkLen: number
-  readonly requirePassword: boolean
+  readonly tunables = new Map<string, string>()
+  readonly protoMaxBulkLenMax: number
 
   constructor (private readonly node: DynakvNode) {
     this.dispatcher = new Dispatcher(node, this)
     node.peers.executor = this.dispatcher
-    this.maxBulkLen = node.config.protoMaxBulkLen
-    this.requirePassword = node.config.requirepass !== null
+    this.protoMaxBulkLenMax = node.config.protoMaxBulkLen
     this.server = createServer((socket) => this.accept(socket))
+  }
+
+  get maxBulkLen (): number {
+    return this.node.config.protoMaxBulkLen
+  }
+
+  get requirePassword (): boolean {
+    return this.node.config.requirepass !== null
+  }
+
+  resetStats (): void {
+    this.totalConnections = 0
+    this.totalCommands = 0
+    this.rejectedConnections = 0
+  }
+
+  configChanged (): void {
+    for (const c of this.connections) c.setMaxBulkLen(this.maxBulkLen)
   }
 
   clients (): Iterable<Session> {
@@ -38,6 +55,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
 
   keysOf (args: Buffer[]): string[] | 'all' | null {
     return this.dispatcher.keysOf(args)
+  }
+
+  connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null {
+    return this.dispatcher.connectionEffect(args)
   }
 
   selfOrdered (args: Buffer[]): boolean {

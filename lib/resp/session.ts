@@ -1,6 +1,31 @@
 // What the command layer knows of one client connection.
 import type { Proto } from './reply.js'
 
+/** One watched key: its token as WATCH read it (null: the read failed, so EXEC aborts). */
+export interface Watch {
+  key: Buffer
+  token: Buffer | null
+}
+
+/** MULTI/WATCH state of a connection (see commands/transactions.ts). */
+export interface Transaction {
+  /** Commands queued since MULTI; null outside MULTI. Each is a private copy of the arguments. */
+  queue: Buffer[][] | null
+  queuedBytes: number
+  /** A command was refused while queueing: EXEC answers EXECABORT. */
+  dirty: boolean
+  /** Watched keys by latin1 key. */
+  watched: Map<string, Watch>
+}
+
+/** INFO commandstats counters of one command (see commands/stats.ts). */
+export interface CallStats {
+  calls: number
+  usec: number
+  rejected: number
+  failed: number
+}
+
 export interface Session {
   readonly id: number
   proto: Proto
@@ -18,6 +43,14 @@ export interface Session {
   closeAfterReply: boolean
   /** True on the node that runs a command another node forwarded: never forward again. */
   readonly forwarded: boolean
+  /** MULTI/WATCH state; null until the connection uses either. */
+  tx: Transaction | null
+  /**
+   * The counters of the command the dispatcher just started (null: rejected,
+   * queued or unknown): read by the caller right after exec() returns, to
+   * record the call once its reply is known.
+   */
+  callStats: CallStats | null
 }
 
 export function internalSession (proto: Proto, forwarded: boolean): Session {
@@ -35,6 +68,8 @@ export function internalSession (proto: Proto, forwarded: boolean): Session {
     lastCommandAtMs: 0,
     lastCommand: '',
     closeAfterReply: false,
-    forwarded
+    forwarded,
+    tx: null,
+    callStats: null
   }
 }

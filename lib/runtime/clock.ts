@@ -36,6 +36,12 @@ export const realClock: Clock = {
   }
 }
 
+/** base with its wall clock shifted by offsetMs (--clock-offset-ms: a skewed node in tests); timers are unchanged. */
+export function shiftedClock (base: Clock, offsetMs: number): Clock {
+  if (offsetMs === 0) return base
+  return { ...base, now: () => base.now() + offsetMs }
+}
+
 /** Repeats fn every intervalMs until the returned timer is cancelled; fn's returned promise is awaited between runs. */
 export function every (clock: Clock, intervalMs: number, fn: () => unknown): Timer {
   let cancelled = false

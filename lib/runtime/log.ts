@@ -7,14 +7,16 @@ export interface Logger {
   info (msg: string): void
   warn (msg: string): void
   error (msg: string): void
+  /** CONFIG SET loglevel: the least severe level written from now on. */
+  setLevel? (level: LogLevel): void
 }
 
 export function createLogger (name: string, level: LogLevel, sink: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
-  const min = LEVELS[level]
+  let min = LEVELS[level]
   const at = (lvl: LogLevel) => (msg: string): void => {
     if (LEVELS[lvl] >= min) sink(`${new Date().toISOString()} ${lvl.padEnd(5)} ${name} ${msg}`)
   }
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), setLevel: (l) => { min = LEVELS[l] } }
 }
 
-export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }
+export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {}, setLevel () {} }

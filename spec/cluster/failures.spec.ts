@@ -2,7 +2,7 @@
 // sloppy quorum, hinted handoff, read repair, Merkle anti-entropy).
 import t from 'tap'
 import { rmSync } from 'node:fs'
-import { startCluster, until, type TestCluster } from '../helpers/cluster.js'
+import { startCluster, unreadable, until, type TestCluster } from '../helpers/cluster.js'
 import { sleep } from '../helpers/server.js'
 
 /** Every primary of every partition reports the same Merkle root. */
@@ -21,17 +21,6 @@ async function converged (c: TestCluster, names: string[]): Promise<boolean> {
 async function aeRound (c: TestCluster, names: string[]): Promise<boolean> {
   for (const n of names) await c.call(n, 'DEBUG', 'AE-ROUND')
   return await converged(c, names)
-}
-
-async function unreadable (c: TestCluster, at: string, expected: Map<string, string>): Promise<string[]> {
-  const keys = [...expected.keys()]
-  const bad: string[] = []
-  for (let i = 0; i < keys.length; i += 500) {
-    const batch = keys.slice(i, i + 500)
-    const values = await (await c.ready(at)).mget(...batch)
-    batch.forEach((k, j) => { if (values[j] !== expected.get(k)) bad.push(k) })
-  }
-  return bad
 }
 
 t.test('kill -9 during a W=2 load: sloppy quorum keeps writes going, hints come home', async (t) => {

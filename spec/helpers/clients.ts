@@ -302,3 +302,32 @@ export class RawClient {
     this.socket.destroy()
   }
 }
+
+/**
+ * Runs steps on connections of one server and returns every reply's bytes: a
+ * step is [conn, args], each reply read before the next step. A step on a
+ * negative conn number runs on connection -n and is left out of the
+ * transcript (HELLO: its reply names the server and its version). What two
+ * servers give for the same steps can be compared byte for byte.
+ */
+export async function transcript (port: number, steps: Array<[number, string[]]>): Promise<string[]> {
+  const conns = new Map<number, RawClient>()
+  const out: string[] = []
+  try {
+    for (const [signed, args] of steps) {
+      const n = Math.abs(signed)
+      let c = conns.get(n)
+      if (c === undefined) conns.set(n, c = await RawClient.connect(port))
+      if (c.closed) {
+        if (signed > 0) out.push(`${n}: <closed>`)
+        continue
+      }
+      c.write(frame(...args))
+      const bytes = await c.readUntil(b => parseReplies(b).length >= 1 || c?.closed === true)
+      if (signed > 0) out.push(`${n}: ${bytes.toString('latin1')}${c.closed ? '<closed>' : ''}`)
+    }
+  } finally {
+    for (const c of conns.values()) c.close()
+  }
+  return out
+}

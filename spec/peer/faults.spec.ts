@@ -15,8 +15,9 @@ t.test('Faults: off by default, clear() restores that', async t => {
   t.equal(f.dropsSend('c', put), true)
   t.equal(f.dropsReceive('b'), true)
   t.equal(f.dropsReceive('c'), false)
+  f.ackUnhandled = () => true
   f.clear()
-  t.same([f.partitioned.size, f.delayMs, f.dropRequest], [0, 0, null])
+  t.same([f.partitioned.size, f.delayMs, f.dropRequest, f.ackUnhandled], [0, 0, null, null])
 })
 
 t.test('TCP: a partition makes requests both ways time out, and clear() heals it', async t => {
@@ -56,6 +57,16 @@ t.test('TCP: dropRequest drops just the chosen requests', async t => {
   const put = (key: string): Promise<string> => outcome(a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(key), obj: Buffer.from('v'), hintFor: null }, 150))
   t.same(await Promise.all([put('lost'), put('kept'), put('lost'), put('also kept')]), ['DYNAKV_PEER_TIMEOUT', 'resolved', 'DYNAKV_PEER_TIMEOUT', 'resolved'])
   t.same(b.received.map(r => (r.req as { key: Buffer }).key.toString()).sort(), ['also kept', 'kept'])
+})
+
+t.test('TCP: ackUnhandled answers OK without running the handler', async t => {
+  const a = await startNode('a')
+  const b = await startNode('b')
+  t.teardown(async () => { await a.transport.stop(); await b.transport.stop() })
+  b.transport.faults.ackUnhandled = (from, req) => from === 'a' && req.type === 'PUT_REPLICA' && req.key.toString() === 'lied'
+  const put = (key: string): Promise<string> => outcome(a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(key), obj: Buffer.from('v'), hintFor: null }, 1000))
+  t.same(await Promise.all([put('lied'), put('kept')]), ['resolved', 'resolved'], 'both acknowledged')
+  t.same(b.received.map(r => (r.req as { key: Buffer }).key.toString()), ['kept'], 'only one handled')
 })
 
 t.test('TCP: delayMs holds each outgoing request back', async t => {

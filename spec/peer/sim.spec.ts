@@ -146,7 +146,7 @@ t.test('delay: each leg takes between delayMsMin and delayMsMax; faults.delayMs 
 })
 
 t.test('partitions between groups, isolate and heal', async t => {
-  const { net } = await cluster({ seed: 6 })
+  const { net, handled } = await cluster({ seed: 6 })
   const ask = async (from: string, to: string): Promise<string> => {
     try {
       await net.clock.runUntilSettled(net.endpoint(from).request(net.address(to), { type: 'PING', digest: '' }, 50))
@@ -180,6 +180,42 @@ t.test('partitions between groups, isolate and heal', async t => {
   n1.faults.dropRequest = (to, req) => req.type === 'PING' && to === 'n3'
   t.same(await Promise.all([ask('n1', 'n3'), ask('n1', 'n4')]), ['DYNAKV_PEER_TIMEOUT', 'ok'])
   t.ok(n1.stats().droppedByFaults >= 3)
+  // ackUnhandled: answered OK, the handler never runs
+  n1.faults.clear()
+  const n3 = net.endpoint('n3')
+  n3.faults.ackUnhandled = (from, req) => from === 'n1' && req.type === 'PUT_REPLICA'
+  const seen = handled.length
+  const put = n1.request(net.address('n3'), { type: 'PUT_REPLICA', key: Buffer.from('k'), obj: Buffer.from('v'), hintFor: null }, 100)
+  t.match(await net.clock.runUntilSettled(put), { type: 'OK' })
+  t.same(handled.slice(seen).filter(l => l.includes('n3<n1 PUT_REPLICA')), [], 'n3 acknowledged without handling')
+  n3.faults.clear()
+})
+
+t.test('hold: chosen frames wait until released, then cross as usual; a crashed sender\'s vanish', async t => {
+  const { net, handled } = await cluster({ seed: 12, delayMsMin: 5, delayMsMax: 5 })
+  const n1 = net.endpoint('n1')
+  const held = net.hold((from, to, msg) => from === 'n1' && to === 'n2' && msg.type === 'PING' && msg.digest === 'late')
+  const late = n1.request(net.address('n2'), { type: 'PING', digest: 'late' }, 1000)
+  const other = await net.clock.runUntilSettled(n1.request(net.address('n2'), { type: 'PING', digest: 'now' }, 1000))
+  t.equal(other.digest, 'n2:now', 'frames the hold does not pick pass')
+  await net.clock.advance(500)
+  t.equal(held.count, 1)
+  t.notOk(handled.some(h => h.endsWith('PING late')), 'not delivered while held')
+  held.release()
+  const res = await net.clock.runUntilSettled(late)
+  t.equal(res.digest, 'n2:late')
+  t.ok(handled.some(h => /^51\d n2<n1 PING late$/.test(h)), 'delivered after the release, with the usual delay')
+  t.ok(net.trace.some(l => / hold n1>n2 PING/.test(l)))
+  // a frame whose sender crashed while it was held vanishes
+  const n3 = net.endpoint('n3')
+  const again = net.hold((from) => from === 'n3')
+  const lost = n3.request(net.address('n4'), { type: 'PING', digest: 'ghost' }, 100).catch(e => e.code)
+  net.crash('n3')
+  again.release()
+  await net.clock.runUntilIdle()
+  t.equal(await lost, 'DYNAKV_PEER_STOPPED')
+  t.ok(net.trace.some(l => / vanish n3>n4 PING/.test(l)))
+  t.notOk(handled.some(h => h.endsWith('PING ghost')))
 })
 
 t.test('crash and restart', async t => {

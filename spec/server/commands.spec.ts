@@ -251,7 +251,7 @@ if (skip !== false) {
     const count = Number((await dk('COMMAND', 'COUNT')).replace('(integer) ', ''))
     tt.ok(count > 20, 'COMMAND COUNT is a positive integer')
     const list = (await cliRaw(node.port, 'COMMAND', 'LIST')).split('\n')
-    tt.equal(list.length, count, 'COMMAND LIST has COUNT names')
+    tt.equal(list.filter(n => !n.includes('|')).length, count, 'COMMAND LIST has COUNT commands (and, as Redis 7, their subcommands)')
     for (const name of ['get', 'set', 'del', 'scan', 'getctx', 'put', 'delctx', 'info', 'hello', 'client', 'command', 'config']) {
       tt.ok(list.includes(name), `COMMAND LIST has ${name}`)
     }

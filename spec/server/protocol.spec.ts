@@ -7,7 +7,9 @@
 
 import t, { type Test } from 'tap'
 import { startServer, startRedisServer, type RedisProc, type ServerProc } from '../helpers/server.js'
-import { RawClient, exchange, frame, type Exchange, type ExchangeOptions } from '../helpers/clients.js'
+import net from 'node:net'
+import { once } from 'node:events'
+import { RawClient, exchange, frame, parseReplies, type Exchange, type ExchangeOptions } from '../helpers/clients.js'
 
 let node: ServerProc
 let small: ServerProc
@@ -99,7 +101,8 @@ const cases: Case[] = [
   { name: 'a multibulk header at 1024 * 1024 arguments waits for them', input: '*1048576\r\n', reply: '', closed: false },
   { name: 'a * count over 1024 * 1024', input: '*1048577\r\n', reply: PE('invalid multibulk length'), closed: true, redis: false },
   { name: 'a bulk over --proto-max-bulk-len 1mb', input: '*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n', reply: PE('invalid bulk length'), closed: true, small: true },
-  { name: 'a bulk of exactly --proto-max-bulk-len 1mb is accepted', input: frame('SET', 'proto:1mb', Buffer.alloc(1024 * 1024, 97)), reply: '+OK\r\n', closed: false, small: true },
+  // A 1 MB write with fsync can take longer than the default quiet window on a busy machine: wait for the reply.
+  { name: 'a bulk of exactly --proto-max-bulk-len 1mb is accepted', input: frame('SET', 'proto:1mb', Buffer.alloc(1024 * 1024, 97)), reply: '+OK\r\n', closed: false, small: true, options: { until: b => b.length >= 5, quietMs: 5000 } },
   { name: 'a frame split into 1-byte chunks', input: [...frame('ECHO', 'split')].map(b => Buffer.from([b])), reply: '$5\r\nsplit\r\n', closed: false, options: { gapMs: 1 } },
   { name: 'a 300 KB argument in 4 KB chunks', input: chunk(frame('ECHO', Buffer.alloc(300_000, 98)), 4096), reply: Buffer.concat([bytes('$300000\r\n'), Buffer.alloc(300_000, 98), bytes('\r\n')]), closed: false, options: { gapMs: 1, until: b => b.length >= 300_010 } }
 ]
@@ -201,6 +204,56 @@ t.test('high-bit garbage (30 seeds): the node survives and keeps serving', async
     }
   })
   tt.ok(node.running, 'the node process is still running')
+})
+
+/**
+ * Sends bad input, reads the error, then keeps writing 16 KB every few ms (at
+ * most 2 s): does the server cut the writer off (a reset: the descriptor is
+ * closed), or keep reading from a half-closed socket?
+ */
+async function keepWriting (port: number, bad: Buffer): Promise<{ reply: string, cutOff: boolean }> {
+  // Half-open allowed: the server's FIN alone does not end our side, only a reset does.
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+  await once(socket, 'connect')
+  let reply = ''
+  let cutOff = false
+  socket.on('data', (d: Buffer) => { reply += d.toString('latin1') })
+  socket.on('error', () => { cutOff = true })
+  socket.on('close', () => { cutOff = true })
+  socket.write(bad)
+  const chunk = Buffer.alloc(16 * 1024, 0x41)
+  for (let i = 0; i < 400 && !cutOff; i++) {
+    await new Promise(resolve => setTimeout(resolve, 5))
+    if (reply.length > 0 && !socket.destroyed) socket.write(chunk)
+  }
+  socket.destroy()
+  return { reply, cutOff }
+}
+
+t.test('after a protocol error the connection is closed for real: a client that keeps writing is cut off, as by redis-server', async tt => {
+  const clients = async (): Promise<number> => {
+    const c = await RawClient.connect(node.port)
+    const text = (parseReplies(await c.call('INFO', 'clients'))[0] as Buffer).toString()
+    c.close()
+    return Number(/connected_clients:(\d+)/.exec(text)?.[1])
+  }
+  const before = await clients()
+  for (const bad of [bytes('*abc\r\n'), bytes('*1\r\n$-5\r\n'), bytes('A'.repeat(70_000))]) {
+    const ours = await keepWriting(node.port, bad)
+    tt.match(ours.reply, /^-ERR Protocol error: /, `dynakv answers the error (${show(bad.subarray(0, 12))})`)
+    tt.ok(ours.cutOff, 'and cuts the writer off')
+    if (redis !== null) {
+      const theirs = await keepWriting(redis.port, bad)
+      tt.equal(theirs.reply, ours.reply, 'the same error as redis-server')
+      tt.equal(theirs.cutOff, ours.cutOff, 'which cuts it off too')
+    }
+  }
+  let after = await clients()
+  for (let i = 0; i < 50 && after > before; i++) {
+    await new Promise(resolve => setTimeout(resolve, 20))
+    after = await clients()
+  }
+  tt.equal(after, before, 'the connections are gone from connected_clients')
 })
 
 t.test('no input crashed a node or logged an internal error', async tt => {

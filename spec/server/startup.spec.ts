@@ -7,6 +7,7 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { freePort, runDynakv, startServer, tempDir } from '../helpers/server.js'
 import { exchange, frame } from '../helpers/clients.js'
+import { RespClient } from '../../lib/cli/resp-client.js'
 
 const STACK = /^\s+at .+[(:]\d+/m
 
@@ -44,7 +45,8 @@ for (const [flags, mention] of [
   [['--n', '3', '--r', '4'], /--r|--n/],
   [['--log-level', 'loud'], /--log-level/],
   [['--proto-max-bulk-len', '1k'], /--proto-max-bulk-len/],
-  [['stray'], /stray/]
+  [['stray'], /stray/],
+  [['--clock-offset-ms', '5000'], /--clock-offset-ms.*--allow-fault-injection/]
 ] as Array<[string[], RegExp]>) {
   t.test(`bad flags ${flags.join(' ')}: exit code 2 and a one-line message`, async tt => {
     const res = await runDynakv(['server', '--dir', tempDir(), ...flags], { timeoutMs: 15000 })
@@ -103,6 +105,19 @@ t.test('a data directory refuses another ring size or another node name', async 
   const again = await node.restart()
   const { out } = await exchange(again.port, frame('PING'), { until: b => b.length >= 7 })
   tt.equal(out.toString(), '+PONG\r\n', 'the right flags still start it')
+})
+
+t.test('--clock-offset-ms (tests only) shifts the wall clock the node stamps versions with', async tt => {
+  const hourMs = 3_600_000
+  const node = await startServer(['--allow-fault-injection', '--clock-offset-ms', String(-hourMs)], { t: tt })
+  const c = await RespClient.connect('127.0.0.1', node.port)
+  tt.teardown(() => c.close())
+  const before = Date.now()
+  tt.equal(await c.call('SET', 'k', 'v'), 'OK')
+  const after = Date.now()
+  const [, , siblings] = await c.call('DEBUG', 'REPLICA', 'k') as [string, string[], string[]]
+  const ts = Number(/ts=(\d+)/.exec(siblings[0])?.[1])
+  tt.ok(ts >= before - hourMs && ts <= after - hourMs, `stamped ${ts - before} ms from now`)
 })
 
 t.test('SIGINT stops the node cleanly too', async tt => {

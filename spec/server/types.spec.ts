@@ -79,6 +79,8 @@ same('sorted sets: ZADD options, ZINCRBY, ranges by rank, score and lex, ranks, 
   ['ZRANGESTORE', 'dst', 'lex', '1', '2'], ['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'], ['ZRANGESTORE', 'dst', 'lex', '[x', '+', 'BYLEX'], ['EXISTS', 'dst'],
   ['ZADD', 'z', 'nan', 'x'], ['ZADD', 'z', 'NX', 'XX', '1', 'x'], ['ZADD', 'z', 'GT', 'LT', '1', 'x'], ['ZADD', 'z', 'INCR', '1', 'a', '2', 'b'],
   ['ZADD', 'z', '1'], ['ZADD', 'z', '1', 'x', '2'], ['ZADD', 'inf', '+inf', 'x', '-inf', 'y'], ['ZINCRBY', 'inf', '-inf', 'x'],
+  ['ZINCRBY', 'inf', '+inf', 'fresh'], ['ZINCRBY', 'inf', '1', 'fresh'], ['ZADD', 'inf', 'INCR', '-inf', 'y2'], ['ZINCRBY', 'inf', '2', 'n'],
+  ['ZINCRBY', 'inf', '0.5', 'n'], ['ZADD', 'inf', 'INCR', '1', 'n'], ['ZINCRBY', 'inf', '-inf', 'n'], ['ZINCRBY', 'inf', '1', 'n'], ['ZRANGE', 'inf', '0', '-1', 'WITHSCORES'],
   ['ZADD', 'fl', '0.1', 'x', '1e20', 'y', '-3.25', 'w'], ['ZRANGE', 'fl', '0', '-1', 'WITHSCORES'], ['ZSCORE', 'fl', 'x'],
   ['ZREM', 'fl', 'x', 'y', 'w'], ['EXISTS', 'fl'], ['TYPE', 'z'], ['TYPE', 'lex']
 ])

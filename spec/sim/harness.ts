@@ -5,9 +5,10 @@
 import { parseServerArgs } from '../../lib/cli/args.js'
 import { DynakvNode } from '../../lib/node/node.js'
 import { SimNetwork } from '../../lib/peer/sim.js'
-import type { VirtualClock } from '../../lib/peer/virtual-clock.js'
+import { VirtualClock } from '../../lib/peer/virtual-clock.js'
+import type { Clock } from '../../lib/runtime/clock.js'
 import { Dispatcher, type ServerInfo } from '../../lib/resp/commands/index.js'
-import { internalSession } from '../../lib/resp/session.js'
+import { internalSession, type Session } from '../../lib/resp/session.js'
 import type { Reply } from '../../lib/resp/reply.js'
 import { memoryLevelStore, type Store } from '../../lib/storage/store.js'
 
@@ -24,6 +25,27 @@ export interface SimOptions {
   delayMsMax?: number
   /** More server flags for every node. */
   args?: string[]
+  /**
+   * Each node's clock reads the virtual clock plus this offset (ms), as a host's
+   * clock is off by its skew (docs/types.md "Clock skew"); timers still run on
+   * the one virtual timeline. Default: no offset.
+   */
+  clockOffsetMs?: (name: string) => number
+  /** The virtual clock's start (ms): room below it for negative offsets. Default 0. */
+  startMs?: number
+  /** Called with every node as it boots (and boots again): test instrumentation. */
+  onBoot?: (name: string, node: DynakvNode) => void
+}
+
+/** A clock that reads `offsetMs` ahead of (or, negative, behind) `base`; timers run on base. */
+export function skewedClock (base: Clock, offsetMs: number): Clock {
+  if (offsetMs === 0) return base
+  return {
+    now: () => base.now() + offsetMs,
+    after: (delayMs, fn) => base.after(delayMs, fn),
+    defer: (fn) => base.defer(fn),
+    soon: (fn) => base.soon(fn)
+  }
 }
 
 interface Member {
@@ -49,7 +71,8 @@ export class SimCluster {
       duplicateProbability: opts.duplicateProbability ?? 0,
       delayMsMin: opts.delayMsMin ?? 1,
       delayMsMax: opts.delayMsMax ?? 5,
-      traceMax: 2000
+      traceMax: 2000,
+      clock: new VirtualClock({ startMs: opts.startMs ?? 0 })
     })
     this.clock = this.net.clock
   }
@@ -75,6 +98,11 @@ export class SimCluster {
     return m.node
   }
 
+  /** How far name's clock reads ahead of the virtual clock (ms). */
+  offsetOf (name: string): number {
+    return this.opts.clockOffsetMs?.(name) ?? 0
+  }
+
   running (): string[] {
     return [...this.members.values()].filter(m => m.node !== null).map(m => m.name)
   }
@@ -95,15 +123,16 @@ export class SimCluster {
 
   private async boot (name: string, store: Store): Promise<DynakvNode> {
     const node = await this.settle(DynakvNode.start(this.config(name), {
-      clock: this.clock,
+      clock: skewedClock(this.clock, this.offsetOf(name)),
       random: this.net.forkRandom(),
       store,
       transport: this.net.endpoint(name)
     }))
-    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379 }
+    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379, tunables: new Map(), protoMaxBulkLenMax: node.config.protoMaxBulkLen, resetStats: () => {}, configChanged: () => {} }
     const dispatcher = new Dispatcher(node, server)
     node.peers.executor = dispatcher
     this.members.set(name, { name, node, store, dispatcher })
+    this.opts.onBoot?.(name, node)
     return node
   }
 
@@ -118,9 +147,13 @@ export class SimCluster {
 
   /** A client command at a node, as a client connected to it would send it. */
   async exec (name: string, ...args: Array<string | Buffer>): Promise<Reply> {
+    return await this.execIn(internalSession(2, false), name, ...args)
+  }
+
+  /** A command on a client's session kept across commands (MULTI, WATCH, HELLO). */
+  async execIn (session: Session, name: string, ...args: Array<string | Buffer>): Promise<Reply> {
     const m = this.members.get(name)
     if (m?.dispatcher == null) throw new Error(`${name} is not running`)
-    const session = internalSession(2, false)
     const reply = m.dispatcher.exec(session, args.map(a => typeof a === 'string' ? Buffer.from(a) : a))
     return reply instanceof Promise ? await this.settle(reply) : reply
   }

@@ -6,7 +6,7 @@ import { ELEMENT_HASH_BYTES, refOfStorageKey, type ElementRef, type KeyRef } fro
 import { WrongTypeError, type TxnView } from '../../node/records.js'
 import type { RecordWrite } from '../../node/coordinator.js'
 import type { Change } from '../../node/local.js'
-import { array, bulk, type Reply } from '../reply.js'
+import { array, bulk, int, type Reply } from '../reply.js'
 import type { Call } from './types.js'
 import { E, fail, globMatcher, intArg, lower } from './util.js'
 import { deleteKey, liveState } from './keys.js'
@@ -42,6 +42,24 @@ export function writeElement (ref: ElementRef, obj: VObject | undefined, value: 
 /** A remove of one element: a tombstone covering exactly what was read of it. */
 export function removeElement (ref: ElementRef, obj: VObject): RecordWrite {
   return { ref, change: { op: 'tombstone', context: objectClock(obj) } }
+}
+
+/** SREM / HDEL / ZREM: each live element named is removed as it was read; replies how many were. */
+export function removeElements (c: Call, type: Marker): Promise<Reply> {
+  const key = c.node.ref(c.args[1])
+  const refs = elementRefs(key, type, c.args.slice(2))
+  return c.node.records.txn(key, refs, (view) => {
+    if (!expectType(view, type)) return { writes: [], result: int(0) }
+    const writes: RecordWrite[] = []
+    const seen = new Set<string>()
+    for (let i = 0; i < refs.length; i++) {
+      const obj = view.elements[i]
+      if (seen.has(refs[i].ks) || !isLive(obj)) continue
+      seen.add(refs[i].ks)
+      writes.push(removeElement(refs[i], obj))
+    }
+    return { writes, result: int(writes.length) }
+  })
 }
 
 export function incrementElement (ref: ElementRef, delta: bigint | number): RecordWrite {

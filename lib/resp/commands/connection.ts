@@ -4,7 +4,8 @@
 import { OK, NULL, PONG, array, bulk, err, int, map, simple, verbatim, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { Call, CommandSpec } from './types.js'
-import { E, echo, fail, globMatcher, intArg, lower, text } from './util.js'
+import { container } from './table.js'
+import { E, echo, fail, intArg, lower, text } from './util.js'
 
 export const REDIS_VERSION = '7.2.0'
 export const DYNAKV_VERSION = '0.1.0'
@@ -100,6 +101,7 @@ function reset (c: Call): Reply {
   s.proto = 2
   s.name = ''
   s.db = 0
+  s.tx = null
   s.authenticated = c.node.config.requirepass === null
   return simple('RESET')
 }
@@ -107,7 +109,10 @@ function reset (c: Call): Reply {
 function clientLine (s: Session, nowMs: number): string {
   const age = Math.floor((nowMs - s.createdAtMs) / 1000)
   const idle = Math.floor((nowMs - s.lastCommandAtMs) / 1000)
-  return `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=-1 name=${s.name} age=${age} idle=${idle} flags=N db=${s.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${s.lastCommand} user=default redir=-1 resp=${s.proto} lib-name=${s.libName} lib-ver=${s.libVer}`
+  const queued = s.tx?.queue ?? null
+  const flags = queued === null ? 'N' : 'x'
+  const multi = queued === null ? -1 : queued.length
+  return `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=-1 name=${s.name} age=${age} idle=${idle} flags=${flags} db=${s.db} sub=0 psub=0 ssub=0 multi=${multi} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${s.lastCommand} user=default redir=-1 resp=${s.proto} lib-name=${s.libName} lib-ver=${s.libVer}`
 }
 
 const CLIENT_HELP = [
@@ -118,65 +123,47 @@ const CLIENT_HELP = [
   'SETINFO <option> <value>', '    Set client meta attr. Options are: LIB-NAME, LIB-VER.',
   'LIST [TYPE <type>] [ID <id> ...]', '    Return information about client connections.',
   'INFO', '    Return information about the current client connection.',
+  'NO-EVICT (ON|OFF)', '    Accepted; dynakv evicts no client.',
+  'NO-TOUCH (ON|OFF)', '    Accepted; dynakv keeps no access times.',
   'HELP', '    Print this help.'
 ]
 
-function clientCmd (c: Call): Reply {
-  const sub = lower(c.args[1])
+function clientSetinfo (c: Call): Reply {
+  const attr = lower(c.args[2])
+  if (attr !== 'lib-name' && attr !== 'lib-ver') fail(`ERR Unrecognized option '${echo(c.args[2])}'`)
+  const value = validName(c.args[3])
+  if (attr === 'lib-name') c.session.libName = value
+  else c.session.libVer = value
+  return OK
+}
+
+function clientList (c: Call): Reply {
   const n = c.args.length
-  const arity = (): never => fail(`ERR wrong number of arguments for 'client|${sub}' command`)
-  switch (sub) {
-    case 'id':
-      if (n !== 2) arity()
-      return int(c.session.id)
-    case 'getname':
-      if (n !== 2) arity()
-      return c.session.name === '' ? NULL : bulk(c.session.name)
-    case 'setname':
-      if (n !== 3) arity()
-      c.session.name = validName(c.args[2])
-      return OK
-    case 'setinfo': {
-      if (n !== 4) arity()
-      const attr = lower(c.args[2])
-      if (attr !== 'lib-name' && attr !== 'lib-ver') fail(`ERR Unrecognized option '${echo(c.args[2])}'`)
-      const value = validName(c.args[3])
-      if (attr === 'lib-name') c.session.libName = value
-      else c.session.libVer = value
-      return OK
+  const now = c.node.clock.now()
+  let ids: Set<number> | null = null
+  for (let i = 2; i < n; i++) {
+    const opt = lower(c.args[i])
+    if (opt === 'type' && i + 1 < n) {
+      const t = lower(c.args[++i])
+      if (!['normal', 'master', 'replica', 'pubsub'].includes(t)) fail(`ERR Unknown client type '${echo(c.args[i])}'`)
+      if (t !== 'normal') ids = new Set()
+    } else if (opt === 'id' && i + 1 < n) {
+      ids ??= new Set()
+      while (i + 1 < n) ids.add(intArg(c.args[++i], 'ERR Invalid client ID'))
+    } else {
+      fail(E.syntax)
     }
-    case 'info':
-      if (n !== 2) arity()
-      return verbatim(clientLine(c.session, c.node.clock.now()) + '\n')
-    case 'list': {
-      const now = c.node.clock.now()
-      let ids: Set<number> | null = null
-      for (let i = 2; i < n; i++) {
-        const opt = lower(c.args[i])
-        if (opt === 'type' && i + 1 < n) {
-          const t = lower(c.args[++i])
-          if (!['normal', 'master', 'replica', 'pubsub'].includes(t)) fail(`ERR Unknown client type '${echo(c.args[i])}'`)
-          if (t !== 'normal') ids = new Set()
-        } else if (opt === 'id' && i + 1 < n) {
-          ids ??= new Set()
-          while (i + 1 < n) ids.add(intArg(c.args[++i], 'ERR Invalid client ID'))
-        } else {
-          fail(E.syntax)
-        }
-      }
-      const lines: string[] = []
-      for (const s of c.server.clients()) if (ids === null || ids.has(s.id)) lines.push(clientLine(s, now) + '\n')
-      return verbatim(lines.join(''))
-    }
-    case 'no-evict':
-    case 'no-touch':
-      if (n !== 3) arity()
-      return OK
-    case 'help':
-      return array(CLIENT_HELP.map(l => simple(l)))
-    default:
-      return err(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try CLIENT HELP.`)
   }
+  const lines: string[] = []
+  for (const s of c.server.clients()) if (ids === null || ids.has(s.id)) lines.push(clientLine(s, now) + '\n')
+  return verbatim(lines.join(''))
+}
+
+/** CLIENT NO-EVICT / NO-TOUCH: ON or OFF, nothing to do. */
+function onOff (c: Call): Reply {
+  const v = lower(c.args[2])
+  if (v !== 'on' && v !== 'off') fail(E.syntax)
+  return OK
 }
 
 function time (c: Call): Reply {
@@ -185,74 +172,26 @@ function time (c: Call): Reply {
   return array([bulk(String(Math.floor(us / 1e6))), bulk(String(us % 1e6))])
 }
 
-/** CONFIG GET: the parameters clients ask for (redis-benchmark: save, appendonly). */
-function configParams (c: Call): Array<[string, string]> {
-  const cfg = c.node.config
-  return [
-    ['save', ''],
-    ['appendonly', 'no'],
-    ['appendfsync', cfg.sync ? 'always' : 'no'],
-    ['databases', '1'],
-    ['maxmemory', '0'],
-    ['maxmemory-policy', 'noeviction'],
-    ['timeout', '0'],
-    ['port', String(c.server.port)],
-    ['bind', cfg.host],
-    ['requirepass', cfg.requirepass ?? ''],
-    ['proto-max-bulk-len', String(cfg.protoMaxBulkLen)],
-    ['maxclients', String(cfg.maxclients)],
-    ['cluster-enabled', 'no'],
-    ['dynakv-n', String(cfg.n)],
-    ['dynakv-r', String(cfg.r)],
-    ['dynakv-w', String(cfg.w)],
-    ['dynakv-partitions', String(cfg.partitions)],
-    ['dynakv-sync', cfg.sync ? 'yes' : 'no'],
-    ['dynakv-vclock-max', String(cfg.vclockMax)],
-    ['dynakv-cache-mb', String(cfg.cacheMb)]
-  ]
-}
-
-function config (c: Call): Reply {
-  const sub = lower(c.args[1])
-  if (sub === 'get') {
-    if (c.args.length < 3) fail("ERR wrong number of arguments for 'config|get' command")
-    const params = configParams(c)
-    const out: Array<[Reply, Reply]> = []
-    const seen = new Set<string>()
-    for (const pattern of c.args.slice(2)) {
-      const m = globMatcher(Buffer.from(pattern.toString('latin1').toLowerCase(), 'latin1'))
-      for (const [k, v] of params) {
-        if (!seen.has(k) && m(Buffer.from(k))) {
-          seen.add(k)
-          out.push([bulk(k), bulk(v)])
-        }
-      }
-    }
-    return map(out)
-  }
-  if (sub === 'set') return err('ERR CONFIG SET is not supported by dynakv: restart the node with the flag (see dynakv server --help)')
-  if (sub === 'resetstat') {
-    if (c.args.length !== 2) fail("ERR wrong number of arguments for 'config|resetstat' command")
-    return OK
-  }
-  if (sub === 'help') return array(['CONFIG <subcommand>. Subcommands are:', 'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.', 'RESETSTAT', '    Accepted; statistics are kept.'].map(l => simple(l)))
-  return err(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try CONFIG HELP.`)
-}
-
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
 const CONN = { group: 'connection', ...NOKEY } as const
 
+const QUICK = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'] as const
+const CLIENT = { flags: ['noscript', 'loading', 'stale'], group: 'connection', acl: ['connection'], ...NOKEY } as const
+const CLIENT_ADMIN = { ...CLIENT, flags: ['admin', 'noscript', 'loading', 'stale'] } as const
+
 export const connectionCommands: CommandSpec[] = [
-  { name: 'ping', arity: -1, flags: ['fast'], ...CONN, summary: 'Returns PONG, or the argument.', since: '1.0.0', handler: ping },
-  { name: 'echo', arity: 2, flags: ['fast'], ...CONN, summary: 'Returns the argument.', since: '1.0.0', handler: (c) => bulk(c.args[1]) },
-  { name: 'hello', arity: -1, flags: ['noauth', 'fast'], noauth: true, ...CONN, summary: 'Handshakes with the server: protocol 2 or 3, optional AUTH and SETNAME.', since: '6.0.0', handler: hello },
-  { name: 'auth', arity: -2, flags: ['noauth', 'fast'], noauth: true, ...CONN, summary: 'Authenticates the connection (user default).', since: '1.0.0', handler: auth },
-  { name: 'select', arity: 2, flags: ['fast'], ...CONN, summary: 'Only database 0 exists.', since: '1.0.0', handler: select },
+  { name: 'ping', arity: -1, flags: ['fast'], acl: ['connection'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], ...CONN, summary: 'Returns PONG, or the argument.', since: '1.0.0', handler: ping },
+  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['connection'], ...CONN, summary: 'Returns the argument.', since: '1.0.0', handler: (c) => bulk(c.args[1]) },
+  { name: 'hello', arity: -1, flags: QUICK, acl: ['connection'], noauth: true, ...CONN, summary: 'Handshakes with the server: protocol 2 or 3, optional AUTH and SETNAME.', since: '6.0.0', handler: hello },
+  { name: 'auth', arity: -2, flags: QUICK, acl: ['connection'], noauth: true, ...CONN, summary: 'Authenticates the connection (user default).', since: '1.0.0', handler: auth },
+  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['connection'], ...CONN, summary: 'Only database 0 exists.', since: '1.0.0', handler: select },
   {
     name: 'quit',
     arity: -1,
-    flags: ['noauth', 'fast'],
+    flags: QUICK,
+    acl: ['connection'],
     noauth: true,
+    notQueued: true,
     ...CONN,
     summary: 'Closes the connection.',
     since: '1.0.0',
@@ -261,8 +200,27 @@ export const connectionCommands: CommandSpec[] = [
       return OK
     }
   },
-  { name: 'reset', arity: 1, flags: ['noauth', 'fast'], noauth: true, ...CONN, summary: 'Resets the connection state.', since: '6.2.0', handler: reset },
-  { name: 'client', arity: -2, flags: [], ...CONN, summary: 'Connection introspection: ID, SETNAME, GETNAME, SETINFO, LIST, INFO.', since: '2.4.0', handler: clientCmd },
-  { name: 'time', arity: 1, flags: ['fast'], group: 'server', ...NOKEY, summary: 'Returns the server time.', since: '2.6.0', handler: time },
-  { name: 'config', arity: -2, flags: ['admin'], group: 'server', ...NOKEY, summary: 'CONFIG GET reports the settings clients ask for.', since: '2.0.0', handler: config }
+  { name: 'reset', arity: 1, flags: QUICK, acl: ['connection'], noauth: true, notQueued: true, ...CONN, summary: 'Resets the connection state: protocol, name, authentication, MULTI and WATCH.', since: '6.2.0', handler: reset },
+  container('client', 'connection', 'Connection introspection: ID, SETNAME, GETNAME, SETINFO, LIST, INFO.', '2.4.0', [
+    { name: 'client|id', arity: 2, ...CLIENT, summary: 'Returns the unique client ID of the connection.', since: '5.0.0', handler: (c) => int(c.session.id) },
+    { name: 'client|getname', arity: 2, ...CLIENT, summary: 'Returns the name of the connection.', since: '2.6.9', handler: (c) => c.session.name === '' ? NULL : bulk(c.session.name) },
+    {
+      name: 'client|setname',
+      arity: 3,
+      ...CLIENT,
+      summary: 'Sets the connection name.',
+      since: '2.6.9',
+      handler: (c) => {
+        c.session.name = validName(c.args[2])
+        return OK
+      }
+    },
+    { name: 'client|setinfo', arity: 4, ...CLIENT, summary: 'Sets information specific to the client or connection.', since: '7.2.0', handler: clientSetinfo },
+    { name: 'client|info', arity: 2, ...CLIENT, tips: ['nondeterministic_output'], summary: 'Returns information about the connection.', since: '6.2.0', handler: (c) => verbatim(clientLine(c.session, c.node.clock.now()) + '\n') },
+    { name: 'client|list', arity: -2, ...CLIENT_ADMIN, tips: ['nondeterministic_output'], summary: 'Lists open connections.', since: '2.4.0', handler: clientList },
+    { name: 'client|no-evict', arity: 3, ...CLIENT_ADMIN, summary: 'Accepted: dynakv evicts no client.', since: '7.0.0', handler: onOff },
+    { name: 'client|no-touch', arity: 3, ...CLIENT, summary: 'Accepted: dynakv keeps no access times.', since: '7.2.0', handler: onOff },
+    { name: 'client|help', arity: 2, ...CLIENT, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: () => array(CLIENT_HELP.map(l => simple(l))) }
+  ]),
+  { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], tips: ['nondeterministic_output'], group: 'server', ...NOKEY, summary: 'Returns the server time.', since: '2.6.0', handler: time }
 ]

@@ -59,10 +59,10 @@ async function delctx (c: Call): Promise<Reply> {
   return bulk(encodeContext(next, c.args[1]))
 }
 
-const KEY = { group: 'dynamo', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
+const KEY = { group: 'dynamo', acl: ['keyspace'], firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
 
 export const dynamoCommands: CommandSpec[] = [
   { name: 'getctx', arity: -2, flags: ['readonly'], ...KEY, summary: 'Returns [context, [every concurrent value]] after R replicas answered.', since: 'dynakv 0.1', handler: getctx },
   { name: 'put', arity: -4, flags: ['write', 'denyoom'], ...KEY, summary: 'Writes a value superseding exactly what the context covers; returns the new context after W replicas stored it.', since: 'dynakv 0.1', handler: putctx },
-  { name: 'delctx', arity: -3, flags: ['write'], ...KEY, summary: 'Writes a tombstone superseding what the context covers; returns the new context.', since: 'dynakv 0.1', handler: delctx }
+  { name: 'delctx', arity: -3, flags: ['write'], ...KEY, keySpecs: [{ flags: ['RM', 'delete'], index: 1, range: [0, 1, 0] }], summary: 'Writes a tombstone superseding what the context covers; returns the new context.', since: 'dynakv 0.1', handler: delctx }
 ]

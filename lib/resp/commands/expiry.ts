@@ -8,6 +8,7 @@ import { WrongTypeError, type TxnView } from '../../node/records.js'
 import type { KeyRef } from '../../node/keys.js'
 import { ZERO, ONE, int, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
+import { redisMeta } from './redis-table.js'
 import { E, fail, lower, parseInt64 } from './util.js'
 import { deleteKey, liveState } from './keys.js'
 
@@ -123,13 +124,13 @@ function persist (c: Call): Promise<Reply> {
 const KEY = { group: 'generic', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
 
 export const expiryCommands: CommandSpec[] = [
-  { name: 'expire', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Sets a key\'s time to live in seconds.', since: '1.0.0', handler: expireCmd('expire', 1000, false) },
-  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Sets a key\'s time to live in milliseconds.', since: '2.6.0', handler: expireCmd('pexpire', 1, false) },
-  { name: 'expireat', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Sets a key\'s expiry as a Unix time in seconds.', since: '1.2.0', handler: expireCmd('expireat', 1000, true) },
-  { name: 'pexpireat', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Sets a key\'s expiry as a Unix time in milliseconds.', since: '2.6.0', handler: expireCmd('pexpireat', 1, true) },
-  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a key\'s time to live in seconds (-2 no key, -1 no expiry).', since: '1.0.0', handler: ttlCmd(true, 1000) },
-  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a key\'s time to live in milliseconds.', since: '2.6.0', handler: ttlCmd(true, 1) },
-  { name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a key\'s expiry as a Unix time in seconds.', since: '7.0.0', handler: ttlCmd(false, 1000) },
-  { name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a key\'s expiry as a Unix time in milliseconds.', since: '7.0.0', handler: ttlCmd(false, 1) },
-  { name: 'persist', arity: 2, flags: ['write', 'fast'], ...KEY, summary: 'Removes a key\'s expiry.', since: '2.2.0', handler: persist }
+  { name: 'expire', ...KEY, ...redisMeta('expire'), summary: 'Sets a key\'s time to live in seconds.', since: '1.0.0', handler: expireCmd('expire', 1000, false) },
+  { name: 'pexpire', ...KEY, ...redisMeta('pexpire'), summary: 'Sets a key\'s time to live in milliseconds.', since: '2.6.0', handler: expireCmd('pexpire', 1, false) },
+  { name: 'expireat', ...KEY, ...redisMeta('expireat'), summary: 'Sets a key\'s expiry as a Unix time in seconds.', since: '1.2.0', handler: expireCmd('expireat', 1000, true) },
+  { name: 'pexpireat', ...KEY, ...redisMeta('pexpireat'), summary: 'Sets a key\'s expiry as a Unix time in milliseconds.', since: '2.6.0', handler: expireCmd('pexpireat', 1, true) },
+  { name: 'ttl', ...KEY, ...redisMeta('ttl'), summary: 'Returns a key\'s time to live in seconds (-2 no key, -1 no expiry).', since: '1.0.0', handler: ttlCmd(true, 1000) },
+  { name: 'pttl', ...KEY, ...redisMeta('pttl'), summary: 'Returns a key\'s time to live in milliseconds.', since: '2.6.0', handler: ttlCmd(true, 1) },
+  { name: 'expiretime', ...KEY, ...redisMeta('expiretime'), summary: 'Returns a key\'s expiry as a Unix time in seconds.', since: '7.0.0', handler: ttlCmd(false, 1000) },
+  { name: 'pexpiretime', ...KEY, ...redisMeta('pexpiretime'), summary: 'Returns a key\'s expiry as a Unix time in milliseconds.', since: '7.0.0', handler: ttlCmd(false, 1) },
+  { name: 'persist', ...KEY, ...redisMeta('persist'), summary: 'Removes a key\'s expiry.', since: '2.2.0', handler: persist }
 ]

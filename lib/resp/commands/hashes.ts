@@ -5,9 +5,10 @@
 import { elementState, keyState, type VObject } from '../../versioning/index.js'
 import { NULL, ZERO, ONE, OK, array, bulk, bulkOrNull, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
+import { redisMeta } from './redis-table.js'
 import { E, fail, formatHumanFloat, inInt64, lower, parseFloatStrict, parseInt64 } from './util.js'
 import {
-  countArg, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage,
+  countArg, removeElements, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, scanArgs, scanPage,
   scanReply, writeElement, type Element
 } from './collections.js'
 
@@ -71,22 +72,6 @@ async function hstrlen (c: Call): Promise<Reply> {
   return int(objs === null ? 0 : valueOf(objs[0])?.length ?? 0)
 }
 
-function hdel (c: Call): Promise<Reply> {
-  const key = c.node.ref(c.args[1])
-  const refs = elementRefs(key, 'hash', c.args.slice(2))
-  return c.node.records.txn(key, refs, (view) => {
-    if (!expectType(view, 'hash')) return { writes: [], result: ZERO }
-    const writes = []
-    const seen = new Set<string>()
-    for (let i = 0; i < refs.length; i++) {
-      const obj = view.elements[i]
-      if (seen.has(refs[i].ks) || !isLive(obj)) continue
-      seen.add(refs[i].ks)
-      writes.push(removeElement(refs[i], obj))
-    }
-    return { writes, result: int(writes.length) }
-  })
-}
 
 async function all (c: Call): Promise<Element[]> {
   return await readAll(c, c.node.ref(c.args[1]), 'hash') ?? []
@@ -143,20 +128,20 @@ async function hscan (c: Call): Promise<Reply> {
 const KEY = { group: 'hash', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
 
 export const hashCommands: CommandSpec[] = [
-  { name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Sets fields of a hash; returns how many were new.', since: '2.0.0', handler: async c => int(await hsetGeneric(c, false)) },
-  { name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Sets fields of a hash.', since: '2.0.0', handler: async (c) => { await hsetGeneric(c, false); return OK } },
-  { name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Sets a field of a hash when it has none.', since: '2.0.0', handler: async c => int(await hsetGeneric(c, true)) },
-  { name: 'hget', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the value of a field.', since: '2.0.0', handler: hget },
-  { name: 'hmget', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the values of fields.', since: '2.0.0', handler: hmget },
-  { name: 'hgetall', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns every field and value of a hash.', since: '2.0.0', handler: async c => pairs(c, (await all(c)).map(e => [e.element, valueOf(e.obj)])) },
-  { name: 'hkeys', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns the fields of a hash.', since: '2.0.0', handler: async c => array((await all(c)).map(e => bulk(e.element))) },
-  { name: 'hvals', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns the values of a hash.', since: '2.0.0', handler: async c => array((await all(c)).map(e => bulkOrNull(valueOf(e.obj)))) },
-  { name: 'hlen', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of fields of a hash (reads them all).', since: '2.0.0', handler: async c => int((await all(c)).length) },
-  { name: 'hdel', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes fields from a hash (exactly the writes the coordinator read).', since: '2.0.0', handler: hdel },
-  { name: 'hexists', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Does a field exist?', since: '2.0.0', handler: hexists },
-  { name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the length of a field\'s value.', since: '3.2.0', handler: hstrlen },
-  { name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a field as a counter (increments through every node count).', since: '2.0.0', handler: c => hincr(c, false) },
-  { name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a field by a floating point number, as a counter.', since: '2.6.0', handler: c => hincr(c, true) },
-  { name: 'hrandfield', arity: -2, flags: ['readonly'], ...KEY, summary: 'Returns random fields of a hash.', since: '6.2.0', handler: hrandfield },
-  { name: 'hscan', arity: -3, flags: ['readonly'], ...KEY, summary: 'Iterates the fields of a hash (a stateless cursor any node resumes).', since: '2.8.0', handler: hscan }
+  { name: 'hset', ...KEY, ...redisMeta('hset'), summary: 'Sets fields of a hash; returns how many were new.', since: '2.0.0', handler: async c => int(await hsetGeneric(c, false)) },
+  { name: 'hmset', ...KEY, ...redisMeta('hmset'), summary: 'Sets fields of a hash.', since: '2.0.0', handler: async (c) => { await hsetGeneric(c, false); return OK } },
+  { name: 'hsetnx', ...KEY, ...redisMeta('hsetnx'), summary: 'Sets a field of a hash when it has none.', since: '2.0.0', handler: async c => int(await hsetGeneric(c, true)) },
+  { name: 'hget', ...KEY, ...redisMeta('hget'), summary: 'Returns the value of a field.', since: '2.0.0', handler: hget },
+  { name: 'hmget', ...KEY, ...redisMeta('hmget'), summary: 'Returns the values of fields.', since: '2.0.0', handler: hmget },
+  { name: 'hgetall', ...KEY, ...redisMeta('hgetall'), summary: 'Returns every field and value of a hash.', since: '2.0.0', handler: async c => pairs(c, (await all(c)).map(e => [e.element, valueOf(e.obj)])) },
+  { name: 'hkeys', ...KEY, ...redisMeta('hkeys'), summary: 'Returns the fields of a hash.', since: '2.0.0', handler: async c => array((await all(c)).map(e => bulk(e.element))) },
+  { name: 'hvals', ...KEY, ...redisMeta('hvals'), summary: 'Returns the values of a hash.', since: '2.0.0', handler: async c => array((await all(c)).map(e => bulkOrNull(valueOf(e.obj)))) },
+  { name: 'hlen', ...KEY, ...redisMeta('hlen'), summary: 'Returns the number of fields of a hash (reads them all).', since: '2.0.0', handler: async c => int((await all(c)).length) },
+  { name: 'hdel', ...KEY, ...redisMeta('hdel'), summary: 'Removes fields from a hash (exactly the writes the coordinator read).', since: '2.0.0', handler: c => removeElements(c, 'hash') },
+  { name: 'hexists', ...KEY, ...redisMeta('hexists'), summary: 'Does a field exist?', since: '2.0.0', handler: hexists },
+  { name: 'hstrlen', ...KEY, ...redisMeta('hstrlen'), summary: 'Returns the length of a field\'s value.', since: '3.2.0', handler: hstrlen },
+  { name: 'hincrby', ...KEY, ...redisMeta('hincrby'), summary: 'Increments a field as a counter (increments through every node count).', since: '2.0.0', handler: c => hincr(c, false) },
+  { name: 'hincrbyfloat', ...KEY, ...redisMeta('hincrbyfloat'), summary: 'Increments a field by a floating point number, as a counter.', since: '2.6.0', handler: c => hincr(c, true) },
+  { name: 'hrandfield', ...KEY, ...redisMeta('hrandfield'), summary: 'Returns random fields of a hash.', since: '6.2.0', handler: hrandfield },
+  { name: 'hscan', ...KEY, ...redisMeta('hscan'), summary: 'Iterates the fields of a hash (a stateless cursor any node resumes).', since: '2.8.0', handler: hscan }
 ]

@@ -1,14 +1,20 @@
-// The command table and the dispatcher: name lookup, AUTH gate, arity check,
-// the coordinator rule (forward a key's command to a primary), and error replies.
+// The command table and the dispatcher: name and subcommand lookup, AUTH gate,
+// arity check, MULTI queueing, the coordinator rule (forward a key's command to
+// a primary), and error replies.
 import { noQuorumMessage } from '../../coordinator/quorum.js'
-import { err, array, bulk, int, map, set, simple, NULL, type Reply } from '../reply.js'
+import { err, type ErrorReply, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
 import type { Call, CommandSpec, ServerInfo } from './types.js'
-import { CommandError, lower } from './util.js'
+import { CommandError } from './util.js'
+import { COMMANDS, keyPositions, register, subcommandOf } from './table.js'
 import { connectionCommands, NOAUTH } from './connection.js'
 import { stringCommands } from './strings.js'
+import { bitCommands } from './bits.js'
+import { lcsCommand } from './lcs.js'
 import { keyCommands } from './keys.js'
+import { copyCommands } from './copy.js'
+import { objectCommands } from './object.js'
 import { dynamoCommands } from './dynamo.js'
 import { expiryCommands } from './expiry.js'
 import { setCommands } from './sets.js'
@@ -16,93 +22,30 @@ import { hashCommands } from './hashes.js'
 import { zsetCommands } from './zsets.js'
 import { listCommands } from './lists.js'
 import { infoCommand } from './info.js'
+import { configCommand } from './config.js'
 import { ringCommands } from './ring.js'
+import { scriptingCommands } from './scripting.js'
+import { discardTransaction, inMulti, markDirty, queueCommand, transactionCommands } from './transactions.js'
+import { commandCommand, unknownSubcommand } from './command.js'
+import { recordCall } from './stats.js'
 
 export type { ServerInfo }
+export { COMMANDS }
 
-const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...expiryCommands, ...setCommands, ...hashCommands, ...zsetCommands, ...listCommands, ...dynamoCommands, infoCommand, ...ringCommands]
+register([
+  ...connectionCommands, ...stringCommands, ...bitCommands, lcsCommand, ...keyCommands, ...expiryCommands, ...setCommands, ...hashCommands, ...zsetCommands, ...listCommands,
+  ...copyCommands, ...objectCommands, ...dynamoCommands, infoCommand, configCommand, ...transactionCommands, ...scriptingCommands, ...ringCommands, commandCommand
+])
 
-export const COMMANDS = new Map<string, CommandSpec>()
-for (const spec of ALL) COMMANDS.set(spec.name, spec)
-COMMANDS.set('command', {
-  name: 'command',
-  arity: -1,
-  flags: ['loading', 'stale'],
-  group: 'server',
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  summary: 'Returns the command table: COUNT, LIST, INFO, DOCS.',
-  since: '2.8.13',
-  handler: commandCmd
-})
-
-function commandInfo (spec: CommandSpec, proto: 2 | 3): Reply {
-  const flags = spec.flags.map(f => simple(f))
-  return array([
-    bulk(spec.name),
-    int(spec.arity),
-    proto === 3 ? set(flags) : array(flags),
-    int(spec.firstKey),
-    int(spec.lastKey),
-    int(spec.step),
-    proto === 3 ? set([simple('@' + spec.group)]) : array([simple('@' + spec.group)]),
-    array([]),
-    array([]),
-    array([])
-  ])
-}
-
-function commandDocs (spec: CommandSpec): Reply {
-  const doc: Array<[Reply, Reply]> = [
-    [bulk('summary'), bulk(spec.summary)],
-    [bulk('since'), bulk(spec.since)],
-    [bulk('group'), bulk(spec.group)]
-  ]
-  if (spec.complexity !== undefined) doc.push([bulk('complexity'), bulk(spec.complexity)])
-  return map(doc)
-}
-
-/** Redis 7's arities of COMMAND's subcommands (name included). */
-const COMMAND_SUBCOMMAND_ARITY: Record<string, number> = { count: 2, list: -2, info: -2, docs: -2, help: 2 }
-
-/** Commands whose first argument is a subcommand: CLIENT LIST reports them as `client|list`. */
-const CONTAINERS = new Set(['client', 'config', 'command', 'ring', 'debug'])
-
-function commandCmd (c: Call): Reply {
-  if (c.args.length === 1) return array([...COMMANDS.values()].map(s => commandInfo(s, c.session.proto)))
-  const sub = lower(c.args[1])
-  const names = c.args.slice(2).map(lower)
-  const arity = COMMAND_SUBCOMMAND_ARITY[sub]
-  if (arity !== undefined && ((arity > 0 && c.args.length !== arity) || c.args.length < -arity)) {
-    return err(`ERR wrong number of arguments for 'command|${sub}' command`)
-  }
-  switch (sub) {
-    case 'count':
-      return int(COMMANDS.size)
-    case 'list':
-      return array([...COMMANDS.keys()].map(n => bulk(n)))
-    case 'info': {
-      const specs = names.length === 0 ? [...COMMANDS.values()] : names.map(n => COMMANDS.get(n))
-      return array(specs.map(s => s === undefined ? NULL : commandInfo(s, c.session.proto)))
-    }
-    case 'docs': {
-      const specs = names.length === 0 ? [...COMMANDS.values()] : names.map(n => COMMANDS.get(n)).filter((s): s is CommandSpec => s !== undefined)
-      return map(specs.map(s => [bulk(s.name), commandDocs(s)]))
-    }
-    case 'help':
-      return array(['COMMAND <subcommand>. Subcommands are:', '(no subcommand)', '    Return details about all commands.', 'COUNT', 'LIST', 'INFO [<command-name> ...]', 'DOCS [<command-name> ...]'].map(l => simple(l)))
-    default:
-      return err(`ERR unknown subcommand '${c.args[1].toString('latin1').slice(0, 128)}'. Try COMMAND HELP.`)
-  }
-}
+/** Commands whose first argument is a subcommand without a table entry of its own: CLIENT LIST names them `ring|join`. */
+const UNLISTED_CONTAINERS = new Set(['ring', 'debug'])
 
 /** Redis's rejectCommandFormat: newlines in the text become spaces. */
 function sanitize (s: string): string {
   return s.replace(/[\r\n]/g, ' ')
 }
 
-export function unknownCommand (args: Buffer[]): Reply {
+export function unknownCommand (args: Buffer[]): ErrorReply {
   let rest = ''
   for (let i = 1; i < args.length && rest.length < 128; i++) rest += `'${args[i].toString('latin1').slice(0, 128 - rest.length)}' `
   return err(sanitize(`ERR unknown command '${args[0].toString('latin1').slice(0, 128)}', with args beginning with: ${rest}`))
@@ -143,9 +86,16 @@ function unreachable (e: unknown): boolean {
 
 /**
  * Commands that must wait for everything a connection has in flight, and that
- * everything after them waits for: keyspace-wide ones and connection state.
+ * everything after them waits for: keyspace-wide ones, connection state, and
+ * transaction state (MULTI... EXEC must run as if alone on its connection).
  */
-const BARRIERS = new Set(['scan', 'keys', 'randomkey', 'dbsize', 'flushall', 'flushdb', 'ring', 'debug', 'hello', 'auth', 'reset', 'select', 'client'])
+const BARRIERS = new Set([
+  'scan', 'keys', 'randomkey', 'dbsize', 'flushall', 'flushdb', 'ring', 'debug', 'hello', 'auth', 'reset', 'select', 'client',
+  'config', 'multi', 'exec', 'discard', 'unwatch'
+])
+
+/** What a command does to its connection, known when it arrives (see Connection). */
+const EFFECTS = new Map<string, 'begin' | 'end' | 'quit'>([['multi', 'begin'], ['exec', 'end'], ['discard', 'end'], ['reset', 'end'], ['quit', 'quit']])
 
 /** Command names as clients spell them ('GET', 'get', 'Get') → spec: one Map lookup, no lower-casing. Bounded. */
 const BY_SPELLING = new Map<string, { name: string, spec: CommandSpec | undefined }>()
@@ -179,13 +129,22 @@ export class Dispatcher {
    * connection runs two commands with a key in common in the order it got them.
    */
   keysOf (args: Buffer[]): string[] | 'all' | null {
-    const { name, spec } = lookup(args[0])
+    const { name, spec: found } = lookup(args[0])
     if (BARRIERS.has(name)) return 'all'
-    if (spec === undefined || spec.firstKey === 0) return null
+    let spec = found
+    if (spec?.subcommands !== undefined && args.length > 1) spec = subcommandOf(spec, args[1])
+    if (spec === undefined) return null
+    if (spec.keySpecs !== undefined) return keyPositions(spec, args, true)?.map(k => args[k.index].toString('latin1')) ?? null
+    if (spec.firstKey === 0) return null
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : Math.min(spec.lastKey, args.length - 1)
     const keys: string[] = []
     for (let i = spec.firstKey; i <= last; i += spec.step) keys.push(args[i].toString('latin1'))
     return keys
+  }
+
+  connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null {
+    if (args[0].length < 4 || args[0].length > 7) return null
+    return EFFECTS.get(lookup(args[0]).name) ?? null
   }
 
   /**
@@ -205,36 +164,87 @@ export class Dispatcher {
   /**
    * Runs a command. A failure becomes an error reply, except that with
    * `rejects` an asynchronous one may reject instead (the caller turns it into
-   * the same reply, without one more promise per command).
+   * the same reply, without one more promise per command). Sets
+   * session.callStats to the counters the caller records the call in (null:
+   * refused or queued).
    */
   exec (session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
-    const { name, spec } = lookup(args[0])
-    if (spec === undefined) return unknownCommand(args)
-    if (!session.authenticated && spec.noauth !== true) return err(NOAUTH)
+    session.callStats = null
+    const { name, spec: found } = lookup(args[0])
+    if (found === undefined) return this.refuse(session, null, name, unknownCommand(args))
+    let spec = found
+    if (spec.subcommands !== undefined && args.length > 1) {
+      const sub = subcommandOf(spec, args[1])
+      if (sub === undefined) return this.refuse(session, null, name, err(unknownSubcommand(name, args[1])))
+      spec = sub
+    }
+    if (!session.authenticated && found.noauth !== true) return this.refuse(session, spec, name, err(NOAUTH))
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
-      return err(`ERR wrong number of arguments for '${spec.name}' command`)
+      return this.refuse(session, spec, name, err(`ERR wrong number of arguments for '${spec.name}' command`))
     }
-    session.lastCommand = CONTAINERS.has(name) && args.length > 1 ? `${name}|${args[1].toString('latin1').toLowerCase()}` : name
-    if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2)) {
-      const target = this.node.isSolo() ? null : this.node.forwardTarget(this.node.ref(args[1]))
-      if (target !== null) {
-        // The paper's coordinator rule. If the primary cannot be reached, coordinate
-        // here (sloppy) — unless the forwarded write may have run there already: a
-        // second run would store a second version with the same context (a sibling
-        // its writer never saw), so the client hears that the outcome is unknown.
-        return this.node.peers.forward(target, session, args).catch((e) => {
-          if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
-          if (unreachable(e)) return err(`${noQuorumMessage('write', this.node.config.w, 0)} (forwarded to ${target}, which did not answer)`)
-          return errorReply(e, this.node.log.error)
-        })
-      }
+    if (inMulti(session) && spec.notQueued !== true) return queueCommand(session, args)
+    session.lastCommand = spec !== found ? spec.name : UNLISTED_CONTAINERS.has(name) && args.length > 1 ? `${name}|${args[1].toString('latin1').toLowerCase()}` : name
+    let reply: Reply | Promise<Reply>
+    if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2) && !this.node.isSolo()) {
+      reply = this.routed(spec, session, args, rejects)
+    } else {
+      reply = this.run(spec, session, args, rejects)
     }
-    return this.run(spec, session, args, rejects)
+    // After the handler: commands it ran itself (MGET's GETs) must not take the call.
+    session.callStats = spec.stats ?? null
+    return reply
+  }
+
+  /**
+   * A command refused before it ran: counted, and inside MULTI it dooms the
+   * transaction. A refused EXEC ends the transaction, as Redis's execCommandAbort.
+   */
+  private refuse (session: Session, spec: CommandSpec | null, name: string, reply: ErrorReply): Reply {
+    if (spec?.stats !== undefined) spec.stats.rejected++
+    if (name === 'exec') {
+      discardTransaction(session)
+      return err(`EXECABORT Transaction discarded because of: ${reply.value.replace(/^ERR /, '')}`)
+    }
+    markDirty(session)
+    return reply
+  }
+
+  /** The paper's coordinator rule: a key's command runs on one of its primaries. */
+  private routed (spec: CommandSpec, session: Session, args: Buffer[], rejects: boolean): Reply | Promise<Reply> {
+    const target = this.node.forwardTarget(this.node.ref(args[1]))
+    if (target === null) return this.run(spec, session, args, rejects)
+    // If the primary cannot be reached, coordinate here (sloppy) — unless the
+    // forwarded write may have run there already: a second run would store a
+    // second version with the same context (a sibling its writer never saw),
+    // so the client hears that the outcome is unknown.
+    return this.node.peers.forward(target, session, args).catch((e) => {
+      if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
+      if (unreachable(e)) return err(`${noQuorumMessage('write', this.node.config.w, 0)} (forwarded to ${target}, which did not answer)`)
+      return errorReply(e, this.node.log.error)
+    })
+  }
+
+  /** Runs a command as a client's own (EXEC's queued ones): checks, routing, and its call recorded. */
+  async dispatch (session: Session, args: Buffer[]): Promise<Reply> {
+    const startMs = performance.now()
+    const pending = this.exec(session, args)
+    const stats = session.callStats
+    const reply = await pending
+    recordCall(stats, reply, startMs)
+    return reply
   }
 
   private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
     try {
-      const call: Call = { session, args, node: this.node, server: this.server, exec: (a) => this.exec(session, a) }
+      const call: Call = {
+        session,
+        args,
+        node: this.node,
+        server: this.server,
+        exec: (a) => this.exec(session, a),
+        dispatch: (a) => this.dispatch(session, a),
+        keysOf: (a) => this.keysOf(a)
+      }
       const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(call)
       if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))
       return reply

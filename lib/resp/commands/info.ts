@@ -1,18 +1,78 @@
-// INFO: Redis's `# Section` / `key:value` text, with the sections clients read
-// (ioredis's ready check needs `loading:0`) and dynakv's own.
+// INFO: Redis's `# Section` / `key:value` text, with the sections and fields
+// clients and tools read (ioredis's ready check needs `loading:0`; redis-cli
+// --stat, exporters and dashboards read Memory, CPU, Replication, Commandstats)
+// and dynakv's own. Memory is the Node.js process's: used_memory is the V8 heap
+// in use plus memory outside it (Buffers), the peak is the largest seen by INFO.
+import { totalmem } from 'node:os'
 import { verbatim, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { DYNAKV_VERSION, REDIS_VERSION } from './connection.js'
+import { commandstats } from './stats.js'
 import { lower } from './util.js'
 import type { KeyCounts } from '../../node/keyspace.js'
 
 type Section = [string, Array<[string, string | number]>]
 
+/** Sections INFO shows only when named, or with `all` / `everything` (as Redis's non-default ones). */
+const NOT_DEFAULT = new Set(['commandstats'])
+
+const usedMemory = (): number => {
+  const m = process.memoryUsage()
+  return m.heapUsed + m.external
+}
+const STARTUP_MEMORY = usedMemory()
+let peakMemory = STARTUP_MEMORY
+
+/** Redis's bytesToHuman: B, K, M, G... with two decimals. */
+function human (n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`
+}
+
+const seconds = (us: number): string => (us / 1e6).toFixed(6)
+
+function memorySection (c: Call): Section[1] {
+  const node = c.node
+  const rss = process.memoryUsage().rss
+  const used = usedMemory()
+  peakMemory = Math.max(peakMemory, used)
+  const maxmemory = Number(c.server.tunables.get('maxmemory') ?? '0')
+  const dataset = Math.max(0, used - STARTUP_MEMORY)
+  return [
+    ['used_memory', used],
+    ['used_memory_human', human(used)],
+    ['used_memory_rss', rss],
+    ['used_memory_rss_human', human(rss)],
+    ['used_memory_peak', peakMemory],
+    ['used_memory_peak_human', human(peakMemory)],
+    ['used_memory_peak_perc', `${(used * 100 / peakMemory).toFixed(2)}%`],
+    ['used_memory_overhead', STARTUP_MEMORY],
+    ['used_memory_startup', STARTUP_MEMORY],
+    ['used_memory_dataset', dataset],
+    ['used_memory_dataset_perc', `${(dataset * 100 / Math.max(1, used)).toFixed(2)}%`],
+    ['total_system_memory', totalmem()],
+    ['total_system_memory_human', human(totalmem())],
+    ['maxmemory', maxmemory],
+    ['maxmemory_human', human(maxmemory)],
+    ['maxmemory_policy', c.server.tunables.get('maxmemory-policy') ?? 'noeviction'],
+    ['mem_fragmentation_ratio', (rss / Math.max(1, used)).toFixed(2)],
+    ['mem_allocator', 'libc'],
+    ['object_cache_bytes', node.local.engine.cacheBytes],
+    ['object_cache_keys', node.local.engine.cacheCount]
+  ]
+}
+
 function sections (c: Call, keys: KeyCounts): Section[] {
   const node = c.node
   const now = node.clock.now()
   const uptime = Math.floor((now - node.startedAtMs) / 1000)
-  const mem = process.memoryUsage()
+  const cpu = process.cpuUsage()
   let clients = 0
   for (const _ of c.server.clients()) clients++
   const e = node.local.engine.stats
@@ -31,6 +91,8 @@ function sections (c: Call, keys: KeyCounts): Section[] {
       ['uptime_in_seconds', uptime],
       ['uptime_in_days', Math.floor(uptime / 86400)],
       ['executable', process.argv[1] ?? ''],
+      ['hz', c.server.tunables.get('hz') ?? '10'],
+      ['configured_hz', c.server.tunables.get('hz') ?? '10'],
       ['node_version', process.version]
     ]],
     ['Clients', [
@@ -38,13 +100,7 @@ function sections (c: Call, keys: KeyCounts): Section[] {
       ['maxclients', node.config.maxclients],
       ['blocked_clients', 0]
     ]],
-    ['Memory', [
-      ['used_memory', mem.heapUsed],
-      ['used_memory_rss', mem.rss],
-      ['maxmemory', 0],
-      ['object_cache_bytes', node.local.engine.cacheBytes],
-      ['object_cache_keys', node.local.engine.cacheCount]
-    ]],
+    ['Memory', memorySection(c)],
     ['Persistence', [
       ['loading', 0],
       ['async_loading', 0],
@@ -66,10 +122,29 @@ function sections (c: Call, keys: KeyCounts): Section[] {
       ['keyspace_misses', e.cacheMisses],
       ['read_batches', e.readBatches]
     ]],
+    // No Redis replication: every node is a master of its own, replicas are Dynamo's.
     ['Replication', [
       ['role', 'master'],
-      ['connected_slaves', 0]
+      ['connected_slaves', 0],
+      ['master_failover_state', 'no-failover'],
+      ['master_replid', node.actor.replace(/[^0-9a-f]/gi, '').toLowerCase().padEnd(40, '0').slice(0, 40)],
+      ['master_replid2', '0'.repeat(40)],
+      ['master_repl_offset', 0],
+      ['second_repl_offset', -1],
+      ['repl_backlog_active', 0],
+      ['repl_backlog_size', 1048576],
+      ['repl_backlog_first_byte_offset', 0],
+      ['repl_backlog_histlen', 0]
     ]],
+    ['CPU', [
+      ['used_cpu_sys', seconds(cpu.system)],
+      ['used_cpu_user', seconds(cpu.user)],
+      ['used_cpu_sys_children', '0.000000'],
+      ['used_cpu_user_children', '0.000000'],
+      ['used_cpu_sys_main_thread', seconds(cpu.system)],
+      ['used_cpu_user_main_thread', seconds(cpu.user)]
+    ]],
+    ['Commandstats', commandstats()],
     ['Keyspace', keys.n > 0 ? [['db0', `keys=${keys.n},expires=${keys.expires},avg_ttl=${keys.avgTtlMs}`]] : []],
     ['Dynakv', [
       ['node', node.identity.name],
@@ -92,12 +167,13 @@ function sections (c: Call, keys: KeyCounts): Section[] {
 }
 
 export async function infoText (c: Call, wanted: string[]): Promise<string> {
-  const all = wanted.length === 0 || wanted.includes('all') || wanted.includes('everything') || wanted.includes('default')
-  const keys = all || wanted.includes('keyspace') ? await c.node.keyspace.counts() : { n: 0, expires: 0, avgTtlMs: 0 }
+  const every = wanted.includes('all') || wanted.includes('everything')
+  const defaults = every || wanted.length === 0 || wanted.includes('default')
+  const keys = defaults || wanted.includes('keyspace') ? await c.node.keyspace.counts() : { n: 0, expires: 0, avgTtlMs: 0 }
   const out: string[] = []
   for (const [name, fields] of sections(c, keys)) {
     const key = name.toLowerCase()
-    if (!all && !wanted.includes(key)) continue
+    if (!(every || wanted.includes(key) || (defaults && !NOT_DEFAULT.has(key)))) continue
     if (out.length > 0) out.push('')
     out.push(`# ${name}`)
     for (const [k, v] of fields) out.push(`${k}:${v}`)
@@ -114,6 +190,8 @@ export const infoCommand: CommandSpec = {
   arity: -1,
   flags: ['loading', 'stale'],
   group: 'server',
+  acl: ['dangerous'],
+  tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
   firstKey: 0,
   lastKey: 0,
   step: 0,

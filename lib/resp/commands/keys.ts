@@ -4,7 +4,7 @@ import { objectClock, type KeyState } from '../../versioning/index.js'
 import { parseCursor } from '../../ring/hash.js'
 import type { RecordWrite } from '../../node/coordinator.js'
 import type { TxnView } from '../../node/records.js'
-import { OK, NULL, ZERO, ONE, array, bulk, int, simple, type Reply } from '../reply.js'
+import { OK, ZERO, ONE, array, bulk, bulkOrNull, int, simple, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, globMatcher, intArg, lower } from './util.js'
 
@@ -113,12 +113,7 @@ async function keys (c: Call): Promise<Reply> {
 }
 
 async function randomkey (c: Call): Promise<Reply> {
-  const start = BigInt(Math.floor(c.node.random.next() * 2 ** 31)) << 32n
-  for (const cursor of [start, 0n]) {
-    const page = await c.node.scan(cursor, 16)
-    if (page.keys.length > 0) return bulk(page.keys[c.node.random.int(page.keys.length)])
-  }
-  return NULL
+  return bulkOrNull(await c.node.keyspace.randomKey())
 }
 
 async function flushall (c: Call): Promise<Reply> {
@@ -131,16 +126,22 @@ async function flushall (c: Call): Promise<Reply> {
 const KEY = { firstKey: 1, lastKey: 1, step: 1 } as const
 const MULTI = { firstKey: 1, lastKey: -1, step: 1 } as const
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
+const GENERIC = { group: 'generic', acl: ['keyspace'] } as const
+const PER_KEY_SUM = ['request_policy:multi_shard', 'response_policy:agg_sum']
+const ALL_SHARDS = ['request_policy:all_shards', 'response_policy:all_succeeded']
+const RM = [{ flags: ['RM', 'delete'], index: 1, range: [-1, 1, 0] }] as const
+const RO_ALL = [{ flags: ['RO'], index: 1, range: [-1, 1, 0] }] as const
 
 export const keyCommands: CommandSpec[] = [
-  { name: 'del', arity: -2, flags: ['write'], group: 'generic', ...MULTI, route: 'key', summary: 'Deletes keys (tombstones; per-key quorum writes).', since: '1.0.0', handler: perKey(delOne, 'DEL') },
-  { name: 'unlink', arity: -2, flags: ['write', 'fast'], group: 'generic', ...MULTI, route: 'key', summary: 'Deletes keys (same as DEL here).', since: '4.0.0', handler: perKey(delOne, 'UNLINK') },
-  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], group: 'generic', ...MULTI, route: 'key', summary: 'Counts the given keys that have a value.', since: '1.0.0', handler: perKey(existsOne, 'EXISTS') },
-  { name: 'type', arity: 2, flags: ['readonly', 'fast'], group: 'generic', ...KEY, route: 'key', summary: "Returns a key's type: string, set, hash, zset, or none.", since: '1.0.0', handler: async (c) => simple(await typeOf(c, c.args[1])) },
-  { name: 'scan', arity: -2, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Iterates keys in ring order; the cursor is a ring position any node accepts.', since: '2.8.0', handler: scan },
-  { name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Returns every key matching a pattern (a full SCAN).', since: '1.0.0', handler: keys },
-  { name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic', ...NOKEY, summary: 'Returns a key near a random ring position.', since: '1.0.0', handler: randomkey },
-  { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', ...NOKEY, summary: 'Returns an estimate of the number of keys with a value (cluster-wide: the sum of each node\'s count divided by N).', since: '1.0.0', handler: async (c) => int(await c.node.dbsize()) },
-  { name: 'flushall', arity: -1, flags: ['write'], group: 'server', ...NOKEY, summary: 'Deletes every key on every node; -NOQUORUM unless every node answers.', since: '1.0.0', handler: flushall },
-  { name: 'flushdb', arity: -1, flags: ['write'], group: 'server', ...NOKEY, summary: 'Same as FLUSHALL (one database).', since: '1.0.0', handler: flushall }
+  { name: 'del', arity: -2, flags: ['write'], ...GENERIC, ...MULTI, keySpecs: RM, tips: PER_KEY_SUM, route: 'key', summary: 'Deletes keys (tombstones; per-key quorum writes).', since: '1.0.0', handler: perKey(delOne, 'DEL') },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], ...GENERIC, ...MULTI, keySpecs: RM, tips: PER_KEY_SUM, route: 'key', summary: 'Deletes keys (same as DEL here).', since: '4.0.0', handler: perKey(delOne, 'UNLINK') },
+  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], ...GENERIC, ...MULTI, keySpecs: RO_ALL, tips: PER_KEY_SUM, route: 'key', summary: 'Counts the given keys that have a value.', since: '1.0.0', handler: perKey(existsOne, 'EXISTS') },
+  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], ...GENERIC, ...MULTI, keySpecs: RO_ALL, tips: PER_KEY_SUM, route: 'key', summary: 'Counts the given keys that have a value (dynakv keeps no access times to update).', since: '3.2.1', handler: perKey(existsOne, 'TOUCH') },
+  { name: 'type', arity: 2, flags: ['readonly', 'fast'], ...GENERIC, ...KEY, keySpecs: [{ flags: ['RO'], index: 1, range: [0, 1, 0] }], route: 'key', summary: "Returns a key's type: string, set, hash, zset, or none.", since: '1.0.0', handler: async (c) => simple(await typeOf(c, c.args[1])) },
+  { name: 'scan', arity: -2, flags: ['readonly'], ...GENERIC, ...NOKEY, tips: ['nondeterministic_output', 'request_policy:special'], summary: 'Iterates keys in ring order; the cursor is a ring position any node accepts.', since: '2.8.0', handler: scan },
+  { name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', acl: ['keyspace', 'dangerous'], ...NOKEY, tips: ['request_policy:all_shards', 'nondeterministic_output_order'], summary: 'Returns every key matching a pattern (a full SCAN).', since: '1.0.0', handler: keys },
+  { name: 'randomkey', arity: 1, flags: ['readonly'], ...GENERIC, ...NOKEY, tips: ['request_policy:all_shards', 'nondeterministic_output'], summary: 'Returns a live key found from a random ring position (one seek of this node\'s data, confirmed by a quorum read).', since: '1.0.0', handler: randomkey },
+  { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', acl: ['keyspace'], ...NOKEY, tips: ['request_policy:all_shards', 'response_policy:agg_sum'], summary: 'Returns an estimate of the number of keys with a value (cluster-wide: the sum of each node\'s count divided by N).', since: '1.0.0', handler: async (c) => int(await c.node.dbsize()) },
+  { name: 'flushall', arity: -1, flags: ['write'], group: 'server', acl: ['keyspace', 'dangerous'], ...NOKEY, tips: ALL_SHARDS, summary: 'Deletes every key on every node; -NOQUORUM unless every node answers.', since: '1.0.0', handler: flushall },
+  { name: 'flushdb', arity: -1, flags: ['write'], group: 'server', acl: ['keyspace', 'dangerous'], ...NOKEY, tips: ALL_SHARDS, summary: 'Same as FLUSHALL (one database).', since: '1.0.0', handler: flushall }
 ]

@@ -2,6 +2,7 @@
 // this node. DEBUG: inspection and (only with --allow-fault-injection) faults.
 import { decodeObject, encodeContext, liveValues, objectClock } from '../../versioning/index.js'
 import { parseHostPort } from '../../cli/args.js'
+import { HANDOFF_HINTS } from '../../peer/messages.js'
 import { NULL, OK, array, bulk, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { echo, fail, globMatcher, intArg, lower, text } from './util.js'
@@ -108,6 +109,11 @@ function faultCmd (c: Call): Reply {
         (req.type === 'PUT_RECORDS' && req.keys.some(k => match(clientKey(k))))
       return OK
     }
+    case 'lose-hints':
+      // A mutation for the jepsen checker tests: delivered hints are acknowledged and thrown away.
+      if (c.args.length !== 3) fail("ERR wrong number of arguments for 'debug|fault' command")
+      faults.ackUnhandled = (_from, req) => req.type === 'HANDOFF_BATCH' && req.kind === HANDOFF_HINTS
+      return OK
     case 'clear':
       faults.clear()
       return OK
@@ -115,10 +121,11 @@ function faultCmd (c: Call): Reply {
       return map([
         [bulk('partitioned'), array([...faults.partitioned].map(n => bulk(n)))],
         [bulk('delay_ms'), int(faults.delayMs)],
-        [bulk('dropping_puts'), bulk(faults.dropRequest === null ? 'no' : 'yes')]
+        [bulk('dropping_puts'), bulk(faults.dropRequest === null ? 'no' : 'yes')],
+        [bulk('losing_hints'), bulk(faults.ackUnhandled === null ? 'no' : 'yes')]
       ])
     default:
-      return fail('ERR DEBUG FAULT PARTITION name...|HEAL|DELAY ms|DROP-PUTS pattern|CLEAR|STATUS')
+      return fail('ERR DEBUG FAULT PARTITION name...|HEAL|DELAY ms|DROP-PUTS pattern|LOSE-HINTS|CLEAR|STATUS')
   }
 }
 
@@ -160,6 +167,6 @@ async function debugCmd (c: Call): Promise<Reply> {
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
 
 export const ringCommands: CommandSpec[] = [
-  { name: 'ring', arity: -2, flags: ['admin'], group: 'cluster', ...NOKEY, summary: 'Membership: JOIN host:peerport, LEAVE, REMOVE name, NODES, OWNERS key, STATUS.', since: 'dynakv 0.1', handler: ringCmd },
-  { name: 'debug', arity: -2, flags: ['admin'], group: 'server', ...NOKEY, summary: 'Inspection (REPLICA key, HINTS, MERKLE, AE-ROUND, HANDOFF-ROUND) and fault injection (FAULT, with --allow-fault-injection).', since: 'dynakv 0.1', handler: debugCmd }
+  { name: 'ring', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'cluster', ...NOKEY, summary: 'Membership: JOIN host:peerport, LEAVE, REMOVE name, NODES, OWNERS key, STATUS.', since: 'dynakv 0.1', handler: ringCmd },
+  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', ...NOKEY, summary: 'Inspection (REPLICA key, HINTS, MERKLE, AE-ROUND, HANDOFF-ROUND) and fault injection (FAULT, with --allow-fault-injection).', since: 'dynakv 0.1', handler: debugCmd }
 ]

@@ -6,9 +6,10 @@
 import { keyState } from '../../versioning/index.js'
 import { NULL, ZERO, ONE, array, bulk, int, set as setReply, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
+import { redisMeta } from './redis-table.js'
 import { E, fail, intArg, lower } from './util.js'
 import {
-  countArg, elementRefs, expectType, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
+  countArg, removeElements, elementRefs, expectType, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
   storeCollection, writeElement, type Element
 } from './collections.js'
 
@@ -48,19 +49,6 @@ function sadd (c: Call): Promise<Reply> {
   })
 }
 
-function srem (c: Call): Promise<Reply> {
-  const key = c.node.ref(c.args[1])
-  const refs = elementRefs(key, 'set', unique(c.args.slice(2)))
-  return c.node.records.txn(key, refs, (view) => {
-    if (!expectType(view, 'set')) return { writes: [], result: ZERO }
-    const writes = []
-    for (let i = 0; i < refs.length; i++) {
-      const obj = view.elements[i]
-      if (isLive(obj)) writes.push(removeElement(refs[i], obj))
-    }
-    return { writes, result: int(writes.length) }
-  })
-}
 
 async function smembers (c: Call): Promise<Reply> {
   return memberSet(c, await readAll(c, c.node.ref(c.args[1]), 'set') ?? [])
@@ -180,22 +168,22 @@ const KEY = { group: 'set', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as 
 const KEYS = { group: 'set', firstKey: 1, lastKey: -1, step: 1 } as const
 
 export const setCommands: CommandSpec[] = [
-  { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Adds members to a set (an add wins over a concurrent remove that did not see it).', since: '1.0.0', handler: sadd },
-  { name: 'srem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members from a set (exactly the adds the coordinator read).', since: '1.0.0', handler: srem },
-  { name: 'smembers', arity: 2, flags: ['readonly'], ...KEY, summary: 'Returns every member of a set.', since: '1.0.0', handler: smembers },
-  { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Is a value a member of a set?', since: '1.0.0', handler: async c => (await isMembers(c, [c.args[2]]))[0] ? ONE : ZERO },
-  { name: 'smismember', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Are values members of a set?', since: '6.2.0', handler: async c => array((await isMembers(c, c.args.slice(2))).map(b => b ? ONE : ZERO)) },
-  { name: 'scard', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of members of a set (reads them all).', since: '1.0.0', handler: scard },
-  { name: 'srandmember', arity: -2, flags: ['readonly'], ...KEY, summary: 'Returns random members of a set.', since: '1.0.0', handler: srandmember },
-  { name: 'spop', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns random members of a set.', since: '1.0.0', handler: spop },
-  { name: 'smove', arity: 4, flags: ['write', 'fast'], group: 'set', firstKey: 1, lastKey: 2, step: 1, summary: 'Moves a member from one set to another (a remove, then an add; not atomic).', since: '1.0.0', handler: smove },
-  { name: 'sinter', arity: -2, flags: ['readonly'], ...KEYS, summary: 'Returns the intersection of sets.', since: '1.0.0', handler: setOp('inter') },
-  { name: 'sunion', arity: -2, flags: ['readonly'], ...KEYS, summary: 'Returns the union of sets.', since: '1.0.0', handler: setOp('union') },
-  { name: 'sdiff', arity: -2, flags: ['readonly'], ...KEYS, summary: 'Returns the members of the first set not in the others.', since: '1.0.0', handler: setOp('diff') },
-  { name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], ...KEYS, summary: 'Stores the intersection of sets (replaces the destination; not atomic).', since: '1.0.0', handler: setOpStore('inter') },
-  { name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], ...KEYS, summary: 'Stores the union of sets.', since: '1.0.0', handler: setOpStore('union') },
-  { name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], ...KEYS, summary: 'Stores the difference of sets.', since: '1.0.0', handler: setOpStore('diff') },
-  { name: 'sintercard', arity: -3, flags: ['readonly'], group: 'set', firstKey: 2, lastKey: -1, step: 1, summary: 'Returns the size of the intersection of sets.', since: '7.0.0', handler: sintercard },
-  { name: 'sscan', arity: -3, flags: ['readonly'], ...KEY, summary: 'Iterates the members of a set (a stateless cursor any node resumes).', since: '2.8.0', handler: sscan }
+  { name: 'sadd', ...KEY, ...redisMeta('sadd'), summary: 'Adds members to a set (an add wins over a concurrent remove that did not see it).', since: '1.0.0', handler: sadd },
+  { name: 'srem', ...KEY, ...redisMeta('srem'), summary: 'Removes members from a set (exactly the adds the coordinator read).', since: '1.0.0', handler: c => removeElements(c, 'set') },
+  { name: 'smembers', ...KEY, ...redisMeta('smembers'), summary: 'Returns every member of a set.', since: '1.0.0', handler: smembers },
+  { name: 'sismember', ...KEY, ...redisMeta('sismember'), summary: 'Is a value a member of a set?', since: '1.0.0', handler: async c => (await isMembers(c, [c.args[2]]))[0] ? ONE : ZERO },
+  { name: 'smismember', ...KEY, ...redisMeta('smismember'), summary: 'Are values members of a set?', since: '6.2.0', handler: async c => array((await isMembers(c, c.args.slice(2))).map(b => b ? ONE : ZERO)) },
+  { name: 'scard', ...KEY, ...redisMeta('scard'), summary: 'Returns the number of members of a set (reads them all).', since: '1.0.0', handler: scard },
+  { name: 'srandmember', ...KEY, ...redisMeta('srandmember'), summary: 'Returns random members of a set.', since: '1.0.0', handler: srandmember },
+  { name: 'spop', ...KEY, ...redisMeta('spop'), summary: 'Removes and returns random members of a set.', since: '1.0.0', handler: spop },
+  { name: 'smove', group: 'set', ...redisMeta('smove'), summary: 'Moves a member from one set to another (a remove, then an add; not atomic).', since: '1.0.0', handler: smove },
+  { name: 'sinter', ...KEYS, ...redisMeta('sinter'), summary: 'Returns the intersection of sets.', since: '1.0.0', handler: setOp('inter') },
+  { name: 'sunion', ...KEYS, ...redisMeta('sunion'), summary: 'Returns the union of sets.', since: '1.0.0', handler: setOp('union') },
+  { name: 'sdiff', ...KEYS, ...redisMeta('sdiff'), summary: 'Returns the members of the first set not in the others.', since: '1.0.0', handler: setOp('diff') },
+  { name: 'sinterstore', ...KEYS, ...redisMeta('sinterstore'), summary: 'Stores the intersection of sets (replaces the destination; not atomic).', since: '1.0.0', handler: setOpStore('inter') },
+  { name: 'sunionstore', ...KEYS, ...redisMeta('sunionstore'), summary: 'Stores the union of sets.', since: '1.0.0', handler: setOpStore('union') },
+  { name: 'sdiffstore', ...KEYS, ...redisMeta('sdiffstore'), summary: 'Stores the difference of sets.', since: '1.0.0', handler: setOpStore('diff') },
+  { name: 'sintercard', group: 'set', ...redisMeta('sintercard'), summary: 'Returns the size of the intersection of sets.', since: '7.0.0', handler: sintercard },
+  { name: 'sscan', ...KEY, ...redisMeta('sscan'), summary: 'Iterates the members of a set (a stateless cursor any node resumes).', since: '2.8.0', handler: sscan }
 ]
 

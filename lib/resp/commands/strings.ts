@@ -10,7 +10,7 @@ import { WRONGTYPE, type StringRead } from '../../node/local.js'
 import { WrongTypeError, type TxnOutcome, type TxnView } from '../../node/records.js'
 import type { KeyRef } from '../../node/keys.js'
 import { OK, NULL, ZERO, ONE, array, bulk, bulkOrNull, int, type Reply } from '../reply.js'
-import type { Call, CommandSpec } from './types.js'
+import type { Call, CommandSpec, KeySpec } from './types.js'
 import { E, fail, formatHumanFloat, inInt64, intArg, lower, parseFloatStrict, parseInt64 } from './util.js'
 import { expiryOption, type ExpiryOption } from './expiry.js'
 
@@ -177,9 +177,10 @@ function setrange (c: Call): Promise<Reply> | Reply {
 /**
  * INCR and friends: a contribution on this coordinator's counter chain (see
  * versioning/counter.ts), so increments through different coordinators all
- * count. On an absent key that left versions behind (expired, deleted) the new
- * value is written as a plain value instead: it starts from 0 without the old
- * key's expiry, and increments the delete did not see still add to it.
+ * count — also on a deleted key (the DEL's base covers what it saw, so the count
+ * starts from 0). On an expired key the new value is written as a plain value
+ * instead (the expired anchor would hide a contribution): it starts from 0
+ * without the old key's expiry.
  */
 function incrBy (c: Call, delta: bigint): Promise<Reply> {
   const key = c.node.ref(c.args[1])
@@ -189,7 +190,7 @@ function incrBy (c: Call, delta: bigint): Promise<Reply> {
     if (base === null) fail(E.notInteger)
     const next = base + delta
     if (!inInt64(next)) fail(E.overflow)
-    if (old === null && view.obj !== undefined && view.obj.siblings.length > 0) {
+    if (old === null && view.state.expireAt > 0) {
       return { writes: [writeString(view, Buffer.from(next.toString()))], result: int(next) }
     }
     return { writes: [{ ref: key, change: { op: 'increment', delta } }], result: int(next) }
@@ -240,29 +241,33 @@ async function msetnx (c: Call): Promise<Reply> {
   return done.type === 'error' ? done : ONE
 }
 
-const STRING = { group: 'string', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
+const STRING = { group: 'string', acl: ['string'], firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
+/** Redis's key spec of a one-key string command, by its flags. */
+const on = (...flags: string[]): { keySpecs: KeySpec[] } => ({ keySpecs: [{ flags, index: 1, range: [0, 1, 0] }] })
 
 export const stringCommands: CommandSpec[] = [
-  { name: 'get', arity: 2, flags: ['readonly', 'fast'], ...STRING, summary: 'Returns the value of a key.', since: '1.0.0', handler: get },
-  { name: 'set', arity: -3, flags: ['write', 'denyoom'], ...STRING, summary: 'Sets the value of a key, superseding every version the coordinator knows; EX/PX/EXAT/PXAT/KEEPTTL set its expiry. NX/XX/GET/KEEPTTL read first (not atomic cluster-wide).', since: '1.0.0', handler: set },
-  { name: 'setex', arity: 4, flags: ['write', 'denyoom'], ...STRING, summary: 'Sets a key with an expiry in seconds.', since: '2.0.0', handler: c => setex(c, 1000) },
-  { name: 'psetex', arity: 4, flags: ['write', 'denyoom'], ...STRING, summary: 'Sets a key with an expiry in milliseconds.', since: '2.6.0', handler: c => setex(c, 1) },
-  { name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Sets a key only when it has no value (read-modify-write on the coordinator).', since: '1.0.0', handler: setnx },
-  { name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Sets a key and returns its previous value.', since: '1.0.0', handler: getset },
-  { name: 'getdel', arity: 2, flags: ['write', 'fast'], ...STRING, summary: 'Returns the value of a key and deletes it.', since: '6.2.0', handler: getdel },
-  { name: 'getex', arity: -2, flags: ['write', 'fast'], ...STRING, summary: 'Returns the value of a key and sets or removes its expiry.', since: '6.2.0', handler: getex },
-  { name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Appends to the value of a key.', since: '2.0.0', handler: append },
-  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], ...STRING, summary: 'Returns the length of a value.', since: '2.2.0', handler: strlen },
-  { name: 'getrange', arity: 4, flags: ['readonly'], ...STRING, summary: 'Returns a substring of a value.', since: '2.4.0', handler: getrange },
-  { name: 'setrange', arity: 4, flags: ['write', 'denyoom'], ...STRING, summary: 'Overwrites part of a value at an offset.', since: '2.2.0', handler: setrange },
-  { name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Increments a counter by one (increments through every node count).', since: '1.0.0', handler: (c) => incrBy(c, 1n) },
-  { name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Decrements a counter by one.', since: '1.0.0', handler: (c) => incrBy(c, -1n) },
-  { name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Increments a counter by a number.', since: '1.0.0', handler: (c) => incrBy(c, deltaArg(c.args[2])) },
+  { name: 'get', arity: 2, flags: ['readonly', 'fast'], ...STRING, ...on('RO', 'access'), summary: 'Returns the value of a key.', since: '1.0.0', handler: get },
+  { name: 'set', arity: -3, flags: ['write', 'denyoom'], ...STRING, ...on('RW', 'access', 'update', 'variable_flags'), summary: 'Sets the value of a key, superseding every version the coordinator knows; EX/PX/EXAT/PXAT/KEEPTTL set its expiry. NX/XX/GET/KEEPTTL read first (not atomic cluster-wide).', since: '1.0.0', handler: set },
+  { name: 'setex', arity: 4, flags: ['write', 'denyoom'], ...STRING, ...on('OW', 'update'), summary: 'Sets a key with an expiry in seconds.', since: '2.0.0', handler: c => setex(c, 1000) },
+  { name: 'psetex', arity: 4, flags: ['write', 'denyoom'], ...STRING, ...on('OW', 'update'), summary: 'Sets a key with an expiry in milliseconds.', since: '2.6.0', handler: c => setex(c, 1) },
+  { name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('OW', 'insert'), summary: 'Sets a key only when it has no value (read-modify-write on the coordinator).', since: '1.0.0', handler: setnx },
+  { name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('RW', 'access', 'update'), summary: 'Sets a key and returns its previous value.', since: '1.0.0', handler: getset },
+  { name: 'getdel', arity: 2, flags: ['write', 'fast'], ...STRING, ...on('RW', 'access', 'delete'), summary: 'Returns the value of a key and deletes it.', since: '6.2.0', handler: getdel },
+  { name: 'getex', arity: -2, flags: ['write', 'fast'], ...STRING, ...on('RW', 'access', 'update'), summary: 'Returns the value of a key and sets or removes its expiry.', since: '6.2.0', handler: getex },
+  { name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('RW', 'insert'), summary: 'Appends to the value of a key.', since: '2.0.0', handler: append },
+  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], ...STRING, ...on('RO'), summary: 'Returns the length of a value.', since: '2.2.0', handler: strlen },
+  { name: 'getrange', arity: 4, flags: ['readonly'], ...STRING, ...on('RO', 'access'), summary: 'Returns a substring of a value.', since: '2.4.0', handler: getrange },
+  { name: 'substr', arity: 4, flags: ['readonly'], ...STRING, ...on('RO', 'access'), summary: 'Returns a substring of a value (GETRANGE\'s old name).', since: '1.0.0', handler: getrange },
+  { name: 'setrange', arity: 4, flags: ['write', 'denyoom'], ...STRING, ...on('RW', 'update'), summary: 'Overwrites part of a value at an offset.', since: '2.2.0', handler: setrange },
+  { name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('RW', 'access', 'update'), summary: 'Increments a counter by one (increments through every node count).', since: '1.0.0', handler: (c) => incrBy(c, 1n) },
+  { name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('RW', 'access', 'update'), summary: 'Decrements a counter by one.', since: '1.0.0', handler: (c) => incrBy(c, -1n) },
+  { name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('RW', 'access', 'update'), summary: 'Increments a counter by a number.', since: '1.0.0', handler: (c) => incrBy(c, deltaArg(c.args[2])) },
   {
     name: 'decrby',
     arity: 3,
     flags: ['write', 'denyoom', 'fast'],
     ...STRING,
+    ...on('RW', 'access', 'update'),
     summary: 'Decrements a counter by a number.',
     since: '1.0.0',
     handler: (c) => {
@@ -271,8 +276,8 @@ export const stringCommands: CommandSpec[] = [
       return incrBy(c, -d)
     }
   },
-  { name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, summary: 'Increments a floating point value (a serialized read-modify-write on the coordinator).', since: '2.6.0', handler: incrbyfloat },
-  { name: 'mget', arity: -2, flags: ['readonly', 'fast'], group: 'string', firstKey: 1, lastKey: -1, step: 1, summary: 'Returns the values of several keys (one quorum read per key).', since: '1.0.0', handler: mget },
-  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], group: 'string', firstKey: 1, lastKey: -1, step: 2, summary: 'Sets several keys (one quorum write per key; not atomic).', since: '1.0.1', handler: mset },
-  { name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], group: 'string', firstKey: 1, lastKey: -1, step: 2, summary: 'Sets several keys when none has a value (checked first; not atomic cluster-wide).', since: '1.0.1', handler: msetnx }
+  { name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], ...STRING, ...on('RW', 'access', 'update'), summary: 'Increments a floating point value (a serialized read-modify-write on the coordinator).', since: '2.6.0', handler: incrbyfloat },
+  { name: 'mget', arity: -2, flags: ['readonly', 'fast'], group: 'string', acl: ['string'], firstKey: 1, lastKey: -1, step: 1, keySpecs: [{ flags: ['RO', 'access'], index: 1, range: [-1, 1, 0] }], tips: ['request_policy:multi_shard'], summary: 'Returns the values of several keys (one quorum read per key).', since: '1.0.0', handler: mget },
+  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], group: 'string', acl: ['string'], firstKey: 1, lastKey: -1, step: 2, keySpecs: [{ flags: ['OW', 'update'], index: 1, range: [-1, 2, 0] }], tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], summary: 'Sets several keys (one quorum write per key; not atomic).', since: '1.0.1', handler: mset },
+  { name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], group: 'string', acl: ['string'], firstKey: 1, lastKey: -1, step: 2, keySpecs: [{ flags: ['OW', 'insert'], index: 1, range: [-1, 2, 0] }], tips: ['request_policy:multi_shard', 'response_policy:agg_min'], summary: 'Sets several keys when none has a value (checked first; not atomic cluster-wide).', since: '1.0.1', handler: msetnx }
 ]

@@ -4,12 +4,13 @@
 // coordinator count). Scores are stored as their shortest decimal text. Range
 // queries read every member and sort them (score, then member bytes).
 import { elementState, keyState, type VObject } from '../../versioning/index.js'
-import { NULL, ZERO, array, bulk, double, int, type Reply } from '../reply.js'
+import { NULL, array, bulk, double, int, type Reply } from '../reply.js'
 import type { KeyRef } from '../../node/keys.js'
 import type { Call, CommandSpec } from './types.js'
+import { redisMeta } from './redis-table.js'
 import { E, fail, intArg, lower, parseFloatStrict } from './util.js'
 import {
-  countArg, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage,
+  countArg, removeElements, elementRefs, expectType, incrementElement, randomPicks, readAll, removeElement, scanArgs, scanPage,
   scanReply, storeCollection, writeElement
 } from './collections.js'
 
@@ -92,7 +93,7 @@ async function zadd (c: Call): Promise<Reply> {
       if (old === null) added++
       else if (next !== old) changed++
       else if (!incr) continue // same score: nothing to write, as Redis
-      writes.push(incr && old !== null ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
+      writes.push(incr && Number.isFinite(score) ? incrementElement(refs[k], score) : writeElement(refs[k], view.elements[k], scoreText(next)))
     }
     if (writes.length > 0) writes.unshift(...await c.node.records.ensureCollection(view, 'zset'))
     const result = incr ? (incrResult === null ? NULL : double(incrResult)) : int(ch ? added + changed : added)
@@ -110,27 +111,13 @@ async function zincrby (c: Call): Promise<Reply> {
     const next = (old ?? 0) + delta
     if (Number.isNaN(next)) fail('ERR resulting score is not a number (NaN)')
     const writes = await c.node.records.ensureCollection(view, 'zset')
-    writes.push(old === null ? writeElement(ref, view.elements[0], scoreText(next)) : incrementElement(ref, delta))
+    // A counter contribution even on an absent member (as HINCRBY): concurrent first increments all
+    // count. An infinite delta makes the score infinite whatever else counts: a plain value.
+    writes.push(Number.isFinite(delta) ? incrementElement(ref, delta) : writeElement(ref, view.elements[0], scoreText(next)))
     return { writes, result: double(next) }
   })
 }
 
-function zrem (c: Call): Promise<Reply> {
-  const key = c.node.ref(c.args[1])
-  const refs = elementRefs(key, 'zset', c.args.slice(2))
-  return c.node.records.txn(key, refs, (view) => {
-    if (!expectType(view, 'zset')) return { writes: [], result: ZERO }
-    const writes = []
-    const seen = new Set<string>()
-    for (let i = 0; i < refs.length; i++) {
-      const obj = view.elements[i]
-      if (seen.has(refs[i].ks) || !isLive(obj)) continue
-      seen.add(refs[i].ks)
-      writes.push(removeElement(refs[i], obj))
-    }
-    return { writes, result: int(writes.length) }
-  })
-}
 
 // ---------------------------------------------------------------- reads
 
@@ -326,25 +313,25 @@ async function zscan (c: Call): Promise<Reply> {
 const KEY = { group: 'sorted-set', firstKey: 1, lastKey: 1, step: 1, route: 'key' } as const
 
 export const zsetCommands: CommandSpec[] = [
-  { name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Adds members with scores (the newest score wins; INCR adds as a counter).', since: '1.2.0', handler: zadd },
-  { name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], ...KEY, summary: 'Increments a member\'s score as a counter (increments through every node count).', since: '1.2.0', handler: zincrby },
-  { name: 'zrem', arity: -3, flags: ['write', 'fast'], ...KEY, summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: zrem },
-  { name: 'zscore', arity: 3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s score.', since: '1.2.0', handler: async c => scoreReply((await readScores(c, [c.args[2]]))[0]) },
-  { name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns members\' scores.', since: '6.2.0', handler: async c => array((await readScores(c, c.args.slice(2))).map(scoreReply)) },
-  { name: 'zcard', arity: 2, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns the number of members (reads them all).', since: '1.2.0', handler: async c => int((await sorted(c, c.node.ref(c.args[1]))).length) },
-  { name: 'zcount', arity: 4, flags: ['readonly', 'fast'], ...KEY, summary: 'Counts members with scores in a range.', since: '2.0.0', handler: zcount },
-  { name: 'zlexcount', arity: 4, flags: ['readonly', 'fast'], ...KEY, summary: 'Counts members in a lexicographical range.', since: '2.8.9', handler: zlexcount },
-  { name: 'zrange', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members by rank, score or lexicographical range.', since: '1.2.0', handler: rangeCmd('rank', false) },
-  { name: 'zrevrange', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members by rank, highest score first.', since: '1.2.0', handler: rangeCmd('rank', true) },
-  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members with scores in a range.', since: '1.0.5', handler: rangeCmd('score', false) },
-  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members with scores in a range, highest first.', since: '2.2.0', handler: rangeCmd('score', true) },
-  { name: 'zrangebylex', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members in a lexicographical range.', since: '2.8.9', handler: rangeCmd('lex', false, false) },
-  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], ...KEY, summary: 'Returns members in a lexicographical range, in reverse.', since: '2.8.9', handler: rangeCmd('lex', true, false) },
-  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], group: 'sorted-set', firstKey: 1, lastKey: 2, step: 1, summary: 'Stores a range of a sorted set in another key (replaces it; not atomic).', since: '6.2.0', handler: zrangestore },
-  { name: 'zrank', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s rank, lowest score first.', since: '2.0.0', handler: rankCmd(false) },
-  { name: 'zrevrank', arity: -3, flags: ['readonly', 'fast'], ...KEY, summary: 'Returns a member\'s rank, highest score first.', since: '2.0.0', handler: rankCmd(true) },
-  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns the members with the lowest scores.', since: '5.0.0', handler: popCmd(false) },
-  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], ...KEY, summary: 'Removes and returns the members with the highest scores.', since: '5.0.0', handler: popCmd(true) },
-  { name: 'zrandmember', arity: -2, flags: ['readonly'], ...KEY, summary: 'Returns random members.', since: '6.2.0', handler: zrandmember },
-  { name: 'zscan', arity: -3, flags: ['readonly'], ...KEY, summary: 'Iterates the members of a sorted set (a stateless cursor any node resumes).', since: '2.8.0', handler: zscan }
+  { name: 'zadd', ...KEY, ...redisMeta('zadd'), summary: 'Adds members with scores (the newest score wins; INCR adds as a counter).', since: '1.2.0', handler: zadd },
+  { name: 'zincrby', ...KEY, ...redisMeta('zincrby'), summary: 'Increments a member\'s score as a counter (increments through every node count).', since: '1.2.0', handler: zincrby },
+  { name: 'zrem', ...KEY, ...redisMeta('zrem'), summary: 'Removes members (exactly the adds the coordinator read).', since: '1.2.0', handler: c => removeElements(c, 'zset') },
+  { name: 'zscore', ...KEY, ...redisMeta('zscore'), summary: 'Returns a member\'s score.', since: '1.2.0', handler: async c => scoreReply((await readScores(c, [c.args[2]]))[0]) },
+  { name: 'zmscore', ...KEY, ...redisMeta('zmscore'), summary: 'Returns members\' scores.', since: '6.2.0', handler: async c => array((await readScores(c, c.args.slice(2))).map(scoreReply)) },
+  { name: 'zcard', ...KEY, ...redisMeta('zcard'), summary: 'Returns the number of members (reads them all).', since: '1.2.0', handler: async c => int((await sorted(c, c.node.ref(c.args[1]))).length) },
+  { name: 'zcount', ...KEY, ...redisMeta('zcount'), summary: 'Counts members with scores in a range.', since: '2.0.0', handler: zcount },
+  { name: 'zlexcount', ...KEY, ...redisMeta('zlexcount'), summary: 'Counts members in a lexicographical range.', since: '2.8.9', handler: zlexcount },
+  { name: 'zrange', ...KEY, ...redisMeta('zrange'), summary: 'Returns members by rank, score or lexicographical range.', since: '1.2.0', handler: rangeCmd('rank', false) },
+  { name: 'zrevrange', ...KEY, ...redisMeta('zrevrange'), summary: 'Returns members by rank, highest score first.', since: '1.2.0', handler: rangeCmd('rank', true) },
+  { name: 'zrangebyscore', ...KEY, ...redisMeta('zrangebyscore'), summary: 'Returns members with scores in a range.', since: '1.0.5', handler: rangeCmd('score', false) },
+  { name: 'zrevrangebyscore', ...KEY, ...redisMeta('zrevrangebyscore'), summary: 'Returns members with scores in a range, highest first.', since: '2.2.0', handler: rangeCmd('score', true) },
+  { name: 'zrangebylex', ...KEY, ...redisMeta('zrangebylex'), summary: 'Returns members in a lexicographical range.', since: '2.8.9', handler: rangeCmd('lex', false, false) },
+  { name: 'zrevrangebylex', ...KEY, ...redisMeta('zrevrangebylex'), summary: 'Returns members in a lexicographical range, in reverse.', since: '2.8.9', handler: rangeCmd('lex', true, false) },
+  { name: 'zrangestore', group: 'sorted-set', ...redisMeta('zrangestore'), summary: 'Stores a range of a sorted set in another key (replaces it; not atomic).', since: '6.2.0', handler: zrangestore },
+  { name: 'zrank', ...KEY, ...redisMeta('zrank'), summary: 'Returns a member\'s rank, lowest score first.', since: '2.0.0', handler: rankCmd(false) },
+  { name: 'zrevrank', ...KEY, ...redisMeta('zrevrank'), summary: 'Returns a member\'s rank, highest score first.', since: '2.0.0', handler: rankCmd(true) },
+  { name: 'zpopmin', ...KEY, ...redisMeta('zpopmin'), summary: 'Removes and returns the members with the lowest scores.', since: '5.0.0', handler: popCmd(false) },
+  { name: 'zpopmax', ...KEY, ...redisMeta('zpopmax'), summary: 'Removes and returns the members with the highest scores.', since: '5.0.0', handler: popCmd(true) },
+  { name: 'zrandmember', ...KEY, ...redisMeta('zrandmember'), summary: 'Returns random members.', since: '6.2.0', handler: zrandmember },
+  { name: 'zscan', ...KEY, ...redisMeta('zscan'), summary: 'Iterates the members of a sorted set (a stateless cursor any node resumes).', since: '2.8.0', handler: zscan }
 ]
