@@ -58,25 +58,52 @@ export function supersedes (b: MemberRecord, a: MemberRecord): boolean {
   if (b.status === 'removed' && a.status !== 'removed') return true
   if (b.version !== a.version) return b.version > a.version
   if (b.status !== a.status) return rank(b.status) > rank(a.status)
+  if (sameRecord(a, b)) return false // the usual case in gossip, and no encoding needed
   return Buffer.compare(encodeRecord(b).finish(), encodeRecord(a).finish()) > 0
 }
 
+function sameRecord (a: MemberRecord, b: MemberRecord): boolean {
+  return a.name === b.name && a.peerHost === b.peerHost && a.peerPort === b.peerPort && a.clientHost === b.clientHost &&
+    a.clientPort === b.clientPort && a.weight === b.weight && a.status === b.status && a.version === b.version &&
+    a.epoch === b.epoch && a.joinedAt === b.joinedAt && a.leftAt === b.leftAt
+}
+
 export class Membership {
-  private readonly records = new Map<string, MemberRecord>()
+  private readonly records = new Map<string, Readonly<MemberRecord>>()
+  /** Each record's encoding (encodeRecord), made once when the record is stored. */
+  private readonly recordBytes = new Map<string, Buffer>()
   readonly history: HistoryEntry[] = []
   /** Raised on every change, so derived state (the ring) knows when to recompute. */
   changes = 0
+  // The sorted view, its digest and its encoding, as of `cachedAt` changes:
+  // gossip asks for them on every message, and they change only with a record.
+  private cachedAt = -1
+  private sorted: readonly MemberRecord[] = []
+  private digestHex: string | null = null
+  private bytes: Buffer | null = null
 
   constructor (readonly settings: ClusterSettings, records: Iterable<MemberRecord> = []) {
-    for (const r of records) this.records.set(r.name, { ...r })
+    for (const r of records) this.store(r)
   }
 
-  get (name: string): MemberRecord | undefined {
+  private store (record: MemberRecord): void {
+    this.records.set(record.name, Object.freeze({ ...record }))
+    this.recordBytes.set(record.name, encodeRecord(record).finish())
+  }
+
+  get (name: string): Readonly<MemberRecord> | undefined {
     return this.records.get(name)
   }
 
-  all (): MemberRecord[] {
-    return [...this.records.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  /** Every record, by name. */
+  all (): readonly MemberRecord[] {
+    if (this.cachedAt !== this.changes) {
+      this.cachedAt = this.changes
+      this.sorted = Object.freeze([...this.records.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      this.digestHex = null
+      this.bytes = null
+    }
+    return this.sorted
   }
 
   /** Members that own or may own partitions (joining, valid). */
@@ -94,7 +121,7 @@ export class Membership {
     const cur = this.records.get(record.name)
     if (cur !== undefined && !supersedes(record, cur)) return false
     if (cur === undefined && this.records.size >= MAX_MEMBERS) throw new MembershipError(`more than ${MAX_MEMBERS} members`)
-    this.records.set(record.name, { ...record })
+    this.store(record)
     this.changes++
     if (cur === undefined || cur.status !== record.status) {
       this.history.push({ atMs: nowMs, name: record.name, status: record.status, version: record.version })
@@ -112,11 +139,26 @@ export class Membership {
 
   /** A digest of the whole view: equal on two nodes ⇔ same membership (convergence). */
   digest (): string {
-    let h = 0x811c9dc5
-    for (const r of this.all()) {
-      for (const b of encodeRecord(r).finish()) h = Math.imul(h ^ b, 0x01000193) >>> 0
+    const all = this.all()
+    if (this.digestHex === null) {
+      let h = 0x811c9dc5
+      for (const r of all) {
+        for (const b of this.recordBytes.get(r.name) as Buffer) h = Math.imul(h ^ b, 0x01000193) >>> 0
+      }
+      this.digestHex = h.toString(16).padStart(8, '0')
     }
-    return h.toString(16).padStart(8, '0')
+    return this.digestHex
+  }
+
+  /** The whole view as gossip sends it (encodeMembership). */
+  encoded (): Buffer {
+    const all = this.all()
+    if (this.bytes === null) {
+      const w = membershipHeader(this.settings, all.length)
+      for (const r of all) w.raw(this.recordBytes.get(r.name) as Buffer)
+      this.bytes = w.finish()
+    }
+    return this.bytes
   }
 
   /** Inputs of the claim function. */
@@ -155,10 +197,13 @@ function decodeRecord (rd: Reader): MemberRecord {
 }
 
 export function encodeMembership (settings: ClusterSettings, records: readonly MemberRecord[]): Buffer {
-  const w = new Writer(64 + records.length * 96)
-  w.u8(1).string(settings.name).varint(settings.partitions).varint(settings.n).varint(records.length)
+  const w = membershipHeader(settings, records.length)
   for (const r of records) encodeRecord(r, w)
   return w.finish()
+}
+
+function membershipHeader (settings: ClusterSettings, count: number): Writer {
+  return new Writer(64 + count * 96).u8(1).string(settings.name).varint(settings.partitions).varint(settings.n).varint(count)
 }
 
 export function decodeMembership (buf: Buffer): { settings: ClusterSettings, records: MemberRecord[] } {

@@ -20,7 +20,19 @@ const MEMBERSHIP_KEY = Buffer.from('membership')
 
 export class Gossip {
   readonly stats: GossipStats = { rounds: 0, failures: 0, viewsMerged: 0 }
+  /**
+   * Push every change to every member when it is made, and exchange with a
+   * peer whose heartbeat shows a view that stays different. Off, only the
+   * periodic exchange with one random peer spreads a change: the simulator
+   * turns it off to measure that epidemic alone (spec/sim/scale.ts).
+   */
+  eager = true
   private readonly peerDigests = new Map<string, string>()
+  /** Since when each peer has reported the digest it last reported. */
+  private readonly peerDigestSinceMs = new Map<string, number>()
+  /** When this node's view last changed. */
+  private viewChangedMs = 0
+  private readonly exchanging = new Set<string>()
   private timers: Timer[] = []
   private persisting: Promise<void> = Promise.resolve()
 
@@ -49,12 +61,12 @@ export class Gossip {
   }
 
   private encoded (): Buffer {
-    const m = this.node.membership
-    return encodeMembership(m.settings, m.all())
+    return this.node.membership.encoded()
   }
 
   /** Merges a view received from `from`; refuses one from another cluster or ring shape. */
   receive (bytes: Buffer, from: string): string[] {
+    if (bytes.equals(this.encoded())) return [] // the same view: the usual answer once gossip has converged
     const view = decodeMembership(bytes)
     const mine = this.node.membership.settings
     if (view.settings.name !== mine.name) throw new MembershipRefused(`refused membership from ${from}: cluster '${view.settings.name}', not '${mine.name}'`)
@@ -85,6 +97,7 @@ export class Gossip {
 
   /** After any change of the view: persist it and let the services react. */
   private changed (): void {
+    this.viewChangedMs = this.node.clock.now()
     const bytes = this.encoded()
     this.persisting = this.persisting.then(() => this.node.store.write([{ space: 'meta', key: MEMBERSHIP_KEY, value: bytes }], true)).catch((e: Error) => {
       this.node.log.error(`persisting membership failed: ${e.message}`)
@@ -106,9 +119,25 @@ export class Gossip {
     return next
   }
 
+  /**
+   * A peer's digest, from a heartbeat either way. A change is pushed to every
+   * member when it is made (pushToAll), so a difference is only worth an
+   * exchange once it has outlived a probe interval (the push was lost): an
+   * exchange on every difference seen while pushes are in flight made O(n²)
+   * exchanges per change.
+   */
   notePeerDigest (peer: string, digest: string): void {
+    const now = this.node.clock.now()
+    this.setPeerDigest(peer, digest)
+    const since = Math.max(this.peerDigestSinceMs.get(peer) ?? now, this.viewChangedMs)
+    if (this.eager && digest !== this.node.membership.digest() && now - since >= this.node.config.probeIntervalMs && !this.exchanging.has(peer)) {
+      this.exchange(peer).catch(() => {})
+    }
+  }
+
+  private setPeerDigest (peer: string, digest: string): void {
+    if (this.peerDigests.get(peer) !== digest) this.peerDigestSinceMs.set(peer, this.node.clock.now())
     this.peerDigests.set(peer, digest)
-    if (digest !== this.node.membership.digest()) this.exchange(peer).catch(() => {})
   }
 
   /** Members other than this node that are not removed. */
@@ -124,9 +153,14 @@ export class Gossip {
   }
 
   private async exchange (peer: string): Promise<void> {
-    const res = await this.node.peers.request(peer, { type: 'GOSSIP', membership: this.encoded() }) as { membership: Buffer }
-    this.receive(res.membership, peer)
-    this.peerDigests.set(peer, this.node.membership.digest())
+    this.exchanging.add(peer)
+    try {
+      const res = await this.node.peers.request(peer, { type: 'GOSSIP', membership: this.encoded() }) as { membership: Buffer }
+      this.receive(res.membership, peer)
+      this.setPeerDigest(peer, this.node.membership.digest())
+    } finally {
+      this.exchanging.delete(peer)
+    }
   }
 
   /** One gossip round: one random live peer (up ones first). */
@@ -150,6 +184,7 @@ export class Gossip {
   }
 
   private pushToAll (): void {
+    if (!this.eager) return
     for (const r of this.others()) this.exchange(r.name).catch(() => {})
   }
 

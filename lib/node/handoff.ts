@@ -12,7 +12,7 @@
 // change on, this node refuses every write to what it gave up (LocalReplica), so
 // what the round found drained stays drained.
 import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
-import { partitionEnd, partitionStart } from '../ring/hash.js'
+import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
 import { every, type Timer } from '../runtime/clock.js'
 import { Reader } from '../util/bytes.js'
 import { hintPrefix } from './local.js'
@@ -147,13 +147,20 @@ export class Handoff {
     // and the scans below read the store; later ones are refused.
     await this.node.local.engine.flushed()
     let pending = 0
+    // The first record at or after a partition's start is in the first partition
+    // from there that holds data: one probe skips a run of empty ones (a node of
+    // a large ring replicates few partitions, and probed the others one by one).
+    let withData = -1
     for (let p = 0; p < q; p++) {
       const { primaries } = ring.preferenceList(p)
       if (primaries.includes(self)) continue
       const gte = partitionStart(p, q)
       const lt = partitionEnd(p, q) ?? undefined
-      const probe = await this.node.store.range('data', { gte, lt, limit: 1 })
-      if (probe.length === 0) continue
+      if (withData < p) {
+        const probe = await this.node.store.range('data', { gte, limit: 1 })
+        withData = probe.length === 0 ? q : partitionOfHash(probe[0][0], this.node.partitionBits)
+      }
+      if (withData !== p) continue
       pending++
       if (!primaries.every(t => this.node.detector.isUp(t))) continue
       for (let guard = 0; guard < 10_000; guard++) {

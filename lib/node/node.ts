@@ -15,7 +15,7 @@ import { silentLogger, type Logger } from '../runtime/log.js'
 import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
 import { createHash } from 'node:crypto'
 import { actorId, decodeObject, encodeContext, keyState, objectClock, type VObject, type Clock as VClock } from '../versioning/index.js'
-import { Ring, claim } from '../ring/index.js'
+import { ClaimCache, type Ring } from '../ring/index.js'
 import { merge as mergeObjects } from '../versioning/index.js'
 import { partitionBits } from '../ring/hash.js'
 import { FailureDetector } from '../membership/detector.js'
@@ -79,6 +79,8 @@ export class DynakvNode {
   readonly sweeper: Sweeper
   private ring: Ring
   private ringChanges = -1
+  /** Folds only the new join/leave events on a change, and keeps the Ring while no partition moves. */
+  private readonly claims: ClaimCache
   /** This node is the only member (kept up to date with the membership). */
   private solo = false
   private stopped = false
@@ -112,6 +114,7 @@ export class DynakvNode {
       vclockMax: config.vclockMax,
       onCommit: (writes) => this.antiEntropy.onCommit(writes)
     })
+    this.claims = new ClaimCache(config.partitions, config.n)
     this.ring = this.computeRing()
     this.peers = new Peers(this, transport)
     const placement: Placement = {
@@ -217,7 +220,7 @@ export class DynakvNode {
     this.ringChanges = this.membership.changes
     const active = this.membership.active()
     this.solo = active.length === 1 && active[0].name === this.identity.name
-    return new Ring(claim(this.membership.claimMembers(), this.config.partitions, this.config.n), this.config.n)
+    return this.claims.ring(this.membership.claimMembers())
   }
 
   currentRing (): Ring {

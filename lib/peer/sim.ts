@@ -97,6 +97,8 @@ export class SimNetwork {
   readonly trace: string[] = []
   traceCount = 0
   readonly counters: SimStats = { sent: 0, delivered: 0, duplicated: 0, lost: 0, cut: 0, vanished: 0, overflow: 0 }
+  /** Messages put on the wire and their bytes, per message type (requests and responses). */
+  readonly sentByType = new Map<MessageName, { messages: number, bytes: number }>()
   private readonly seed: number
   private forks = 0
   private readonly endpoints = new Map<string, SimEndpoint>()
@@ -235,6 +237,12 @@ export class SimNetwork {
     if (this.holds.length > 0 && this.park(from, to, frame, type, id)) return
     const what = `${from.name}>${to} ${type}#${id}`
     this.counters.sent++
+    const byType = this.sentByType.get(type)
+    if (byType === undefined) this.sentByType.set(type, { messages: 1, bytes: frame.length })
+    else {
+      byType.messages++
+      byType.bytes += frame.length
+    }
     this.record('send', what)
     const dst = this.endpoints.get(to)
     if (dst === undefined || !dst.running) {

@@ -57,12 +57,13 @@
 
 import { Board, NOBODY } from './board.js'
 import { MemberError, NoMembersError, OwnersError } from './errors.js'
-import { partitionBits } from './hash.js'
+import { keyHash, partitionBits } from './hash.js'
 import { checkReplicaCount, distinctNodeCount, spreadLayout } from './layout.js'
 import { type Slots, project, takeOwnSlot } from './projection.js'
-import { checkWeight, compareNames, largestRemainder } from './quota.js'
+import { checkWeight, largestRemainder } from './quota.js'
 import { type Step, rebalance } from './rebalance.js'
 import { conflictFree, rebuild, repair, undoMoves } from './repair.js'
+import { Ring } from './ring.js'
 
 export interface ClaimMember {
   name: string
@@ -113,37 +114,130 @@ export function claimEvents (members: readonly ClaimMember[]): ClaimEvent[] {
 
 /** Owner of each partition for this membership. Members with leftAt set own nothing. */
 export function claim (members: readonly ClaimMember[], partitions: number, n: number): string[] {
-  const owners = fold(members, partitions, n, null)
-  if (owners.length === 0) throw new NoMembersError('no live member to own the partitions')
-  return owners
+  return checkOwners(fold(members, partitions, n, null, null).owners)
 }
 
 /** The ring after each event of the fold, in event order. */
 export function claimSteps (members: readonly ClaimMember[], partitions: number, n: number): ClaimStep[] {
   const steps: ClaimStep[] = []
-  fold(members, partitions, n, steps)
+  fold(members, partitions, n, steps, null)
   return steps
 }
 
-/** Runs the fold; returns the final owners, and records every step into `steps` when given. */
-function fold (members: readonly ClaimMember[], partitions: number, n: number, steps: ClaimStep[] | null): string[] {
+/**
+ * claim() with a memory, for a node that recomputes its ring on every
+ * membership change: when the new membership's events extend the events
+ * folded last time (the usual join or leave, stamped with the current time),
+ * only the new events are folded, from the state the last fold ended in.
+ * Otherwise (an event sorted in among old ones, a weight changed) it folds
+ * from the start. Same owners as claim() for any membership, in any sequence
+ * of calls (spec/ring/claim-cache.spec.ts).
+ */
+export class ClaimCache {
+  private last: FoldState | null = null
+  /** The members of the last call, as given (a node passes them in the same order every time). */
+  private lastMembers: ClaimMember[] = []
+  private lastRing: Ring | null = null
+
+  constructor (readonly partitions: number, readonly n: number) {}
+
+  owners (members: readonly ClaimMember[]): string[] {
+    if (this.last === null || !sameMembers(members, this.lastMembers)) {
+      this.last = fold(members, this.partitions, this.n, null, this.last)
+      this.lastMembers = members.map((m) => ({ ...m }))
+    }
+    return checkOwners([...this.last.owners])
+  }
+
+  /** The ring for this membership: the same Ring object as last time when no partition changed owner. */
+  ring (members: readonly ClaimMember[]): Ring {
+    const owners = this.owners(members)
+    const last = this.lastRing
+    if (last !== null && last.owners.every((o, p) => o === owners[p])) return last
+    this.lastRing = new Ring(owners, this.n)
+    return this.lastRing
+  }
+}
+
+function sameMembers (a: readonly ClaimMember[], b: readonly ClaimMember[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
+    const y = b[i]
+    if (x.name !== y.name || x.weight !== y.weight || x.joinedAt !== y.joinedAt || x.leftAt !== y.leftAt) return false
+  }
+  return true
+}
+
+function checkOwners (owners: string[]): string[] {
+  if (owners.length === 0) throw new NoMembersError('no live member to own the partitions')
+  return owners
+}
+
+/**
+ * Where a fold ended, in names (node ids depend on the whole member list):
+ * the events folded with each one's member weight, and the ring, slots and
+ * live nodes after the last one. Nothing else carries from step to step
+ * (node ids are ranks in compareNames order: a new member shifts them, but
+ * every choice of the fold depends on their order only).
+ */
+interface FoldState {
+  partitions: number
+  n: number
+  events: Array<ClaimEvent & { weight: number }>
+  owners: string[]
+  slots: { slot: Int32Array, node: Array<string | null> } | null
+  live: string[]
+  /** MD5 of every member's name, for the next fold's sort. */
+  hashes: Map<string, Buffer>
+}
+
+/** How many leading events of `events` the state has folded already (0: fold from the start). */
+function resumable (state: FoldState | null, events: ReadonlyArray<ClaimEvent & { weight: number }>, partitions: number, n: number): number {
+  if (state === null || state.partitions !== partitions || state.n !== n || state.events.length > events.length) return 0
+  for (let i = 0; i < state.events.length; i++) {
+    const a = state.events[i]
+    const b = events[i]
+    if (a.kind !== b.kind || a.name !== b.name || a.time !== b.time || a.weight !== b.weight) return 0
+  }
+  return state.events.length
+}
+
+/**
+ * Runs the fold, from `from` when the membership extends what it folded;
+ * returns where it ended, and records every step into `steps` when given.
+ */
+function fold (members: readonly ClaimMember[], partitions: number, n: number, steps: ClaimStep[] | null, from: FoldState | null): FoldState {
   partitionBits(partitions)
   checkReplicaCount(n)
-  const events = claimEvents(members)
-  const byName = [...members].sort((a, b) => compareNames(a.name, b.name))
+  const weightOf = new Map(members.map((m) => [m.name, m.weight]))
+  const events = claimEvents(members).map((e) => ({ ...e, weight: weightOf.get(e.name) as number }))
+  const skip = resumable(from, events, partitions, n)
+  if (from !== null && skip > 0 && skip === events.length) return from
+  const hashes = nameHashes(members, from?.hashes)
+  const byName = [...members].sort((a, b) => Buffer.compare(hashes.get(a.name) as Buffer, hashes.get(b.name) as Buffer) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const id = new Map(byName.map((m, i) => [m.name, i]))
   const names = byName.map((m) => m.name)
   const weight = byName.map((m) => m.weight)
   const rank = new Int32Array(byName.length).map((_, i) => i)
   const slotsMax = distinctNodeCount(partitions, n)
   const ownerNames = (board: Board | null): string[] => board === null ? [] : Array.from(board.owner, (x) => names[x])
+  const idOf = (name: string | null): number => name === null ? NOBODY : id.get(name) as number
 
   // one board for the whole fold: board.start is the ring before each step
   let board: Board | null = null
   let slots: Slots | null = null
   const live: number[] = []
   const quota = new Int32Array(names.length)
-  for (const event of events) {
+  if (from !== null && skip > 0) {
+    if (from.owners.length > 0) {
+      const owner = Int32Array.from(from.owners, idOf)
+      board = new Board(owner, owner.slice(), n, names.length)
+    }
+    slots = from.slots === null ? null : { slot: from.slots.slot.slice(), node: Int32Array.from(from.slots.node, idOf) }
+    for (const name of from.live) live.push(idOf(name))
+  }
+  for (const event of events.slice(skip)) {
     const node = id.get(event.name) as number
     let rebuilt = false
     let changed = board !== null
@@ -201,9 +295,22 @@ function fold (members: readonly ClaimMember[], partitions: number, n: number, s
         undoMoves(step)
       }
     }
-    steps?.push({ event, owners: ownerNames(board), rebuilt })
+    steps?.push({ event: { kind: event.kind, name: event.name, time: event.time }, owners: ownerNames(board), rebuilt })
   }
-  return ownerNames(board)
+  return {
+    partitions,
+    n,
+    events,
+    owners: ownerNames(board),
+    slots: slots === null ? null : { slot: slots.slot, node: Array.from(slots.node, (x) => x === NOBODY ? null : names[x]) },
+    live: live.map((x) => names[x]),
+    hashes
+  }
+}
+
+/** MD5 of each member's name (compareNames' order), taken from `known` where it has them. */
+function nameHashes (members: readonly ClaimMember[], known: ReadonlyMap<string, Buffer> | undefined): Map<string, Buffer> {
+  return new Map(members.map((m) => [m.name, known?.get(m.name) ?? keyHash(Buffer.from(m.name, 'utf8'))]))
 }
 
 /** The first node's slots: a conflict-free layout of M equal slots, the node in slot 0. */

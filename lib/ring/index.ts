@@ -5,7 +5,7 @@ export {
   cursorFromHash, hashFloorFromCursor, isPowerOfTwo, keyHash, parseCursor,
   partitionBits, partitionEnd, partitionOf, partitionOfHash, partitionStart
 } from './hash.js'
-export { type ClaimEvent, type ClaimMember, type ClaimStep, claim, claimEvents, claimSteps, movedPartitions } from './claim.js'
+export { ClaimCache, type ClaimEvent, type ClaimMember, type ClaimStep, claim, claimEvents, claimSteps, movedPartitions } from './claim.js'
 export { distinctNodeCount, distinctnessViolations } from './layout.js'
 export { type WeightedNode, WEIGHT_MAX, quotas } from './quota.js'
 export { type PreferenceList, Ring } from './ring.js'

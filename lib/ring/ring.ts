@@ -8,8 +8,10 @@
 //   p = 2:  a c d b   primaries [a, c], fallbacks [d, b]
 //   p = 5:  b a c d   primaries [b, a], fallbacks [c, d]
 //
-// Going backwards, list(p) is list(p + 1) with owner(p) moved to the front,
-// so all Q lists cost O(Q·k) to build.
+// Primaries are found walking clockwise until N distinct owners are met
+// (about N steps on a claimed ring), for every partition when the ring is
+// made; fallbacks, which need a walk past every node, on first use of each
+// partition's list (a node recomputes its ring on every membership change).
 
 import { OwnersError, PartitionRangeError } from './errors.js'
 import { partitionBits, partitionOf } from './hash.js'
@@ -21,6 +23,32 @@ export interface PreferenceList {
 }
 
 const EMPTY: readonly number[] = Object.freeze([])
+
+/** A partition's list; its fallbacks are walked when first read. */
+function preferenceList (owners: readonly string[], nodeCount: number, start: number, primaries: readonly string[]): PreferenceList {
+  let rest: readonly string[] | null = null
+  return Object.freeze({
+    primaries,
+    get fallbacks (): readonly string[] {
+      rest ??= fallbacksFrom(owners, nodeCount, start, primaries)
+      return rest
+    }
+  })
+}
+
+/** The nodes met walking clockwise from start, each once, other than the primaries. */
+function fallbacksFrom (owners: readonly string[], nodeCount: number, start: number, primaries: readonly string[]): readonly string[] {
+  const seen = new Set(primaries)
+  const rest: string[] = []
+  const q = owners.length
+  for (let d = 0; d < q && seen.size < nodeCount; d++) {
+    const owner = owners[(start + d) % q]
+    if (seen.has(owner)) continue
+    seen.add(owner)
+    rest.push(owner)
+  }
+  return Object.freeze(rest)
+}
 
 export class Ring {
   /** Number of partitions, Q. */
@@ -47,34 +75,19 @@ export class Ring {
     this.n = n
     this.owners = Object.freeze([...owners])
     this.nodes = Object.freeze([...new Set(owners)].sort())
-
-    // order = distinct nodes in the order first met walking from partition 0
-    const order: string[] = []
-    const seen = new Set<string>()
-    for (const owner of owners) {
-      if (seen.has(owner)) continue
-      seen.add(owner)
-      order.push(owner)
-    }
-    const primaryCount = Math.min(n, order.length)
+    const primaryCount = Math.min(n, this.nodes.length)
     const lists = new Array<PreferenceList>(q)
     const owned = new Map<string, number[]>(this.nodes.map((x) => [x, []]))
     const replicas = new Map<string, number[]>(this.nodes.map((x) => [x, []]))
-    // walk backwards from Q - 1, starting from list(0) = order, which is
-    // also list(Q) on the ring
-    for (let p = q - 1; p >= 0; p--) {
-      const owner = owners[p]
-      const at = order.indexOf(owner)
-      order.splice(at, 1)
-      order.unshift(owner)
-      lists[p] = Object.freeze({
-        primaries: Object.freeze(order.slice(0, primaryCount)),
-        fallbacks: Object.freeze(order.slice(primaryCount))
-      })
-    }
     for (let p = 0; p < q; p++) {
+      const primaries: string[] = []
+      for (let d = 0; primaries.length < primaryCount; d++) {
+        const owner = this.owners[(p + d) % q]
+        if (!primaries.includes(owner)) primaries.push(owner)
+      }
+      lists[p] = preferenceList(this.owners, this.nodes.length, p, Object.freeze(primaries))
       owned.get(owners[p])?.push(p)
-      for (const node of lists[p].primaries) replicas.get(node)?.push(p)
+      for (const node of primaries) replicas.get(node)?.push(p)
     }
     this.lists = Object.freeze(lists)
     this.owned = new Map([...owned].map(([x, ps]) => [x, Object.freeze(ps)]))

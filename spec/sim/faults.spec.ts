@@ -1,116 +1,16 @@
-// Dynamo under failure, in the simulator: lossy, slow, duplicating network,
-// partitions, crashes and restarts (one of them with a wiped disk), while
-// single writers and concurrent stale-context writers keep writing. After the
-// network heals and anti-entropy runs, the four checkers of DESIGN.md §9 hold.
-// A failing seed is printed; DYNAKV_SEED=<n> replays just that seed (sweeping
-// more seeds that way found the double-run of forwarded writes, spec/sim/forward).
+// Dynamo under failure (spec/sim/scenarios/faults.ts) on ten seeds. A failing
+// seed is printed; DYNAKV_SEED=<n> replays just that seed, and `npm run sim --
+// --seeds 1000` sweeps random ones (sweeping found the double-run of forwarded
+// writes, spec/sim/scenarios/forward.ts).
 import t from 'tap'
-import { SimCluster } from './harness.js'
-import { History, divergentPartitions, lostWrites, quiesce, silentLoss, singleWriterSiblings } from './checkers.js'
+import { faults } from './scenarios/faults.js'
 
 const seeds = process.env.DYNAKV_SEED !== undefined ? [Number(process.env.DYNAKV_SEED)] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
-async function scenario (seed: number): Promise<{ problems: string[], acks: number, failed: number }> {
-  const c = await SimCluster.create({ seed, nodes: 4, partitions: 16 })
-  try {
-    const rnd = c.net.forkRandom()
-    const h = new History()
-    const singles = ['s0', 's1', 's2', 's3']
-    const shared = ['k0', 'k1', 'k2']
-    let running = true
-
-    // Faults from now on.
-    c.net.dropProbability = 0.03
-    c.net.duplicateProbability = 0.03
-    c.net.delayMsMax = 20
-
-    const writers: Array<Promise<void>> = []
-    // Single writers: always the last context they got (re-reading after a failure).
-    for (const key of singles) {
-      writers.push((async () => {
-        let ctx: string | null = ''
-        for (let i = 0; i < 25 && running; i++) {
-          const at = c.running()[rnd.int(c.running().length)]
-          if (ctx === null) ctx = (await h.read(c, at, key))?.context ?? null
-          if (ctx === null) continue
-          ctx = await h.put(c, at, key, ctx, `${key}-${i}`)
-          if (i % 5 === 4) await h.read(c, at, key)
-        }
-      })())
-    }
-    // Concurrent writers on shared keys: read, then two writers put with the same (stale) context.
-    writers.push((async () => {
-      for (let i = 0; i < 20 && running; i++) {
-        const key = shared[i % shared.length]
-        const nodes = c.running()
-        const r = await h.read(c, nodes[rnd.int(nodes.length)], key)
-        if (r === null) continue
-        await Promise.all([
-          h.put(c, nodes[rnd.int(nodes.length)], key, r.context, `${key}-a${i}`),
-          h.put(c, nodes[rnd.int(nodes.length)], key, r.context, i % 7 === 3 ? null : `${key}-b${i}`)
-        ])
-      }
-    })())
-    // The fault schedule.
-    const faults = (async () => {
-      const crashed: string[] = []
-      for (let step = 0; step < 6 && running; step++) {
-        await c.run(400)
-        const victim = `node${1 + rnd.int(4)}`
-        switch (step % 3) {
-          case 0:
-            c.net.isolate(victim)
-            await c.run(600)
-            c.net.heal()
-            break
-          case 1:
-            if (c.running().length === 4) {
-              c.crash(victim)
-              crashed.push(victim)
-              await c.run(700)
-              await c.restart(victim, { wipe: step === 4 })
-            }
-            break
-          case 2:
-            c.net.partition(['node1', 'node2'], ['node3', 'node4'])
-            await c.run(500)
-            c.net.heal()
-            break
-        }
-      }
-    })()
-    const all = Promise.all([...writers, faults])
-    let done = false
-    all.finally(() => { done = true }).catch(() => {})
-    for (let ms = 0; !done && ms < 120_000; ms += 50) await c.run(50)
-    running = false
-    await all
-
-    // Heal everything and let handoff and anti-entropy converge the replicas.
-    c.net.heal()
-    c.net.dropProbability = 0
-    c.net.duplicateProbability = 0
-    for (const n of c.names) if (!c.running().includes(n)) await c.restart(n)
-    await c.converge()
-    await quiesce(c)
-
-    const problems = [
-      ...await lostWrites(c, h),
-      ...divergentPartitions(c),
-      ...await singleWriterSiblings(c, h, singles),
-      ...await silentLoss(c, h)
-    ]
-    return { problems, acks: h.acks.length, failed: h.failedWrites }
-  } finally {
-    await c.stop()
-  }
-}
-
 for (const seed of seeds) {
   t.test(`seed ${seed}`, async (t) => {
-    const { problems, acks, failed } = await scenario(seed)
-    t.ok(acks > 50, `enough acknowledged writes to mean something (${acks} acked, ${failed} failed)`)
-    t.same(problems, [], `no checker violation (replay with DYNAKV_SEED=${seed})`)
-    if (problems.length > 0) t.comment(problems.slice(0, 20).join("\n"))
+    const { problems, stats } = await faults.run(seed, faults.defaults)
+    t.ok(stats.acks > 50, `enough acknowledged writes to mean something (${stats.acks} acked, ${stats.failed} failed)`)
+    t.same(problems, [], `no checker violation (replay with DYNAKV_SEED=${seed} or npm run sim -- --scenario faults --seed ${seed})`)
   })
 }

@@ -190,9 +190,10 @@ export class SimCluster {
     return node
   }
 
-  /** Adds a node and joins it through node1. */
-  async add (name: string): Promise<DynakvNode> {
+  /** Adds a node and joins it through node1 (`prepare` sees the node started, before it joins). */
+  async add (name: string, prepare?: (node: DynakvNode) => void): Promise<DynakvNode> {
     const node = await this.boot(name, memoryLevelStore())
+    prepare?.(node)
     await this.settle(node.gossip.join('node1', SIM_PEER_PORT))
     return node
   }

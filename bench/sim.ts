@@ -1,0 +1,183 @@
+// npm run sim -- ...: the simulator from the command line (issue 12).
+//
+//   --seeds 1000 [--time 600]      sweep the scenarios over random seeds (or --first N: N, N+1, ...),
+//                                  print each failing seed with the command that replays it, and
+//                                  shrink it (--no-shrink to skip)
+//   --scenario faults,membership   which scenarios (default: all)
+//   --seed 123 [--param k=v ...]   replay one run of each scenario named (DYNAKV_SEED works too)
+//   --scale [--nodes 10,20,50,100] [--keys 1000000] [--partition-ms 60000] [--rate 50]
+//           [--ae-interval-ms 10000] [--no-epidemic] [--out file.json]
+//                                  the scale figures of spec/sim/scale.ts, as a table
+//   --build [--nodes 10,30,60,100] building SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
+//                                  with the harness's own timings, then one more join (docs/performance.md)
+import { randomInt } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { SimCluster } from '../spec/sim/harness.js'
+import { runScale, type ScaleFigures } from '../spec/sim/scale.js'
+import { SCENARIOS, scenarioNamed } from '../spec/sim/scenarios/index.js'
+import { replayCommand, type Params } from '../spec/sim/scenarios/scenario.js'
+import { runOnce, sweep } from '../spec/sim/sweep.js'
+import { writeResult } from './lib.js'
+
+interface Args {
+  flags: Map<string, string>
+  params: Params
+}
+
+function parse (argv: readonly string[]): Args {
+  const flags = new Map<string, string>()
+  const params: Params = {}
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`)
+    const name = a.slice(2)
+    if (['scale', 'build', 'no-shrink', 'no-epidemic'].includes(name)) {
+      flags.set(name, 'true')
+      continue
+    }
+    const value = argv[++i]
+    if (value === undefined) throw new Error(`--${name} needs a value`)
+    if (name === 'param') {
+      const [k, v] = value.split('=')
+      if (v === undefined || !Number.isInteger(Number(v))) throw new Error(`--param wants name=integer, got '${value}'`)
+      params[k] = Number(v)
+    } else {
+      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out'].includes(name)) throw new Error(`unknown flag --${name}`)
+      flags.set(name, value)
+    }
+  }
+  return { flags, params }
+}
+
+function int (flags: Map<string, string>, name: string, fallback: number): number {
+  const v = flags.get(name)
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} wants a non-negative integer, got '${v}'`)
+  return n
+}
+
+function nodeCounts (flags: Map<string, string>, fallback: number[]): number[] {
+  const v = flags.get('nodes')
+  return v === undefined ? fallback : v.split(',').map(Number)
+}
+
+const log = (line: string): void => { console.log(line) }
+
+async function replay (a: Args, seed: number): Promise<number> {
+  const scenarios = (a.flags.get('scenario') ?? SCENARIOS.map(s => s.name).join(',')).split(',').map(scenarioNamed)
+  let failed = 0
+  for (const s of scenarios) {
+    const params = { ...s.defaults, ...a.params }
+    const out = await runOnce(s, seed, params)
+    log(`${s.name} seed ${seed} ${JSON.stringify(params)}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s)`} ${JSON.stringify(out.stats)}`)
+    for (const p of out.problems.slice(0, 30)) log(`  ${p}`)
+    if (out.problems.length > 0) {
+      failed++
+      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults)}`)
+    }
+  }
+  return failed === 0 ? 0 : 1
+}
+
+async function runSweep (a: Args): Promise<number> {
+  const scenarios = (a.flags.get('scenario') ?? SCENARIOS.map(s => s.name).join(',')).split(',').map(scenarioNamed)
+  const count = int(a.flags, 'seeds', a.flags.has('time') ? Number.MAX_SAFE_INTEGER : 100)
+  const first = a.flags.has('first') ? int(a.flags, 'first', 1) : null
+  function * seeds (): Generator<number> {
+    for (let i = 0; i < count; i++) yield first === null ? randomInt(1, 2 ** 31) : first + i
+  }
+  const budgetS = a.flags.has('time') ? int(a.flags, 'time', 600) : undefined
+  log(`sweeping ${scenarios.map(s => s.name).join(', ')} over ${count === Number.MAX_SAFE_INTEGER ? 'random' : count} seeds${budgetS === undefined ? '' : ` for at most ${budgetS} s`}`)
+  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), log })
+  log(`\n${result.seeds} seeds, ${result.runs} runs in ${(result.wallMs / 1000).toFixed(0)} s: ${result.failures.length} failed`)
+  for (const f of result.failures) {
+    log(`  ${f.scenario} seed ${f.seed}: ${f.problems[0]}\n    replay: ${f.replay}${f.shrunk === null ? '' : `\n    shrunk: ${f.shrunk.replay}`}`)
+  }
+  log(`results: ${writeResult('sim-sweep', result)}`)
+  return result.failures.length === 0 ? 0 : 1
+}
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(2)
+
+function table (rows: ScaleFigures[]): string {
+  const lines = [
+    '| nodes | build: wall / CPU (s) | heap per node: empty / loaded (MB) | join, pushed: ms to all (rounds), membership msgs (KB) | join, epidemic alone: ms (rounds), msgs | converged after heal (virtual s) | keys written / hints / AE keys repaired | repair traffic (KB) vs copy of written keys (KB) | wall: partition + convergence (s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'
+  ]
+  for (const r of rows) {
+    lines.push(`| ${r.nodes} | ${(r.build.wallMs / 1000).toFixed(1)} / ${(r.build.cpuMs / 1000).toFixed(1)} | ${mb(r.heapPerNodeBytes)} / ${mb(r.heapPerNodeBytes + r.load.heapPerNodeBytes)} | ` +
+      `${r.join.agreeMs} (${r.join.rounds.toFixed(2)}), ${r.join.messages} (${(r.join.bytes / 1000).toFixed(0)}) | ${r.epidemic === null ? "-" : `${r.epidemic.agreeMs} (${r.epidemic.rounds.toFixed(1)}), ${r.epidemic.messages}`} | ` +
+      `${r.converge.virtualMs === null ? 'no' : (r.converge.virtualMs / 1000).toFixed(1)} | ${r.partition.writes} (${r.partition.acked} acked) / ${r.partition.hintsAtHeal} / ${r.converge.aeKeysRepaired} | ` +
+      `${(r.converge.repairBytes / 1000).toFixed(0)} vs ${(r.converge.writtenKeysCopyBytes / 1000).toFixed(0)} | ${((r.converge.wallMs) / 1000).toFixed(0)} |`)
+  }
+  return lines.join('\n')
+}
+
+async function runScaleTable (a: Args): Promise<number> {
+  const rows: ScaleFigures[] = []
+  for (const nodes of nodeCounts(a.flags, [10, 20, 50, 100])) {
+    log(`\n== ${nodes} nodes`)
+    const started = performance.now()
+    const r = await runScale({
+      nodes,
+      seed: int(a.flags, 'seed', 1),
+      keys: int(a.flags, 'keys', 1_000_000),
+      partitionMs: int(a.flags, 'partition-ms', 60_000),
+      writesPerSecond: int(a.flags, 'rate', 50),
+      epidemic: !a.flags.has('no-epidemic'),
+      args: a.flags.has('ae-interval-ms') ? ['--ae-interval-ms', String(int(a.flags, 'ae-interval-ms', 10_000))] : [],
+      log: (line) => { log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`) }
+    })
+    for (const p of r.problems) log(`  PROBLEM ${p}`)
+    rows.push(r)
+  }
+  log('\n' + table(rows))
+  const out = a.flags.get('out')
+  if (out !== undefined) writeFileSync(out, JSON.stringify({ rows }))
+  log(`results: ${out ?? writeResult('sim-scale', { rows })}`)
+  return rows.some(r => r.problems.length > 0) ? 1 : 0
+}
+
+/** MEASURED.md's figure: SimCluster.create with the harness's timings, then one more add and converge. */
+async function runBuild (a: Args): Promise<number> {
+  const rows: Array<Record<string, number>> = []
+  for (const k of nodeCounts(a.flags, [10, 30, 60, 100])) {
+    (globalThis as { gc?: () => void }).gc?.()
+    const heap0 = process.memoryUsage().heapUsed
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const c = await SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
+    const cpu = process.cpuUsage(cpu0)
+    const row: Record<string, number> = { nodes: k, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, virtualMs: c.clock.now() }
+    ;(globalThis as { gc?: () => void }).gc?.()
+    row.heapPerNodeMB = (process.memoryUsage().heapUsed - heap0) / k / 1e6
+    row.rssMB = process.memoryUsage().rss / 1e6
+    const v0 = c.clock.now()
+    const j0 = performance.now()
+    await c.add(`node${k + 1}`)
+    await c.converge()
+    row.joinVirtualMs = c.clock.now() - v0
+    row.joinWallMs = performance.now() - j0
+    await c.stop()
+    log(`${k} nodes: build ${(row.wallMs / 1000).toFixed(1)} s wall, ${(row.cpuMs / 1000).toFixed(1)} s CPU, heap ${row.heapPerNodeMB.toFixed(2)} MB per node, RSS ${row.rssMB.toFixed(0)} MB; one more join converged in ${row.joinVirtualMs} ms virtual (${(row.joinWallMs / 1000).toFixed(1)} s wall)`)
+    rows.push(row)
+  }
+  log(`results: ${writeResult('sim-build', { rows })}`)
+  return 0
+}
+
+async function main (): Promise<number> {
+  const a = parse(process.argv.slice(2))
+  if (a.flags.has('scale')) return await runScaleTable(a)
+  if (a.flags.has('build')) return await runBuild(a)
+  const seed = a.flags.get('seed') ?? process.env.DYNAKV_SEED
+  if (seed !== undefined) return await replay(a, Number(seed))
+  return await runSweep(a)
+}
+
+main().then((code) => { process.exitCode = code }, (e: Error) => {
+  console.error(e.message)
+  process.exitCode = 2
+})

@@ -1,0 +1,13 @@
+// The scenarios `npm run sim` sweeps, by name.
+import { faults } from './faults.js'
+import { forward } from './forward.js'
+import { membership } from './membership.js'
+import type { Scenario } from './scenario.js'
+
+export const SCENARIOS: readonly Scenario[] = [faults, membership, forward]
+
+export function scenarioNamed (name: string): Scenario {
+  const s = SCENARIOS.find(x => x.name === name)
+  if (s === undefined) throw new Error(`unknown scenario '${name}' (${SCENARIOS.map(x => x.name).join(', ')})`)
+  return s
+}
