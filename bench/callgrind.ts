@@ -1,0 +1,255 @@
+// `make bench/callgrind`: instructions per request, counted by valgrind's
+// callgrind, so the figure does not depend on what else the machine runs.
+// dynakv runs under `valgrind --tool=callgrind` (all its threads counted: the
+// JavaScript thread, V8's compiler and GC helpers, the libuv pool that runs
+// LevelDB). After a warm-up (V8 compiles the hot code), the counters are zeroed
+// and read (callgrind_control) around:
+//   - an idle spell with no load: the node's own background work per second;
+//   - N SETs, then N GETs (redis-benchmark -c CLIENTS -P PIPELINE -d 100 -r 100000).
+// Instructions per request = (instructions over the run − the idle rate × its
+// duration) / N, summed over the nodes. Each run is also dumped, and the dump
+// read for self instructions per function: by category (JIT-compiled JavaScript
+// has no symbols under valgrind: it is one bucket, `JS (JIT code)`; the
+// JavaScript-level split comes from bench/profile) and the top functions.
+// Kernel work (syscalls, fsync) is not counted by valgrind: see the CPU figures
+// of bench/single-node for that.
+// Under valgrind node runs ~50x slower: keep N modest.
+//   DYNAKV_CG_NODES=1 (3: a cluster N3 R2 W2, the load on node 1)
+//   DYNAKV_CG_REQUESTS=20000 DYNAKV_CG_WARMUP=60000 DYNAKV_CG_CLIENTS=1 DYNAKV_CG_PIPELINE=16 DYNAKV_CG_IDLE_SECONDS=10
+import { execFile } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { infoField, load1, redisBenchmark, sleep, startCluster, startDynakv, tempDir, writeResult, type Dynakv } from './lib.js'
+
+const NODES = Number(process.env.DYNAKV_CG_NODES ?? 1)
+const REQUESTS = Number(process.env.DYNAKV_CG_REQUESTS ?? 20000)
+const WARMUP = Number(process.env.DYNAKV_CG_WARMUP ?? 60000)
+const CLIENTS = Number(process.env.DYNAKV_CG_CLIENTS ?? 1)
+const PIPELINE = Number(process.env.DYNAKV_CG_PIPELINE ?? 16)
+const IDLE_SECONDS = Number(process.env.DYNAKV_CG_IDLE_SECONDS ?? 10)
+const TOP = 25
+
+async function run (cmd: string, args: string[], timeoutMs = 600_000): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (err, out, errOut) => {
+      if (err !== null) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${errOut}`))
+      else resolve(out)
+    })
+  })
+}
+
+/** Instructions per thread since the last zeroing (callgrind_control -e): thread 1 is the JavaScript thread. */
+async function counters (pid: number): Promise<number[]> {
+  const out = await run('callgrind_control', ['-e', String(pid)])
+  const threads: number[] = []
+  for (const m of out.matchAll(/^\s*Th\s*(\d+)\s+([\d,]+)\s*$/gm)) threads[Number(m[1]) - 1] = Number(m[2].replace(/,/g, ''))
+  return Array.from(threads, x => x ?? 0)
+}
+
+const CATEGORIES: Array<[string, RegExp]> = [
+  // JIT code has no symbols under valgrind: what is entered by a call is an address in no object, what is
+  // entered by a jump (optimised code entered from the interpreter) counts as the trampoline's.
+  ['JavaScript (JIT code, interpreter)', /^0x[0-9a-f]+ \[\?\?\?\]$|^Builtins_(InterpreterEntryTrampoline|JSEntry|JSEntryTrampoline|BaselineOutOfLinePrologue|Call_ReceiverIs.*Baseline.*)|^Builtins_.*Handler/],
+  ['V8 compiler (TurboFan, Sparkplug)', /v8::internal::compiler::|v8::internal::(Zone|Pipeline|OptimizedCompilationJob|OptimizingCompileDispatcher|TurboAssembler|Assembler|baseline::|maglev::|interpreter::Bytecode)/],
+  ['GC (scavenges, marking, write barrier)', /v8::internal::(Scavenger|Scavenge|Heap::|Heap\b|MarkCompact|MinorMarkCompact|ConcurrentMarking|MarkingVisitor|IncrementalMarking|Sweeper|MemoryAllocator|PagedSpace|NewSpace|SemiSpace|LargeObjectSpace|MemoryChunk|Evacuat|RememberedSet|SlotSet|TypedSlot|LocalHeap|GCTracer|MainMarkingVisitor|WeakObjects|RootScavengeVisitor|RecordMigratedSlotVisitor|IterateAndScavenge|BodyDescriptorBase|\(anonymous namespace\)::IterateObjectCache)|heap::base::|cppgc::|Builtins_RecordWrite|Builtins_Allocate/],
+  ['promises, microtasks', /Builtins_(.*Promise.*|RunMicrotasks.*|EnqueueMicrotask|.*Microtask.*|AsyncFunction.*|Await.*)|MicrotaskQueue|JSPromise|PromiseHook/],
+  ['V8 builtins (ICs, maps, typed arrays, strings...)', /^Builtins_/],
+  ['LevelDB (classic-level)', /leveldb::|snappy::|crc32c|classic-level\.node/],
+  ['MD5 (OpenSSL)', /md5|MD5/],
+  ['libc (malloc, memcpy, locks)', /libc\.so|libstdc\+\+|libm\.so|ld-linux/],
+  ['Node C++, libuv (streams, buffers, bindings)', /node::|uv_|uv__|napi_|v8impl/],
+  ['V8 runtime, API, other', /v8::|Runtime_|\[\/usr\/bin\/node\]/]
+]
+
+function categoryOf (fn: string): string {
+  for (const [name, re] of CATEGORIES) if (re.test(fn)) return name
+  return 'other'
+}
+
+interface Annotated { total: number, categories: Record<string, number>, top: Array<[string, number]> }
+
+/**
+ * Self instructions per function of a callgrind dump, read from the file itself:
+ * callgrind_annotate misreads dumps taken mid-run (functions still on the stack
+ * come out above 100 %). A cost line counts for the current fn, except the one
+ * right after a calls= line (the call's inclusive cost).
+ */
+function annotate (file: string): Annotated {
+  const names = new Map<string, string>()
+  const objects = new Map<string, string>()
+  const objectOf = new Map<string, string>()
+  const self = new Map<string, number>()
+  let fn = ''
+  let ob = ''
+  let afterCall = false
+  let total = 0
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const totals = /^(?:totals|summary): (\d+)/.exec(line)
+    if (totals !== null) total = Number(totals[1])
+    const named = /^(c?fn|c?ob)=\((\d+)\)(?: (.*))?$/.exec(line)
+    if (named !== null) {
+      const [, kind, id, name] = named
+      const table = kind.endsWith('fn') ? names : objects
+      if (name !== undefined) table.set(id, name)
+      if (kind === 'ob') ob = id
+      if (kind === 'fn') {
+        fn = id
+        if (!objectOf.has(id)) objectOf.set(id, objects.get(ob) ?? '???')
+      }
+      continue
+    }
+    if (line.startsWith('calls=')) {
+      afterCall = true
+      continue
+    }
+    if (!/^[0-9+\-*]/.test(line)) continue
+    if (afterCall) {
+      afterCall = false
+      continue
+    }
+    self.set(fn, (self.get(fn) ?? 0) + Number(line.split(' ')[1] ?? 0))
+  }
+  const categories: Record<string, number> = {}
+  const all: Array<[string, number]> = []
+  for (const [id, ir] of self) {
+    const label = `${names.get(id) ?? id} [${objectOf.get(id) ?? '???'}]`
+    const category = categoryOf(label)
+    categories[category] = (categories[category] ?? 0) + ir
+    all.push([label, ir])
+  }
+  return { total, categories, top: all.sort((a, b) => b[1] - a[1]).slice(0, TOP) }
+}
+
+/** Dumps a node's counters now (a new file in dir) and returns its path. */
+async function dump (dir: string, pid: number, label: string): Promise<string> {
+  const before = new Set(readdirSync(dir))
+  await run('callgrind_control', [`--dump=${label}`, String(pid)])
+  for (let i = 0; i < 600; i++) {
+    const added = readdirSync(dir).filter(f => !before.has(f) && f.startsWith(`cg.${pid}.`))
+    if (added.length > 0) {
+      await sleep(500) // let it finish writing
+      return join(dir, added[0])
+    }
+    await sleep(100)
+  }
+  throw new Error(`no callgrind dump from ${pid}`)
+}
+
+async function perfStatWorks (): Promise<string> {
+  try {
+    const out = await new Promise<string>((resolve) => {
+      execFile('perf', ['stat', '-x', ',', '-e', 'instructions', 'true'], (_err, _out, errOut) => resolve(errOut))
+    })
+    return /not supported|<not counted>|not supported/i.test(out) || out.trim() === '' ? `no (${out.trim().split('\n')[0]})` : `yes (${out.trim().split('\n')[0]})`
+  } catch (e) {
+    return `no (${(e as Error).message})`
+  }
+}
+
+async function batches (nodes: Dynakv[]): Promise<{ batches: number, writes: number }> {
+  let b = 0
+  let w = 0
+  for (const p of nodes) {
+    b += await infoField(p.port, 'persistence', 'write_batches')
+    w += await infoField(p.port, 'persistence', 'batched_writes')
+  }
+  return { batches: b, writes: w }
+}
+
+interface Phase {
+  op: string
+  requests: number
+  seconds: number
+  /** Per node, per thread. */
+  threads: number[][]
+  idleSubtracted: number
+  perRequest: number
+  mainPerRequest: number
+  writesPerBatch: number
+  annotated: Annotated
+}
+
+async function main (): Promise<void> {
+  const dir = tempDir('dynakv-callgrind-')
+  const wrap = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--dump-line=no']
+  const quiet = ['--log-level', 'warn']
+  const timeoutMs = 600_000
+  // Slow under valgrind: peers get long timeouts, so none is taken for down.
+  const nodes = NODES === 1
+    ? [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], { wrap, timeoutMs })]
+    : await startCluster(NODES, ['--n', '3', '--r', '2', '--w', '2', '--request-timeout-ms', '60000', '--down-after-ms', '120000', ...quiet], { wrap, timeoutMs })
+  const bench = ['-c', String(CLIENTS), '-P', String(PIPELINE), '-d', '100', '-r', '100000']
+  const loads = [load1()]
+  const phases: Phase[] = []
+  let idleRates: number[] = []
+  try {
+    for (const op of ['set', 'get']) await redisBenchmark(nodes[0].port, ['-t', op, '-n', String(WARMUP), ...bench])
+    process.stderr.write('warm-up done\n')
+    for (const p of nodes) await run('callgrind_control', ['-z', String(p.pid)])
+    let t = performance.now()
+    await sleep(IDLE_SECONDS * 1000)
+    const idle = await Promise.all(nodes.map(async p => await counters(p.pid)))
+    const idleSeconds = (performance.now() - t) / 1000
+    idleRates = idle.map(th => th.reduce((a, b) => a + b, 0) / idleSeconds)
+    for (const op of ['SET', 'GET']) {
+      const b0 = await batches(nodes)
+      for (const p of nodes) await run('callgrind_control', ['-z', String(p.pid)])
+      t = performance.now()
+      await redisBenchmark(nodes[0].port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), ...bench])
+      const seconds = (performance.now() - t) / 1000
+      const threads = await Promise.all(nodes.map(async p => await counters(p.pid)))
+      const files = await Promise.all(nodes.map(async p => await dump(dir, p.pid, op)))
+      const b1 = await batches(nodes)
+      const annotations = files.map(annotate)
+      const annotated: Annotated = { total: 0, categories: {}, top: [] }
+      for (const a of annotations) {
+        annotated.total += a.total
+        for (const [k, v] of Object.entries(a.categories)) annotated.categories[k] = (annotated.categories[k] ?? 0) + v
+      }
+      annotated.top = annotations.flatMap(a => a.top).sort((x, y) => y[1] - x[1]).slice(0, TOP)
+      const idleSubtracted = idleRates.reduce((a, r) => a + r * seconds, 0)
+      const total = threads.flat().reduce((a, b) => a + b, 0)
+      // The idle work is almost all on the JavaScript thread (timers): subtracted from it.
+      const main = threads.reduce((a, th) => a + th[0], 0)
+      phases.push({
+        op,
+        requests: REQUESTS,
+        seconds,
+        threads,
+        idleSubtracted,
+        perRequest: (total - idleSubtracted) / REQUESTS,
+        mainPerRequest: (main - idleSubtracted) / REQUESTS,
+        writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches),
+        annotated
+      })
+      process.stderr.write(`${op}: ${Math.round((total - idleSubtracted) / REQUESTS)} instructions/request (${seconds.toFixed(0)} s under valgrind)\n`)
+    }
+    loads.push(load1())
+  } finally {
+    for (const p of nodes) await p.stop()
+  }
+
+  const out = process.stdout
+  const k = (x: number): string => `${(x / 1000).toFixed(1)}k`
+  out.write(`\ncallgrind, ${NODES === 1 ? 'one durable node' : `${NODES}-node cluster N3 R2 W2, load on node 1`}; redis-benchmark ${bench.join(' ')}, ${REQUESTS} requests per op after ${WARMUP} of each as warm-up\n`)
+  out.write(`idle: ${idleRates.map(r => `${k(r)} instructions/s`).join(', ')} (subtracted over each run's duration)\n\n`)
+  out.write(`${'op'.padEnd(5)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}\n`)
+  for (const p of phases) {
+    out.write(`${p.op.padEnd(5)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${(p.op === 'SET' ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}\n`)
+  }
+  for (const p of phases) {
+    out.write(`\n${p.op}: self instructions per request by category (every thread; idle work not subtracted here)\n`)
+    const cats = Object.entries(p.annotated.categories).sort((a, b) => b[1] - a[1])
+    for (const [name, ir] of cats) out.write(`  ${name.padEnd(62)}${k(ir / p.requests).padStart(9)}${`${(100 * ir / p.annotated.total).toFixed(1)} %`.padStart(9)}\n`)
+    out.write(`${p.op}: top functions (self instructions per request)\n`)
+    for (const [fn, ir] of p.annotated.top) out.write(`  ${k(ir / p.requests).padStart(8)}  ${fn.length > 150 ? fn.slice(0, 147) + '...' : fn}\n`)
+  }
+  out.write(`\nperf stat -e instructions works here: ${await perfStatWorks()}\n`)
+  out.write(`load average (1 min) at the start and the end: ${loads.join(', ')}\n`)
+  out.write(`results: ${writeResult(`callgrind-${NODES}`, { nodes: NODES, requests: REQUESTS, warmup: WARMUP, clients: CLIENTS, pipeline: PIPELINE, idleRates, phases })}\n`)
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack ?? e.message}\n`)
+  process.exit(1)
+})
