@@ -4,18 +4,23 @@
 // JavaScript thread, V8's compiler and GC helpers, the libuv pool that runs
 // LevelDB). After a warm-up (V8 compiles the hot code), the counters are zeroed
 // and read (callgrind_control) around:
-//   - an idle spell with no load: the node's own background work per second;
-//   - N SETs, then N GETs (redis-benchmark -c CLIENTS -P PIPELINE -d 100 -r 100000).
+//   - an idle spell with no load, after a settling pause and again at the end:
+//     the node's own background work per second (the lower of the two counts);
+//   - N SETs twice, then N GETs twice (redis-benchmark -c CLIENTS -P PIPELINE
+//     -d 100 -r 100000): the second run of each shows whether the first was
+//     still warming up. V8's compiler still runs under valgrind after the
+//     warm-up; the column `w/o compiler` leaves its instructions out.
 // Instructions per request = (instructions over the run − the idle rate × its
 // duration) / N, summed over the nodes. Each run is also dumped, and the dump
 // read for self instructions per function: by category (JIT-compiled JavaScript
-// has no symbols under valgrind: it is one bucket, `JS (JIT code)`; the
+// has no symbols under valgrind: it is one bucket with the interpreter; the
 // JavaScript-level split comes from bench/profile) and the top functions.
 // Kernel work (syscalls, fsync) is not counted by valgrind: see the CPU figures
 // of bench/single-node for that.
 // Under valgrind node runs ~50x slower: keep N modest.
 //   DYNAKV_CG_NODES=1 (3: a cluster N3 R2 W2, the load on node 1)
-//   DYNAKV_CG_REQUESTS=20000 DYNAKV_CG_WARMUP=60000 DYNAKV_CG_CLIENTS=1 DYNAKV_CG_PIPELINE=16 DYNAKV_CG_IDLE_SECONDS=10
+//   DYNAKV_CG_REQUESTS=20000 DYNAKV_CG_WARMUP=60000 DYNAKV_CG_CLIENTS=1 DYNAKV_CG_PIPELINE=16
+//   DYNAKV_CG_IDLE_SECONDS=10 DYNAKV_CG_SETTLE_SECONDS=30
 import { execFile } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -27,6 +32,7 @@ const WARMUP = Number(process.env.DYNAKV_CG_WARMUP ?? 60000)
 const CLIENTS = Number(process.env.DYNAKV_CG_CLIENTS ?? 1)
 const PIPELINE = Number(process.env.DYNAKV_CG_PIPELINE ?? 16)
 const IDLE_SECONDS = Number(process.env.DYNAKV_CG_IDLE_SECONDS ?? 10)
+const SETTLE_SECONDS = Number(process.env.DYNAKV_CG_SETTLE_SECONDS ?? 30)
 const TOP = 25
 
 async function run (cmd: string, args: string[], timeoutMs = 600_000): Promise<string> {
@@ -165,8 +171,22 @@ interface Phase {
   idleSubtracted: number
   perRequest: number
   mainPerRequest: number
+  /** perRequest without what V8's compiler did meanwhile (still warming up under valgrind). */
+  perRequestNoCompiler: number
   writesPerBatch: number
   annotated: Annotated
+}
+
+const COMPILER = CATEGORIES[1][0]
+
+/** Instructions per second of each node with no load: every thread, and the JavaScript thread. */
+async function idleWindow (nodes: Dynakv[]): Promise<{ all: number[], main: number[] }> {
+  for (const p of nodes) await run('callgrind_control', ['-z', String(p.pid)])
+  const t = performance.now()
+  await sleep(IDLE_SECONDS * 1000)
+  const threads = await Promise.all(nodes.map(async p => await counters(p.pid)))
+  const seconds = (performance.now() - t) / 1000
+  return { all: threads.map(th => th.reduce((a, b) => a + b, 0) / seconds), main: threads.map(th => th[0] / seconds) }
 }
 
 async function main (): Promise<void> {
@@ -181,24 +201,22 @@ async function main (): Promise<void> {
   const bench = ['-c', String(CLIENTS), '-P', String(PIPELINE), '-d', '100', '-r', '100000']
   const loads = [load1()]
   const phases: Phase[] = []
-  let idleRates: number[] = []
+  const idle: Array<{ all: number[], main: number[] }> = []
   try {
     for (const op of ['set', 'get']) await redisBenchmark(nodes[0].port, ['-t', op, '-n', String(WARMUP), ...bench])
+    // V8 finishes its queued compilations and the GC its concurrent marking before the idle rate is taken.
+    await sleep(SETTLE_SECONDS * 1000)
     process.stderr.write('warm-up done\n')
-    for (const p of nodes) await run('callgrind_control', ['-z', String(p.pid)])
-    let t = performance.now()
-    await sleep(IDLE_SECONDS * 1000)
-    const idle = await Promise.all(nodes.map(async p => await counters(p.pid)))
-    const idleSeconds = (performance.now() - t) / 1000
-    idleRates = idle.map(th => th.reduce((a, b) => a + b, 0) / idleSeconds)
-    for (const op of ['SET', 'GET']) {
+    idle.push(await idleWindow(nodes))
+    // Each op twice: the second run shows whether the first was still warming up.
+    for (const [op, label] of [['SET', 'SET 1'], ['SET', 'SET 2'], ['GET', 'GET 1'], ['GET', 'GET 2']]) {
       const b0 = await batches(nodes)
       for (const p of nodes) await run('callgrind_control', ['-z', String(p.pid)])
-      t = performance.now()
+      const t = performance.now()
       await redisBenchmark(nodes[0].port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), ...bench])
       const seconds = (performance.now() - t) / 1000
       const threads = await Promise.all(nodes.map(async p => await counters(p.pid)))
-      const files = await Promise.all(nodes.map(async p => await dump(dir, p.pid, op)))
+      const files = await Promise.all(nodes.map(async p => await dump(dir, p.pid, label.replace(' ', '-'))))
       const b1 = await batches(nodes)
       const annotations = files.map(annotate)
       const annotated: Annotated = { total: 0, categories: {}, top: [] }
@@ -207,35 +225,37 @@ async function main (): Promise<void> {
         for (const [k, v] of Object.entries(a.categories)) annotated.categories[k] = (annotated.categories[k] ?? 0) + v
       }
       annotated.top = annotations.flatMap(a => a.top).sort((x, y) => y[1] - x[1]).slice(0, TOP)
-      const idleSubtracted = idleRates.reduce((a, r) => a + r * seconds, 0)
-      const total = threads.flat().reduce((a, b) => a + b, 0)
-      // The idle work is almost all on the JavaScript thread (timers): subtracted from it.
-      const main = threads.reduce((a, th) => a + th[0], 0)
-      phases.push({
-        op,
-        requests: REQUESTS,
-        seconds,
-        threads,
-        idleSubtracted,
-        perRequest: (total - idleSubtracted) / REQUESTS,
-        mainPerRequest: (main - idleSubtracted) / REQUESTS,
-        writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches),
-        annotated
-      })
-      process.stderr.write(`${op}: ${Math.round((total - idleSubtracted) / REQUESTS)} instructions/request (${seconds.toFixed(0)} s under valgrind)\n`)
+      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), annotated })
+      process.stderr.write(`${label}: ${seconds.toFixed(0)} s under valgrind\n`)
     }
+    idle.push(await idleWindow(nodes))
     loads.push(load1())
   } finally {
     for (const p of nodes) await p.stop()
+  }
+  // The idle rate: the lower of the two windows, per node (a window can still hold leftover compilation or marking).
+  const idleAll = nodes.map((_, i) => Math.min(...idle.map(w => w.all[i])))
+  const idleMain = nodes.map((_, i) => Math.min(...idle.map(w => w.main[i])))
+  for (const p of phases) {
+    p.idleSubtracted = idleAll.reduce((a, r) => a + r * p.seconds, 0)
+    const total = p.threads.flat().reduce((a, b) => a + b, 0)
+    const main = p.threads.reduce((a, th) => a + th[0], 0) - idleMain.reduce((a, r) => a + r * p.seconds, 0)
+    p.perRequest = (total - p.idleSubtracted) / p.requests
+    p.mainPerRequest = main / p.requests
+    p.perRequestNoCompiler = p.perRequest - (p.annotated.categories[COMPILER] ?? 0) / p.requests
   }
 
   const out = process.stdout
   const k = (x: number): string => `${(x / 1000).toFixed(1)}k`
   out.write(`\ncallgrind, ${NODES === 1 ? 'one durable node' : `${NODES}-node cluster N3 R2 W2, load on node 1`}; redis-benchmark ${bench.join(' ')}, ${REQUESTS} requests per op after ${WARMUP} of each as warm-up\n`)
-  out.write(`idle: ${idleRates.map(r => `${k(r)} instructions/s`).join(', ')} (subtracted over each run's duration)\n\n`)
-  out.write(`${'op'.padEnd(5)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}\n`)
+  out.write(`idle: ${idleAll.map(r => `${k(r)} instructions/s`).join(', ')} (windows before and after the runs: ${idle.map(w => w.all.map(k).join('+')).join(', ')}; the lower is subtracted over each run's duration)\n\n`)
+  out.write(`${'run'.padEnd(7)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'w/o compiler'.padStart(14)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}\n`)
   for (const p of phases) {
-    out.write(`${p.op.padEnd(5)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${(p.op === 'SET' ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}\n`)
+    out.write(`${p.op.padEnd(7)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${k(p.perRequestNoCompiler).padStart(14)}${(p.op.startsWith('SET') ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}\n`)
+  }
+  out.write('\nper thread, instructions per request (thread 1 is the JavaScript thread; then, in creation order, V8\'s platform workers — GC, compiler — and the libuv pool, which runs LevelDB)\n')
+  for (const p of phases) {
+    out.write(`${p.op.padEnd(7)}${p.threads.map((th, n) => (NODES > 1 ? `node ${n + 1}: ` : '') + th.map((ir, i) => `${i + 1}: ${k(ir / p.requests)}`).filter(x => !x.endsWith(' 0.0k')).join('  ')).join(' | ')}\n`)
   }
   for (const p of phases) {
     out.write(`\n${p.op}: self instructions per request by category (every thread; idle work not subtracted here)\n`)
@@ -246,7 +266,7 @@ async function main (): Promise<void> {
   }
   out.write(`\nperf stat -e instructions works here: ${await perfStatWorks()}\n`)
   out.write(`load average (1 min) at the start and the end: ${loads.join(', ')}\n`)
-  out.write(`results: ${writeResult(`callgrind-${NODES}`, { nodes: NODES, requests: REQUESTS, warmup: WARMUP, clients: CLIENTS, pipeline: PIPELINE, idleRates, phases })}\n`)
+  out.write(`results: ${writeResult(`callgrind-${NODES}`, { nodes: NODES, requests: REQUESTS, warmup: WARMUP, clients: CLIENTS, pipeline: PIPELINE, idle, idleAll, idleMain, phases })}\n`)
 }
 
 main().catch((e: Error) => {

@@ -8,27 +8,51 @@
 // answered. A warm-up pass comes first (a fresh cluster's JIT needs ~15 s of
 // load), then interleaved rounds; medians with min–max, and issue 11's goals.
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=60000 (per test, over all nodes)
-import { cpuOf, cpuSince, fmt, kilo, load1, redisBenchmarkSpread, spread, startCluster, startDynakv, writeResult, type Dynakv } from './lib.js'
+import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmarkSpread, spread, startCluster, startDynakv, writeResult, type Dynakv, type PerRequest } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 60000)
 const CLIENTS_PER_NODE = 16
 const OPS = ['SET', 'GET'] as const
 
-interface Sample { rps: number, cpuUs: number, mainCpuUs: number, perNodeCpuUs: number[], clientCpuUs: number, p99Ms: number }
+/** Per client request, summed over the nodes. */
+interface Sample extends PerRequest {
+  rps: number
+  perNodeCpuUs: number[]
+  /** redis-benchmark's own CPU per request. */
+  clientCpuUs: number
+  p99Ms: number
+  /** Fsynced batches and peer requests sent, per client request. */
+  batches: number
+  peerRequests: number
+}
+
+/** write_batches and peer_requests_sent summed over the nodes. */
+async function counters (nodes: Dynakv[]): Promise<[number, number]> {
+  let batches = 0
+  let peer = 0
+  for (const p of nodes) {
+    batches += await infoField(p.port, 'persistence', 'write_batches')
+    peer += nodes.length === 1 ? 0 : await infoField(p.port, 'cluster', 'peer_requests_sent')
+  }
+  return [batches, peer]
+}
 
 async function measure (nodes: Dynakv[], op: string): Promise<Sample> {
   const clients = nodes.length === 1 ? 3 * CLIENTS_PER_NODE : CLIENTS_PER_NODE
-  const before = nodes.map(p => cpuOf(p.pid))
+  const c0 = await counters(nodes)
+  const before = nodes.map(p => usageOf(p.pid))
   const run = await redisBenchmarkSpread(nodes.map(p => p.port), clients, Math.round(requests / nodes.length), ['-t', op.toLowerCase(), '-d', '100', '-r', '100000', '-P', '1'])
-  const cpu = nodes.map((p, i) => cpuSince(before[i], p.pid))
+  const u = nodes.map((p, i) => usageSince(before[i], p.pid))
+  const c1 = await counters(nodes)
   return {
+    ...perRequest(u, run.requests),
     rps: run.rps,
-    cpuUs: cpu.reduce((a, c) => a + c.totalUs, 0) / run.requests,
-    mainCpuUs: cpu.reduce((a, c) => a + c.mainUs, 0) / run.requests,
-    perNodeCpuUs: cpu.map(c => c.totalUs / run.requests),
+    perNodeCpuUs: u.map(x => x.totalUs / run.requests),
     clientCpuUs: run.clientCpuUs / run.requests,
-    p99Ms: run.p99Ms
+    p99Ms: run.p99Ms,
+    batches: (c1[0] - c0[0]) / run.requests,
+    peerRequests: (c1[1] - c0[1]) / run.requests
   }
 }
 
@@ -73,6 +97,14 @@ async function main (): Promise<void> {
       const row = { op, target: name, rps: spread(s.map(x => x.rps)), cpuUs: spread(s.map(x => x.cpuUs)), mainCpuUs: spread(s.map(x => x.mainCpuUs)), p99Ms: spread(s.map(x => x.p99Ms)), clientCpuUs: spread(s.map(x => x.clientCpuUs)) }
       table.push(row)
       out.write(`${op.padEnd(5)}${name.padEnd(9)}${`${kilo(row.rps.median)} (${kilo(row.rps.min)}–${kilo(row.rps.max)})`.padEnd(26)}${fmt(row.cpuUs).padEnd(24)}${fmt(row.mainCpuUs).padEnd(24)}${row.p99Ms.median.toFixed(1).padEnd(10)}${row.clientCpuUs.median.toFixed(1)}\n`)
+    }
+  }
+  out.write('\nwhere the CPU goes, per client request, summed over the nodes (medians)\n')
+  out.write(`${'test'.padEnd(5)}${'target'.padEnd(9)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'fsync batches'.padStart(15)}${'peer requests'.padStart(15)}\n`)
+  for (const op of OPS) {
+    for (const name of ['single', 'cluster']) {
+      const m = (f: (x: Sample) => number, d = 2): string => spread(of(name, op).map(f)).median.toFixed(d)
+      out.write(`${op.padEnd(5)}${name.padEnd(9)}${m(x => x.sysUs, 1).padStart(8)}${m(x => x.otherCpuUs, 1).padStart(18)}${m(x => x.readCalls).padStart(7)}${m(x => x.writeCalls).padStart(8)}${m(x => x.switches).padStart(10)}${m(x => x.batches, 3).padStart(15)}${m(x => x.peerRequests).padStart(15)}\n`)
     }
   }
   const ratio = (op: string): number[] => of('cluster', op).map((s, i) => s.rps / of('single', op)[i].rps)

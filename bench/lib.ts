@@ -140,28 +140,87 @@ function usPerTick (): number {
   return 1e6 / ticksPerSecond
 }
 
-/** utime + stime of /proc/<pid>[/task/<tid>]/stat, in µs (resolution: one clock tick, 10 ms). */
-function statCpuUs (path: string): number {
+/** utime and stime of /proc/<pid>[/task/<tid>]/stat, in µs (resolution: one clock tick, 10 ms). */
+function statCpuUs (path: string): { userUs: number, sysUs: number } {
   const stat = readFileSync(path, 'latin1')
   // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * usPerTick()
+  return { userUs: Number(f[11]) * usPerTick(), sysUs: Number(f[12]) * usPerTick() }
 }
 
-export interface Cpu {
-  /** Every thread of the process, including threads that have exited. */
+/** What a process has used so far; differences of two give what a run cost. */
+export interface Usage {
+  /** utime + stime of every thread, including threads that have exited. */
   totalUs: number
+  /** stime alone: the kernel's share (syscalls: socket I/O, fsync, futex wake-ups). */
+  sysUs: number
   /** The main (JavaScript) thread alone. */
   mainUs: number
+  /** read-like and write-like syscalls (/proc/<pid>/io syscr, syscw): read(2), write(2), writev(2)... */
+  readCalls: number
+  writeCalls: number
+  /** Context switches (voluntary + involuntary) of the threads alive now: thread-pool hand-offs, preemption. */
+  switches: number
 }
 
-export function cpuOf (pid: number): Cpu {
-  return { totalUs: statCpuUs(`/proc/${pid}/stat`), mainUs: statCpuUs(`/proc/${pid}/task/${pid}/stat`) }
+export function usageOf (pid: number): Usage {
+  const all = statCpuUs(`/proc/${pid}/stat`)
+  const main = statCpuUs(`/proc/${pid}/task/${pid}/stat`)
+  const io = readFileSync(`/proc/${pid}/io`, 'latin1')
+  const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN)
+  let switches = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1')
+      switches += field(status, 'voluntary_ctxt_switches') + field(status, 'nonvoluntary_ctxt_switches')
+    } catch {} // the thread exited meanwhile
+  }
+  return {
+    totalUs: all.userUs + all.sysUs,
+    sysUs: all.sysUs,
+    mainUs: main.userUs + main.sysUs,
+    readCalls: field(io, 'syscr'),
+    writeCalls: field(io, 'syscw'),
+    switches
+  }
 }
 
-export function cpuSince (before: Cpu, pid: number): Cpu {
-  const now = cpuOf(pid)
-  return { totalUs: now.totalUs - before.totalUs, mainUs: now.mainUs - before.mainUs }
+export function usageSince (before: Usage, pid: number): Usage {
+  const now = usageOf(pid)
+  return {
+    totalUs: now.totalUs - before.totalUs,
+    sysUs: now.sysUs - before.sysUs,
+    mainUs: now.mainUs - before.mainUs,
+    readCalls: now.readCalls - before.readCalls,
+    writeCalls: now.writeCalls - before.writeCalls,
+    switches: now.switches - before.switches
+  }
+}
+
+/** What a request cost, from the Usage of one server (or several, summed) over a run of `requests`. */
+export interface PerRequest {
+  /** CPU of every thread, its kernel share, the JavaScript (main) thread, the other threads (libuv pool: LevelDB, fsync; V8's GC and compiler helpers), in µs. */
+  cpuUs: number
+  sysUs: number
+  mainCpuUs: number
+  otherCpuUs: number
+  /** read-like and write-like syscalls, context switches. */
+  readCalls: number
+  writeCalls: number
+  switches: number
+}
+
+export function perRequest (usages: Usage[], requests: number): PerRequest {
+  const per = (f: (u: Usage) => number): number => usages.reduce((a, u) => a + f(u), 0) / requests
+  return {
+    cpuUs: per(u => u.totalUs),
+    sysUs: per(u => u.sysUs),
+    mainCpuUs: per(u => u.mainUs),
+    otherCpuUs: per(u => u.totalUs - u.mainUs),
+    readCalls: per(u => u.readCalls),
+    writeCalls: per(u => u.writeCalls),
+    switches: per(u => u.switches)
+  }
 }
 
 /** Threads of a process right now. */

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { cpuOf, cpuSince, load1, redisBenchmark, redisBenchmarkSpread, ROOT, sleep, startCluster, startDynakv, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
+import { usageOf, usageSince, load1, perRequest, redisBenchmark, redisBenchmarkSpread, ROOT, sleep, startCluster, startDynakv, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
 
 const REQUESTS = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
 const CLUSTER_REQUESTS = Math.round(REQUESTS * 0.15)
@@ -40,6 +40,7 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['sockets (Node net, streams)', /^node:(net|stream|internal\/(stream|net|streams|stream_base_commons|socketaddress))|internal\/streams/],
   ['promises, ticks, timers', /^node:(internal\/(process\/task_queues|timers|async_hooks)|timers)/],
   ['hashing (crypto)', /^node:(internal\/)?crypto/],
+  ['Buffer allocation, slicing (node:buffer)', /^node:(internal\/)?buffer/],
   ['other Node internals', /^node:/]
 ]
 
@@ -120,18 +121,18 @@ interface Load {
 }
 
 async function profiled (name: string, nodes: Dynakv[], run: () => Promise<{ requests: number, rps: number }>): Promise<Load> {
-  const before = nodes.map(p => cpuOf(p.pid))
+  const before = nodes.map(p => usageOf(p.pid))
   for (const p of nodes) startProfile(p)
   const r = await run()
   const files = await Promise.all(nodes.map(stopProfile))
-  const cpu = nodes.map((p, i) => cpuSince(before[i], p.pid))
+  const cpu = nodes.map((p, i) => usageSince(before[i], p.pid))
   const profiles = files.map(f => JSON.parse(readFileSync(f, 'utf8')) as Profile)
   return {
     name,
     requests: r.requests,
     rps: r.rps,
-    cpuUs: cpu.reduce((a, c) => a + c.totalUs, 0) / r.requests,
-    mainCpuUs: cpu.reduce((a, c) => a + c.mainUs, 0) / r.requests,
+    cpuUs: perRequest(cpu, r.requests).cpuUs,
+    mainCpuUs: perRequest(cpu, r.requests).mainCpuUs,
     summary: summarise(profiles)
   }
 }

@@ -10,7 +10,7 @@
 // rounds with min–max, and the ratios issue 11's goals use, per round then the
 // median, with the goal beside each.
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=200000 (-P16; -P1 runs half as many)
-import { cpuOf, cpuSince, fmt, kilo, load1, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type Proc } from './lib.js'
+import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
@@ -19,16 +19,29 @@ type Server = typeof SERVERS[number]
 const TESTS = [['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const
 type Test = `${'SET' | 'GET'} P${1 | 16}`
 
-interface Sample { rps: number, cpuUs: number, mainCpuUs: number, clientCpuUs: number }
+interface Sample extends PerRequest {
+  rps: number
+  /** redis-benchmark's own CPU per request. */
+  clientCpuUs: number
+  /** dynakv: writes per group commit (one fsync each); NaN for the others. */
+  writesPerBatch: number
+}
 
 /** One redis-benchmark run of one test against one server, with the server's CPU over it. */
-async function measure (p: Proc, op: string, pipeline: number): Promise<Sample> {
+async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean): Promise<Sample> {
   const n = pipeline === 1 ? Math.round(requests / 2) : requests
-  const before = cpuOf(p.pid)
+  const batches = async (): Promise<[number, number]> => isDynakv ? [await infoField(p.port, 'persistence', 'write_batches'), await infoField(p.port, 'persistence', 'batched_writes')] : [NaN, NaN]
+  const b0 = await batches()
+  const before = usageOf(p.pid)
   const run = await redisBenchmark(p.port, ['-t', op.toLowerCase(), '-n', String(n), '-c', '50', '-d', '100', '-r', '100000', '-P', String(pipeline)])
-  const cpu = cpuSince(before, p.pid)
-  const rps = run.rows[0]?.rps ?? NaN
-  return { rps, cpuUs: cpu.totalUs / n, mainCpuUs: cpu.mainUs / n, clientCpuUs: run.clientCpuUs / n }
+  const u = usageSince(before, p.pid)
+  const b1 = await batches()
+  return {
+    ...perRequest([u], n),
+    rps: run.rows[0]?.rps ?? NaN,
+    clientCpuUs: run.clientCpuUs / n,
+    writesPerBatch: (b1[1] - b0[1]) / (b1[0] - b0[0])
+  }
 }
 
 async function main (): Promise<void> {
@@ -43,7 +56,7 @@ async function main (): Promise<void> {
   try {
     // Warm-up: JIT, caches, the key space filled (GETs find values); discarded.
     for (const name of SERVERS) {
-      for (const [op, P] of TESTS) await measure(servers[name], op, P)
+      for (const [op, P] of TESTS) await measure(servers[name], op, P, name === 'dynakv')
       process.stderr.write(`warm-up ${name} done\n`)
     }
     for (let round = 1; round <= rounds; round++) {
@@ -51,7 +64,7 @@ async function main (): Promise<void> {
       const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length])
       for (const [op, P] of TESTS) {
         for (const name of order) {
-          const s = await measure(servers[name], op, P)
+          const s = await measure(servers[name], op, P, name === 'dynakv')
           ;(samples[`${name} ${op} P${P}`] ??= []).push(s)
           process.stderr.write(`round ${round} ${op} -P${P} ${name}: ${Math.round(s.rps)}/s, ${s.cpuUs.toFixed(1)} µs CPU/request\n`)
         }
@@ -68,7 +81,8 @@ async function main (): Promise<void> {
     const test: Test = `${op} P${P}`
     for (const name of SERVERS) {
       const s = of(name, test)
-      table.push({ test, server: name, rps: spread(s.map(x => x.rps)), cpuUs: spread(s.map(x => x.cpuUs)), mainCpuUs: spread(s.map(x => x.mainCpuUs)), clientCpuUs: spread(s.map(x => x.clientCpuUs)) })
+      const sp = (f: (x: Sample) => number): Spread => spread(s.map(f))
+      table.push({ test, server: name, rps: sp(x => x.rps), cpuUs: sp(x => x.cpuUs), sysUs: sp(x => x.sysUs), mainCpuUs: sp(x => x.mainCpuUs), otherCpuUs: sp(x => x.otherCpuUs), clientCpuUs: sp(x => x.clientCpuUs), readCalls: sp(x => x.readCalls), writeCalls: sp(x => x.writeCalls), switches: sp(x => x.switches), writesPerBatch: sp(x => x.writesPerBatch) })
     }
   }
   // Ratios per round (the servers ran back to back), then the median: the machine drifts between rounds more than within one.
@@ -89,6 +103,12 @@ async function main (): Promise<void> {
   for (const t of table) {
     const rps = `${kilo(t.rps.median)} (${kilo(t.rps.min)}–${kilo(t.rps.max)})`
     out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${rps.padEnd(26)}${fmt(t.cpuUs).padEnd(22)}${fmt(t.mainCpuUs).padEnd(22)}${t.clientCpuUs.median.toFixed(1)}\n`)
+  }
+  out.write('\nwhere the server\'s CPU goes, per request (medians): kernel (sys) time, threads other than the main one, syscalls, context switches; dynakv: writes per fsynced batch\n')
+  out.write(`${'test'.padEnd(9)}${'server'.padEnd(14)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'writes/batch'.padStart(14)}\n`)
+  for (const t of table) {
+    const m = (x: Spread, d = 2): string => x.median.toFixed(d)
+    out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${m(t.sysUs, 1).padStart(8)}${m(t.otherCpuUs, 1).padStart(18)}${m(t.readCalls).padStart(7)}${m(t.writeCalls).padStart(8)}${m(t.switches).padStart(10)}${(Number.isNaN(t.writesPerBatch.median) ? '-' : m(t.writesPerBatch, 1)).padStart(14)}\n`)
   }
   out.write('\nissue 11 goals\n')
   for (const g of goals) out.write(`${g.what.padEnd(44)}${fmt(g.value, g.decimals).padEnd(24)}goal ${g.goal}\n`)
