@@ -20,7 +20,7 @@
 // Under valgrind node runs ~50x slower: keep N modest.
 //   DYNAKV_CG_NODES=1 (3: a cluster N3 R2 W2, the load on node 1)
 //   DYNAKV_CG_REQUESTS=20000 DYNAKV_CG_WARMUP=60000 DYNAKV_CG_CLIENTS=1 DYNAKV_CG_PIPELINE=16
-//   DYNAKV_CG_IDLE_SECONDS=10 DYNAKV_CG_SETTLE_SECONDS=30
+//   DYNAKV_CG_IDLE_SECONDS=10 DYNAKV_CG_SETTLE_SECONDS=30 DYNAKV_CG_NODE_FLAGS='--trace-gc --no-memory-reducer'
 import { execFile } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -33,7 +33,12 @@ const CLIENTS = Number(process.env.DYNAKV_CG_CLIENTS ?? 1)
 const PIPELINE = Number(process.env.DYNAKV_CG_PIPELINE ?? 16)
 const IDLE_SECONDS = Number(process.env.DYNAKV_CG_IDLE_SECONDS ?? 10)
 const SETTLE_SECONDS = Number(process.env.DYNAKV_CG_SETTLE_SECONDS ?? 30)
+// Under valgrind the allocation rate per second of wall time is ~50x lower than in a native run, and V8's
+// memory reducer then starts extra full GCs a native run under the same load does not have: it is turned off.
+const NODE_FLAGS = process.env.DYNAKV_CG_NODE_FLAGS ?? '--trace-gc --no-memory-reducer'
 const TOP = 25
+/** One redis-benchmark run under valgrind, at most (a busy machine slows valgrind down a lot). */
+const BENCH_TIMEOUT_MS = 3 * 3600_000
 
 async function run (cmd: string, args: string[], timeoutMs = 600_000): Promise<string> {
   return await new Promise((resolve, reject) => {
@@ -174,7 +179,22 @@ interface Phase {
   /** perRequest without what V8's compiler did meanwhile (still warming up under valgrind). */
   perRequestNoCompiler: number
   writesPerBatch: number
+  /** V8's --trace-gc lines during the run, over the nodes. */
+  scavenges: number
+  markCompacts: number
   annotated: Annotated
+}
+
+/** Scavenges and full GCs a node has printed so far (--trace-gc). */
+function gcCounts (nodes: Dynakv[]): [number, number] {
+  let scavenges = 0
+  let full = 0
+  for (const p of nodes) {
+    const out = p.output()
+    scavenges += out.split(': Scavenge ').length - 1
+    full += out.split(': Mark-Compact ').length - 1
+  }
+  return [scavenges, full]
 }
 
 const COMPILER = CATEGORIES[1][0]
@@ -191,19 +211,21 @@ async function idleWindow (nodes: Dynakv[]): Promise<{ all: number[], main: numb
 
 async function main (): Promise<void> {
   const dir = tempDir('dynakv-callgrind-')
-  const wrap = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--dump-line=no']
+  // stdbuf: V8's --trace-gc lines reach us as they are printed (stdout to a pipe is block-buffered).
+  const wrap = ['stdbuf', '-oL', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--dump-line=no']
+  const node = NODE_FLAGS.split(' ').filter(f => f !== '')
   const quiet = ['--log-level', 'warn']
   const timeoutMs = 600_000
   // Slow under valgrind: peers get long timeouts, so none is taken for down.
   const nodes = NODES === 1
-    ? [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], { wrap, timeoutMs })]
-    : await startCluster(NODES, ['--n', '3', '--r', '2', '--w', '2', '--request-timeout-ms', '60000', '--down-after-ms', '120000', ...quiet], { wrap, timeoutMs })
+    ? [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], { wrap, node, timeoutMs })]
+    : await startCluster(NODES, ['--n', '3', '--r', '2', '--w', '2', '--request-timeout-ms', '60000', '--down-after-ms', '120000', ...quiet], { wrap, node, timeoutMs })
   const bench = ['-c', String(CLIENTS), '-P', String(PIPELINE), '-d', '100', '-r', '100000']
   const loads = [load1()]
   const phases: Phase[] = []
   const idle: Array<{ all: number[], main: number[] }> = []
   try {
-    for (const op of ['set', 'get']) await redisBenchmark(nodes[0].port, ['-t', op, '-n', String(WARMUP), ...bench])
+    for (const op of ['set', 'get']) await redisBenchmark(nodes[0].port, ['-t', op, '-n', String(WARMUP), ...bench], BENCH_TIMEOUT_MS)
     // V8 finishes its queued compilations and the GC its concurrent marking before the idle rate is taken.
     await sleep(SETTLE_SECONDS * 1000)
     process.stderr.write('warm-up done\n')
@@ -211,13 +233,15 @@ async function main (): Promise<void> {
     // Each op twice: the second run shows whether the first was still warming up.
     for (const [op, label] of [['SET', 'SET 1'], ['SET', 'SET 2'], ['GET', 'GET 1'], ['GET', 'GET 2']]) {
       const b0 = await batches(nodes)
+      const gc0 = gcCounts(nodes)
       for (const p of nodes) await run('callgrind_control', ['-z', String(p.pid)])
       const t = performance.now()
-      await redisBenchmark(nodes[0].port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), ...bench])
+      await redisBenchmark(nodes[0].port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), ...bench], BENCH_TIMEOUT_MS)
       const seconds = (performance.now() - t) / 1000
       const threads = await Promise.all(nodes.map(async p => await counters(p.pid)))
       const files = await Promise.all(nodes.map(async p => await dump(dir, p.pid, label.replace(' ', '-'))))
       const b1 = await batches(nodes)
+      const gc1 = gcCounts(nodes)
       const annotations = files.map(annotate)
       const annotated: Annotated = { total: 0, categories: {}, top: [] }
       for (const a of annotations) {
@@ -225,7 +249,7 @@ async function main (): Promise<void> {
         for (const [k, v] of Object.entries(a.categories)) annotated.categories[k] = (annotated.categories[k] ?? 0) + v
       }
       annotated.top = annotations.flatMap(a => a.top).sort((x, y) => y[1] - x[1]).slice(0, TOP)
-      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), annotated })
+      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), scavenges: gc1[0] - gc0[0], markCompacts: gc1[1] - gc0[1], annotated })
       process.stderr.write(`${label}: ${seconds.toFixed(0)} s under valgrind\n`)
     }
     idle.push(await idleWindow(nodes))
@@ -249,9 +273,9 @@ async function main (): Promise<void> {
   const k = (x: number): string => `${(x / 1000).toFixed(1)}k`
   out.write(`\ncallgrind, ${NODES === 1 ? 'one durable node' : `${NODES}-node cluster N3 R2 W2, load on node 1`}; redis-benchmark ${bench.join(' ')}, ${REQUESTS} requests per op after ${WARMUP} of each as warm-up\n`)
   out.write(`idle: ${idleAll.map(r => `${k(r)} instructions/s`).join(', ')} (windows before and after the runs: ${idle.map(w => w.all.map(k).join('+')).join(', ')}; the lower is subtracted over each run's duration)\n\n`)
-  out.write(`${'run'.padEnd(7)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'w/o compiler'.padStart(14)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}\n`)
+  out.write(`${'run'.padEnd(7)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'w/o compiler'.padStart(14)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}${'scavenges'.padStart(11)}${'full GCs'.padStart(10)}\n`)
   for (const p of phases) {
-    out.write(`${p.op.padEnd(7)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${k(p.perRequestNoCompiler).padStart(14)}${(p.op.startsWith('SET') ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}\n`)
+    out.write(`${p.op.padEnd(7)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${k(p.perRequestNoCompiler).padStart(14)}${(p.op.startsWith('SET') ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}${String(p.scavenges).padStart(11)}${String(p.markCompacts).padStart(10)}\n`)
   }
   out.write('\nper thread, instructions per request (thread 1 is the JavaScript thread; then, in creation order, V8\'s platform workers — GC, compiler — and the libuv pool, which runs LevelDB)\n')
   for (const p of phases) {

@@ -277,10 +277,10 @@ export interface BenchRun {
  * redis-benchmark --csv, parsed. It runs under `sh`, which prints its children's
  * CPU times (cutime, cstime of /proc/self/stat) once redis-benchmark has exited.
  */
-export async function redisBenchmark (port: number, args: string[]): Promise<BenchRun> {
+export async function redisBenchmark (port: number, args: string[], timeoutMs = 600_000): Promise<BenchRun> {
   const script = 'redis-benchmark "$@"; s=$?; echo "@cpu $(cut -d" " -f16,17 /proc/$$/stat)"; exit $s'
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('sh', ['-c', script, 'sh', '-h', '127.0.0.1', '-p', String(port), '--csv', ...args], { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (err, out) => {
+    execFile('sh', ['-c', script, 'sh', '-h', '127.0.0.1', '-p', String(port), '--csv', ...args], { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, out) => {
       if (err !== null) reject(err)
       else resolve(out)
     })
@@ -390,9 +390,9 @@ export async function redisBenchmarkSpread (ports: readonly number[], clients: n
 }
 
 /** `redis-cli -p port args...`: its stdout (raw replies). */
-export async function redisCli (port: number, args: string[]): Promise<string> {
+export async function redisCli (port: number, args: string[], timeoutMs = 60_000): Promise<string> {
   return await new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 }, (err, out) => {
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, out) => {
       if (err !== null) reject(err)
       else resolve(out)
     })
@@ -400,7 +400,7 @@ export async function redisCli (port: number, args: string[]): Promise<string> {
 }
 
 /** One numeric field of INFO (NaN if absent). */
-export async function infoField (port: number, section: string, field: string): Promise<number> {
-  const text = await redisCli(port, ['INFO', section])
+export async function infoField (port: number, section: string, field: string, timeoutMs?: number): Promise<number> {
+  const text = await redisCli(port, ['INFO', section], timeoutMs)
   return Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(text)?.[1] ?? NaN)
 }

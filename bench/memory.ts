@@ -133,7 +133,9 @@ async function main (): Promise<void> {
   let stopSeconds = NaN
   try {
     dynakvLoad = await bulkLoad(node, file)
-    keysAfterLoad = Number((await redisCli(node.port, ['DBSIZE'])).trim())
+    // A load cut short by the time bound leaves what the node read ahead still being written: wait for it (bounded).
+    for (let i = 0; i < 600 && await infoField(node.port, 'persistence', 'pending_writes', 300_000) > 0; i++) await sleep(1000)
+    keysAfterLoad = Number((await redisCli(node.port, ['DBSIZE'], 300_000)).trim())
     heapAfterLoadMb = await infoField(node.port, 'memory', 'used_memory') / MB
   } finally {
     const t = performance.now()
