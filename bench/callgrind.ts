@@ -175,6 +175,8 @@ interface Phase {
   threads: number[][]
   idleSubtracted: number
   perRequest: number
+  /** Without the idle rate subtracted: an upper bound, for when the idle windows were not quiet. */
+  rawPerRequest: number
   mainPerRequest: number
   /** perRequest without what V8's compiler did meanwhile (still warming up under valgrind). */
   perRequestNoCompiler: number
@@ -225,7 +227,10 @@ async function main (): Promise<void> {
   const phases: Phase[] = []
   const idle: Array<{ all: number[], main: number[] }> = []
   try {
-    for (const op of ['set', 'get']) await redisBenchmark(nodes[0].port, ['-t', op, '-n', String(WARMUP), ...bench], BENCH_TIMEOUT_MS)
+    // Every node of a cluster coordinates part of the warm-up, so each one's coordinator path is compiled too.
+    for (const op of ['set', 'get']) {
+      for (const p of nodes) await redisBenchmark(p.port, ['-t', op, '-n', String(Math.round(WARMUP / nodes.length)), ...bench], BENCH_TIMEOUT_MS)
+    }
     // V8 finishes its queued compilations and the GC its concurrent marking before the idle rate is taken.
     await sleep(SETTLE_SECONDS * 1000)
     process.stderr.write('warm-up done\n')
@@ -249,7 +254,7 @@ async function main (): Promise<void> {
         for (const [k, v] of Object.entries(a.categories)) annotated.categories[k] = (annotated.categories[k] ?? 0) + v
       }
       annotated.top = annotations.flatMap(a => a.top).sort((x, y) => y[1] - x[1]).slice(0, TOP)
-      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), scavenges: gc1[0] - gc0[0], markCompacts: gc1[1] - gc0[1], annotated })
+      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, rawPerRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), scavenges: gc1[0] - gc0[0], markCompacts: gc1[1] - gc0[1], annotated })
       process.stderr.write(`${label}: ${seconds.toFixed(0)} s under valgrind\n`)
     }
     idle.push(await idleWindow(nodes))
@@ -265,6 +270,7 @@ async function main (): Promise<void> {
     const total = p.threads.flat().reduce((a, b) => a + b, 0)
     const main = p.threads.reduce((a, th) => a + th[0], 0) - idleMain.reduce((a, r) => a + r * p.seconds, 0)
     p.perRequest = (total - p.idleSubtracted) / p.requests
+    p.rawPerRequest = total / p.requests
     p.mainPerRequest = main / p.requests
     p.perRequestNoCompiler = p.perRequest - (p.annotated.categories[COMPILER] ?? 0) / p.requests
   }
@@ -273,9 +279,9 @@ async function main (): Promise<void> {
   const k = (x: number): string => `${(x / 1000).toFixed(1)}k`
   out.write(`\ncallgrind, ${NODES === 1 ? 'one durable node' : `${NODES}-node cluster N3 R2 W2, load on node 1`}; redis-benchmark ${bench.join(' ')}, ${REQUESTS} requests per op after ${WARMUP} of each as warm-up\n`)
   out.write(`idle: ${idleAll.map(r => `${k(r)} instructions/s`).join(', ')} (windows before and after the runs: ${idle.map(w => w.all.map(k).join('+')).join(', ')}; the lower is subtracted over each run's duration)\n\n`)
-  out.write(`${'run'.padEnd(7)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'w/o compiler'.padStart(14)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}${'scavenges'.padStart(11)}${'full GCs'.padStart(10)}\n`)
+  out.write(`${'run'.padEnd(7)}${'raw'.padStart(9)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'w/o compiler'.padStart(14)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}${'scavenges'.padStart(11)}${'full GCs'.padStart(10)}\n`)
   for (const p of phases) {
-    out.write(`${p.op.padEnd(7)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${k(p.perRequestNoCompiler).padStart(14)}${(p.op.startsWith('SET') ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}${String(p.scavenges).padStart(11)}${String(p.markCompacts).padStart(10)}\n`)
+    out.write(`${p.op.padEnd(7)}${k(p.rawPerRequest).padStart(9)}${k(p.perRequest).padStart(15)}${k(p.mainPerRequest).padStart(11)}${k(p.perRequest - p.mainPerRequest).padStart(15)}${k(p.perRequestNoCompiler).padStart(14)}${(p.op.startsWith('SET') ? p.writesPerBatch.toFixed(1) : '-').padStart(14)}${`${(100 * p.idleSubtracted / (p.perRequest * p.requests + p.idleSubtracted)).toFixed(1)} %`.padStart(17)}${String(p.scavenges).padStart(11)}${String(p.markCompacts).padStart(10)}\n`)
   }
   out.write('\nper thread, instructions per request (thread 1 is the JavaScript thread; then, in creation order, V8\'s platform workers — GC, compiler — and the libuv pool, which runs LevelDB)\n')
   for (const p of phases) {
