@@ -95,18 +95,25 @@ export async function startProcess (cmd: string, args: string[], ready: RegExp, 
  * file with appendfsync always (it fsyncs before acknowledging, as dynakv does
  * with --sync), otherwise it keeps everything in memory only.
  */
-export async function startRedis (options: { fsync?: 'always' } = {}): Promise<Proc> {
+export async function startRedis (options: { fsync?: 'always', wrap?: string[] } = {}): Promise<Proc> {
   const port = await freePort()
   const aof = options.fsync === 'always'
     ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', tempDir('redis-bench-')]
     : ['--appendonly', 'no']
-  return await startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...aof], /Ready to accept connections/, port)
+  return await startWrapped(options.wrap ?? [], 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...aof], /Ready to accept connections/, port)
 }
 
 /** bench/echo-server: a Node server that answers without doing any work. */
-export async function startEcho (): Promise<Proc> {
+export async function startEcho (options: { wrap?: string[] } = {}): Promise<Proc> {
   const port = await freePort()
-  return await startProcess(process.execPath, [join(ROOT, 'dist', 'bench', 'echo-server.js'), String(port)], /echo ready/, port)
+  return await startWrapped(options.wrap ?? [], process.execPath, [join(ROOT, 'dist', 'bench', 'echo-server.js'), String(port)], /echo ready/, port)
+}
+
+/** startProcess, under another program (valgrind) when wrap is not empty. */
+async function startWrapped (wrap: string[], cmd: string, args: string[], ready: RegExp, port: number, timeoutMs?: number): Promise<Proc> {
+  return wrap.length === 0
+    ? await startProcess(cmd, args, ready, port, timeoutMs)
+    : await startProcess(wrap[0], [...wrap.slice(1), cmd, ...args], ready, port, timeoutMs)
 }
 
 export interface Dynakv extends Proc {
@@ -125,10 +132,7 @@ export async function startDynakv (args: string[], options: { dir?: string, port
   const peerPort = options.peerPort ?? await freePort()
   const dir = options.dir ?? tempDir('dynakv-bench-')
   const argv = [...(options.node ?? []), MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
-  const wrap = options.wrap ?? []
-  const p = wrap.length === 0
-    ? await startProcess(process.execPath, argv, /ready: RESP/, port, options.timeoutMs)
-    : await startProcess(wrap[0], [...wrap.slice(1), process.execPath, ...argv], /ready: RESP/, port, options.timeoutMs)
+  const p = await startWrapped(options.wrap ?? [], process.execPath, argv, /ready: RESP/, port, options.timeoutMs)
   return { ...p, dir, peerPort, args }
 }
 
