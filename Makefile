@@ -1,6 +1,6 @@
 # dynakv: the two commands of the README are `npm ci && npm start` and `npm test`;
 # these targets wrap them and the benchmarks.
-.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff bench/types clean
+.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/latency bench/memory bench/callgrind bench/profile bench/antientropy bench/handoff bench/types clean
 
 build:
 	npm run build
@@ -14,7 +14,9 @@ lint:
 start: build
 	npm start
 
-bench: bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff bench/types
+# Issue 11's figures: single-node, cluster, latency, memory; callgrind and profile say where
+# the time goes. Their settings (DYNAKV_BENCH_*, DYNAKV_CG_* variables) are listed at the top of each bench/*.ts.
+bench: bench/micro bench/single-node bench/cluster bench/latency bench/memory bench/antientropy bench/handoff bench/types
 
 bench/micro: build
 	node dist/bench/micro/index.js
@@ -24,6 +26,18 @@ bench/single-node: build
 
 bench/cluster: build
 	node dist/bench/cluster.js
+
+bench/latency: build
+	node dist/bench/latency.js
+
+bench/memory: build
+	node dist/bench/memory.js
+
+bench/callgrind: build
+	node dist/bench/callgrind.js
+
+bench/profile: build
+	node dist/bench/profile.js
 
 bench/antientropy: build
 	node dist/bench/antientropy.js

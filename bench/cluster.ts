@@ -1,104 +1,123 @@
-// `make bench/cluster`: a local 3-node cluster (N=3 R=2 W=2, started with
-// `dynakv cluster`) against one node (N=1) in the same run, driven by
-// redis-benchmark and by the ioredis load generator (50 clients, no
-// pipelining). Targets: cluster throughput ≥ 0.30 × the single node's,
-// p99.9 ≤ 10 ms. Prints a table and writes JSON to bench/results/.
-// Each target first gets a discarded warm-up run of the load generator: V8
-// is still compiling the cluster's longer code paths for the first ~15 s
-// under this load (measured: 3.2k → 4.6k → 5.5k req/s over three 8 s runs),
-// and a single node warms up sooner, so a cold comparison understates the
-// cluster.
-//   DYNAKV_BENCH_SECONDS=15 DYNAKV_BENCH_REQUESTS=200000 DYNAKV_BENCH_WARMUP_SECONDS=15
-import { spawn } from 'node:child_process'
-import { MAIN, redisBenchmark, startDynakv, tempDir, writeResult, sleep } from './lib.js'
-import { runLoad, type LoadResult } from './loadgen.js'
+// `make bench/cluster`: a 3-node cluster (N=3 R=2 W=2, separate server
+// processes) and one node alone (N=1), in the same run. The cluster's load is
+// spread over every node (one redis-benchmark per node at once, -P1, 16
+// clients each: every node coordinates); the single node gets one
+// redis-benchmark with 48 clients. SET and GET are separate runs, so each has
+// its own CPU figure: the CPU per client request is the utime + stime of all
+// three nodes (all threads, /proc) over the run, divided by the requests
+// answered. A warm-up pass comes first (a fresh cluster's JIT needs ~15 s of
+// load), then interleaved rounds; medians with min–max, and issue 11's goals.
+//   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=60000 (per test, over all nodes)
+import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmarkSpread, spread, startCluster, startDynakv, writeResult, type Dynakv, type PerRequest } from './lib.js'
 
-const seconds = Number(process.env.DYNAKV_BENCH_SECONDS ?? 15)
-const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
-const warmupSeconds = Number(process.env.DYNAKV_BENCH_WARMUP_SECONDS ?? 15)
+const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
+const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 60000)
+const CLIENTS_PER_NODE = 16
+const OPS = ['SET', 'GET'] as const
 
-async function portsFree (ports: number[]): Promise<boolean> {
-  const { createServer } = await import('node:net')
-  for (const port of ports) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    if (!ok) return false
-  }
-  return true
+/** Per client request, summed over the nodes. */
+interface Sample extends PerRequest {
+  rps: number
+  perNodeCpuUs: number[]
+  /** redis-benchmark's own CPU per request. */
+  clientCpuUs: number
+  p99Ms: number
+  /** Fsynced batches and peer requests sent, per client request. */
+  batches: number
+  peerRequests: number
 }
 
-async function startCluster (): Promise<{ ports: number[], stop: () => Promise<void> }> {
-  let base = 0
-  for (let i = 0; i < 50 && base === 0; i++) {
-    const b = 20000 + Math.floor(Math.random() * 20000)
-    if (await portsFree([b, b + 1, b + 2, b + 10000, b + 10001, b + 10002])) base = b
+/** write_batches and peer_requests_sent summed over the nodes. */
+async function counters (nodes: Dynakv[]): Promise<[number, number]> {
+  let batches = 0
+  let peer = 0
+  for (const p of nodes) {
+    batches += await infoField(p.port, 'persistence', 'write_batches')
+    peer += nodes.length === 1 ? 0 : await infoField(p.port, 'cluster', 'peer_requests_sent')
   }
-  const proc = spawn(process.execPath, [MAIN, 'cluster', '--nodes', '3', '--base-port', String(base), '--dir', tempDir('dynakv-bench-cluster-'), '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('is ready')) resolve()
-    })
-    proc.once('exit', (code) => reject(new Error(`dynakv cluster exited with ${String(code)}: ${out}`)))
-  })
+  return [batches, peer]
+}
+
+async function measure (nodes: Dynakv[], op: string): Promise<Sample> {
+  const clients = nodes.length === 1 ? 3 * CLIENTS_PER_NODE : CLIENTS_PER_NODE
+  const c0 = await counters(nodes)
+  const before = nodes.map(p => usageOf(p.pid))
+  const run = await redisBenchmarkSpread(nodes.map(p => p.port), clients, Math.round(requests / nodes.length), ['-t', op.toLowerCase(), '-d', '100', '-r', '100000', '-P', '1'])
+  const u = nodes.map((p, i) => usageSince(before[i], p.pid))
+  const c1 = await counters(nodes)
   return {
-    ports: [base, base + 1, base + 2],
-    stop: async () => {
-      proc.kill('SIGTERM')
-      await new Promise(resolve => proc.once('exit', resolve))
-    }
+    ...perRequest(u, run.requests),
+    rps: run.rps,
+    perNodeCpuUs: u.map(x => x.totalUs / run.requests),
+    clientCpuUs: run.clientCpuUs / run.requests,
+    p99Ms: run.p99Ms,
+    batches: (c1[0] - c0[0]) / run.requests,
+    peerRequests: (c1[1] - c0[1]) / run.requests
   }
-}
-
-/**
- * redis-benchmark with 50 clients spread over the nodes (one process per node,
- * all at once): requests/s summed per test, p99 the worst node's.
- */
-async function redisBenchmarkSpread (ports: readonly number[]): Promise<Record<string, { rps: number, p99Ms: number }>> {
-  const runs = await Promise.all(ports.map(async (port, i) => {
-    const clients = Math.floor(50 / ports.length) + (i < 50 % ports.length ? 1 : 0)
-    return await redisBenchmark(port, ['-t', 'set,get', '-n', String(Math.round(100000 / ports.length)), '-c', String(clients), '-d', '100', '-r', '100000'])
-  }))
-  const out: Record<string, { rps: number, p99Ms: number }> = {}
-  for (const row of runs.flat()) {
-    const t = (out[row.test] ??= { rps: 0, p99Ms: 0 })
-    t.rps = Math.round(t.rps + row.rps)
-    t.p99Ms = Math.max(t.p99Ms, row.p99Ms)
-  }
-  return out
 }
 
 async function main (): Promise<void> {
-  const single = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'])
-  const cluster = await startCluster()
-  await sleep(500)
-  const load: Record<string, LoadResult> = {}
-  const rb: Record<string, Record<string, { rps: number, p99Ms: number }>> = {}
+  const quiet = ['--log-level', 'warn']
+  const single = [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet])]
+  const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet])
+  const targets = { single, cluster }
+  const samples: Record<string, Sample[]> = {}
+  const loads = [load1()]
   try {
-    for (const [name, ports] of [['single', [single.port]], ['cluster', cluster.ports]] as const) {
-      rb[name] = await redisBenchmarkSpread(ports)
-      if (warmupSeconds > 0) await runLoad([...ports], { clients: 50, seconds: warmupSeconds, maxRequests: requests, keys: 100000, valueBytes: 100, label: `${name} warm-up` })
-      load[name] = await runLoad([...ports], { clients: 50, seconds, maxRequests: requests, keys: 100000, valueBytes: 100, label: name })
+    for (let pass = 0; pass < 2; pass++) {
+      for (const op of OPS) {
+        for (const name of ['single', 'cluster'] as const) await measure(targets[name], op)
+      }
+    }
+    process.stderr.write('warm-up done\n')
+    for (let round = 1; round <= rounds; round++) {
+      for (const op of OPS) {
+        const order = round % 2 === 0 ? ['single', 'cluster'] as const : ['cluster', 'single'] as const
+        for (const name of order) {
+          const s = await measure(targets[name], op)
+          ;(samples[`${name} ${op}`] ??= []).push(s)
+          process.stderr.write(`round ${round} ${op} ${name}: ${Math.round(s.rps)}/s, ${s.cpuUs.toFixed(1)} µs CPU/request (nodes: ${s.perNodeCpuUs.map(x => x.toFixed(0)).join(', ')})\n`)
+        }
+      }
+      loads.push(load1())
     }
   } finally {
-    await cluster.stop()
-    await single.stop()
+    for (const p of [...cluster, ...single]) await p.stop()
   }
-  const ratio = (a: number, b: number): number => Number((a / b).toFixed(3))
-  const summary = {
-    redisBenchmark: { ...rb, setRatio: ratio(rb.cluster.SET.rps, rb.single.SET.rps), getRatio: ratio(rb.cluster.GET.rps, rb.single.GET.rps) },
-    ioredis: { ...load, throughputRatio: ratio(load.cluster.rps, load.single.rps) }
+
+  const of = (name: string, op: string): Sample[] => samples[`${name} ${op}`] ?? []
+  const out = process.stdout
+  out.write(`\nmedians of ${rounds} rounds (min–max); redis-benchmark -P1 -d 100 -r 100000, ${requests} requests per test; cluster: N3 R2 W2, ${CLIENTS_PER_NODE} clients on each of the 3 nodes at once; single: one node, ${3 * CLIENTS_PER_NODE} clients\n`)
+  out.write('CPU = utime+stime of every node (all threads) over the run / client requests\n\n')
+  out.write(`${'test'.padEnd(5)}${'target'.padEnd(9)}${'requests/s'.padEnd(26)}${'CPU µs/req'.padEnd(24)}${'main threads'.padEnd(24)}${'p99 ms'.padEnd(10)}client µs/req\n`)
+  const table = []
+  for (const op of OPS) {
+    for (const name of ['single', 'cluster']) {
+      const s = of(name, op)
+      const row = { op, target: name, rps: spread(s.map(x => x.rps)), cpuUs: spread(s.map(x => x.cpuUs)), mainCpuUs: spread(s.map(x => x.mainCpuUs)), p99Ms: spread(s.map(x => x.p99Ms)), clientCpuUs: spread(s.map(x => x.clientCpuUs)) }
+      table.push(row)
+      out.write(`${op.padEnd(5)}${name.padEnd(9)}${`${kilo(row.rps.median)} (${kilo(row.rps.min)}–${kilo(row.rps.max)})`.padEnd(26)}${fmt(row.cpuUs).padEnd(24)}${fmt(row.mainCpuUs).padEnd(24)}${row.p99Ms.median.toFixed(1).padEnd(10)}${row.clientCpuUs.median.toFixed(1)}\n`)
+    }
   }
-  const rbLine = (t: { rps: number, p99Ms: number }): string => `${t.rps}/s (p99 ${t.p99Ms} ms)`
-  process.stdout.write(`redis-benchmark -P 1, 50 clients over the nodes: single SET ${rbLine(rb.single.SET)} GET ${rbLine(rb.single.GET)} | cluster SET ${rbLine(rb.cluster.SET)} GET ${rbLine(rb.cluster.GET)} | ratio SET ${summary.redisBenchmark.setRatio} GET ${summary.redisBenchmark.getRatio}\n`)
-  for (const [name, r] of Object.entries(load)) {
-    process.stdout.write(`ioredis 50 clients ${name.padEnd(8)} ${String(r.rps).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  p99.9 ${r.p999Ms} ms  max ${r.maxMs} ms  errors ${r.errors}  load generator ${r.clientCpuUsPerRequest} µs CPU/request\n`)
+  out.write('\nwhere the CPU goes, per client request, summed over the nodes (medians)\n')
+  out.write(`${'test'.padEnd(5)}${'target'.padEnd(9)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'fsync batches'.padStart(15)}${'peer requests'.padStart(15)}\n`)
+  for (const op of OPS) {
+    for (const name of ['single', 'cluster']) {
+      const m = (f: (x: Sample) => number, d = 2): string => spread(of(name, op).map(f)).median.toFixed(d)
+      out.write(`${op.padEnd(5)}${name.padEnd(9)}${m(x => x.sysUs, 1).padStart(8)}${m(x => x.otherCpuUs, 1).padStart(18)}${m(x => x.readCalls).padStart(7)}${m(x => x.writeCalls).padStart(8)}${m(x => x.switches).padStart(10)}${m(x => x.batches, 3).padStart(15)}${m(x => x.peerRequests).padStart(15)}\n`)
+    }
   }
-  process.stdout.write(`cluster/single throughput: ${summary.ioredis.throughputRatio}\nresults: ${writeResult('cluster', summary)}\n`)
+  const ratio = (op: string): number[] => of('cluster', op).map((s, i) => s.rps / of('single', op)[i].rps)
+  const goals = [
+    { what: 'cluster SET CPU µs per client request', value: spread(of('cluster', 'SET').map(s => s.cpuUs)), goal: '≤ 150', decimals: 1 },
+    { what: 'cluster GET CPU µs per client request', value: spread(of('cluster', 'GET').map(s => s.cpuUs)), goal: '≤ 80', decimals: 1 },
+    { what: 'SET throughput cluster/single', value: spread(ratio('SET')), goal: '≥ 0.45', decimals: 2 },
+    { what: 'GET throughput cluster/single', value: spread(ratio('GET')), goal: '≥ 0.45', decimals: 2 }
+  ]
+  out.write('\nissue 11 goals\n')
+  for (const g of goals) out.write(`${g.what.padEnd(40)}${fmt(g.value, g.decimals).padEnd(24)}goal ${g.goal}\n`)
+  out.write(`\nload average (1 min) at the start and after each round: ${loads.join(', ')}\n`)
+  out.write(`results: ${writeResult('cluster', { rounds, requests, loads, samples, table, goals })}\n`)
 }
 
 main().catch((e: Error) => {

@@ -1,9 +1,10 @@
-// Shared by the benchmarks: processes on free loopback ports, redis-benchmark
-// runs, results as JSON under bench/results/.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+// Shared by the benchmarks: processes on free loopback ports, their CPU and
+// memory from /proc, redis-benchmark runs, medians, results as JSON under
+// bench/results/.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -35,29 +36,42 @@ export function tempDir (prefix: string): string {
   return dir
 }
 
+export function removeDir (dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  dirs.delete(dir)
+}
+
 export interface Proc {
   port: number
+  pid: number
   proc: ChildProcess
+  /** Everything it printed so far (stdout and stderr). */
+  output (): string
   stop (): Promise<void>
 }
 
 /** Starts a process and resolves once `ready` matches its output. */
-export async function startProcess (cmd: string, args: string[], ready: RegExp, port: number, timeoutMs = 30000): Promise<Proc> {
+export async function startProcess (cmd: string, args: string[], ready: RegExp, port: number, timeoutMs = 60000): Promise<Proc> {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(proc)
   proc.once('exit', () => children.delete(proc))
   let out = ''
+  const onData = (d: Buffer): void => {
+    if (out.length < 1 << 20) out += d.toString()
+  }
+  proc.stdout?.on('data', onData)
+  proc.stderr?.on('data', onData)
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${cmd} not ready in ${timeoutMs} ms:\n${out}`)), timeoutMs)
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      if (ready.test(out)) {
-        clearTimeout(timer)
-        resolve()
-      }
+    const check = (): void => {
+      if (!ready.test(out)) return
+      clearTimeout(timer)
+      proc.stdout?.off('data', check)
+      proc.stderr?.off('data', check)
+      resolve()
     }
-    proc.stdout?.on('data', onData)
-    proc.stderr?.on('data', onData)
+    proc.stdout?.on('data', check)
+    proc.stderr?.on('data', check)
     proc.once('exit', (code) => {
       clearTimeout(timer)
       reject(new Error(`${cmd} exited with ${String(code)}:\n${out}`))
@@ -65,56 +79,249 @@ export async function startProcess (cmd: string, args: string[], ready: RegExp, 
   })
   return {
     port,
+    pid: proc.pid as number,
     proc,
+    output: () => out,
     stop: async () => {
-      if (proc.exitCode !== null) return
+      if (proc.exitCode !== null || proc.signalCode !== null) return
       proc.kill('SIGTERM')
       await new Promise(resolve => proc.once('exit', resolve))
     }
   }
 }
 
-export async function startRedis (): Promise<Proc> {
+/**
+ * redis-server without snapshots; `fsync: 'always'` turns on the append-only
+ * file with appendfsync always (it fsyncs before acknowledging, as dynakv does
+ * with --sync), otherwise it keeps everything in memory only.
+ */
+export async function startRedis (options: { fsync?: 'always', wrap?: string[] } = {}): Promise<Proc> {
   const port = await freePort()
-  return await startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/, port)
+  const aof = options.fsync === 'always'
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', tempDir('redis-bench-')]
+    : ['--appendonly', 'no']
+  return await startWrapped(options.wrap ?? [], 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...aof], /Ready to accept connections/, port)
 }
 
 /** bench/echo-server: a Node server that answers without doing any work. */
-export async function startEcho (): Promise<Proc> {
+export async function startEcho (options: { wrap?: string[] } = {}): Promise<Proc> {
   const port = await freePort()
-  return await startProcess(process.execPath, [join(ROOT, 'dist', 'bench', 'echo-server.js'), String(port)], /echo ready/, port)
+  return await startWrapped(options.wrap ?? [], process.execPath, [join(ROOT, 'dist', 'bench', 'echo-server.js'), String(port)], /echo ready/, port)
 }
 
-export async function startDynakv (args: string[]): Promise<Proc & { dir: string }> {
-  const port = await freePort()
-  const peerPort = await freePort()
-  const dir = tempDir('dynakv-bench-')
-  const p = await startProcess(process.execPath, [MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args], /ready: RESP/, port)
-  return { ...p, dir }
+/** startProcess, under another program (valgrind) when wrap is not empty. */
+async function startWrapped (wrap: string[], cmd: string, args: string[], ready: RegExp, port: number, timeoutMs?: number): Promise<Proc> {
+  return wrap.length === 0
+    ? await startProcess(cmd, args, ready, port, timeoutMs)
+    : await startProcess(wrap[0], [...wrap.slice(1), cmd, ...args], ready, port, timeoutMs)
 }
+
+export interface Dynakv extends Proc {
+  dir: string
+  peerPort: number
+  args: string[]
+}
+
+/**
+ * One dynakv server process. options.dir reuses a data directory (a restart),
+ * options.node puts flags before the script (--cpu-prof, --expose-gc...),
+ * options.wrap runs it under another program (valgrind).
+ */
+export async function startDynakv (args: string[], options: { dir?: string, port?: number, peerPort?: number, node?: string[], wrap?: string[], timeoutMs?: number } = {}): Promise<Dynakv> {
+  const port = options.port ?? await freePort()
+  const peerPort = options.peerPort ?? await freePort()
+  const dir = options.dir ?? tempDir('dynakv-bench-')
+  const argv = [...(options.node ?? []), MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
+  const p = await startWrapped(options.wrap ?? [], process.execPath, argv, /ready: RESP/, port, options.timeoutMs)
+  return { ...p, dir, peerPort, args }
+}
+
+// ---------------------------------------------------------------- /proc
+
+let ticksPerSecond = 0
+function usPerTick (): number {
+  if (ticksPerSecond === 0) ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+  return 1e6 / ticksPerSecond
+}
+
+/** utime and stime of /proc/<pid>[/task/<tid>]/stat, in µs (resolution: one clock tick, 10 ms). */
+function statCpuUs (path: string): { userUs: number, sysUs: number } {
+  const stat = readFileSync(path, 'latin1')
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { userUs: Number(f[11]) * usPerTick(), sysUs: Number(f[12]) * usPerTick() }
+}
+
+/** What a process has used so far; differences of two give what a run cost. */
+export interface Usage {
+  /** utime + stime of every thread, including threads that have exited. */
+  totalUs: number
+  /** stime alone: the kernel's share (syscalls: socket I/O, fsync, futex wake-ups). */
+  sysUs: number
+  /** The main (JavaScript) thread alone. */
+  mainUs: number
+  /** read-like and write-like syscalls (/proc/<pid>/io syscr, syscw): read(2), write(2), writev(2)... */
+  readCalls: number
+  writeCalls: number
+  /** Context switches (voluntary + involuntary) of the threads alive now: thread-pool hand-offs, preemption. */
+  switches: number
+}
+
+export function usageOf (pid: number): Usage {
+  const all = statCpuUs(`/proc/${pid}/stat`)
+  const main = statCpuUs(`/proc/${pid}/task/${pid}/stat`)
+  const io = readFileSync(`/proc/${pid}/io`, 'latin1')
+  const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN)
+  let switches = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1')
+      switches += field(status, 'voluntary_ctxt_switches') + field(status, 'nonvoluntary_ctxt_switches')
+    } catch {} // the thread exited meanwhile
+  }
+  return {
+    totalUs: all.userUs + all.sysUs,
+    sysUs: all.sysUs,
+    mainUs: main.userUs + main.sysUs,
+    readCalls: field(io, 'syscr'),
+    writeCalls: field(io, 'syscw'),
+    switches
+  }
+}
+
+export function usageSince (before: Usage, pid: number): Usage {
+  const now = usageOf(pid)
+  return {
+    totalUs: now.totalUs - before.totalUs,
+    sysUs: now.sysUs - before.sysUs,
+    mainUs: now.mainUs - before.mainUs,
+    readCalls: now.readCalls - before.readCalls,
+    writeCalls: now.writeCalls - before.writeCalls,
+    switches: now.switches - before.switches
+  }
+}
+
+/** What a request cost, from the Usage of one server (or several, summed) over a run of `requests`. */
+export interface PerRequest {
+  /** CPU of every thread, its kernel share, the JavaScript (main) thread, the other threads (libuv pool: LevelDB, fsync; V8's GC and compiler helpers), in µs. */
+  cpuUs: number
+  sysUs: number
+  mainCpuUs: number
+  otherCpuUs: number
+  /** read-like and write-like syscalls, context switches. */
+  readCalls: number
+  writeCalls: number
+  switches: number
+}
+
+export function perRequest (usages: Usage[], requests: number): PerRequest {
+  const per = (f: (u: Usage) => number): number => usages.reduce((a, u) => a + f(u), 0) / requests
+  return {
+    cpuUs: per(u => u.totalUs),
+    sysUs: per(u => u.sysUs),
+    mainCpuUs: per(u => u.mainUs),
+    otherCpuUs: per(u => u.totalUs - u.mainUs),
+    readCalls: per(u => u.readCalls),
+    writeCalls: per(u => u.writeCalls),
+    switches: per(u => u.switches)
+  }
+}
+
+/** Threads of a process right now. */
+export function threadCount (pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).length
+}
+
+export interface Mem {
+  rssBytes: number
+  /** The peak RSS of the process's life (VmHWM). */
+  peakRssBytes: number
+}
+
+export function memOf (pid: number): Mem {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1')
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
+  return { rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') }
+}
+
+/** Samples a process's RSS every everyMs until stopped; returns the largest sample. */
+export function sampleRss (pid: number, everyMs = 100): { stop: () => number } {
+  let max = 0
+  const take = (): void => {
+    try {
+      max = Math.max(max, memOf(pid).rssBytes)
+    } catch {} // exited
+  }
+  take()
+  const timer = setInterval(take, everyMs)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      take()
+      return max
+    }
+  }
+}
+
+/** The 1-minute load average, rounded: how busy the shared machine was. */
+export function load1 (): number {
+  return Number(loadavg()[0].toFixed(2))
+}
+
+// ---------------------------------------------------------------- redis-benchmark
 
 export interface BenchRow { test: string, rps: number, avgMs: number, p50Ms: number, p99Ms: number }
+export interface BenchRun {
+  rows: BenchRow[]
+  /** CPU of redis-benchmark itself (its user + system time). */
+  clientCpuUs: number
+}
 
-/** redis-benchmark --csv, parsed. */
-export async function redisBenchmark (port: number, args: string[]): Promise<BenchRow[]> {
+/**
+ * redis-benchmark --csv, parsed. It runs under `sh`, which prints its children's
+ * CPU times (cutime, cstime of /proc/self/stat) once redis-benchmark has exited.
+ */
+export async function redisBenchmark (port: number, args: string[], timeoutMs = 600_000): Promise<BenchRun> {
+  const script = 'redis-benchmark "$@"; s=$?; echo "@cpu $(cut -d" " -f16,17 /proc/$$/stat)"; exit $s'
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '--csv', ...args], { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (err, out) => {
+    execFile('sh', ['-c', script, 'sh', '-h', '127.0.0.1', '-p', String(port), '--csv', ...args], { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, out) => {
       if (err !== null) reject(err)
       else resolve(out)
     })
   })
   const rows: BenchRow[] = []
+  let clientCpuUs = NaN
   for (const line of stdout.split('\n')) {
+    const cpu = /^@cpu (\d+) (\d+)/.exec(line)
+    if (cpu !== null) clientCpuUs = (Number(cpu[1]) + Number(cpu[2])) * usPerTick()
     const cells = line.split(',').map(c => c.replace(/^"|"$/g, ''))
     if (cells.length < 5 || cells[0] === 'test') continue
     rows.push({ test: cells[0], rps: Number(cells[1]), avgMs: Number(cells[2]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6] ?? cells[5]) })
   }
-  return rows
+  return { rows, clientCpuUs }
 }
+
+// ---------------------------------------------------------------- figures
 
 export function median (xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+export interface Spread { median: number, min: number, max: number }
+
+export function spread (xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }
+}
+
+/** `12.3 (11.0–14.1)` with the given decimals. */
+export function fmt (s: Spread, decimals = 1): string {
+  return `${s.median.toFixed(decimals)} (${s.min.toFixed(decimals)}–${s.max.toFixed(decimals)})`
+}
+
+/** Thousands, one decimal: 46.5k. */
+export function kilo (n: number): string {
+  return `${(n / 1000).toFixed(1)}k`
 }
 
 export function writeResult (name: string, data: unknown): string {
@@ -127,4 +334,77 @@ export function writeResult (name: string, data: unknown): string {
 
 export function sleep (ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+// ---------------------------------------------------------------- clusters
+
+/**
+ * A cluster of separate `dynakv server` processes (their pids are needed for
+ * CPU figures): node 1 first, the others join it; resolves once every node
+ * sees all of them and a converged ring.
+ */
+export async function startCluster (size: number, args: string[], options: { node?: string[], wrap?: string[], timeoutMs?: number } = {}): Promise<Dynakv[]> {
+  const { Redis } = await import('ioredis')
+  const first = await startDynakv(['--name', 'n1', ...args], options)
+  const nodes = [first, ...await Promise.all(Array.from({ length: size - 1 }, async (_, i) =>
+    await startDynakv(['--name', `n${i + 2}`, '--join', `127.0.0.1:${first.peerPort}`, ...args], options)))]
+  const clients = nodes.map(p => new Redis({ host: '127.0.0.1', port: p.port, protocol: 2 }))
+  try {
+    for (let i = 0; ; i++) {
+      let ready = 0
+      for (const c of clients) {
+        const s = await c.call('RING', 'STATUS') as unknown[]
+        if (s[s.indexOf('members') + 1] === size && s[s.indexOf('converged') + 1] === 'yes') ready++
+      }
+      if (ready === size) return nodes
+      if (i >= 10 * ((options.timeoutMs ?? 60000) / 1000)) throw new Error(`the ${size}-node cluster did not converge in time`)
+      await sleep(100)
+    }
+  } finally {
+    for (const c of clients) c.disconnect()
+  }
+}
+
+export interface SpreadRun {
+  /** Requests of every redis-benchmark process, over the wall time from the start to the last one's end. */
+  rps: number
+  requests: number
+  seconds: number
+  /** The worst process's p99. */
+  p99Ms: number
+  clientCpuUs: number
+}
+
+/**
+ * One redis-benchmark process per port, all at once, each with `clients`
+ * connections and `requests` requests of the one test in args.
+ */
+export async function redisBenchmarkSpread (ports: readonly number[], clients: number, requests: number, args: string[]): Promise<SpreadRun> {
+  const started = performance.now()
+  const runs = await Promise.all(ports.map(async port => await redisBenchmark(port, ['-c', String(clients), '-n', String(requests), ...args])))
+  const seconds = (performance.now() - started) / 1000
+  const total = requests * ports.length
+  return {
+    rps: total / seconds,
+    requests: total,
+    seconds,
+    p99Ms: Math.max(...runs.map(r => r.rows[0]?.p99Ms ?? NaN)),
+    clientCpuUs: runs.reduce((a, r) => a + r.clientCpuUs, 0)
+  }
+}
+
+/** `redis-cli -p port args...`: its stdout (raw replies). */
+export async function redisCli (port: number, args: string[], timeoutMs = 60_000): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, out) => {
+      if (err !== null) reject(err)
+      else resolve(out)
+    })
+  })
+}
+
+/** One numeric field of INFO (NaN if absent). */
+export async function infoField (port: number, section: string, field: string, timeoutMs?: number): Promise<number> {
+  const text = await redisCli(port, ['INFO', section], timeoutMs)
+  return Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(text)?.[1] ?? NaN)
 }

@@ -1,63 +1,119 @@
-// `make bench/single-node`: dynakv (one node, default durable settings: every
-// write batch fsynced) against redis-server (--save "" --appendonly no), the
-// same redis-benchmark run interleaved, several rounds; prints requests/s and
-// the dynakv/redis ratio per op and pipeline depth, and writes JSON. A Node
-// server that answers without doing anything (bench/echo-server) runs in the
-// same rounds: the ceiling of any Node server here.
-//   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=200000
-import { median, redisBenchmark, startDynakv, startEcho, startRedis, writeResult } from './lib.js'
+// `make bench/single-node`: one durable dynakv node (default --sync: every
+// write batch fsynced before it is acknowledged) side by side with
+// redis-server appendfsync always (it too fsyncs before acknowledging),
+// redis-server in memory, and bench/echo-server (a Node server answering
+// without doing any work: Node's own ceiling here). The servers run back to
+// back in interleaved rounds, after a warm-up; each redis-benchmark run is one
+// test (SET or GET) at -P1 or -P16, -c 50 -d 100 -r 100000. For every server
+// and run: requests/s and CPU per request (the server's utime + stime from
+// /proc over the run, all threads, divided by requests). Prints medians of the
+// rounds with min–max, and the ratios issue 11's goals use, per round then the
+// median, with the goal beside each.
+//   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=200000 (-P16; -P1 runs half as many)
+import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
-const pipelines = [1, 16]
+const SERVERS = ['dynakv', 'redis-always', 'redis-memory', 'node-echo'] as const
+type Server = typeof SERVERS[number]
+const TESTS = [['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const
+type Test = `${'SET' | 'GET'} P${1 | 16}`
+
+interface Sample extends PerRequest {
+  rps: number
+  /** redis-benchmark's own CPU per request. */
+  clientCpuUs: number
+  /** dynakv: writes per group commit (one fsync each); NaN for the others. */
+  writesPerBatch: number
+}
+
+/** One redis-benchmark run of one test against one server, with the server's CPU over it. */
+async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean): Promise<Sample> {
+  const n = pipeline === 1 ? Math.round(requests / 2) : requests
+  const batches = async (): Promise<[number, number]> => isDynakv ? [await infoField(p.port, 'persistence', 'write_batches'), await infoField(p.port, 'persistence', 'batched_writes')] : [NaN, NaN]
+  const b0 = await batches()
+  const before = usageOf(p.pid)
+  const run = await redisBenchmark(p.port, ['-t', op.toLowerCase(), '-n', String(n), '-c', '50', '-d', '100', '-r', '100000', '-P', String(pipeline)])
+  const u = usageSince(before, p.pid)
+  const b1 = await batches()
+  return {
+    ...perRequest([u], n),
+    rps: run.rows[0]?.rps ?? NaN,
+    clientCpuUs: run.clientCpuUs / n,
+    writesPerBatch: (b1[1] - b0[1]) / (b1[0] - b0[0])
+  }
+}
 
 async function main (): Promise<void> {
-  const redis = await startRedis()
-  const echo = await startEcho()
-  const dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'])
-  const samples: Record<string, number[]> = {}
+  const servers: Record<Server, Proc> = {
+    dynakv: await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']),
+    'redis-always': await startRedis({ fsync: 'always' }),
+    'redis-memory': await startRedis(),
+    'node-echo': await startEcho()
+  }
+  const samples: Record<string, Sample[]> = {}
+  const loads: number[] = [load1()]
   try {
+    // Warm-up: JIT, caches, the key space filled (GETs find values); discarded.
+    for (const name of SERVERS) {
+      for (const [op, P] of TESTS) await measure(servers[name], op, P, name === 'dynakv')
+      process.stderr.write(`warm-up ${name} done\n`)
+    }
     for (let round = 1; round <= rounds; round++) {
-      for (const P of pipelines) {
-        for (const [name, port] of [['redis', redis.port], ['node-echo', echo.port], ['dynakv', dynakv.port]] as const) {
-          const rows = await redisBenchmark(port, ['-t', 'set,get', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', String(P)])
-          for (const r of rows) (samples[`${name} ${r.test} P${P}`] ??= []).push(r.rps)
-          process.stderr.write(`round ${round} P${P} ${name}: ${rows.map(r => `${r.test} ${Math.round(r.rps)}/s`).join(', ')}\n`)
+      // The order of the servers rotates per round: none is always first after a quiet spell.
+      const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length])
+      for (const [op, P] of TESTS) {
+        for (const name of order) {
+          const s = await measure(servers[name], op, P, name === 'dynakv')
+          ;(samples[`${name} ${op} P${P}`] ??= []).push(s)
+          process.stderr.write(`round ${round} ${op} -P${P} ${name}: ${Math.round(s.rps)}/s, ${s.cpuUs.toFixed(1)} µs CPU/request\n`)
         }
       }
+      loads.push(load1())
     }
   } finally {
-    await dynakv.stop()
-    await echo.stop()
-    await redis.stop()
+    for (const p of Object.values(servers)) await p.stop()
   }
-  // Ratios are taken per round (each server measured back to back) and then the
-  // median: the machine drifts between rounds more than within one.
-  const ratios = (name: string, op: string, P: number): number[] => {
-    const mine = samples[`${name} ${op} P${P}`] ?? []
-    const redisRps = samples[`redis ${op} P${P}`] ?? []
-    return mine.map((rps, i) => rps / redisRps[i])
-  }
+
+  const of = (name: Server, test: Test): Sample[] => samples[`${name} ${test}`] ?? []
   const table = []
-  for (const P of pipelines) {
-    for (const op of ['SET', 'GET']) {
-      const d = ratios('dynakv', op, P)
-      table.push({
-        op,
-        pipeline: P,
-        redisRps: Math.round(median(samples[`redis ${op} P${P}`] ?? [])),
-        dynakvRps: Math.round(median(samples[`dynakv ${op} P${P}`] ?? [])),
-        ratio: Number(median(d).toFixed(3)),
-        ratioMin: Number(Math.min(...d).toFixed(3)),
-        ratioMax: Number(Math.max(...d).toFixed(3)),
-        echoRatio: Number(median(ratios('node-echo', op, P)).toFixed(3))
-      })
+  for (const [op, P] of TESTS) {
+    const test: Test = `${op} P${P}`
+    for (const name of SERVERS) {
+      const s = of(name, test)
+      const sp = (f: (x: Sample) => number): Spread => spread(s.map(f))
+      table.push({ test, server: name, rps: sp(x => x.rps), cpuUs: sp(x => x.cpuUs), sysUs: sp(x => x.sysUs), mainCpuUs: sp(x => x.mainCpuUs), otherCpuUs: sp(x => x.otherCpuUs), clientCpuUs: sp(x => x.clientCpuUs), readCalls: sp(x => x.readCalls), writeCalls: sp(x => x.writeCalls), switches: sp(x => x.switches), writesPerBatch: sp(x => x.writesPerBatch) })
     }
   }
-  process.stdout.write('medians over rounds; ratios to redis-server per round\n')
-  process.stdout.write('op   -P  redis req/s  dynakv req/s  ratio (min-max)    node-echo ratio\n')
-  for (const t of table) process.stdout.write(`${t.op.padEnd(4)} ${String(t.pipeline).padStart(3)} ${String(t.redisRps).padStart(12)} ${String(t.dynakvRps).padStart(13)}  ${t.ratio.toFixed(2)} (${t.ratioMin.toFixed(2)}-${t.ratioMax.toFixed(2)})  ${t.echoRatio.toFixed(2).padStart(15)}\n`)
-  process.stdout.write(`results: ${writeResult('single-node', { rounds, requests, samples, table })}\n`)
+  // Ratios per round (the servers ran back to back), then the median: the machine drifts between rounds more than within one.
+  const ratio = (test: Test, other: Server): number[] => of('dynakv', test).map((s, i) => s.rps / of(other, test)[i].rps)
+  const goals = [
+    { what: 'SET -P16 dynakv/redis-always requests/s', value: spread(ratio('SET P16', 'redis-always')), goal: '≥ 0.8', decimals: 2 },
+    { what: 'SET -P16 dynakv CPU µs/request', value: spread(of('dynakv', 'SET P16').map(s => s.cpuUs)), goal: '≤ 8', decimals: 1 },
+    { what: 'GET -P16 dynakv/redis-memory requests/s', value: spread(ratio('GET P16', 'redis-memory')), goal: '≥ 0.5', decimals: 2 },
+    { what: 'GET -P16 dynakv CPU µs/request', value: spread(of('dynakv', 'GET P16').map(s => s.cpuUs)), goal: '≤ 3', decimals: 1 },
+    { what: 'SET -P1 dynakv/redis-always requests/s', value: spread(ratio('SET P1', 'redis-always')), goal: '≥ 0.8', decimals: 2 },
+    { what: 'GET -P1 dynakv/node-echo requests/s', value: spread(ratio('GET P1', 'node-echo')), goal: '≥ 0.9', decimals: 2 }
+  ]
+
+  const out = process.stdout
+  out.write(`\nmedians of ${rounds} rounds (min–max); redis-benchmark -c 50 -d 100 -r 100000, -n ${requests} at -P16, ${Math.round(requests / 2)} at -P1\n`)
+  out.write('CPU = the server\'s utime+stime over the run (all threads; main = its JavaScript thread) / requests; client = redis-benchmark\'s own\n\n')
+  out.write(`${'test'.padEnd(9)}${'server'.padEnd(14)}${'requests/s'.padEnd(26)}${'CPU µs/req'.padEnd(22)}${'main µs/req'.padEnd(22)}client µs/req\n`)
+  for (const t of table) {
+    const rps = `${kilo(t.rps.median)} (${kilo(t.rps.min)}–${kilo(t.rps.max)})`
+    out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${rps.padEnd(26)}${fmt(t.cpuUs).padEnd(22)}${fmt(t.mainCpuUs).padEnd(22)}${t.clientCpuUs.median.toFixed(1)}\n`)
+  }
+  out.write('\nwhere the server\'s CPU goes, per request (medians): kernel (sys) time, threads other than the main one, syscalls, context switches; dynakv: writes per fsynced batch\n')
+  out.write(`${'test'.padEnd(9)}${'server'.padEnd(14)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'writes/batch'.padStart(14)}\n`)
+  for (const t of table) {
+    const m = (x: Spread, d = 2): string => x.median.toFixed(d)
+    out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${m(t.sysUs, 1).padStart(8)}${m(t.otherCpuUs, 1).padStart(18)}${m(t.readCalls).padStart(7)}${m(t.writeCalls).padStart(8)}${m(t.switches).padStart(10)}${(Number.isNaN(t.writesPerBatch.median) ? '-' : m(t.writesPerBatch, 1)).padStart(14)}\n`)
+  }
+  out.write('\nissue 11 goals\n')
+  for (const g of goals) out.write(`${g.what.padEnd(44)}${fmt(g.value, g.decimals).padEnd(24)}goal ${g.goal}\n`)
+  out.write(`\nload average (1 min) at the start and after each round: ${loads.join(', ')}\n`)
+  out.write(`results: ${writeResult('single-node', { rounds, requests, loads, samples, table, goals })}\n`)
 }
 
 main().catch((e: Error) => {

@@ -1,0 +1,187 @@
+// `make bench/memory`: bulk load, restart and memory of one durable node.
+//   1. `redis-cli --pipe` of KEYS SETs of 100-byte values (one connection,
+//      everything pipelined) into redis-server appendfsync always, then into a
+//      durable dynakv node (default flags): wall time, and RSS sampled from /proc
+//      every 100 ms during the load (and the kernel's own peak, VmHWM).
+//   2. dynakv restarted on that directory: start-up time to ready; RSS after
+//      start-up and after 200 000 random GETs (redis-benchmark -P16 over the
+//      loaded keys), with the default cache, --cache-mb 16 and --cache-mb 0.
+//      bench/gc-probe collects garbage in the node before each heap figure, so
+//      the cache's real cost (heap + external, against --cache-mb 0) can be set
+//      beside what the cache counts (INFO object_cache_bytes) and the size
+//      configured.
+// Keys are `key:%012d`, redis-benchmark's own format for -r, so its GETs hit.
+// Bounded: each bulk load is killed after DYNAKV_BENCH_LOAD_TIMEOUT_S (600 s);
+// today dynakv needs ~200 s for a million keys: DYNAKV_BENCH_KEYS=200000 is a
+// shorter run.
+//   DYNAKV_BENCH_KEYS=1000000 DYNAKV_BENCH_GETS=200000 DYNAKV_BENCH_LOAD_TIMEOUT_S=600
+import { spawn } from 'node:child_process'
+import { closeSync, openSync, statSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { infoField, load1, memOf, redisBenchmark, redisCli, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
+
+const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 1_000_000)
+const GETS = Number(process.env.DYNAKV_BENCH_GETS ?? 200_000)
+const LOAD_TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 600)
+const MB = 1024 * 1024
+const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'gc-probe.js')).href
+
+/** The SETs as one RESP stream in a file (what `redis-cli --pipe` reads). */
+function writePipeFile (file: string, keys: number): number {
+  const fd = openSync(file, 'w')
+  const value = 'x'.repeat(100)
+  const CHUNK = 10000
+  for (let i = 0; i < keys; i += CHUNK) {
+    let s = ''
+    for (let k = i; k < Math.min(keys, i + CHUNK); k++) s += `*3\r\n$3\r\nSET\r\n$16\r\nkey:${String(k).padStart(12, '0')}\r\n$100\r\n${value}\r\n`
+    writeSync(fd, s)
+  }
+  closeSync(fd)
+  return statSync(file).size
+}
+
+interface Load { seconds: number, peakRssMb: number, hwmMb: number, replies: number, errors: number, completed: boolean, output: string }
+
+async function bulkLoad (p: Proc, file: string): Promise<Load> {
+  const rss = sampleRss(p.pid)
+  const started = performance.now()
+  const input = openSync(file, 'r')
+  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(p.port), '--pipe', '--pipe-timeout', String(LOAD_TIMEOUT_S)], { stdio: [input, 'pipe', 'pipe'] })
+  closeSync(input)
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), LOAD_TIMEOUT_S * 1000)
+  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+  clearTimeout(timer)
+  const seconds = (performance.now() - started) / 1000
+  const peak = rss.stop()
+  const m = /errors: (\d+), replies: (\d+)/.exec(output)
+  return { seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
+}
+
+interface Heap { heapUsedMb: number, externalMb: number, rssMb: number }
+
+/** Live memory of a node started with gc-probe: collects garbage there and reads the line it prints. */
+async function liveHeap (p: Proc): Promise<Heap> {
+  const seen = p.output().split('gc-probe ').length
+  p.proc.kill('SIGUSR2')
+  for (let i = 0; i < 200; i++) {
+    const parts = p.output().split('gc-probe ')
+    if (parts.length > seen) {
+      const m = JSON.parse(parts[parts.length - 1].split('\n')[0]) as { heapUsed: number, external: number, rss: number }
+      return { heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, rssMb: m.rss / MB }
+    }
+    await sleep(50)
+  }
+  throw new Error('gc-probe did not answer')
+}
+
+interface Restart {
+  cacheMb: number | 'default'
+  startupSeconds: number
+  afterStartup: Heap & { rssNowMb: number }
+  afterGets: Heap & { rssNowMb: number, getsPerSecond: number, cacheKeys: number, cacheCountedMb: number, storeReads: number }
+}
+
+async function restart (dir: string, cacheMb: number | 'default'): Promise<Restart> {
+  const args = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...(cacheMb === 'default' ? [] : ['--cache-mb', String(cacheMb)])]
+  const started = performance.now()
+  const p = await startDynakv(args, { dir, node: ['--expose-gc', '--import', PROBE], timeoutMs: 120_000 })
+  const startupSeconds = (performance.now() - started) / 1000
+  try {
+    await sleep(1000)
+    const afterStartup = { rssNowMb: memOf(p.pid).rssBytes / MB, ...await liveHeap(p) }
+    const run = await redisBenchmark(p.port, ['-t', 'get', '-n', String(GETS), '-r', String(KEYS), '-c', '50', '-P', '16'])
+    const rssNowMb = memOf(p.pid).rssBytes / MB
+    const afterGets = {
+      rssNowMb,
+      ...await liveHeap(p),
+      getsPerSecond: run.rows[0]?.rps ?? NaN,
+      cacheKeys: await infoField(p.port, 'memory', 'object_cache_keys'),
+      cacheCountedMb: await infoField(p.port, 'memory', 'object_cache_bytes') / MB,
+      storeReads: await infoField(p.port, 'stats', 'keyspace_misses')
+    }
+    return { cacheMb, startupSeconds, afterStartup, afterGets }
+  } finally {
+    await p.stop()
+  }
+}
+
+async function main (): Promise<void> {
+  const loads = [load1()]
+  const work = tempDir('dynakv-bench-memory-')
+  const file = join(work, 'sets.resp')
+  const fileBytes = writePipeFile(file, KEYS)
+  process.stderr.write(`${KEYS} SETs, ${(fileBytes / MB).toFixed(0)} MB of RESP in ${file}\n`)
+
+  const redis = await startRedis({ fsync: 'always' })
+  let redisLoad: Load
+  try {
+    redisLoad = await bulkLoad(redis, file)
+  } finally {
+    await redis.stop()
+  }
+  process.stderr.write(`redis-server appendfsync always: ${redisLoad.seconds.toFixed(1)} s, peak RSS ${redisLoad.peakRssMb.toFixed(0)} MB\n`)
+  loads.push(load1())
+
+  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'])
+  let dynakvLoad: Load
+  let keysAfterLoad = NaN
+  let heapAfterLoadMb = NaN
+  let stopSeconds = NaN
+  try {
+    dynakvLoad = await bulkLoad(node, file)
+    // A load cut short by the time bound leaves what the node read ahead still being written: wait for it (bounded).
+    for (let i = 0; i < 600 && await infoField(node.port, 'persistence', 'pending_writes', 300_000) > 0; i++) await sleep(1000)
+    keysAfterLoad = Number((await redisCli(node.port, ['DBSIZE'], 300_000)).trim())
+    heapAfterLoadMb = await infoField(node.port, 'memory', 'used_memory') / MB
+  } finally {
+    const t = performance.now()
+    await node.stop()
+    stopSeconds = (performance.now() - t) / 1000
+  }
+  process.stderr.write(`dynakv: ${dynakvLoad.seconds.toFixed(1)} s, peak RSS ${dynakvLoad.peakRssMb.toFixed(0)} MB, DBSIZE ${keysAfterLoad}\n`)
+  removeDir(work)
+  loads.push(load1())
+
+  const restarts: Restart[] = []
+  for (const cacheMb of ['default', 16, 0] as const) {
+    restarts.push(await restart(node.dir, cacheMb))
+    const r = restarts[restarts.length - 1]
+    process.stderr.write(`restart, cache ${cacheMb}: ready in ${r.startupSeconds.toFixed(1)} s, RSS ${r.afterStartup.rssNowMb.toFixed(0)} → ${r.afterGets.rssNowMb.toFixed(0)} MB after ${GETS} GETs\n`)
+  }
+  removeDir(node.dir)
+  loads.push(load1())
+
+  const out = process.stdout
+  const mb = (x: number): string => `${x.toFixed(0)} MB`
+  out.write(`\nbulk load: redis-cli --pipe of ${KEYS} SETs of 100 bytes (${(fileBytes / MB).toFixed(0)} MB of RESP)\n`)
+  out.write(`${'server'.padEnd(30)}${'seconds'.padStart(9)}${'SET/s'.padStart(10)}${'peak RSS'.padStart(10)}${'VmHWM'.padStart(9)}  replies, errors\n`)
+  for (const [name, l] of [['redis-server appendfsync always', redisLoad], ['dynakv (durable)', dynakvLoad]] as const) {
+    out.write(`${name.padEnd(30)}${l.seconds.toFixed(1).padStart(9)}${Math.round(l.replies / l.seconds).toString().padStart(10)}${mb(l.peakRssMb).padStart(10)}${mb(l.hwmMb).padStart(9)}  ${l.replies}, ${l.errors}${l.completed ? '' : ' (NOT COMPLETED)'}\n`)
+  }
+  out.write(`dynakv after the load: DBSIZE ${keysAfterLoad}, INFO used_memory ${mb(heapAfterLoadMb)}; stopping it took ${stopSeconds.toFixed(1)} s\n`)
+  out.write(`\nrestart on that directory, then ${GETS} random GETs (redis-benchmark -c 50 -P 16 -r ${KEYS}); heap = live heap after a forced GC; cache cost = (heap + external) minus that of --cache-mb 0\n`)
+  out.write(`${'--cache-mb'.padEnd(11)}${'ready s'.padStart(8)}${'RSS start'.padStart(11)}${'RSS GETs'.padStart(10)}${'heap start'.padStart(12)}${'heap GETs'.padStart(11)}${'extern GETs'.padStart(13)}${'cached keys'.padStart(13)}${'counted'.padStart(10)}${'real cost'.padStart(11)}${'B/key real'.padStart(12)}${'B/key counted'.padStart(15)}\n`)
+  const none = restarts.find(r => r.cacheMb === 0) as Restart
+  const cost = (r: Restart): number => r.afterGets.heapUsedMb + r.afterGets.externalMb - none.afterGets.heapUsedMb - none.afterGets.externalMb
+  for (const r of restarts) {
+    const perKey = (x: number): string => r.afterGets.cacheKeys > 0 ? Math.round(x * MB / r.afterGets.cacheKeys).toString() : '-'
+    out.write(`${String(r.cacheMb === 'default' ? '256 (def.)' : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
+  }
+  const def = restarts[0]
+  out.write('\nissue 11 goals\n')
+  out.write(`bulk load time dynakv/redis-always      ${(dynakvLoad.seconds / redisLoad.seconds).toFixed(1)}×   goal ≤ 2×\n`)
+  out.write(`bulk load peak RSS                      ${mb(Math.max(dynakvLoad.peakRssMb, dynakvLoad.hwmMb))}   goal ≤ 250 MB\n`)
+  out.write(`RSS after start-up / after GETs         ${mb(def.afterStartup.rssNowMb)} / ${mb(def.afterGets.rssNowMb)}   goal ≤ 200 MB (with ${KEYS} keys)\n`)
+  out.write(`start-up to ready                       ${def.startupSeconds.toFixed(1)} s   goal ≤ 5 s\n`)
+  out.write(`\nload average (1 min) at the start, after each load and after the restarts: ${loads.join(', ')}\n`)
+  out.write(`results: ${writeResult('memory', { keys: KEYS, gets: GETS, loads, redisLoad, dynakvLoad, keysAfterLoad, heapAfterLoadMb, stopSeconds, restarts })}\n`)
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack ?? e.message}\n`)
+  process.exit(1)
+})
