@@ -1,6 +1,6 @@
 # dynakv: the two commands of the README are `npm ci && npm start` and `npm test`;
 # these targets wrap them and the benchmarks.
-.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff clean
+.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/antientropy bench/handoff bench/metrics-overhead clean
 
 build:
 	npm run build
@@ -30,6 +30,9 @@ bench/antientropy: build
 
 bench/handoff: build
 	node dist/bench/handoff.js
+
+bench/metrics-overhead: build
+	node dist/bench/metrics-overhead.js
 
 clean:
 	rm -rf dist .tap

@@ -39,6 +39,8 @@ function prefixEnd (prefix: Buffer): Buffer | undefined {
 
 export class Handoff {
   readonly stats: HandoffStats = { rounds: 0, hintsDelivered: 0, hintsReceived: 0, objectsSent: 0, objectsReceived: 0, objectsDropped: 0, failures: 0, transfersPending: 0 }
+  /** Which partitions transfersPending counts (ascending). */
+  pendingPartitions: readonly number[] = []
   private timer: Timer | null = null
   private tokens: number
   private lastRefillMs: number
@@ -133,7 +135,7 @@ export class Handoff {
     const ring = this.node.currentRing()
     const self = this.node.identity.name
     const q = this.node.config.partitions
-    let pending = 0
+    const pending: number[] = []
     for (let p = 0; p < q; p++) {
       const { primaries } = ring.preferenceList(p)
       if (primaries.includes(self)) continue
@@ -141,14 +143,14 @@ export class Handoff {
       const lt = partitionEnd(p, q) ?? undefined
       const probe = await this.node.store.range('data', { gte, lt, limit: 1 })
       if (probe.length === 0) continue
-      pending++
+      pending.push(p)
       if (!primaries.every(t => this.node.detector.isUp(t))) continue
       for (let guard = 0; guard < 10_000; guard++) {
         const n = Math.min(this.node.config.handoffBatch, this.budget())
         if (n <= 0) break
         const rows = await this.node.store.range('data', { gte, lt, limit: n })
         if (rows.length === 0) {
-          pending--
+          pending.pop()
           break
         }
         this.spend(rows.length)
@@ -164,11 +166,12 @@ export class Handoff {
         const dropped = await Promise.all(rows.map(([skey, bytes]) => this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)))
         this.stats.objectsDropped += dropped.filter(Boolean).length
         if (rows.length < n && dropped.every(Boolean)) {
-          pending--
+          pending.pop()
           break
         }
       }
     }
-    this.stats.transfersPending = pending
+    this.pendingPartitions = pending
+    this.stats.transfersPending = pending.length
   }
 }

@@ -36,6 +36,13 @@ export interface ConnectionHost {
   commandProcessed (): void
   closed (conn: Connection): void
   logError (msg: string): void
+  /** Latency tracking, or null (off: nothing is timed). */
+  readonly tracker: CommandTracker | null
+}
+
+/** Told of every command's reply, with when the bytes that held it were read (performance.now() ms). */
+export interface CommandTracker {
+  done (args: Buffer[], reply: Reply, readAtMs: number): void
 }
 
 interface Slot {
@@ -98,9 +105,13 @@ export class Connection implements Session {
   /** Self-ordered commands in flight, and what a barrier waits on until they are all answered. */
   private selfOrderedInFlight = 0
   private selfOrderedDrained: InFlight | null = null
+  private readonly tracker: CommandTracker | null
+  /** When the chunk being parsed was read (only kept while tracking). */
+  private readAtMs = 0
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
+    this.tracker = host.tracker
     this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
     this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
     this.createdAtMs = host.now()
@@ -125,6 +136,7 @@ export class Connection implements Session {
     if (this.closing) return
     this.inData = true
     this.lastCommandAtMs = this.host.now() // CLIENT LIST's idle time: per read, not per command
+    if (this.tracker !== null) this.readAtMs = performance.now() // one clock read per chunk, not per command
     try {
       this.parser.feed(chunk)
     } finally {
@@ -155,12 +167,15 @@ export class Connection implements Session {
       return r
     }
     const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
+    const tracker = this.tracker
+    const readAtMs = this.readAtMs
     if (reply instanceof Promise) {
       const flight = untracked ? null : this.track(keys === undefined ? this.host.keysOf(args) : keys)
       if (untracked) this.selfOrderedInFlight++
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
       const settle = (r: Reply): void => {
+        if (tracker !== null) tracker.done(args, r, readAtMs)
         slot.reply = r
         slot.proto = ranWith
         if (flight !== null) this.untrack(flight)
@@ -172,10 +187,10 @@ export class Connection implements Session {
       }
       reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
       if (this.queue.length >= MAX_PENDING) this.pause()
-    } else if (this.queue.length === 0) {
-      this.write(reply, ranWith)
     } else {
-      this.queue.push({ reply, proto: ranWith })
+      if (tracker !== null) tracker.done(args, reply, readAtMs)
+      if (this.queue.length === 0) this.write(reply, ranWith)
+      else this.queue.push({ reply, proto: ranWith })
     }
     if (this.closeAfterReply) this.closing = true
   }

@@ -1,6 +1,7 @@
 // The command table and the dispatcher: name lookup, AUTH gate, arity check,
 // the coordinator rule (forward a key's command to a primary), and error replies.
 import { noQuorumMessage } from '../../coordinator/quorum.js'
+import { HandshakeError, isHandshakeRefusal } from '../../peer/errors.js'
 import { err, array, bulk, int, map, set, simple, NULL, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
@@ -12,10 +13,11 @@ import { keyCommands } from './keys.js'
 import { dynamoCommands } from './dynamo.js'
 import { infoCommand } from './info.js'
 import { ringCommands } from './ring.js'
+import { latencyCommand } from './latency.js'
 
 export type { ServerInfo }
 
-const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...dynamoCommands, infoCommand, ...ringCommands]
+const ALL: CommandSpec[] = [...connectionCommands, ...stringCommands, ...keyCommands, ...dynamoCommands, infoCommand, ...ringCommands, latencyCommand]
 
 export const COMMANDS = new Map<string, CommandSpec>()
 for (const spec of ALL) COMMANDS.set(spec.name, spec)
@@ -62,7 +64,7 @@ function commandDocs (spec: CommandSpec): Reply {
 const COMMAND_SUBCOMMAND_ARITY: Record<string, number> = { count: 2, list: -2, info: -2, docs: -2, help: 2 }
 
 /** Commands whose first argument is a subcommand: CLIENT LIST reports them as `client|list`. */
-const CONTAINERS = new Set(['client', 'config', 'command', 'ring', 'debug'])
+const CONTAINERS = new Set(['client', 'config', 'command', 'ring', 'debug', 'latency'])
 
 function commandCmd (c: Call): Reply {
   if (c.args.length === 1) return array([...COMMANDS.values()].map(s => commandInfo(s, c.session.proto)))
@@ -123,10 +125,11 @@ export function errorReply (e: unknown, log?: (msg: string) => void): Reply {
   }
 }
 
-/** A failure that proves the request never reached the peer (no connection, refused before sending). */
+/** A failure that proves the request never reached the peer (no connection, a handshake that timed out, refused before sending). */
 function notSent (e: unknown): boolean {
+  if (e instanceof HandshakeError) return !isHandshakeRefusal(e)
   const code = (e as { code?: string }).code ?? ''
-  return ['DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_UNKNOWN'].includes(code) || code.startsWith('DYNAKV_HANDSHAKE')
+  return ['DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_UNKNOWN'].includes(code)
 }
 
 /** A failure to reach the peer, as opposed to an answer from it: never sent, or sent and no answer came. */
@@ -182,6 +185,12 @@ export class Dispatcher {
     return keys
   }
 
+  /** A command's name for statistics: a known command's name, else 'unknown' (so the names are bounded). */
+  statName (args: Buffer[]): string {
+    const { name, spec } = lookup(args[0])
+    return spec === undefined ? 'unknown' : name
+  }
+
   /**
    * Does the command order itself? True for a plain GET or SET on a single
    * node: each reaches the engine synchronously, in arrival order (or queues
@@ -217,6 +226,8 @@ export class Dispatcher {
         // second run would store a second version with the same context (a sibling
         // its writer never saw), so the client hears that the outcome is unknown.
         return this.node.peers.forward(target, session, args).catch((e) => {
+          // The peer refused our handshake (a misconfigured member): a configuration error, said as such.
+          if (isHandshakeRefusal(e)) return err(sanitize(`ERR cannot forward to ${target}: ${e.message}`))
           if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
           if (unreachable(e)) return err(`${noQuorumMessage('write', this.node.config.w, 0)} (forwarded to ${target}, which did not answer)`)
           return errorReply(e, this.node.log.error)

@@ -3,6 +3,7 @@
 import type { Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
+import type { CommandStats } from '../../metrics/command-stats.js'
 
 export interface ServerInfo {
   /** Client connections open now, and the sessions behind them. */
@@ -11,6 +12,8 @@ export interface ServerInfo {
   totalCommands: number
   rejectedConnections: number
   port: number
+  /** Per-command statistics (null: latency tracking is off). */
+  readonly commandStats: CommandStats | null
 }
 
 export interface Call {
