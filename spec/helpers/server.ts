@@ -333,7 +333,8 @@ async function launch (baseArgs: string[], lineage: Lineage, options: StartOptio
 async function probeReady (child: Child, port: number, timeoutMs: number): Promise<RegExpMatchArray | null> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exit !== null) return null
+    // A node that became ready and exited at once (a refused --join) announced it (except at --log-level silent).
+    if (child.exit !== null) return child.output().match(READY)
     if (await canConnect(port)) return ['probe'] as unknown as RegExpMatchArray
     await sleep(25)
   }
