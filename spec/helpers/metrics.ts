@@ -20,6 +20,13 @@ export async function httpGet (port: number, path: string, method = 'GET'): Prom
   })
 }
 
+/** The metrics port a node announced in its ready line (it may have been given --metrics-port 0). */
+export function metricsPortOf (p: { output (): string }): number {
+  const m = /metrics on http:\/\/[^\s/]+:(\d+)\/metrics/.exec(p.output())
+  if (m === null) throw new Error('the node announced no metrics port')
+  return Number(m[1])
+}
+
 /** GET /metrics, checked to be Prometheus text format 0.0.4, parsed. */
 export async function scrape (port: number): Promise<PromMetrics> {
   const res = await httpGet(port, '/metrics')
