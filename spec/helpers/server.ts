@@ -304,10 +304,11 @@ async function launch (baseArgs: string[], lineage: Lineage, options: StartOptio
     const child = new Child(process.execPath, [MAIN, 'server', ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env) })
     lineage.current = child
     const logLevel = flagValue(args, 'log-level') ?? options.env?.DYNAKV_LOG_LEVEL ?? 'info'
-    const quiet = ['warn', 'error', 'silent'].includes(logLevel)
+    // The ready line is printed at every level but silent: waiting for it, not for the port, cannot
+    // mistake another process that happens to listen there for this node.
     let ready: RegExpMatchArray | null
     try {
-      ready = quiet ? await probeReady(child, port, readyTimeoutMs) : await child.waitFor(READY, readyTimeoutMs)
+      ready = logLevel === 'silent' ? await probeReady(child, port, readyTimeoutMs) : await child.waitFor(READY, readyTimeoutMs)
     } catch (e) {
       await child.stop('SIGKILL', 5000)
       throw e
@@ -331,12 +332,11 @@ async function launch (baseArgs: string[], lineage: Lineage, options: StartOptio
   throw lastError as Error
 }
 
-/** For a node that does not log `ready:` (--log-level warn and up): poll the RESP port. */
+/** For a node that does not log `ready:` (--log-level silent): poll the RESP port. */
 async function probeReady (child: Child, port: number, timeoutMs: number): Promise<RegExpMatchArray | null> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    // A node that became ready and exited at once (a refused --join) announced it (except at --log-level silent).
-    if (child.exit !== null) return child.output().match(READY)
+    if (child.exit !== null) return null
     if (await canConnect(port)) return ['probe'] as unknown as RegExpMatchArray
     await sleep(25)
   }

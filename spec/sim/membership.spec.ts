@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { SimCluster } from './harness.js'
 import { History, divergentPartitions, finalObject, lostWrites, quiesce, replyText } from './checkers.js'
-import { covers, liveValues } from '../../lib/versioning/index.js'
+import { covers, liveValues, sameVersions } from '../../lib/versioning/index.js'
 
 const seeds = process.env.DYNAKV_SEED !== undefined ? [Number(process.env.DYNAKV_SEED)] : [11, 12, 13]
 
@@ -81,11 +81,13 @@ async function scenario (t: Test, seed: number): Promise<void> {
   for (const key of keys.slice(0, 10).filter(k => h.acks.some(a => a.key === k))) {
     const ref = c.node('node1').ref(Buffer.from(key))
     const primaries = ring.preferenceList(ref.partition).primaries
+    const final = await finalObject(c, key)
     for (const n of c.running()) {
       const held = await c.settle(Promise.resolve(c.node(n).local.read(ref)))
       t.equal(held !== undefined, primaries.includes(n), `${key} ${primaries.includes(n) ? 'is' : 'is not'} on ${n}`)
+      // Each primary holds the whole of it: every version the replicas hold between them, no fewer.
+      if (held !== undefined && final !== undefined) t.ok(sameVersions(held, final), `${key} on ${n}: every version of the merged replicas`)
     }
-    t.ok(await finalObject(c, key))
   }
 }
 
