@@ -18,7 +18,6 @@ import { ROOT, MAIN, freePorts, runDynakv, startServer, tempDir, type ServerProc
 import { FAST, TestCluster, until } from './helpers/cluster.js'
 import { startLoad, unreadable } from './helpers/load.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Doc = Record<string, any>
 
 const DIR = `${ROOT}/deploy/kubernetes`

@@ -166,30 +166,19 @@ export class NodeMetrics {
 
   /** A counter mirroring running totals read at scrape time. */
   private counter (name: string, help: string, labelNames: string[], read: () => Sample[]): void {
-    new Counter({ // eslint-disable-line no-new
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect () {
-        this.reset()
-        for (const [labels, v] of read()) this.inc(labels, v)
-      }
-    })
+    this.mirror('counter', name, help, labelNames, read)
   }
 
-  /** A gauge read at scrape time (label sets that disappeared are dropped). */
+  /** A gauge read at scrape time. */
   private gauge (name: string, help: string, labelNames: string[], read: () => Sample[]): void {
-    new Gauge({ // eslint-disable-line no-new
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect () {
-        this.reset()
-        for (const [labels, v] of read()) this.set(labels, v)
-      }
-    })
+    this.mirror('gauge', name, help, labelNames, read)
+  }
+
+  /** Each scrape resets the metric and sets what read() returns (label sets that disappeared are dropped). */
+  private mirror (type: 'counter' | 'gauge', name: string, help: string, labelNames: string[], read: () => Sample[]): void {
+    const config = { name, help, labelNames, registers: [this.registry] }
+    if (type === 'counter') new Counter({ ...config, collect () { this.reset(); for (const [l, v] of read()) this.inc(l, v) } })
+    else new Gauge({ ...config, collect () { this.reset(); for (const [l, v] of read()) this.set(l, v) } })
   }
 }
 
