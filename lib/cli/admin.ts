@@ -4,7 +4,7 @@
 import { UsageError, parseFlags, parseHostPort } from './args.js'
 import { RespClient, type RespValue } from './resp-client.js'
 import { table } from './table.js'
-import { ClusterClients } from './cluster-view.js'
+import { ClusterClients, flatMap } from './cluster-view.js'
 import { parsePartitions, renderRing } from './ring-map.js'
 import { runTop } from './admin-top.js'
 import { prestopDefaults, runPrestop } from './k8s-prestop.js'
@@ -110,7 +110,7 @@ async function ringMap (address: string, password: string | undefined): Promise<
     if (lines instanceof Error) throw lines
     const transferring = new Map<string, readonly number[]>()
     await Promise.all(members.filter(m => m.status !== 'removed').map(async (m) => {
-      const s = (await clients.sample(m.client).catch(() => null))?.status.get('transferring_partitions')
+      const s = flatMap(await clients.call(m.client, 'RING', 'STATUS').catch(() => null)).get('transferring_partitions')
       if (Array.isArray(s)) transferring.set(m.name, s.map(Number))
     }))
     process.stdout.write(renderRing(members, parsePartitions((lines as RespValue[]).map(String)), transferring))
