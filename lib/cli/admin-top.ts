@@ -101,14 +101,25 @@ export async function runTop (o: TopOptions): Promise<number> {
         }
       }))
     }
-    await sampleAll()
+    // A node that cannot be asked for the members makes a frame that says so; the view goes on.
+    const frameText = async (): Promise<{ ok: boolean, text: string }> => {
+      try {
+        return { ok: true, text: renderTop(o.address, await sampleAll(), o.intervalMs) }
+      } catch (e) {
+        return { ok: false, text: `dynakv top: cannot read the members from ${o.address}: ${(e as Error).message}\n` }
+      }
+    }
+    await frameText()
+    let shown = 0
     for (let frame = 0; !stopped && (o.count === 0 || frame < o.count); frame++) {
       await new Promise(resolve => setTimeout(resolve, o.intervalMs))
       if (stopped) break
-      const rows = await sampleAll()
-      o.out((o.clear ? '\x1b[H\x1b[2J' : frame > 0 ? '\n' : '') + renderTop(o.address, rows, o.intervalMs))
+      const { ok, text } = await frameText()
+      if (ok) shown++
+      o.out((o.clear ? '\x1b[H\x1b[2J' : frame > 0 ? '\n' : '') + text)
     }
-    return 0
+    // Exit 1 only if no frame could be drawn at all.
+    return shown > 0 || stopped ? 0 : 1
   } finally {
     process.off('SIGINT', stop)
     clients.close()

@@ -90,7 +90,7 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
 export class ClusterClients {
   private readonly clients = new Map<string, Promise<RespClient>>()
 
-  constructor (private readonly password: string | undefined, private readonly timeoutMs = 2000) {}
+  constructor (private readonly password: string | undefined, private readonly timeoutMs = 5000) {}
 
   /** One command to the node at address (host:port); an error reply resolves as an Error value. */
   async call (address: string, ...args: string[]): Promise<RespValue> {

@@ -40,9 +40,13 @@ export interface ConnectionHost {
   readonly tracker: CommandTracker | null
 }
 
-/** Told of every command's reply, with when the bytes that held it were read (performance.now() ms). */
+/**
+ * Told of every command's reply, with when the bytes that held it were read
+ * and when the reply was ready (performance.now() ms). Replies ready within
+ * the read event share one clock read at its end: they go out in one write then.
+ */
 export interface CommandTracker {
-  done (args: Buffer[], reply: Reply, readAtMs: number): void
+  done (args: Buffer[], reply: Reply, readAtMs: number, readyAtMs: number): void
 }
 
 interface Slot {
@@ -106,8 +110,10 @@ export class Connection implements Session {
   private selfOrderedInFlight = 0
   private selfOrderedDrained: InFlight | null = null
   private readonly tracker: CommandTracker | null
-  /** When the chunk being parsed was read (only kept while tracking). */
+  /** When the chunk being parsed was read, and the commands it answered at once (only kept while tracking). */
   private readAtMs = 0
+  private readonly answeredArgs: Buffer[][] = []
+  private readonly answered: Reply[] = []
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
@@ -142,6 +148,7 @@ export class Connection implements Session {
     } finally {
       this.inData = false
     }
+    if (this.answered.length > 0) this.reportAnswered()
     this.flush()
   }
 
@@ -175,7 +182,7 @@ export class Connection implements Session {
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
       const settle = (r: Reply): void => {
-        if (tracker !== null) tracker.done(args, r, readAtMs)
+        if (tracker !== null) tracker.done(args, r, readAtMs, performance.now())
         slot.reply = r
         slot.proto = ranWith
         if (flight !== null) this.untrack(flight)
@@ -188,11 +195,23 @@ export class Connection implements Session {
       reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
       if (this.queue.length >= MAX_PENDING) this.pause()
     } else {
-      if (tracker !== null) tracker.done(args, reply, readAtMs)
+      if (tracker !== null) {
+        this.answeredArgs.push(args)
+        this.answered.push(reply)
+      }
       if (this.queue.length === 0) this.write(reply, ranWith)
       else this.queue.push({ reply, proto: ranWith })
     }
     if (this.closeAfterReply) this.closing = true
+  }
+
+  /** The replies of this read event that were ready at once: one clock read for all. */
+  private reportAnswered (): void {
+    const tracker = this.tracker as CommandTracker
+    const readyAtMs = performance.now()
+    for (let i = 0; i < this.answered.length; i++) tracker.done(this.answeredArgs[i], this.answered[i], this.readAtMs, readyAtMs)
+    this.answeredArgs.length = 0
+    this.answered.length = 0
   }
 
   /** What a command must wait for, or null when it can run now. */

@@ -27,7 +27,7 @@ export class RespServer implements ServerInfo, ConnectionHost {
     const dispatcher = this.dispatcher
     this.tracker = commandStats === null
       ? null
-      : { done: (args, reply, readAtMs) => commandStats.record(dispatcher.statName(args), reply.type === 'error' ? reply.value : null, (performance.now() - readAtMs) * 1000) }
+      : { done: (args, reply, readAtMs, readyAtMs) => commandStats.record(dispatcher.statName(args), reply.type === 'error' ? reply.value : null, (readyAtMs - readAtMs) * 1000) }
     node.peers.executor = this.dispatcher
     this.maxBulkLen = node.config.protoMaxBulkLen
     this.requirePassword = node.config.requirepass !== null

@@ -26,7 +26,7 @@ t.test('admin ring, top and ping against a running cluster', async (t) => {
   const names = ['node1', 'node2', 'node3']
   const port = String(c.node('node1').port)
 
-  const ring = await runDynakv(['admin', 'ring', '--port', port])
+  const ring = await runDynakv(['admin', 'ring', '--port', port], { timeoutMs: 60_000 })
   t.equal(ring.code, 0, 'admin ring exits 0')
   const rows = mapRows(ring.output, names)
   t.same([...rows.keys()].sort(), names, 'a map row per member')
@@ -50,7 +50,7 @@ t.test('admin ring, top and ping against a running cluster', async (t) => {
   const loader = (async () => {
     for (let i = 0; load && i < 5000; i++) await c.call('node2', 'SET', `top${i % 50}`, 'v')
   })()
-  const top = await runDynakv(['admin', 'top', '--port', port, '--count', '2', '--interval-ms', '400'])
+  const top = await runDynakv(['admin', 'top', '--port', port, '--count', '2', '--interval-ms', '400'], { timeoutMs: 60_000 })
   load = false
   await loader
   t.equal(top.code, 0, 'admin top --count 2 exits 0')
@@ -71,7 +71,7 @@ t.test('admin ring, top and ping against a running cluster', async (t) => {
   await c.node('node3').stop()
   const down = await runDynakv(['admin', 'ping', '--port', String(c.node('node3').port)], { timeoutMs: 10_000 })
   t.not(down.code, 0, 'ping of a stopped node fails')
-  const after = await runDynakv(['admin', 'top', '--port', port, '--count', '1', '--interval-ms', '200'])
+  const after = await runDynakv(['admin', 'top', '--port', port, '--count', '1', '--interval-ms', '200'], { timeoutMs: 60_000 })
   t.match(after.output, /^node3\s+valid\s+\S+\s+\d+\s+-\s+-\s+-\s+-\s+unreachable: /m, 'top shows a stopped member as unreachable')
 })
 

@@ -20,7 +20,7 @@ function histogram (c: Call): Reply {
     let cumulative = 0
     for (let i = 0; i <= BUCKETS; i++) {
       if (t.buckets[i] === 0) continue
-      cumulative = t.cumulative(i)
+      cumulative += t.buckets[i]
       // Redis shows its last (+Inf) bucket under the slowest bound it tracks.
       buckets.push([int(Math.min(bucketUpperUsec(i), 2 ** BUCKETS)), int(cumulative)])
     }
