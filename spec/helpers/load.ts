@@ -24,13 +24,14 @@ export interface Load {
 
 const UNAVAILABLE = /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|connection closed|Stream isn't writeable|enableOfflineQueue/
 
-/** targets: the nodes to send to now (running ones). Bounded: opsMax per writer. */
-export function startLoad (c: TestCluster, targets: () => string[], writers = 3, opsMax = 20_000): Load {
+/** targets: the nodes to send to now (running ones). Bounded: opsMax per writer, and no new request after durationMsMax. */
+export function startLoad (c: TestCluster, targets: () => string[], writers = 3, opsMax = 20_000, durationMsMax = 300_000): Load {
   const report: LoadReport = { acked: new Map(), reads: 0, noQuorum: 0, unavailable: 0, other: [] }
   let running = true
+  const deadline = Date.now() + durationMsMax
   const loops = Array.from({ length: writers }, async (_, w) => {
     const mine: string[] = []
-    for (let i = 0; running && i < opsMax; i++) {
+    for (let i = 0; running && i < opsMax && Date.now() < deadline; i++) {
       const nodes = targets()
       const at = nodes[(i + w) % nodes.length]
       const read = i % 3 === 2 && mine.length > 0

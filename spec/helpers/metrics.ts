@@ -27,12 +27,26 @@ export function metricsPortOf (p: { output (): string }): number {
   return Number(m[1])
 }
 
+/**
+ * prom-client's event-loop delay figures with no sample since the previous
+ * scrape (two scrapes within its 10 ms resolution): their mean and stddev are
+ * written as `Nan`. Prometheus reads that (Go's ParseFloat, any case);
+ * prom2javascript reads no NaN at all, so these samples are left out before
+ * parsing. A NaN anywhere else is an error of the node's.
+ */
+const NAN_ALLOWED = /^nodejs_eventloop_lag_(mean|stddev)_seconds[{ ]/
+const NAN_SAMPLE = /^[^#].*\s(?:NaN|Nan|nan)$/
+
 /** GET /metrics, checked to be Prometheus text format 0.0.4, parsed. */
 export async function scrape (port: number): Promise<PromMetrics> {
   const res = await httpGet(port, '/metrics')
   if (res.status !== 200) throw new Error(`/metrics: HTTP ${res.status}`)
   if (!res.type.startsWith('text/plain; version=0.0.4')) throw new Error(`/metrics: content-type ${res.type}`)
-  return await getMetricsFromIterator(res.body.split('\n')[Symbol.iterator]())
+  const lines = res.body.split('\n')
+  const nan = lines.filter(l => NAN_SAMPLE.test(l))
+  const unexpected = nan.filter(l => !NAN_ALLOWED.test(l))
+  if (unexpected.length > 0) throw new Error(`/metrics: NaN samples: ${unexpected.join(' | ')}`)
+  return await getMetricsFromIterator(lines.filter(l => !nan.includes(l))[Symbol.iterator]())
 }
 
 /** The samples of a counter or gauge whose labels include `match`. */
