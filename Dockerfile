@@ -12,6 +12,6 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 VOLUME /data
-EXPOSE 6379 16379
+EXPOSE 6379 16379 9379
 ENTRYPOINT ["node", "/app/dist/lib/cli/main.js"]
 CMD ["server", "--host", "0.0.0.0", "--dir", "/data"]

@@ -1,6 +1,6 @@
 # dynakv: the two commands of the README are `npm ci && npm start` and `npm test`;
 # these targets wrap them and the benchmarks.
-.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/latency bench/memory bench/callgrind bench/profile bench/antientropy bench/handoff bench/types clean
+.PHONY: build test lint start bench bench/micro bench/single-node bench/cluster bench/latency bench/memory bench/callgrind bench/profile bench/antientropy bench/handoff bench/types bench/metrics-overhead clean
 
 build:
 	npm run build
@@ -47,6 +47,9 @@ bench/handoff: build
 
 bench/types: build
 	node dist/bench/types.js
+
+bench/metrics-overhead: build
+	node dist/bench/metrics-overhead.js
 
 clean:
 	rm -rf dist .tap

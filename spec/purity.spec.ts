@@ -79,3 +79,17 @@ t.test('the checker catches what it forbids', async (t) => {
   t.match(bad, FORBIDDEN[5][0])
   t.notMatch(stripComments('// setTimeout'), FORBIDDEN[0][0])
 })
+
+// Error codes are stable API (lib/peer/errors.ts): compared by class or exactly,
+// never by prefix or substring (a prefix that matches no code passes silently).
+const CODE_BY_PREFIX = /\bcodes?\??\.(startsWith|endsWith|includes|indexOf|match|search)\(/
+
+function allFiles (dir = LIB): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? allFiles(`${dir}${e.name}/`) : e.name.endsWith('.ts') ? [`${dir}${e.name}`] : [])
+}
+
+t.test('no error code is matched by prefix or substring', async (t) => {
+  t.match("if (e.code?.startsWith('DYNAKV_HANDSHAKE')) retry()", CODE_BY_PREFIX, 'the checker catches a prefix test')
+  t.notMatch("if (isHandshakeRefusal(e) || e.code === 'DYNAKV_PEER_TIMEOUT') retry()", CODE_BY_PREFIX)
+  for (const file of allFiles()) t.notMatch(stripComments(readFileSync(file, 'utf8')), CODE_BY_PREFIX, file.slice(LIB.length))
+})

@@ -39,6 +39,8 @@ export const SERVER_FLAGS = {
   'cluster-name': { kind: 'string', default: 'dynakv', help: 'nodes only talk to nodes of the same cluster name' },
   'cluster-secret': { kind: 'string', default: 'dynakv-insecure-default-secret', help: 'shared secret proving peers belong to the cluster (HMAC handshake)' },
   'log-level': { kind: 'enum', default: 'info', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log verbosity (logs go to stderr)' },
+  'log-format': { kind: 'enum', default: 'text', values: ['text', 'json'], help: 'log lines as text, or one JSON object per line {time, level, node, msg}' },
+  'metrics-port': { kind: 'int', min: 0, max: 65535, help: 'serve Prometheus metrics at http://host:port/metrics (default: off)' },
   'vclock-max': { kind: 'int', default: 50, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest (Riak\'s default; the paper used 10)' },
   'cache-mb': { kind: 'int', default: 256, min: 0, max: 1 << 20, help: 'object cache size in MB' },
   'proto-max-bulk-len': { kind: 'size', default: 512 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 32, help: 'largest bulk string a client may send (bytes, k/m/g suffixes)' },
@@ -83,6 +85,9 @@ export interface ServerConfig {
   clusterName: string
   clusterSecret: string
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  logFormat: 'text' | 'json'
+  /** null: no metrics endpoint (and no per-command latency tracking). */
+  metricsPort: number | null
   vclockMax: number
   cacheMb: number
   protoMaxBulkLen: number
@@ -219,6 +224,8 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
   const peerPort = (o.peerPort as number | undefined) ?? port + 10000
   if (peerPort > 65535) throw new UsageError(`--peer-port: default ${peerPort} (port + 10000) is out of range; set --peer-port`)
   if (peerPort === port && port !== 0) throw new UsageError('--peer-port must differ from --port')
+  const metricsPort = o.metricsPort as number | undefined
+  if (metricsPort !== undefined && metricsPort !== 0 && (metricsPort === port || metricsPort === peerPort)) throw new UsageError('--metrics-port must differ from --port and --peer-port')
   const partitions = o.partitions as number
   if ((partitions & (partitions - 1)) !== 0) throw new UsageError(`--partitions ${partitions} is not a power of two`)
   const n = o.n as number
@@ -238,6 +245,7 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
     advertiseHost,
     dir: (o.dir as string | undefined) ?? `./data/${name}`,
     join: (o.join as ServerConfig['join'] | undefined) ?? null,
+    metricsPort: metricsPort ?? null,
     requirepass: (o.requirepass as string | undefined) ?? null
   }
 }

@@ -1,6 +1,7 @@
 // `dynakv cluster --nodes 3`: a whole local cluster as child processes. Node i
-// listens on base-port + i - 1 (peers on base-port + 10000 + i - 1), keeps its
-// data in <dir>/node<i>, and nodes 2..n join node 1. It waits until every node
+// listens on base-port + i - 1 (peers on base-port + 10000 + i - 1, Prometheus
+// metrics on metrics-base-port + i - 1), keeps its data in <dir>/node<i>, and
+// nodes 2..n join node 1. It waits until every node
 // sees the same converged ring, prints how to connect, and stops them all on
 // Ctrl-C / SIGTERM. Run again on the same --dir, the same cluster comes back.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -13,11 +14,12 @@ const CLUSTER_FLAGS = {
   nodes: { kind: 'int', default: 3, min: 1, max: 32, help: 'how many nodes' },
   'base-port': { kind: 'int', default: 6379, min: 1, max: 55535, help: 'RESP port of node 1' },
   'ready-timeout-ms': { kind: 'int', default: 60000, min: 100, max: 3600000, help: 'how long to wait for the ring to converge' },
+  'metrics-base-port': { kind: 'int', min: 0, max: 65535, help: 'metrics port of node 1 (default: base-port + 3000; 0: no metrics)' },
   ...SERVER_FLAGS
 } as const
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
-const OWN = new Set(['nodes', 'base-port', 'ready-timeout-ms', 'name', 'port', 'peer-port', 'dir', 'join'])
+const OWN = new Set(['nodes', 'base-port', 'ready-timeout-ms', 'metrics-base-port', 'name', 'port', 'peer-port', 'metrics-port', 'dir', 'join'])
 
 interface Child {
   name: string
@@ -48,6 +50,7 @@ export async function runCluster (argv: string[], env: NodeJS.ProcessEnv): Promi
   const basePort = o.basePort as number
   const dir = (o.dir as string | undefined) ?? './data'
   const host = o.host as string
+  const metricsBase = (o.metricsBasePort as number | undefined) ?? basePort + 3000
   // Every other flag goes to each node unchanged (validated here with the server's own parser).
   const passThrough: string[] = []
   for (let i = 0; i < argv.length; i++) {
@@ -62,6 +65,7 @@ export async function runCluster (argv: string[], env: NodeJS.ProcessEnv): Promi
     const i = k + 1
     const args = ['--name', `node${i}`, '--port', String(basePort + k), '--peer-port', String(basePort + 10000 + k), '--dir', `${dir}/node${i}`, ...passThrough]
     if (i > 1) args.push('--join', `${host}:${basePort + 10000}`)
+    if (metricsBase > 0) args.push('--metrics-port', String(metricsBase + k))
     parseServerArgs(args, env) // a bad flag fails here, before anything starts
     return { name: `node${i}`, port: basePort + k, args }
   })
@@ -103,9 +107,9 @@ export async function runCluster (argv: string[], env: NodeJS.ProcessEnv): Promi
     await stopAll()
     return stopping ? EXIT.ok : EXIT.failure
   }
-  const lines = children.map(c => `  ${c.name}  redis://${host}:${c.port}`)
+  const lines = children.map((c, k) => `  ${c.name}  redis://${host}:${c.port}${metricsBase > 0 ? `  metrics http://${host}:${metricsBase + k}/metrics` : ''}`)
   process.stdout.write(`dynakv cluster of ${nodes} node(s) is ready (N=${String(o.n)} R=${String(o.r)} W=${String(o.w)}, data in ${dir}):\n${lines.join('\n')}\n` +
-    `connect with: redis-cli -h ${host} -p ${basePort}\nstop with Ctrl-C\n`)
+    `connect with: redis-cli -h ${host} -p ${basePort}\nwatch with: dynakv admin top --port ${basePort}\nstop with Ctrl-C\n`)
   const sig = await signalled
   process.stderr.write(`dynakv cluster: ${sig}: stopping every node\n`)
   await stopAll()

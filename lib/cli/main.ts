@@ -9,7 +9,7 @@ const HELP = `dynakv ${DYNAKV_VERSION}: Amazon's Dynamo with the Redis protocol
 usage:
   dynakv server [flags]            run one node
   dynakv cluster --nodes 3 [...]   run a local cluster of child processes (npm start)
-  dynakv admin <cmd> [...]         join | leave | remove NAME | ring | status | owners KEY
+  dynakv admin <cmd> [...]         join | leave | remove NAME | ring | top | status | owners KEY | ping | prestop
 
 server flags (each also as an environment variable):
 ${usage(SERVER_FLAGS)}

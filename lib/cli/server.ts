@@ -1,12 +1,35 @@
 // `dynakv server`: one node, until SIGINT/SIGTERM.
 import type { ServerConfig } from './args.js'
-import { DynakvNode } from '../node/node.js'
+import { DynakvNode, configuredStore } from '../node/node.js'
+import type { JoinRefusalCause, JoinRefusedError } from '../node/join-refusal.js'
 import { RespServer } from '../resp/server.js'
 import { realClock, shiftedClock } from '../runtime/clock.js'
 import { realRandom } from '../runtime/random.js'
-import { createLogger } from '../runtime/log.js'
+import { createLogger, formatLogLine } from '../runtime/log.js'
+import { NodeMetrics } from '../metrics/prometheus.js'
+import { serveMetrics, type MetricsEndpoint } from '../metrics/http.js'
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, dataDir: 3, address: 4 } as const
+/** Exit codes: 5 and up, a --join the cluster refused, one per cause (the message names it too). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  dataDir: 3,
+  address: 4,
+  wrongClusterSecret: 5,
+  wrongClusterName: 6,
+  partitionsMismatch: 7,
+  nMismatch: 8,
+  protocolVersion: 9
+} as const
+
+const REFUSAL_EXIT: Readonly<Record<JoinRefusalCause, number>> = {
+  'cluster-secret': EXIT.wrongClusterSecret,
+  'cluster-name': EXIT.wrongClusterName,
+  partitions: EXIT.partitionsMismatch,
+  n: EXIT.nMismatch,
+  'protocol-version': EXIT.protocolVersion
+}
 
 /** A failure the operator can fix, with the message to print and the exit code. */
 export class StartupError extends Error {
@@ -18,6 +41,7 @@ export class StartupError extends Error {
 export interface RunningServer {
   node: DynakvNode
   resp: RespServer
+  metrics: MetricsEndpoint | null
   stop (): Promise<void>
 }
 
@@ -42,28 +66,45 @@ export function explainStartupError (e: unknown, config: ServerConfig): StartupE
   }
 }
 
-export async function startServer (config: ServerConfig): Promise<RunningServer> {
-  const log = createLogger(config.name, config.logLevel)
+/** A line for stderr outside the logger (start-up failures, signals): `dynakv: msg`, or a JSON log line. */
+export function say (config: Pick<ServerConfig, 'logFormat' | 'name'>, level: 'info' | 'error', msg: string): void {
+  process.stderr.write((config.logFormat === 'json' ? formatLogLine('json', level, config.name, msg) : `dynakv: ${msg}`) + '\n')
+}
+
+export async function startServer (config: ServerConfig, onJoinRefused?: (e: JoinRefusedError) => void): Promise<RunningServer> {
+  const log = createLogger(config.name, config.logLevel, config.logFormat)
   let node: DynakvNode | null = null
+  let resp: RespServer | null = null
+  let endpoint: MetricsEndpoint | null = null
   try {
-    node = await DynakvNode.start(config, { clock: shiftedClock(realClock, config.clockOffsetMs), random: realRandom, log })
-    const resp = new RespServer(node)
+    const metrics = config.metricsPort === null ? null : new NodeMetrics()
+    const store = configuredStore(config)
+    node = await DynakvNode.start(config, { clock: shiftedClock(realClock, config.clockOffsetMs), random: realRandom, log, store: metrics?.instrument(store) ?? store, onJoinRefused })
+    metrics?.bind(node, config.storage === 'classic-level' ? config.dir : null)
+    resp = new RespServer(node, metrics?.commands ?? null)
     await resp.listen(config.host, config.port)
-    const n = node
+    if (metrics !== null && config.metricsPort !== null) {
+      endpoint = await serveMetrics(metrics.registry, config.host, config.metricsPort, log.error).catch((e: NodeJS.ErrnoException) => {
+        throw Object.assign(new Error(`metrics port: ${e.message}`), { code: e.code, port: config.metricsPort })
+      })
+    }
+    const [n, r, m] = [node, resp, endpoint]
     let stopping: Promise<void> | null = null
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        await resp.close()
+        await m?.close()
+        await r.close()
         await n.stop()
       })()
       return stopping
     }
     // Announced at every log level but silent (launchers and tests wait for this line).
-    const ready = `ready: RESP on ${config.host}:${resp.port}, peers on ${config.host}:${config.peerPort}, data in ${config.storage === 'memory-level' ? 'memory' : config.dir}, N=${config.n} R=${config.r} W=${config.w}`
+    const ready = `ready: RESP on ${config.host}:${resp.port}, peers on ${config.host}:${config.peerPort}${m === null ? '' : `, metrics on http://${config.host}:${m.port}/metrics`}, data in ${config.storage === 'memory-level' ? 'memory' : config.dir}, N=${config.n} R=${config.r} W=${config.w}`
     if (config.logLevel === 'info' || config.logLevel === 'debug') log.info(ready)
-    else if (config.logLevel !== 'silent') process.stderr.write(`${config.name} ${ready}\n`)
-    return { node: n, resp, stop }
+    else if (config.logLevel !== 'silent') process.stderr.write((config.logFormat === 'json' ? formatLogLine('json', 'info', config.name, ready) : `${config.name} ${ready}`) + '\n')
+    return { node: n, resp: r, metrics: m, stop }
   } catch (e) {
+    await resp?.close().catch(() => {})
     await node?.stop().catch(() => {})
     throw explainStartupError(e, config)
   }
@@ -71,25 +112,36 @@ export async function startServer (config: ServerConfig): Promise<RunningServer>
 
 export async function runServer (config: ServerConfig): Promise<number> {
   let running: RunningServer
+  let refused: ((e: JoinRefusedError) => void) | null = null
+  const refusal = new Promise<JoinRefusedError>((resolve) => { refused = resolve })
   try {
-    running = await startServer(config)
+    running = await startServer(config, (e) => refused?.(e))
   } catch (e) {
     const se = e as StartupError
-    process.stderr.write(`dynakv: ${se.message}\n`)
+    say(config, 'error', se.message)
     return se.exitCode ?? EXIT.failure
   }
   return await new Promise<number>((resolve) => {
-    let signalled = false
-    const onSignal = (sig: string): void => {
-      if (signalled) return
-      signalled = true
-      process.stderr.write(`dynakv: ${sig}: stopping (flushing writes, closing the database)\n`)
-      running.stop().then(() => resolve(EXIT.ok), (e: Error) => {
-        process.stderr.write(`dynakv: stop failed: ${e.message}\n`)
+    let stopping = false
+    const stopWith = (code: number): void => {
+      if (stopping) return
+      stopping = true
+      running.stop().then(() => resolve(code), (e: Error) => {
+        say(config, 'error', `stop failed: ${e.message}`)
         resolve(EXIT.failure)
       })
     }
+    const onSignal = (sig: string): void => {
+      if (stopping) return
+      say(config, 'info', `${sig}: stopping (flushing writes, closing the database)`)
+      stopWith(EXIT.ok)
+    }
     process.once('SIGINT', () => onSignal('SIGINT'))
     process.once('SIGTERM', () => onSignal('SIGTERM'))
+    void refusal.then((e) => {
+      if (stopping) return
+      say(config, 'error', e.message)
+      stopWith(REFUSAL_EXIT[e.reason])
+    })
   })
 }

@@ -74,3 +74,9 @@ export function noQuorumMessage (op: 'read' | 'write', needed: number, answered:
   if (op === 'write') msg += '; the write may still have been stored on some replicas'
   return msg
 }
+
+/** The operation and quorum of a `-NOQUORUM` text made by noQuorumMessage (null for any other text). */
+export function parseNoQuorum (text: string): { op: 'read' | 'write', needed: number } | null {
+  const m = /^NOQUORUM (read|write) needed (\d+) replicas, \d+ answered/.exec(text)
+  return m === null ? null : { op: m[1] as 'read' | 'write', needed: Number(m[2]) }
+}

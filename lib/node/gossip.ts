@@ -6,8 +6,13 @@ import { decodeMembership, encodeMembership, supersedes, type MemberRecord, type
 import { every, type Timer } from '../runtime/clock.js'
 import type { DynakvNode } from './node.js'
 
+/** Codes of refused membership changes; the last three are a view from a differently configured cluster. */
+export type MembershipRefusalCode = 'DYNAKV_MEMBERSHIP_REFUSED' | 'DYNAKV_MEMBERSHIP_WRONG_CLUSTER' | 'DYNAKV_MEMBERSHIP_PARTITIONS' | 'DYNAKV_MEMBERSHIP_N'
+
 export class MembershipRefused extends Error {
-  readonly code = 'DYNAKV_MEMBERSHIP_REFUSED'
+  constructor (message: string, readonly code: MembershipRefusalCode = 'DYNAKV_MEMBERSHIP_REFUSED') {
+    super(message)
+  }
 }
 
 export interface GossipStats {
@@ -69,9 +74,9 @@ export class Gossip {
     if (bytes.equals(this.encoded())) return [] // the same view: the usual answer once gossip has converged
     const view = decodeMembership(bytes)
     const mine = this.node.membership.settings
-    if (view.settings.name !== mine.name) throw new MembershipRefused(`refused membership from ${from}: cluster '${view.settings.name}', not '${mine.name}'`)
-    if (view.settings.partitions !== mine.partitions) throw new MembershipRefused(`refused membership from ${from}: ${view.settings.partitions} partitions, this cluster has ${mine.partitions}`)
-    if (view.settings.n !== mine.n) throw new MembershipRefused(`refused membership from ${from}: N=${view.settings.n}, this cluster has N=${mine.n}`)
+    if (view.settings.name !== mine.name) throw new MembershipRefused(`refused membership from ${from}: cluster '${view.settings.name}', not '${mine.name}'`, 'DYNAKV_MEMBERSHIP_WRONG_CLUSTER')
+    if (view.settings.partitions !== mine.partitions) throw new MembershipRefused(`refused membership from ${from}: ${view.settings.partitions} partitions, this cluster has ${mine.partitions}`, 'DYNAKV_MEMBERSHIP_PARTITIONS')
+    if (view.settings.n !== mine.n) throw new MembershipRefused(`refused membership from ${from}: N=${view.settings.n}, this cluster has N=${mine.n}`, 'DYNAKV_MEMBERSHIP_N')
     const self = this.node.identity.name
     // Nobody else may change this node's own record, except to remove it.
     const records = view.records.filter(r => r.name !== self || r.status === 'removed')

@@ -33,6 +33,8 @@ export interface HandoffStats {
 
 export class Handoff {
   readonly stats: HandoffStats = { rounds: 0, hintsDelivered: 0, hintsReceived: 0, objectsSent: 0, objectsReceived: 0, objectsDropped: 0, failures: 0, transfersPending: 0 }
+  /** Which partitions transfersPending counts (ascending). */
+  pendingPartitions: readonly number[] = []
   private timer: Timer | null = null
   private tokens: number
   private lastRefillMs: number
@@ -146,7 +148,7 @@ export class Handoff {
     // Writes applied before the ring changed may not have reached the store yet,
     // and the scans below read the store; later ones are refused.
     await this.node.local.engine.flushed()
-    let pending = 0
+    const pending: number[] = []
     // The first record at or after a partition's start is in the first partition
     // from there that holds data: one probe skips a run of empty ones (a node of
     // a large ring replicates few partitions, and probed the others one by one).
@@ -161,14 +163,14 @@ export class Handoff {
         withData = probe.length === 0 ? q : partitionOfHash(probe[0][0], this.node.partitionBits)
       }
       if (withData !== p) continue
-      pending++
+      pending.push(p)
       if (!primaries.every(t => this.node.detector.isUp(t))) continue
       for (let guard = 0; guard < 10_000; guard++) {
         const n = Math.min(this.node.config.handoffBatch, this.budget())
         if (n <= 0) break
         const rows = await this.node.store.range('data', { gte, lt, limit: n })
         if (rows.length === 0) {
-          pending--
+          pending.pop()
           break
         }
         this.spend(rows.length)
@@ -184,12 +186,13 @@ export class Handoff {
         const dropped = await Promise.all(rows.map(([skey, bytes]) => this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)))
         this.stats.objectsDropped += dropped.filter(Boolean).length
         if (rows.length < n && dropped.every(Boolean)) {
-          pending--
+          pending.pop()
           break
         }
       }
     }
-    this.stats.transfersPending = pending
-    return pending === 0 && ring === this.node.currentRing()
+    this.pendingPartitions = pending
+    this.stats.transfersPending = pending.length
+    return pending.length === 0 && ring === this.node.currentRing()
   }
 }

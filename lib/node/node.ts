@@ -33,6 +33,7 @@ import { Gossip } from './gossip.js'
 import { Handoff } from './handoff.js'
 import { AntiEntropy } from './antientropy.js'
 import { Keyspace, type ScanPage } from './keyspace.js'
+import { classifyJoinFailure, type JoinRefusedError } from './join-refusal.js'
 
 export { QuorumError }
 export type { ScanPage }
@@ -45,6 +46,8 @@ export interface NodeDeps {
   store?: Store
   /** Overrides the TCP transport (the simulator's network endpoint). */
   transport?: Transport
+  /** --join was refused for good (wrong secret, cluster name, ring shape): the process should stop. */
+  onJoinRefused?: (err: JoinRefusedError) => void
 }
 
 export class ArgumentError extends Error {
@@ -85,12 +88,14 @@ export class DynakvNode {
   private solo = false
   private stopped = false
   private joining: Promise<void> | null = null
+  private readonly onJoinRefused: NodeDeps['onJoinRefused']
 
   private constructor (config: ServerConfig, deps: NodeDeps, store: Store, transport: Transport, identity: Identity, lease: CounterLease, membership: Membership) {
     this.config = config
     this.clock = deps.clock
     this.random = deps.random
     this.log = deps.log ?? silentLogger
+    this.onJoinRefused = deps.onJoinRefused
     this.store = store
     this.identity = identity
     this.actor = actorId(identity.name, identity.epoch)
@@ -162,7 +167,7 @@ export class DynakvNode {
 
   static async start (givenConfig: ServerConfig, deps: NodeDeps): Promise<DynakvNode> {
     let config = givenConfig
-    const store = deps.store ?? (config.storage === 'memory-level' ? memoryLevelStore() : classicLevelStore(config.dir))
+    const store = deps.store ?? configuredStore(config)
     await store.open()
     let transport: Transport | null = null
     try {
@@ -384,23 +389,38 @@ export class DynakvNode {
     this.antiEntropy.rebuildAll()
   }
 
-  /** --join: keeps trying until the seed answers (it may still be starting). */
+  /**
+   * --join: keeps trying until the seed answers (it may still be starting),
+   * unless the seed is this node itself (every pod of a StatefulSet may share
+   * one --join), or the cluster refuses this node's configuration for good.
+   */
   private joinInBackground (host: string, port: number): void {
     const others = this.membership.active().filter(r => r.name !== this.identity.name)
     if (others.length > 0) return // already a member: membership was restored from disk
+    const seed = `${host}:${port}`
+    if (host === this.config.advertiseHost && port === this.config.peerPort) {
+      this.log.info(`--join ${seed} is this node's own address: it is the seed, nothing to join`)
+      return
+    }
     let attempt = 0
     const tryJoin = (): void => {
       if (this.stopped) return
       this.joining = this.gossip.join(host, port).then(() => {
-        this.log.info(`joined the cluster through ${host}:${port}`)
-      }, (e: Error & { code?: string }) => {
-        if (e.code === 'DYNAKV_MEMBERSHIP_REFUSED' || (e.code?.startsWith('DYNAKV_HANDSHAKE') ?? false)) {
-          this.log.error(`join through ${host}:${port} refused: ${e.message}`)
+        this.log.info(`joined the cluster through ${seed}`)
+      }, (e: Error) => {
+        const verdict = classifyJoinFailure(e, seed)
+        if (verdict.outcome === 'done') {
+          this.log.info(`not joining through ${seed}: ${e.message}`)
+          return
+        }
+        if (verdict.outcome === 'final') {
+          if (this.onJoinRefused === undefined) this.log.error(verdict.error.message)
+          else this.onJoinRefused(verdict.error)
           return
         }
         attempt++
         const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6))
-        this.log.warn(`join through ${host}:${port} failed (${e.message}); retrying in ${delay} ms`)
+        this.log.warn(`join through ${seed} failed (${e.message}); retrying in ${delay} ms`)
         this.clock.after(delay, tryJoin)
       })
     }
@@ -501,6 +521,11 @@ export class DynakvNode {
     await this.gossip.flushed()
     await this.store.close()
   }
+}
+
+/** The store --storage and --dir name (not opened yet). */
+export function configuredStore (config: ServerConfig): Store {
+  return config.storage === 'memory-level' ? memoryLevelStore() : classicLevelStore(config.dir)
 }
 
 async function loadMembership (store: Store, config: ServerConfig): Promise<Membership> {

@@ -29,7 +29,7 @@ import {
 import type { Faults } from './faults.js'
 import { Handshake, type HandshakeOptions } from './handshake.js'
 import { schemaOf, type Message, type Request, type Response } from './messages.js'
-import { checkResponse, type Call, type TransportStats } from './transport.js'
+import { checkResponse, type Call, type PeerTraffic, type TransportStats } from './transport.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */
@@ -52,6 +52,30 @@ export interface PeerLimits {
   maxOutstanding: number
 }
 
+/** Refusal reasons already logged, per peer (its name, else its host): bounded, the oldest peer forgotten first. */
+export class RefusalLog {
+  private readonly seen = new Map<string, Set<string>>()
+
+  constructor (private readonly peersMax = 1024) {}
+
+  /** True the first time `code` is noted for `who` (since it last connected). */
+  first (who: string, code: string): boolean {
+    let codes = this.seen.get(who)
+    if (codes?.has(code) === true) return false
+    if (codes === undefined) {
+      if (this.seen.size >= this.peersMax) this.seen.delete(this.seen.keys().next().value as string)
+      this.seen.set(who, codes = new Set())
+    }
+    codes.add(code)
+    return true
+  }
+
+  /** The peer completed a handshake: a later refusal is news again. */
+  forget (who: string): void {
+    this.seen.delete(who)
+  }
+}
+
 /** How long a socket ended with a last frame (ERROR, or a drained connection) may linger before it is destroyed. */
 export const LINGER_MS = 2000
 const ERROR_MESSAGE_CHARS_MAX = 1024
@@ -62,6 +86,10 @@ export interface ConnectionOwner {
   readonly faults: Faults
   readonly limits: PeerLimits
   readonly counters: TransportStats
+  /** Refusals already logged: each peer's refusal is logged once per reason, not once per retry. */
+  readonly refusals: RefusalLog
+  /** The traffic record of an authenticated peer (kept across its connections). */
+  trafficOf (peer: string): PeerTraffic
   connectionReady (conn: Connection): void
   connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
   handle (from: string, req: Request): Promise<Response>
@@ -100,6 +128,8 @@ export class Connection {
   private paused = false
   private timer: Timer | null = null
   private socketError: Error | null = null
+  /** Set once the peer is authenticated. */
+  private traffic: PeerTraffic | null = null
 
   constructor (private readonly owner: ConnectionOwner, private readonly socket: Socket, opts: ConnectionOptions) {
     this.outbound = opts.outbound
@@ -118,7 +148,7 @@ export class Connection {
     })
     this.timer = owner.clock.after(owner.limits.handshakeTimeoutMs, () => {
       if (this.state !== 'handshaking') return
-      owner.log.warn(`handshake with peer ${this.label} timed out after ${owner.limits.handshakeTimeoutMs} ms`)
+      this.logRefusal('DYNAKV_PEER_HANDSHAKE_TIMEOUT', `handshake with peer ${this.label} timed out after ${owner.limits.handshakeTimeoutMs} ms`)
       this.close(new HandshakeError('DYNAKV_PEER_HANDSHAKE_TIMEOUT', `handshake with ${this.label} timed out`))
     })
     this.writeNow(encodeFrame(0, this.handshake.hello))
@@ -215,6 +245,7 @@ export class Connection {
   private onData (chunk: Buffer): void {
     if (this.state === 'closed') return
     this.owner.counters.bytesReceived += chunk.length
+    if (this.traffic !== null) this.traffic.bytesReceived += chunk.length
     this.reader.push(chunk)
     // bounded: each round consumes one frame of what was pushed, or returns
     while (this.isOpen()) {
@@ -235,8 +266,8 @@ export class Connection {
 
   private onHandshakeFrame (msg: Message): void {
     if (msg.type === 'ERROR') {
-      this.owner.log.warn(`peer ${this.label} refused the handshake: ${msg.message}`)
       const code = isHandshakeCode(msg.code) ? msg.code : 'DYNAKV_PEER_HANDSHAKE'
+      this.logRefusal(code, `peer ${this.label} refused the handshake: ${msg.message}`)
       this.close(new HandshakeError(code, `${this.label} refused the handshake: ${msg.message}`))
       return
     }
@@ -256,15 +287,30 @@ export class Connection {
 
   private refuse (err: HandshakeError): void {
     this.owner.counters.refusedHandshakes++
-    this.owner.log.warn(`refused peer ${this.label}: ${err.message}`)
+    const claim = this.handshake.claimedName === null || this.outbound ? '' : ` (it claims to be ${JSON.stringify(this.handshake.claimedName)})`
+    this.logRefusal(err.code, `refused peer ${this.label}: ${err.message}${claim}`)
     const reason = encodeFrame(0, { type: 'ERROR', code: err.code, message: err.message.slice(0, ERROR_MESSAGE_CHARS_MAX) })
     this.close(err, { lastFrame: reason })
+  }
+
+  /**
+   * A failed handshake is logged at warn the first time for this peer (its
+   * claimed name, else its address) and reason; a peer retrying with the same
+   * mistake is logged at debug after that.
+   */
+  private logRefusal (code: string, message: string): void {
+    const who = this.handshake.claimedName ?? this.target?.host ?? this.socket.remoteAddress ?? this.label
+    if (this.owner.refusals.first(who, code)) this.owner.log.warn(`${message} (logged once for this peer and reason)`)
+    else this.owner.log.debug(message)
   }
 
   private becomeReady (): void {
     this.timer?.cancel()
     this.timer = null
+    this.owner.refusals.forget(this.handshake.claimedName as string)
+    if (this.target !== null) this.owner.refusals.forget(this.target.host)
     this.peerName = this.handshake.peerName
+    this.traffic = this.owner.trafficOf(this.peerName as string)
     this.state = 'ready'
     this.reader.maxFrameBytes = this.owner.limits.maxFrameBytes
     this.owner.connectionReady(this)
@@ -283,6 +329,7 @@ export class Connection {
   }
 
   private onFrame (id: number, msg: Message): void {
+    if (this.traffic !== null) this.traffic.framesReceived++
     const role = schemaOf(msg.type).role
     if (role === 'request') this.onRequest(id, msg as Request)
     else if (role === 'response') this.onResponse(id, msg)
@@ -418,6 +465,10 @@ export class Connection {
     this.outbox.push(frame)
     this.outboxBytes += frame.length
     this.owner.counters.bytesSent += frame.length
+    if (this.traffic !== null) {
+      this.traffic.framesSent++
+      this.traffic.bytesSent += frame.length
+    }
     if (this.flushScheduled) return
     this.flushScheduled = true
     // Coalesces the frames of one event without waiting for the loop's other I/O (a hop's latency).

@@ -82,6 +82,15 @@ export function isHandshakeCode (code: string): code is HandshakeCode {
   return (HANDSHAKE_CODES as readonly string[]).includes(code)
 }
 
+/**
+ * The peer, or this node, refused the handshake (wrong secret, cluster name,
+ * version, name...): a configuration error that retrying does not cure. A
+ * handshake that timed out is not a refusal.
+ */
+export function isHandshakeRefusal (err: unknown): err is HandshakeError {
+  return err instanceof HandshakeError && err.code !== 'DYNAKV_PEER_HANDSHAKE_TIMEOUT'
+}
+
 /** The code to report for an error thrown by a request handler. */
 export function errorCode (err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code

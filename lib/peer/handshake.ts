@@ -56,6 +56,8 @@ export class Handshake {
   readonly hello: MessageOf<'HELLO'>
   /** The peer's name, known once its HELLO is accepted (authenticated only once `complete`). */
   peerName: string | null = null
+  /** The name the peer's HELLO claimed, accepted or not (for logs: never authenticated). */
+  claimedName: string | null = null
   private peerNonce: Buffer | null = null
   private done = false
 
@@ -91,6 +93,7 @@ export class Handshake {
 
   private acceptHello (hello: MessageOf<'HELLO'>): MessageOf<'AUTH'> {
     const { opts } = this
+    this.claimedName = hello.node
     if (hello.magic !== this.hello.magic) {
       throw new HandshakeError('DYNAKV_PEER_BAD_MAGIC', `bad magic 0x${hello.magic.toString(16)}: not a dynakv peer`)
     }

@@ -55,11 +55,13 @@ export {
   PeerStoppedError,
   PeerTimeoutError,
   PeerUnreachableError,
+  isHandshakeCode,
+  isHandshakeRefusal,
   type HandshakeCode
 } from './errors.js'
 export { HANDSHAKE_LABEL, Handshake, NONCE_BYTES, PROOF_BYTES, handshakeProof, type HandshakeOptions } from './handshake.js'
 export { Faults } from './faults.js'
-export { emptyStats, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+export { emptyStats, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
 export { PEER_LIMITS_DEFAULT, TcpTransport, type ConnectionInfo, type PeerLimits, type TcpTransportOptions } from './tcp.js'
 export type { ConnectionState } from './connection.js'
 export { SIM_PORT, SimEndpoint, SimNetwork, type HeldFrames, type SimNetworkOptions, type SimStats } from './sim.js'

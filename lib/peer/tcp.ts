@@ -19,7 +19,8 @@
 // - A failed dial or handshake starts an exponential backoff per address
 //   (reconnectBackoffMsMin doubling to reconnectBackoffMsMax, jittered through
 //   the Random); while it lasts, requests to that address fail fast with
-//   DYNAKV_PEER_UNREACHABLE. A completed handshake resets it.
+//   DYNAKV_PEER_UNREACHABLE, or with the refusal's own code when the peer
+//   refused the handshake. A completed handshake resets it.
 // - Timeouts run on the Clock; outstanding requests per connection and bytes
 //   waiting to be written are bounded (DYNAKV_PEER_OVERLOADED); frames written
 //   in one tick are coalesced into one socket write; TCP_NODELAY is set.
@@ -29,8 +30,9 @@ import { realClock, type Clock } from '../runtime/clock.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { realRandom, type Random } from '../runtime/random.js'
 import { MAX_FRAME_BYTES_DEFAULT } from './codec.js'
-import { Connection, type ConnectionOwner, type ConnectionState, type PeerLimits } from './connection.js'
+import { Connection, RefusalLog, type ConnectionOwner, type ConnectionState, type PeerLimits } from './connection.js'
 import {
+  HandshakeError,
   InvalidMessageError,
   PeerError,
   PeerOverloadedError,
@@ -38,12 +40,13 @@ import {
   PeerTimeoutError,
   PeerConnectionLostError,
   PeerUnreachableError,
-  errorMessage
+  errorMessage,
+  isHandshakeRefusal
 } from './errors.js'
 import { Faults } from './faults.js'
 import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
 import { isRequestName, type Request, type ResponseTo } from './messages.js'
-import { Call, emptyStats, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+import { Call, emptyStats, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
 
 export type { PeerLimits } from './connection.js'
 
@@ -62,6 +65,8 @@ export const PEER_LIMITS_DEFAULT: Readonly<PeerLimits> = {
 
 /** Addresses whose backoff state is remembered; the oldest is forgotten past it. */
 const BACKOFF_ENTRIES_MAX = 4096
+/** Peers whose traffic is counted apart; the oldest is forgotten past it. */
+const TRAFFIC_PEERS_MAX = 4096
 
 export interface TcpTransportOptions {
   name: string
@@ -95,7 +100,8 @@ export interface ConnectionInfo {
 interface Backoff {
   failures: number
   retryAtMs: number
-  reason: string
+  /** Why the last dial failed: a refused handshake is reported as such while the backoff lasts. */
+  err: PeerError
 }
 
 type State = 'new' | 'running' | 'stopped'
@@ -121,6 +127,7 @@ export class TcpTransport implements Transport {
   private readonly seedDials = new Map<string, Connection>()
   private readonly backoff = new Map<string, Backoff>()
   private readonly calls = new Set<Call>()
+  private readonly traffic = new Map<string, PeerTraffic>()
 
   constructor (private readonly opts: TcpTransportOptions) {
     this.name = opts.name
@@ -135,6 +142,8 @@ export class TcpTransport implements Transport {
       faults: this.faults,
       limits: this.limits,
       counters: this.counters,
+      refusals: new RefusalLog(),
+      trafficOf: peer => this.trafficOf(peer),
       connectionReady: conn => this.onReady(conn),
       connectionClosed: (conn, err, previous) => this.onClosed(conn, err, previous),
       handle: (from, req) => {
@@ -187,6 +196,20 @@ export class TcpTransport implements Transport {
     let connections = 0
     for (const conn of this.conns) if (conn.state === 'ready') connections++
     return { ...this.counters, connections, connectionsOpen: this.conns.size }
+  }
+
+  /** Frames and bytes exchanged with each authenticated peer since start. */
+  peerTraffic (): ReadonlyMap<string, Readonly<PeerTraffic>> {
+    return this.traffic
+  }
+
+  private trafficOf (peer: string): PeerTraffic {
+    let t = this.traffic.get(peer)
+    if (t === undefined) {
+      if (this.traffic.size >= TRAFFIC_PEERS_MAX) this.traffic.delete(this.traffic.keys().next().value as string)
+      this.traffic.set(peer, t = { framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 })
+    }
+    return t
   }
 
   /** Every open connection: for INFO, and for tests of the simultaneous-dial rule. */
@@ -257,7 +280,10 @@ export class TcpTransport implements Transport {
     const backoff = this.backoff.get(backoffKey(to.name, key))
     const now = this.clock.now()
     if (backoff !== undefined && now < backoff.retryAtMs) {
-      throw new PeerUnreachableError(`${describe(to)} unreachable (${backoff.reason}); next attempt in ${backoff.retryAtMs - now} ms`)
+      const { err } = backoff
+      const next = `next attempt in ${backoff.retryAtMs - now} ms`
+      if (isHandshakeRefusal(err)) throw new HandshakeError(err.code, `${err.message}; ${next}`)
+      throw new PeerUnreachableError(`${describe(to)} unreachable (${err.message}); ${next}`)
     }
     return this.dial(to, key)
   }
@@ -374,7 +400,7 @@ export class TcpTransport implements Transport {
     const base = Math.min(max, min * 2 ** Math.min(failures - 1, 30))
     const delayMs = Math.round(base / 2 + this.random.next() * base / 2)
     this.backoff.delete(key) // re-inserted last: the map's order is the eviction order
-    this.backoff.set(key, { failures, retryAtMs: this.clock.now() + delayMs, reason: err.message })
+    this.backoff.set(key, { failures, retryAtMs: this.clock.now() + delayMs, err })
     if (this.backoff.size > BACKOFF_ENTRIES_MAX) this.backoff.delete(this.backoff.keys().next().value as string)
     this.log.debug(`cannot reach peer ${address}${name === null ? '' : ` (${name})`}: ${err.message}; next attempt in ${delayMs} ms`)
   }

@@ -46,6 +46,14 @@ export interface TransportStats {
   socketWrites: number
 }
 
+/** Traffic with one peer over its authenticated connections (handshakes not included). */
+export interface PeerTraffic {
+  framesSent: number
+  framesReceived: number
+  bytesSent: number
+  bytesReceived: number
+}
+
 export function emptyStats (): TransportStats {
   return {
     connections: 0,

@@ -39,6 +39,17 @@ export interface ConnectionHost {
   commandProcessed (): void
   closed (conn: Connection): void
   logError (msg: string): void
+  /** Latency tracking, or null (off: nothing is timed). */
+  readonly tracker: CommandTracker | null
+}
+
+/**
+ * Told of every command's reply, with when the bytes that held it were read
+ * and when the reply was ready (performance.now() ms). Replies ready within
+ * the read event share one clock read at its end: they go out in one write then.
+ */
+export interface CommandTracker {
+  done (args: Buffer[], reply: Reply, readAtMs: number, readyAtMs: number): void
 }
 
 interface Slot {
@@ -105,9 +116,15 @@ export class Connection implements Session {
   /** Self-ordered commands in flight, and what a barrier waits on until they are all answered. */
   private selfOrderedInFlight = 0
   private selfOrderedDrained: InFlight | null = null
+  private readonly tracker: CommandTracker | null
+  /** When the chunk being parsed was read, and the commands it answered at once (only kept while tracking). */
+  private readAtMs = 0
+  private readonly answeredArgs: Buffer[][] = []
+  private readonly answered: Reply[] = []
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
+    this.tracker = host.tracker
     this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
     this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
     this.createdAtMs = host.now()
@@ -132,11 +149,13 @@ export class Connection implements Session {
     if (this.closing) return
     this.inData = true
     this.lastCommandAtMs = this.host.now() // CLIENT LIST's idle time: per read, not per command
+    if (this.tracker !== null) this.readAtMs = performance.now() // one clock read per chunk, not per command
     try {
       this.parser.feed(chunk)
     } finally {
       this.inData = false
     }
+    if (this.answered.length > 0) this.reportAnswered()
     this.flush()
   }
 
@@ -178,6 +197,8 @@ export class Connection implements Session {
       return r
     }
     const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
+    const tracker = this.tracker
+    const readAtMs = this.readAtMs
     if (reply instanceof Promise) {
       const flight = untracked ? null : this.track(keys === undefined ? keysOf() : keys)
       if (untracked) this.selfOrderedInFlight++
@@ -185,6 +206,7 @@ export class Connection implements Session {
       this.queue.push(slot)
       const settle = (r: Reply): void => {
         recordCall(stats, r, startMs)
+        if (tracker !== null) tracker.done(args, r, readAtMs, performance.now())
         slot.reply = r
         slot.proto = ranWith
         if (flight !== null) this.untrack(flight)
@@ -196,13 +218,25 @@ export class Connection implements Session {
       }
       reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
       if (this.queue.length >= MAX_PENDING) this.pause()
-    } else if (this.queue.length === 0) {
-      this.write(reply, ranWith)
     } else {
-      this.queue.push({ reply, proto: ranWith })
+      if (tracker !== null) {
+        this.answeredArgs.push(args)
+        this.answered.push(reply)
+      }
+      if (this.queue.length === 0) this.write(reply, ranWith)
+      else this.queue.push({ reply, proto: ranWith })
     }
     // QUIT closes once answered, whenever it runs: nothing after it is read.
     if (this.closeAfterReply || effect === 'quit') this.closing = true
+  }
+
+  /** The replies of this read event that were ready at once: one clock read for all. */
+  private reportAnswered (): void {
+    const tracker = this.tracker as CommandTracker
+    const readyAtMs = performance.now()
+    for (let i = 0; i < this.answered.length; i++) tracker.done(this.answeredArgs[i], this.answered[i], this.readAtMs, readyAtMs)
+    this.answeredArgs.length = 0
+    this.answered.length = 0
   }
 
   /** What a command must wait for, or null when it can run now. */

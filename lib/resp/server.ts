@@ -2,7 +2,8 @@
 // each to a Connection, and closes them gracefully on shutdown.
 import { createServer, type Server, type Socket } from 'node:net'
 import type { DynakvNode } from '../node/node.js'
-import { Connection, type ConnectionHost } from './connection.js'
+import { Connection, type CommandTracker, type ConnectionHost } from './connection.js'
+import type { CommandStats } from '../metrics/command-stats.js'
 import { Dispatcher, type ServerInfo } from './commands/index.js'
 import type { Session } from './session.js'
 import type { Reply } from './reply.js'
@@ -18,9 +19,15 @@ export class RespServer implements ServerInfo, ConnectionHost {
   private nextId = 1
   readonly tunables = new Map<string, string>()
   readonly protoMaxBulkLenMax: number
+  readonly tracker: CommandTracker | null
 
-  constructor (private readonly node: DynakvNode) {
+  /** commandStats: per-command calls, errors and latencies are kept there (null: not tracked). */
+  constructor (private readonly node: DynakvNode, readonly commandStats: CommandStats | null = null) {
     this.dispatcher = new Dispatcher(node, this)
+    const dispatcher = this.dispatcher
+    this.tracker = commandStats === null
+      ? null
+      : { done: (args, reply, readAtMs, readyAtMs) => commandStats.record(dispatcher.statName(args), reply.type === 'error' ? reply.value : null, (readyAtMs - readAtMs) * 1000) }
     node.peers.executor = this.dispatcher
     this.protoMaxBulkLenMax = node.config.protoMaxBulkLen
     this.server = createServer((socket) => this.accept(socket))

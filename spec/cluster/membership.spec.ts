@@ -5,6 +5,7 @@
 import t from 'tap'
 import { startCluster, unreadable, until, type TestCluster } from '../helpers/cluster.js'
 import { sleep } from '../helpers/server.js'
+import { unreadable } from '../helpers/load.js'
 
 interface Load {
   acked: Map<string, string>

@@ -263,12 +263,14 @@ function registerTeardown (lineage: Lineage, t: Teardown | undefined): void {
 /**
  * Starts one dynakv node. args are passed after `server`; the harness adds
  * --port, --peer-port and --dir unless args hold them, --name when
- * options.name is set, and `--n 1 --r 1 --w 1` unless args set any of them.
+ * options.name is set, and `--n 1 --r 1 --w 1` unless args or options.env
+ * (DYNAKV_N...) set any of them.
  */
 export async function startServer (args: string[] = [], options: StartOptions = {}): Promise<ServerProc> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -p .\` first`)
   const full = [...args]
-  if (!hasFlag(args, 'n') && !hasFlag(args, 'r') && !hasFlag(args, 'w')) full.push('--n', '1', '--r', '1', '--w', '1')
+  const fromEnv = (flag: string): boolean => options.env?.[`DYNAKV_${flag.toUpperCase()}`] !== undefined
+  if (!['n', 'r', 'w'].some(f => hasFlag(args, f) || fromEnv(f))) full.push('--n', '1', '--r', '1', '--w', '1')
   if (options.name !== undefined && !hasFlag(args, 'name')) full.push('--name', options.name)
   let lineage: Lineage
   const givenDir = options.dir ?? flagValue(args, 'dir')
@@ -302,15 +304,16 @@ async function launch (baseArgs: string[], lineage: Lineage, options: StartOptio
     const child = new Child(process.execPath, [MAIN, 'server', ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env) })
     lineage.current = child
     const logLevel = flagValue(args, 'log-level') ?? options.env?.DYNAKV_LOG_LEVEL ?? 'info'
-    const quiet = ['warn', 'error', 'silent'].includes(logLevel)
+    // The ready line is printed at every level but silent: waiting for it, not for the port, cannot
+    // mistake another process that happens to listen there for this node.
     let ready: RegExpMatchArray | null
     try {
-      ready = quiet ? await probeReady(child, port, readyTimeoutMs) : await child.waitFor(READY, readyTimeoutMs)
+      ready = logLevel === 'silent' ? await probeReady(child, port, readyTimeoutMs) : await child.waitFor(READY, readyTimeoutMs)
     } catch (e) {
       await child.stop('SIGKILL', 5000)
       throw e
     }
-    const name = flagValue(args, 'name') ?? `${flagValue(args, 'advertise-host') ?? flagValue(args, 'host') ?? HOST}-${port}`.replace(/[^A-Za-z0-9._-]/g, '_')
+    const name = flagValue(args, 'name') ?? options.env?.DYNAKV_NAME ?? `${flagValue(args, 'advertise-host') ?? flagValue(args, 'host') ?? HOST}-${port}`.replace(/[^A-Za-z0-9._-]/g, '_')
     const sp = serverProc(child, { name, port, peerPort, dir: lineage.dir, args }, lineage, options)
     if (options.expectFailure === true) {
       if (ready !== null) {
@@ -329,7 +332,7 @@ async function launch (baseArgs: string[], lineage: Lineage, options: StartOptio
   throw lastError as Error
 }
 
-/** For a node that does not log `ready:` (--log-level warn and up): poll the RESP port. */
+/** For a node that does not log `ready:` (--log-level silent): poll the RESP port. */
 async function probeReady (child: Child, port: number, timeoutMs: number): Promise<RegExpMatchArray | null> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { SimCluster } from './harness.js'
+import { liveValues } from '../../lib/versioning/index.js'
 
 t.test('a 3-node simulated cluster stores, replicates and serves through any node', async (t) => {
   const seed = Number(process.env.DYNAKV_SEED ?? 1)
@@ -10,6 +11,14 @@ t.test('a 3-node simulated cluster stores, replicates and serves through any nod
   await c.run(100)
   for (const n of c.names) {
     const obj = await c.node(n).local.read(c.node(n).ref(Buffer.from('k')))
-    t.ok(obj !== undefined && obj.siblings.length === 1, `${n} holds a replica`)
+    t.same(obj?.siblings.map(s => s.value?.toString()), ['v'], `${n} holds a replica of exactly the value written`)
+    t.same(obj === undefined ? [] : liveValues(obj).map(v => v.toString()), ['v'], `${n}: its live value is v`)
+  }
+  // An overwrite through another node supersedes it on every replica (one sibling, the new value).
+  t.same(await c.exec('node2', 'SET', 'k', 'w'), { type: 'simple', value: 'OK' })
+  await c.run(100)
+  for (const n of c.names) {
+    const obj = await c.node(n).local.read(c.node(n).ref(Buffer.from('k')))
+    t.same(obj?.siblings.map(s => s.value?.toString()), ['w'], `${n}: the overwrite replaced the value, no sibling left`)
   }
 })

@@ -1,11 +1,13 @@
 // One compliance suite, run on both Store implementations (abstract-level style).
 import t from 'tap'
+import fc from 'fast-check'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { classicLevelStore, memoryLevelStore, type Store } from '../../lib/storage/store.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
+const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => a === undefined ? b === undefined : b !== undefined && a.equals(b)
 
 function compliance (name: string, make: () => { store: Store, cleanup: () => void }): void {
   t.test(name, async (t) => {
@@ -64,6 +66,57 @@ function compliance (name: string, make: () => { store: Store, cleanup: () => vo
       await snap.close()
       const now = await store.range('data', { gte: b('snap'), lt: b('snaq'), limit: 10 })
       t.same(now.map(([k, v]) => [k.toString(), v.toString()]), [['snap', 'after'], ['snap2', 'new']])
+    })
+
+    t.test('getSync, the engine\'s read of a few misses, reads what get reads', async (t) => {
+      t.equal(store.getSync('data', b('never written')), undefined, 'a missing key is undefined')
+      await store.write([{ space: 'data', key: b('s'), value: b('data') }, { space: 'hints', key: b('s'), value: b('hint') }], true)
+      t.same(store.getSync('data', b('s')), b('data'), 'a durable write is read at once')
+      t.same(store.getSync('hints', b('s')), b('hint'), 'each space apart')
+      t.equal(store.getSync('meta', b('s')), undefined)
+      const binary = Buffer.from([0x00, 0xff, 0x10, 0x00])
+      await store.write([{ space: 'data', key: binary, value: Buffer.from([0x00, 0x01]) }], false)
+      t.same(store.getSync('data', binary), Buffer.from([0x00, 0x01]), 'binary keys and values')
+      t.equal(store.getSync('data', binary.subarray(0, 3)), undefined, 'a prefix of a key is another key')
+      await store.write([{ space: 'data', key: b('s'), value: null }], false)
+      t.equal(store.getSync('data', b('s')), undefined, 'a delete is seen')
+    })
+
+    t.test('after any sequence of batches, get, getSync, getMany and range agree with a model', async (t) => {
+      const spaces = ['data', 'hints', 'meta'] as const
+      const op = fc.record({
+        space: fc.constantFrom(...spaces),
+        key: fc.uint8Array({ minLength: 1, maxLength: 4, max: 3 }).map(k => Buffer.from(k)),
+        value: fc.option(fc.uint8Array({ maxLength: 8 }).map(v => Buffer.from(v)), { nil: null })
+      })
+      await fc.assert(fc.asyncProperty(fc.array(fc.array(op, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), fc.boolean(), async (batches, sync) => {
+        for (const space of spaces) await store.clear(space)
+        const model = new Map<string, Buffer>()
+        const id = (space: string, k: Buffer): string => `${space}:${k.toString('hex')}`
+        for (const batch of batches) {
+          await store.write(batch, sync)
+          for (const o of batch) {
+            if (o.value === null) model.delete(id(o.space, o.key))
+            else model.set(id(o.space, o.key), o.value)
+          }
+        }
+        const keys = batches.flat()
+        for (const o of keys) {
+          const want = model.get(id(o.space, o.key))
+          const [got, many] = [await store.get(o.space, o.key), await store.getMany(o.space, [o.key, o.key])]
+          const sync = store.getSync(o.space, o.key)
+          if (!sameBytes(got, want) || !sameBytes(sync, want) || !sameBytes(many[0], want) || !sameBytes(many[1], want)) return false
+        }
+        for (const space of spaces) {
+          const rows = await store.range(space, { limit: 1000 })
+          const expected = [...model].filter(([k]) => k.startsWith(space + ':')).map(([k, v]) => [k.slice(space.length + 1), v.toString('hex')]).sort((x, y) => Buffer.compare(Buffer.from(x[0], 'hex'), Buffer.from(y[0], 'hex')))
+          if (JSON.stringify(rows.map(([k, v]) => [k.toString('hex'), v.toString('hex')])) !== JSON.stringify(expected)) return false
+        }
+        return true
+      }), { numRuns: 60 })
+      t.pass('60 random batch sequences, sync and not')
+      for (const space of spaces) await store.clear(space)
+      await store.write([{ space: 'data', key: b('a'), value: b('1') }, { space: 'hints', key: b('a'), value: b('h') }], false)
     })
 
     t.test('clear empties one space', async (t) => {

@@ -2,6 +2,7 @@
 // arity check, MULTI queueing, the coordinator rule (forward a key's command to
 // a primary), and error replies.
 import { noQuorumMessage } from '../../coordinator/quorum.js'
+import { HandshakeError, isHandshakeRefusal } from '../../peer/errors.js'
 import { err, type ErrorReply, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
@@ -28,17 +29,18 @@ import { scriptingCommands } from './scripting.js'
 import { discardTransaction, inMulti, markDirty, queueCommand, transactionCommands } from './transactions.js'
 import { commandCommand, unknownSubcommand } from './command.js'
 import { recordCall } from './stats.js'
+import { latencyCommand } from './latency.js'
 
 export type { ServerInfo }
 export { COMMANDS }
 
 register([
   ...connectionCommands, ...stringCommands, ...bitCommands, lcsCommand, ...keyCommands, ...expiryCommands, ...setCommands, ...hashCommands, ...zsetCommands, ...listCommands,
-  ...copyCommands, ...objectCommands, ...dynamoCommands, infoCommand, configCommand, ...transactionCommands, ...scriptingCommands, ...ringCommands, commandCommand
+  ...copyCommands, ...objectCommands, ...dynamoCommands, infoCommand, configCommand, ...transactionCommands, ...scriptingCommands, ...ringCommands, commandCommand, latencyCommand
 ])
 
 /** Commands whose first argument is a subcommand without a table entry of its own: CLIENT LIST names them `ring|join`. */
-const UNLISTED_CONTAINERS = new Set(['ring', 'debug'])
+const UNLISTED_CONTAINERS = new Set(['ring', 'debug', 'latency'])
 
 /** Redis's rejectCommandFormat: newlines in the text become spaces. */
 function sanitize (s: string): string {
@@ -72,10 +74,11 @@ export function errorReply (e: unknown, log?: (msg: string) => void): Reply {
   }
 }
 
-/** A failure that proves the request never reached the peer (no connection, refused before sending). */
+/** A failure that proves the request never reached the peer (no connection, a handshake that timed out, refused before sending). */
 function notSent (e: unknown): boolean {
+  if (e instanceof HandshakeError) return !isHandshakeRefusal(e)
   const code = (e as { code?: string }).code ?? ''
-  return ['DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_UNKNOWN'].includes(code) || code.startsWith('DYNAKV_HANDSHAKE')
+  return ['DYNAKV_PEER_UNREACHABLE', 'DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_UNKNOWN'].includes(code)
 }
 
 /** A failure to reach the peer, as opposed to an answer from it: never sent, or sent and no answer came. */
@@ -145,6 +148,12 @@ export class Dispatcher {
   connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null {
     if (args[0].length < 4 || args[0].length > 7) return null
     return EFFECTS.get(lookup(args[0]).name) ?? null
+  }
+
+  /** A command's name for statistics: a known command's name, else 'unknown' (so the names are bounded). */
+  statName (args: Buffer[]): string {
+    const { name, spec } = lookup(args[0])
+    return spec === undefined ? 'unknown' : name
   }
 
   /**
@@ -218,6 +227,8 @@ export class Dispatcher {
     // second version with the same context (a sibling its writer never saw),
     // so the client hears that the outcome is unknown.
     return this.node.peers.forward(target, session, args).catch((e) => {
+      // The peer refused our handshake (a misconfigured member): a configuration error, said as such.
+      if (isHandshakeRefusal(e)) return err(sanitize(`ERR cannot forward to ${target}: ${e.message}`))
       if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
       if (unreachable(e)) return err(`${noQuorumMessage('write', this.node.config.w, 0)} (forwarded to ${target}, which did not answer)`)
       return errorReply(e, this.node.log.error)

@@ -52,6 +52,12 @@ async function ringCmd (c: Call): Promise<Reply> {
         `${r.name} ${r.peerHost}:${r.peerPort} ${r.clientHost}:${r.clientPort} ${r.status} ${r.weight} ${ring.partitionsOf(r.name).length} ${upDown(c, r.name)}`
       )))
     }
+    case 'partitions': {
+      // The ring as this node sees it: each partition's primaries, the first one its owner.
+      arity(2)
+      const ring = node.currentRing()
+      return array(Array.from({ length: node.config.partitions }, (_, p) => bulk(`${p} ${ring.preferenceList(p).primaries.join(',')}`)))
+    }
     case 'owners': {
       arity(3)
       const ref = node.ref(c.args[2])
@@ -75,12 +81,13 @@ async function ringCmd (c: Call): Promise<Reply> {
         [bulk('n'), int(node.config.n)],
         [bulk('converged'), bulk(node.gossip.converged() ? 'yes' : 'no')],
         [bulk('transfers_pending'), int(node.handoff.stats.transfersPending)],
+        [bulk('transferring_partitions'), array(node.handoff.pendingPartitions.map(p => int(p)))],
         [bulk('hints_pending'), int(node.local.hintsPendingTotal())],
         [bulk('down_peers'), array(node.detector.downPeers().map(n => bulk(n)))]
       ])
     }
     default:
-      return fail(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try RING JOIN|LEAVE|REMOVE|NODES|OWNERS|STATUS.`)
+      return fail(`ERR unknown subcommand '${echo(c.args[1]).slice(0, 128)}'. Try RING JOIN|LEAVE|REMOVE|NODES|PARTITIONS|OWNERS|STATUS.`)
   }
 }
 
@@ -167,6 +174,6 @@ async function debugCmd (c: Call): Promise<Reply> {
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
 
 export const ringCommands: CommandSpec[] = [
-  { name: 'ring', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'cluster', ...NOKEY, summary: 'Membership: JOIN host:peerport, LEAVE, REMOVE name, NODES, OWNERS key, STATUS.', since: 'dynakv 0.1', handler: ringCmd },
+  { name: 'ring', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'cluster', ...NOKEY, summary: 'Membership: JOIN host:peerport, LEAVE, REMOVE name, NODES, PARTITIONS, OWNERS key, STATUS.', since: 'dynakv 0.1', handler: ringCmd },
   { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', ...NOKEY, summary: 'Inspection (REPLICA key, HINTS, MERKLE, AE-ROUND, HANDOFF-ROUND) and fault injection (FAULT, with --allow-fault-injection).', since: 'dynakv 0.1', handler: debugCmd }
 ]

@@ -4,6 +4,7 @@
 import type { Reply } from '../reply.js'
 import type { CallStats, Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
+import type { CommandStats } from '../../metrics/command-stats.js'
 
 export interface ServerInfo {
   /** Client connections open now, and the sessions behind them. */
@@ -20,6 +21,8 @@ export interface ServerInfo {
   resetStats (): void
   /** CONFIG SET changed a setting the server holds (proto-max-bulk-len). */
   configChanged (): void
+  /** Per-command statistics (null: latency tracking is off). */
+  readonly commandStats: CommandStats | null
 }
 
 export interface Call {

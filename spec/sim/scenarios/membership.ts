@@ -6,7 +6,7 @@
 // Knobs: keys (the writer's key space), leave (1: node2 leaves after the join; 0: it stays).
 import { SimCluster } from '../harness.js'
 import { History, divergentPartitions, finalObject, lostWrites, quiesce, replyText } from '../checkers.js'
-import { covers, liveValues } from '../../../lib/versioning/index.js'
+import { covers, liveValues, sameVersions } from '../../../lib/versioning/index.js'
 import { shrinkKnobs, type Outcome, type Params, type Scenario } from './scenario.js'
 
 async function run (seed: number, params: Params): Promise<Outcome> {
@@ -87,11 +87,14 @@ async function run (seed: number, params: Params): Promise<Outcome> {
     for (const key of keys.slice(0, 10).filter(k => h.acks.some(a => a.key === k))) {
       const ref = c.node('node1').ref(Buffer.from(key))
       const primaries = ring.preferenceList(ref.partition).primaries
+      const final = await finalObject(c, key)
+      if (final === undefined) problems.push(`${key} is on no replica`)
       for (const n of c.running()) {
         const held = await c.settle(Promise.resolve(c.node(n).local.read(ref)))
         if ((held !== undefined) !== primaries.includes(n)) problems.push(`${key} ${held !== undefined ? 'is' : 'is not'} on ${n}, a ${primaries.includes(n) ? 'primary' : 'non-primary'}`)
+        // Each primary holds the whole of it: every version the replicas hold between them, no fewer.
+        if (held !== undefined && final !== undefined && !sameVersions(held, final)) problems.push(`${key} on ${n} lacks versions the merged replicas hold`)
       }
-      if (await finalObject(c, key) === undefined) problems.push(`${key} is on no replica`)
     }
     return { problems, stats: { acks: h.acks.length, failed: h.failedWrites } }
   } finally {
