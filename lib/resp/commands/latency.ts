@@ -52,7 +52,8 @@ function latency (c: Call): Reply {
 export const latencyCommand: CommandSpec = {
   name: 'latency',
   arity: -2,
-  flags: ['admin', 'noscript', 'loading', 'stale'],
+  // A container, as in Redis 7's table (its subcommands carry the flags).
+  flags: [],
   group: 'server',
   firstKey: 0,
   lastKey: 0,
