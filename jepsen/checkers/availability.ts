@@ -3,7 +3,8 @@
 // is that every side keeps taking writes as long as it can gather W replicas
 // (sloppy quorum: fallbacks stand in for the primaries it cannot reach). So a
 // host that stayed up through a partition phase and could reach at least
-// max(R, W) hosts (itself included) must acknowledge some of the writes tried
+// max(R, W) hosts (itself included; a host the same phase killed, paused or
+// wiped is not reachable) must acknowledge some of the writes tried
 // through it once failure detection had time to act (ctx.detectMs after the
 // phase began, or after the host last came back up); with SAMPLE_MIN writes
 // tried and none acknowledged, the check is invalid. The fractions are
@@ -39,7 +40,7 @@ export function checkAvailability (history: readonly Op[], ctx: CheckContext): C
       const upMs = Math.max(phase.startMs, ...ctx.phases.filter(p => p.index < phase.index && p.down.includes(host)).map(p => p.endMs))
       const from = upMs + ctx.detectMs
       if (from >= phase.endMs) continue
-      const s: Side = { phase: phase.index, host, reach: reach(phase.grudge, ctx.hosts, host).length, writes: 0, writesOk: 0, reads: 0, readsOk: 0 }
+      const s: Side = { phase: phase.index, host, reach: reach(phase.grudge, ctx.hosts.filter(h => h === host || !phase.down.includes(h)), host).length, writes: 0, writesOk: 0, reads: 0, readsOk: 0 }
       for (const p of ps) {
         if (p.invoke.node !== host || p.invoke.time < from || p.invoke.time >= phase.endMs) continue
         const ok = outcome(p) === 'ok'

@@ -171,6 +171,7 @@ t.test('availability: a side that can gather W hosts keeps acknowledging writes'
   const isolated = { ...phase, grudge: complete([['n1'], ['n2', 'n3', 'n4', 'n5']]) }
   t.equal(checkAvailability(writes(false).ops, ctx({ phases: [isolated] })).valid, true, 'one host alone cannot gather W = 2')
   t.equal(checkAvailability(writes(false).ops, ctx({ phases: [{ ...phase, down: ['n1'] }] })).valid, true, 'a host that went down is not judged')
+  t.equal(checkAvailability(writes(false).ops, ctx({ phases: [{ ...phase, down: ['n2'] }] })).valid, true, 'the other host of its side went down: one host alone cannot gather W = 2')
   const killedBefore = { index: 0, startMs: 0, endMs: 1500, grudge: null, down: ['n1'], kinds: ['kill'], description: 'kill n1' }
   t.equal(checkAvailability(writes(false).ops, ctx({ phases: [killedBefore, phase] })).valid, true, 'judged from detectMs after the host came back')
 })
