@@ -23,7 +23,7 @@ import { Membership, decodeMembership, encodeMembership, type MemberRecord } fro
 import type { Transport } from '../peer/transport.js'
 import { TcpTransport } from '../peer/tcp.js'
 import { CounterLease, freshActor, loadIdentity, type Identity } from './identity.js'
-import { LocalReplica, hintKey, type StringRead } from './local.js'
+import { LocalReplica, WRONGTYPE, hintKey, type StringRead } from './local.js'
 import { Coordinator, QuorumError, type Placement, type RangePage, type RangeSpec } from './coordinator.js'
 import { isKeyRecord, keyRef, refOfStorageKey, type ElementRef, type KeyRef } from './keys.js'
 import { Records } from './records.js'
@@ -314,9 +314,16 @@ export class DynakvNode {
     return this.coordinator.get(ref, this.quorumArg(r, this.config.r))
   }
 
-  /** What a plain GET returns: the string value (null: none; WRONGTYPE: a key of another type). */
+  /**
+   * What a plain GET returns: the string value (null: none; WRONGTYPE: a key of
+   * another type). A collection whose elements were all removed does not exist
+   * (checked only on that path: it costs a range read).
+   */
   value (ref: KeyRef): StringRead | Promise<StringRead> {
-    return this.coordinator.value(ref, this.config.r, this.clock.now())
+    const v = this.coordinator.value(ref, this.config.r, this.clock.now())
+    if (v === WRONGTYPE) return this.records.existing(ref).then(live => live ? WRONGTYPE : null)
+    if (v instanceof Promise) return v.then(x => x === WRONGTYPE ? this.records.existing(ref).then(live => live ? WRONGTYPE : null) : x)
+    return v
   }
 
   /**

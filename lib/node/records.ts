@@ -30,6 +30,12 @@ export interface TxnView {
   readonly state: KeyState
   readonly elements: ReadonlyArray<VObject | undefined>
   readonly nowMs: number
+  /**
+   * The key record holds the marker of a collection whose elements are all
+   * removed: the key does not exist (state none), but a write must supersede
+   * the marker (a value over its context, not an increment beside it).
+   */
+  readonly emptied?: boolean
 }
 
 export interface TxnOutcome<R> {
@@ -67,7 +73,7 @@ export class Records {
       const nowMs = this.clock.now()
       const obj = objs[0]
       const view: TxnView = { key, obj, state: obj === undefined ? NONE : keyState(obj, nowMs), elements: objs.slice(1), nowMs }
-      const { writes, result } = await fn(view)
+      const { writes, result } = await this.typed(view, fn)
       if (writes.length === 0) return result
       const read = new Map<string, VObject | undefined>()
       read.set(key.ks, obj)
@@ -78,10 +84,41 @@ export class Records {
     })
   }
 
-  /** The key's state (a quorum read of its key record). */
-  async state (key: KeyRef): Promise<{ obj: VObject | undefined, state: KeyState }> {
+  /**
+   * fn over the view; when it finds the key of the wrong type and that is a
+   * collection emptied of its elements (Redis deleted it), fn again over a view
+   * of no key. Checked only on that path, as it costs a range read; fn has
+   * written nothing when it throws WRONGTYPE.
+   */
+  private async typed<R> (view: TxnView, fn: (view: TxnView) => TxnOutcome<R> | Promise<TxnOutcome<R>>): Promise<TxnOutcome<R>> {
+    try {
+      return await fn(view)
+    } catch (e) {
+      if (!(e instanceof WrongTypeError) || !(await this.emptied(view.key, view.state))) throw e
+      return await fn({ ...view, state: NONE, emptied: true })
+    }
+  }
+
+  /**
+   * The key's state (a quorum read of its key record). For a command on `expect`,
+   * a collection of another type emptied of its elements is none.
+   */
+  async state (key: KeyRef, expect?: KeyState['type']): Promise<{ obj: VObject | undefined, state: KeyState }> {
     const obj = await this.coordinator.get(key, this.quorum().r)
-    return { obj, state: obj === undefined ? NONE : keyState(obj, this.clock.now()) }
+    const state = obj === undefined ? NONE : keyState(obj, this.clock.now())
+    if (expect === undefined || state.type === expect || !(await this.emptied(key, state))) return { obj, state }
+    return { obj, state: NONE }
+  }
+
+  /** Is the key a collection whose elements are all removed (a marker lending the key nothing)? */
+  private async emptied (key: KeyRef, state: KeyState): Promise<boolean> {
+    return state.type !== 'none' && state.type !== 'string' && !(await this.hasElements(key, state.type))
+  }
+
+  /** Does the key exist (a string, or a collection with a live element)? */
+  async existing (key: KeyRef): Promise<boolean> {
+    const { state } = await this.state(key)
+    return state.type !== 'none' && !(await this.emptied(key, state))
   }
 
   /**

@@ -2,7 +2,7 @@
 // sloppy quorum, hinted handoff, read repair, Merkle anti-entropy).
 import t from 'tap'
 import { rmSync } from 'node:fs'
-import { startCluster, unreadable, until, type TestCluster } from '../helpers/cluster.js'
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js'
 import { sleep } from '../helpers/server.js'
 import { unreadable } from '../helpers/load.js'
 

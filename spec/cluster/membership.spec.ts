@@ -3,7 +3,7 @@
 // acknowledged write stays readable through every node, ownership moves to the
 // claim's shares, and the leaver ends up removed and empty.
 import t from 'tap'
-import { startCluster, unreadable, until, type TestCluster } from '../helpers/cluster.js'
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js'
 import { sleep } from '../helpers/server.js'
 import { unreadable } from '../helpers/load.js'
 

@@ -108,31 +108,6 @@ export class TestCluster {
   }
 }
 
-/**
- * Keys of `expected` that node `at` does not return with their value (MGET). A
- * read that fails (-NOQUORUM when replicas answer slowly on a busy machine) says
- * nothing about the data: such keys are read again, a bounded number of times,
- * before they count; a wrong value or nil counts at once.
- */
-export async function unreadable (c: TestCluster, at: string, expected: ReadonlyMap<string, string>, attempts = 5): Promise<string[]> {
-  const bad: string[] = []
-  let pending = [...expected.keys()]
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    const failed: string[] = []
-    for (let i = 0; i < pending.length; i += 200) {
-      const batch = pending.slice(i, i + 200)
-      const values: unknown[] = await (await c.ready(at)).mget(...batch)
-      batch.forEach((k, j) => {
-        if (values[j] instanceof Error && attempt < attempts) failed.push(k)
-        else if (values[j] !== expected.get(k)) bad.push(k)
-      })
-    }
-    pending = failed
-    if (pending.length > 0) await sleep(500)
-  }
-  return bad
-}
-
 /** Polls fn (errors count as false) until it holds; fails the wait after timeoutMs. */
 export async function until (what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs

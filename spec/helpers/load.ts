@@ -5,6 +5,7 @@
 // because the node the client talked to went away (its connection closed or
 // was refused: the client tries another node). Anything else is a defect.
 import type { TestCluster } from './cluster.js'
+import { sleep } from './server.js'
 
 export interface LoadReport {
   /** Keys whose SET was acknowledged, with the value. */
@@ -68,7 +69,8 @@ export function startLoad (c: TestCluster, targets: () => string[], writers = 3,
  * Keys of `acked` that the node does not return with their acknowledged
  * value, each with what it returned. Read with MGET in batches; a key whose
  * own read failed in the batch (a quorum read that timed out on a busy
- * machine) is read again alone, a few times, before it counts.
+ * machine) is read again alone, up to five times half a second apart,
+ * before it counts; a wrong value or nil counts at once.
  */
 export async function unreadable (c: TestCluster, at: string, acked: ReadonlyMap<string, string>): Promise<string[]> {
   const keys = [...acked.keys()]
@@ -78,7 +80,10 @@ export async function unreadable (c: TestCluster, at: string, acked: ReadonlyMap
     const values: unknown[] = await (await c.ready(at)).mget(...batch)
     for (let j = 0; j < batch.length; j++) {
       let v = values[j]
-      for (let attempt = 0; v instanceof Error && attempt < 3; attempt++) v = await c.call(at, 'GET', batch[j]).catch((e: Error) => e)
+      for (let attempt = 0; v instanceof Error && attempt < 5; attempt++) {
+        await sleep(500)
+        v = await c.call(at, 'GET', batch[j]).catch((e: Error) => e)
+      }
       if (v !== acked.get(batch[j])) bad.push(`${batch[j]} (${v instanceof Error ? `error: ${v.message}` : `got ${JSON.stringify(v)}`})`)
     }
   }

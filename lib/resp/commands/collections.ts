@@ -1,7 +1,7 @@
 // What the set, hash and sorted-set commands share (docs/types.md): reading a
 // collection's live elements, element records for a transaction, the stateless
 // *SCAN cursor, random picks, and writing a whole collection (*STORE).
-import { elementState, objectClock, type Marker, type VObject } from '../../versioning/index.js'
+import { elementState, keyState, objectClock, type Marker, type VObject } from '../../versioning/index.js'
 import { ELEMENT_HASH_BYTES, refOfStorageKey, type ElementRef, type KeyRef } from '../../node/keys.js'
 import { WrongTypeError, type TxnView } from '../../node/records.js'
 import type { RecordWrite } from '../../node/coordinator.js'
@@ -22,6 +22,19 @@ export function expectType (view: { state: { type: string } }, type: Marker): bo
   if (view.state.type === 'none') return false
   if (view.state.type !== type) throw new WrongTypeError()
   return true
+}
+
+/**
+ * One quorum read of the key record of c.args[1] and the elements asked; null
+ * when the key holds no collection of `type` (WRONGTYPE: it holds something else).
+ */
+export async function readElements (c: Call, type: Marker, elements: Buffer[]): Promise<Array<VObject | undefined> | null> {
+  const key = c.node.ref(c.args[1])
+  const objs = await c.node.coordinator.getMany([key, ...elementRefs(key, type, elements)], c.node.config.r)
+  const state = objs[0] === undefined ? 'none' : keyState(objs[0], c.node.clock.now()).type
+  if (state === type) return objs.slice(1)
+  if (state !== 'none' && await c.node.records.existing(key)) throw new WrongTypeError()
+  return null
 }
 
 /** Element refs of a key for a transaction. */
@@ -72,7 +85,7 @@ export function incrementElement (ref: ElementRef, delta: bigint | number): Reco
  * such collection now; WRONGTYPE: another type).
  */
 export async function readAll (c: Call, key: KeyRef, type: Marker): Promise<Element[] | null> {
-  const { state } = await c.node.records.state(key)
+  const { state } = await c.node.records.state(key, type)
   if (state.type === 'none') return null
   if (state.type !== type) throw new WrongTypeError()
   const out: Element[] = []
@@ -149,7 +162,7 @@ export function scanArgs (c: Call, novalues = false): ScanArgs {
  * whole scan is returned at least once.
  */
 export async function scanPage (c: Call, key: KeyRef, type: Marker, a: ScanArgs): Promise<{ cursor: bigint, elements: Element[] } | null> {
-  const { state } = await c.node.records.state(key)
+  const { state } = await c.node.records.state(key, type)
   if (state.type === 'none') return null
   if (state.type !== type) throw new WrongTypeError()
   const out: Element[] = []

@@ -2,13 +2,13 @@
 // rule as set members; a field's value follows the string rule (the newest
 // write wins for plain readers) and a field used with HINCRBY/HINCRBYFLOAT is a
 // counter whose increments through every coordinator count.
-import { elementState, keyState, type VObject } from '../../versioning/index.js'
+import { elementState, type VObject } from '../../versioning/index.js'
 import { NULL, ZERO, ONE, OK, array, bulk, bulkOrNull, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { redisMeta } from './redis-table.js'
 import { E, fail, formatHumanFloat, inInt64, lower, parseFloatStrict, parseInt64 } from './util.js'
 import {
-  countArg, removeElements, elementRefs, expectType, incrementElement, isLive, randomPicks, readAll, scanArgs, scanPage,
+  countArg, removeElements, elementRefs, expectType, readElements, incrementElement, isLive, randomPicks, readAll, scanArgs, scanPage,
   scanReply, writeElement, type Element
 } from './collections.js'
 
@@ -43,32 +43,25 @@ function hsetGeneric (c: Call, nx: boolean): Promise<number> {
   })
 }
 
-/** One quorum read of the key record and the fields asked; null when the key holds no hash. */
-async function readFields (c: Call, fields: Buffer[]): Promise<Array<VObject | undefined> | null> {
-  const key = c.node.ref(c.args[1])
-  const objs = await c.node.coordinator.getMany([key, ...elementRefs(key, 'hash', fields)], c.node.config.r)
-  const state = objs[0] === undefined ? { type: 'none' } : keyState(objs[0], c.node.clock.now())
-  return expectType({ state }, 'hash') ? objs.slice(1) : null
-}
 
 async function hget (c: Call): Promise<Reply> {
-  const objs = await readFields(c, [c.args[2]])
+  const objs = await readElements(c, 'hash', [c.args[2]])
   return bulkOrNull(objs === null ? null : valueOf(objs[0]))
 }
 
 async function hmget (c: Call): Promise<Reply> {
   const fields = c.args.slice(2)
-  const objs = await readFields(c, fields)
+  const objs = await readElements(c, 'hash', fields)
   return array(fields.map((_, i) => bulkOrNull(objs === null ? null : valueOf(objs[i]))))
 }
 
 async function hexists (c: Call): Promise<Reply> {
-  const objs = await readFields(c, [c.args[2]])
+  const objs = await readElements(c, 'hash', [c.args[2]])
   return objs !== null && isLive(objs[0]) ? ONE : ZERO
 }
 
 async function hstrlen (c: Call): Promise<Reply> {
-  const objs = await readFields(c, [c.args[2]])
+  const objs = await readElements(c, 'hash', [c.args[2]])
   return int(objs === null ? 0 : valueOf(objs[0])?.length ?? 0)
 }
 

@@ -3,13 +3,12 @@
 // a new version over what the coordinator read of the member, SREM a tombstone
 // covering exactly the adds it read — so an add it did not see survives (add
 // wins), and no per-member tombstone outlives the reaping rule.
-import { keyState } from '../../versioning/index.js'
 import { NULL, ZERO, ONE, array, bulk, int, set as setReply, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { redisMeta } from './redis-table.js'
 import { E, fail, intArg, lower } from './util.js'
 import {
-  countArg, removeElements, elementRefs, expectType, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
+  countArg, removeElements, elementRefs, expectType, readElements, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
   storeCollection, writeElement, type Element
 } from './collections.js'
 
@@ -56,11 +55,8 @@ async function smembers (c: Call): Promise<Reply> {
 
 /** SISMEMBER / SMISMEMBER: one quorum read of the key record and the members asked. */
 async function isMembers (c: Call, asked: Buffer[]): Promise<boolean[]> {
-  const key = c.node.ref(c.args[1])
-  const objs = await c.node.coordinator.getMany([key, ...elementRefs(key, 'set', asked)], c.node.config.r)
-  const state = objs[0] === undefined ? { type: 'none' } : keyState(objs[0], c.node.clock.now())
-  if (!expectType({ state }, 'set')) return asked.map(() => false)
-  return objs.slice(1).map(isLive)
+  const objs = await readElements(c, 'set', asked)
+  return objs === null ? asked.map(() => false) : objs.map(isLive)
 }
 
 async function scard (c: Call): Promise<Reply> {
@@ -95,7 +91,7 @@ async function smove (c: Call): Promise<Reply> {
   const srcKey = c.node.ref(src)
   const dstKey = c.node.ref(dst)
   // Destination of another type: refused before anything is removed.
-  const dstState = await c.node.records.state(dstKey)
+  const dstState = await c.node.records.state(dstKey, 'set')
   expectType(dstState, 'set')
   const ref = srcKey.element('set', member)
   const moved = await c.node.records.txn(srcKey, [ref], (view) => {

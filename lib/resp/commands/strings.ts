@@ -178,9 +178,10 @@ function setrange (c: Call): Promise<Reply> | Reply {
  * INCR and friends: a contribution on this coordinator's counter chain (see
  * versioning/counter.ts), so increments through different coordinators all
  * count — also on a deleted key (the DEL's base covers what it saw, so the count
- * starts from 0). On an expired key the new value is written as a plain value
- * instead (the expired anchor would hide a contribution): it starts from 0
- * without the old key's expiry.
+ * starts from 0). On an expired key, or one holding an emptied collection's
+ * marker, the new value is written as a plain value instead (the expired
+ * anchor or the marker would hide a contribution): it starts from 0 without
+ * the old key's expiry.
  */
 function incrBy (c: Call, delta: bigint): Promise<Reply> {
   const key = c.node.ref(c.args[1])
@@ -190,7 +191,7 @@ function incrBy (c: Call, delta: bigint): Promise<Reply> {
     if (base === null) fail(E.notInteger)
     const next = base + delta
     if (!inInt64(next)) fail(E.overflow)
-    if (old === null && view.state.expireAt > 0) {
+    if (old === null && (view.state.expireAt > 0 || view.emptied === true)) {
       return { writes: [writeString(view, Buffer.from(next.toString()))], result: int(next) }
     }
     return { writes: [{ ref: key, change: { op: 'increment', delta } }], result: int(next) }

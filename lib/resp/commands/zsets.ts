@@ -3,14 +3,14 @@
 // plus counter contributions (ZINCRBY, ZADD INCR: increments through every
 // coordinator count). Scores are stored as their shortest decimal text. Range
 // queries read every member and sort them (score, then member bytes).
-import { elementState, keyState, type VObject } from '../../versioning/index.js'
+import { elementState, type VObject } from '../../versioning/index.js'
 import { NULL, array, bulk, double, int, type Reply } from '../reply.js'
 import type { KeyRef } from '../../node/keys.js'
 import type { Call, CommandSpec } from './types.js'
 import { redisMeta } from './redis-table.js'
 import { E, fail, intArg, lower, parseFloatStrict } from './util.js'
 import {
-  countArg, removeElements, elementRefs, expectType, incrementElement, randomPicks, readAll, removeElement, scanArgs, scanPage,
+  countArg, removeElements, elementRefs, expectType, readElements, incrementElement, randomPicks, readAll, removeElement, scanArgs, scanPage,
   scanReply, storeCollection, writeElement
 } from './collections.js'
 
@@ -124,11 +124,8 @@ async function zincrby (c: Call): Promise<Reply> {
 // ---------------------------------------------------------------- reads
 
 async function readScores (c: Call, members: Buffer[]): Promise<Array<number | null>> {
-  const key = c.node.ref(c.args[1])
-  const objs = await c.node.coordinator.getMany([key, ...elementRefs(key, 'zset', members)], c.node.config.r)
-  const state = objs[0] === undefined ? { type: 'none' } : keyState(objs[0], c.node.clock.now())
-  if (!expectType({ state }, 'zset')) return members.map(() => null)
-  return objs.slice(1).map(scoreOf)
+  const objs = await readElements(c, 'zset', members)
+  return objs === null ? members.map(() => null) : objs.map(scoreOf)
 }
 
 const scoreReply = (s: number | null): Reply => s === null ? NULL : double(s)
