@@ -273,9 +273,11 @@ export function decodeObject (buf: Buffer): VObject {
     }
     const s: Sibling = { actor: actors[actorIndex], counter, ctx, ts, value: null }
     const head = readVarint(r)
+    // checked before any bit operation: those truncate a varint to 32 bits
+    if (head > 15) throw new DecodeError('invalid sibling head')
     const kind = head & 3
     const flags = head >> 2
-    if (flags > 3 || (kind === KIND_COUNTER && flags !== 0)) throw new DecodeError('invalid sibling head')
+    if (kind === KIND_COUNTER && flags !== 0) throw new DecodeError('invalid sibling head')
     if (kind === KIND_VALUE) {
       s.value = Buffer.from(r.raw(readVarint(r)))
     } else if (kind === KIND_COUNTER) {

@@ -189,6 +189,8 @@ t.test('non-canonical and malformed encodings are rejected', async t => {
     'over-long varint': Buffer.from([2, 1, 3, 0x61, 0x23, 0x31, 1, 0, 0, 0x81, 0x00, 0, 0, 1, 1, 0x76]),
     'over-long actor length': Buffer.from([2, 1, 0x83, 0x00, 0x61, 0x23, 0x31, 1, 0, 0, 1, 0, 0, 1, 1, 0x76]),
     'head flags out of range': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [16] }]),
+    // a value head with 2^35 added: 32-bit bit operations would read it as a plain value (fast-check found it)
+    'head past 32 bits': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [0x81, 0x80, 0x80, 0x80, 0x80, 0x01, 0] }]),
     'a counter with flags': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2 | 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5] }]),
     'unknown numeric type': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2, 7, 0, 0, 0, 0, 0, 0, 0, 1] }]),
     'a NaN total': raw(['a#1'], [{ actor: 0, counter: 1, ts: 0, head: [2, 1, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0] }]),
