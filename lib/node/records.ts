@@ -15,7 +15,7 @@
 //     string): those records are tombstoned first;
 //   - DEL, and a string written over a collection, tombstone every element seen.
 import type { Clock as TimeSource } from '../runtime/clock.js'
-import { elementState, emptyObject, keyState, objectClock, type KeyState, type Marker, type VObject } from '../versioning/index.js'
+import { elementState, emptyObject, isTombstone, keyState, objectClock, type KeyState, type Marker, type VObject } from '../versioning/index.js'
 import type { Coordinator, RecordWrite } from './coordinator.js'
 import { WrongTypeError } from './local.js'
 import { elementRefOf, prefixEnd, type ElementKind, type ElementRef, type KeyRef } from './keys.js'
@@ -195,8 +195,9 @@ export class Records {
     // (A deleted key's elements were each tombstoned by its DEL; one that survived
     // it was added concurrently, and its add wins. Elements a SET left behind are
     // the sweep's: cleaning on a read that may be stale could remove an add nobody
-    // removed.)
-    if (state.type === type || obj === undefined || keyState(obj, 0).type === 'none') return [marker]
+    // removed. An expired key the sweep has stripped is a tombstone that kept its
+    // expiry: still an expiry's end, though its elements may not be cleaned yet.)
+    if (state.type === type || obj === undefined || !endedByExpiry(obj)) return [marker]
     await this.writeAll(key, await this.cleanupWrites(key))
     return [marker]
   }
@@ -213,3 +214,8 @@ export class Records {
 }
 
 const NONE: KeyState = { type: 'none', value: null, expireAt: 0, counted: false }
+
+/** Did the key end by expiring: an expired value or marker, or one the sweep stripped to a tombstone (which keeps its expiry)? */
+function endedByExpiry (obj: VObject): boolean {
+  return keyState(obj, 0).type !== 'none' || obj.siblings.some(s => isTombstone(s) && (s.expireAt ?? 0) > 0)
+}
