@@ -179,20 +179,21 @@ function setrange (c: Call): Promise<Reply> | Reply {
  * versioning/counter.ts), so increments through different coordinators all
  * count — also on a deleted key (the DEL's base covers what it saw, so the count
  * starts from 0). On an expired key, or one holding an emptied collection's
- * marker, the new value is written as a plain value instead (the expired
- * anchor or the marker would hide a contribution): it starts from 0 without
- * the old key's expiry.
+ * marker, a tombstone covering what was read ends the old key first (what the
+ * sweep would do; the expired anchor or the marker would hide a contribution),
+ * so first increments through several coordinators all count too, without the
+ * old key's expiry.
  */
 function incrBy (c: Call, delta: bigint): Promise<Reply> {
   const key = c.node.ref(c.args[1])
-  return c.node.records.txn(key, [], (view) => {
+  return c.node.records.txn(key, [], async (view) => {
     const old = viewString(view)
     const base = old === null ? 0n : parseInt64(old)
     if (base === null) fail(E.notInteger)
     const next = base + delta
     if (!inInt64(next)) fail(E.overflow)
     if (old === null && (view.state.expireAt > 0 || view.emptied === true)) {
-      return { writes: [writeString(view, Buffer.from(next.toString()))], result: int(next) }
+      await c.node.records.writeAll(key, [{ ...writeString(view, null), incoming: view.obj }])
     }
     return { writes: [{ ref: key, change: { op: 'increment', delta } }], result: int(next) }
   })
