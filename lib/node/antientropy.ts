@@ -1,4 +1,4 @@
-// Merkle anti-entropy at run time (DESIGN.md §5): one tree per partition this
+// Merkle anti-entropy at run time (docs/design.md#merkle-anti-entropy): one tree per partition this
 // node is a primary of, fed incrementally by every committed write (hints are
 // not data and stay out), rebuilt from a snapshot scan at start-up, after a ring
 // change and after FLUSHALL. Replicas exchange roots on a schedule, descend only

@@ -1,4 +1,4 @@
-// Hinted handoff and ownership transfer (DESIGN.md §5), in bounded batches under
+// Hinted handoff and ownership transfer (docs/design.md#hinted-handoff), in bounded batches under
 // a rate limit:
 //   hints      a fallback's hints go to their intended node as soon as it answers
 //              again, or to the key's current primaries when that node no longer

@@ -1,6 +1,6 @@
 // Durability of one node's data directory across restarts: a clean stop
 // (SIGTERM, exit 0) and a crash (SIGKILL right after the replies arrived; the
-// node fsyncs acknowledged writes by default, DESIGN.md §1 and §7).
+// node fsyncs acknowledged writes by default, docs/design.md#storage-and-durability).
 
 import t from 'tap'
 import { Redis } from 'ioredis'

@@ -1,4 +1,4 @@
-// A whole dynakv cluster in one process (DESIGN.md §8): real DynakvNode objects
+// A whole dynakv cluster in one process (docs/design.md#architecture): real DynakvNode objects
 // on the simulated network, memory-level stores and one virtual clock, under a
 // seed. Clients talk to nodes through the real command layer (Dispatcher), so
 // the simulation runs the same code as the server, minus sockets.

@@ -1,5 +1,5 @@
 // Connection and introspection commands: what redis-cli, redis-benchmark,
-// ioredis, node-redis and redis-py send on their own (DESIGN.md §2, "Client
+// ioredis, node-redis and redis-py send on their own (docs/design.md#client-handshakes, "Client
 // handshakes"), with Redis's replies and error wording.
 import { OK, NULL, PONG, array, bulk, err, int, map, simple, verbatim, type Reply } from '../reply.js'
 import type { Session } from '../session.js'

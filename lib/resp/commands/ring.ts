@@ -1,4 +1,4 @@
-// RING: membership administration and inspection (DESIGN.md §5), as seen from
+// RING: membership administration and inspection (docs/design.md#membership), as seen from
 // this node. DEBUG: inspection and (only with --allow-fault-injection) faults.
 import { decodeObject, encodeContext, liveValues, objectClock } from '../../versioning/index.js'
 import { parseHostPort } from '../../cli/args.js'
