@@ -8,7 +8,7 @@
 //   Handoff      hinted handoff and ownership transfer
 //   AntiEntropy  Merkle trees per partition and their exchange
 //   Keyspace     cluster-wide SCAN, DBSIZE and FLUSHALL
-import type { ServerConfig } from '../cli/args.js'
+import type { ServerConfig } from './config.js'
 import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
