@@ -5,9 +5,6 @@ import type { Request, Response } from '../peer/messages.js'
 import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
 import { decodeObject, encodeObject, merge, type VObject } from '../versioning/index.js'
-import { encodeReplyBinary, decodeReplyBinary } from '../resp/reply-binary.js'
-import type { Reply } from '../resp/reply.js'
-import { internalSession, type Session } from '../resp/session.js'
 import type { RangePage, RangeSpec, ReplicaClient } from './coordinator.js'
 import type { RecordRef } from './keys.js'
 import type { DynakvNode } from './node.js'
@@ -20,9 +17,13 @@ export class PeerUnknownError extends Error {
   readonly code = 'DYNAKV_PEER_UNKNOWN'
 }
 
-/** Executes a whole client command on this node (the RESP command layer). */
+/**
+ * Runs a whole forwarded client command on this node: the seam the RESP layer
+ * provides (its dispatcher), so this layer relays replies as bytes it never reads.
+ */
 export interface CommandExecutor {
-  exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
+  /** The reply in the RESP layer's protocol-free binary form, for a client speaking RESP `proto`. */
+  execForwarded (proto: number, args: Buffer[]): Promise<Buffer>
 }
 
 export interface PeerStats {
@@ -93,12 +94,12 @@ export class Peers implements ReplicaClient {
     return { rows: res.keys.map((k, i) => [k, decodeObject(res.objs[i])]), more: res.more }
   }
 
-  /** Runs a client command on another node and relays its reply. */
-  async forward (node: string, session: Session, args: Buffer[]): Promise<Reply> {
+  /** Runs a client command on another node; resolves with its reply as CommandExecutor.execForwarded encoded it there. */
+  async forward (node: string, proto: number, args: Buffer[]): Promise<Buffer> {
     this.stats.forwardedOut++
     // The remote coordinator's own requests may take a timeout each: allow for two rounds.
-    const res = await this.request(node, { type: 'FORWARD', proto: session.proto, args }, 3 * this.timeoutMs) as { reply: Buffer }
-    return decodeReplyBinary(res.reply)
+    const res = await this.request(node, { type: 'FORWARD', proto, args }, 3 * this.timeoutMs) as { reply: Buffer }
+    return res.reply
   }
 
   /** The transport's request handler. */
@@ -180,8 +181,6 @@ export class Peers implements ReplicaClient {
   private async serveForward (proto: number, args: Buffer[]): Promise<Response> {
     this.stats.forwardedIn++
     if (this.executor === null || args.length === 0) throw Object.assign(new Error('this node does not run client commands'), { code: 'DYNAKV_UNSUPPORTED' })
-    const session = internalSession(proto === 3 ? 3 : 2, true)
-    const reply = await this.executor.exec(session, args)
-    return { type: 'REPLY', reply: encodeReplyBinary(reply) }
+    return { type: 'REPLY', reply: await this.executor.execForwarded(proto, args) }
   }
 }

@@ -4,7 +4,8 @@
 import { noQuorumMessage } from '../../coordinator/quorum.js'
 import { HandshakeError, isHandshakeRefusal } from '../../peer/errors.js'
 import { err, type ErrorReply, type Reply } from '../reply.js'
-import type { Session } from '../session.js'
+import { internalSession, type Session } from '../session.js'
+import { decodeReplyBinary, encodeReplyBinary } from '../reply-binary.js'
 import type { DynakvNode } from '../../node/node.js'
 import type { Call, CommandSpec, ServerInfo } from './types.js'
 import { CommandError } from './util.js'
@@ -170,6 +171,11 @@ export class Dispatcher {
     return (name === 'get' ? args.length === 2 : name === 'set' && args.length === 3) && this.node.isSolo()
   }
 
+  /** A command another node forwarded here (Peers' CommandExecutor): its reply in the binary relay form. */
+  async execForwarded (proto: number, args: Buffer[]): Promise<Buffer> {
+    return encodeReplyBinary(await this.exec(internalSession(proto === 3 ? 3 : 2, true), args))
+  }
+
   /**
    * Runs a command. A failure becomes an error reply, except that with
    * `rejects` an asynchronous one may reject instead (the caller turns it into
@@ -226,7 +232,7 @@ export class Dispatcher {
     // forwarded write may have run there already: a second run would store a
     // second version with the same context (a sibling its writer never saw),
     // so the client hears that the outcome is unknown.
-    return this.node.peers.forward(target, session, args).catch((e) => {
+    return this.node.peers.forward(target, session.proto, args).then(decodeReplyBinary).catch((e) => {
       // The peer refused our handshake (a misconfigured member): a configuration error, said as such.
       if (isHandshakeRefusal(e)) return err(sanitize(`ERR cannot forward to ${target}: ${e.message}`))
       if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
