@@ -160,7 +160,7 @@ export class Gossip {
   private async exchange (peer: string): Promise<void> {
     this.exchanging.add(peer)
     try {
-      const res = await this.node.peers.request(peer, { type: 'GOSSIP', membership: this.encoded() }) as { membership: Buffer }
+      const res = await this.node.peers.request(peer, { type: 'GOSSIP', membership: this.encoded() })
       this.receive(res.membership, peer)
       this.setPeerDigest(peer, this.node.membership.digest())
     } finally {
@@ -199,7 +199,7 @@ export class Gossip {
     const timeoutMs = Math.min(this.node.config.requestTimeoutMs, Math.max(this.node.config.probeIntervalMs * 2, 50))
     await Promise.all(this.others().map(async (r) => {
       try {
-        const res = await this.node.peers.request(r.name, { type: 'PING', digest }, timeoutMs) as { digest: string }
+        const res = await this.node.peers.request(r.name, { type: 'PING', digest }, timeoutMs)
         this.notePeerDigest(r.name, res.digest)
       } catch {}
     }))
@@ -217,7 +217,7 @@ export class Gossip {
     const view = encodeMembership(this.node.membership.settings, [next])
     const res = await this.node.peers.transport.request({ name: null, host, port }, { type: 'JOIN', membership: view }, this.node.config.requestTimeoutMs)
     this.node.membership.apply(next, this.node.clock.now())
-    this.receive((res as unknown as { membership: Buffer }).membership, res.from)
+    this.receive(res.membership, res.from)
     this.changed()
     this.pushToAll()
   }

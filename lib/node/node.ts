@@ -159,7 +159,7 @@ export class DynakvNode {
       ring: () => this.currentRing(),
       isUp: (n) => this.detector.isUp(n),
       fetch: async (n, skey) => {
-        const res = await this.peers.request(n, { type: 'FETCH_OBJECTS', keys: [skey] }) as { objs: Buffer[] }
+        const res = await this.peers.request(n, { type: 'FETCH_OBJECTS', keys: [skey] })
         return res.objs[0].length === 0 ? undefined : decodeObject(res.objs[0])
       }
     })

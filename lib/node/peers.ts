@@ -1,7 +1,7 @@
 // The node's side of the peer protocol: requests to other nodes (replica reads
 // and writes, forwarding) and the handler of the requests they send us.
 import type { Transport, PeerAddress } from '../peer/transport.js'
-import type { Request, Response } from '../peer/messages.js'
+import type { Request, Response, ResponseTo } from '../peer/messages.js'
 import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
 import { decodeObject, encodeObject, merge, type VObject } from '../versioning/index.js'
@@ -52,7 +52,7 @@ export class Peers implements ReplicaClient {
   }
 
   /** Sends a request to a member, feeding the failure detector with the outcome. */
-  async request<R extends Request> (name: string, req: R, timeoutMs = this.timeoutMs): Promise<Awaited<ReturnType<Transport['request']>> & { type: string }> {
+  async request<R extends Request> (name: string, req: R, timeoutMs = this.timeoutMs): Promise<ResponseTo<R> & { from: string }> {
     const clock = this.node.clock
     try {
       const res = await this.transport.request(this.address(name), req, timeoutMs)
@@ -66,12 +66,13 @@ export class Peers implements ReplicaClient {
     }
   }
 
-  on<T extends Request['type']> (type: T, handler: (from: string, req: Extract<Request, { type: T }>) => Promise<Response>): void {
-    this.handlers.set(type, handler as (from: string, req: Request) => Promise<Response>)
+  on<T extends Request['type']> (type: T, handler: (from: string, req: Extract<Request, { type: T }>) => Promise<ResponseTo<Extract<Request, { type: T }>>>): void {
+    // The map forgets the pairing of a type and its handler; handle() looks handlers up by req.type, which restores it.
+    this.handlers.set(type, handler as unknown as (from: string, req: Request) => Promise<Response>)
   }
 
   async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<VObject | undefined> {
-    const res = await this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }) as { obj: Buffer | null }
+    const res = await this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor })
     return res.obj === null ? undefined : decodeObject(res.obj)
   }
 
@@ -80,7 +81,7 @@ export class Peers implements ReplicaClient {
   }
 
   async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<VObject | undefined>> {
-    const res = await this.request(node, { type: 'READ_RECORDS', keys: refs.map(r => r.skey), hintFor }) as { objs: Buffer[] }
+    const res = await this.request(node, { type: 'READ_RECORDS', keys: refs.map(r => r.skey), hintFor })
     if (res.objs.length !== refs.length) throw Object.assign(new Error('READ_RECORDS answered for other records'), { code: 'DYNAKV_PEER_PROTOCOL' })
     return res.objs.map(b => b.length === 0 ? undefined : decodeObject(b))
   }
@@ -90,7 +91,7 @@ export class Peers implements ReplicaClient {
   }
 
   async readRange (node: string, _key: RecordRef, range: RangeSpec, hintFor: string | null): Promise<RangePage> {
-    const res = await this.request(node, { type: 'READ_RANGE', start: range.start, end: range.end ?? null, limit: range.limit, hintFor }) as { keys: Buffer[], objs: Buffer[], more: boolean }
+    const res = await this.request(node, { type: 'READ_RANGE', start: range.start, end: range.end ?? null, limit: range.limit, hintFor })
     return { rows: res.keys.map((k, i) => [k, decodeObject(res.objs[i])]), more: res.more }
   }
 
@@ -98,7 +99,7 @@ export class Peers implements ReplicaClient {
   async forward (node: string, proto: number, args: Buffer[]): Promise<Buffer> {
     this.stats.forwardedOut++
     // The remote coordinator's own requests may take a timeout each: allow for two rounds.
-    const res = await this.request(node, { type: 'FORWARD', proto, args }, 3 * this.timeoutMs) as { reply: Buffer }
+    const res = await this.request(node, { type: 'FORWARD', proto, args }, 3 * this.timeoutMs)
     return res.reply
   }
 
