@@ -42,6 +42,10 @@ export class Gossip {
   private persisting: Promise<void> = Promise.resolve()
 
   constructor (private readonly node: DynakvNode) {
+    node.peers.on('PING', async (from, req) => {
+      this.notePeerDigest(from, req.digest)
+      return { type: 'PONG', digest: this.node.membership.digest() }
+    })
     node.peers.on('GOSSIP', async (from, req) => {
       this.receive(req.membership, from)
       return { type: 'MEMBERSHIP', membership: this.encoded() }

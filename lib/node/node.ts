@@ -121,7 +121,17 @@ export class DynakvNode {
     })
     this.claims = new ClaimCache(config.partitions, config.n)
     this.ring = this.computeRing()
-    this.peers = new Peers(this, transport)
+    this.peers = new Peers({
+      self: identity.name,
+      clock: deps.clock,
+      detector: this.detector,
+      membership,
+      requestTimeoutMs: config.requestTimeoutMs,
+      partitionBits: this.partitionBits,
+      local: this.local,
+      localRange: (range, hintFor) => this.localRange(range, hintFor),
+      hintStored: () => { this.coordinator.stats.hintsWritten++ }
+    }, transport)
     const placement: Placement = {
       solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
