@@ -152,7 +152,19 @@ export class DynakvNode {
       readRepairWaitMs: config.readRepairWaitMs
     })
     this.records = new Records(this.coordinator, deps.clock, () => ({ r: config.r, w: config.w }))
-    this.gossip = new Gossip(this)
+    this.gossip = new Gossip({
+      self: identity.name,
+      clock: deps.clock,
+      random: deps.random,
+      log: this.log,
+      config,
+      membership,
+      detector: this.detector,
+      peers: this.peers,
+      transport,
+      store,
+      membershipChanged: () => this.membershipChanged()
+    })
     this.handoff = new Handoff(this)
     this.antiEntropy = new AntiEntropy(this)
     this.keyspace = new Keyspace(this)
