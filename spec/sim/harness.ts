@@ -128,7 +128,7 @@ export class SimCluster {
       store,
       transport: this.net.endpoint(name)
     }))
-    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379, tunables: new Map(), protoMaxBulkLenMax: node.config.protoMaxBulkLen, resetStats: () => {}, configChanged: () => {}, commandStats: null }
+    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379, tunables: new Map(), protoMaxBulkLenMax: node.config.protoMaxBulkLen, resetStats: () => {}, configChanged: () => {}, commandStats: null, shutdown: null }
     const dispatcher = new Dispatcher(node, server)
     node.peers.executor = dispatcher
     this.members.set(name, { name, node, store, dispatcher })

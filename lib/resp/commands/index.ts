@@ -197,7 +197,9 @@ export class Dispatcher {
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
       return this.refuse(session, spec, name, err(`ERR wrong number of arguments for '${spec.name}' command`))
     }
-    if (inMulti(session) && spec.notQueued !== true) return queueCommand(session, args)
+    if (inMulti(session) && spec.notQueued !== true) {
+      return spec.flags.includes('no_multi') ? this.refuse(session, spec, name, err('ERR Command not allowed inside a transaction')) : queueCommand(session, args)
+    }
     session.lastCommand = spec !== found ? spec.name : UNLISTED_CONTAINERS.has(name) && args.length > 1 ? `${name}|${args[1].toString('latin1').toLowerCase()}` : name
     let reply: Reply | Promise<Reply>
     if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2) && !this.node.isSolo()) {
