@@ -15,6 +15,8 @@
 // measured here as ~1 % of a GET.
 //   node dist/bench/request-allocs.js [--json] (re-runs itself with --expose-gc and a 64 MB semi-space)
 //   DYNAKV_ALLOC_REQUESTS=10000 DYNAKV_ALLOC_PIPELINE=16 DYNAKV_ALLOC_WARMUP=30000
+//   DYNAKV_ALLOC_PROFILE=<prefix>: also a sampling heap profile of each measured run, <prefix>-SET.heapprofile
+//   (nothing is collected during the run, so it holds every allocation; open it in Chrome DevTools)
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
@@ -23,6 +25,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
+import { Session } from 'node:inspector/promises'
+import { writeFileSync } from 'node:fs'
 import { parseServerArgs } from '../lib/cli/args.js'
 import { startServer } from '../lib/cli/server.js'
 
@@ -32,6 +36,7 @@ const WARMUP = Number(process.env.DYNAKV_ALLOC_WARMUP ?? 30000)
 /** Keys drawn from this many (redis-benchmark -r); every GET finds one. */
 const KEYS = 10000
 const VALUE = Buffer.alloc(100, 'x')
+const PROFILE = process.env.DYNAKV_ALLOC_PROFILE ?? ''
 const FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64']
 
 export interface AllocResult {
@@ -125,6 +130,11 @@ async function measureHere (): Promise<AllocResult[]> {
       let retries = 0
       for (;;) {
         const chunks = pipelines(op, REQUESTS, PIPELINE, 11 + retries)
+        const session = PROFILE === '' ? null : new Session()
+        if (session !== null) {
+          session.connect()
+          await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+        }
         gc()
         await new Promise(resolve => setTimeout(resolve, 50)) // gc entries of the collection above arrive first
         const before = collections
@@ -132,7 +142,13 @@ async function measureHere (): Promise<AllocResult[]> {
         await send(socket, chunks, replyBytes[op], PIPELINE)
         const allocated = getHeapStatistics().used_heap_size - used
         await new Promise(resolve => setTimeout(resolve, 50))
-        if (collections === before) {
+        const after = collections
+        if (session !== null) {
+          const { profile } = await session.post('HeapProfiler.stopSampling')
+          writeFileSync(`${PROFILE}-${op}.heapprofile`, JSON.stringify(profile))
+          session.disconnect()
+        }
+        if (after === before) {
           results.push({ op, requests: REQUESTS, pipeline: PIPELINE, bytesPerRequest: Math.round(allocated / REQUESTS), retries })
           break
         }
