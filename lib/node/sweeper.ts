@@ -21,7 +21,7 @@ import { every, type Clock as TimeSource, type Timer } from '../runtime/clock.js
 import type { Logger } from '../runtime/log.js'
 import type { Store } from '../storage/store.js'
 import { keyAfter } from '../storage/store.js'
-import { decodeObject, isDead, keyState, type VObject } from '../versioning/index.js'
+import { COMPLEX, decodeObject, isDead, keyState, newestValue, type VObject } from '../versioning/index.js'
 import type { Ring } from '../ring/index.js'
 import { isKeyRecord, prefixEnd, refOfStorageKey, type KeyRef, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
@@ -73,6 +73,14 @@ interface Owner { prefix: Buffer, kind: string | null }
 
 function ownerOf (key: KeyRef, state: { type: string }): Owner {
   return { prefix: key.elementsPrefix(), kind: state.type === 'none' || state.type === 'string' ? null : state.type }
+}
+
+const STRING = { type: 'string' }
+
+/** A plain string value with no expiry (the encoded fast path: no decoding): nothing for the sweep to do. */
+function liveForever (bytes: Buffer): boolean {
+  const v = newestValue(bytes)
+  return v !== COMPLEX && v.value !== null && v.expireAt === 0
 }
 
 export class Sweeper {
@@ -143,6 +151,11 @@ export class Sweeper {
     const cleaned = new Set<string>()
     for (const [skey, bytes] of rows) {
       const ref = refOfStorageKey(skey, this.d.partitionBits)
+      if (isKeyRecord(skey) && liveForever(bytes)) {
+        // Most records: a plain string with no expiry, neither expired nor dead. Only its ownership matters.
+        owner = ownerOf(ref as KeyRef, STRING)
+        continue
+      }
       const obj = decodeObject(bytes)
       if (isKeyRecord(skey)) {
         const key = ref as KeyRef

@@ -255,20 +255,34 @@ export class Dispatcher {
 
   private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
     try {
-      const call: Call = {
-        session,
-        args,
-        node: this.node,
-        server: this.server,
-        exec: (a) => this.exec(session, a),
-        dispatch: (a) => this.dispatch(session, a),
-        keysOf: (a) => this.keysOf(a)
-      }
-      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(call)
+      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(new CommandCall(this, session, args, this.node, this.server))
       if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))
       return reply
     } catch (e) {
       return errorReply(e, this.node.log.error)
     }
+  }
+}
+
+/** What a handler gets: one object per command, its methods on the prototype (no closures per command). */
+class CommandCall implements Call {
+  constructor (
+    private readonly dispatcher: Dispatcher,
+    readonly session: Session,
+    readonly args: Buffer[],
+    readonly node: DynakvNode,
+    readonly server: ServerInfo
+  ) {}
+
+  exec (args: Buffer[]): Reply | Promise<Reply> {
+    return this.dispatcher.exec(this.session, args)
+  }
+
+  dispatch (args: Buffer[]): Promise<Reply> {
+    return this.dispatcher.dispatch(this.session, args)
+  }
+
+  keysOf (args: Buffer[]): string[] | 'all' | null {
+    return this.dispatcher.keysOf(args)
   }
 }

@@ -219,16 +219,16 @@ function select (items: Scored[], q: RangeQuery): Scored[] {
 }
 
 /** ZRANGE's options after key start stop (from index `from`), with Redis's errors. */
-function rangeOptions (c: Call, from: number, by: RangeQuery['by'], rev: boolean, allowWithScores = true): RangeQuery {
-  const q: RangeQuery = { by, rev, start: c.args[from - 2], stop: c.args[from - 1], limit: null, withScores: false }
-  for (let i = from; i < c.args.length; i++) {
-    const o = lower(c.args[i])
+function rangeOptions (args: Buffer[], from: number, by: RangeQuery['by'], rev: boolean, allowWithScores = true): RangeQuery {
+  const q: RangeQuery = { by, rev, start: args[from - 2], stop: args[from - 1], limit: null, withScores: false }
+  for (let i = from; i < args.length; i++) {
+    const o = lower(args[i])
     if (o === 'withscores' && allowWithScores) q.withScores = true
-    else if (o === 'byscore' && by === 'rank' && lower(c.args[0]) !== 'zrangebyscore') q.by = 'score'
-    else if (o === 'bylex' && by === 'rank' && lower(c.args[0]) !== 'zrangebyscore') q.by = 'lex'
-    else if (o === 'rev' && lower(c.args[0]).startsWith('zrange') && !lower(c.args[0]).includes('by')) q.rev = true
-    else if (o === 'limit' && i + 2 < c.args.length) {
-      q.limit = { offset: intArg(c.args[i + 1]), count: intArg(c.args[i + 2]) }
+    else if (o === 'byscore' && by === 'rank' && lower(args[0]) !== 'zrangebyscore') q.by = 'score'
+    else if (o === 'bylex' && by === 'rank' && lower(args[0]) !== 'zrangebyscore') q.by = 'lex'
+    else if (o === 'rev' && lower(args[0]).startsWith('zrange') && !lower(args[0]).includes('by')) q.rev = true
+    else if (o === 'limit' && i + 2 < args.length) {
+      q.limit = { offset: intArg(args[i + 1]), count: intArg(args[i + 2]) }
       i += 2
     } else fail(E.syntax)
   }
@@ -239,7 +239,7 @@ function rangeOptions (c: Call, from: number, by: RangeQuery['by'], rev: boolean
 
 function rangeCmd (by: RangeQuery['by'], rev: boolean, withScoresAllowed = true) {
   return async (c: Call): Promise<Reply> => {
-    const q = rangeOptions(c, 4, by, rev, withScoresAllowed)
+    const q = rangeOptions(c.args, 4, by, rev, withScoresAllowed)
     // Bounds are checked before the key is read, as Redis does.
     select([], q)
     return withScores(c, select(await sorted(c, c.node.ref(c.args[1])), q), q.withScores)
@@ -247,7 +247,7 @@ function rangeCmd (by: RangeQuery['by'], rev: boolean, withScoresAllowed = true)
 }
 
 async function zrangestore (c: Call): Promise<Reply> {
-  const q = rangeOptions({ ...c, args: c.args.slice(1) }, 4, 'rank', false, false)
+  const q = rangeOptions(c.args.slice(1), 4, 'rank', false, false)
   select([], q)
   const picked = select(await sorted(c, c.node.ref(c.args[2])), q)
   return int(await storeCollection(c, c.node.ref(c.args[1]), 'zset', picked.map(e => [e.member, scoreText(e.score)])))
