@@ -4,7 +4,7 @@ import type { Transport, PeerAddress } from '../peer/transport.js'
 import type { Request, Response } from '../peer/messages.js'
 import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
-import { decodeObject, encodeObject, merge, type VObject } from '../versioning/index.js'
+import { decodeObject, encodeObject, merge } from '../versioning/index.js'
 import { encodeReplyBinary, decodeReplyBinary } from '../resp/reply-binary.js'
 import type { Reply } from '../resp/reply.js'
 import { internalSession, type Session } from '../resp/session.js'
@@ -69,19 +69,19 @@ export class Peers implements ReplicaClient {
     this.handlers.set(type, handler as (from: string, req: Request) => Promise<Response>)
   }
 
-  async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<VObject | undefined> {
+  async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
     const res = await this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }) as { obj: Buffer | null }
-    return res.obj === null ? undefined : decodeObject(res.obj)
+    return res.obj ?? undefined
   }
 
   async putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<void> {
     await this.request(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor })
   }
 
-  async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<VObject | undefined>> {
+  async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>> {
     const res = await this.request(node, { type: 'READ_RECORDS', keys: refs.map(r => r.skey), hintFor }) as { objs: Buffer[] }
     if (res.objs.length !== refs.length) throw Object.assign(new Error('READ_RECORDS answered for other records'), { code: 'DYNAKV_PEER_PROTOCOL' })
-    return res.objs.map(b => b.length === 0 ? undefined : decodeObject(b))
+    return res.objs.map(b => b.length === 0 ? undefined : b)
   }
 
   async putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<void> {
