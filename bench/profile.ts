@@ -12,6 +12,7 @@
 // (libuv pool: LevelDB writes, fsync, reads; V8's GC and compiler helpers) is
 // given beside it.
 //   DYNAKV_BENCH_REQUESTS=200000 (single node; the cluster runs 30000 per load)
+//   DYNAKV_PROFILE=single|cluster (default: both)
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -21,6 +22,10 @@ const REQUESTS = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
 const CLUSTER_REQUESTS = Math.round(REQUESTS * 0.15)
 const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'cpu-probe.js')).href
 const TOP = 15
+const WHICH = process.env.DYNAKV_PROFILE ?? 'both'
+if (!['single', 'cluster', 'both'].includes(WHICH)) throw new Error(`DYNAKV_PROFILE=${WHICH}: single, cluster or both`)
+const PROFILE_SINGLE = WHICH !== 'cluster'
+const PROFILE_CLUSTER = WHICH !== 'single'
 
 interface CallFrame { functionName: string, url: string, lineNumber: number }
 interface ProfileNode { id: number, callFrame: CallFrame, hitCount?: number, children?: number[] }
@@ -142,25 +147,27 @@ async function main (): Promise<void> {
   process.env.DYNAKV_PROBE_DIR = dir
   const options = { node: ['--import', PROBE] }
   const quiet = ['--log-level', 'warn']
-  const single = await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], options)
-  const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet], options)
+  const single = PROFILE_SINGLE ? [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], options)] : []
+  const cluster = PROFILE_CLUSTER ? await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet], options) : []
   const loads: Load[] = []
   const machine = [load1()]
   const rb = ['-d', '100', '-r', '100000']
   try {
     // Warm-up: V8 compiles the hot paths (discarded).
     for (const op of ['set', 'get']) {
-      await redisBenchmark(single.port, ['-t', op, '-n', String(REQUESTS), '-c', '50', '-P', '16', ...rb])
-      await redisBenchmarkSpread(cluster.map(p => p.port), 16, Math.round(CLUSTER_REQUESTS / 3), ['-t', op, '-P', '1', ...rb])
+      for (const p of single) await redisBenchmark(p.port, ['-t', op, '-n', String(REQUESTS), '-c', '50', '-P', '16', ...rb])
+      if (cluster.length > 0) await redisBenchmarkSpread(cluster.map(p => p.port), 16, Math.round(CLUSTER_REQUESTS / 3), ['-t', op, '-P', '1', ...rb])
     }
     process.stderr.write('warm-up done\n')
     for (const op of ['SET', 'GET']) {
-      loads.push(await profiled(`single ${op} -P16`, [single], async () => {
-        const b = await redisBenchmark(single.port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), '-c', '50', '-P', '16', ...rb])
-        return { requests: REQUESTS, rps: b.rows[0]?.rps ?? NaN }
-      }))
+      for (const p of single) {
+        loads.push(await profiled(`single ${op} -P16`, [p], async () => {
+          const b = await redisBenchmark(p.port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), '-c', '50', '-P', '16', ...rb])
+          return { requests: REQUESTS, rps: b.rows[0]?.rps ?? NaN }
+        }))
+      }
     }
-    for (const op of ['SET', 'GET']) {
+    for (const op of cluster.length > 0 ? ['SET', 'GET'] : []) {
       loads.push(await profiled(`cluster ${op} -P1`, cluster, async () => {
         const b = await redisBenchmarkSpread(cluster.map(p => p.port), 16, Math.round(CLUSTER_REQUESTS / 3), ['-t', op.toLowerCase(), '-P', '1', ...rb])
         return { requests: b.requests, rps: b.rps }
@@ -168,7 +175,7 @@ async function main (): Promise<void> {
     }
     machine.push(load1())
   } finally {
-    for (const p of [single, ...cluster]) await p.stop()
+    for (const p of [...single, ...cluster]) await p.stop()
   }
   const out = process.stdout
   for (const l of loads) {

@@ -18,7 +18,7 @@ import {
   decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject
 } from '../versioning/index.js'
 import { elementRefOf, type KeyRef, type RecordRef } from './keys.js'
-import { WRONGTYPE, isNotReplica, type Change, type LocalReplica, type StringRead } from './local.js'
+import { WRONGTYPE, isNotReplica, stringAt, type Change, type LocalReplica, type StringRead } from './local.js'
 import type { CounterLease } from './identity.js'
 
 export interface Target {
@@ -44,9 +44,10 @@ export interface RangePage {
 
 /** Remote replica operations (the peer protocol, or the simulator's network). */
 export interface ReplicaClient {
-  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<VObject | undefined>
+  /** The replica's encoded copy (undefined: it holds none). */
+  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined>
   putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<void>
-  readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<VObject | undefined>>
+  readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>>
   putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<void>
   readRange (node: string, key: RecordRef, range: RangeSpec, hintFor: string | null): Promise<RangePage>
 }
@@ -103,6 +104,18 @@ const EMPTY = emptyObject()
 const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | undefined =>
   a === undefined ? b : b === undefined ? a : sameVersions(a, b) ? a : merge(a, b)
 
+/**
+ * A record as a quorum read found it: the replicas' common bytes while every
+ * reply so far held the same ones (the usual case: nothing decoded), else the
+ * merge of the replies as an object. undefined: no replica holds the record.
+ */
+type Found = Buffer | VObject | undefined
+
+const decodeSome = (b: Buffer | undefined): VObject | undefined => b === undefined ? undefined : decodeObject(b)
+const isBytes = (f: Found): f is Buffer => f instanceof Uint8Array
+const objectOf = (f: Found): VObject | undefined => isBytes(f) ? decodeObject(f) : f
+const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.equals(b))
+
 export class Coordinator {
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
   private readonly o: CoordinatorOptions
@@ -156,17 +169,22 @@ export class Coordinator {
 
   // ------------------------------------------------------------------ reads
 
-  private readFrom (t: Target, refs: RecordRef[]): Promise<Array<VObject | undefined>> {
+  /** One replica's encoded copies of refs (undefined: it holds none). */
+  private readFrom (t: Target, refs: RecordRef[]): Promise<Array<Buffer | undefined>> {
     if (t.node !== this.o.self) {
-      if (refs.length === 1) return this.o.remote.getReplica(t.node, refs[0], t.hintFor).then(o => [o])
+      if (refs.length === 1) return this.o.remote.getReplica(t.node, refs[0], t.hintFor).then(b => [b])
       return this.o.remote.readRecords(t.node, refs, t.hintFor)
     }
     const local = this.o.local
     const hintFor = t.hintFor
     return Promise.all(refs.map(async (ref) => {
-      const own = await local.read(ref)
+      const found = local.readEntry(ref)
+      // (a cached entry's bytes are never changed: a write gives the slot new bytes)
+      const own = (found instanceof Promise ? await found : found)?.bytes
+      if (hintFor === null) return own
       // A fallback answers with its own data merged with what it holds as a hint.
-      return hintFor === null ? own : mergeSome(own, await local.readHint(hintFor, ref))
+      const hint = await local.readHint(hintFor, ref)
+      return hint === undefined ? own : encodeObject(mergeSome(decodeSome(own), hint) as VObject)
     }))
   }
 
@@ -194,7 +212,10 @@ export class Coordinator {
   value (ref: KeyRef, r: number, nowMs: number): StringRead | Promise<StringRead> {
     this.stats.reads++
     if (this.solo(r)) return this.o.local.readString(ref, nowMs)
-    return this.quorumRead([ref], r, this.targets(ref)).then(([obj]) => obj === undefined ? null : readString(obj, nowMs))
+    return this.quorumRead([ref], r, this.targets(ref)).then(([found]) => {
+      if (found === undefined) return null
+      return isBytes(found) ? stringAt(found, nowMs) : readString(found, nowMs)
+    })
   }
 
   /** A quorum read: the merge of the first R replies (undefined: no replica holds the record). */
@@ -202,25 +223,58 @@ export class Coordinator {
     this.stats.reads++
     // The only replica is this node: the fast path of a single node (no hashing, no fan-out).
     if (this.solo(r)) return this.o.local.read(ref)
-    return this.quorumRead([ref], r, this.targets(ref)).then(objs => objs[0])
+    return this.quorumRead([ref], r, this.targets(ref)).then(found => objectOf(found[0]))
   }
 
   /** A quorum read of several records of one key, in one request per replica. */
   getMany (refs: RecordRef[], r: number): Promise<Array<VObject | undefined>> {
     this.stats.reads++
     if (this.solo(r)) return Promise.all(refs.map(ref => this.o.local.read(ref)))
-    return this.quorumRead(refs, r, this.targets(refs[0]))
+    return this.quorumRead(refs, r, this.targets(refs[0])).then(found => found.map(objectOf))
   }
 
-  private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Array<VObject | undefined>> {
+  /**
+   * Asks every target, answers once R replied, then repairs the replicas found
+   * behind. The replies are compared as bytes: while they are equal nothing is
+   * decoded and nothing needs repair, so no wait for the last replies is armed
+   * (a late reply that differs is repaired with the others when it arrives).
+   */
+  private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Found[]> {
     return new Promise((resolve, reject) => {
       const tracker = new QuorumTracker(r, targets.length)
-      const replies: Array<Array<VObject | undefined> | null> = new Array(targets.length).fill(null)
+      const replies: Array<Array<Buffer | undefined> | null> = new Array(targets.length).fill(null)
       const repaired = new Set<number>()
+      // Per record: the common bytes while mixed[k] is false (valid once a reply came), else the merged object.
+      const common: Array<Buffer | undefined> = new Array(refs.length).fill(undefined)
+      const mixed: boolean[] = new Array(refs.length).fill(false)
       const merged: Array<VObject | undefined> = new Array(refs.length).fill(undefined)
+      let replied = 0
       let settled = 0
       let answered = false
       let repairing = false
+      const add = (got: Array<Buffer | undefined>): void => {
+        for (let k = 0; k < refs.length; k++) {
+          if (replied === 0) common[k] = got[k]
+          else if (mixed[k]) merged[k] = mergeSome(merged[k], decodeSome(got[k]))
+          else if (!sameBytes(common[k], got[k])) {
+            mixed[k] = true
+            merged[k] = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
+          }
+        }
+        replied++
+      }
+      const found = (): Found[] => refs.map((_, k) => mixed[k] ? merged[k] : common[k])
+      // Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions.
+      const behindOf = (reply: Array<Buffer | undefined>): number[] => {
+        const behind: number[] = []
+        for (let k = 0; k < refs.length; k++) {
+          const m = merged[k]
+          if (!mixed[k] || m === undefined) continue
+          const mine = reply[k]
+          if (mine === undefined || !sameVersions(decodeObject(mine), m)) behind.push(k)
+        }
+        return behind
+      }
       // Read repair starts once every replica answered or the short wait is over;
       // a reply that comes later is repaired as it arrives.
       const repair = (): void => {
@@ -229,11 +283,7 @@ export class Coordinator {
           const reply = replies[i]
           if (reply === null || repaired.has(i)) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
           repaired.add(i)
-          const behind: number[] = []
-          for (let k = 0; k < refs.length; k++) {
-            const m = merged[k]
-            if (m !== undefined && (reply[k] === undefined || !sameVersions(reply[k] as VObject, m))) behind.push(k)
-          }
+          const behind = behindOf(reply)
           if (behind.length > 0) this.repairTo(targets[i], behind.map(k => refs[k]), behind.map(k => merged[k] as VObject)).catch(() => {})
         }
       }
@@ -241,8 +291,8 @@ export class Coordinator {
         const state = tracker.state
         if (!answered && state === 'won') {
           answered = true
-          resolve(merged.slice())
-          if (settled < targets.length) {
+          resolve(found())
+          if (settled < targets.length && mixed.includes(true)) {
             this.o.clock.after(this.o.readRepairWaitMs, () => {
               repairing = true
               repair()
@@ -259,9 +309,16 @@ export class Coordinator {
       }
       if (targets.length === 0) return finish()
       targets.forEach((t, i) => {
-        this.readFrom(t, refs).then((objs) => {
-          replies[i] = objs
-          for (let k = 0; k < refs.length; k++) merged[k] = mergeSome(merged[k], objs[k])
+        this.readFrom(t, refs).then((got) => {
+          try {
+            add(got)
+          } catch {
+            // undecodable bytes: this replica failed (what it merged so far was valid)
+            settled++
+            tracker.failure(t.primary)
+            return finish()
+          }
+          replies[i] = got
           settled++
           tracker.success(t.primary)
           finish()

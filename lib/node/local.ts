@@ -426,6 +426,11 @@ export function atTime (state: KeyState, nowMs: number): KeyState {
   return state.expireAt > 0 && state.expireAt <= nowMs ? { ...NO_STATE, expireAt: state.expireAt } : state
 }
 
+/** What a plain GET returns at nowMs from a record's encoded bytes (no decoding for a plain string). */
+export function stringAt (bytes: Buffer, nowMs: number): StringRead {
+  return stringOf(stateOf({ bytes }), nowMs)
+}
+
 function stringOf (state: KeyState, nowMs: number): StringRead {
   if (state.type === 'none' || (state.expireAt > 0 && state.expireAt <= nowMs)) return null
   return state.type === 'string' ? state.value : WRONGTYPE

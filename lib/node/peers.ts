@@ -6,7 +6,7 @@ import { PeerRemoteError } from '../peer/errors.js'
 import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
-import { decodeObject, encodeObject, merge, type VObject } from '../versioning/index.js'
+import { decodeObject, encodeObject, merge } from '../versioning/index.js'
 import type { RangePage, RangeSpec, ReplicaClient } from './coordinator.js'
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
@@ -97,19 +97,19 @@ export class Peers implements ReplicaClient, PeerRequests {
     this.handlers.set(type, handler as unknown as (from: string, req: Request) => Promise<Response>)
   }
 
-  async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<VObject | undefined> {
+  async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
     const res = await this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor })
-    return res.obj === null ? undefined : decodeObject(res.obj)
+    return res.obj ?? undefined
   }
 
   async putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<void> {
     await this.request(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor })
   }
 
-  async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<VObject | undefined>> {
+  async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>> {
     const res = await this.request(node, { type: 'READ_RECORDS', keys: refs.map(r => r.skey), hintFor })
     if (res.objs.length !== refs.length) throw Object.assign(new Error('READ_RECORDS answered for other records'), { code: 'DYNAKV_PEER_PROTOCOL' })
-    return res.objs.map(b => b.length === 0 ? undefined : decodeObject(b))
+    return res.objs.map(b => b.length === 0 ? undefined : b)
   }
 
   async putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<void> {
