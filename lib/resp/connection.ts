@@ -203,7 +203,7 @@ export class Connection implements Session {
         reply = errorReply(e, this.host.logError)
       }
       if (reply instanceof Promise) {
-        // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
+        // A self-ordered command is only counted; any other is tracked (what follows it on its keys waits for it).
         const slot = this.enqueue(args, ordered ? undefined : keys === undefined ? this.keysOf(args, serial) : keys)
         slot.proto = this.proto // HELLO changes it: the one in force when the command ran
         slot.stats = stats
@@ -227,6 +227,7 @@ export class Connection implements Session {
         }
       }
     } else {
+      // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
       const slot = this.enqueue(args, keys === undefined ? this.keysOf(args, serial) : keys)
       Promise.all(waits.map(w => w.wait())).then(() => this.runWaited(slot, args))
     }
@@ -248,7 +249,10 @@ export class Connection implements Session {
     this.awaitedSlots = slots
     const settle = (r: Reply): void => {
       // Once it has run, a slot added to the group would never settle: a later command gets a group of its own.
-      if (this.awaited === reply) this.awaited = null
+      if (this.awaited === reply) {
+        this.awaited = null
+        this.awaitedSlots = null
+      }
       for (let i = 0; i < slots.length; i++) this.settle(slots[i], r)
     }
     reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))

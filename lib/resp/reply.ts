@@ -413,7 +413,14 @@ export class ReplyWriter {
       slab[p++] = 48 + Math.floor(n / 10)
       slab[p++] = 48 + (n % 10)
     } else {
-      p += slab.write(String(n), p, 'latin1')
+      // Digit by digit: String(n) and Buffer#write cost more than copying a 100-byte payload.
+      let digits = 0
+      for (let q = n; q > 0; q = Math.floor(q / 10)) digits++
+      for (let i = p + digits - 1; i >= p; i--) {
+        slab[i] = 48 + (n % 10)
+        n = Math.floor(n / 10)
+      }
+      p += digits
     }
     slab[p] = 13
     slab[p + 1] = 10
