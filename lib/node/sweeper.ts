@@ -21,7 +21,7 @@ import { every, type Clock as TimeSource, type Timer } from '../runtime/clock.js
 import type { Logger } from '../runtime/log.js'
 import type { Store } from '../storage/store.js'
 import { keyAfter } from '../storage/store.js'
-import { decodeObject, isDead, keyState, type VObject } from '../versioning/index.js'
+import { COMPLEX, decodeObject, isDead, keyState, newestValue, type VObject } from '../versioning/index.js'
 import type { Ring } from '../ring/index.js'
 import { isKeyRecord, prefixEnd, refOfStorageKey, type KeyRef, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
@@ -66,6 +66,16 @@ export function reapable (skey: Buffer, obj: VObject, nowMs: number, graceMs: nu
   let since = 0
   for (const s of obj.siblings) since = Math.max(since, s.ts, s.expireAt ?? 0)
   return since + graceMs <= nowMs
+}
+
+/**
+ * A plain string with a live value and no expiry (read from the bytes, no
+ * decoding): the sweep has nothing to do with it (keyState is a string, not
+ * expired, so neither stripped, reaped nor sampled).
+ */
+function isLiveForever (bytes: Buffer): boolean {
+  const fast = newestValue(bytes)
+  return fast !== COMPLEX && fast.value !== null && fast.expireAt === 0
 }
 
 /** A key's element prefix and the kind of element it holds now (null: none). */
@@ -143,6 +153,11 @@ export class Sweeper {
     const cleaned = new Set<string>()
     for (const [skey, bytes] of rows) {
       const ref = refOfStorageKey(skey, this.d.partitionBits)
+      if (isKeyRecord(skey) && isLiveForever(bytes)) {
+        // Most rows: nothing expires, nothing is dead, no TTL to sample; only its elements' owner to note.
+        owner = ownerOf(ref as KeyRef, { type: 'string' })
+        continue
+      }
       const obj = decodeObject(bytes)
       if (isKeyRecord(skey)) {
         const key = ref as KeyRef
