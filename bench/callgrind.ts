@@ -24,7 +24,8 @@
 // A cluster runs with --ae-interval-ms 0: an anti-entropy round under valgrind
 // lasts long enough to fill the idle windows (a periodic cost, not a
 // per-request one: bench/antientropy measures it); the Merkle trees are still
-// fed by every write.
+// fed by every write. Every node runs with --sweep-interval-ms 0 for the same
+// reason (a sweep round walks up to 2000 records every second of wall time).
 // Under valgrind node runs ~50x slower: keep N modest.
 //   DYNAKV_CG_NODES=1 (3: a cluster N3 R2 W2, the load on node 1) DYNAKV_CG_ANCHORS=1 (0: dynakv only)
 //   DYNAKV_CG_REQUESTS=20000 DYNAKV_CG_WARMUP=60000 DYNAKV_CG_CLIENTS=1 DYNAKV_CG_PIPELINE=16
@@ -253,7 +254,9 @@ async function main (): Promise<void> {
   // stdbuf: V8's --trace-gc lines reach us as they are printed (stdout to a pipe is block-buffered).
   const wrap = ['stdbuf', '-oL', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--dump-line=no']
   const node = NODE_FLAGS.split(' ').filter(f => f !== '')
-  const quiet = ['--log-level', 'warn']
+  // The sweep off: under valgrind each round's walk of the data (every second of wall time, ~50x longer in
+  // instructions) fills the idle windows and the runs; it is a periodic cost, not a per-request one.
+  const quiet = ['--log-level', 'warn', '--sweep-interval-ms', '0']
   const timeoutMs = 600_000
   // Slow under valgrind: peers get long timeouts, so none is taken for down.
   const nodes = NODES === 1

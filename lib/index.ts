@@ -3,5 +3,6 @@
 export * from './client/index.js'
 export { DynakvNode, type NodeDeps } from './node/node.js'
 export { RespServer } from './resp/server.js'
-export { parseServerArgs, type ServerConfig } from './cli/args.js'
+export { parseServerArgs } from './cli/args.js'
+export type { ServerConfig } from './node/config.js'
 export { decodeContext, encodeContext, type Clock, type VObject } from './versioning/index.js'

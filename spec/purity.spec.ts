@@ -1,4 +1,4 @@
-// The architecture rule of DESIGN.md §8, as a test (TigerBeetle's tidy.zig):
+// The architecture rule of docs/design.md#architecture, as a test (TigerBeetle's tidy.zig):
 // the Dynamo logic imports no sockets, files, storage or timers and reads no
 // ambient time or randomness — those come in as arguments. One table, every
 // pure module: what it may import, and what its code must never mention.

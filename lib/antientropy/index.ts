@@ -1,5 +1,5 @@
 // Anti-entropy: per-partition Merkle trees and the exchange between replicas
-// (DESIGN.md section 5). Pure: no I/O, timers, clocks or randomness.
+// (docs/design.md#merkle-anti-entropy). Pure: no I/O, timers, clocks or randomness.
 
 export {
   ANTIENTROPY_FORMAT_VERSION,

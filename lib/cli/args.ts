@@ -3,6 +3,10 @@
 // read from a DYNAKV_* environment variable (--peer-port ⇒ DYNAKV_PEER_PORT);
 // a flag on the command line wins over the environment.
 
+import { parseHostPort, type ServerConfig } from '../node/config.js'
+
+export { parseHostPort, type ServerConfig }
+
 export class UsageError extends Error {
   readonly code = 'DYNAKV_USAGE'
 }
@@ -64,51 +68,6 @@ export const SERVER_FLAGS = {
 
 export type ServerFlag = keyof typeof SERVER_FLAGS
 
-export interface ServerConfig {
-  name: string
-  /** --name was given (else the data directory's own name is kept, if it has one). */
-  nameGiven: boolean
-  host: string
-  port: number
-  peerPort: number
-  advertiseHost: string
-  dir: string
-  storage: 'classic-level' | 'memory-level'
-  join: { host: string, port: number } | null
-  n: number
-  r: number
-  w: number
-  partitions: number
-  weight: number
-  sync: boolean
-  requirepass: string | null
-  clusterName: string
-  clusterSecret: string
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
-  logFormat: 'text' | 'json'
-  /** null: no metrics endpoint (and no per-command latency tracking). */
-  metricsPort: number | null
-  vclockMax: number
-  cacheMb: number
-  protoMaxBulkLen: number
-  maxclients: number
-  gossipIntervalMs: number
-  requestTimeoutMs: number
-  downAfterMs: number
-  probeIntervalMs: number
-  sloppy: boolean
-  handoffIntervalMs: number
-  handoffBatch: number
-  handoffRate: number
-  aeIntervalMs: number
-  aeLeaves: number
-  tombstoneGraceMs: number
-  sweepIntervalMs: number
-  readRepairWaitMs: number
-  allowFaultInjection: boolean
-  clockOffsetMs: number
-}
-
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
 export const envName = (flag: string): string => 'DYNAKV_' + flag.toUpperCase().replace(/-/g, '_')
 
@@ -118,14 +77,6 @@ function parseSize (s: string): number | null {
   const unit = (m[2] ?? '').toLowerCase()[0]
   const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1
   return Number(m[1]) * mult
-}
-
-export function parseHostPort (s: string): { host: string, port: number } | null {
-  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(s)
-  if (m === null) return null
-  const port = Number(m[2])
-  if (port < 1 || port > 65535) return null
-  return { host: m[1].replace(/^\[|\]$/g, ''), port }
 }
 
 function convert (flag: string, spec: FlagSpec, raw: string | boolean, source: string): unknown {

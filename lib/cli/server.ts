@@ -138,6 +138,7 @@ export async function runServer (config: ServerConfig): Promise<number> {
     }
     process.once('SIGINT', () => onSignal('SIGINT'))
     process.once('SIGTERM', () => onSignal('SIGTERM'))
+    running.resp.shutdown = () => onSignal('SHUTDOWN')
     void refusal.then((e) => {
       if (stopping) return
       say(config, 'error', e.message)

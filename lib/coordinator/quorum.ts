@@ -65,7 +65,7 @@ export class QuorumTracker {
   }
 }
 
-/** The `-NOQUORUM` text of DESIGN.md §2. */
+/** The `-NOQUORUM` text (docs/design.md#errors). */
 export function noQuorumMessage (op: 'read' | 'write', needed: number, answered: number, primaries?: { needed: number, answered: number }): string {
   let msg = `NOQUORUM ${op} needed ${needed} replicas, ${answered} answered`
   if (primaries !== undefined && primaries.needed > 0 && primaries.answered < primaries.needed) {

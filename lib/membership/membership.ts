@@ -1,4 +1,4 @@
-// Gossiped membership (DESIGN.md §5). One record per node; only the node itself
+// Gossiped membership (docs/design.md#membership). One record per node; only the node itself
 // (or an admin REMOVE) raises its version, and a merge keeps the higher version
 // per node, so views converge whatever the order of exchanges. `removed` is
 // final: a removed name never comes back (the node rejoins under a new name).

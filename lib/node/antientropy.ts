@@ -1,4 +1,4 @@
-// Merkle anti-entropy at run time (DESIGN.md §5): one tree per partition this
+// Merkle anti-entropy at run time (docs/design.md#merkle-anti-entropy): one tree per partition this
 // node is a primary of, fed incrementally by every committed write (hints are
 // not data and stay out), rebuilt from a snapshot scan at start-up, after a ring
 // change and after FLUSHALL. Replicas exchange roots on a schedule, descend only
@@ -257,7 +257,7 @@ export class AntiEntropy {
 
   private async exchangeWith (peer: string, partitions: number[], budget: number): Promise<number> {
     const leaves = this.node.config.aeLeaves
-    const res = await this.node.peers.request(peer, { type: 'MERKLE_ROOTS', partitions, leaves, fanout: FANOUT }) as { roots: Buffer[] }
+    const res = await this.node.peers.request(peer, { type: 'MERKLE_ROOTS', partitions, leaves, fanout: FANOUT })
     this.stats.bytesSent += 8 + partitions.length * 3
     this.stats.bytesReceived += res.roots.reduce((n, r) => n + r.length + 1, 0)
     let repaired = 0
@@ -276,13 +276,13 @@ export class AntiEntropy {
   private async repairPartition (peer: string, p: number, tree: MerkleTree, budget: number): Promise<number> {
     const leaves = await compareTrees(tree, async (level, indices) => {
       this.stats.bytesSent += 8 + indices.length * 2
-      const res = await this.node.peers.request(peer, { type: 'MERKLE_NODES', partition: p, level, indices }) as { hashes: Buffer[] }
+      const res = await this.node.peers.request(peer, { type: 'MERKLE_NODES', partition: p, level, indices })
       this.stats.bytesReceived += res.hashes.length * 9
       return res.hashes
     }, { maxNodesPerRequest: NODES_PER_REQUEST, stats: this.stats })
     if (leaves.length === 0) return 0
     const local = await this.digestsOf(p, leaves, tree)
-    const res = await this.node.peers.request(peer, { type: 'KEY_DIGESTS', partition: p, leaves }) as { keys: Buffer[], digests: Buffer[] }
+    const res = await this.node.peers.request(peer, { type: 'KEY_DIGESTS', partition: p, leaves })
     this.stats.bytesSent += 8 + leaves.length * 2
     this.stats.bytesReceived += res.keys.reduce((n, k) => n + k.length + 10, 0)
     const remote: KeyDigest[] = res.keys.map((k, i) => [k, res.digests[i]])
@@ -298,7 +298,7 @@ export class AntiEntropy {
   private async pull (peer: string, skeys: Buffer[]): Promise<void> {
     for (let i = 0; i < skeys.length; i += FETCH_BATCH) {
       const keys = skeys.slice(i, i + FETCH_BATCH)
-      const res = await this.node.peers.request(peer, { type: 'FETCH_OBJECTS', keys }) as { keys: Buffer[], objs: Buffer[] }
+      const res = await this.node.peers.request(peer, { type: 'FETCH_OBJECTS', keys })
       this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0)
       this.stats.bytesReceived += res.objs.reduce((n, o) => n + o.length + 2, 0) + res.keys.reduce((n, k) => n + k.length + 2, 0)
       const merges: Array<Promise<unknown>> = []

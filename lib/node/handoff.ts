@@ -1,4 +1,4 @@
-// Hinted handoff and ownership transfer (DESIGN.md §5), in bounded batches under
+// Hinted handoff and ownership transfer (docs/design.md#hinted-handoff), in bounded batches under
 // a rate limit:
 //   hints      a fallback's hints go to their intended node as soon as it answers
 //              again, or to the key's current primaries when that node no longer
@@ -42,6 +42,25 @@ export class Handoff {
   constructor (private readonly node: DynakvNode) {
     this.tokens = node.config.handoffRate
     this.lastRefillMs = node.clock.now()
+    node.peers.on('HANDOFF_BATCH', async (_from, req) => {
+      await this.receive(req.kind, req.keys, req.objs)
+      return { type: 'OK' }
+    })
+  }
+
+  /**
+   * A batch another node handed off: ownership transfers, delivered hints and
+   * anti-entropy repairs all land in this node's data. One key refused (or
+   * failed) fails the batch once every merge has settled: the sender keeps the
+   * whole batch and sends it again (merging twice is harmless).
+   */
+  private async receive (kind: number, keys: Buffer[], objs: Buffer[]): Promise<void> {
+    const writes: Array<Promise<unknown>> = []
+    for (let i = 0; i < keys.length; i++) writes.push(this.node.local.merge(refOfStorageKey(keys[i], this.node.partitionBits), this.node.local.decode(objs[i])))
+    const failed = (await Promise.allSettled(writes)).find(o => o.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    if (kind === HANDOFF_HINTS) this.stats.hintsReceived += keys.length
+    else if (kind === HANDOFF_OWNERSHIP) this.stats.objectsReceived += keys.length
   }
 
   start (): void {

@@ -156,7 +156,7 @@ export class Keyspace {
     const answers = await Promise.all(asked.map(async (n) => {
       try {
         if (n === self) return await this.localLive(start, end, limit)
-        const res = await this.node.peers.request(n, { type: 'SCAN_KEYS', start, end, limit }) as { keys: Buffer[], more: boolean }
+        const res = await this.node.peers.request(n, { type: 'SCAN_KEYS', start, end, limit })
         return res
       } catch {
         return null
@@ -207,7 +207,8 @@ export class Keyspace {
     const counts = await Promise.all(members.map(async (m) => {
       if (m.name === self) return this.localCounts()
       try {
-        return (await this.node.peers.request(m.name, { type: 'COUNT_KEYS' })) as unknown as KeyCounts
+        const { n, expires, avgTtlMs } = await this.node.peers.request(m.name, { type: 'COUNT_KEYS' })
+        return { n, expires, avgTtlMs }
       } catch {
         return { n: 0, expires: 0, avgTtlMs: 0 }
       }

@@ -18,7 +18,7 @@ import { pages, type Store } from '../storage/store.js'
 import type { Clock as TimeSource } from '../runtime/clock.js'
 import {
   COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip,
-  type Clock, type KeyState, type Marker, type Total, type VObject
+  type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
 import { isElement, type RecordRef } from './keys.js'
 import type { CounterLease } from './identity.js'
@@ -118,6 +118,8 @@ export class LocalReplica {
   private readonly lease: CounterLease
   private readonly vclockMax: number
   private readonly placement: ReplicaPlacement
+  /** blindWrite's options, filled in per write (it reads them synchronously): one object fewer per SET. */
+  private readonly blind: BlindWriteOptions = { actor: '', value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
 
   constructor (options: LocalOptions) {
     this.engine = new Engine({
@@ -221,10 +223,17 @@ export class LocalReplica {
     if (incoming === undefined && (change.op === 'value' || change.op === 'tombstone') && change.context === null) {
       const value = change.op === 'value' ? change.value : null
       const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
-      const res = blindWrite(cur?.bytes, { actor, value, expireAt, nowMs, counterFloor: this.lease.floor, vclockMax: this.vclockMax })
+      const o = this.blind
+      o.actor = actor
+      o.value = value
+      o.expireAt = expireAt
+      o.nowMs = nowMs
+      o.counterFloor = this.lease.floor
+      o.vclockMax = this.vclockMax
+      const res = blindWrite(cur?.bytes, o)
       if (res !== null) {
         this.truncations += res.truncated
-        if (isKey) this.count(res.oldValue !== null, res.oldExpireAt, value !== null, expireAt)
+        if (isKey) this.count(res.oldLive, res.oldExpireAt, value !== null, expireAt)
         return { bytes: res.bytes, obj: null, context: null, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
       }
     }

@@ -8,7 +8,7 @@
 //   Handoff      hinted handoff and ownership transfer
 //   AntiEntropy  Merkle trees per partition and their exchange
 //   Keyspace     cluster-wide SCAN, DBSIZE and FLUSHALL
-import type { ServerConfig } from '../cli/args.js'
+import type { ServerConfig } from './config.js'
 import type { Clock } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
@@ -121,7 +121,17 @@ export class DynakvNode {
     })
     this.claims = new ClaimCache(config.partitions, config.n)
     this.ring = this.computeRing()
-    this.peers = new Peers(this, transport)
+    this.peers = new Peers({
+      self: identity.name,
+      clock: deps.clock,
+      detector: this.detector,
+      membership,
+      requestTimeoutMs: config.requestTimeoutMs,
+      partitionBits: this.partitionBits,
+      local: this.local,
+      localRange: (range, hintFor) => this.localRange(range, hintFor),
+      hintStored: () => { this.coordinator.stats.hintsWritten++ }
+    }, transport)
     const placement: Placement = {
       solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
@@ -142,7 +152,19 @@ export class DynakvNode {
       readRepairWaitMs: config.readRepairWaitMs
     })
     this.records = new Records(this.coordinator, deps.clock, () => ({ r: config.r, w: config.w }))
-    this.gossip = new Gossip(this)
+    this.gossip = new Gossip({
+      self: identity.name,
+      clock: deps.clock,
+      random: deps.random,
+      log: this.log,
+      config,
+      membership,
+      detector: this.detector,
+      peers: this.peers,
+      transport,
+      store,
+      membershipChanged: () => this.membershipChanged()
+    })
     this.handoff = new Handoff(this)
     this.antiEntropy = new AntiEntropy(this)
     this.keyspace = new Keyspace(this)
@@ -159,7 +181,7 @@ export class DynakvNode {
       ring: () => this.currentRing(),
       isUp: (n) => this.detector.isUp(n),
       fetch: async (n, skey) => {
-        const res = await this.peers.request(n, { type: 'FETCH_OBJECTS', keys: [skey] }) as { objs: Buffer[] }
+        const res = await this.peers.request(n, { type: 'FETCH_OBJECTS', keys: [skey] })
         return res.objs[0].length === 0 ? undefined : decodeObject(res.objs[0])
       }
     })

@@ -68,21 +68,19 @@ export function reapable (skey: Buffer, obj: VObject, nowMs: number, graceMs: nu
   return since + graceMs <= nowMs
 }
 
-/**
- * A plain string with a live value and no expiry (read from the bytes, no
- * decoding): the sweep has nothing to do with it (keyState is a string, not
- * expired, so neither stripped, reaped nor sampled).
- */
-function isLiveForever (bytes: Buffer): boolean {
-  const fast = newestValue(bytes)
-  return fast !== COMPLEX && fast.value !== null && fast.expireAt === 0
-}
-
 /** A key's element prefix and the kind of element it holds now (null: none). */
 interface Owner { prefix: Buffer, kind: string | null }
 
 function ownerOf (key: KeyRef, state: { type: string }): Owner {
   return { prefix: key.elementsPrefix(), kind: state.type === 'none' || state.type === 'string' ? null : state.type }
+}
+
+const STRING = { type: 'string' }
+
+/** A plain string value with no expiry (the encoded fast path: no decoding): nothing for the sweep to do. */
+function liveForever (bytes: Buffer): boolean {
+  const v = newestValue(bytes)
+  return v !== COMPLEX && v.value !== null && v.expireAt === 0
 }
 
 export class Sweeper {
@@ -153,9 +151,9 @@ export class Sweeper {
     const cleaned = new Set<string>()
     for (const [skey, bytes] of rows) {
       const ref = refOfStorageKey(skey, this.d.partitionBits)
-      if (isKeyRecord(skey) && isLiveForever(bytes)) {
-        // Most rows: nothing expires, nothing is dead, no TTL to sample; only its elements' owner to note.
-        owner = ownerOf(ref as KeyRef, { type: 'string' })
+      if (isKeyRecord(skey) && liveForever(bytes)) {
+        // Most records: a plain string with no expiry, neither expired nor dead. Only its ownership matters.
+        owner = ownerOf(ref as KeyRef, STRING)
         continue
       }
       const obj = decodeObject(bytes)

@@ -1,4 +1,4 @@
-// The peer layer (DESIGN.md §6): the binary codec and message set (pure), the
+// The peer layer (docs/design.md#peer-protocol): the binary codec and message set (pure), the
 // handshake, the Transport seam with its TCP implementation and the simulated
 // network, and fault injection.
 

@@ -1,4 +1,4 @@
-// The peer protocol's message set (DESIGN.md §6): one schema per message type,
+// The peer protocol's message set (docs/design.md#peer-protocol): one schema per message type,
 // a table of typed fields that drives the one generic encoder and decoder in
 // codec.ts. The TypeScript message types are derived from this table, so a
 // schema and its type cannot drift apart. Pure: no I/O, time or randomness.

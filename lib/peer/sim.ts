@@ -1,5 +1,5 @@
 // The simulated network: every node of a cluster in one process, on virtual
-// time, under one seed (DESIGN.md §8). Endpoints are Transports; messages
+// time, under one seed (docs/design.md#architecture). Endpoints are Transports; messages
 // cross the network as frames encoded and decoded with the real codec.
 //
 // Each message (requests and responses separately) is, in this order:

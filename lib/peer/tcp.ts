@@ -1,5 +1,5 @@
 // The TCP transport: one persistent, multiplexed, authenticated connection per
-// peer pair (DESIGN.md §6), carrying requests both ways.
+// peer pair (docs/design.md#peer-protocol), carrying requests both ways.
 //
 // - A request to a peer with no connection dials one; requests wait (bounded)
 //   for its handshake. A request to a name now at a new host:port drops the

@@ -1,4 +1,4 @@
-// The one I/O seam between a node and its peers (DESIGN.md §8), implemented by
+// The one I/O seam between a node and its peers (docs/design.md#architecture), implemented by
 // the TCP transport (tcp.ts) and by an endpoint of the simulated network
 // (sim.ts). Also the bookkeeping of one outstanding request, shared by both.
 

@@ -24,7 +24,7 @@ import { RequestParser, protocolErrorReply } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
 import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
-import { recordCall } from './commands/stats.js'
+import { recordCallAt } from './commands/stats.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -52,11 +52,24 @@ export interface CommandTracker {
   done (args: Buffer[], reply: Reply, readAtMs: number, readyAtMs: number): void
 }
 
-interface Slot {
-  reply: Reply | null
-  proto: Proto
-  /** Already-encoded bytes (a protocol error). */
-  raw?: Buffer
+/** A place in the reply FIFO: a reply not sent yet, or one still being computed (and what settling it needs). */
+class Slot {
+  reply: Reply | null = null
+  /** INFO commandstats counters the command is recorded in, once answered (null: none, or recorded already). */
+  stats: CallStats | null = null
+
+  constructor (
+    /** The protocol the reply is encoded in: the one in force when its command ran. */
+    public proto: Proto,
+    /** The command (for latency tracking), null for a reply queued ready. */
+    readonly args: Buffer[] | null,
+    /** When the bytes holding the command were read (performance.now() ms). */
+    readonly readAtMs: number,
+    /** What later commands on its keys wait for; null when untracked (self-ordered) or ready. */
+    readonly flight: InFlight | null,
+    /** Already-encoded bytes (a protocol error). */
+    readonly raw: Buffer | null = null
+  ) {}
 }
 
 const MAX_PENDING = 4096
@@ -117,10 +130,18 @@ export class Connection implements Session {
   private selfOrderedInFlight = 0
   private selfOrderedDrained: InFlight | null = null
   private readonly tracker: CommandTracker | null
-  /** When the chunk being parsed was read, and the commands it answered at once (only kept while tracking). */
+  /** When the chunk being parsed was read: every command of a read event starts then (one clock read per chunk). */
   private readAtMs = 0
+  /** Commands the read event answered at once, for latency tracking (only kept while tracking). */
   private readonly answeredArgs: Buffer[][] = []
   private readonly answered: Reply[] = []
+  /** INFO commandstats counters of the commands the read event answered at once: their time is added at its end. */
+  private readonly timed: CallStats[] = []
+  /** One clock read shared by the replies that settle before the next flush (a group commit settles many at once); -1: none yet. */
+  private settledAtMs = -1
+  /** The promise of the last group of slots awaiting one reply together (see await), while it has not settled. */
+  private awaited: Promise<Reply> | null = null
+  private awaitedSlots: Slot[] | null = null
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
@@ -149,13 +170,13 @@ export class Connection implements Session {
     if (this.closing) return
     this.inData = true
     this.lastCommandAtMs = this.host.now() // CLIENT LIST's idle time: per read, not per command
-    if (this.tracker !== null) this.readAtMs = performance.now() // one clock read per chunk, not per command
+    this.readAtMs = performance.now() // one clock read per chunk, not per command
     try {
       this.parser.feed(chunk)
     } finally {
       this.inData = false
     }
-    if (this.answered.length > 0) this.reportAnswered()
+    if (this.answered.length > 0 || this.timed.length > 0) this.reportAnswered()
     this.flush()
   }
 
@@ -169,74 +190,124 @@ export class Connection implements Session {
     if (effect === 'begin') this.queueing = true
     else if (effect === 'end' || effect === 'quit') this.queueing = false
     const ordered = !serial && this.host.selfOrdered(args)
-    const keysOf = (): string[] | 'all' | null => serial ? 'all' : this.host.keysOf(args)
     // Keys are needed only to find what this command must wait for.
-    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? keysOf() : undefined
+    const keys = (ordered ? this.tails.size > 0 || this.barrier !== null : this.inflight.size > 0 || this.selfOrderedInFlight > 0) ? this.keysOf(args, serial) : undefined
     const waits = keys === undefined ? null : this.waitsFor(keys)
-    // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
-    const untracked = ordered && waits === null
-    // A reply is encoded in the protocol in force when its command ran (HELLO changes it).
-    let ranWith: Proto = this.proto
-    // INFO commandstats: the counters exec() names, the reply, the time it took.
-    let stats: CallStats | null = null
-    let startMs = 0
-    const run = (): Reply | Promise<Reply> => {
-      let r: Reply | Promise<Reply>
-      startMs = performance.now()
+    if (waits === null) {
+      let reply: Reply | Promise<Reply>
+      let stats: CallStats | null = null
       try {
-        r = this.host.exec(this, args)
+        reply = this.host.exec(this, args)
         stats = this.callStats
       } catch (e) {
-        r = errorReply(e, this.host.logError)
+        reply = errorReply(e, this.host.logError)
       }
-      ranWith = this.proto
-      if (!(r instanceof Promise)) {
-        recordCall(stats, r, startMs)
-        stats = null
-      }
-      return r
-    }
-    const reply = waits === null ? run() : Promise.all(waits.map(w => w.wait())).then(run)
-    const tracker = this.tracker
-    const readAtMs = this.readAtMs
-    if (reply instanceof Promise) {
-      const flight = untracked ? null : this.track(keys === undefined ? keysOf() : keys)
-      if (untracked) this.selfOrderedInFlight++
-      const slot: Slot = { reply: null, proto: this.proto }
-      this.queue.push(slot)
-      const settle = (r: Reply): void => {
-        recordCall(stats, r, startMs)
-        if (tracker !== null) tracker.done(args, r, readAtMs, performance.now())
-        slot.reply = r
-        slot.proto = ranWith
-        if (flight !== null) this.untrack(flight)
-        else if (--this.selfOrderedInFlight === 0 && this.selfOrderedDrained !== null) {
-          this.selfOrderedDrained.settle()
-          this.selfOrderedDrained = null
+      if (reply instanceof Promise) {
+        // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
+        const slot = this.enqueue(args, ordered ? undefined : keys === undefined ? this.keysOf(args, serial) : keys)
+        slot.proto = this.proto // HELLO changes it: the one in force when the command ran
+        slot.stats = stats
+        this.await(reply, slot)
+      } else {
+        // INFO commandstats: counted now, timed at the end of the read event.
+        if (stats !== null) {
+          stats.calls++
+          if (reply.type === 'error') stats.failed++
+          this.timed.push(stats)
         }
-        this.drain()
+        if (this.tracker !== null) {
+          this.answeredArgs.push(args)
+          this.answered.push(reply)
+        }
+        if (this.queue.length === 0) this.write(reply, this.proto)
+        else {
+          const slot = new Slot(this.proto, null, 0, null)
+          slot.reply = reply
+          this.queue.push(slot)
+        }
       }
-      reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
-      if (this.queue.length >= MAX_PENDING) this.pause()
     } else {
-      if (tracker !== null) {
-        this.answeredArgs.push(args)
-        this.answered.push(reply)
-      }
-      if (this.queue.length === 0) this.write(reply, ranWith)
-      else this.queue.push({ reply, proto: ranWith })
+      const slot = this.enqueue(args, keys === undefined ? this.keysOf(args, serial) : keys)
+      Promise.all(waits.map(w => w.wait())).then(() => this.runWaited(slot, args))
     }
     // QUIT closes once answered, whenever it runs: nothing after it is read.
     if (this.closeAfterReply || effect === 'quit') this.closing = true
   }
 
+  /**
+   * Settles the slot with the reply when it comes. Consecutive commands given
+   * the same promise (plain SETs of one group commit) share one reaction.
+   */
+  private await (reply: Promise<Reply>, slot: Slot): void {
+    if (reply === this.awaited) {
+      (this.awaitedSlots as Slot[]).push(slot)
+      return
+    }
+    const slots = [slot]
+    this.awaited = reply
+    this.awaitedSlots = slots
+    const settle = (r: Reply): void => {
+      // Once it has run, a slot added to the group would never settle: a later command gets a group of its own.
+      if (this.awaited === reply) this.awaited = null
+      for (let i = 0; i < slots.length; i++) this.settle(slots[i], r)
+    }
+    reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
+  }
+
+  private keysOf (args: Buffer[], serial: boolean): string[] | 'all' | null {
+    return serial ? 'all' : this.host.keysOf(args)
+  }
+
+  /** A slot at the end of the FIFO for a reply to come; keys undefined: self-ordered, only counted. */
+  private enqueue (args: Buffer[], keys: string[] | 'all' | null | undefined): Slot {
+    const flight = keys === undefined ? null : this.track(keys)
+    if (keys === undefined) this.selfOrderedInFlight++
+    const slot = new Slot(this.proto, args, this.readAtMs, flight)
+    this.queue.push(slot)
+    if (this.queue.length >= MAX_PENDING) this.pause()
+    return slot
+  }
+
+  /** A command that waited for others runs now. */
+  private runWaited (slot: Slot, args: Buffer[]): void {
+    let reply: Reply | Promise<Reply>
+    try {
+      reply = this.host.exec(this, args)
+      slot.stats = this.callStats
+    } catch (e) {
+      reply = errorReply(e, this.host.logError)
+    }
+    slot.proto = this.proto
+    if (reply instanceof Promise) reply.then((r) => this.settle(slot, r), (e) => this.settle(slot, errorReply(e, this.host.logError)))
+    else this.settle(slot, reply)
+  }
+
+  /** A reply is ready: recorded, its keys released, and the ready prefix of the FIFO moved to the writer. */
+  private settle (slot: Slot, r: Reply): void {
+    if (slot.stats !== null || this.tracker !== null) {
+      if (this.settledAtMs < 0) this.settledAtMs = performance.now()
+      recordCallAt(slot.stats, r, slot.readAtMs, this.settledAtMs)
+      this.tracker?.done(slot.args as Buffer[], r, slot.readAtMs, this.settledAtMs)
+    }
+    slot.reply = r
+    if (slot.flight !== null) this.untrack(slot.flight)
+    else if (--this.selfOrderedInFlight === 0 && this.selfOrderedDrained !== null) {
+      this.selfOrderedDrained.settle()
+      this.selfOrderedDrained = null
+    }
+    this.drain()
+  }
+
   /** The replies of this read event that were ready at once: one clock read for all. */
   private reportAnswered (): void {
-    const tracker = this.tracker as CommandTracker
     const readyAtMs = performance.now()
-    for (let i = 0; i < this.answered.length; i++) tracker.done(this.answeredArgs[i], this.answered[i], this.readAtMs, readyAtMs)
+    const tracker = this.tracker
+    if (tracker !== null) for (let i = 0; i < this.answered.length; i++) tracker.done(this.answeredArgs[i], this.answered[i], this.readAtMs, readyAtMs)
     this.answeredArgs.length = 0
     this.answered.length = 0
+    const usec = Math.round((readyAtMs - this.readAtMs) * 1000)
+    for (let i = 0; i < this.timed.length; i++) this.timed[i].usec += usec
+    this.timed.length = 0
   }
 
   /** What a command must wait for, or null when it can run now. */
@@ -274,7 +345,7 @@ export class Connection implements Session {
     // The message is latin1 (the offending byte goes out as the byte itself, as Redis sends it).
     const bytes = protocolErrorReply(message)
     if (this.queue.length === 0) this.writer.raw(bytes)
-    else this.queue.push({ reply: null, proto: this.proto, raw: bytes })
+    else this.queue.push(new Slot(this.proto, null, 0, null, bytes))
     this.closing = true
   }
 
@@ -288,9 +359,9 @@ export class Connection implements Session {
 
   /** Moves the ready prefix of the FIFO into the writer. */
   private drain (): void {
-    while (this.queue.length > 0 && (this.queue[0].reply !== null || this.queue[0].raw !== undefined)) {
+    while (this.queue.length > 0 && (this.queue[0].reply !== null || this.queue[0].raw !== null)) {
       const slot = this.queue.shift() as Slot
-      if (slot.raw !== undefined) this.writer.raw(slot.raw)
+      if (slot.raw !== null) this.writer.raw(slot.raw)
       else this.write(slot.reply as Reply, slot.proto)
     }
     if (this.inData || this.flushQueued) return
@@ -298,6 +369,7 @@ export class Connection implements Session {
     // After the promise continuations of this turn (a whole group commit resolves at once), not the next turn.
     queueMicrotask(() => {
       this.flushQueued = false
+      this.settledAtMs = -1
       this.flush()
     })
   }

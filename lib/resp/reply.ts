@@ -181,6 +181,8 @@ function round17 ({ digits, scale }: { digits: string, scale: number }): { digit
 }
 
 const RESP2_NULL = Buffer.from('$-1\r\n')
+/** The shared OK (every SET's reply), encoded once. */
+const OK_BYTES = Buffer.from('+OK\r\n')
 const RESP2_NULL_ARRAY = Buffer.from('*-1\r\n')
 const RESP3_NULL = Buffer.from('_\r\n')
 const RESP2_TRUE = Buffer.from(':1\r\n')
@@ -307,7 +309,7 @@ export class ReplyWriter {
       case 'bulk':
         return this.bulk(r.value)
       case 'simple':
-        return this.line(43, r.value)
+        return r === OK ? this.raw(OK_BYTES) : this.line(43, r.value)
       case 'error':
         return this.line(45, r.value, 'latin1')
       case 'int':

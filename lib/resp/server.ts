@@ -20,6 +20,7 @@ export class RespServer implements ServerInfo, ConnectionHost {
   readonly tunables = new Map<string, string>()
   readonly protoMaxBulkLenMax: number
   readonly tracker: CommandTracker | null
+  shutdown: (() => void) | null = null
 
   /** commandStats: per-command calls, errors and latencies are kept there (null: not tracked). */
   constructor (private readonly node: DynakvNode, readonly commandStats: CommandStats | null = null) {

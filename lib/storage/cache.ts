@@ -4,7 +4,18 @@
 // key's slot in place, so an overwrite leaves one dead Buffer behind and
 // nothing else for the garbage collector. A slot is itself the Entry handed to
 // readers (no allocation per hit).
-import type { Entry } from './engine.js'
+
+/**
+ * A stored value: its bytes and the storage key it lives under (set by the
+ * engine, so later writes of a cached key need no hashing). Treat as read-only:
+ * what the engine's read() returns may be the cache's own slot.
+ */
+export interface Entry {
+  readonly bytes: Buffer
+  skey?: Buffer
+  /** What readers derived from the bytes (the key's state), memoised by them; gone when the key is written (a new Entry). */
+  derived?: unknown
+}
 
 const NO_BYTES = Buffer.alloc(0)
 

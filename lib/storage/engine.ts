@@ -18,19 +18,9 @@
 //   (the Merkle trees are fed from there).
 import type { Clock } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
-import { ByteCache } from './cache.js'
+import { ByteCache, type Entry } from './cache.js'
 
-/**
- * A stored value: its bytes and the storage key it lives under (set by the
- * engine, so later writes of a cached key need no hashing). Treat as read-only:
- * what read() returns may be the cache's own slot.
- */
-export interface Entry {
-  readonly bytes: Buffer
-  skey?: Buffer
-  /** What readers derived from the bytes (the key's state), memoised by them; gone when the key is written (a new Entry). */
-  derived?: unknown
-}
+export type { Entry }
 
 /** How callers name a key: ks indexes the engine's maps; skey (possibly computed lazily) is the storage key. */
 export interface EngineKey {

@@ -192,13 +192,28 @@ export interface BlindWriteOptions {
   expireAt?: number
 }
 
-export interface BlindWriteResult {
-  bytes: Buffer
-  counter: number
-  truncated: number
-  /** The anchor `old` held: its value (null: none, or a tombstone) and expiry, found on the way. */
-  oldValue: Buffer | null
-  oldExpireAt: number
+/** What blindWrite made, and what `old` held (the old value is cut out of `old` only when asked for). */
+export class BlindWriteResult {
+  constructor (
+    readonly bytes: Buffer,
+    readonly counter: number,
+    readonly truncated: number,
+    private readonly old: Buffer | undefined,
+    private readonly oldStart: number,
+    private readonly oldEnd: number,
+    /** The expiry of the anchor `old` held (0: none, or no value). */
+    readonly oldExpireAt: number
+  ) {}
+
+  /** `old`'s anchor held a value (not a tombstone, not empty). */
+  get oldLive (): boolean {
+    return this.oldStart >= 0
+  }
+
+  /** The anchor `old` held: its value (null: none, or a tombstone), a view into `old`. */
+  get oldValue (): Buffer | null {
+    return this.old === undefined || this.oldStart < 0 ? null : this.old.subarray(this.oldStart, this.oldEnd)
+  }
 }
 
 /**
@@ -251,8 +266,9 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     }
     if (at !== buf.length) throw new DecodeError('trailing bytes')
   }
-  const oldValue = old !== undefined && valueStart >= 0 ? old.subarray(valueStart, valueEnd) : null
-  const oldExpireAt = oldValue !== null ? valueExpireAt : 0
+  const oldStart = old !== undefined ? valueStart : -1
+  const oldEnd = valueEnd
+  const oldExpireAt = oldStart >= 0 ? valueExpireAt : 0
 
   // The new dot: one past everything this actor issued for the key, and past the floor.
   const known = selfIndex >= 0 ? clockCounter[selfIndex] : 0
@@ -308,7 +324,8 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
   let runEnd = -1
   for (let i = 0; i <= actors; i++) {
     if (i === actors || dropped[i] !== 0 || (inserted === 1 && i === selfAt)) {
-      if (runStart >= 0) p += buf.copy(out, p, runStart, runEnd)
+      // Byte by byte: a few dozen bytes, and Buffer#copy of a range allocates a view.
+      if (runStart >= 0) for (let k = runStart; k < runEnd; k++) out[p++] = buf[k]
       runStart = -1
     }
     if (inserted === 1 && i === selfAt) {
@@ -344,7 +361,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
   if (expireAt > 0) p = putVarint(out, p, expireAt)
   if (p !== size) throw new Error(`blindWrite: wrote ${p} of ${size} bytes`)
   buf = EMPTY
-  return { bytes: out, counter, truncated, oldValue, oldExpireAt }
+  return new BlindWriteResult(out, counter, truncated, old, oldStart, oldEnd, oldExpireAt)
 }
 
 const EMPTY = Buffer.alloc(0)

@@ -1,5 +1,5 @@
 // dynakv versioning: dotted version vectors, sibling sets, their binary
-// encoding and the client context token (DESIGN.md §3). Pure: no I/O, no
+// encoding and the client context token (docs/design.md#versioning). Pure: no I/O, no
 // timers, no ambient time or randomness — time is an argument.
 
 export type { Base, BaseEntry, Clock, ClockEntry, Marker, Sibling, Total, VObject } from './types.js'

@@ -1,5 +1,5 @@
 // Merging two replicas' sibling sets (replication, read repair, anti-entropy,
-// hints). DESIGN.md §3:
+// hints). docs/design.md#dotted-version-vectors:
 //
 //   union of a and b by dot (a dot in both is one version, kept once)
 //   drop s  if another sibling of the union has a ctx covering s's dot

@@ -1,4 +1,4 @@
-// A write at a coordinator (DESIGN.md §3): PUT with the client's context, SET
+// A write at a coordinator (docs/design.md#dotted-version-vectors): PUT with the client's context, SET
 // with the coordinator's own object clock, DEL/DELCTX with a tombstone.
 //
 //   before:  obj = { s1, s2, s3 }          context C covers s1 and s3

@@ -1,4 +1,4 @@
-// The data model of dotted version vectors (DESIGN.md §3), with the typed
+// The data model of dotted version vectors (docs/design.md#versioning), with the typed
 // payloads that Redis's data types need (docs/types.md).
 //
 //   VObject.siblings, canonical order: by actor, then counter

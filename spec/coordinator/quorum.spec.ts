@@ -2,7 +2,7 @@
 // definition, on every order of replies: won as soon as R/W replies (PW of
 // them from primaries) succeeded, lost exactly when the replies still
 // outstanding can no longer win it, pending otherwise; won and lost are final.
-// And the -NOQUORUM text of DESIGN.md §2, which /metrics parses back.
+// And the -NOQUORUM text of docs/design.md#errors, which /metrics parses back.
 import t from 'tap'
 import fc from 'fast-check'
 import { QuorumTracker, noQuorumMessage, parseNoQuorum, type QuorumState } from '../../lib/coordinator/quorum.js'
@@ -63,7 +63,7 @@ t.test('a request that asked nobody is lost at once; R=1 of one is won by its re
   t.equal(one.success(false), 'won')
 })
 
-t.test('the -NOQUORUM text of DESIGN.md §2, and its parse', async (t) => {
+t.test('the -NOQUORUM text of docs/design.md#errors, and its parse', async (t) => {
   t.equal(noQuorumMessage('read', 2, 1), 'NOQUORUM read needed 2 replicas, 1 answered')
   t.equal(noQuorumMessage('write', 3, 1), 'NOQUORUM write needed 3 replicas, 1 answered; the write may still have been stored on some replicas')
   t.equal(noQuorumMessage('write', 2, 2, { needed: 2, answered: 1 }), 'NOQUORUM write needed 2 replicas, 2 answered (1 of 2 primaries); the write may still have been stored on some replicas')

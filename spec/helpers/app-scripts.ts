@@ -163,12 +163,41 @@ export const rateLimiter: Script = async (c, log) => {
   await log.step('INCR on a non-integer', async () => { await io[0].set('ratelimit:text', 'abc'); return await io[0].incr('ratelimit:text') })
 }
 
+/**
+ * A sliding-window rate limiter (ioredis MULTI: ZREMRANGEBYSCORE the old
+ * requests, ZADD this one, ZCARD, PEXPIRE), then weekly leaderboards summed
+ * with ZUNIONSTORE and read with ZREVRANGE (node-redis). Request times are
+ * fixed numbers, so both servers see the same windows.
+ */
+export const slidingWindow: Script = async (c, log) => {
+  const io = await ioredisAll(c, { protocol: 2 })
+  const nr = await nodeRedisAll(c)
+  const key = 'ratelimit:sliding:user42'
+  const windowMs = 1000
+  for (let i = 0; i < 8; i++) {
+    const now = 10_000 + i * 300
+    await log.step(`request ${i} at ${now}: MULTI ZREMRANGEBYSCORE ZADD ZCARD PEXPIRE`, async () =>
+      await io[i % io.length].multi().zremrangebyscore(key, 0, now - windowMs).zadd(key, now, `req-${i}`).zcard(key).pexpire(key, windowMs).exec())
+  }
+  await log.step('the window: ZRANGE WITHSCORES', async () => await io[1].zrange(key, 0, '-1', 'WITHSCORES'))
+  await log.step('ZREMRANGEBYRANK keeps the newest 2', async () => await io[2].zremrangebyrank(key, 0, -3))
+  await log.step('ZRANGE after', async () => await io[0].zrange(key, 0, '-1'))
+  await log.step('ZADD week 1', async () => await nr[0].zAdd('scores:w1', [{ score: 10, value: 'alice' }, { score: 7, value: 'bob' }]))
+  await log.step('ZADD week 2', async () => await nr[1].zAdd('scores:w2', [{ score: 3, value: 'bob' }, { score: 12, value: 'carol' }]))
+  await log.step('ZUNIONSTORE the month', async () => await nr[2].zUnionStore('scores:month', ['scores:w1', 'scores:w2']))
+  await log.step('ZREVRANGE WITHSCORES of the month', async () => await nr[0].zRangeWithScores('scores:month', 0, -1, { REV: true }))
+  await log.step('ZINTER WITHSCORES AGGREGATE MAX', async () => await nr[1].zInterWithScores(['scores:w1', 'scores:w2'], { AGGREGATE: 'MAX' }))
+  await log.step('ZDIFF', async () => await nr[2].zDiff(['scores:w1', 'scores:w2']))
+  await log.step('ZMPOP MAX', async () => await nr[0].zmPop(['scores:none', 'scores:month'], 'MAX'))
+}
+
 export const SCRIPTS: Array<[string, Script]> = [
   ['session store (ioredis)', sessionStore],
   ['page cache (node-redis)', pageCache],
   ['leaderboard (ioredis + node-redis)', leaderboard],
   ['set membership (node-redis + ioredis)', membership],
-  ['rate limiter (ioredis, INCR + EXPIRE NX)', rateLimiter]
+  ['rate limiter (ioredis, INCR + EXPIRE NX)', rateLimiter],
+  ['sliding-window limiter and summed leaderboards (ioredis MULTI + node-redis)', slidingWindow]
 ]
 
 // ---------------------------------------------------------------- concurrent increments

@@ -1,7 +1,7 @@
 // A client load for operations specs (scaling, rolling restarts): writers put
 // unique keys and read back their own earlier keys through whichever nodes are
 // running, and every outcome is classified. An acknowledged write must never
-// be lost; a request may fail only as documented: -NOQUORUM (DESIGN.md §2), or
+// be lost; a request may fail only as documented: -NOQUORUM (docs/design.md#errors), or
 // because the node the client talked to went away (its connection closed or
 // was refused: the client tries another node). Anything else is a defect.
 import type { TestCluster } from './cluster.js'

@@ -136,6 +136,7 @@ export const TRANSACTIONS: Record<string, Array<[number, string[]]>> = {
     [1, ['WATCH', 'ws']], [1, ['MULTI']], [1, ['SCARD', 'ws']], [1, ['EXEC']]
   ],
   'RESET inside MULTI ends it': one(['WATCH', 'r'], ['MULTI'], ['SET', 'r', '1'], ['RESET'], ['EXEC'], ['SET', 'r', '2'], ['MULTI'], ['GET', 'r'], ['EXEC']),
+  'SHUTDOWN and SAVE are refused inside MULTI and abort it; SHUTDOWN\'s argument errors; SAVE': one(['MULTI'], ['SET', 'a', '1'], ['SHUTDOWN'], ['SAVE'], ['EXEC'], ['GET', 'a'], ['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['SHUTDOWN', 'x'], ['BGSAVE', 'x'], ['SAVE']),
   'QUIT inside MULTI closes at once': one(['MULTI'], ['SET', 'z', '1'], ['QUIT'], ['EXEC']),
   'RESP3: a watched change is _; SELECT and CLIENT inside EXEC': [[-1, ['HELLO', '3', 'SETNAME', 'tx']], ...one(['SET', 'h', '1'], ['WATCH', 'h'], ['SET', 'h', '2'], ['MULTI'], ['GET', 'h'], ['EXEC'], ['MULTI'], ['SELECT', '0'], ['CLIENT', 'GETNAME'], ['SELECT', 'x'], ['EXEC'])]
 }

@@ -1,5 +1,5 @@
 // fast-check arbitraries for every peer message, written from the message list
-// in the brief (DESIGN.md §6), not generated from lib/peer's schema table: the
+// in the brief (docs/design.md#peer-protocol), not generated from lib/peer's schema table: the
 // compiler checks each against the types derived from the table, and the
 // round-trip spec checks the table covers exactly these.
 import fc from 'fast-check'

@@ -1,4 +1,4 @@
-// --requirepass (DESIGN.md §2, "Client handshakes"): Redis's AUTH, HELLO AUTH,
+// --requirepass (docs/design.md#client-handshakes): Redis's AUTH, HELLO AUTH,
 // NOAUTH and WRONGPASS replies, RESET, and the real clients connecting with a
 // password. Wording is compared with a redis-server run with requirepass too.
 

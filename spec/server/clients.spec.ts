@@ -1,4 +1,4 @@
-// The client libraries DESIGN.md §2 names, unchanged, against one node:
+// The client libraries docs/design.md#client-handshakes names, unchanged, against one node:
 // ioredis 6 (default RESP3 with HELLO 3, and protocol: 2) and node-redis 6
 // (createClient({ url }), RESP3). Their handshakes (HELLO, INFO ready check,
 // CLIENT SETINFO), plain commands, null replies, SCAN streams and pipelines.
@@ -108,12 +108,12 @@ for (const [label, options] of [['ioredis default (RESP3)', {}], ['ioredis proto
   })
 }
 
-t.test('RESP3 nulls are _\\r\\n on the wire (DESIGN §2)', async tt => {
+t.test('RESP3 nulls are _\\r\\n on the wire (docs/design.md#resp-layer)', async tt => {
   const { out } = await exchange(node.port, Buffer.concat([frame('HELLO', '3'), frame('GET', 'resp3:none'), frame('MGET', 'resp3:none')]), { until: b => b.toString('latin1').endsWith('*1\r\n_\r\n') })
   tt.ok(out.toString('latin1').endsWith('\r\n_\r\n*1\r\n_\r\n'), `GET and MGET nulls are _ in RESP3: ${JSON.stringify(out.toString('latin1').slice(-20))}`)
 })
 
-t.test('HELLO: a RESP3 map, a RESP2 flat array, -NOPROTO for other versions (DESIGN §2)', async tt => {
+t.test('HELLO: a RESP3 map, a RESP2 flat array, -NOPROTO for other versions (docs/design.md#client-handshakes)', async tt => {
   const fields = ['server', 'version', 'proto', 'id', 'mode', 'role', 'modules']
   const three = (await exchange(node.port, frame('HELLO', '3'), { until: b => b.toString('latin1').includes('modules') && b.toString('latin1').endsWith('\r\n') })).out.toString('latin1')
   tt.match(three, /^%\d+\r\n/, 'HELLO 3: a map')

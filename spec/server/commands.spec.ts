@@ -1,6 +1,6 @@
 // One dynakv node (N=1) as a real process, driven by redis-cli one-shot
 // commands. Expected replies are Redis's (redis.io command reference, as
-// redis-cli --no-raw renders them) or DESIGN.md §2 where dynakv differs on
+// redis-cli --no-raw renders them) or docs/semantics.md where dynakv differs on
 // purpose (one database). Generic error wording is checked against
 // a live redis-server given the same inputs.
 
@@ -262,7 +262,7 @@ if (skip !== false) {
     tt.match(docs, /^1\) "get"\n2\) /, 'COMMAND DOCS get is a map keyed by name')
     tt.match(docs, /"summary"/)
     const dbsize = await dk('COMMAND', 'DOCS', 'dbsize')
-    tt.match(dbsize, /estimate/i, 'DESIGN §2: DBSIZE is an estimate and says so in COMMAND DOCS')
+    tt.match(dbsize, /estimate/i, 'docs/semantics.md: DBSIZE is an estimate and says so in COMMAND DOCS')
     const alldocs = await redisCli(node.port, ['COMMAND', 'DOCS'])
     tt.equal(alldocs.code, 0, 'COMMAND DOCS with no names does not break redis-cli')
     tt.match(alldocs.stdout, /\bsummary\b/, 'and it holds the docs')

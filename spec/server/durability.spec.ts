@@ -1,6 +1,6 @@
 // Durability of one node's data directory across restarts: a clean stop
 // (SIGTERM, exit 0) and a crash (SIGKILL right after the replies arrived; the
-// node fsyncs acknowledged writes by default, DESIGN.md §1 and §7).
+// node fsyncs acknowledged writes by default, docs/design.md#storage-and-durability).
 
 import t from 'tap'
 import { Redis } from 'ioredis'
@@ -87,6 +87,23 @@ t.test('SIGTERM exits 0; a restart on the same --dir reads back 2000 keys exactl
   tt.same((await dynamo(r).getWithContext('dur:sib')).values.sort(), ['left', 'right'], 'siblings survive the restart')
   tt.equal(await r.set('dur:after', 'ok'), 'OK', 'the restarted node takes writes')
   tt.equal(await r.get('dur:after'), 'ok')
+})
+
+t.test('SHUTDOWN (redis-cli shutdown) stops the node as SIGTERM does: no reply, exit 0, the data there after a restart', async tt => {
+  let node = await startServer([], { t: tt })
+  let r = await connect(tt, node)
+  await r.pipeline().set('shut:a', '1').sadd('shut:s', 'x', 'y').incr('shut:c').exec()
+  tt.equal(await r.call('SHUTDOWN', 'ABORT').catch((e: Error) => e.message), 'ERR No shutdown in progress.', 'SHUTDOWN ABORT with none in progress')
+  tt.equal(await r.call('SHUTDOWN', 'NOSAVE', 'SAVE').catch((e: Error) => e.message), 'ERR syntax error', 'NOSAVE and SAVE together')
+  tt.equal(await r.multi().call('SHUTDOWN').exec().catch((e: Error) => e.message), 'EXECABORT Transaction discarded because of previous errors.', 'not inside MULTI')
+  const replied = await r.call('SHUTDOWN', 'NOW').then(v => `replied ${String(v)}`, (e: Error) => `closed: ${e.message}`)
+  tt.match(replied, /^closed/, `no reply; the connection closed (${replied})`)
+  const exit = await node.exited
+  tt.same(exit, { code: 0, signal: null }, 'the process exited 0')
+  tt.match(node.output(), /SHUTDOWN: stopping/, 'it said why it stopped')
+  node = await node.restart()
+  r = await connect(tt, node)
+  tt.same([await r.get('shut:a'), (await r.smembers('shut:s')).sort(), await r.get('shut:c')], ['1', ['x', 'y'], '1'], 'the writes are there after the restart')
 })
 
 t.test('SIGKILL right after acknowledged writes: a restart has every one of them', async tt => {

@@ -1,4 +1,4 @@
-// Dynamo semantics through the wire (DESIGN.md §2 and §3) on one node: the
+// Dynamo semantics through the wire (docs/design.md#resp-layer and #versioning) on one node: the
 // lib/client helpers over ioredis, and raw GETCTX / PUT / DELCTX.
 
 import t, { type Test } from 'tap'
@@ -10,7 +10,7 @@ import { cliRaw, exchange, frame, missing } from '../helpers/clients.js'
 let node: ServerProc
 t.before(async () => { node = await startServer() })
 
-/** DESIGN §2: the context is printable ASCII (base64url), so redis-cli users can copy it. */
+/** docs/design.md#dotted-version-vectors: the context is printable ASCII (base64url), so redis-cli users can copy it. */
 const PRINTABLE = /^[A-Za-z0-9_-]+={0,2}$/
 
 async function client (tt: Test): Promise<{ kv: DynamoClient, redis: Redis }> {
@@ -88,7 +88,7 @@ t.test('DELCTX with a stale context leaves concurrent siblings alive', async tt 
   await kv.del('dy:del2', c0)
   const read = await kv.getWithContext('dy:del2')
   tt.same(read.values, ['concurrent'], 'only what the context covered is deleted')
-  tt.equal(await redis.get('dy:del2'), null, 'GET is nil: the newest sibling is the tombstone (DESIGN §2)')
+  tt.equal(await redis.get('dy:del2'), null, 'GET is nil: the newest sibling is the tombstone (docs/semantics.md)')
   await kv.put('dy:del2', read.context, 'resolved')
   tt.same((await kv.getWithContext('dy:del2')).values, ['resolved'], 'a PUT with the read context supersedes value and tombstone')
   tt.equal(await redis.get('dy:del2'), 'resolved')

@@ -1,4 +1,4 @@
-// Malformed, oversized and unusual client input on raw sockets. DESIGN.md §2:
+// Malformed, oversized and unusual client input on raw sockets. docs/design.md#errors:
 // a malformed RESP frame gets `-ERR Protocol error: ...` and the connection is
 // closed, as Redis does; no input crashes a node. Where the behaviour is
 // Redis's, the same bytes also go to a live redis-server and the replies must

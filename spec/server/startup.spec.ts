@@ -1,6 +1,6 @@
 // How `dynakv server` fails to start: each failure an operator can fix gets a
 // short message on stderr and a non-zero exit code, never a stack trace
-// (DESIGN.md §1; exit codes are lib/cli/server.ts EXIT: usage 2).
+// (docs/design.md#running-dynakv; exit codes are lib/cli/server.ts EXIT: usage 2).
 
 import t from 'tap'
 import net from 'node:net'

@@ -85,6 +85,29 @@ same('sorted sets: ZADD options, ZINCRBY, ranges by rank, score and lex, ranks, 
   ['ZREM', 'fl', 'x', 'y', 'w'], ['EXISTS', 'fl'], ['TYPE', 'z'], ['TYPE', 'lex']
 ])
 
+same('sorted sets: ZREMRANGEBY*, ZUNION/ZINTER/ZDIFF (+STORE, WEIGHTS, AGGREGATE, sets as inputs, NaN as 0), ZINTERCARD, ZMPOP', [
+  ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '4', 'd', '5', 'e'], ['ZADD', 'y', '10', 'b', '20', 'c', '30', 'x'], ['SADD', 's', 'c', 'd', 'q'],
+  ['SET', 'str', 'v'], ['HSET', 'h', 'f', 'v'], ['ZREMRANGEBYSCORE', 'z', '2', '(3'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], ['ZREMRANGEBYSCORE', 'z', 'x', '1'],
+  ['ZREMRANGEBYSCORE', 'nokey', '0', '1'], ['ZREMRANGEBYSCORE', 'str', '0', '1'], ['ZREMRANGEBYRANK', 'z', '0', '0'], ['ZREMRANGEBYRANK', 'z', 'a', '1'],
+  ['ZREMRANGEBYRANK', 'z', '-1', '-1'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], ['ZREMRANGEBYLEX', 'z', '[c', '[d'], ['ZREMRANGEBYLEX', 'z', 'c', 'd'],
+  ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '4', 'd', '5', 'e'], ['ZUNION', '2', 'z', 'y'], ['ZUNION', '2', 'z', 'y', 'WITHSCORES'], ['ZUNION', '3', 'z', 'y', 's', 'WITHSCORES'],
+  ['ZUNION', '2', 'z', 'y', 'WEIGHTS', '2', '3', 'WITHSCORES'], ['ZUNION', '2', 'z', 'y', 'AGGREGATE', 'MAX', 'WITHSCORES'], ['ZUNION', '2', 'z', 'y', 'AGGREGATE', 'min', 'WITHSCORES'],
+  ['ZUNION', '2', 'z', 'y', 'AGGREGATE', 'avg'], ['ZUNION', '2', 'z', 'y', 'WEIGHTS', '1'], ['ZUNION', '2', 'z', 'y', 'WEIGHTS', '1', 'x'], ['ZUNION', '0', 'z'],
+  ['ZUNION', '-1', 'z'], ['ZUNION', 'x', 'z'], ['ZUNION', '3', 'z', 'y'], ['ZUNION', '2', 'z', 'str'], ['ZUNION', '2', 'z', 'h', 'WEIGHTS', 'x', 'y'],
+  ['ZUNION', '2', 'z', 'nokey', 'WITHSCORES'], ['ZUNION', '1', 'z', 'WEIGHTS', 'inf', 'WITHSCORES'], ['ZUNION', '2', 'z', 'z', 'WEIGHTS', 'inf', '-inf', 'WITHSCORES'],
+  ['ZUNION', '1', 'z', 'WEIGHTS', '0', 'WITHSCORES'], ['ZINTER', '2', 'z', 'y', 'WITHSCORES'], ['ZINTER', '3', 'z', 'y', 's', 'WITHSCORES'], ['ZINTER', '2', 'z', 's', 'WEIGHTS', '1', '10', 'AGGREGATE', 'MAX', 'WITHSCORES'],
+  ['ZINTER', '2', 'z', 'nokey'], ['ZINTER', '1', 'z', 'WITHSCORES', 'WITHSCORES'], ['ZDIFF', '2', 'z', 'y', 'WITHSCORES'], ['ZDIFF', '2', 'z', 'y', 'WEIGHTS', '1', '1'],
+  ['ZDIFF', '3', 'z', 'y', 's'], ['ZDIFF', '1', 'nokey'], ['ZUNIONSTORE', 'out', '2', 'z', 'y', 'WEIGHTS', '1', '2'], ['ZRANGE', 'out', '0', '-1', 'WITHSCORES'],
+  ['ZINTERSTORE', 'out', '2', 'z', 'y'], ['ZRANGE', 'out', '0', '-1', 'WITHSCORES'], ['ZINTERSTORE', 'out', '2', 'z', 'nokey'], ['EXISTS', 'out'],
+  ['ZDIFFSTORE', 'out', '2', 'z', 's'], ['ZRANGE', 'out', '0', '-1', 'WITHSCORES'], ['ZUNIONSTORE', 'out', '2', 'z', 'y', 'WITHSCORES'], ['ZUNIONSTORE', 'out', '0', 'z'],
+  ['ZUNIONSTORE', 'str', '1', 'z'], ['TYPE', 'str'], ['SET', 'str', 'v'], ['ZINTERCARD', '2', 'z', 'y'], ['ZINTERCARD', '2', 'z', 'y', 'LIMIT', '1'],
+  ['ZINTERCARD', '2', 'z', 'y', 'LIMIT', '-1'], ['ZINTERCARD', '2', 'z', 'y', 'LIMIT', 'x'], ['ZINTERCARD', '0', 'z'], ['ZINTERCARD', '3', 'z', 'y'],
+  ['ZINTERCARD', '2', 'z', 'y', 'WITHSCORES'], ['ZINTERCARD', '2', 'z', 'str'], ['ZMPOP', '1', 'z', 'MIN'], ['ZMPOP', '2', 'nokey', 'z', 'MAX', 'COUNT', '2'],
+  ['ZMPOP', '2', 'nokey', 'nokey2', 'MIN'], ['ZMPOP', '0', 'z', 'MIN'], ['ZMPOP', '1', 'z', 'LEFT'], ['ZMPOP', '1', 'z', 'MIN', 'COUNT', '0'],
+  ['ZMPOP', '1', 'z', 'MIN', 'COUNT', '1', 'COUNT', '2'], ['ZMPOP', '2', 'str', 'z', 'MIN'], ['ZMPOP', '1', 'z'], ['ZMPOP', '1', 'z', 'MIN', 'COUNT', '100'],
+  ['EXISTS', 'z'], ['ZMPOP', '5', 'z', 'MIN'], ['ZREMRANGEBYSCORE', 'y', '-inf', '+inf'], ['EXISTS', 'y']
+])
+
 same('types: TYPE, WRONGTYPE on every family, and what a new write of another type does', [
   ['SET', 'str', 'v'], ['SADD', 'set', 'm'], ['HSET', 'hash', 'f', 'v'], ['ZADD', 'zset', '1', 'm'],
   ['TYPE', 'str'], ['TYPE', 'set'], ['TYPE', 'hash'], ['TYPE', 'zset'], ['TYPE', 'none'],

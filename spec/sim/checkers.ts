@@ -1,4 +1,4 @@
-// Workloads and the correctness checkers of DESIGN.md §9, for the simulator.
+// Workloads and the correctness checkers of docs/design.md#correctness, for the simulator.
 //
 // Writers use PUT (it returns the writer's new context, from which the dot of
 // the write is known: the one entry of the new context that the context sent

@@ -1,4 +1,4 @@
-// A whole dynakv cluster in one process (DESIGN.md §8): real DynakvNode objects
+// A whole dynakv cluster in one process (docs/design.md#architecture): real DynakvNode objects
 // on the simulated network, memory-level stores and one virtual clock, under a
 // seed. Clients talk to nodes through the real command layer (Dispatcher), so
 // the simulation runs the same code as the server, minus sockets.
@@ -128,7 +128,7 @@ export class SimCluster {
       store,
       transport: this.net.endpoint(name)
     }))
-    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379, tunables: new Map(), protoMaxBulkLenMax: node.config.protoMaxBulkLen, resetStats: () => {}, configChanged: () => {}, commandStats: null }
+    const server: ServerInfo = { clients: () => [], totalConnections: 0, totalCommands: 0, rejectedConnections: 0, port: 6379, tunables: new Map(), protoMaxBulkLenMax: node.config.protoMaxBulkLen, resetStats: () => {}, configChanged: () => {}, commandStats: null, shutdown: null }
     const dispatcher = new Dispatcher(node, server)
     node.peers.executor = dispatcher
     this.members.set(name, { name, node, store, dispatcher })

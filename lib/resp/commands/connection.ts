@@ -1,5 +1,5 @@
 // Connection and introspection commands: what redis-cli, redis-benchmark,
-// ioredis, node-redis and redis-py send on their own (DESIGN.md §2, "Client
+// ioredis, node-redis and redis-py send on their own (docs/design.md#client-handshakes, "Client
 // handshakes"), with Redis's replies and error wording.
 import { OK, NULL, PONG, array, bulk, err, int, map, simple, verbatim, type Reply } from '../reply.js'
 import type { Session } from '../session.js'
@@ -173,6 +173,38 @@ function time (c: Call): Reply {
 }
 
 const NOKEY = { firstKey: 0, lastKey: 0, step: 0 } as const
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: the node stops as on SIGTERM
+ * (writes flushed, the database closed) and, as Redis, sends no reply: the
+ * connection closes. Nothing to save: every acknowledged write is in storage.
+ */
+function shutdown (c: Call): Reply | Promise<Reply> {
+  let save = 0
+  let abort = false
+  for (const a of c.args.slice(1)) {
+    const o = lower(a)
+    if (o === 'nosave' || o === 'save') save++
+    else if (o === 'abort') abort = true
+    else if (o !== 'now' && o !== 'force') return err(E.syntax)
+  }
+  if (save > 1 || (abort && c.args.length > 2)) return err(E.syntax)
+  if (abort) return err('ERR No shutdown in progress.')
+  if (c.server.shutdown === null) return err('ERR SHUTDOWN is not available: this node does not run as a process of its own')
+  c.server.shutdown()
+  // No reply: the stop closes this connection.
+  return new Promise<Reply>(() => {})
+}
+
+/** LASTSAVE: with --sync every acknowledged write is on disk at once, so the last save is now; else the start. */
+function lastsave (c: Call): Reply {
+  return int(Math.floor((c.node.config.sync ? c.node.clock.now() : c.node.startedAtMs) / 1000))
+}
+
+function bgsave (c: Call): Reply {
+  if (c.args.length > 2 || (c.args.length === 2 && lower(c.args[1]) !== 'schedule')) return err(E.syntax)
+  return simple('Background saving started')
+}
 const CONN = { group: 'connection', ...NOKEY } as const
 
 const QUICK = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'] as const
@@ -222,5 +254,9 @@ export const connectionCommands: CommandSpec[] = [
     { name: 'client|no-touch', arity: 3, ...CLIENT, summary: 'Accepted: dynakv keeps no access times.', since: '7.2.0', handler: onOff },
     { name: 'client|help', arity: 2, ...CLIENT, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: () => array(CLIENT_HELP.map(l => simple(l))) }
   ]),
+  { name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], group: 'server', acl: ['dangerous'], ...NOKEY, summary: 'Stops the node as SIGTERM does (writes flushed, database closed); no reply.', since: '1.0.0', handler: shutdown },
+  { name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], group: 'server', acl: ['dangerous'], ...NOKEY, summary: 'OK: every acknowledged write is already in storage (fsynced with --sync).', since: '1.0.0', handler: () => OK },
+  { name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], group: 'server', acl: ['dangerous'], ...NOKEY, summary: 'Nothing to save: every acknowledged write is already in storage.', since: '1.0.0', handler: bgsave },
+  { name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', acl: ['admin', 'dangerous'], tips: ['nondeterministic_output'], ...NOKEY, summary: 'Now with --sync (every acknowledged write is on disk), else the start time.', since: '1.0.0', handler: lastsave },
   { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], tips: ['nondeterministic_output'], group: 'server', ...NOKEY, summary: 'Returns the server time.', since: '2.6.0', handler: time }
 ]

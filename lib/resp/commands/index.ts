@@ -4,7 +4,8 @@
 import { noQuorumMessage } from '../../coordinator/quorum.js'
 import { HandshakeError, isHandshakeRefusal } from '../../peer/errors.js'
 import { err, type ErrorReply, type Reply } from '../reply.js'
-import type { Session } from '../session.js'
+import { internalSession, type Session } from '../session.js'
+import { decodeReplyBinary, encodeReplyBinary } from '../reply-binary.js'
 import type { DynakvNode } from '../../node/node.js'
 import type { Call, CommandSpec, ServerInfo } from './types.js'
 import { CommandError } from './util.js'
@@ -170,6 +171,11 @@ export class Dispatcher {
     return (name === 'get' ? args.length === 2 : name === 'set' && args.length === 3) && this.node.isSolo()
   }
 
+  /** A command another node forwarded here (Peers' CommandExecutor): its reply in the binary relay form. */
+  async execForwarded (proto: number, args: Buffer[]): Promise<Buffer> {
+    return encodeReplyBinary(await this.exec(internalSession(proto === 3 ? 3 : 2, true), args))
+  }
+
   /**
    * Runs a command. A failure becomes an error reply, except that with
    * `rejects` an asynchronous one may reject instead (the caller turns it into
@@ -191,7 +197,9 @@ export class Dispatcher {
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity) {
       return this.refuse(session, spec, name, err(`ERR wrong number of arguments for '${spec.name}' command`))
     }
-    if (inMulti(session) && spec.notQueued !== true) return queueCommand(session, args)
+    if (inMulti(session) && spec.notQueued !== true) {
+      return spec.flags.includes('no_multi') ? this.refuse(session, spec, name, err('ERR Command not allowed inside a transaction')) : queueCommand(session, args)
+    }
     session.lastCommand = spec !== found ? spec.name : UNLISTED_CONTAINERS.has(name) && args.length > 1 ? `${name}|${args[1].toString('latin1').toLowerCase()}` : name
     let reply: Reply | Promise<Reply>
     if (spec.route === 'key' && !session.forwarded && (spec.lastKey !== -1 || args.length === 2) && !this.node.isSolo()) {
@@ -226,7 +234,7 @@ export class Dispatcher {
     // forwarded write may have run there already: a second run would store a
     // second version with the same context (a sibling its writer never saw),
     // so the client hears that the outcome is unknown.
-    return this.node.peers.forward(target, session, args).catch((e) => {
+    return this.node.peers.forward(target, session.proto, args).then(decodeReplyBinary).catch((e) => {
       // The peer refused our handshake (a misconfigured member): a configuration error, said as such.
       if (isHandshakeRefusal(e)) return err(sanitize(`ERR cannot forward to ${target}: ${e.message}`))
       if (notSent(e) || (unreachable(e) && spec.flags.includes('readonly'))) return this.run(spec, session, args)
@@ -247,20 +255,34 @@ export class Dispatcher {
 
   private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
     try {
-      const call: Call = {
-        session,
-        args,
-        node: this.node,
-        server: this.server,
-        exec: (a) => this.exec(session, a),
-        dispatch: (a) => this.dispatch(session, a),
-        keysOf: (a) => this.keysOf(a)
-      }
-      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(call)
+      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(new CommandCall(this, session, args, this.node, this.server))
       if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))
       return reply
     } catch (e) {
       return errorReply(e, this.node.log.error)
     }
+  }
+}
+
+/** What a handler gets: one object per command, its methods on the prototype (no closures per command). */
+class CommandCall implements Call {
+  constructor (
+    private readonly dispatcher: Dispatcher,
+    readonly session: Session,
+    readonly args: Buffer[],
+    readonly node: DynakvNode,
+    readonly server: ServerInfo
+  ) {}
+
+  exec (args: Buffer[]): Reply | Promise<Reply> {
+    return this.dispatcher.exec(this.session, args)
+  }
+
+  dispatch (args: Buffer[]): Promise<Reply> {
+    return this.dispatcher.dispatch(this.session, args)
+  }
+
+  keysOf (args: Buffer[]): string[] | 'all' | null {
+    return this.dispatcher.keysOf(args)
   }
 }

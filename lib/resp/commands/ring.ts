@@ -1,7 +1,7 @@
-// RING: membership administration and inspection (DESIGN.md §5), as seen from
+// RING: membership administration and inspection (docs/design.md#membership), as seen from
 // this node. DEBUG: inspection and (only with --allow-fault-injection) faults.
 import { decodeObject, encodeContext, liveValues, objectClock } from '../../versioning/index.js'
-import { parseHostPort } from '../../cli/args.js'
+import { parseHostPort } from '../../node/config.js'
 import { HANDOFF_HINTS } from '../../peer/messages.js'
 import { NULL, OK, array, bulk, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'

@@ -1,7 +1,11 @@
 // INFO commandstats: per command, calls, time and errors, as Redis counts them.
 //   calls          the command ran (EXEC's queued commands each count too)
 //   usec           wall time from start to reply, in microseconds: unlike Redis
-//                  (time on the main thread), it includes quorum round trips
+//                  (time on the main thread), it includes quorum round trips; a
+//                  client's command starts when the bytes holding it were read
+//                  (one clock read per read event, so it includes waiting for
+//                  earlier commands on its keys), and replies ready together
+//                  share one clock read
 //   rejected_calls refused before running (arity, NOAUTH, unknown subcommand)
 //   failed_calls   ran and answered an error
 // The dispatcher counts rejections; whoever awaits the reply records the call.
@@ -10,9 +14,14 @@ import type { CallStats } from '../session.js'
 import { allCommands } from './table.js'
 
 export function recordCall (stats: CallStats | null, reply: Reply, startMs: number): void {
+  if (stats !== null) recordCallAt(stats, reply, startMs, performance.now())
+}
+
+/** recordCall with the end time given (a connection reads the clock once for many replies). */
+export function recordCallAt (stats: CallStats | null, reply: Reply, startMs: number, endMs: number): void {
   if (stats === null) return
   stats.calls++
-  stats.usec += Math.round((performance.now() - startMs) * 1000)
+  stats.usec += Math.round((endMs - startMs) * 1000)
   if (reply.type === 'error') stats.failed++
 }
 

@@ -20,6 +20,20 @@ export function then<T> (v: T | Promise<T>, f: (v: T) => Reply): Reply | Promise
 
 const ok = (): Reply => OK
 
+// Plain SETs of one group commit resolve with the engine's one batch promise:
+// they share one OK promise too (and a connection then one reaction for all).
+let lastWrite: Promise<unknown> | null = null
+let lastOk: Promise<Reply> | null = null
+
+/** OK once `write` resolves; the same promise for the same write promise. */
+function okWhen (write: Promise<unknown>): Promise<Reply> {
+  if (write !== lastWrite || lastOk === null) {
+    lastWrite = write
+    lastOk = write.then(ok)
+  }
+  return lastOk
+}
+
 function checkSize (c: Call, n: number): void {
   if (n > c.node.config.protoMaxBulkLen) fail(E.tooBig)
 }
@@ -52,8 +66,12 @@ export function modifyString<R> (c: Call, key: KeyRef, fn: (view: TxnView, old: 
   })
 }
 
+/** GET's reply to a read (no closure per GET: the hottest read). */
+const getReply = (v: StringRead): Reply => bulkOrNull(stringValue(v))
+
 export function get (c: Call): Reply | Promise<Reply> {
-  return then(c.node.value(c.node.ref(c.args[1])), v => bulkOrNull(stringValue(v)))
+  const v = c.node.value(c.node.ref(c.args[1]))
+  return v instanceof Promise ? v.then(getReply) : getReply(v)
 }
 
 /** The expiry a SET-like command asks for: 0 none, -1 KEEPTTL, else an absolute time. */
@@ -64,7 +82,10 @@ function expiryOf (opt: ExpiryOption | null, nowMs: number): number {
 }
 
 function set (c: Call): Reply | Promise<Reply> {
-  const [, key, value] = c.args
+  const key = c.args[1]
+  const value = c.args[2]
+  // A plain SET (the hottest write): no options to read, no clock.
+  if (c.args.length === 3) return okWhen(c.node.set(c.node.ref(key), value, 0))
   let mode: 'nx' | 'xx' | null = null
   let getOld = false
   let expiry: ExpiryOption | null = null

@@ -23,6 +23,8 @@ export interface ServerInfo {
   configChanged (): void
   /** Per-command statistics (null: latency tracking is off). */
   readonly commandStats: CommandStats | null
+  /** SHUTDOWN: stops the process as SIGTERM does (null: the node is not a process of its own). */
+  shutdown: (() => void) | null
 }
 
 export interface Call {

@@ -4,8 +4,9 @@
 // coordinator count). Scores are stored as their shortest decimal text. Range
 // queries read every member and sort them (score, then member bytes).
 import { elementState, type VObject } from '../../versioning/index.js'
-import { NULL, array, bulk, double, int, type Reply } from '../reply.js'
+import { NULL, NULL_ARRAY, array, bulk, double, int, type Reply } from '../reply.js'
 import type { KeyRef } from '../../node/keys.js'
+import { WrongTypeError } from '../../node/records.js'
 import type { Call, CommandSpec } from './types.js'
 import { redisMeta } from './redis-table.js'
 import { E, fail, intArg, lower, parseFloatStrict } from './util.js'
@@ -31,7 +32,7 @@ export function scoreOf (obj: VObject | undefined): number | null {
 
 const scoreText = (n: number): Buffer => Buffer.from(String(n))
 
-function compareScored (a: Scored, b: Scored): number {
+function compareScored (a: Pick<Scored, 'member' | 'score'>, b: Pick<Scored, 'member' | 'score'>): number {
   return a.score - b.score || (a.score === b.score ? Buffer.compare(a.member, b.member) : 0)
 }
 
@@ -131,7 +132,7 @@ async function readScores (c: Call, members: Buffer[]): Promise<Array<number | n
 const scoreReply = (s: number | null): Reply => s === null ? NULL : double(s)
 
 /** Members with scores: [m, s, ...] in RESP2, [[m, s], ...] in RESP3. */
-function withScores (c: Call, items: Scored[], scores: boolean): Reply {
+function withScores (c: Call, items: Array<Pick<Scored, 'member' | 'score'>>, scores: boolean): Reply {
   if (!scores) return array(items.map(e => bulk(e.member)))
   if (c.session.proto === 3) return array(items.map(e => array([bulk(e.member), double(e.score)])))
   return array(items.flatMap(e => [bulk(e.member), double(e.score)]))
@@ -218,16 +219,16 @@ function select (items: Scored[], q: RangeQuery): Scored[] {
 }
 
 /** ZRANGE's options after key start stop (from index `from`), with Redis's errors. */
-function rangeOptions (c: Call, from: number, by: RangeQuery['by'], rev: boolean, allowWithScores = true): RangeQuery {
-  const q: RangeQuery = { by, rev, start: c.args[from - 2], stop: c.args[from - 1], limit: null, withScores: false }
-  for (let i = from; i < c.args.length; i++) {
-    const o = lower(c.args[i])
+function rangeOptions (args: Buffer[], from: number, by: RangeQuery['by'], rev: boolean, allowWithScores = true): RangeQuery {
+  const q: RangeQuery = { by, rev, start: args[from - 2], stop: args[from - 1], limit: null, withScores: false }
+  for (let i = from; i < args.length; i++) {
+    const o = lower(args[i])
     if (o === 'withscores' && allowWithScores) q.withScores = true
-    else if (o === 'byscore' && by === 'rank' && lower(c.args[0]) !== 'zrangebyscore') q.by = 'score'
-    else if (o === 'bylex' && by === 'rank' && lower(c.args[0]) !== 'zrangebyscore') q.by = 'lex'
-    else if (o === 'rev' && lower(c.args[0]).startsWith('zrange') && !lower(c.args[0]).includes('by')) q.rev = true
-    else if (o === 'limit' && i + 2 < c.args.length) {
-      q.limit = { offset: intArg(c.args[i + 1]), count: intArg(c.args[i + 2]) }
+    else if (o === 'byscore' && by === 'rank' && lower(args[0]) !== 'zrangebyscore') q.by = 'score'
+    else if (o === 'bylex' && by === 'rank' && lower(args[0]) !== 'zrangebyscore') q.by = 'lex'
+    else if (o === 'rev' && lower(args[0]).startsWith('zrange') && !lower(args[0]).includes('by')) q.rev = true
+    else if (o === 'limit' && i + 2 < args.length) {
+      q.limit = { offset: intArg(args[i + 1]), count: intArg(args[i + 2]) }
       i += 2
     } else fail(E.syntax)
   }
@@ -238,7 +239,7 @@ function rangeOptions (c: Call, from: number, by: RangeQuery['by'], rev: boolean
 
 function rangeCmd (by: RangeQuery['by'], rev: boolean, withScoresAllowed = true) {
   return async (c: Call): Promise<Reply> => {
-    const q = rangeOptions(c, 4, by, rev, withScoresAllowed)
+    const q = rangeOptions(c.args, 4, by, rev, withScoresAllowed)
     // Bounds are checked before the key is read, as Redis does.
     select([], q)
     return withScores(c, select(await sorted(c, c.node.ref(c.args[1])), q), q.withScores)
@@ -246,7 +247,7 @@ function rangeCmd (by: RangeQuery['by'], rev: boolean, withScoresAllowed = true)
 }
 
 async function zrangestore (c: Call): Promise<Reply> {
-  const q = rangeOptions({ ...c, args: c.args.slice(1) }, 4, 'rank', false, false)
+  const q = rangeOptions(c.args.slice(1), 4, 'rank', false, false)
   select([], q)
   const picked = select(await sorted(c, c.node.ref(c.args[2])), q)
   return int(await storeCollection(c, c.node.ref(c.args[1]), 'zset', picked.map(e => [e.member, scoreText(e.score)])))
@@ -275,23 +276,184 @@ function rankCmd (rev: boolean) {
   }
 }
 
+/**
+ * Removes the `count` members of lowest (highest: max) score, each as it was
+ * read; null when the key holds no sorted set.
+ */
+function popFrom (c: Call, key: KeyRef, max: boolean, count: number): Promise<Scored[] | null> {
+  return c.node.records.txn(key, [], async (view) => {
+    if (!expectType(view, 'zset')) return { writes: [], result: null }
+    const items = await sorted(c, key)
+    const picked = (max ? items.reverse() : items).slice(0, count)
+    return { writes: picked.map(e => removeElement(key.element('zset', e.member), e.obj)), result: picked }
+  })
+}
+
+const pairs = (items: Scored[]): Reply => array(items.map(e => array([bulk(e.member), double(e.score)])))
+
 function popCmd (max: boolean) {
   return async (c: Call): Promise<Reply> => {
     if (c.args.length > 3) fail(E.syntax)
     const count = c.args.length === 3 ? intArg(c.args[2], 'ERR value is out of range, must be positive') : 1
     if (count < 0) fail('ERR value is out of range, must be positive')
+    const picked = await popFrom(c, c.node.ref(c.args[1]), max, count) ?? []
+    return c.session.proto === 3 && c.args.length === 3 ? pairs(picked) : array(picked.flatMap(e => [bulk(e.member), double(e.score)]))
+  }
+}
+
+/** ZMPOP numkeys key... MIN|MAX [COUNT n]: pops from the first key holding a sorted set. */
+async function zmpop (c: Call): Promise<Reply> {
+  const numkeys = intArg(c.args[1], 'ERR numkeys should be greater than 0')
+  if (numkeys < 1) fail('ERR numkeys should be greater than 0')
+  const where = 2 + numkeys
+  if (where >= c.args.length) fail(E.syntax)
+  const side = lower(c.args[where])
+  if (side !== 'min' && side !== 'max') fail(E.syntax)
+  let count = -1
+  for (let j = where + 1; j < c.args.length; j++) {
+    if (count !== -1 || lower(c.args[j]) !== 'count' || j + 1 >= c.args.length) fail(E.syntax)
+    count = intArg(c.args[++j], 'ERR count should be greater than 0')
+    if (count < 1) fail('ERR count should be greater than 0')
+  }
+  for (const k of c.args.slice(2, where)) {
+    const picked = await popFrom(c, c.node.ref(k), side === 'max', count === -1 ? 1 : count)
+    if (picked !== null && picked.length > 0) return array([bulk(k), pairs(picked)])
+  }
+  return NULL_ARRAY
+}
+
+/** ZREMRANGEBYSCORE, ZREMRANGEBYRANK, ZREMRANGEBYLEX: each member in the range removed as it was read. */
+function removeRange (by: RangeQuery['by']) {
+  return async (c: Call): Promise<Reply> => {
+    const q: RangeQuery = { by, rev: false, start: c.args[2], stop: c.args[3], limit: null, withScores: false }
+    // Bounds are checked before the key is read, as Redis does.
+    select([], q)
     const key = c.node.ref(c.args[1])
     return await c.node.records.txn(key, [], async (view) => {
-      if (!expectType(view, 'zset')) return { writes: [], result: array([]) }
-      const items = await sorted(c, key)
-      const picked = (max ? items.reverse() : items).slice(0, count)
-      const writes = picked.map(e => removeElement(key.element('zset', e.member), e.obj))
-      const reply = c.session.proto === 3 && c.args.length === 3
-        ? array(picked.map(e => array([bulk(e.member), double(e.score)])))
-        : array(picked.flatMap(e => [bulk(e.member), double(e.score)]))
-      return { writes, result: reply }
+      if (!expectType(view, 'zset')) return { writes: [], result: int(0) }
+      const picked = select(await sorted(c, key), q)
+      return { writes: picked.map(e => removeElement(key.element('zset', e.member), e.obj)), result: int(picked.length) }
     })
   }
+}
+
+// ---------------------------------------------------------------- ZUNION / ZINTER / ZDIFF
+
+type ZsetOp = 'union' | 'inter' | 'diff'
+type Weighed = Pick<Scored, 'member' | 'score'>
+
+/** A key's members with their scores, for ZUNION and kin: a set's members score 1, an absent key has none. */
+async function scoredInput (c: Call, k: Buffer): Promise<Weighed[]> {
+  const key = c.node.ref(k)
+  try {
+    return await sorted(c, key)
+  } catch (e) {
+    if (!(e instanceof WrongTypeError)) throw e
+    return (await readAll(c, key, 'set') ?? []).map(el => ({ member: el.element, score: 1 }))
+  }
+}
+
+/** Redis's rule: a product or a sum that is NaN (inf × 0, inf + -inf) counts as 0. */
+const notNaN = (n: number): number => Number.isNaN(n) ? 0 : n
+
+function aggregated (how: string, a: number, b: number): number {
+  return how === 'min' ? Math.min(a, b) : how === 'max' ? Math.max(a, b) : notNaN(a + b)
+}
+
+interface ZsetOpResult { items: Weighed[], withScores: boolean, limit: number }
+
+/**
+ * ZUNION, ZINTER, ZDIFF (and their STORE forms, ZINTERCARD) with numkeys at
+ * args[at]: Redis's argument checks in Redis's order (numkeys, the inputs'
+ * types, then WEIGHTS / AGGREGATE / WITHSCORES / LIMIT), the result sorted by
+ * score then member.
+ */
+async function zsetOp (c: Call, op: ZsetOp, at: number, form: 'reply' | 'store' | 'card'): Promise<ZsetOpResult> {
+  const numkeys = intArg(c.args[at])
+  if (numkeys < 1) fail(`ERR at least 1 input key is needed for '${lower(c.args[0])}' command`)
+  if (numkeys > c.args.length - at - 1) fail(E.syntax)
+  const inputs = await Promise.all(c.args.slice(at + 1, at + 1 + numkeys).map(async k => await scoredInput(c, k)))
+  const weights: number[] = inputs.map(() => 1)
+  let how = 'sum'
+  let withScores = false
+  let limit = 0
+  const combining = op !== 'diff' && form !== 'card'
+  for (let j = at + 1 + numkeys; j < c.args.length;) {
+    const left = c.args.length - j
+    const o = lower(c.args[j])
+    if (combining && o === 'weights' && left >= numkeys + 1) {
+      for (let i = 0; i < numkeys; i++) {
+        const w = parseFloatStrict(c.args[j + 1 + i])
+        if (w === null) fail('ERR weight value is not a float')
+        weights[i] = w
+      }
+      j += numkeys + 1
+    } else if (combining && o === 'aggregate' && left >= 2) {
+      how = lower(c.args[j + 1])
+      if (how !== 'sum' && how !== 'min' && how !== 'max') fail(E.syntax)
+      j += 2
+    } else if (form === 'reply' && o === 'withscores') {
+      withScores = true
+      j++
+    } else if (form === 'card' && o === 'limit' && left >= 2) {
+      limit = intArg(c.args[j + 1], "ERR LIMIT can't be negative")
+      if (limit < 0) fail("ERR LIMIT can't be negative")
+      j += 2
+    } else fail(E.syntax)
+  }
+  const scored = inputs.map((items, i) => items.map(e => ({ member: e.member, score: notNaN(e.score * weights[i]) })))
+  const out = new Map<string, Weighed>()
+  if (op === 'union') {
+    for (const items of scored) {
+      for (const e of items) {
+        const k = e.member.toString('latin1')
+        const had = out.get(k)
+        out.set(k, had === undefined ? e : { member: e.member, score: aggregated(how, had.score, e.score) })
+      }
+    }
+  } else {
+    // As Redis: the smallest input first (the order of a sum's terms).
+    const [first, ...rest] = op === 'inter' ? scored.slice().sort((a, b) => a.length - b.length) : scored
+    const others = rest.map(items => new Map(items.map(e => [e.member.toString('latin1'), e.score])))
+    for (const e of first) {
+      const k = e.member.toString('latin1')
+      if (op === 'diff') {
+        if (!others.some(m => m.has(k))) out.set(k, e)
+        continue
+      }
+      let score = e.score
+      let everywhere = true
+      for (const m of others) {
+        const s = m.get(k)
+        if (s === undefined) {
+          everywhere = false
+          break
+        }
+        score = aggregated(how, score, s)
+      }
+      if (everywhere) out.set(k, { member: e.member, score })
+    }
+  }
+  return { items: [...out.values()].sort(compareScored), withScores, limit }
+}
+
+function zsetOpCmd (op: ZsetOp) {
+  return async (c: Call): Promise<Reply> => {
+    const r = await zsetOp(c, op, 1, 'reply')
+    return withScores(c, r.items, r.withScores)
+  }
+}
+
+function zsetOpStore (op: ZsetOp) {
+  return async (c: Call): Promise<Reply> => {
+    const r = await zsetOp(c, op, 2, 'store')
+    return int(await storeCollection(c, c.node.ref(c.args[1]), 'zset', r.items.map(e => [e.member, scoreText(e.score)])))
+  }
+}
+
+async function zintercard (c: Call): Promise<Reply> {
+  const r = await zsetOp(c, 'inter', 1, 'card')
+  return int(r.limit > 0 ? Math.min(r.items.length, r.limit) : r.items.length)
 }
 
 async function zrandmember (c: Call): Promise<Reply> {
@@ -331,6 +493,17 @@ export const zsetCommands: CommandSpec[] = [
   { name: 'zrevrank', ...KEY, ...redisMeta('zrevrank'), summary: 'Returns a member\'s rank, highest score first.', since: '2.0.0', handler: rankCmd(true) },
   { name: 'zpopmin', ...KEY, ...redisMeta('zpopmin'), summary: 'Removes and returns the members with the lowest scores.', since: '5.0.0', handler: popCmd(false) },
   { name: 'zpopmax', ...KEY, ...redisMeta('zpopmax'), summary: 'Removes and returns the members with the highest scores.', since: '5.0.0', handler: popCmd(true) },
+  { name: 'zmpop', group: 'sorted-set', ...redisMeta('zmpop'), summary: 'Removes and returns members of the first non-empty sorted set of several.', since: '7.0.0', handler: zmpop },
+  { name: 'zremrangebyscore', ...KEY, ...redisMeta('zremrangebyscore'), summary: 'Removes the members with scores in a range (exactly as read).', since: '1.2.0', handler: removeRange('score') },
+  { name: 'zremrangebyrank', ...KEY, ...redisMeta('zremrangebyrank'), summary: 'Removes the members in a range of ranks (exactly as read).', since: '2.0.0', handler: removeRange('rank') },
+  { name: 'zremrangebylex', ...KEY, ...redisMeta('zremrangebylex'), summary: 'Removes the members in a lexicographical range (exactly as read).', since: '2.8.9', handler: removeRange('lex') },
+  { name: 'zunion', group: 'sorted-set', ...redisMeta('zunion'), summary: 'Returns the union of sorted sets (and sets, scoring 1).', since: '6.2.0', handler: zsetOpCmd('union') },
+  { name: 'zinter', group: 'sorted-set', ...redisMeta('zinter'), summary: 'Returns the intersection of sorted sets (and sets, scoring 1).', since: '6.2.0', handler: zsetOpCmd('inter') },
+  { name: 'zdiff', group: 'sorted-set', ...redisMeta('zdiff'), summary: 'Returns the members of the first sorted set not in the others.', since: '6.2.0', handler: zsetOpCmd('diff') },
+  { name: 'zunionstore', group: 'sorted-set', ...redisMeta('zunionstore'), summary: 'Stores the union of sorted sets (replaces the destination; not atomic).', since: '2.0.0', handler: zsetOpStore('union') },
+  { name: 'zinterstore', group: 'sorted-set', ...redisMeta('zinterstore'), summary: 'Stores the intersection of sorted sets (replaces the destination; not atomic).', since: '2.0.0', handler: zsetOpStore('inter') },
+  { name: 'zdiffstore', group: 'sorted-set', ...redisMeta('zdiffstore'), summary: 'Stores the difference of sorted sets (replaces the destination; not atomic).', since: '6.2.0', handler: zsetOpStore('diff') },
+  { name: 'zintercard', group: 'sorted-set', ...redisMeta('zintercard'), summary: 'Returns the size of the intersection of sorted sets.', since: '7.0.0', handler: zintercard },
   { name: 'zrandmember', ...KEY, ...redisMeta('zrandmember'), summary: 'Returns random members.', since: '6.2.0', handler: zrandmember },
   { name: 'zscan', ...KEY, ...redisMeta('zscan'), summary: 'Iterates the members of a sorted set (a stateless cursor any node resumes).', since: '2.8.0', handler: zscan }
 ]

@@ -1,7 +1,7 @@
 // Dynamo under failure, in the simulator: lossy, slow, duplicating network,
 // partitions, crashes and restarts (one of them with a wiped disk), while
 // single writers and concurrent stale-context writers keep writing. After the
-// network heals and anti-entropy runs, the four checkers of DESIGN.md §9 hold.
+// network heals and anti-entropy runs, the four checkers of docs/design.md#correctness hold.
 //
 // Knobs: singles (single writers, 1..4), writes (per single writer), rounds
 // (of same-context write pairs on shared keys), faults (a mask of the six

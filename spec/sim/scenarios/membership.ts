@@ -61,7 +61,7 @@ async function run (seed: number, params: Params): Promise<Outcome> {
 
     // Every key reads the same through every node: the live values of the replicas'
     // merged copies, which hold its last acknowledged value unless a later write
-    // superseded it (one that failed for its client but was stored: DESIGN §9).
+    // superseded it (one that failed for its client but was stored: docs/design.md#errors).
     for (const key of keys) {
       const last = [...h.acks].reverse().find(a => a.key === key)
       if (last === undefined) continue

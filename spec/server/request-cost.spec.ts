@@ -1,0 +1,38 @@
+// The cost of a request, guarded: JavaScript heap bytes allocated per plain
+// SET and GET on one durable node, on bench/request-allocs's fixed workload
+// (-P16, 100-byte values, every GET a hit). Allocations, not time: the count
+// does not depend on the machine's load. Measured at 2 310-2 370 B (SET) and 700-800 B
+// (GET) when this guard was set (docs/performance.md "Request cost"); the
+// bounds leave room for V8's variation between runs (±10 %), not for one more
+// object graph per request. A failure names what to look at: run
+// `DYNAKV_ALLOC_PROFILE=/tmp/p node dist/bench/request-allocs.js` and read the
+// heap profile of the op that grew.
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { ROOT } from '../helpers/server.js'
+
+const BOUNDS: Record<string, number> = { SET: 3000, GET: 1000 }
+
+interface AllocResult { op: string, pipeline: number, bytesPerRequest: number, retries: number }
+
+// Without tap's coverage: V8 coverage changes what the JIT allocates (GET +30 %).
+// tap's process hooks put its settings back into any child's environment, so
+// env(1) removes them in the child itself.
+const PLAIN = ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE']
+
+t.test('heap bytes allocated per request stay within their bounds', async t => {
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('/usr/bin/env', [...PLAIN, process.execPath, join(ROOT, 'dist', 'bench', 'request-allocs.js'), '--json'], { timeout: 240_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`))
+      else resolve(stdout)
+    })
+  })
+  const results = JSON.parse(out.trim().split('\n').at(-1) ?? '[]') as AllocResult[]
+  t.same(results.map(r => r.op), ['SET', 'GET'], 'both ops measured')
+  for (const r of results) {
+    t.comment(`${r.op} -P${r.pipeline}: ${r.bytesPerRequest} B/request`)
+    t.ok(r.bytesPerRequest > 0, `${r.op}: a positive count`)
+    t.ok(r.bytesPerRequest <= BOUNDS[r.op], `${r.op}: ${r.bytesPerRequest} B allocated per request, at most ${BOUNDS[r.op]}`)
+  }
+})
