@@ -129,6 +129,24 @@ t.test('write coalescing: requests of one tick leave in one socket write', async
   t.ok(b.transport.stats().socketWrites < 100, `responses coalesced too (${b.transport.stats().socketWrites} writes)`)
 })
 
+t.test('write coalescing: frames of one event-loop turn leave in one write, however many promise continuations produced them', async t => {
+  const a = await startNode('a')
+  const b = await startNode('b')
+  t.teardown(() => stopAll(a, b))
+  await ping(a, b, 'warm up')
+  const before = a.transport.stats()
+  const calls: Array<Promise<unknown>> = []
+  // each request from a later microtask, as replies to a group commit or to several reads come
+  for (let i = 0; i < 20; i++) {
+    calls.push(ping(a, b, `${i}`))
+    await Promise.resolve()
+  }
+  await Promise.all(calls)
+  const after = a.transport.stats()
+  t.equal(after.requestsSent - before.requestsSent, 20)
+  t.equal(after.socketWrites - before.socketWrites, 1, '20 frames from 20 continuations, one write')
+})
+
 t.test('bounded: outstanding requests per connection fail fast past the limit', async t => {
   const b = await startNode('b', { handler: async () => await new Promise(() => {}) })
   const a = await startNode('a', { limits: { maxOutstandingPerConnection: 4 } })
