@@ -2,22 +2,28 @@
 //
 //   --seeds 1000 [--time 600]      sweep the scenarios over random seeds (or --first N: N, N+1, ...),
 //                                  print each failing seed with the command that replays it, and
-//                                  shrink it (--no-shrink to skip)
+//                                  shrink it (--no-shrink to skip); --param k=v sets a knob for the sweep
 //   --scenario faults,membership   which scenarios (default: all)
 //   --seed 123 [--param k=v ...]   replay one run of each scenario named (DYNAKV_SEED works too)
+//   --plant NAME                   with a known bug planted in every node (spec/sim/plants.ts), in a
+//                                  sweep or a replay: the checkers must find it
+//   --list                         the scenarios with their knobs, and the plants
+//   --out file.json                where a sweep or --scale writes its results (default: bench/results/)
 //   --scale [--nodes 10,20,50,100] [--keys 1000000] [--partition-ms 60000] [--rate 50]
-//           [--ae-interval-ms 10000] [--no-epidemic] [--out file.json]
+//           [--ae-interval-ms 10000] [--no-epidemic]
 //                                  the scale figures of spec/sim/scale.ts, as a table
 //   --build [--nodes 10,30,60,100] building SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
 //                                  with the harness's own timings, then one more join (docs/performance.md)
 import { randomInt } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { SimCluster } from '../spec/sim/harness.js'
+import { PLANTS, plantNamed, type Plant } from '../spec/sim/plants.js'
 import { runScale, type ScaleFigures } from '../spec/sim/scale.js'
 import { SCENARIOS, scenarioNamed } from '../spec/sim/scenarios/index.js'
 import { replayCommand, type Params } from '../spec/sim/scenarios/scenario.js'
-import { runOnce, sweep } from '../spec/sim/sweep.js'
+import { knobsOf, runOnce, sweep } from '../spec/sim/sweep.js'
 import { writeResult } from './lib.js'
 
 interface Args {
@@ -32,7 +38,7 @@ function parse (argv: readonly string[]): Args {
     const a = argv[i]
     if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`)
     const name = a.slice(2)
-    if (['scale', 'build', 'no-shrink', 'no-epidemic'].includes(name)) {
+    if (['scale', 'build', 'no-shrink', 'no-epidemic', 'list', 'help'].includes(name)) {
       flags.set(name, 'true')
       continue
     }
@@ -43,7 +49,7 @@ function parse (argv: readonly string[]): Args {
       if (v === undefined || !Number.isInteger(Number(v))) throw new Error(`--param wants name=integer, got '${value}'`)
       params[k] = Number(v)
     } else {
-      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out'].includes(name)) throw new Error(`unknown flag --${name}`)
+      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out', 'plant'].includes(name)) throw new Error(`unknown flag --${name}`)
       flags.set(name, value)
     }
   }
@@ -65,20 +71,34 @@ function nodeCounts (flags: Map<string, string>, fallback: number[]): number[] {
 
 const log = (line: string): void => { console.log(line) }
 
+function plantOf (a: Args): Plant | null {
+  const name = a.flags.get('plant')
+  return name === undefined ? null : plantNamed(name)
+}
+
 async function replay (a: Args, seed: number): Promise<number> {
   const scenarios = (a.flags.get('scenario') ?? SCENARIOS.map(s => s.name).join(',')).split(',').map(scenarioNamed)
+  const plant = plantOf(a)
   let failed = 0
   for (const s of scenarios) {
     const params = { ...s.defaults, ...a.params }
-    const out = await runOnce(s, seed, params)
-    log(`${s.name} seed ${seed} ${JSON.stringify(params)}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s)`} ${JSON.stringify(out.stats)}`)
+    const out = await runOnce(s, seed, params, plant)
+    log(`${s.name} seed ${seed} ${JSON.stringify(params)}${plant === null ? '' : ` planted ${plant.name}`}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s)`} ${JSON.stringify(out.stats)}`)
     for (const p of out.problems.slice(0, 30)) log(`  ${p}`)
     if (out.problems.length > 0) {
       failed++
-      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults)}`)
+      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults, plant?.name)}`)
     }
   }
   return failed === 0 ? 0 : 1
+}
+
+function list (): number {
+  log('scenarios (--scenario NAME, knobs with --param k=v):')
+  for (const s of SCENARIOS) log(`  ${s.name} ${JSON.stringify(s.defaults)}\n    ${s.about}`)
+  log('plants (--plant NAME):')
+  for (const p of PLANTS) log(`  ${p.name}: ${p.about} (found in: ${p.scenario})`)
+  return 0
 }
 
 async function runSweep (a: Args): Promise<number> {
@@ -89,13 +109,16 @@ async function runSweep (a: Args): Promise<number> {
     for (let i = 0; i < count; i++) yield first === null ? randomInt(1, 2 ** 31) : first + i
   }
   const budgetS = a.flags.has('time') ? int(a.flags, 'time', 600) : undefined
-  log(`sweeping ${scenarios.map(s => s.name).join(', ')} over ${count === Number.MAX_SAFE_INTEGER ? 'random' : count} seeds${budgetS === undefined ? '' : ` for at most ${budgetS} s`}`)
-  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), log })
+  const plant = plantOf(a)
+  log(`sweeping ${scenarios.map(s => `${s.name} ${JSON.stringify(knobsOf(s, a.params))}`).join(', ')} over ${count === Number.MAX_SAFE_INTEGER ? 'random' : count} seeds${budgetS === undefined ? '' : ` for at most ${budgetS} s`}${plant === null ? '' : `, planted: ${plant.name} (${plant.about})`}`)
+  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), params: a.params, plant, log })
   log(`\n${result.seeds} seeds, ${result.runs} runs in ${(result.wallMs / 1000).toFixed(0)} s: ${result.failures.length} failed`)
   for (const f of result.failures) {
     log(`  ${f.scenario} seed ${f.seed}: ${f.problems[0]}\n    replay: ${f.replay}${f.shrunk === null ? '' : `\n    shrunk: ${f.shrunk.replay}`}`)
   }
-  log(`results: ${writeResult('sim-sweep', result)}`)
+  const out = a.flags.get('out')
+  if (out !== undefined) writeFileSync(out, JSON.stringify(result))
+  log(`results: ${out ?? writeResult('sim-sweep', result)}`)
   return result.failures.length === 0 ? 0 : 1
 }
 
@@ -168,8 +191,17 @@ async function runBuild (a: Args): Promise<number> {
   return 0
 }
 
+/** The usage: the comment at the top of this file. */
+function help (): number {
+  const source = fileURLToPath(new URL('../../bench/sim.ts', import.meta.url))
+  log(readFileSync(source, 'utf8').split('\nimport ')[0].split('\n').map(l => l.replace(/^\/\/ ?/, '')).join('\n'))
+  return 0
+}
+
 async function main (): Promise<number> {
   const a = parse(process.argv.slice(2))
+  if (a.flags.has('help')) return help()
+  if (a.flags.has('list')) return list()
   if (a.flags.has('scale')) return await runScaleTable(a)
   if (a.flags.has('build')) return await runBuild(a)
   const seed = a.flags.get('seed') ?? process.env.DYNAKV_SEED

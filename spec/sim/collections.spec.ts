@@ -7,33 +7,14 @@
 // ZINCRBY counted unless a ZADD/ZREM could have replaced it, and every replica
 // of a key holding the same bytes. DYNAKV_SEED=<n> replays one seed.
 import t from 'tap'
-import { SimCluster } from './harness.js'
-import { divergentPartitions } from './checkers.js'
-import { CollectionHistory } from './collections.js'
-import { seedsFrom, shapeOf, underFaults } from './typed.js'
+import { collections, runCollections } from './scenarios/collections.js'
+import { seedsFrom, shapeOf } from './typed.js'
 
 const seeds = seedsFrom([1, 2, 3])
 
-async function scenario (seed: number): Promise<{ problems: string[], h: CollectionHistory, faults: string[] }> {
-  const { nodes, r, w, wipe } = shapeOf(seed)
-  const offsets = new Map<string, number>()
-  const c = await SimCluster.create({ seed, nodes, r, w, partitions: 16, startMs: 1_000_000, clockOffsetMs: (name) => offsets.get(name) ?? 0 })
-  try {
-    const rnd = c.net.forkRandom()
-    // Skewed clocks (±100 ms) from the start: they order concurrent writes (timestamps), nothing else.
-    for (const n of c.names) offsets.set(n, rnd.int(201) - 100)
-    const h = new CollectionHistory(['s0', 's1', 'h0', 'h1', 'z0', 'z1'], ['a', 'b', 'c', 'd', 'e'])
-    const faults = await underFaults(c, rnd, { wipe, writers: 6, steps: 35, write: () => h.write(c, rnd), read: () => h.read(c, rnd) })
-    const problems = [...h.problems, ...divergentPartitions(c), ...await h.checkFinal(c)]
-    return { problems, h, faults }
-  } finally {
-    await c.stop()
-  }
-}
-
 for (const seed of seeds) {
   t.test(`seed ${seed} (${JSON.stringify(shapeOf(seed))})`, async (t) => {
-    const { problems, h, faults } = await scenario(seed)
+    const { problems, h, faults } = await runCollections(seed, collections.defaults)
     const writes = h.events.filter(e => e.op?.outcome === 'ok')
     t.ok(writes.length >= 100 && writes.some(e => !e.add), `enough acknowledged adds and removes to mean something (${h.log.summary()})`)
     t.ok(h.required >= 5, `the rule required elements to be present (${h.required} of ${h.keys.length * h.pool.length})`)

@@ -9,7 +9,8 @@
 //   (SADD, HSET, ZADD, ZINCRBY) has no remove of it (SREM, HDEL, ZREM) that
 //   could have observed it. A remove can only observe an add whose write
 //   existed when the remove's coordinator read, so a remove that had replied
-//   before the add was invoked cannot have seen it; a remove with an unknown
+//   before the add was invoked (in the log's order of invocations and replies:
+//   virtual milliseconds tie) cannot have seen it; a remove with an unknown
 //   outcome may have run at any time. (A remove invoked after the add may
 //   still have missed it — sloppy quorums — so nothing is required of those.)
 //
@@ -23,7 +24,7 @@ import type { Random } from '../../lib/runtime/random.js'
 import type { Reply } from '../../lib/resp/reply.js'
 import type { SimCluster } from './harness.js'
 import { replyText } from './checkers.js'
-import { OpLog, balancedDigits, disagreements, latestEffectMs, pick, replicaDifferences, type Op } from './typed.js'
+import { OpLog, balancedDigits, disagreements, latestEffectSeq, pick, replicaDifferences, type Op } from './typed.js'
 
 export type Kind = 'set' | 'hash' | 'zset'
 
@@ -200,7 +201,7 @@ export class CollectionHistory {
       for (const element of this.pool) {
         const events = this.events.filter(e => e.key === key && e.element === element)
         const kept = events.find(a => a.add && a.op?.outcome === 'ok' &&
-          !events.some(r => !r.add && r.op?.outcome !== 'failed' && latestEffectMs(r.op as Op) > a.invokedMs))
+          !events.some(r => !r.add && r.op?.outcome !== 'failed' && latestEffectSeq(r.op as Op) > (a.op as Op).invokedSeq))
         if (kept !== undefined) this.required++
         if (kept !== undefined && !final.has(element)) {
           problems.push(`${key}: ${element} is lost: ${(kept.op as Op).args.join(' ')} via ${(kept.op as Op).node} was acknowledged at ${(kept.op as Op).doneMs}, and no remove of it could have seen it`)
@@ -220,7 +221,7 @@ export class CollectionHistory {
     const problems: string[] = []
     for (const e of this.events) {
       if (e.incr === undefined || e.op?.outcome !== 'ok') continue
-      const replaced = this.events.some(o => o.key === e.key && o.element === e.element && o.incr === undefined && o.op?.outcome !== 'failed' && latestEffectMs(o.op as Op) > e.invokedMs)
+      const replaced = this.events.some(o => o.key === e.key && o.element === e.element && o.incr === undefined && o.op?.outcome !== 'failed' && latestEffectSeq(o.op as Op) > (e.op as Op).invokedSeq)
       if (replaced) continue
       this.increments++
       const text = this.finals.get(e.key)?.get(e.element)

@@ -10,15 +10,16 @@
 //     (an error that may have been stored) once or not at all, and each
 //     failed or never-issued one not at all — except that a DEL resets the
 //     increments it saw: one that a DEL could have observed (the DEL had not
-//     replied before the increment was invoked, and deleted something or
-//     failed with an unknown outcome) may count once or not at all;
+//     replied before the increment was invoked, in the log's order of events:
+//     virtual milliseconds tie, and deleted something or failed with an
+//     unknown outcome) may count once or not at all;
 //   - every value seen on the way (INCR replies, GETs) counts every increment
 //     at most once, none invoked after that reply, and an INCR's own reply
 //     counts that INCR;
 //   - every primary holds the key's record with the same bytes.
 import type { Random } from '../../lib/runtime/random.js'
 import type { SimCluster } from './harness.js'
-import { OpLog, balancedDigits, disagreements, latestEffectMs, pick, replicaDifferences, type Op } from './typed.js'
+import { OpLog, balancedDigits, disagreements, latestEffectSeq, pick, replicaDifferences, type Op } from './typed.js'
 
 export const DIGITS = 27 // 2 · Σ 5^i (i < 27) stays inside int64
 
@@ -124,7 +125,7 @@ export class CounterHistory {
     for (let i = 0; i < DIGITS; i++) {
       const inc = incs[i]
       const o = inc?.op?.outcome
-      const deleted = inc !== undefined && (this.dels.get(key) as Op[]).some(d => latestEffectMs(d) > inc.invokedMs && (d.outcome === 'unknown' || (d.reply.type === 'int' && Number(d.reply.value) === 1)))
+      const deleted = inc?.op != null && (this.dels.get(key) as Op[]).some(d => latestEffectSeq(d) > (inc.op as Op).invokedSeq && (d.outcome === 'unknown' || (d.reply.type === 'int' && Number(d.reply.value) === 1)))
       if (o === 'ok' && !deleted) this.required++
       const allowed = o === 'ok' && !deleted ? [inc.sign] : o === 'ok' || o === 'unknown' ? [0, inc.sign] : [0]
       if (!allowed.includes(d[i])) problems.push(`${key}: increment #${i} (${inc?.op?.args.join(' ') ?? 'never issued'} via ${inc?.op?.node ?? '-'}, ${o ?? '-'}) counted ${d[i] * (inc?.sign ?? 1)} times in ${value}`)

@@ -62,6 +62,12 @@ export class SimCluster {
   readonly clock: VirtualClock
   readonly members = new Map<string, Member>()
   private readonly opts: SimOptions
+  /**
+   * A known bug planted in every node any cluster boots while it is set
+   * (spec/sim/plants.ts; null: none). The sweep sets it around each run of
+   * `npm run sim -- --plant NAME`, so scenarios need not pass it along.
+   */
+  static planted: ((node: DynakvNode) => void) | null = null
 
   private constructor (opts: SimOptions) {
     this.opts = opts
@@ -132,6 +138,7 @@ export class SimCluster {
     const dispatcher = new Dispatcher(node, server)
     node.peers.executor = dispatcher
     this.members.set(name, { name, node, store, dispatcher })
+    SimCluster.planted?.(node)
     this.opts.onBoot?.(name, node)
     return node
   }

@@ -1,7 +1,8 @@
 // The checkers of the typed simulator specs catch real bugs. Each case runs a
 // short, fixed history twice: on the real code, where the checker finds
-// nothing, and with one bug planted (spec-side, in every node), where the
-// checker must report the loss it causes.
+// nothing, and with one bug planted (spec-side, in every node: spec/sim/plants.ts),
+// where the checker must report the loss it causes. sweep-finds.spec.ts plants
+// the same bugs in random histories of a seed sweep.
 //   - collections: a merge where a remove wins over a concurrent add
 //     (breaks observed-remove: an SADD after an SREM, on the other side of
 //     a partition, is lost once the two meet);
@@ -16,35 +17,7 @@ import { CounterHistory } from './counters.js'
 import { ExpiryHistory } from './expiry.js'
 import { healAll, primariesOf } from './typed.js'
 import { replyText } from './checkers.js'
-import type { DynakvNode } from '../../lib/node/node.js'
-import type { RecordRef } from '../../lib/node/keys.js'
-import { isCounter, isTombstone, type VObject } from '../../lib/versioning/index.js'
-
-type Rewrite = (ref: RecordRef, merged: VObject) => VObject | null
-
-/** Plants a bug in the node's merges of versions from elsewhere: what rewrite returns replaces the merged copy. */
-function breakMerges (node: DynakvNode, rewrite: Rewrite): void {
-  const local = node.local
-  const merge = local.merge.bind(local)
-  local.merge = async (ref, incoming, bytes) => {
-    const merged = await merge(ref, incoming, bytes)
-    const broken = rewrite(ref, merged)
-    if (broken === null) return merged
-    const entry = await local.readEntry(ref)
-    if (entry !== undefined && await local.dropIfUnchanged(ref, entry.bytes)) await merge(ref, broken)
-    return broken
-  }
-}
-
-/** A remove wins: a tombstone next to a value (an add it did not see) takes the value with it. */
-const removeWins: Rewrite = (_ref, merged) =>
-  merged.siblings.some(isTombstone) && merged.siblings.some(s => s.value !== null) ? { siblings: merged.siblings.filter(isTombstone) } : null
-
-/** Counter chains of several coordinators: all but the first actor's are dropped. */
-const oneChain: Rewrite = (_ref, merged) => {
-  const actors = [...new Set(merged.siblings.filter(isCounter).map(s => s.actor))].sort()
-  return actors.length < 2 ? null : { siblings: merged.siblings.filter(s => !isCounter(s) || s.actor === actors[0]) }
-}
+import { breakMerges, oneChain, removeWins, type Rewrite } from './plants.js'
 
 /** 4 nodes (N=3, R=2, W=2): the key's primaries p1..p3 and the fourth node. */
 async function cluster (key: string, rewrite: Rewrite | null): Promise<{ c: SimCluster, p: readonly string[], other: string }> {

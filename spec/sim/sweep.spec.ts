@@ -24,7 +24,7 @@ t.test('a sweep reports each failing seed with its replay command, and its small
 })
 
 t.test('shrinking stops at its replay budget and never returns a passing run', async (t) => {
-  const failed = { scenario: 'known', seed: 2, params: known.defaults, problems: ['x'], replay: '' }
+  const failed = { scenario: 'known', seed: 2, params: known.defaults, problems: ['x'], plant: null, replay: '' }
   const small = await shrink(known, failed, 3)
   t.equal(small.runs, 3)
   t.ok(small.params.a >= 3 && (small.params.m & 4) !== 0, JSON.stringify(small.params))

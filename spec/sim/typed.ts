@@ -25,6 +25,9 @@ export interface Op {
   /** Virtual time of the invocation and of the reply (ms). */
   invokedMs: number
   doneMs: number
+  /** The order of the invocation and of the reply among all of the log's (virtual milliseconds tie). */
+  invokedSeq: number
+  doneSeq: number
   outcome: Outcome
   reply: Reply
 }
@@ -40,14 +43,21 @@ export function latestEffectMs (op: Op): number {
   return op.outcome === 'unknown' ? Infinity : op.doneMs
 }
 
+/** latestEffectMs in the log's order of events: its reply, or (outcome unknown) any time. */
+export function latestEffectSeq (op: Op): number {
+  return op.outcome === 'unknown' ? Infinity : op.doneSeq
+}
+
 export class OpLog {
   readonly ops: Op[] = []
+  private seq = 0
 
   /** Sends a client command to `node` and records it once its reply comes. */
   async run (c: SimCluster, node: string, ...args: string[]): Promise<Op> {
     const invokedMs = c.clock.now()
+    const invokedSeq = ++this.seq
     const reply = await c.send(node, ...args)
-    const op: Op = { node, args, invokedMs, doneMs: c.clock.now(), outcome: outcomeOf(reply), reply }
+    const op: Op = { node, args, invokedMs, doneMs: c.clock.now(), invokedSeq, doneSeq: ++this.seq, outcome: outcomeOf(reply), reply }
     this.ops.push(op)
     return op
   }

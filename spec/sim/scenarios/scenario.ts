@@ -39,8 +39,8 @@ export function shrinkKnobs (params: Params, min: Params, masks: readonly string
   return out
 }
 
-/** The command that replays one run. */
-export function replayCommand (scenario: string, seed: number, params: Params, defaults: Params): string {
+/** The command that replays one run (plant: the name of a bug planted in it, spec/sim/plants.ts). */
+export function replayCommand (scenario: string, seed: number, params: Params, defaults: Params, plant?: string): string {
   const knobs = Object.entries(params).filter(([k, v]) => defaults[k] !== v).map(([k, v]) => ` --param ${k}=${v}`).join('')
-  return `npm run sim -- --scenario ${scenario} --seed ${seed}${knobs}`
+  return `npm run sim -- --scenario ${scenario} --seed ${seed}${knobs}${plant === undefined ? '' : ` --plant ${plant}`}`
 }
