@@ -16,9 +16,12 @@
 // node: the engine applies them in arrival order) are only counted, not
 // tracked per key: nothing needs to wait for them but a barrier.
 //
-// Bounds: at most MAX_PENDING unanswered requests and MAX_OUTPUT_BYTES of
-// unsent output per connection; past either, reading pauses until the client
-// catches up (TCP backpressure reaches the client).
+// Bounds: at most MAX_PENDING unanswered requests, MAX_PENDING_BYTES of their
+// arguments (as Redis bounds a client's query buffer) and MAX_OUTPUT_BYTES of
+// unsent output per connection; past any of them, reading pauses until the
+// node catches up (half of each), and TCP backpressure reaches the client: a
+// client pipelining far more than the node can commit (redis-cli --pipe) does
+// not make it swell.
 import type { Socket } from 'node:net'
 import { RequestParser, protocolErrorReply } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
@@ -60,6 +63,7 @@ interface Slot {
 }
 
 const MAX_PENDING = 4096
+const MAX_PENDING_BYTES = 8 * 1024 * 1024
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 /** A command in flight, which later commands may have to wait for (a promise only if one does). */
@@ -107,6 +111,8 @@ export class Connection implements Session {
   private inData = false
   private closing = false
   private paused = false
+  /** The argument bytes of the commands not answered yet (what reading ahead holds in memory). */
+  private pendingBytes = 0
   private ended = false
   /** Per key: the last command in flight that touches it. */
   private readonly tails = new Map<string, InFlight>()
@@ -204,7 +210,11 @@ export class Connection implements Session {
       if (untracked) this.selfOrderedInFlight++
       const slot: Slot = { reply: null, proto: this.proto }
       this.queue.push(slot)
+      let size = 0
+      for (let i = 0; i < args.length; i++) size += args[i].length
+      this.pendingBytes += size
       const settle = (r: Reply): void => {
+        this.pendingBytes -= size
         recordCall(stats, r, startMs)
         if (tracker !== null) tracker.done(args, r, readAtMs, performance.now())
         slot.reply = r
@@ -217,7 +227,7 @@ export class Connection implements Session {
         this.drain()
       }
       reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
-      if (this.queue.length >= MAX_PENDING) this.pause()
+      if (this.queue.length >= MAX_PENDING || this.pendingBytes > MAX_PENDING_BYTES) this.pause()
     } else {
       if (tracker !== null) {
         this.answeredArgs.push(args)
@@ -325,7 +335,7 @@ export class Connection implements Session {
   }
 
   private maybeResume (): void {
-    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
+    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
   }
