@@ -169,7 +169,7 @@ async function main (): Promise<void> {
   const cost = (r: Restart): number => r.afterGets.heapUsedMb + r.afterGets.externalMb - none.afterGets.heapUsedMb - none.afterGets.externalMb
   for (const r of restarts) {
     const perKey = (x: number): string => r.afterGets.cacheKeys > 0 ? Math.round(x * MB / r.afterGets.cacheKeys).toString() : '-'
-    out.write(`${String(r.cacheMb === 'default' ? '256 (def.)' : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
+    out.write(`${String(r.cacheMb === 'default' ? '64 (def.)' : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
   }
   const def = restarts[0]
   out.write('\nissue 11 goals\n')

@@ -386,6 +386,12 @@ export class LocalReplica {
     }
   }
 
+  /** Takes the counts a clean stop saved (start-up, instead of countKeys). */
+  restoreCounts (counts: { liveKeys: number, volatileKeys: number }): void {
+    this.liveKeys = counts.liveKeys
+    this.volatileKeys = counts.volatileKeys
+  }
+
   /** Forgets every count (FLUSHALL). */
   resetCounts (): void {
     this.hintCounts.clear()

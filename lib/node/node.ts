@@ -34,6 +34,7 @@ import { Handoff } from './handoff.js'
 import { AntiEntropy } from './antientropy.js'
 import { Keyspace, type ScanPage } from './keyspace.js'
 import { classifyJoinFailure, type JoinRefusedError } from './join-refusal.js'
+import { saveCounts, takeSavedCounts } from './key-counts.js'
 
 export { QuorumError }
 export type { ScanPage }
@@ -88,6 +89,8 @@ export class DynakvNode {
   private solo = false
   private stopped = false
   private joining: Promise<void> | null = null
+  /** Where this start took the key counts from (INFO key_counts_at_start). */
+  keyCountsAtStart: 'saved' | 'scanned' = 'scanned'
   private readonly onJoinRefused: NodeDeps['onJoinRefused']
 
   private constructor (config: ServerConfig, deps: NodeDeps, store: Store, transport: Transport, identity: Identity, lease: CounterLease, membership: Membership) {
@@ -227,7 +230,11 @@ export class DynakvNode {
         limits: { maxFrameBytes: Math.min(2 ** 31, config.protoMaxBulkLen + 16 * 1024 * 1024), reconnectBackoffMsMax: 1000 }
       })
       const node = new DynakvNode(config, deps, store, transport, identity, lease, membership)
-      await node.local.countKeys(store, isKeyRecord)
+      // Saved by a clean stop, or (first start, a crash) counted from every key record.
+      const saved = await takeSavedCounts(store)
+      if (saved !== null) node.local.restoreCounts(saved)
+      else await node.local.countKeys(store, isKeyRecord)
+      node.keyCountsAtStart = saved !== null ? 'saved' : 'scanned'
       await node.local.countHints(store)
       await transport.start(node.peers.handle)
       node.gossip.start()
@@ -548,6 +555,10 @@ export class DynakvNode {
     await this.peers.transport.stop()
     await this.local.engine.flushed()
     await this.gossip.flushed()
+    // Nothing more is written: the next start takes these instead of reading every key (a failure here only means it will).
+    await saveCounts(this.store, { liveKeys: Math.max(0, this.local.liveKeys), volatileKeys: Math.max(0, this.local.volatileKeys) }).catch((e: Error) => {
+      this.log.warn(`key counts not saved (the next start counts every key): ${e.message}`)
+    })
     await this.store.close()
   }
 }

@@ -16,9 +16,12 @@
 // node: the engine applies them in arrival order) are only counted, not
 // tracked per key: nothing needs to wait for them but a barrier.
 //
-// Bounds: at most MAX_PENDING unanswered requests and MAX_OUTPUT_BYTES of
-// unsent output per connection; past either, reading pauses until the client
-// catches up (TCP backpressure reaches the client).
+// Bounds: at most MAX_PENDING unanswered requests, MAX_PENDING_BYTES of their
+// arguments (as Redis bounds a client's query buffer) and MAX_OUTPUT_BYTES of
+// unsent output per connection; past any of them, reading pauses until the
+// node catches up (half of each), and TCP backpressure reaches the client: a
+// client pipelining far more than the node can commit (redis-cli --pipe) does
+// not make it swell.
 import type { Socket } from 'node:net'
 import { RequestParser, protocolErrorReply } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
@@ -57,6 +60,8 @@ class Slot {
   reply: Reply | null = null
   /** INFO commandstats counters the command is recorded in, once answered (null: none, or recorded already). */
   stats: CallStats | null = null
+  /** The command's argument bytes, counted in the connection's pendingBytes until it is answered. */
+  bytes = 0
 
   constructor (
     /** The protocol the reply is encoded in: the one in force when its command ran. */
@@ -73,6 +78,7 @@ class Slot {
 }
 
 const MAX_PENDING = 4096
+const MAX_PENDING_BYTES = 8 * 1024 * 1024
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 /** A command in flight, which later commands may have to wait for (a promise only if one does). */
@@ -120,6 +126,8 @@ export class Connection implements Session {
   private inData = false
   private closing = false
   private paused = false
+  /** The argument bytes of the commands not answered yet (what reading ahead holds in memory). */
+  private pendingBytes = 0
   private ended = false
   /** Per key: the last command in flight that touches it. */
   private readonly tails = new Map<string, InFlight>()
@@ -267,8 +275,10 @@ export class Connection implements Session {
     const flight = keys === undefined ? null : this.track(keys)
     if (keys === undefined) this.selfOrderedInFlight++
     const slot = new Slot(this.proto, args, this.readAtMs, flight)
+    for (let i = 0; i < args.length; i++) slot.bytes += args[i].length
+    this.pendingBytes += slot.bytes
     this.queue.push(slot)
-    if (this.queue.length >= MAX_PENDING) this.pause()
+    if (this.queue.length >= MAX_PENDING || this.pendingBytes > MAX_PENDING_BYTES) this.pause()
     return slot
   }
 
@@ -294,6 +304,7 @@ export class Connection implements Session {
       this.tracker?.done(slot.args as Buffer[], r, slot.readAtMs, this.settledAtMs)
     }
     slot.reply = r
+    this.pendingBytes -= slot.bytes
     if (slot.flight !== null) this.untrack(slot.flight)
     else if (--this.selfOrderedInFlight === 0 && this.selfOrderedDrained !== null) {
       this.selfOrderedDrained.settle()
@@ -401,7 +412,7 @@ export class Connection implements Session {
   }
 
   private maybeResume (): void {
-    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
+    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
   }

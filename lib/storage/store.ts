@@ -191,8 +191,19 @@ function translateOpenError (err: unknown, location: string): Error {
   return new StoreError('DYNAKV_STORE_OPEN', `cannot open data directory ${location}: ${detail}`, { cause: err })
 }
 
+/**
+ * LevelDB's memory: up to two write buffers (the memtable being filled and the
+ * one being flushed) and the block cache, all outside V8's heap, plus the log
+ * replayed into a memtable at every open. 64 MB each cost ~130-190 MB of RSS
+ * and a start-up that replays up to 64 MB of log; at 4 MB and 8 MB (LevelDB's
+ * own defaults) a node holding 300 000 keys sits at ~70 MB after start-up
+ * (bench/memory, docs/performance.md). The object cache above the store keeps
+ * the hot values; the block cache mostly holds index and filter blocks.
+ */
+const LEVELDB_OPTIONS = { writeBufferSize: 4 * 1024 * 1024, cacheSize: 8 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
+
 export function classicLevelStore (dir: string): Store {
-  const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, writeBufferSize: 64 * 1024 * 1024, cacheSize: 64 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }) as unknown as Db
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, ...LEVELDB_OPTIONS }) as unknown as Db
   return new LevelStore('classic-level', db, dir)
 }
 

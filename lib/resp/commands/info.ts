@@ -112,7 +112,8 @@ function sections (c: Call, keys: KeyCounts): Section[] {
       ['write_batches', e.batches],
       ['batched_writes', e.batchedWrites],
       ['batch_write_ms_total', e.writeMs],
-      ['pending_writes', node.local.engine.pendingWrites]
+      ['pending_writes', node.local.engine.pendingWrites],
+      ['key_counts_at_start', node.keyCountsAtStart]
     ]],
     ['Stats', [
       ['total_connections_received', c.server.totalConnections],
