@@ -22,11 +22,12 @@
 // the cheapest write, measured in the same run. Each cell also counts the
 // nodes' write batches (group commits, INFO write_batches) per op.
 // DYNAKV_PROFILE_COMMANDS=SADD,INCR runs the single node under --cpu-prof and
-// measures only those commands (profiles in a temporary directory, printed).
+// measures only those commands (profiles kept in a directory under the system's temp dir, printed).
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_OPS=2000 DYNAKV_BENCH_CLIENTS=6 DYNAKV_BENCH_SIZES=10,10000,100000 DYNAKV_BENCH_TYPES=SADD,HSET,ZADD,INCR
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { MAIN, freePort, median, sleep, startProcess, startRedis, tempDir, writeResult, type Proc } from './lib.js'
 
@@ -38,7 +39,8 @@ const ALL_TYPES = ['SET', 'SADD', 'HSET', 'ZADD', 'INCR'] as const
 type Type = typeof ALL_TYPES[number]
 const PROFILE = process.env.DYNAKV_PROFILE_COMMANDS?.split(',') as Type[] | undefined
 const TYPES = (PROFILE ?? process.env.DYNAKV_BENCH_TYPES?.split(',') ?? ALL_TYPES) as Type[]
-const PROFILE_DIR = PROFILE === undefined ? null : tempDir('dynakv-bench-types-prof-')
+/** Kept after the run (not a tempDir): the profiles are what it is for. */
+const PROFILE_DIR = PROFILE === undefined ? null : mkdtempSync(join(tmpdir(), 'dynakv-bench-types-prof-'))
 const PRELOAD_BATCH = 1000
 /** SET makes new keys: one cell, whatever the sizes. */
 const sizesOf = (type: Type): number[] => type === 'SET' ? SIZES.slice(0, 1) : SIZES
