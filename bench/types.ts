@@ -18,11 +18,16 @@
 // subtracted like the idle peer traffic. redis-server gets 10× the adds, so that
 // its CPU (a few µs per op) spans enough clock ticks. A counter's "size" is the increments applied before (INCRBY through each
 // node, so every node's counter lane exists): a PN counter keeps one running
-// total per node, so it should not grow.
+// total per node, so it should not grow. SET of a new key per op is the anchor:
+// the cheapest write, measured in the same run. Each cell also counts the
+// nodes' write batches (group commits, INFO write_batches) per op.
+// DYNAKV_PROFILE_COMMANDS=SADD,INCR runs the single node under --cpu-prof and
+// measures only those commands (profiles kept in a directory under the system's temp dir, printed).
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_OPS=2000 DYNAKV_BENCH_CLIENTS=6 DYNAKV_BENCH_SIZES=10,10000,100000 DYNAKV_BENCH_TYPES=SADD,HSET,ZADD,INCR
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { MAIN, freePort, median, sleep, startProcess, startRedis, tempDir, writeResult, type Proc } from './lib.js'
 
@@ -30,10 +35,15 @@ const OPS = Number(process.env.DYNAKV_BENCH_OPS ?? 2000)
 const CLIENTS = Number(process.env.DYNAKV_BENCH_CLIENTS ?? 6)
 const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const SIZES = (process.env.DYNAKV_BENCH_SIZES ?? '10,10000,100000').split(',').map(Number)
-const ALL_TYPES = ['SADD', 'HSET', 'ZADD', 'INCR'] as const
+const ALL_TYPES = ['SET', 'SADD', 'HSET', 'ZADD', 'INCR'] as const
 type Type = typeof ALL_TYPES[number]
-const TYPES = (process.env.DYNAKV_BENCH_TYPES?.split(',') ?? ALL_TYPES) as Type[]
+const PROFILE = process.env.DYNAKV_PROFILE_COMMANDS?.split(',') as Type[] | undefined
+const TYPES = (PROFILE ?? process.env.DYNAKV_BENCH_TYPES?.split(',') ?? ALL_TYPES) as Type[]
+/** Kept after the run (not a tempDir): the profiles are what it is for. */
+const PROFILE_DIR = PROFILE === undefined ? null : mkdtempSync(join(tmpdir(), 'dynakv-bench-types-prof-'))
 const PRELOAD_BATCH = 1000
+/** SET makes new keys: one cell, whatever the sizes. */
+const sizesOf = (type: Type): number[] => type === 'SET' ? SIZES.slice(0, 1) : SIZES
 const RANDOM_RANGE = '100000000000'
 
 interface Target {
@@ -57,10 +67,10 @@ function cpuUs (pid: number): number {
   return (Number(f[11]) + Number(f[12])) * TICK_US
 }
 
-async function startNode (args: string[]): Promise<Proc & { peerPort: number }> {
+async function startNode (args: string[], profile = false): Promise<Proc & { peerPort: number }> {
   const port = await freePort()
   const peerPort = await freePort()
-  const argv = [MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', tempDir('dynakv-bench-types-'), '--log-level', 'warn', ...args]
+  const argv = [...(profile && PROFILE_DIR !== null ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', tempDir('dynakv-bench-types-'), '--log-level', 'warn', ...args]
   return { ...await startProcess(process.execPath, argv, /ready: RESP/, port), peerPort }
 }
 
@@ -75,6 +85,14 @@ async function converged (clients: Redis[]): Promise<void> {
     await sleep(100)
   }
   throw new Error('the cluster did not converge')
+}
+
+/** Group commits so far, summed over the target's nodes (none for redis-server). */
+async function writeBatches (t: Target): Promise<number> {
+  if (t.name === 'redis') return 0
+  let sum = 0
+  for (const c of t.clients) sum += Number(/^write_batches:(\d+)/m.exec(await c.info('persistence'))?.[1] ?? NaN)
+  return sum
 }
 
 async function peerBytes (t: Target): Promise<number> {
@@ -94,6 +112,7 @@ const cpuOf = (t: Target): number => t.pids.reduce((sum, pid) => sum + cpuUs(pid
 /** Fills the key with `size` members (or increments), in pipelined batches. */
 async function preload (t: Target, type: Type, size: number, round: number): Promise<void> {
   const key = keyOf(type, size, round)
+  if (type === 'SET') return // new keys: nothing to preload
   if (type === 'INCR') {
     const share = Math.floor(size / t.clients.length)
     await Promise.all(t.clients.map(async (c, i) => await c.incrby(key, i === 0 ? size - share * (t.clients.length - 1) : share)))
@@ -110,9 +129,10 @@ async function preload (t: Target, type: Type, size: number, round: number): Pro
   if (failed !== undefined) throw new Error(`preload ${key}: ${String(failed[0])}`)
 }
 
-/** The key's size: cardinality, or the counter's value. */
+/** The key's size: cardinality, or the counter's value (SET: the keys it made, DBSIZE, exact on one node). */
 async function sizeOf (t: Target, type: Type, size: number, round: number): Promise<number> {
   const c = t.clients[0]
+  if (type === 'SET') return t.name === 'cluster' ? 0 : await c.dbsize()
   const key = keyOf(type, size, round)
   if (type === 'SADD') return await c.scard(key)
   if (type === 'HSET') return await c.hlen(key)
@@ -121,6 +141,7 @@ async function sizeOf (t: Target, type: Type, size: number, round: number): Prom
 }
 
 function command (type: Type, key: string): string[] {
+  if (type === 'SET') return ['SET', `${key}:__rand_int__`, 'v']
   if (type === 'SADD') return ['SADD', key, 'n:__rand_int__']
   if (type === 'HSET') return ['HSET', key, 'n:__rand_int__', 'v']
   if (type === 'ZADD') return ['ZADD', key, '__rand_int__', 'n:__rand_int__']
@@ -136,7 +157,7 @@ async function redisBenchmark (port: number, args: string[]): Promise<void> {
   })
 }
 
-interface Cell { target: string, type: Type, size: number, round: number, opsPerSec: number, cpuUsPerOp: number, peerBytesPerOp: number, added: number }
+interface Cell { target: string, type: Type, size: number, round: number, opsPerSec: number, cpuUsPerOp: number, peerBytesPerOp: number, batchesPerOp: number, added: number }
 
 /** New adds, the clients spread over the target's nodes (one redis-benchmark per node, all at once). */
 async function measure (t: Target, type: Type, size: number, round: number, ops = opsOf(t)): Promise<Cell> {
@@ -144,6 +165,7 @@ async function measure (t: Target, type: Type, size: number, round: number, ops 
   const k = t.ports.length
   const cpu0 = cpuOf(t)
   const bytes0 = await peerBytes(t)
+  const batches0 = await writeBatches(t)
   const started = performance.now()
   await Promise.all(t.ports.map(async (port, i) => {
     const n = Math.floor(ops / k) + (i < ops % k ? 1 : 0)
@@ -153,8 +175,9 @@ async function measure (t: Target, type: Type, size: number, round: number, ops 
   const elapsedMs = performance.now() - started
   const cpu = cpuOf(t) - cpu0 - t.idleCpuUsPerMs * elapsedMs
   const bytes = await peerBytes(t) - bytes0 - t.idleBytesPerMs * elapsedMs
-  const added = await sizeOf(t, type, size, round) - before
-  return { target: t.name, type, size, round, opsPerSec: ops / elapsedMs * 1000, cpuUsPerOp: Math.max(0, cpu / ops), peerBytesPerOp: Math.max(0, bytes / ops), added }
+  const batches = await writeBatches(t) - batches0
+  const added = type === 'SET' && t.name === 'cluster' ? ops : await sizeOf(t, type, size, round) - before
+  return { target: t.name, type, size, round, opsPerSec: ops / elapsedMs * 1000, cpuUsPerOp: Math.max(0, cpu / ops), peerBytesPerOp: Math.max(0, bytes / ops), batchesPerOp: batches / ops, added }
 }
 
 /** Idle rates of every target over the same few seconds. */
@@ -176,7 +199,7 @@ async function measureIdle (targets: Target[], ms: number): Promise<void> {
 
 async function main (): Promise<void> {
   const redis = await startRedis()
-  const single = await startNode(['--n', '1', '--r', '1', '--w', '1'])
+  const single = await startNode(['--n', '1', '--r', '1', '--w', '1'], true)
   const clusterArgs = ['--n', '3', '--r', '2', '--w', '2', '--ae-interval-ms', '0']
   const first = await startNode(clusterArgs)
   const rest = await Promise.all([0, 1].map(async () => await startNode([...clusterArgs, '--join', `127.0.0.1:${first.peerPort}`])))
@@ -192,20 +215,20 @@ async function main (): Promise<void> {
     await converged(targets[2].clients)
     for (const t of targets) {
       const began = performance.now()
-      for (const type of TYPES) for (const size of SIZES) await preload(t, type, size, 0)
+      for (const type of TYPES) for (const size of sizesOf(type)) await preload(t, type, size, 0)
       process.stderr.write(`${t.name}: preloaded ${SIZES.join(', ')} members per type in ${Math.round(performance.now() - began)} ms\n`)
     }
     for (const t of targets) for (const type of TYPES) await measure(t, type, 0, 0, Math.min(opsOf(t), 300)) // warm-up, discarded
     await measureIdle(targets, 5000)
     for (let round = 0; round < ROUNDS; round++) {
-      if (round > 0) for (const t of targets) for (const type of TYPES) for (const size of SIZES.filter(n => n < OPS)) await preload(t, type, size, round)
+      if (round > 0) for (const t of targets) for (const type of TYPES) for (const size of sizesOf(type).filter(n => n < OPS)) await preload(t, type, size, round)
       // Cell by cell, each target back to back: the machine drifts between cells more than within one.
       for (const type of TYPES) {
-        for (const size of SIZES) {
-          for (const t of targets) {
+        for (const size of sizesOf(type)) {
+          for (const t of PROFILE === undefined ? targets : targets.filter(t => t.name === 'single')) {
             const cell = await measure(t, type, size, round)
             cells.push(cell)
-            process.stderr.write(`round ${round + 1} ${type} ${String(size).padStart(6)} ${t.name.padEnd(7)} ${Math.round(cell.opsPerSec)} ops/s, ${Math.round(cell.cpuUsPerOp)} µs CPU/op, ${Math.round(cell.peerBytesPerOp)} peer B/op, ${cell.added} added\n`)
+            process.stderr.write(`round ${round + 1} ${type} ${String(size).padStart(6)} ${t.name.padEnd(7)} ${Math.round(cell.opsPerSec)} ops/s, ${Math.round(cell.cpuUsPerOp)} µs CPU/op, ${Math.round(cell.peerBytesPerOp)} peer B/op, ${cell.batchesPerOp.toFixed(2)} batches/op, ${cell.added} added\n`)
           }
         }
       }
@@ -215,22 +238,23 @@ async function main (): Promise<void> {
     await Promise.all([...nodes, single, redis].map(async p => await p.stop()))
   }
   report(cells, load)
+  if (PROFILE_DIR !== null) process.stdout.write(`cpu profiles of the single node: ${PROFILE_DIR}\n`)
 }
 
-type Metric = 'opsPerSec' | 'cpuUsPerOp' | 'peerBytesPerOp'
+type Metric = 'opsPerSec' | 'cpuUsPerOp' | 'peerBytesPerOp' | 'batchesPerOp'
 
 /** Medians over rounds; ratios are taken per round (both sides measured in it), then the median. */
 function report (cells: Cell[], load: number): void {
   const series = (target: string, type: Type, size: number): Cell[] => cells.filter(c => c.target === target && c.type === type && c.size === size).sort((x, y) => x.round - y.round)
   const med = (cs: Cell[], m: Metric): number => median(cs.map(c => c[m]))
   const ratio = (a: Cell[], b: Cell[], m: Metric): number => median(a.map((c, i) => b[i] === undefined || b[i][m] === 0 ? NaN : c[m] / b[i][m]).filter(Number.isFinite))
-  const rows = TYPES.flatMap(type => SIZES.flatMap(size => ['single', 'cluster'].map((target) => {
+  const rows = TYPES.flatMap(type => sizesOf(type).flatMap(size => ['single', 'cluster'].map((target) => {
     const redis = series('redis', type, size)
     const mine = series(target, type, size)
     const base = series(target, type, SIZES[0])
     return {
       type, size, target,
-      opsPerSec: med(mine, 'opsPerSec'), cpuUsPerOp: med(mine, 'cpuUsPerOp'), peerBytesPerOp: med(mine, 'peerBytesPerOp'),
+      opsPerSec: med(mine, 'opsPerSec'), cpuUsPerOp: med(mine, 'cpuUsPerOp'), peerBytesPerOp: med(mine, 'peerBytesPerOp'), batchesPerOp: med(mine, 'batchesPerOp'),
       added: mine.map(c => c.added),
       vs10: { ops: ratio(mine, base, 'opsPerSec'), cpu: ratio(mine, base, 'cpuUsPerOp'), bytes: ratio(mine, base, 'peerBytesPerOp') },
       vsRedis: { ops: ratio(mine, redis, 'opsPerSec'), cpu: ratio(mine, redis, 'cpuUsPerOp') },
@@ -239,16 +263,16 @@ function report (cells: Cell[], load: number): void {
   })))
   const f = (n: number, digits = 2, width = 5): string => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width)
   const out: string[] = [`${OPS} new adds per cell (redis-server ${OPS * 10}), ${CLIENTS} clients, ${ROUNDS} round(s), medians; load average ${load.toFixed(1)} at the start`]
-  out.push('type   size   target   ops/s  CPU µs/op  peer B/op | vs 10: ops/s   CPU  bytes | vs redis: ops/s    CPU | redis ops/s CPU µs/op')
+  out.push('type   size   target   ops/s  CPU µs/op  peer B/op batches/op | vs 10: ops/s   CPU  bytes | vs redis: ops/s    CPU | redis ops/s CPU µs/op')
   for (const r of rows) {
-    out.push(`${r.type.padEnd(5)} ${String(r.size).padStart(6)}  ${r.target.padEnd(7)} ${f(r.opsPerSec, 0, 6)} ${f(r.cpuUsPerOp, 0, 10)} ${f(r.peerBytesPerOp, 0, 10)} | ${f(r.vs10.ops, 2, 12)} ${f(r.vs10.cpu)} ${f(r.vs10.bytes, 2, 6)} | ${f(r.vsRedis.ops, 3, 15)} ${f(r.vsRedis.cpu, 0, 6)} | ${f(r.redis.opsPerSec, 0, 11)} ${f(r.redis.cpuUsPerOp, 1, 9)}`)
+    out.push(`${r.type.padEnd(5)} ${String(r.size).padStart(6)}  ${r.target.padEnd(7)} ${f(r.opsPerSec, 0, 6)} ${f(r.cpuUsPerOp, 0, 10)} ${f(r.peerBytesPerOp, 0, 10)} ${f(r.batchesPerOp, 2, 10)} | ${f(r.vs10.ops, 2, 12)} ${f(r.vs10.cpu)} ${f(r.vs10.bytes, 2, 6)} | ${f(r.vsRedis.ops, 3, 15)} ${f(r.vsRedis.cpu, 0, 6)} | ${f(r.redis.opsPerSec, 0, 11)} ${f(r.redis.cpuUsPerOp, 1, 9)}`)
   }
   // redis-benchmark draws __rand_int__ from random(): among redis-server's 10× adds a few collide.
   const redisRows = rows.filter(r => r.target === 'single').map(r => ({ ...r, target: 'redis', added: r.redis.added }))
   const short = [...rows, ...redisRows].filter(r => r.added.some(n => n !== (r.target === 'redis' ? OPS * 10 : OPS)))
   out.push(short.length === 0 ? 'every cell added exactly its adds (new members, the counter by its INCRs)' : `cells that did not add exactly their adds (per round): ${short.map(r => `${r.type} ${r.size} ${r.target} ${r.added.join('/')}`).join(', ')}`)
   const worst = (target: string, field: 'cpu' | 'bytes'): string => {
-    const big = rows.filter(r => r.target === target && r.size === SIZES[SIZES.length - 1] && r.type !== 'INCR').map(r => r.vs10[field]).filter(Number.isFinite)
+    const big = rows.filter(r => r.target === target && r.size === SIZES[SIZES.length - 1] && r.type !== 'INCR' && r.type !== 'SET').map(r => r.vs10[field]).filter(Number.isFinite)
     return big.length === 0 ? '-' : Math.max(...big).toFixed(2)
   }
   out.push(`goal (SADD/HSET/ZADD at ${SIZES[SIZES.length - 1]} members within 2× of ${SIZES[0]}): CPU/op worst ${worst('single', 'cpu')}× single, ${worst('cluster', 'cpu')}× cluster; peer bytes/op worst ${worst('cluster', 'bytes')}× cluster`)

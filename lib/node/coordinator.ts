@@ -425,19 +425,42 @@ export class Coordinator {
 
   /**
    * A write of several records of one key, in one message per replica, acknowledged
-   * once W replicas stored all of them. Resolves with each record's new object.
+   * once W replicas stored all of them.
    */
-  writeMany (key: RecordRef, writes: RecordWrite[], w: number): Promise<VObject[]> {
+  writeMany (key: RecordRef, writes: RecordWrite[], w: number): Promise<void> {
+    return this.stageMany(key, writes, w).acked
+  }
+
+  /**
+   * A write of several records of one key, in two steps:
+   *
+   *   staged ─ the writes are in place for the key's next read-modify-write to
+   *            build on (Records.txn releases the key's lock here);
+   *   acked  ─ the write is acknowledged: W replicas stored it (durable with --sync).
+   *
+   * On a single node (W = 1) staged is as soon as every record's new version is
+   * in the engine's overlay, readable here and part of one group commit with
+   * whatever else this tick writes; acked is when that commit is durable. In a
+   * cluster staged is acked: the next quorum read may be answered by replicas
+   * this write has not reached yet, so the next run must wait for W of them.
+   */
+  stageMany (key: RecordRef, writes: RecordWrite[], w: number): { staged: Promise<void>, acked: Promise<void> } {
     this.stats.writes++
+    let staged: Promise<void>
+    let acked: Promise<void>
     if (w === 1 && this.o.placement.solo()) {
       // What a solo node read came from this replica: nothing to merge in.
-      return Promise.all(writes.map(async (wr) => {
-        const outcome = await this.o.local.apply(wr.ref, wr.change)
-        await outcome.durable
-        return outcome.obj ?? decodeObject(outcome.bytes)
-      }))
+      const outcomes = Promise.all(writes.map(wr => this.o.local.apply(wr.ref, wr.change)))
+      staged = outcomes.then(() => {})
+      acked = outcomes.then(async (os) => { await Promise.all(os.flatMap(o => [o.durable, o.releasable])) })
+    } else {
+      acked = this.replicate(key, writes, w, 0).then(() => {})
+      staged = acked
     }
-    return this.replicate(key, writes, w, 0).then(r => r.objs)
+    // The caller awaits one, then the other: neither is an unhandled rejection meanwhile.
+    staged.catch(() => {})
+    acked.catch(() => {})
+    return { staged, acked }
   }
 
   private async replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number, retried = false): Promise<{ context: Clock | undefined, objs: VObject[] }> {
@@ -572,21 +595,6 @@ export class Coordinator {
     }
     run.then(release, release)
     return run
-  }
-
-  /**
-   * Read-modify-write of a key record (APPEND, SETNX, SET NX/XX/GET, DEL...):
-   * serialized per key on this coordinator, over a quorum read and a quorum
-   * write. fn returns the value to write (null: a tombstone, undefined: write
-   * nothing), an expiry for it, and the result.
-   */
-  modify<R> (ref: KeyRef, r: number, w: number, fn: (current: VObject | undefined) => { value?: Buffer | null, expireAt?: number, result: R }): Promise<R> {
-    return this.serialized(ref, async () => {
-      const current = await this.get(ref, r)
-      const { value, expireAt, result } = fn(current)
-      if (value !== undefined) await this.put(ref, objectClock(current ?? EMPTY), value, w, 0, expireAt ?? 0)
-      return result
-    })
   }
 }
 

@@ -120,6 +120,13 @@ export class LocalReplica {
   private readonly placement: ReplicaPlacement
   /** blindWrite's options, filled in per write (it reads them synchronously): one object fewer per SET. */
   private readonly blind: BlindWriteOptions = { actor: '', value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
+  /**
+   * The object an entry this replica wrote was encoded from, while that entry is
+   * pending in the engine's overlay (once committed, the cache keeps bytes only and
+   * the pending entry is garbage): a read-modify-write of a key just written, as a
+   * txn staged right after another, reads it without decoding.
+   */
+  private readonly decoded = new WeakMap<Entry, VObject>()
 
   constructor (options: LocalOptions) {
     this.engine = new Engine({
@@ -141,8 +148,8 @@ export class LocalReplica {
   read (ref: RecordRef): VObject | undefined | Promise<VObject | undefined> {
     const found = this.engine.read('data', ref)
     if (found === undefined) return undefined
-    if (found instanceof Promise) return found.then(objectOf)
-    return decodeObject(found.bytes)
+    if (found instanceof Promise) return found.then(e => e === undefined ? undefined : this.decodeEntry(e))
+    return this.decodeEntry(found)
   }
 
   /** What a plain GET returns from this replica's copy at nowMs (no decoding for a plain string in memory). */
@@ -184,7 +191,7 @@ export class LocalReplica {
       const v = this.newVersion(ref, cur, change, incoming)
       built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release ?? Promise.resolve() }
       deliver?.(built)
-      return { next: { bytes: v.bytes }, result: undefined }
+      return { next: this.entryOf(v.bytes, v.obj), result: undefined }
     })
     return new Promise((resolve, reject) => {
       deliver = (o) => {
@@ -237,7 +244,7 @@ export class LocalReplica {
         return { bytes: res.bytes, obj: null, context: null, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
       }
     }
-    const before = cur === undefined ? EMPTY : decodeObject(cur.bytes)
+    const before = cur === undefined ? EMPTY : this.decodeEntry(cur)
     const base = incoming === undefined ? before : merge(before, incoming)
     let obj: VObject
     let counter: number
@@ -254,7 +261,8 @@ export class LocalReplica {
       const res = put(base, {
         actor,
         context: change.context ?? objectClock(base),
-        value: change.op === 'value' ? change.value : null,
+        // The object is kept while pending (decoded): its value must not be a view of a parser's buffer.
+        value: change.op === 'value' ? Buffer.from(change.value) : null,
         marker: change.op === 'marker' ? change.marker : undefined,
         expireAt: change.op === 'tombstone' ? 0 : change.expireAt ?? 0,
         nowMs,
@@ -291,14 +299,14 @@ export class LocalReplica {
         if (isKey) this.countObjects(undefined, incoming)
         return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
       }
-      const current = decodeObject(cur.bytes)
+      const current = this.decodeEntry(cur)
       const merged = merge(current, incoming)
       if (merged === current) return { result: current }
       // The usual replication case: the incoming set supersedes ours, and its bytes are canonical.
       const bytes = incomingBytes !== undefined && merged === incoming ? incomingBytes : encodeObject(merged)
       if (bytes.equals(cur.bytes)) return { result: current }
       if (isKey) this.countObjects(current, merged)
-      return { next: { bytes }, result: merged }
+      return { next: this.entryOf(bytes, merged), result: merged }
     }).then(merged => merged ?? Promise.reject(notReplica(ref)))
   }
 
@@ -330,6 +338,18 @@ export class LocalReplica {
 
   decode (bytes: Buffer): VObject {
     return decodeObject(bytes)
+  }
+
+  /** The entry's object: the one it was encoded from while it is pending, else decoded. */
+  private decodeEntry (entry: Entry): VObject {
+    return this.decoded.get(entry) ?? decodeObject(entry.bytes)
+  }
+
+  /** A new entry for the engine, its object remembered while it is pending (obj null: none at hand). */
+  private entryOf (bytes: Buffer, obj: VObject | null): Entry {
+    const entry: Entry = { bytes }
+    if (obj !== null) this.decoded.set(entry, obj)
+    return entry
   }
 
   /** Stores versions meant for `target` (sloppy quorum), merged with any hint held for it. */

@@ -398,10 +398,6 @@ export class DynakvNode {
     }
   }
 
-  modify<R> (ref: KeyRef, fn: (current: VObject | undefined) => { value?: Buffer | null, expireAt?: number, result: R }): Promise<R> {
-    return this.coordinator.modify(ref, this.config.r, this.config.w, fn)
-  }
-
   scan (cursor: bigint, count: number): Promise<ScanPage> {
     return this.keyspace.scan(cursor, count)
   }

@@ -58,6 +58,13 @@ export class Records {
     private readonly quorum: () => { r: number, w: number }
   ) {}
 
+  /**
+   * Per key, the acknowledgement of its latest txn that wrote and is not
+   * acknowledged yet (on a single node its writes are readable before they are
+   * durable): the next txn's reply waits for it too.
+   */
+  private readonly unacked = new Map<string, Promise<void>>()
+
   now (): number {
     return this.clock.now()
   }
@@ -65,23 +72,50 @@ export class Records {
   /**
    * A read-modify-write of one key: reads the key record and `elements`,
    * runs fn (which may await further reads, e.g. a range), writes what it returns.
+   * The key's next txn starts once these writes are staged (Coordinator.stageMany:
+   * on a single node, as soon as they are readable here, so the txns of a tick
+   * share one group commit); the result is returned once they are acknowledged,
+   * and not before every earlier txn of the key whose writes it may have read:
+   *
+   *   txn 1  read ─ fn ─ stage ┬─────────── acked 1 ─► reply 1
+   *   txn 2                    └ read ─ fn ─ stage ─── acked 1 ∧ acked 2 ─► reply 2
    */
-  txn<R> (key: KeyRef, elements: ElementRef[], fn: (view: TxnView) => TxnOutcome<R> | Promise<TxnOutcome<R>>): Promise<R> {
-    return this.coordinator.serialized(key, async () => {
+  async txn<R> (key: KeyRef, elements: ElementRef[], fn: (view: TxnView) => TxnOutcome<R> | Promise<TxnOutcome<R>>): Promise<R> {
+    const { acked, result } = await this.coordinator.serialized(key, async () => {
+      const prior = this.unacked.get(key.ks)
       const { r, w } = this.quorum()
       const objs = await this.coordinator.getMany([key, ...elements], r)
       const nowMs = this.clock.now()
       const obj = objs[0]
       const view: TxnView = { key, obj, state: obj === undefined ? NONE : keyState(obj, nowMs), elements: objs.slice(1), nowMs }
       const { writes, result } = await this.typed(view, fn)
-      if (writes.length === 0) return result
+      // Nothing written, but what was read may be an earlier txn's staged write.
+      if (writes.length === 0) return { acked: prior, result }
       const read = new Map<string, VObject | undefined>()
       read.set(key.ks, obj)
       elements.forEach((e, i) => read.set(e.ks, objs[i + 1]))
       const items: RecordWrite[] = writes.map(wr => ({ ...wr, incoming: wr.incoming ?? read.get(wr.ref.ks) }))
-      for (let i = 0; i < items.length; i += PAGE_RECORDS) await this.coordinator.writeMany(key, items.slice(i, i + PAGE_RECORDS), w)
-      return result
+      const acks: Array<Promise<void>> = prior === undefined ? [] : [prior]
+      for (let i = 0; i < items.length; i += PAGE_RECORDS) {
+        const page = this.coordinator.stageMany(key, items.slice(i, i + PAGE_RECORDS), w)
+        acks.push(page.acked)
+        await page.staged
+      }
+      return { acked: this.unackedUntil(key, acks), result }
     })
+    if (acked !== undefined) await acked
+    return result
+  }
+
+  /** One promise for `acks`, the key's latest unacknowledged txn until it settles. */
+  private unackedUntil (key: KeyRef, acks: Array<Promise<void>>): Promise<void> {
+    const acked = acks.length === 1 ? acks[0] : Promise.all(acks).then(() => {})
+    this.unacked.set(key.ks, acked)
+    const forget = (): void => {
+      if (this.unacked.get(key.ks) === acked) this.unacked.delete(key.ks)
+    }
+    acked.then(forget, forget)
+    return acked
   }
 
   /**

@@ -1,0 +1,63 @@
+// Collection and counter writes of one key share group commits on a single
+// node: a txn releases the key once its writes are staged in the engine's
+// overlay, so the next one builds on them at once, and its reply still waits
+// until they are durable (docs/performance.md, "Collections request cost").
+// Counted in write batches (INFO write_batches), never in time.
+
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { startServer, type ServerProc } from '../helpers/server.js'
+
+const N = 60
+const CLIENTS = 12
+
+async function connect (t: { teardown (fn: () => unknown): void }, node: ServerProc): Promise<Redis> {
+  const r = new Redis({ host: '127.0.0.1', port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  r.on('error', () => {})
+  t.teardown(() => { r.disconnect() })
+  await r.connect()
+  return r
+}
+
+async function writeBatches (r: Redis): Promise<number> {
+  return Number(/^write_batches:(\d+)/m.exec(await r.info('persistence'))?.[1])
+}
+
+t.test(`${N} writes to one key per type from ${CLIENTS} connections share group commits, and a SIGKILL right after their replies keeps every one`, async tt => {
+  let node = await startServer(['--n', '1', '--r', '1', '--w', '1'], { t: tt })
+  let r = await connect(tt, node)
+  // A connection runs its commands on one key one after the other (each waits for
+  // the reply before): what shares a commit is the writes of several connections.
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => await connect(tt, node)))
+  const cases: Array<[string, (p: ReturnType<Redis['pipeline']>, i: number) => unknown]> = [
+    ['SADD', (p, i) => p.sadd('gc:set', `m${i}`)],
+    ['HSET', (p, i) => p.hset('gc:hash', `f${i}`, `v${i}`)],
+    ['ZADD', (p, i) => p.zadd('gc:zset', i, `m${i}`)],
+    ['INCR', (p) => p.incr('gc:counter')]
+  ]
+  for (const [name, add] of cases) {
+    const before = await writeBatches(r)
+    const replies = await Promise.all(clients.map(async (c, k) => {
+      const p = c.pipeline()
+      for (let i = k; i < N; i += CLIENTS) add(p, i)
+      return await p.exec()
+    }))
+    tt.ok(replies.every(res => res?.every(([e]) => e === null)), `${name}: every write acknowledged`)
+    if (name === 'INCR') {
+      const values = replies.flatMap(res => res?.map(([, v]) => v as number) ?? []).sort((a, b) => a - b)
+      tt.same(values, Array.from({ length: N }, (_, i) => i + 1), 'INCR: each reply builds on the one before it')
+    }
+    const batches = await writeBatches(r) - before
+    // One commit per write was the cost before.
+    tt.ok(batches <= N / 2, `${name}: ${N} writes in ${batches} write batches (at most ${N / 2})`)
+  }
+  await node.kill9()
+  node = await node.restart()
+  r = await connect(tt, node)
+  tt.equal(await r.scard('gc:set'), N, 'every acknowledged SADD survived kill -9')
+  tt.equal(await r.hlen('gc:hash'), N, 'every acknowledged HSET survived')
+  tt.equal(await r.hget('gc:hash', `f${N - 1}`), `v${N - 1}`, 'with its value')
+  tt.equal(await r.zcard('gc:zset'), N, 'every acknowledged ZADD survived')
+  tt.equal(await r.zscore('gc:zset', `m${N - 1}`), String(N - 1), 'with its score')
+  tt.equal(await r.get('gc:counter'), String(N), 'every acknowledged INCR survived')
+})
