@@ -165,7 +165,20 @@ export class DynakvNode {
       store,
       membershipChanged: () => this.membershipChanged()
     })
-    this.handoff = new Handoff(this)
+    this.handoff = new Handoff({
+      self: identity.name,
+      clock: deps.clock,
+      log: this.log,
+      config,
+      partitionBits: this.partitionBits,
+      store,
+      local: this.local,
+      membership,
+      detector: this.detector,
+      peers: this.peers,
+      currentRing: () => this.currentRing(),
+      leaveDrained: () => this.gossip.finishLeave()
+    })
     this.antiEntropy = new AntiEntropy(this)
     this.keyspace = new Keyspace(this)
     this.sweeper = new Sweeper({
