@@ -179,7 +179,19 @@ export class DynakvNode {
       currentRing: () => this.currentRing(),
       leaveDrained: () => this.gossip.finishLeave()
     })
-    this.antiEntropy = new AntiEntropy(this)
+    this.antiEntropy = new AntiEntropy({
+      self: identity.name,
+      clock: deps.clock,
+      log: this.log,
+      config,
+      partitionBits: this.partitionBits,
+      store,
+      local: this.local,
+      detector: this.detector,
+      peers: this.peers,
+      currentRing: () => this.currentRing(),
+      replicates: (p) => this.replicates(p)
+    })
     this.keyspace = new Keyspace(this)
     this.sweeper = new Sweeper({
       self: identity.name,
