@@ -192,7 +192,23 @@ export class DynakvNode {
       currentRing: () => this.currentRing(),
       replicates: (p) => this.replicates(p)
     })
-    this.keyspace = new Keyspace(this)
+    this.keyspace = new Keyspace({
+      self: identity.name,
+      clock: deps.clock,
+      random: deps.random,
+      config,
+      partitionBits: this.partitionBits,
+      store,
+      local: this.local,
+      membership,
+      detector: this.detector,
+      peers: this.peers,
+      currentRing: () => this.currentRing(),
+      isSolo: () => this.isSolo(),
+      holdsValue: async (key) => (await this.value(this.ref(key))) !== null,
+      flushLocal: () => this.flushLocal(),
+      avgTtlMs: () => this.sweeper.avgTtlMs
+    })
     this.sweeper = new Sweeper({
       self: identity.name,
       clock: deps.clock,
