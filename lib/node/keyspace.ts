@@ -10,7 +10,7 @@
 //          key has a value.
 //   DBSIZE the sum of every member's live-key count divided by N (an estimate)
 //   FLUSH  every member clears its data, or the command fails with NOQUORUM
-import { cursorFromHash, hashFloorFromCursor, partitionEnd } from '../ring/hash.js'
+import { HASH_BYTES, cursorFromHash, hashFloorFromCursor, partitionEnd, partitionOfHash } from '../ring/hash.js'
 import { decodeObject, elementState } from '../versioning/index.js'
 import { keyAfter, PAGE_ROWS, type Store } from '../storage/store.js'
 import type { FailureDetector } from '../membership/detector.js'
@@ -130,7 +130,7 @@ export class Keyspace {
 
   async randomKey (): Promise<Buffer | null> {
     for (let attempt = 0; attempt < RANDOM_TRIES; attempt++) {
-      const skey = await this.liveNear(Buffer.from(this.deps.random.hex(16), 'hex'))
+      const skey = await this.liveNear(Buffer.from(this.deps.random.hex(HASH_BYTES), 'hex'))
       if (skey === null) break
       const key = refOfStorageKey(skey, this.deps.partitionBits).key
       if (this.deps.isSolo()) return key
@@ -161,7 +161,7 @@ export class Keyspace {
     let position = hashFloorFromCursor(cursor)
     const out: Buffer[] = []
     for (let steps = 0; steps < q; steps++) {
-      const p = bits === 0 ? 0 : ((position[0] << 8) | position[1]) >>> (16 - bits)
+      const p = partitionOfHash(position, bits)
       const end = partitionEnd(p, q)
       const page = await this.partitionPage(p, position, end, want - out.length)
       for (const skey of page.keys) out.push(refOfStorageKey(skey, bits).key)
@@ -218,7 +218,7 @@ export class Keyspace {
     keys.sort(Buffer.compare)
     if (cutoff === null) return { keys, resumeAt: null }
     // Resume just past the cutoff key's 63-bit position.
-    const resume = Buffer.from(cutoff.subarray(0, 16))
+    const resume = Buffer.from(cutoff.subarray(0, HASH_BYTES))
     return { keys, resumeAt: bumpPosition(resume) }
   }
 
