@@ -13,7 +13,7 @@
 // with the number of keys.
 
 import { RemoteReplyError, UnsortedDigestsError } from './errors.js'
-import { HASH_BYTES } from './hash.js'
+import { DIGEST_BYTES } from './hash.js'
 import type { MerkleTree } from './merkle-tree.js'
 import { NODES_PER_REQUEST_MAX } from './merkle-tree.js'
 import type { ExchangeStats } from './stats.js'
@@ -82,8 +82,8 @@ function checkReply (reply: readonly Uint8Array[], expected: number, level: numb
     throw new RemoteReplyError(`asked for ${expected} hashes at level ${level}, got ${Array.isArray(reply) ? reply.length : typeof reply}`)
   }
   for (const h of reply) {
-    if (!(h instanceof Uint8Array) || h.length !== HASH_BYTES) {
-      throw new RemoteReplyError(`a node hash is ${HASH_BYTES} bytes (level ${level})`)
+    if (!(h instanceof Uint8Array) || h.length !== DIGEST_BYTES) {
+      throw new RemoteReplyError(`a node hash is ${DIGEST_BYTES} bytes (level ${level})`)
     }
   }
 }

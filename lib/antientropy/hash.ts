@@ -22,7 +22,7 @@
 export const ANTIENTROPY_FORMAT_VERSION = 1
 
 /** Size of an object digest, an item hash or a tree node hash on the wire. */
-export const HASH_BYTES = 8
+export const DIGEST_BYTES = 8
 
 /** A 64-bit hash as two unsigned 32-bit halves. */
 export interface Hash64 {
@@ -176,7 +176,7 @@ export function hash64 (data: Uint8Array, seed = 0): Hash64 {
 
 /** 8 bytes, big-endian hi then lo: the wire form of a hash. */
 export function hashToBuffer (h: Hash64): Buffer {
-  const b = Buffer.allocUnsafe(HASH_BYTES)
+  const b = Buffer.allocUnsafe(DIGEST_BYTES)
   b.writeUInt32BE(h.hi, 0)
   b.writeUInt32BE(h.lo, 4)
   return b
@@ -184,7 +184,7 @@ export function hashToBuffer (h: Hash64): Buffer {
 
 /** Inverse of hashToBuffer. */
 export function hashFromBuffer (b: Uint8Array): Hash64 {
-  if (b.length !== HASH_BYTES) throw new RangeError(`a hash is ${HASH_BYTES} bytes, got ${b.length}`)
+  if (b.length !== DIGEST_BYTES) throw new RangeError(`a hash is ${DIGEST_BYTES} bytes, got ${b.length}`)
   return {
     hi: (b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) >>> 0,
     lo: (b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7]) >>> 0

@@ -3,7 +3,7 @@
 
 export {
   ANTIENTROPY_FORMAT_VERSION,
-  HASH_BYTES,
+  DIGEST_BYTES,
   hash64,
   hashFromBuffer,
   hashToBuffer,

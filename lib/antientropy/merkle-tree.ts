@@ -24,7 +24,7 @@
 // stops at the first ancestor already dirty and a write costs amortized O(1).
 
 import type { Hash64 } from './hash.js'
-import { HASH_BYTES, SEED_NODE, hashWordsInto } from './hash.js'
+import { DIGEST_BYTES, SEED_NODE, hashWordsInto } from './hash.js'
 import { NodeRangeError } from './errors.js'
 
 export const LEAVES_DEFAULT = 1024
@@ -229,7 +229,7 @@ export class MerkleTree {
       throw new NodeRangeError(`${indices.length} nodes requested, at most ${NODES_PER_REQUEST_MAX}`)
     }
     const width = this.widths[level]
-    const out = Buffer.allocUnsafe(indices.length * HASH_BYTES)
+    const out = Buffer.allocUnsafe(indices.length * DIGEST_BYTES)
     const views: Buffer[] = []
     for (let i = 0; i < indices.length; i++) {
       const index = indices[i]
@@ -238,9 +238,9 @@ export class MerkleTree {
       }
       this.settle(level, index)
       const w = (this.offsets[level] + index) * 2
-      out.writeUInt32BE(this.hashes[w], i * HASH_BYTES)
-      out.writeUInt32BE(this.hashes[w + 1], i * HASH_BYTES + 4)
-      views.push(out.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))
+      out.writeUInt32BE(this.hashes[w], i * DIGEST_BYTES)
+      out.writeUInt32BE(this.hashes[w + 1], i * DIGEST_BYTES + 4)
+      views.push(out.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES))
     }
     return views
   }

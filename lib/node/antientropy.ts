@@ -20,10 +20,34 @@ import type { CommittedWrite } from '../storage/engine.js'
 import { pages, type Snapshot } from '../storage/store.js'
 import { decodeObject, type VObject } from '../versioning/index.js'
 import { reapable } from './sweeper.js'
-import type { Clock as TimeSource, Timer } from '../runtime/clock.js'
+import type { TimeSource, Timer } from '../runtime/clock.js'
 import { refOfStorageKey } from './keys.js'
-import { NotReplicaError } from './local.js'
-import type { DynakvNode } from './node.js'
+import { NotReplicaError, type LocalReplica } from './local.js'
+import type { FailureDetector } from '../membership/detector.js'
+import type { Ring } from '../ring/index.js'
+import type { Logger } from '../runtime/log.js'
+import type { Store } from '../storage/store.js'
+import type { ServerConfig } from './config.js'
+import type { PeerRequests } from './peers.js'
+
+/** What AntiEntropy uses of its node. */
+export interface AntiEntropyDeps {
+  /** This node's name. */
+  readonly self: string
+  readonly clock: TimeSource
+  readonly log: Logger
+  readonly config: Pick<ServerConfig, 'aeIntervalMs' | 'aeLeaves' | 'partitions' | 'tombstoneGraceMs'>
+  readonly partitionBits: number
+  /** Snapshot scans that build the trees. */
+  readonly store: Store
+  readonly local: Pick<LocalReplica, 'readEntry' | 'merge' | 'engine'>
+  readonly detector: Pick<FailureDetector, 'isUp'>
+  readonly peers: PeerRequests
+  /** The ring as it stands now. */
+  currentRing (): Ring
+  /** This node is one of the partition's primaries in its current ring. */
+  replicates (partition: number): boolean
+}
 
 /** HANDOFF_BATCH kind for anti-entropy pushes (merge into data). */
 export const HANDOFF_REPAIR = 2
@@ -63,33 +87,33 @@ export class AntiEntropy {
   private roundRobin = 0
   private readonly clock: TimeSource
 
-  constructor (private readonly node: DynakvNode) {
-    this.clock = node.clock
-    node.peers.on('MERKLE_ROOTS', async (_from, req) => {
+  constructor (private readonly deps: AntiEntropyDeps) {
+    this.clock = deps.clock
+    deps.peers.on('MERKLE_ROOTS', async (_from, req) => {
       const roots = req.partitions.map((p) => {
         const e = this.trees.get(p)
         return e === undefined || !e.ready || req.leaves !== e.tree.leaves || req.fanout !== e.tree.fanout ? Buffer.alloc(0) : e.tree.root()
       })
       return { type: 'ROOTS', roots }
     })
-    node.peers.on('MERKLE_NODES', async (_from, req) => {
+    deps.peers.on('MERKLE_NODES', async (_from, req) => {
       const e = this.trees.get(req.partition)
       if (e === undefined || !e.ready) throw Object.assign(new Error(`no tree for partition ${req.partition}`), { code: 'DYNAKV_AE_NOT_READY' })
       const hashes = e.tree.nodesAt(req.level, req.indices)
       return { type: 'NODES', hashes }
     })
-    node.peers.on('KEY_DIGESTS', async (_from, req) => {
+    deps.peers.on('KEY_DIGESTS', async (_from, req) => {
       const e = this.trees.get(req.partition)
       if (e === undefined) throw Object.assign(new Error(`no tree for partition ${req.partition}`), { code: 'DYNAKV_AE_NOT_READY' })
       const items = await this.digestsOf(req.partition, req.leaves, e.tree)
       return { type: 'DIGESTS', keys: items.map(i => i[0]), digests: items.map(i => i[1]) }
     })
-    node.peers.on('FETCH_OBJECTS', async (_from, req) => {
+    deps.peers.on('FETCH_OBJECTS', async (_from, req) => {
       if (req.keys.length > 10_000) throw Object.assign(new Error('too many keys'), { code: 'DYNAKV_AE_LIMIT' })
       // Only a replica may say it holds nothing for a record (reaping counts on that).
-      const foreign = req.keys.find(k => !this.node.replicates(this.node.recordRef(k).partition))
-      if (foreign !== undefined) throw new NotReplicaError(`this node does not replicate partition ${this.node.recordRef(foreign).partition}`)
-      const objs = await Promise.all(req.keys.map(async (k) => (await this.node.local.readEntry(this.node.recordRef(k)))?.bytes ?? Buffer.alloc(0)))
+      const foreign = req.keys.find(k => !this.deps.replicates(refOfStorageKey(k, this.deps.partitionBits).partition))
+      if (foreign !== undefined) throw new NotReplicaError(`this node does not replicate partition ${refOfStorageKey(foreign, this.deps.partitionBits).partition}`)
+      const objs = await Promise.all(req.keys.map(async (k) => (await this.deps.local.readEntry(refOfStorageKey(k, this.deps.partitionBits)))?.bytes ?? Buffer.alloc(0)))
       return { type: 'OBJECTS', keys: req.keys, objs }
     })
   }
@@ -103,7 +127,7 @@ export class AntiEntropy {
 
   start (): void {
     this.ringChanged()
-    if (this.node.config.aeIntervalMs > 0) this.schedule(this.node.config.aeIntervalMs)
+    if (this.deps.config.aeIntervalMs > 0) this.schedule(this.deps.config.aeIntervalMs)
   }
 
   stop (): void {
@@ -117,7 +141,7 @@ export class AntiEntropy {
       const began = this.clock.now()
       this.round().catch(() => {}).finally(() => {
         // At most about a fifth of the node's time: wait at least 4x what the round took.
-        this.schedule(Math.max(this.node.config.aeIntervalMs, 4 * (this.clock.now() - began)))
+        this.schedule(Math.max(this.deps.config.aeIntervalMs, 4 * (this.clock.now() - began)))
       })
     })
   }
@@ -128,9 +152,9 @@ export class AntiEntropy {
    * built from a scan once another node joins).
    */
   private wanted (): Set<number> {
-    const ring = this.node.currentRing()
+    const ring = this.deps.currentRing()
     if (ring.nodes.length <= 1) return new Set()
-    return new Set(ring.replicaPartitions(this.node.identity.name))
+    return new Set(ring.replicaPartitions(this.deps.self))
   }
 
   /** Creates trees for newly replicated partitions and drops the others. */
@@ -146,16 +170,16 @@ export class AntiEntropy {
   }
 
   private newTree (): MerkleTree {
-    return new MerkleTree({ leaves: this.node.config.aeLeaves, fanout: FANOUT })
+    return new MerkleTree({ leaves: this.deps.config.aeLeaves, fanout: FANOUT })
   }
 
   private rebuild (p: number): void {
     const entry: TreeEntry = { tree: this.newTree(), delta: null, ready: false, generation: ++this.generation }
     this.trees.set(p, entry)
-    this.node.local.engine.atBoundary(() => {
+    this.deps.local.engine.atBoundary(() => {
       if (this.trees.get(p) !== entry) return
       entry.delta = this.newTree()
-      const snapshot = this.node.store.snapshot()
+      const snapshot = this.deps.store.snapshot()
       this.scanInto(p, entry, snapshot).then(() => {
         if (this.trees.get(p) !== entry || entry.delta === null) return
         entry.tree.xorFrom(entry.delta)
@@ -164,16 +188,16 @@ export class AntiEntropy {
         this.stats.rebuilds++
       }, (e: Error) => {
         this.stats.failures++
-        this.node.log.warn(`rebuilding the Merkle tree of partition ${p} failed: ${e.message}`)
+        this.deps.log.warn(`rebuilding the Merkle tree of partition ${p} failed: ${e.message}`)
         if (this.trees.get(p) === entry) this.trees.delete(p)
       }).finally(() => { snapshot.close().catch(() => {}) })
     })
   }
 
   private async scanInto (p: number, entry: TreeEntry, snapshot: Snapshot): Promise<void> {
-    const q = this.node.config.partitions
-    const bits = this.node.partitionBits
-    for await (const rows of pages(this.node.store, 'data', { gte: partitionStart(p, q), lt: partitionEnd(p, q) ?? undefined, snapshot })) {
+    const q = this.deps.config.partitions
+    const bits = this.deps.partitionBits
+    for await (const rows of pages(this.deps.store, 'data', { gte: partitionStart(p, q), lt: partitionEnd(p, q) ?? undefined, snapshot })) {
       if (this.stopped) return
       for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
     }
@@ -182,7 +206,7 @@ export class AntiEntropy {
   /** The engine's commit listener: keeps every tree in step with the data. */
   readonly onCommit = (writes: readonly CommittedWrite[]): void => {
     if (this.trees.size === 0) return // a single node keeps no trees
-    const bits = this.node.partitionBits
+    const bits = this.deps.partitionBits
     for (const w of writes) {
       if (w.space !== 'data') continue
       const e = this.trees.get(partitionOfHash(w.key, bits))
@@ -209,10 +233,10 @@ export class AntiEntropy {
   private async digestsOf (p: number, leaves: readonly number[], tree: MerkleTree): Promise<KeyDigest[]> {
     if (leaves.length > 4096) throw Object.assign(new Error('too many leaves'), { code: 'DYNAKV_AE_LIMIT' })
     const out: KeyDigest[] = []
-    const bits = this.node.partitionBits
+    const bits = this.deps.partitionBits
     for (const leaf of [...leaves].sort((a, b) => a - b)) {
       const range = tree.leafRange(p, leaf, bits)
-      for await (const rows of pages(this.node.store, 'data', { gte: range.gte, lt: range.lt ?? undefined })) {
+      for await (const rows of pages(this.deps.store, 'data', { gte: range.gte, lt: range.lt ?? undefined })) {
         for (const [skey, bytes] of rows) out.push([skey, objectDigest(bytes)])
         if (out.length > 200_000) throw Object.assign(new Error('leaf too large'), { code: 'DYNAKV_AE_LIMIT' })
       }
@@ -222,7 +246,7 @@ export class AntiEntropy {
 
   /** Dead past the grace period (sweeper.ts): never copied, so a reaped delete cannot come back. */
   private reapable (skey: Buffer, obj: VObject): boolean {
-    return reapable(skey, obj, this.clock.now(), this.node.config.tombstoneGraceMs)
+    return reapable(skey, obj, this.clock.now(), this.deps.config.tombstoneGraceMs)
   }
 
   /** One exchange round over the partitions this node replicates. */
@@ -231,12 +255,12 @@ export class AntiEntropy {
     this.running = true
     this.stats.rounds++
     try {
-      const ring = this.node.currentRing()
-      const self = this.node.identity.name
+      const ring = this.deps.currentRing()
+      const self = this.deps.self
       const byPeer = new Map<string, number[]>()
       for (const [p, e] of this.trees) {
         if (!e.ready) continue
-        const peers = ring.preferenceList(p).primaries.filter(n => n !== self && this.node.detector.isUp(n))
+        const peers = ring.preferenceList(p).primaries.filter(n => n !== self && this.deps.detector.isUp(n))
         if (peers.length === 0) continue
         const peer = peers[(this.roundRobin + p) % peers.length]
         byPeer.set(peer, [...(byPeer.get(peer) ?? []), p])
@@ -249,15 +273,15 @@ export class AntiEntropy {
       }
     } catch (e) {
       this.stats.failures++
-      this.node.log.debug(`anti-entropy round: ${(e as Error).message}`)
+      this.deps.log.debug(`anti-entropy round: ${(e as Error).message}`)
     } finally {
       this.running = false
     }
   }
 
   private async exchangeWith (peer: string, partitions: number[], budget: number): Promise<number> {
-    const leaves = this.node.config.aeLeaves
-    const res = await this.node.peers.request(peer, { type: 'MERKLE_ROOTS', partitions, leaves, fanout: FANOUT })
+    const leaves = this.deps.config.aeLeaves
+    const res = await this.deps.peers.request(peer, { type: 'MERKLE_ROOTS', partitions, leaves, fanout: FANOUT })
     this.stats.bytesSent += 8 + partitions.length * 3
     this.stats.bytesReceived += res.roots.reduce((n, r) => n + r.length + 1, 0)
     let repaired = 0
@@ -276,13 +300,13 @@ export class AntiEntropy {
   private async repairPartition (peer: string, p: number, tree: MerkleTree, budget: number): Promise<number> {
     const leaves = await compareTrees(tree, async (level, indices) => {
       this.stats.bytesSent += 8 + indices.length * 2
-      const res = await this.node.peers.request(peer, { type: 'MERKLE_NODES', partition: p, level, indices })
+      const res = await this.deps.peers.request(peer, { type: 'MERKLE_NODES', partition: p, level, indices })
       this.stats.bytesReceived += res.hashes.length * 9
       return res.hashes
     }, { maxNodesPerRequest: NODES_PER_REQUEST, stats: this.stats })
     if (leaves.length === 0) return 0
     const local = await this.digestsOf(p, leaves, tree)
-    const res = await this.node.peers.request(peer, { type: 'KEY_DIGESTS', partition: p, leaves })
+    const res = await this.deps.peers.request(peer, { type: 'KEY_DIGESTS', partition: p, leaves })
     this.stats.bytesSent += 8 + leaves.length * 2
     this.stats.bytesReceived += res.keys.reduce((n, k) => n + k.length + 10, 0)
     const remote: KeyDigest[] = res.keys.map((k, i) => [k, res.digests[i]])
@@ -298,7 +322,7 @@ export class AntiEntropy {
   private async pull (peer: string, skeys: Buffer[]): Promise<void> {
     for (let i = 0; i < skeys.length; i += FETCH_BATCH) {
       const keys = skeys.slice(i, i + FETCH_BATCH)
-      const res = await this.node.peers.request(peer, { type: 'FETCH_OBJECTS', keys })
+      const res = await this.deps.peers.request(peer, { type: 'FETCH_OBJECTS', keys })
       this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0)
       this.stats.bytesReceived += res.objs.reduce((n, o) => n + o.length + 2, 0) + res.keys.reduce((n, k) => n + k.length + 2, 0)
       const merges: Array<Promise<unknown>> = []
@@ -306,7 +330,7 @@ export class AntiEntropy {
         if (res.objs[j].length === 0) continue
         const obj = decodeObject(res.objs[j])
         if (this.reapable(res.keys[j], obj)) continue
-        merges.push(this.node.local.merge(this.node.recordRef(res.keys[j]), obj))
+        merges.push(this.deps.local.merge(refOfStorageKey(res.keys[j], this.deps.partitionBits), obj))
         this.stats.keysPulled++
         this.stats.keysRepaired++
       }
@@ -320,13 +344,13 @@ export class AntiEntropy {
       const keys: Buffer[] = []
       const objs: Buffer[] = []
       for (const skey of skeys.slice(i, i + FETCH_BATCH)) {
-        const entry = await this.node.local.readEntry(refOfStorageKey(skey, this.node.partitionBits))
+        const entry = await this.deps.local.readEntry(refOfStorageKey(skey, this.deps.partitionBits))
         if (entry === undefined || this.reapable(skey, decodeObject(entry.bytes))) continue
         keys.push(skey)
         objs.push(entry.bytes)
       }
       if (keys.length === 0) continue
-      await this.node.peers.request(peer, { type: 'HANDOFF_BATCH', kind: HANDOFF_REPAIR, keys, objs })
+      await this.deps.peers.request(peer, { type: 'HANDOFF_BATCH', kind: HANDOFF_REPAIR, keys, objs })
       this.stats.bytesSent += keys.reduce((n, k) => n + k.length + 2, 0) + objs.reduce((n, o) => n + o.length + 2, 0)
       this.stats.keysPushed += keys.length
       this.stats.keysRepaired += keys.length

@@ -12,7 +12,7 @@
 // A request may touch several records of one key (a key record and element
 // records, lib/node/keys.ts): they share the key's partition and so its
 // replicas, and travel to each replica in one message.
-import type { Clock as TimeSource } from '../runtime/clock.js'
+import type { TimeSource } from '../runtime/clock.js'
 import { QuorumTracker, noQuorumMessage } from '../coordinator/quorum.js'
 import {
   decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject

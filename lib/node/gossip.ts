@@ -6,7 +6,7 @@ import { decodeMembership, encodeMembership, supersedes, type MemberRecord, type
 import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'
 import type { Transport } from '../peer/transport.js'
-import { every, type Clock as TimeSource, type Timer } from '../runtime/clock.js'
+import { every, type TimeSource, type Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
 import type { Random } from '../runtime/random.js'
 import type { Store } from '../storage/store.js'

@@ -13,11 +13,38 @@
 // what the round found drained stays drained.
 import { HANDOFF_HINTS, HANDOFF_OWNERSHIP } from '../peer/messages.js'
 import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
-import { every, type Timer } from '../runtime/clock.js'
+import type { FailureDetector } from '../membership/detector.js'
+import type { Membership } from '../membership/membership.js'
+import type { Ring } from '../ring/index.js'
+import { every, type TimeSource, type Timer } from '../runtime/clock.js'
+import type { Logger } from '../runtime/log.js'
+import type { Store } from '../storage/store.js'
 import { Reader } from '../util/bytes.js'
-import { hintPrefix } from './local.js'
+import type { ServerConfig } from './config.js'
+import { hintPrefix, type LocalReplica } from './local.js'
 import { prefixEnd, refOfStorageKey } from './keys.js'
-import type { DynakvNode } from './node.js'
+import type { PeerRequests } from './peers.js'
+
+/** What Handoff uses of its node. */
+export interface HandoffDeps {
+  /** This node's name. */
+  readonly self: string
+  readonly clock: TimeSource
+  readonly log: Logger
+  readonly config: Pick<ServerConfig, 'handoffRate' | 'handoffIntervalMs' | 'handoffBatch' | 'partitions'>
+  readonly partitionBits: number
+  /** Scans of the data and hints spaces. */
+  readonly store: Pick<Store, 'range'>
+  readonly local: Pick<LocalReplica, 'merge' | 'decode' | 'hintTargets' | 'hintsPendingTotal' | 'dropHintIfUnchanged' | 'dropIfUnchanged' | 'engine'>
+  /** This node's own status (leaving?). */
+  readonly membership: Pick<Membership, 'get'>
+  readonly detector: Pick<FailureDetector, 'isUp'>
+  readonly peers: PeerRequests
+  /** The ring as it stands now. */
+  currentRing (): Ring
+  /** A leaving node holds nothing any more: it may leave the ring for good. */
+  leaveDrained (): void
+}
 
 export interface HandoffStats {
   rounds: number
@@ -39,10 +66,10 @@ export class Handoff {
   private tokens: number
   private lastRefillMs: number
 
-  constructor (private readonly node: DynakvNode) {
-    this.tokens = node.config.handoffRate
-    this.lastRefillMs = node.clock.now()
-    node.peers.on('HANDOFF_BATCH', async (_from, req) => {
+  constructor (private readonly deps: HandoffDeps) {
+    this.tokens = deps.config.handoffRate
+    this.lastRefillMs = deps.clock.now()
+    deps.peers.on('HANDOFF_BATCH', async (_from, req) => {
       await this.receive(req.kind, req.keys, req.objs)
       return { type: 'OK' }
     })
@@ -56,7 +83,7 @@ export class Handoff {
    */
   private async receive (kind: number, keys: Buffer[], objs: Buffer[]): Promise<void> {
     const writes: Array<Promise<unknown>> = []
-    for (let i = 0; i < keys.length; i++) writes.push(this.node.local.merge(refOfStorageKey(keys[i], this.node.partitionBits), this.node.local.decode(objs[i])))
+    for (let i = 0; i < keys.length; i++) writes.push(this.deps.local.merge(refOfStorageKey(keys[i], this.deps.partitionBits), this.deps.local.decode(objs[i])))
     const failed = (await Promise.allSettled(writes)).find(o => o.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     if (kind === HANDOFF_HINTS) this.stats.hintsReceived += keys.length
@@ -64,7 +91,7 @@ export class Handoff {
   }
 
   start (): void {
-    this.timer = every(this.node.clock, this.node.config.handoffIntervalMs, () => this.round())
+    this.timer = every(this.deps.clock, this.deps.config.handoffIntervalMs, () => this.round())
   }
 
   stop (): void {
@@ -73,8 +100,8 @@ export class Handoff {
 
   /** Objects this round may still send (token bucket, refilled at --handoff-rate per second). */
   private budget (): number {
-    const now = this.node.clock.now()
-    const rate = this.node.config.handoffRate
+    const now = this.deps.clock.now()
+    const rate = this.deps.config.handoffRate
     this.tokens = Math.min(rate, this.tokens + (now - this.lastRefillMs) * rate / 1000)
     this.lastRefillMs = now
     return Math.floor(this.tokens)
@@ -92,27 +119,27 @@ export class Handoff {
       drained = await this.transferOwnership()
     } catch (e) {
       this.stats.failures++
-      this.node.log.debug(`handoff round: ${(e as Error).message}`)
+      this.deps.log.debug(`handoff round: ${(e as Error).message}`)
     }
-    const self = this.node.membership.get(this.node.identity.name)
-    if (self?.status === 'leaving' && drained && this.node.local.hintsPendingTotal() === 0) {
-      this.node.gossip.finishLeave()
+    const self = this.deps.membership.get(this.deps.self)
+    if (self?.status === 'leaving' && drained && this.deps.local.hintsPendingTotal() === 0) {
+      this.deps.leaveDrained()
     }
   }
 
   /** Delivers hints target by target, in batches, while the budget lasts. */
   private async deliverHints (): Promise<void> {
-    for (const target of [...this.node.local.hintTargets()]) {
-      const ring = this.node.currentRing()
+    for (const target of [...this.deps.local.hintTargets()]) {
+      const ring = this.deps.currentRing()
       // Out of the ring (leaving, removed, unknown): every hint goes to the current primaries.
       const inRing = ring.nodes.includes(target)
-      if (inRing && !this.node.detector.isUp(target)) continue
+      if (inRing && !this.deps.detector.isUp(target)) continue
       const prefix = hintPrefix(target)
       const lt = prefixEnd(prefix)
       for (let guard = 0; guard < 10_000; guard++) {
-        const n = Math.min(this.node.config.handoffBatch, this.budget())
+        const n = Math.min(this.deps.config.handoffBatch, this.budget())
         if (n <= 0) return
-        const rows = await this.node.store.range('hints', { gte: prefix, lt, limit: n })
+        const rows = await this.deps.store.range('hints', { gte: prefix, lt, limit: n })
         if (rows.length === 0) break
         this.spend(rows.length)
         const skeys = rows.map(([hkey]) => {
@@ -123,7 +150,7 @@ export class Handoff {
         const direct: number[] = []
         const elsewhere: number[] = []
         skeys.forEach((skey, i) => {
-          const p = refOfStorageKey(skey, this.node.partitionBits).partition
+          const p = refOfStorageKey(skey, this.deps.partitionBits).partition
           if (inRing && ring.preferenceList(p).primaries.includes(target)) direct.push(i)
           else elsewhere.push(i)
         })
@@ -132,13 +159,13 @@ export class Handoff {
             this.redirect(elsewhere.map(i => skeys[i]), elsewhere.map(i => rows[i][1])),
             direct.length === 0
               ? null
-              : this.node.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: direct.map(i => skeys[i]), objs: direct.map(i => rows[i][1]) })
+              : this.deps.peers.request(target, { type: 'HANDOFF_BATCH', kind: HANDOFF_HINTS, keys: direct.map(i => skeys[i]), objs: direct.map(i => rows[i][1]) })
           ])
         } catch {
           this.stats.failures++
           break
         }
-        await Promise.all(rows.map(([hkey, bytes]) => this.node.local.dropHintIfUnchanged(target, hkey, bytes)))
+        await Promise.all(rows.map(([hkey, bytes]) => this.deps.local.dropHintIfUnchanged(target, hkey, bytes)))
         this.stats.hintsDelivered += rows.length
         if (rows.length < n) break
       }
@@ -148,11 +175,11 @@ export class Handoff {
   /** Hints for a node that does not replicate the key (any more) go to the key's current primaries instead. */
   private async redirect (skeys: Buffer[], objs: Buffer[]): Promise<void> {
     await Promise.all(skeys.map(async (skey, i) => {
-      const ref = refOfStorageKey(skey, this.node.partitionBits)
-      const { primaries } = this.node.currentRing().preferenceList(ref.partition)
-      await Promise.all(primaries.map(p => p === this.node.identity.name
-        ? this.node.local.merge(ref, this.node.local.decode(objs[i]))
-        : this.node.peers.request(p, { type: 'PUT_REPLICA', key: skey, obj: objs[i], hintFor: null })))
+      const ref = refOfStorageKey(skey, this.deps.partitionBits)
+      const { primaries } = this.deps.currentRing().preferenceList(ref.partition)
+      await Promise.all(primaries.map(p => p === this.deps.self
+        ? this.deps.local.merge(ref, this.deps.local.decode(objs[i]))
+        : this.deps.peers.request(p, { type: 'PUT_REPLICA', key: skey, obj: objs[i], hintFor: null })))
     }))
   }
 
@@ -161,12 +188,12 @@ export class Handoff {
    * Returns true when it holds none any more, by a ring that is still current.
    */
   private async transferOwnership (): Promise<boolean> {
-    const ring = this.node.currentRing()
-    const self = this.node.identity.name
-    const q = this.node.config.partitions
+    const ring = this.deps.currentRing()
+    const self = this.deps.self
+    const q = this.deps.config.partitions
     // Writes applied before the ring changed may not have reached the store yet,
     // and the scans below read the store; later ones are refused.
-    await this.node.local.engine.flushed()
+    await this.deps.local.engine.flushed()
     const pending: number[] = []
     // The first record at or after a partition's start is in the first partition
     // from there that holds data: one probe skips a run of empty ones (a node of
@@ -178,16 +205,16 @@ export class Handoff {
       const gte = partitionStart(p, q)
       const lt = partitionEnd(p, q) ?? undefined
       if (withData < p) {
-        const probe = await this.node.store.range('data', { gte, limit: 1 })
-        withData = probe.length === 0 ? q : partitionOfHash(probe[0][0], this.node.partitionBits)
+        const probe = await this.deps.store.range('data', { gte, limit: 1 })
+        withData = probe.length === 0 ? q : partitionOfHash(probe[0][0], this.deps.partitionBits)
       }
       if (withData !== p) continue
       pending.push(p)
-      if (!primaries.every(t => this.node.detector.isUp(t))) continue
+      if (!primaries.every(t => this.deps.detector.isUp(t))) continue
       for (let guard = 0; guard < 10_000; guard++) {
-        const n = Math.min(this.node.config.handoffBatch, this.budget())
+        const n = Math.min(this.deps.config.handoffBatch, this.budget())
         if (n <= 0) break
-        const rows = await this.node.store.range('data', { gte, lt, limit: n })
+        const rows = await this.deps.store.range('data', { gte, lt, limit: n })
         if (rows.length === 0) {
           pending.pop()
           break
@@ -196,13 +223,13 @@ export class Handoff {
         const keys = rows.map(([skey]) => skey)
         const objs = rows.map(([, v]) => v)
         try {
-          await Promise.all(primaries.map(t => this.node.peers.request(t, { type: 'HANDOFF_BATCH', kind: HANDOFF_OWNERSHIP, keys, objs })))
+          await Promise.all(primaries.map(t => this.deps.peers.request(t, { type: 'HANDOFF_BATCH', kind: HANDOFF_OWNERSHIP, keys, objs })))
         } catch {
           this.stats.failures++
           break
         }
         this.stats.objectsSent += rows.length
-        const dropped = await Promise.all(rows.map(([skey, bytes]) => this.node.local.dropIfUnchanged(refOfStorageKey(skey, this.node.partitionBits), bytes)))
+        const dropped = await Promise.all(rows.map(([skey, bytes]) => this.deps.local.dropIfUnchanged(refOfStorageKey(skey, this.deps.partitionBits), bytes)))
         this.stats.objectsDropped += dropped.filter(Boolean).length
         if (rows.length < n && dropped.every(Boolean)) {
           pending.pop()
@@ -212,6 +239,6 @@ export class Handoff {
     }
     this.pendingPartitions = pending
     this.stats.transfersPending = pending.length
-    return pending.length === 0 && ring === this.node.currentRing()
+    return pending.length === 0 && ring === this.deps.currentRing()
   }
 }

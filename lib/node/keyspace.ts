@@ -10,13 +10,46 @@
 //          key has a value.
 //   DBSIZE the sum of every member's live-key count divided by N (an estimate)
 //   FLUSH  every member clears its data, or the command fails with NOQUORUM
-import { cursorFromHash, hashFloorFromCursor, partitionEnd } from '../ring/hash.js'
+import { HASH_BYTES, cursorFromHash, hashFloorFromCursor, partitionEnd, partitionOfHash } from '../ring/hash.js'
 import { decodeObject, elementState } from '../versioning/index.js'
-import { keyAfter, PAGE_ROWS } from '../storage/store.js'
-import { atTime, stateOf } from './local.js'
+import { keyAfter, PAGE_ROWS, type Store } from '../storage/store.js'
+import type { FailureDetector } from '../membership/detector.js'
+import type { Membership } from '../membership/membership.js'
+import type { Ring } from '../ring/index.js'
+import type { TimeSource } from '../runtime/clock.js'
+import type { Random } from '../runtime/random.js'
+import { atTime, stateOf, type LocalReplica } from './local.js'
 import { QuorumError } from './coordinator.js'
 import { isKeyRecord, prefixEnd, refOfStorageKey, type KeyRef } from './keys.js'
-import type { DynakvNode } from './node.js'
+import type { ServerConfig } from './config.js'
+import type { PeerRequests } from './peers.js'
+
+/** What Keyspace uses of its node. */
+export interface KeyspaceDeps {
+  /** This node's name. */
+  readonly self: string
+  readonly clock: TimeSource
+  readonly random: Random
+  readonly config: Pick<ServerConfig, 'partitions' | 'n'>
+  readonly partitionBits: number
+  /** Scans of the data space. */
+  readonly store: Pick<Store, 'range'>
+  /** This node's key counts. */
+  readonly local: Pick<LocalReplica, 'liveKeys' | 'volatileKeys'>
+  readonly membership: Pick<Membership, 'active' | 'live'>
+  readonly detector: Pick<FailureDetector, 'isUp'>
+  readonly peers: PeerRequests
+  /** The ring as it stands now. */
+  currentRing (): Ring
+  /** This node is the only member. */
+  isSolo (): boolean
+  /** A quorum read finds the key holding something, a value or a collection (RANDOMKEY checks its pick). */
+  holdsValue (key: Buffer): Promise<boolean>
+  /** This node's share of FLUSHALL. */
+  flushLocal (): Promise<void>
+  /** The average time to live of volatile keys, as the sweep samples it. */
+  avgTtlMs (): number
+}
 
 export interface KeyCounts {
   /** Live keys. */
@@ -40,14 +73,14 @@ const RANDOM_TRIES = 4
 const RANDOM_ROWS = 64
 
 export class Keyspace {
-  constructor (private readonly node: DynakvNode) {
-    node.peers.on('SCAN_KEYS', async (_from, req) => {
+  constructor (private readonly deps: KeyspaceDeps) {
+    deps.peers.on('SCAN_KEYS', async (_from, req) => {
       const { keys, more } = await this.localLive(req.start, req.end, Math.min(req.limit, PAGE_MAX))
       return { type: 'KEYS', keys, more }
     })
-    node.peers.on('COUNT_KEYS', async () => ({ type: 'COUNT', ...this.localCounts() }))
-    node.peers.on('FLUSH', async () => {
-      await node.flushLocal()
+    deps.peers.on('COUNT_KEYS', async () => ({ type: 'COUNT', ...this.localCounts() }))
+    deps.peers.on('FLUSH', async () => {
+      await deps.flushLocal()
       return { type: 'OK' }
     })
   }
@@ -60,18 +93,18 @@ export class Keyspace {
    */
   async localLive (start: Buffer, end: Buffer | null, limit: number): Promise<{ keys: Buffer[], more: boolean }> {
     const keys: Buffer[] = []
-    const now = this.node.clock.now()
+    const now = this.deps.clock.now()
     let gte = start
     /** A collection key waiting for one live element of its kind. */
     let pending: { skey: Buffer, prefix: Buffer } | null = null
     for (let n = 0; n < SCAN_STEPS_MAX; n++) {
-      const rows = await this.node.store.range('data', { gte, lt: end ?? undefined, limit: PAGE_ROWS })
+      const rows = await this.deps.store.range('data', { gte, lt: end ?? undefined, limit: PAGE_ROWS })
       let jumped = false
       for (const [skey, bytes] of rows) {
         if (isKeyRecord(skey)) {
           pending = null
           if (keys.length === limit) return { keys, more: true }
-          const ref = refOfStorageKey(skey, this.node.partitionBits) as KeyRef
+          const ref = refOfStorageKey(skey, this.deps.partitionBits) as KeyRef
           const state = atTime(stateOf({ bytes }), now)
           if (state.type === 'string') keys.push(skey)
           else if (state.type !== 'none') pending = { skey, prefix: ref.kindPrefix(state.type) }
@@ -97,11 +130,11 @@ export class Keyspace {
 
   async randomKey (): Promise<Buffer | null> {
     for (let attempt = 0; attempt < RANDOM_TRIES; attempt++) {
-      const skey = await this.liveNear(Buffer.from(this.node.random.hex(16), 'hex'))
+      const skey = await this.liveNear(Buffer.from(this.deps.random.hex(HASH_BYTES), 'hex'))
       if (skey === null) break
-      const key = refOfStorageKey(skey, this.node.partitionBits).key
-      if (this.node.isSolo()) return key
-      if (await this.node.value(this.node.ref(key)) !== null) return key
+      const key = refOfStorageKey(skey, this.deps.partitionBits).key
+      if (this.deps.isSolo()) return key
+      if (await this.deps.holdsValue(key)) return key
     }
     // Sparse, buried in tombstones, or nothing held here: the first key of a walk of the ring.
     return (await this.scan(0n, 1)).keys[0] ?? null
@@ -110,8 +143,8 @@ export class Keyspace {
   /** The first key from pos (then from the start) that is live here, reading at most RANDOM_ROWS rows per side. */
   private async liveNear (pos: Buffer): Promise<Buffer | null> {
     for (const range of [{ gte: pos }, { lt: pos }]) {
-      const rows = await this.node.store.range('data', { ...range, limit: RANDOM_ROWS })
-      const now = this.node.clock.now()
+      const rows = await this.deps.store.range('data', { ...range, limit: RANDOM_ROWS })
+      const now = this.deps.clock.now()
       for (const [skey, bytes] of rows) {
         // A key record whose key holds something now (a collection's elements are not checked here).
         if (isKeyRecord(skey) && atTime(stateOf({ bytes }), now).type !== 'none') return skey
@@ -122,13 +155,13 @@ export class Keyspace {
   }
 
   async scan (cursor: bigint, count: number): Promise<ScanPage> {
-    const q = this.node.config.partitions
-    const bits = this.node.partitionBits
+    const q = this.deps.config.partitions
+    const bits = this.deps.partitionBits
     const want = Math.max(1, Math.min(count, PAGE_MAX))
     let position = hashFloorFromCursor(cursor)
     const out: Buffer[] = []
     for (let steps = 0; steps < q; steps++) {
-      const p = bits === 0 ? 0 : ((position[0] << 8) | position[1]) >>> (16 - bits)
+      const p = partitionOfHash(position, bits)
       const end = partitionEnd(p, q)
       const page = await this.partitionPage(p, position, end, want - out.length)
       for (const skey of page.keys) out.push(refOfStorageKey(skey, bits).key)
@@ -148,15 +181,15 @@ export class Keyspace {
    * resumeAt: where the next page starts (null: the partition is done).
    */
   private async partitionPage (p: number, start: Buffer, end: Buffer | null, limit: number): Promise<{ keys: Buffer[], resumeAt: Buffer | null }> {
-    const self = this.node.identity.name
-    const ring = this.node.currentRing()
+    const self = this.deps.self
+    const ring = this.deps.currentRing()
     const { primaries, fallbacks } = ring.preferenceList(p)
-    const asked = primaries.filter(n => n === self || this.node.detector.isUp(n))
-    if (asked.length === 0) asked.push(...fallbacks.filter(n => n === self || this.node.detector.isUp(n)).slice(0, 1))
+    const asked = primaries.filter(n => n === self || this.deps.detector.isUp(n))
+    if (asked.length === 0) asked.push(...fallbacks.filter(n => n === self || this.deps.detector.isUp(n)).slice(0, 1))
     const answers = await Promise.all(asked.map(async (n) => {
       try {
         if (n === self) return await this.localLive(start, end, limit)
-        const res = await this.node.peers.request(n, { type: 'SCAN_KEYS', start, end, limit })
+        const res = await this.deps.peers.request(n, { type: 'SCAN_KEYS', start, end, limit })
         return res
       } catch {
         return null
@@ -185,14 +218,14 @@ export class Keyspace {
     keys.sort(Buffer.compare)
     if (cutoff === null) return { keys, resumeAt: null }
     // Resume just past the cutoff key's 63-bit position.
-    const resume = Buffer.from(cutoff.subarray(0, 16))
+    const resume = Buffer.from(cutoff.subarray(0, HASH_BYTES))
     return { keys, resumeAt: bumpPosition(resume) }
   }
 
   /** This node's key counts (DBSIZE, INFO keyspace). */
   localCounts (): KeyCounts {
-    const expires = Math.max(0, this.node.local.volatileKeys)
-    return { n: Math.max(0, this.node.local.liveKeys), expires, avgTtlMs: expires === 0 ? 0 : this.node.sweeper.avgTtlMs }
+    const expires = Math.max(0, this.deps.local.volatileKeys)
+    return { n: Math.max(0, this.deps.local.liveKeys), expires, avgTtlMs: expires === 0 ? 0 : this.deps.avgTtlMs() }
   }
 
   /**
@@ -201,19 +234,19 @@ export class Keyspace {
    * averages, weighted by their volatile keys.
    */
   async counts (): Promise<KeyCounts> {
-    const self = this.node.identity.name
-    const members = this.node.membership.active()
+    const self = this.deps.self
+    const members = this.deps.membership.active()
     if (members.length <= 1) return this.localCounts()
     const counts = await Promise.all(members.map(async (m) => {
       if (m.name === self) return this.localCounts()
       try {
-        const { n, expires, avgTtlMs } = await this.node.peers.request(m.name, { type: 'COUNT_KEYS' })
+        const { n, expires, avgTtlMs } = await this.deps.peers.request(m.name, { type: 'COUNT_KEYS' })
         return { n, expires, avgTtlMs }
       } catch {
         return { n: 0, expires: 0, avgTtlMs: 0 }
       }
     }))
-    const replicas = Math.min(this.node.config.n, members.length)
+    const replicas = Math.min(this.deps.config.n, members.length)
     const expires = counts.reduce((a, b) => a + b.expires, 0)
     return {
       n: Math.round(counts.reduce((a, b) => a + b.n, 0) / replicas),
@@ -224,12 +257,12 @@ export class Keyspace {
 
   /** FLUSHALL: every member (not removed) clears its data; -NOQUORUM unless all answer. */
   async flushAll (): Promise<void> {
-    const self = this.node.identity.name
-    const members = this.node.membership.live()
+    const self = this.deps.self
+    const members = this.deps.membership.live()
     const results = await Promise.all(members.map(async (m) => {
       try {
-        if (m.name === self) await this.node.flushLocal()
-        else await this.node.peers.request(m.name, { type: 'FLUSH' })
+        if (m.name === self) await this.deps.flushLocal()
+        else await this.deps.peers.request(m.name, { type: 'FLUSH' })
         return true
       } catch {
         return false

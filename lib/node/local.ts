@@ -15,7 +15,7 @@
 //   volatileKeys  those of them with an expiry (INFO keyspace expires=)
 import { Engine, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
 import { pages, type Store } from '../storage/store.js'
-import type { Clock as TimeSource } from '../runtime/clock.js'
+import type { TimeSource } from '../runtime/clock.js'
 import {
   COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip,
   type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject

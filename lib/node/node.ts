@@ -1,6 +1,6 @@
 // The composition root of one dynakv node: the pure Dynamo logic (ring,
 // versioning, quorum bookkeeping, membership, failure detection) wired to a
-// Store, a Clock, a Random source and a peer Transport (TCP, or the simulated
+// Store, a TimeSource, a Random source and a peer Transport (TCP, or the simulated
 // network), plus the services that run on them:
 //
 //   Peers        replica reads/writes and forwarding out; the request handler in
@@ -9,7 +9,7 @@
 //   AntiEntropy  Merkle trees per partition and their exchange
 //   Keyspace     cluster-wide SCAN, DBSIZE and FLUSHALL
 import type { ServerConfig } from './config.js'
-import type { Clock } from '../runtime/clock.js'
+import type { TimeSource } from '../runtime/clock.js'
 import type { Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
@@ -40,7 +40,7 @@ export { QuorumError }
 export type { ScanPage }
 
 export interface NodeDeps {
-  clock: Clock
+  clock: TimeSource
   random: Random
   log?: Logger
   /** Overrides the store the config names (the simulator keeps memory stores across restarts). */
@@ -61,7 +61,7 @@ type InfoSection = [string, Array<[string, string | number]>]
 
 export class DynakvNode {
   readonly config: ServerConfig
-  readonly clock: Clock
+  readonly clock: TimeSource
   readonly random: Random
   readonly log: Logger
   readonly store: Store
@@ -168,9 +168,50 @@ export class DynakvNode {
       store,
       membershipChanged: () => this.membershipChanged()
     })
-    this.handoff = new Handoff(this)
-    this.antiEntropy = new AntiEntropy(this)
-    this.keyspace = new Keyspace(this)
+    this.handoff = new Handoff({
+      self: identity.name,
+      clock: deps.clock,
+      log: this.log,
+      config,
+      partitionBits: this.partitionBits,
+      store,
+      local: this.local,
+      membership,
+      detector: this.detector,
+      peers: this.peers,
+      currentRing: () => this.currentRing(),
+      leaveDrained: () => this.gossip.finishLeave()
+    })
+    this.antiEntropy = new AntiEntropy({
+      self: identity.name,
+      clock: deps.clock,
+      log: this.log,
+      config,
+      partitionBits: this.partitionBits,
+      store,
+      local: this.local,
+      detector: this.detector,
+      peers: this.peers,
+      currentRing: () => this.currentRing(),
+      replicates: (p) => this.replicates(p)
+    })
+    this.keyspace = new Keyspace({
+      self: identity.name,
+      clock: deps.clock,
+      random: deps.random,
+      config,
+      partitionBits: this.partitionBits,
+      store,
+      local: this.local,
+      membership,
+      detector: this.detector,
+      peers: this.peers,
+      currentRing: () => this.currentRing(),
+      isSolo: () => this.isSolo(),
+      holdsValue: async (key) => (await this.value(this.ref(key))) !== null,
+      flushLocal: () => this.flushLocal(),
+      avgTtlMs: () => this.sweeper.avgTtlMs
+    })
     this.sweeper = new Sweeper({
       self: identity.name,
       clock: deps.clock,

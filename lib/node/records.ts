@@ -14,7 +14,7 @@
 //     earlier incarnation of the key left (expired, deleted, overwritten by a
 //     string): those records are tombstoned first;
 //   - DEL, and a string written over a collection, tombstone every element seen.
-import type { Clock as TimeSource } from '../runtime/clock.js'
+import type { TimeSource } from '../runtime/clock.js'
 import { elementState, emptyObject, isTombstone, keyState, objectClock, type KeyState, type Marker, type VObject } from '../versioning/index.js'
 import type { Coordinator, RecordWrite } from './coordinator.js'
 import { WrongTypeError } from './local.js'

@@ -17,7 +17,7 @@
 // replica's own business. The sweep also samples the time to live of volatile
 // keys for INFO's avg_ttl.
 import { partitionEnd, partitionStart } from '../ring/hash.js'
-import { every, type Clock as TimeSource, type Timer } from '../runtime/clock.js'
+import { every, type TimeSource, type Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
 import type { Store } from '../storage/store.js'
 import { keyAfter } from '../storage/store.js'

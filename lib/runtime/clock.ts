@@ -1,12 +1,13 @@
 // Time as an interface, so the node runtime runs on real time in production and
 // on virtual time in the simulator (spec/sim), where the same seed replays the
-// same history.
+// same history. A TimeSource, not a "clock": in lib/versioning a Clock is a
+// version vector.
 
 export interface Timer {
   cancel (): void
 }
 
-export interface Clock {
+export interface TimeSource {
   /** Milliseconds since the epoch (real) or since the simulation began (virtual). */
   now (): number
   /** Runs fn once after delayMs. */
@@ -21,7 +22,10 @@ export interface Clock {
   soon (fn: () => void): void
 }
 
-export const realClock: Clock = {
+/** @deprecated The old name of TimeSource, kept while the peer transports, the engine and the simulator move over. */
+export type Clock = TimeSource
+
+export const realClock: TimeSource = {
   now: () => Date.now(),
   after (delayMs, fn) {
     const t = setTimeout(fn, delayMs)
@@ -37,13 +41,13 @@ export const realClock: Clock = {
 }
 
 /** base with its wall clock shifted by offsetMs (--clock-offset-ms: a skewed node in tests); timers are unchanged. */
-export function shiftedClock (base: Clock, offsetMs: number): Clock {
+export function shiftedClock (base: TimeSource, offsetMs: number): TimeSource {
   if (offsetMs === 0) return base
   return { ...base, now: () => base.now() + offsetMs }
 }
 
 /** Repeats fn every intervalMs until the returned timer is cancelled; fn's returned promise is awaited between runs. */
-export function every (clock: Clock, intervalMs: number, fn: () => unknown): Timer {
+export function every (clock: TimeSource, intervalMs: number, fn: () => unknown): Timer {
   let cancelled = false
   let timer: Timer | null = null
   const schedule = (): void => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import {
-  HASH_BYTES,
+  DIGEST_BYTES,
   hash64,
   hashFromBuffer,
   hashToBuffer,
@@ -199,7 +199,7 @@ t.test('hashToBuffer / hashFromBuffer: 8 bytes big-endian, inverse of each other
   holds(t, fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (hi, lo) => {
     const b = hashToBuffer({ hi, lo })
     const back = hashFromBuffer(b)
-    return b.length === HASH_BYTES && b.readUInt32BE(0) === hi && b.readUInt32BE(4) === lo && back.hi === hi && back.lo === lo
+    return b.length === DIGEST_BYTES && b.readUInt32BE(0) === hi && b.readUInt32BE(4) === lo && back.hi === hi && back.lo === lo
   }))
   t.throws(() => hashFromBuffer(Buffer.alloc(7)), RangeError)
   t.throws(() => hashFromBuffer(Buffer.alloc(9)), RangeError)
@@ -209,7 +209,7 @@ t.test('objectDigest: 8 bytes, a function of the content only', async t => {
   holds(t, fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), (a, b) => {
     const da = objectDigest(Buffer.from(a))
     const copy = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(a)]).subarray(3)
-    if (da.length !== HASH_BYTES || !da.equals(objectDigest(copy))) return false
+    if (da.length !== DIGEST_BYTES || !da.equals(objectDigest(copy))) return false
     return Buffer.from(a).equals(Buffer.from(b)) === da.equals(objectDigest(Buffer.from(b)))
   }), { numRuns: 500 })
   t.not(objectDigest(Buffer.from('x')).toString('hex'), hashToBuffer(hash64(Buffer.from('x'))).toString('hex'),
