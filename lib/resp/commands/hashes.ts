@@ -34,9 +34,11 @@ function hsetGeneric (c: Call, nx: boolean): Promise<number> {
   return c.node.records.txn(key, refs, async (view) => {
     if (nx && expectType(view, 'hash') && isLive(view.elements[0])) return { writes: [], result: 0 }
     const writes = await c.node.records.ensureCollection(view, 'hash')
+    // A field left by an expired hash (not cleaned yet) is not there any more.
+    const had = view.state.type === 'hash'
     let added = 0
     refs.forEach((ref, i) => {
-      if (!isLive(view.elements[i])) added++
+      if (!had || !isLive(view.elements[i])) added++
       writes.push(writeElement(ref, view.elements[i], list[i][1]))
     })
     return { writes, result: added }

@@ -39,9 +39,11 @@ function sadd (c: Call): Promise<Reply> {
   const refs = elementRefs(key, 'set', added)
   return c.node.records.txn(key, refs, async (view) => {
     const writes = await c.node.records.ensureCollection(view, 'set')
+    // A member left by an expired set (not cleaned yet) is not there any more.
+    const had = view.state.type === 'set'
     let n = 0
     refs.forEach((ref, i) => {
-      if (!isLive(view.elements[i])) n++
+      if (!had || !isLive(view.elements[i])) n++
       writes.push(writeElement(ref, view.elements[i], EMPTY))
     })
     return { writes, result: int(n) }
