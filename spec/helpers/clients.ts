@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import net from 'node:net'
 import { once } from 'node:events'
 import RedisParser from 'redis-parser'
+import { Redis } from 'ioredis'
 import { HOST } from './server.js'
 
 export const REDIS_CLI = '/usr/bin/redis-cli'
@@ -330,4 +331,13 @@ export async function transcript (port: number, steps: Array<[number, string[]]>
     for (const c of conns.values()) c.close()
   }
   return out
+}
+
+/** An ioredis client of one node that fails fast (no retries, no reconnect), disconnected at t's teardown. */
+export async function connectIoredis (t: { teardown (fn: () => unknown): void }, node: { port: number }): Promise<Redis> {
+  const r = new Redis({ host: HOST, port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  r.on('error', () => {})
+  t.teardown(() => { r.disconnect() })
+  await r.connect()
+  return r
 }

@@ -5,15 +5,8 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { dynamo } from '../../lib/client/index.js'
-import { startServer, type ServerProc } from '../helpers/server.js'
-
-async function connect (t: { teardown (fn: () => unknown): void }, node: ServerProc): Promise<Redis> {
-  const r = new Redis({ host: '127.0.0.1', port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  r.on('error', () => {})
-  t.teardown(() => { r.disconnect() })
-  await r.connect()
-  return r
-}
+import { connectIoredis } from '../helpers/clients.js'
+import { startServer } from '../helpers/server.js'
 
 /** Reads every key in batches of 200 with MGET; returns key → value (null: absent). */
 async function readAll (r: Redis, keys: string[]): Promise<Map<string, string | null>> {
@@ -37,7 +30,7 @@ function mismatches (got: Map<string, string | null>, want: Map<string, string |
 
 t.test('SIGTERM exits 0; a restart on the same --dir reads back 2000 keys exactly', async tt => {
   let node = await startServer([], { t: tt })
-  let r = await connect(tt, node)
+  let r = await connectIoredis(tt, node)
   const kv = dynamo(r)
   const want = new Map<string, string | null>()
   const keys = Array.from({ length: 2000 }, (_, i) => `dur:${i}`)
@@ -81,7 +74,7 @@ t.test('SIGTERM exits 0; a restart on the same --dir reads back 2000 keys exactl
   tt.notMatch(node.output(), /\n\s+at /, 'no stack trace on the way out')
 
   node = await node.restart()
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   tt.same(mismatches(await readAll(r, keys), want), [], 'after the restart: every key reads back exactly, deleted ones absent')
   tt.equal(await r.dbsize(), live, 'DBSIZE matches after the restart')
   tt.same((await dynamo(r).getWithContext('dur:sib')).values.sort(), ['left', 'right'], 'siblings survive the restart')
@@ -91,7 +84,7 @@ t.test('SIGTERM exits 0; a restart on the same --dir reads back 2000 keys exactl
 
 t.test('SHUTDOWN (redis-cli shutdown) stops the node as SIGTERM does: no reply, exit 0, the data there after a restart', async tt => {
   let node = await startServer([], { t: tt })
-  let r = await connect(tt, node)
+  let r = await connectIoredis(tt, node)
   await r.pipeline().set('shut:a', '1').sadd('shut:s', 'x', 'y').incr('shut:c').exec()
   tt.equal(await r.call('SHUTDOWN', 'ABORT').catch((e: Error) => e.message), 'ERR No shutdown in progress.', 'SHUTDOWN ABORT with none in progress')
   tt.equal(await r.call('SHUTDOWN', 'NOSAVE', 'SAVE').catch((e: Error) => e.message), 'ERR syntax error', 'NOSAVE and SAVE together')
@@ -102,13 +95,13 @@ t.test('SHUTDOWN (redis-cli shutdown) stops the node as SIGTERM does: no reply, 
   tt.same(exit, { code: 0, signal: null }, 'the process exited 0')
   tt.match(node.output(), /SHUTDOWN: stopping/, 'it said why it stopped')
   node = await node.restart()
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   tt.same([await r.get('shut:a'), (await r.smembers('shut:s')).sort(), await r.get('shut:c')], ['1', ['x', 'y'], '1'], 'the writes are there after the restart')
 })
 
 t.test('SIGKILL right after acknowledged writes: a restart has every one of them', async tt => {
   let node = await startServer([], { t: tt })
-  let r = await connect(tt, node)
+  let r = await connectIoredis(tt, node)
   const kv = dynamo(r)
   const want = new Map<string, string | null>()
   const keys = Array.from({ length: 1000 }, (_, i) => `crash:${i}`)
@@ -138,7 +131,7 @@ t.test('SIGKILL right after acknowledged writes: a restart has every one of them
   tt.equal(node.exitSignal, 'SIGKILL', 'killed with SIGKILL')
 
   node = await node.restart()
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   const all = [...want.keys()]
   tt.same(mismatches(await readAll(r, all), want), [], 'every acknowledged write survived kill -9')
   tt.equal(await r.dbsize(), [...want.values()].filter(v => v !== null).length, 'DBSIZE matches')
@@ -148,7 +141,7 @@ t.test('SIGKILL during a write load: every write acknowledged before the kill su
   let node = await startServer([], { t: tt })
   const writers = 4
   const acked = new Map<string, number>()
-  const clients = await Promise.all(Array.from({ length: writers }, async () => await connect(tt, node)))
+  const clients = await Promise.all(Array.from({ length: writers }, async () => await connectIoredis(tt, node)))
   let stop = false
   const loops = clients.map(async (r, w) => {
     // Each writer owns 25 keys and writes increasing values to them in turn.
@@ -172,7 +165,7 @@ t.test('SIGKILL during a write load: every write acknowledged before the kill su
   tt.ok(before.size > 0, `${before.size} keys acknowledged before the kill`)
 
   node = await node.restart()
-  const r = await connect(tt, node)
+  const r = await connectIoredis(tt, node)
   const got = await readAll(r, [...before.keys()])
   const lost: string[] = []
   for (const [k, n] of before) {

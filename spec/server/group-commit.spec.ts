@@ -6,18 +6,11 @@
 
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { startServer, type ServerProc } from '../helpers/server.js'
+import { connectIoredis } from '../helpers/clients.js'
+import { startServer } from '../helpers/server.js'
 
 const N = 60
 const CLIENTS = 12
-
-async function connect (t: { teardown (fn: () => unknown): void }, node: ServerProc): Promise<Redis> {
-  const r = new Redis({ host: '127.0.0.1', port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  r.on('error', () => {})
-  t.teardown(() => { r.disconnect() })
-  await r.connect()
-  return r
-}
 
 async function writeBatches (r: Redis): Promise<number> {
   return Number(/^write_batches:(\d+)/m.exec(await r.info('persistence'))?.[1])
@@ -25,10 +18,10 @@ async function writeBatches (r: Redis): Promise<number> {
 
 t.test(`${N} writes to one key per type from ${CLIENTS} connections share group commits, and a SIGKILL right after their replies keeps every one`, async tt => {
   let node = await startServer(['--n', '1', '--r', '1', '--w', '1'], { t: tt })
-  let r = await connect(tt, node)
+  let r = await connectIoredis(tt, node)
   // A connection runs its commands on one key one after the other (each waits for
   // the reply before): what shares a commit is the writes of several connections.
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => await connect(tt, node)))
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => await connectIoredis(tt, node)))
   const cases: Array<[string, (p: ReturnType<Redis['pipeline']>, i: number) => unknown]> = [
     ['SADD', (p, i) => p.sadd('gc:set', `m${i}`)],
     ['HSET', (p, i) => p.hset('gc:hash', `f${i}`, `v${i}`)],
@@ -54,7 +47,7 @@ t.test(`${N} writes to one key per type from ${CLIENTS} connections share group 
   }
   await node.kill9()
   node = await node.restart()
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   tt.equal(await r.scard('gc:set'), N, 'every acknowledged SADD survived kill -9')
   tt.equal(await r.hlen('gc:hash'), N, 'every acknowledged HSET survived')
   tt.equal(await r.hget('gc:hash', `f${N - 1}`), `v${N - 1}`, 'with its value')

@@ -5,15 +5,8 @@
 
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { startServer, tempDir, type ServerProc } from '../helpers/server.js'
-
-async function connect (t: { teardown (fn: () => unknown): void }, node: ServerProc): Promise<Redis> {
-  const r = new Redis({ host: '127.0.0.1', port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  r.on('error', () => {})
-  t.teardown(() => { r.disconnect() })
-  await r.connect()
-  return r
-}
+import { connectIoredis } from '../helpers/clients.js'
+import { startServer, tempDir } from '../helpers/server.js'
 
 async function infoField (r: Redis, field: string): Promise<string | undefined> {
   const info = await r.info()
@@ -27,7 +20,7 @@ async function counts (r: Redis): Promise<{ dbsize: number, keyspace: string | u
 t.test('clean stops save the counts, a crash makes the next start count every key', async tt => {
   const dir = tempDir()
   let node = await startServer([], { t: tt, dir })
-  let r = await connect(tt, node)
+  let r = await connectIoredis(tt, node)
   tt.equal((await counts(r)).from, 'scanned', 'a first start counts')
   const p = r.pipeline()
   for (let i = 0; i < 500; i++) p.set(`k:${i}`, `v${i}`)
@@ -42,7 +35,7 @@ t.test('clean stops save the counts, a crash makes the next start count every ke
   tt.equal(await node.stop(), 0, 'a clean stop')
   r.disconnect()
   node = await startServer([], { t: tt, dir })
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   let got = await counts(r)
   tt.equal(got.from, 'saved', 'the start took the saved counts')
   tt.equal(got.dbsize, 599)
@@ -55,7 +48,7 @@ t.test('clean stops save the counts, a crash makes the next start count every ke
   await node.kill9()
   r.disconnect()
   node = await startServer([], { t: tt, dir })
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   got = await counts(r)
   tt.equal(got.from, 'scanned', 'after kill -9 the start counts every key')
   tt.equal(got.dbsize, 599, 'one key added, one deleted, one overwritten')
@@ -65,13 +58,13 @@ t.test('clean stops save the counts, a crash makes the next start count every ke
   tt.equal(await node.stop(), 0)
   r.disconnect()
   node = await startServer([], { t: tt, dir })
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   tt.equal((await counts(r)).from, 'saved')
   await r.set('k:after', 'y')
   await node.kill9()
   r.disconnect()
   node = await startServer([], { t: tt, dir })
-  r = await connect(tt, node)
+  r = await connectIoredis(tt, node)
   got = await counts(r)
   tt.equal(got.from, 'scanned', 'a saved record is not reused after a crash')
   tt.equal(got.dbsize, 600)
