@@ -168,45 +168,24 @@ export class DynakvNode {
       store,
       membershipChanged: () => this.membershipChanged()
     })
-    this.handoff = new Handoff({
+    // What the partition services (handoff, anti-entropy, keyspace) each take of the node.
+    const partitions = {
       self: identity.name,
       clock: deps.clock,
-      log: this.log,
-      config,
-      partitionBits: this.partitionBits,
-      store,
-      local: this.local,
-      membership,
-      detector: this.detector,
-      peers: this.peers,
-      currentRing: () => this.currentRing(),
-      leaveDrained: () => this.gossip.finishLeave()
-    })
-    this.antiEntropy = new AntiEntropy({
-      self: identity.name,
-      clock: deps.clock,
-      log: this.log,
       config,
       partitionBits: this.partitionBits,
       store,
       local: this.local,
       detector: this.detector,
       peers: this.peers,
-      currentRing: () => this.currentRing(),
-      replicates: (p) => this.replicates(p)
-    })
+      currentRing: () => this.currentRing()
+    }
+    this.handoff = new Handoff({ ...partitions, log: this.log, membership, leaveDrained: () => this.gossip.finishLeave() })
+    this.antiEntropy = new AntiEntropy({ ...partitions, log: this.log, replicates: (p) => this.replicates(p) })
     this.keyspace = new Keyspace({
-      self: identity.name,
-      clock: deps.clock,
+      ...partitions,
       random: deps.random,
-      config,
-      partitionBits: this.partitionBits,
-      store,
-      local: this.local,
       membership,
-      detector: this.detector,
-      peers: this.peers,
-      currentRing: () => this.currentRing(),
       isSolo: () => this.isSolo(),
       holdsValue: async (key) => (await this.value(this.ref(key))) !== null,
       flushLocal: () => this.flushLocal(),
