@@ -10,8 +10,9 @@
 //   --list                         the scenarios with their knobs, and the plants
 //   --out file.json                where a sweep or --scale writes its results (default: bench/results/)
 //   --scale [--nodes 10,20,50,100] [--keys 1000000] [--partition-ms 60000] [--rate 50]
-//           [--ae-interval-ms 10000] [--no-epidemic]
-//                                  the scale figures of spec/sim/scale.ts, as a table
+//           [--ae-interval-ms 10000] [--no-epidemic] [--view-build]
+//                                  the scale figures of spec/sim/scale.ts, as a table; --view-build
+//                                  forms the cluster from one view instead of k joins (SimOptions.build)
 //   --build [--nodes 10,30,60,100] building SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
 //                                  with the harness's own timings, then one more join (docs/performance.md)
 import { randomInt } from 'node:crypto'
@@ -38,7 +39,7 @@ function parse (argv: readonly string[]): Args {
     const a = argv[i]
     if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`)
     const name = a.slice(2)
-    if (['scale', 'build', 'no-shrink', 'no-epidemic', 'list', 'help'].includes(name)) {
+    if (['scale', 'build', 'view-build', 'no-shrink', 'no-epidemic', 'list', 'help'].includes(name)) {
       flags.set(name, 'true')
       continue
     }
@@ -122,6 +123,11 @@ async function runSweep (a: Args): Promise<number> {
   return result.failures.length === 0 ? 0 : 1
 }
 
+function cpuUsedMs (): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(2)
 
 function table (rows: ScaleFigures[]): string {
@@ -143,6 +149,7 @@ async function runScaleTable (a: Args): Promise<number> {
   for (const nodes of nodeCounts(a.flags, [10, 20, 50, 100])) {
     log(`\n== ${nodes} nodes`)
     const started = performance.now()
+    const cpuStarted = cpuUsedMs()
     const r = await runScale({
       nodes,
       seed: int(a.flags, 'seed', 1),
@@ -150,8 +157,9 @@ async function runScaleTable (a: Args): Promise<number> {
       partitionMs: int(a.flags, 'partition-ms', 60_000),
       writesPerSecond: int(a.flags, 'rate', 50),
       epidemic: !a.flags.has('no-epidemic'),
+      build: a.flags.has('view-build') ? 'view' : 'joins',
       args: a.flags.has('ae-interval-ms') ? ['--ae-interval-ms', String(int(a.flags, 'ae-interval-ms', 10_000))] : [],
-      log: (line) => { log(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`) }
+      log: (line) => { log(`[${((performance.now() - started) / 1000).toFixed(0)} s wall, ${((cpuUsedMs() - cpuStarted) / 1000).toFixed(1)} s CPU] ${line}`) }
     })
     for (const p of r.problems) log(`  PROBLEM ${p}`)
     rows.push(r)
