@@ -1,12 +1,17 @@
 // Expiry: a value written with PX ttl expires by its coordinator's clock at most
 // ttl after the write was acknowledged; hosts' clocks differ by at most the
-// skew. So a read that begins later than
+// skew. A node holds a value expired once its clock reads the expiry
+// (lib/versioning/read.ts: expireAt ≤ now), so a read that begins at or after
 //
-//     acknowledgement + ttl + skew
+//     deadline = acknowledgement + ttl + skew
 //
 // must not return the value (keys are written once, so the value names the
-// write). Reads before the deadline may or may not see it (Dynamo: R < N), and
-// a write of unknown outcome counts from the end of the run (never judged).
+// write). The tie is judged: a read returning the value ran at a real time r
+// with r + its host's offset < expiry ≤ ack + the coordinator's offset + ttl,
+// so r < deadline, strictly (the skew bounds the difference of the offsets,
+// and the history's times, rounded to 0.1 ms, sit far inside it). Reads
+// before the deadline may or may not see it (Dynamo: R < N), and a write of
+// unknown outcome counts from the end of the run (never judged).
 import { outcome, pairsOf, type Op } from '../history.js'
 import { result, sample, type CheckResult } from './types.js'
 
@@ -23,12 +28,12 @@ export function checkExpiry (history: readonly Op[], workload = 'expiry', skewMs
   for (const p of ps) {
     if (p.invoke.f !== 'read' || p.complete?.type !== 'ok') continue
     const d = deadline.get(p.invoke.key as string)
-    if (d === undefined || p.invoke.time <= d.atMs) continue
+    if (d === undefined || p.invoke.time < d.atMs) continue
     judged++
     if (p.complete.value === d.value) expiredReads.push({ key: p.invoke.key as string, value: d.value, lateMs: Math.round(p.invoke.time - d.atMs) })
   }
   const valid = judged === 0 ? 'unknown' : expiredReads.length === 0
   return result('expiry', workload, valid,
-    `${deadline.size} acknowledged writes with a TTL, ${judged} reads after a deadline (+${skewMs} ms skew): ${expiredReads.length} saw an expired value`,
+    `${deadline.size} acknowledged writes with a TTL, ${judged} reads at or after a deadline (+${skewMs} ms skew): ${expiredReads.length} saw an expired value`,
     { writes: deadline.size, judged, skewMs, expiredReads: sample(expiredReads) })
 }

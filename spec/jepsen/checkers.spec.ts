@@ -150,6 +150,12 @@ t.test('expiry: no value read after its deadline plus the skew', async t => {
   t.equal(late.valid, false)
   t.match(late.details.expiredReads, [{ key: 'k', lateMs: 140 }])
   t.equal(checkExpiry(read(set(new H('expiry'), 'k', 100, 10), 'k', 150, 'v').ops, 'expiry', 50).valid, 'unknown', 'a read within the skew is not judged')
+  // The tie: the deadline is 10 + 100 + 50 = 160; a read invoked at it is judged.
+  t.equal(checkExpiry(read(set(new H('expiry'), 'k', 100, 10), 'k', 159.9, 'v').ops, 'expiry', 50).valid, 'unknown', 'a read begun 0.1 ms before the deadline is not judged')
+  const tie = checkExpiry(read(set(new H('expiry'), 'k', 100, 10), 'k', 160, 'v').ops, 'expiry', 50)
+  t.equal(tie.valid, false, 'a read begun exactly at the deadline that returns the value is an expired read')
+  t.match(tie.details.expiredReads, [{ key: 'k', lateMs: 0 }])
+  t.equal(checkExpiry(read(set(new H('expiry'), 'k', 100, 10), 'k', 160, null).ops, 'expiry', 50).valid, true, 'absent at the deadline: valid')
 })
 
 const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({

@@ -15,7 +15,8 @@ import { divergentPartitions, quiesce } from './checkers.js'
 import { ExpiryHistory } from './expiry.js'
 import { seededRandom } from '../../lib/runtime/random.js'
 import { decodeObject, isDead } from '../../lib/versioning/index.js'
-import { replicaDifferences, seedsFrom, shapeOf, storedRecords, underFaults } from './typed.js'
+import type { Reply } from '../../lib/resp/reply.js'
+import { outcomeOf, replicaDifferences, seedsFrom, shapeOf, storedRecords, underFaults, type Op } from './typed.js'
 
 const seeds = seedsFrom([1, 2, 3])
 /** The largest skew between two nodes' clocks (ms). */
@@ -121,3 +122,37 @@ for (const seed of seeds) {
     t.comment([...notes, `GETs answered within the skew of the value's expiry: ${h.nearExpiry}`].join('\n'))
   })
 }
+
+// The checker's rule on hand-made histories (spec/sim/expiry.ts): a node holds
+// a version expired once its clock reads the expiry (expireAt ≤ now), so a
+// read may return a value only if its expiry is after the earliest clock
+// reading of a node that could answer: invoked + that node's offset, strictly.
+// node1 is on time, node2 200 ms behind (the skew the checker is told of).
+t.test('expiry checker: the read at the expiry millisecond, reads within the skew and past it, expiries no write computed', async (t) => {
+  const offsets: Record<string, number> = { node1: 0, node2: -200 }
+  let seq = 0
+  const op = (node: string, args: string[], invokedMs: number, doneMs: number, reply: Reply): Op =>
+    ({ node, args, invokedMs, doneMs, invokedSeq: ++seq, doneSeq: ++seq, outcome: outcomeOf(reply), reply })
+  /** SET x0 x0-v0 PX 300 through node1 at 1000, stored (expiry 1300) at 1001; then the reads. */
+  const history = (reads: Op[], stored = 1300, told = offsets): string[] => {
+    const h = new ExpiryHistory(['x0'], n => told[n] ?? 0)
+    h.recordWrite(op('node1', ['SET', 'x0', 'x0-v0', 'PX', '300'], 1000, 1002, { type: 'simple', value: 'OK' }), 300)
+    h.recordStored('x0-v0', stored, 1001)
+    h.log.ops.push(...reads)
+    return h.check()
+  }
+  const get = (node: string, atMs: number, value: string | null): Op => op(node, ['GET', 'x0'], atMs, atMs, value === null ? { type: 'null' } : { type: 'bulk', value })
+
+  t.same(history([get('node1', 1299, 'x0-v0')]), [], 'valid: read 1 ms before the expiry')
+  t.same(history([get('node1', 1300, null)]), [], 'valid: absent at the expiry millisecond')
+  t.match(history([get('node1', 1300, 'x0-v0')]), [/^GET x0 via node1 \[1300, 1300\]: returned x0-v0, which expired at 1300 ≤ 1300/],
+    'invalid: the value read at exactly its expiry millisecond (the tie)')
+  t.same(history([get('node2', 1499, 'x0-v0')]), [], 'valid: node2, 200 ms behind, returns it 199 ms after the expiry (within its skew)')
+  t.match(history([get('node2', 1500, 'x0-v0')]), [/^GET x0 via node2 \[1500, 1500\]: returned x0-v0, which expired at 1300 ≤ 1300/],
+    'invalid: node2 returns it when its own clock reads the expiry')
+  t.match(history([get('node2', 1450, 'x0-v0')], 1300, { node1: 0, node2: 0 }), [/returned x0-v0, which expired at 1300 ≤ 1450/],
+    'invalid: the same read as valid above, when the checker is told the clocks agree')
+  t.same(history([get('node1', 1100, null)]), [], 'valid: a read may miss a live value (R < N)')
+  t.match(history([], 1400), [/^x0-v0 was stored at 1001 with expiry 1400, which no write of it could have computed/],
+    'invalid: an expiry 100 ms past what SET PX 300 at [1000, 1001] on an on-time clock computes')
+})

@@ -14,6 +14,14 @@
 //   "expired" answers with it — so, in real time, nothing is read later than
 //   its expiry + D/2 (and its expiry was computed on its coordinator's clock);
 //
+//   The tie: a node holds a version expired once its clock reads expireAt
+//   (lib/versioning/read.ts: expireAt ≤ now), so a read whose earliest clock
+//   reading is exactly the expiry must not see it: live means expireAt >
+//   T + offset, strictly. The skew is each node's offset, known to the
+//   simulator (skewedClock); ±D/2 offsets give the D of docs/types.md "Clock
+//   skew". Hand-made histories in expiry.spec.ts check the rule at the tie,
+//   within the skew and past it (`record*` take a history without a cluster);
+//
 //   every expiry stored is one some write could have computed: a SET of that
 //   value, or an EXPIRE/PEXPIRE of its key still running once it was stored, at
 //   coordinator time in [invoked, replied or first stored] + offset, plus its
@@ -74,12 +82,21 @@ export class ExpiryHistory {
       if (s.value === null) continue
       const v = s.value.toString()
       if (!this.keys.some(k => v.startsWith(`${k}-`))) continue
-      const expireAt = s.expireAt ?? 0
-      if (expireAt === 0) this.problems.push(`${now}: a version of ${v} without an expiry was stored`)
-      const list = this.stored.get(v) ?? []
-      if (!list.some(e => e.expireAt === expireAt)) list.push({ expireAt, firstMs: now })
-      this.stored.set(v, list)
+      this.recordStored(v, s.expireAt ?? 0, now)
     }
+  }
+
+  /** A node stored a version of value v with this expiry (0: none) at virtual time nowMs. */
+  recordStored (v: string, expireAt: number, nowMs: number): void {
+    if (expireAt === 0) this.problems.push(`${nowMs}: a version of ${v} without an expiry was stored`)
+    const list = this.stored.get(v) ?? []
+    if (!list.some(e => e.expireAt === expireAt)) list.push({ expireAt, firstMs: nowMs })
+    this.stored.set(v, list)
+  }
+
+  /** A completed write that may set an expiry: SET (value given) or EXPIRE/PEXPIRE, with its TTL. */
+  recordWrite (op: Op, ttlMs: number): void {
+    this.writes.push({ op, key: op.args[1], value: op.args[0] === 'SET' ? op.args[2] : undefined, ttlMs })
   }
 
   /** A command through node, with the nodes that may run it: node, and the key's primaries in any node's ring then. */
@@ -100,7 +117,7 @@ export class ExpiryHistory {
   async set (c: SimCluster, node: string, key: string, ttlMs: number): Promise<Op> {
     const value = `${key}-v${this.uid++}`
     const op = await this.run(c, node, 'SET', key, value, ...(ttlMs === 1000 ? ['EX', '1'] : ['PX', String(ttlMs)]))
-    this.writes.push({ op, key, value, ttlMs })
+    this.recordWrite(op, ttlMs)
     return op
   }
 
@@ -113,8 +130,7 @@ export class ExpiryHistory {
     else if (x < 0.5) {
       const seconds = rnd.next() < 0.3
       const ttlMs = seconds ? 1000 * (1 + rnd.int(2)) : 100 + rnd.int(1400)
-      const op = await this.run(c, node, seconds ? 'EXPIRE' : 'PEXPIRE', key, String(seconds ? ttlMs / 1000 : ttlMs))
-      this.writes.push({ op, key, ttlMs })
+      this.recordWrite(await this.run(c, node, seconds ? 'EXPIRE' : 'PEXPIRE', key, String(seconds ? ttlMs / 1000 : ttlMs)), ttlMs)
     } else {
       await this.run(c, node, pick(rnd, ['GET', 'GET', 'GET', 'EXISTS', 'PTTL', 'PEXPIRETIME']), key)
     }
@@ -136,7 +152,8 @@ export class ExpiryHistory {
     if (op.outcome !== 'ok') return []
     const what = `${op.args.join(' ')} via ${op.node} [${op.invokedMs}, ${op.doneMs}]`
     const off = this.offsets(op)
-    // What "live at the read" requires of an expiry: after the earliest clock reading that read could have made.
+    // What "live at the read" requires of an expiry: after the earliest clock reading that read could have made,
+    // strictly (a node reading its clock at the expiry holds the version expired).
     const earliest = op.invokedMs + off.min
     const live = (e: number): boolean => e === 0 || e > earliest
     const versions = this.versions(key, op.doneMs)
