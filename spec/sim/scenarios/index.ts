@@ -4,9 +4,10 @@ import { collections } from './collections.js'
 import { counters } from './counters.js'
 import { forward } from './forward.js'
 import { membership } from './membership.js'
+import { sessions } from './sessions.js'
 import type { Scenario } from './scenario.js'
 
-export const SCENARIOS: readonly Scenario[] = [faults, membership, forward, counters, collections]
+export const SCENARIOS: readonly Scenario[] = [faults, membership, forward, counters, collections, sessions]
 
 export function scenarioNamed (name: string): Scenario {
   const s = SCENARIOS.find(x => x.name === name)
