@@ -48,7 +48,8 @@ interface Event {
 interface Seen {
   key: string
   elements: Map<string, string>
-  doneMs: number
+  /** The read's reply in the log's order of events (Infinity: the final read). */
+  doneSeq: number
   what: string
 }
 
@@ -147,23 +148,28 @@ export class CollectionHistory {
   async read (c: SimCluster, rnd: Random): Promise<void> {
     const key = pick(rnd, this.keys)
     const op = await this.log.run(c, pick(rnd, c.running()), ...KINDS[kindOf(key)].read(key))
-    this.observe(key, op.reply, op.doneMs, `${op.args.join(' ')} via ${op.node} at ${op.doneMs}`)
+    this.observe(key, op.reply, op.doneSeq, `${op.args.join(' ')} via ${op.node} at ${op.doneMs}`)
   }
 
-  observe (key: string, reply: Reply, doneMs: number, what: string): void {
+  observe (key: string, reply: Reply, doneSeq: number, what: string): void {
     if (reply.type === 'error') return
     const elements = parseRead(kindOf(key), reply)
     if (elements === null) this.problems.push(`${what}: ${JSON.stringify(reply)}`)
-    else this.seen.push({ key, elements, doneMs, what })
+    else this.seen.push({ key, elements, doneSeq, what })
   }
 
-  /** Every observation explained by adds invoked before it (and not failed). */
+  /**
+   * Every observation explained by adds invoked before it (and not failed):
+   * before its reply in the log's order of events, not by virtual milliseconds,
+   * which tie (an add invoked in the millisecond a read replied, after the
+   * reply, cannot explain what that read saw).
+   */
   checkSeen (): string[] {
     const problems: string[] = []
     for (const s of this.seen) {
       const kind = kindOf(s.key)
       for (const [element, value] of s.elements) {
-        const adds = this.events.filter(e => e.key === s.key && e.element === element && e.add && e.invokedMs <= s.doneMs && e.op?.outcome !== 'failed')
+        const adds = this.events.filter(e => e.key === s.key && e.element === element && e.add && (e.op === null || e.op.invokedSeq < s.doneSeq) && e.op?.outcome !== 'failed')
         if (adds.length === 0) {
           problems.push(`${s.what}: ${element} is there, but no add of it could have happened`)
           continue
