@@ -16,13 +16,13 @@
 //   - every value seen on the way (INCR replies, GETs) counts every increment
 //     at most once, none invoked after that reply, and an INCR's own reply
 //     counts that INCR;
+//   - every primary holds the key's record with the same bytes.
 // "Before" and "after" are the log's order of events (Op.invokedSeq and
 // doneSeq), never virtual milliseconds: in the simulator many invocations and
 // replies share a millisecond, and an increment invoked in the millisecond a
 // GET replied, after the reply, must not be counted by that GET. The rule is
 // checked on hand-made histories of such ties (counters.spec.ts); `record*`
 // and `check` take such a history without a cluster.
-//   - every primary holds the key's record with the same bytes.
 import type { Random } from '../../lib/runtime/random.js'
 import type { SimCluster } from './harness.js'
 import { OpLog, balancedDigits, disagreements, latestEffectSeq, pick, replicaDifferences, type Op } from './typed.js'
