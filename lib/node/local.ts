@@ -17,7 +17,7 @@ import { Engine, type Change as EngineChange, type CommittedWrite, type EngineKe
 import { pages, type Store } from '../storage/store.js'
 import type { TimeSource } from '../runtime/clock.js'
 import {
-  COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip,
+  COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip, supersedes,
   type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
 import { isElement, type RecordRef } from './keys.js'
@@ -284,8 +284,11 @@ export class LocalReplica {
   }
 
   private countObjects (before: VObject | undefined, after: VObject | undefined): void {
-    const a = before === undefined ? NO_STATE : keyState(before, 0)
-    const b = after === undefined ? NO_STATE : keyState(after, 0)
+    this.countStates(before === undefined ? NO_STATE : keyState(before, 0), after === undefined ? NO_STATE : keyState(after, 0))
+  }
+
+  /** Counts a key record's change from one time-free state to another. */
+  private countStates (a: KeyState, b: KeyState): void {
     this.count(a.type !== 'none', a.expireAt, b.type !== 'none', b.expireAt)
   }
 
@@ -298,6 +301,12 @@ export class LocalReplica {
         if (incoming.siblings.length === 0) return { result: incoming }
         if (isKey) this.countObjects(undefined, incoming)
         return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
+      }
+      // The usual replica write supersedes what is stored: keep its bytes, decode and merge nothing.
+      if (incomingBytes !== undefined && supersedes(cur.bytes, incomingBytes)) {
+        const next = this.entryOf(incomingBytes, incoming)
+        if (isKey) this.countStates(stateOf(cur), stateOf(next))
+        return { next, result: incoming }
       }
       const current = this.decodeEntry(cur)
       const merged = merge(current, incoming)
