@@ -176,7 +176,6 @@ export class Peers implements ReplicaClient, PeerRequests {
     const ref = refOfStorageKey(skey, this.deps.partitionBits)
     const found = this.deps.local.readEntry(ref)
     const data = (found instanceof Promise ? await found : found)?.bytes
-    if (hintFor === null) return data ?? null
     const hint = hintFor !== null && hintFor !== this.deps.self ? await this.deps.local.readHint(hintFor, ref) : undefined
     // The stored bytes go out as they are, unless a hint has to be merged in.
     if (hint === undefined) return data ?? null
