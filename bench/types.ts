@@ -12,7 +12,8 @@
 //
 // Collections are preloaded in pipelines of 1000 members per command. The adds
 // are redis-benchmark custom commands with __rand_int__ members (-r 1e11) that
-// never collide with the preloaded ones; the cardinality is checked after each
+// never collide with the preloaded ones, prefixed per redis-benchmark process so
+// that two processes never send the same ones; the cardinality is checked after each
 // cell. A discarded warm-up cell per target runs first (V8 compiles the paths),
 // and the idle CPU of the servers (timers, gossip) over a cell's time is
 // subtracted like the idle peer traffic. redis-server gets 10× the adds, so that
@@ -140,11 +141,20 @@ async function sizeOf (t: Target, type: Type, size: number, round: number): Prom
   return Number(await c.get(key))
 }
 
-function command (type: Type, key: string): string[] {
-  if (type === 'SET') return ['SET', `${key}:__rand_int__`, 'v']
-  if (type === 'SADD') return ['SADD', key, 'n:__rand_int__']
-  if (type === 'HSET') return ['HSET', key, 'n:__rand_int__', 'v']
-  if (type === 'ZADD') return ['ZADD', key, '__rand_int__', 'n:__rand_int__']
+/**
+ * The command one redis-benchmark process sends; `proc` (its index among the
+ * processes of a cell) prefixes the random members. redis-benchmark seeds
+ * random() with time(NULL) ^ getpid(), so two processes spawned across a second
+ * boundary with consecutive pids (t ^ p = (t+1) ^ (p+1) whenever t and p are
+ * even) draw the same members: without the prefix, a cluster cell then "lost"
+ * one node's share of its adds (1333 of 2000) that were only duplicates.
+ */
+function command (type: Type, key: string, proc: number): string[] {
+  const member = `n${proc}:__rand_int__`
+  if (type === 'SET') return ['SET', `${key}:${member}`, 'v']
+  if (type === 'SADD') return ['SADD', key, member]
+  if (type === 'HSET') return ['HSET', key, member, 'v']
+  if (type === 'ZADD') return ['ZADD', key, '__rand_int__', member]
   return ['INCR', key]
 }
 
@@ -170,7 +180,7 @@ async function measure (t: Target, type: Type, size: number, round: number, ops 
   await Promise.all(t.ports.map(async (port, i) => {
     const n = Math.floor(ops / k) + (i < ops % k ? 1 : 0)
     const c = Math.max(1, Math.floor(CLIENTS / k) + (i < CLIENTS % k ? 1 : 0))
-    await redisBenchmark(port, ['-n', String(n), '-c', String(c), '-r', RANDOM_RANGE, ...command(type, keyOf(type, size, round))])
+    await redisBenchmark(port, ['-n', String(n), '-c', String(c), '-r', RANDOM_RANGE, ...command(type, keyOf(type, size, round), i)])
   }))
   const elapsedMs = performance.now() - started
   const cpu = cpuOf(t) - cpu0 - t.idleCpuUsPerMs * elapsedMs

@@ -17,6 +17,7 @@ import {
   newestValue,
   objectClock,
   put,
+  supersedes,
   type Clock,
   type VObject
 } from '../../lib/versioning/index.js'
@@ -67,6 +68,13 @@ export function addVersioningBenchmarks (suite: Benchmark.Suite): void {
       sink = blindWrite(f.oneBytes, { actor: A, value: f.one.siblings[0].value, nowMs: nowMs++, counterFloor: 0, vclockMax: 10 })
     })
     .add('versioning newestValue (GET on the bytes)', () => { sink = newestValue(f.oneBytes) })
+  // A replica write of a SET (lib/node/local.ts merge): the general path decodes the stored copy and merges;
+  // supersedes decides on the bytes that the incoming version replaces it. (Both decode the incoming bytes first.)
+  const written = put(f.one, { actor: A, context, value: Buffer.alloc(100, 0x65), nowMs: NOW_MS + 10 }).obj
+  const writtenBytes = encodeObject(written)
+  suite
+    .add('versioning replica write: decode stored + merge', () => { sink = merge(decodeObject(f.oneBytes), written) })
+    .add('versioning replica write: supersedes (on the bytes)', () => { sink = supersedes(f.oneBytes, writtenBytes) })
 }
 
 /** Keeps results observable so the engine cannot drop the work. */

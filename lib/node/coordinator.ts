@@ -46,9 +46,10 @@ export interface RangePage {
 export interface ReplicaClient {
   /** The replica's encoded copy (undefined: it holds none). */
   getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined>
-  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<void>
+  /** Resolves once the replica stored the versions (with what it answered: nothing the coordinator reads). */
+  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<unknown>
   readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>>
-  putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<void>
+  putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<unknown>
   readRange (node: string, key: RecordRef, range: RangeSpec, hintFor: string | null): Promise<RangePage>
 }
 

@@ -17,7 +17,7 @@ import { Engine, type Change as EngineChange, type CommittedWrite, type EngineKe
 import { pages, type Store } from '../storage/store.js'
 import type { TimeSource } from '../runtime/clock.js'
 import {
-  COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip,
+  COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip, supersedes,
   type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
 import { isElement, type RecordRef } from './keys.js'
@@ -284,30 +284,55 @@ export class LocalReplica {
   }
 
   private countObjects (before: VObject | undefined, after: VObject | undefined): void {
-    const a = before === undefined ? NO_STATE : keyState(before, 0)
-    const b = after === undefined ? NO_STATE : keyState(after, 0)
+    this.countStates(before === undefined ? NO_STATE : keyState(before, 0), after === undefined ? NO_STATE : keyState(after, 0))
+  }
+
+  /** Counts a key record's change from one time-free state to another. */
+  private countStates (a: KeyState, b: KeyState): void {
     this.count(a.type !== 'none', a.expireAt, b.type !== 'none', b.expireAt)
   }
 
   /** Merges versions from elsewhere (replication, read repair, anti-entropy, handoff). */
   merge (ref: RecordRef, incoming: VObject, incomingBytes?: Buffer): Promise<VObject> {
+    return this.mergeInto(ref, incoming, incomingBytes, true) as Promise<VObject>
+  }
+
+  /** A replica write: merge without the result, so that its promise is its batch's own (no extra one per write). */
+  store (ref: RecordRef, incoming: VObject, incomingBytes: Buffer): Promise<void> {
+    return this.mergeInto(ref, incoming, incomingBytes, false) as Promise<unknown> as Promise<void>
+  }
+
+  /** merge (result: true) or store; a refusal (NotReplicaError) is thrown by the update, so it rejects. */
+  private mergeInto (ref: RecordRef, incoming: VObject, incomingBytes: Buffer | undefined, result: boolean): Promise<VObject | undefined> {
     const isKey = !isElement(ref)
-    return this.engine.update('data', ref, (cur): EngineChange<VObject | null> => {
-      if (!this.placement.replicates(ref.partition)) return { result: null }
-      if (cur === undefined) {
-        if (incoming.siblings.length === 0) return { result: incoming }
-        if (isKey) this.countObjects(undefined, incoming)
-        return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: incoming }
-      }
-      const current = this.decodeEntry(cur)
-      const merged = merge(current, incoming)
-      if (merged === current) return { result: current }
-      // The usual replication case: the incoming set supersedes ours, and its bytes are canonical.
-      const bytes = incomingBytes !== undefined && merged === incoming ? incomingBytes : encodeObject(merged)
-      if (bytes.equals(cur.bytes)) return { result: current }
-      if (isKey) this.countObjects(current, merged)
-      return { next: this.entryOf(bytes, merged), result: merged }
-    }).then(merged => merged ?? Promise.reject(notReplica(ref)))
+    const answer = (obj: VObject): VObject | undefined => result ? obj : undefined
+    try {
+      return this.engine.update('data', ref, (cur): EngineChange<VObject | undefined> => {
+        if (!this.placement.replicates(ref.partition)) throw notReplica(ref)
+        if (cur === undefined) {
+          if (incoming.siblings.length === 0) return { result: answer(incoming) }
+          if (isKey) this.countObjects(undefined, incoming)
+          return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: answer(incoming) }
+        }
+        // The usual replica write supersedes what is stored: keep its bytes, decode and merge nothing.
+        if (incomingBytes !== undefined && supersedes(cur.bytes, incomingBytes)) {
+          const next = this.entryOf(incomingBytes, incoming)
+          if (isKey) this.countStates(stateOf(cur), stateOf(next))
+          return { next, result: answer(incoming) }
+        }
+        const current = this.decodeEntry(cur)
+        const merged = merge(current, incoming)
+        if (merged === current) return { result: answer(current) }
+        // The incoming set supersedes ours (a case supersedes leaves to here), and its bytes are canonical.
+        const bytes = incomingBytes !== undefined && merged === incoming ? incomingBytes : encodeObject(merged)
+        if (bytes.equals(cur.bytes)) return { result: answer(current) }
+        if (isKey) this.countObjects(current, merged)
+        return { next: this.entryOf(bytes, merged), result: answer(merged) }
+      })
+    } catch (e) {
+      // thrown at once when the record was in memory
+      return Promise.reject(e)
+    }
   }
 
   /** The sweep: rewrites expired values and markers of a record as tombstones (see versioning strip). */

@@ -411,3 +411,137 @@ export function newestValue (bytes: Buffer): NewestValue | typeof COMPLEX {
   if (!newestRange(bytes)) return COMPLEX
   return valueStart < 0 ? { value: null, expireAt: 0 } : { value: bytes.subarray(valueStart, valueEnd), expireAt: valueExpireAt }
 }
+
+// Scratch for supersedes: the incoming object's actor table and object clock.
+let inStart = new Int32Array(16)
+let inEnd = new Int32Array(16)
+let inClock = new Float64Array(16)
+
+/**
+ * Does `incoming` supersede `current`: is merge(decode(current), decode(incoming))
+ * exactly decode(incoming), so that a replica may store the incoming bytes as they
+ * are (merge.ts's rules, on bytes)? true when incoming holds one version, its dot
+ * is new to current (current's object clock does not cover it) and incoming's
+ * object clock covers every dot current holds: the usual replica write, whose
+ * writer read this record (or a newer one) first. false: not so, or not decided
+ * here (several incoming siblings): take the general path. Payloads play no
+ * part in the merge, so any kind of record qualifies.
+ *
+ * Both inputs must be canonical bytes (what encodeObject wrote, or bytes that
+ * decodeObject accepted); anything malformed throws DecodeError, never loops.
+ */
+export function supersedes (current: Buffer, incoming: Buffer): boolean {
+  // incoming: its actor table, its one sibling's dot and context.
+  buf = incoming
+  at = 0
+  if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
+  const inActors = count()
+  if (inActors > inStart.length) {
+    const size = Math.max(inActors, 2 * inStart.length)
+    inStart = new Int32Array(size)
+    inEnd = new Int32Array(size)
+    inClock = new Float64Array(size)
+  }
+  for (let i = 0; i < inActors; i++) {
+    const length = varint()
+    inStart[i] = at
+    skip(length)
+    inEnd[i] = at
+    inClock[i] = 0
+  }
+  if (count() !== 1) {
+    buf = EMPTY
+    return false
+  }
+  varint() // tsBase
+  const dotActor = varint()
+  const dotCounter = varint()
+  varint() // ts
+  if (dotActor >= inActors) throw new DecodeError('actor index out of range')
+  inClock[dotActor] = dotCounter
+  const entries = count()
+  for (let e = 0; e < entries; e++) {
+    const actor = varint()
+    const counter = varint()
+    varint() // ts
+    if (actor >= inActors) throw new DecodeError('actor index out of range')
+    if (counter > inClock[actor]) inClock[actor] = counter
+  }
+
+  // current: map its actor table onto incoming's (both sorted), then check every dot and entry.
+  buf = current
+  at = 0
+  if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
+  const actors = count()
+  scratch(actors)
+  let j = 0
+  for (let i = 0; i < actors; i++) {
+    const length = varint()
+    const start = at
+    skip(length)
+    // actorStart holds the matching incoming index (-1: none) for actor i.
+    actorStart[i] = -1
+    while (j < inActors) {
+      const order = compareRanges(incoming, inStart[j], inEnd[j], current, start, at)
+      if (order < 0) j++
+      else {
+        if (order === 0) actorStart[i] = j
+        break
+      }
+    }
+  }
+  const siblings = count()
+  if (siblings > 0) varint() // tsBase
+  let result = true
+  for (let s = 0; s < siblings && result; s++) {
+    const actor = varint()
+    const counter = varint()
+    varint() // ts
+    if (actor >= actors) throw new DecodeError('actor index out of range')
+    const mapped = actorStart[actor]
+    // This dot must be covered by incoming's clock, and must not cover incoming's dot.
+    if (mapped < 0 || inClock[mapped] < counter || (mapped === dotActor && counter >= dotCounter)) result = false
+    const n = count()
+    for (let e = 0; e < n; e++) {
+      const ctxActor = varint()
+      const ctxCounter = varint()
+      varint() // ts
+      if (ctxActor >= actors) throw new DecodeError('actor index out of range')
+      if (actorStart[ctxActor] === dotActor && ctxCounter >= dotCounter) result = false
+    }
+    skipPayload(actors)
+  }
+  if (result && at !== buf.length) throw new DecodeError('trailing bytes')
+  buf = EMPTY
+  return result
+}
+
+/** Byte order of a[aStart, aEnd) against b[bStart, bEnd) (string order, for ASCII actor ids). */
+function compareRanges (a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart)
+  for (let k = 0; k < n; k++) {
+    const d = a[aStart + k] - b[bStart + k]
+    if (d !== 0) return d
+  }
+  return (aEnd - aStart) - (bEnd - bStart)
+}
+
+/** Skips a sibling's payload: head, value, counter total or marker, expiry, base. */
+function skipPayload (actors: number): void {
+  const head = varint()
+  if (head > 15) throw new DecodeError('invalid sibling head')
+  const kind = head & 3
+  const flags = head >> 2
+  if (kind === KIND_VALUE) skip(varint())
+  else if (kind === KIND_COUNTER) skip(9)
+  else if (kind === KIND_MARKER) skip(1)
+  if ((flags & FLAG_EXPIRE) !== 0) varint()
+  if ((flags & FLAG_BASE) !== 0) {
+    const n = count()
+    for (let k = 0; k < n; k++) {
+      if (varint() >= actors) throw new DecodeError('actor index out of range')
+      varint()
+      skip(9)
+    }
+  }
+}

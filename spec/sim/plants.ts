@@ -45,6 +45,10 @@ export function breakMerges (node: DynakvNode, rewrite: Rewrite): void {
     if (entry !== undefined && await local.dropIfUnchanged(ref, entry.bytes)) await merge(ref, broken)
     return broken
   }
+  // Replica writes (LocalReplica.store: merge without a result) take the broken merge too.
+  local.store = async (ref, incoming, bytes) => {
+    await local.merge(ref, incoming, bytes)
+  }
 }
 
 /** A remove wins: a tombstone next to a value (an add it did not see) takes the value with it. */

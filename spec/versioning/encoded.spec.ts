@@ -11,9 +11,12 @@ import {
   decodeObject,
   encodeObject,
   keyState,
+  merge,
   newestValue,
   objectClock,
   put,
+  supersedes,
+  type Clock,
   type VObject
 } from '../../lib/versioning/index.js'
 import { ACTORS, anyObjectArb, tsArb } from './fixtures/history.js'
@@ -72,7 +75,13 @@ t.test('malformed input: DecodeError, never a hang or a crash', async t => {
     const bytes = Buffer.from(encodeObject(obj))
     const mutated = Buffer.concat([bytes.subarray(0, cut % (bytes.length + 1))])
     if (mutated.length > 0) mutated[at % mutated.length] = byte
-    for (const f of [() => newestValue(mutated), () => blindWrite(mutated, { actor: 'a#1', nowMs: 1, counterFloor: 0, vclockMax: 10, value: null })]) {
+    const valid = Buffer.from(bytes)
+    for (const f of [
+      () => newestValue(mutated),
+      () => blindWrite(mutated, { actor: 'a#1', nowMs: 1, counterFloor: 0, vclockMax: 10, value: null }),
+      () => supersedes(mutated, valid),
+      () => supersedes(valid, mutated)
+    ]) {
       try {
         f()
       } catch (e) {
@@ -83,6 +92,58 @@ t.test('malformed input: DecodeError, never a hang or a crash', async t => {
   t.throws(() => newestValue(Buffer.from([1, 0, 0])), DecodeError)
   t.throws(() => newestValue(Buffer.concat([encodeObject({ siblings: [] }), Buffer.from([0])])), DecodeError)
 })
+
+/** A clock missing its entry for one actor (a writer that had not seen everything). */
+function without (clock: Clock, drop: number): Clock {
+  const actors = [...clock.keys()].sort()
+  if (actors.length === 0) return clock
+  const out = new Map(clock)
+  out.delete(actors[drop % actors.length])
+  return out
+}
+
+t.test('supersedes(a, b) only when merge(a, b) is exactly b, and then in the usual replica write', async t => {
+  let superseding = 0
+  let usual = 0
+  fc.assert(fc.property(
+    objArb, objArb, writerArb, tsArb, fc.nat({ max: 40 }), fc.nat({ max: 5 }), fc.nat(),
+    (a: VObject, b: VObject, actor, nowMs, counterFloor, kind, drop) => {
+      let truncated = 0
+      const write = (base: VObject, context: Clock): VObject => {
+        const res = put(base, { actor, context, nowMs, counterFloor, vclockMax: 12, value: Buffer.from('v'), expireAt: 0 })
+        truncated += res.truncated
+        return res.obj
+      }
+      // Incoming versions: another replica's copy, a write over a (what a replica usually gets), a write
+      // over b or over both, and a write whose writer had not seen all of a.
+      const both = merge(a, b)
+      // A dot at the end of its counter cannot be written over (put refuses: CounterOverflowError).
+      fc.pre([a, b].every(o => o.siblings.every(x => x.counter < Number.MAX_SAFE_INTEGER) && [...objectClock(o).values()].every(e => e.counter < Number.MAX_SAFE_INTEGER)))
+      const incoming = [b, write(a, objectClock(a)), write(b, objectClock(b)), write(both, objectClock(both)), write(a, without(objectClock(a), drop)), write(b, objectClock(a))][kind]
+      for (const [cur, inc] of [[a, incoming], [incoming, a]]) {
+        const got = supersedes(encodeObject(cur), encodeObject(inc))
+        if (got) {
+          superseding++
+          deepStrictEqual(encodeObject(merge(cur, inc)), encodeObject(inc))
+        }
+      }
+      if (kind === 1 && truncated === 0) {
+        // The usual replica write: the writer read this replica's copy (or a newer one) first
+        // (a truncated context may leave versions it does not cover: then the general path).
+        ok(supersedes(encodeObject(a), encodeObject(incoming)), 'a write over the stored copy supersedes it')
+        usual++
+      }
+    }), runs)
+  t.ok(superseding > runs.numRuns / 6, `${superseding} of ${2 * runs.numRuns} pairs superseded`)
+  t.ok(usual > 0)
+  t.notOk(supersedes(encodeObject(write1('a#1', 1)), encodeObject({ siblings: [] })), 'an empty object supersedes nothing')
+  t.ok(supersedes(encodeObject({ siblings: [] }), encodeObject(write1('a#1', 1))), 'anything supersedes an empty object')
+  t.notOk(supersedes(encodeObject(write1('a#1', 1)), encodeObject(write1('a#1', 1))), 'not itself')
+})
+
+function write1 (actor: string, nowMs: number): VObject {
+  return put({ siblings: [] }, { actor, context: new Map(), nowMs, counterFloor: 0, vclockMax: 10, value: Buffer.from('x'), expireAt: 0 }).obj
+}
 
 t.test('a counter at its end is refused, not wrapped', async t => {
   const at = blindWrite(undefined, { actor: 'a#1', nowMs: 5, counterFloor: Number.MAX_SAFE_INTEGER - 1, vclockMax: 10, value: Buffer.from('v') })
