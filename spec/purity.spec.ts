@@ -12,9 +12,9 @@ const UTIL = /^\.\.\/util\/(bytes|numbers)\.js$/
 
 /** module (a folder, or a folder/file) → imports it may use besides its own files. */
 const PURE: Record<string, RegExp[]> = {
-  ring: [/^node:crypto$/],
+  ring: [UTIL, /^node:crypto$/],
   versioning: [UTIL, /^node:(crypto|zlib)$/],
-  antientropy: [],
+  antientropy: [UTIL],
   membership: [UTIL],
   coordinator: [],
   'peer/codec.ts': [UTIL, /^node:buffer$/],
