@@ -23,6 +23,7 @@
 // Invariant: an inner node that is dirty has only dirty ancestors, so marking
 // stops at the first ancestor already dirty and a write costs amortized O(1).
 
+import { HASH_BYTES } from '../util/bytes.js'
 import type { Hash64 } from './hash.js'
 import { DIGEST_BYTES, SEED_NODE, hashWordsInto } from './hash.js'
 import { NodeRangeError } from './errors.js'
@@ -151,7 +152,7 @@ export class MerkleTree {
   /**
    * The storage keys (md5 ‖ key) of one leaf of one partition: those whose
    * md5 starts with the partitionBits bits of `partition` then the leafBits
-   * bits of `leaf`. Bounds are 16-byte md5 prefixes.
+   * bits of `leaf`. Bounds are md5 prefixes of HASH_BYTES.
    */
   leafRange (partition: number, leaf: number, partitionBits: number): KeyRange {
     checkPartitionBits(partitionBits)
@@ -160,7 +161,7 @@ export class MerkleTree {
     }
     this.checkLeaf(leaf)
     const bound = (p: number, l: number): Buffer => {
-      const b = Buffer.alloc(16)
+      const b = Buffer.alloc(HASH_BYTES)
       writeBits(b, 0, p, partitionBits)
       writeBits(b, partitionBits, l, this.leafBits)
       return b

@@ -7,7 +7,7 @@ import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'
 import type { TimeSource } from '../runtime/clock.js'
 import { decodeObject, encodeObject, merge } from '../versioning/index.js'
-import type { RangePage, RangeSpec, ReplicaClient } from './coordinator.js'
+import type { RangePage, RangeSpec, ReplicaClient } from '../coordinator/coordinator.js'
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
 

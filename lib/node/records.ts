@@ -16,7 +16,7 @@
 //   - DEL, and a string written over a collection, tombstone every element seen.
 import type { TimeSource } from '../runtime/clock.js'
 import { elementState, emptyObject, isTombstone, keyState, objectClock, type KeyState, type Marker, type VObject } from '../versioning/index.js'
-import type { Coordinator, RecordWrite } from './coordinator.js'
+import type { Coordinator, RecordWrite } from '../coordinator/coordinator.js'
 import { WrongTypeError } from './local.js'
 import { elementRefOf, prefixEnd, type ElementKind, type ElementRef, type KeyRef } from './keys.js'
 

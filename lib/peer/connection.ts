@@ -12,7 +12,7 @@
 //   nothing is in flight either way (or after drainTimeoutMs) ---------+
 
 import type { Socket } from 'node:net'
-import type { Clock, Timer } from '../runtime/clock.js'
+import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
 import { FrameReader, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame, type Frame } from './codec.js'
 import {
@@ -83,7 +83,7 @@ const CONCAT_BYTES_MAX = 64 * 1024
 const ERROR_MESSAGE_CHARS_MAX = 1024
 
 export interface ConnectionOwner {
-  readonly clock: Clock
+  readonly clock: TimeSource
   readonly log: Logger
   readonly faults: Faults
   readonly limits: PeerLimits

@@ -21,12 +21,12 @@
 //   the Random); while it lasts, requests to that address fail fast with
 //   DYNAKV_PEER_UNREACHABLE, or with the refusal's own code when the peer
 //   refused the handshake. A completed handshake resets it.
-// - Timeouts run on the Clock; outstanding requests per connection and bytes
+// - Timeouts run on the TimeSource; outstanding requests per connection and bytes
 //   waiting to be written are bounded (DYNAKV_PEER_OVERLOADED); frames written
 //   in one tick are coalesced into one socket write; TCP_NODELAY is set.
 
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net'
-import { realClock, type Clock } from '../runtime/clock.js'
+import { realClock, type TimeSource } from '../runtime/clock.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { realRandom, type Random } from '../runtime/random.js'
 import { MAX_FRAME_BYTES_DEFAULT } from './codec.js'
@@ -75,7 +75,7 @@ export interface TcpTransportOptions {
   port: number
   clusterName: string
   clusterSecret: string | Uint8Array
-  clock?: Clock
+  clock?: TimeSource
   random?: Random
   log?: Logger
   limits?: Partial<PeerLimits>
@@ -110,7 +110,7 @@ export class TcpTransport implements Transport {
   readonly name: string
   readonly faults = new Faults()
   readonly limits: Readonly<PeerLimits>
-  private readonly clock: Clock
+  private readonly clock: TimeSource
   private readonly random: Random
   private readonly log: Logger
   private readonly counters = emptyStats()

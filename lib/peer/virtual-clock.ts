@@ -1,4 +1,4 @@
-// Virtual time for the simulator: the Clock interface over a queue of timers
+// Virtual time for the simulator: the TimeSource interface over a queue of timers
 // that runs only when told to. Deterministic: timers run in order of due time,
 // ties in the order they were scheduled, and defer(fn) is a timer due now.
 //
@@ -7,7 +7,7 @@
 // loop (settleRounds setImmediate turns) after every timer, before virtual
 // time moves on. step() runs one timer without yielding.
 
-import type { Clock, Timer } from '../runtime/clock.js'
+import type { TimeSource, Timer } from '../runtime/clock.js'
 
 interface Entry {
   atMs: number
@@ -27,7 +27,7 @@ export interface VirtualClockOptions {
 
 export const VIRTUAL_STEPS_MAX_DEFAULT = 1_000_000
 
-export class VirtualClock implements Clock {
+export class VirtualClock implements TimeSource {
   private nowMs: number
   private seq = 0
   private readonly heap: Entry[] = []

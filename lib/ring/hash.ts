@@ -14,9 +14,10 @@
 // server-side iterator, so any node can resume any cursor.
 
 import * as crypto from 'node:crypto'
+import { HASH_BYTES } from '../util/bytes.js'
 import { CursorRangeError, PartitionCountError, PartitionRangeError } from './errors.js'
 
-export const HASH_BYTES = 16
+export { HASH_BYTES }
 export const PARTITIONS_MAX = 65536
 export const CURSOR_LIMIT = 1n << 63n
 

@@ -22,9 +22,6 @@ export interface TimeSource {
   soon (fn: () => void): void
 }
 
-/** @deprecated The old name of TimeSource, kept while the peer transports, the engine and the simulator move over. */
-export type Clock = TimeSource
-
 export const realClock: TimeSource = {
   now: () => Date.now(),
   after (delayMs, fn) {

@@ -16,7 +16,7 @@
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
 //   (the Merkle trees are fed from there).
-import type { Clock } from '../runtime/clock.js'
+import type { TimeSource } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
 import { ByteCache, type Entry } from './cache.js'
 
@@ -44,7 +44,7 @@ export interface CommittedWrite {
 
 export interface EngineOptions {
   store: Store
-  clock: Clock
+  clock: TimeSource
   sync: boolean
   cacheBytes: number
   /** Checks bytes loaded from the store (throws if they are not a valid value). */
@@ -114,7 +114,7 @@ interface ReadQueue {
 export class Engine {
   readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
   private readonly store: Store
-  private readonly clock: Clock
+  private readonly clock: TimeSource
   private readonly sync: boolean
   private readonly validate?: (bytes: Buffer) => void
   private readonly maxBatchOps: number

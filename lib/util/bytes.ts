@@ -2,6 +2,12 @@
 // context tokens, peer frames). Numbers are unsigned integers up to 2^53 - 1
 // written as LEB128 varints; byte strings are a varint length then the bytes.
 
+/**
+ * Width of a ring position: an MD5 digest (lib/ring/hash.ts), the prefix of
+ * every storage key and of every Merkle leaf bound. The one such constant.
+ */
+export const HASH_BYTES = 16
+
 export class DecodeError extends Error {
   override readonly name = 'DecodeError'
   readonly code = 'DYNAKV_DECODE'

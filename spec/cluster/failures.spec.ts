@@ -29,28 +29,55 @@ t.test('kill -9 during a W=2 load: sloppy quorum keeps writes going, hints come 
   const acked = new Map<string, string>()
   let running = true
   let failed = 0
+  /** Keys sent and acknowledged while every live node saw node4 down: their copies for node4 were hints. */
+  const whileDown = new Set<string>()
+  let down = false
   const writers = ['node1', 'node2', 'node3'].map(async (at, w) => {
     for (let i = 0; running && i < 50_000; i++) {
       try {
+        const sentWhileDown = down
         await c.call(at, 'SET', `h${w}-${i}`, `v${i}`)
         acked.set(`h${w}-${i}`, `v${i}`)
+        if (sentWhileDown && down) whileDown.add(`h${w}-${i}`)
       } catch { failed++ }
     }
   })
   await sleep(500)
   await c.node('node4').kill9()
+  // From when every live node has seen node4 down, coordinators write its copies as hints.
+  const seesDown = async (n: string): Promise<boolean> => {
+    const status = await c.call(n, 'RING', 'STATUS') as unknown[]
+    return (status[status.indexOf('down_peers') + 1] as string[]).includes('node4')
+  }
+  await until('node4 seen down by every node', async () => (await Promise.all(['node1', 'node2', 'node3'].map(seesDown))).every(x => x))
+  down = true
   await sleep(2500)
   const duringOutage = acked.size
   await sleep(1500)
   t.ok(acked.size > duringOutage, 'writes kept succeeding while node4 was down')
   const pending = (await Promise.all(['node1', 'node2', 'node3'].map(n => c.info(n, 'hints_pending')))).reduce((a, b) => a + b, 0)
   t.ok(pending > 0, `fallbacks hold hints for node4 (${pending})`)
+  down = false
   await c.node('node4').restart()
   await until('every hint delivered', async () => (await Promise.all(['node1', 'node2', 'node3'].map(n => c.info(n, 'hints_pending')))).every(x => x === 0))
   running = false
   await Promise.all(writers)
   const delivered = (await Promise.all(['node1', 'node2', 'node3'].map(n => c.info(n, 'hints_delivered')))).reduce((a, b) => a + b, 0)
   t.ok(delivered >= pending, `the ${pending} hints held earlier were delivered, with those written since (${delivered})`)
+  // Hints came home: node4's own replica holds the value of every key written while it was
+  // known down of which it is a primary (anti-entropy repairs those written before it was
+  // detected; hints_delivered covers those).
+  const owned: string[] = []
+  const notHome: string[] = []
+  for (const k of whileDown) {
+    const owners = await c.call('node1', 'RING', 'OWNERS', k) as string[]
+    if (!owners.some(o => o.startsWith('node4 ') && o.includes(' primary '))) continue
+    owned.push(k)
+    const r = await c.call('node4', 'DEBUG', 'REPLICA', k) as [string, string[]] | null
+    if (r === null || JSON.stringify(r[1]) !== JSON.stringify([acked.get(k)])) notHome.push(`${k}: ${JSON.stringify(r?.[1] ?? null)}`)
+  }
+  t.ok(owned.length > 0, `node4 is a primary of ${owned.length} of the ${whileDown.size} keys written while it was dead`)
+  t.same(notHome, [], `node4 holds exactly the acknowledged value of each of those ${owned.length} keys`)
   t.same(await unreadable(c, 'node4', acked), [], `every acknowledged write readable (${acked.size} acked, ${failed} failed)`)
   await until('replicas converge', () => converged(c, ['node1', 'node2', 'node3', 'node4']))
   t.pass('every primary of every partition has the same Merkle root')
@@ -84,6 +111,16 @@ t.test('a node stopped during writes catches up by read repair and anti-entropy'
   // Each read asked all three replicas; node3 answered with nothing and is sent the value, once per key.
   await until('read repair', async () => (await c.info('node1', 'read_repairs')) >= repairsBefore + read.length)
   t.equal(await c.info('node1', 'read_repairs'), repairsBefore + read.length, 'one repair per key read: node3\'s copy')
+  // The repaired copy is the version the others hold: same context, values and siblings (actor:counter).
+  const differs: string[] = []
+  for (const k of read) {
+    const [ctx3, values3, siblings3] = await c.call('node3', 'DEBUG', 'REPLICA', k) as [string, string[], string[]]
+    const [ctx1, , siblings1] = await c.call('node1', 'DEBUG', 'REPLICA', k) as [string, string[], string[]]
+    if (ctx3 !== ctx1 || JSON.stringify(values3) !== JSON.stringify([written.get(k)]) || JSON.stringify(siblings3) !== JSON.stringify(siblings1)) {
+      differs.push(`${k}: node3 ${ctx3} ${JSON.stringify(values3)} ${JSON.stringify(siblings3)}, node1 ${ctx1} ${JSON.stringify(siblings1)}`)
+    }
+  }
+  t.same(differs, [], 'node3 now holds, for every key read, the very version node1 holds')
   const stillMissing = await missingOnNode3()
   t.same(stillMissing.filter(k => read.includes(k)), [], 'node3 now holds every key that was read')
   t.equal(stillMissing.length, written.size - read.length, 'and only those: the others wait for anti-entropy')
@@ -91,7 +128,10 @@ t.test('a node stopped during writes catches up by read repair and anti-entropy'
   await until('anti-entropy to converge', () => aeRound(c, ['node1', 'node2', 'node3']))
   t.same(await missingOnNode3(), [], 'node3 holds its own copy of every key written while it was down')
   const aeRepaired = await c.info('node3', 'ae_keys_repaired') + await c.info('node1', 'ae_keys_repaired') + await c.info('node2', 'ae_keys_repaired') - aeBefore
-  t.ok(aeRepaired >= stillMissing.length, `anti-entropy repaired at least the ${stillMissing.length} keys read repair had not (${aeRepaired} repairs counted)`)
+  t.equal(aeRepaired, stillMissing.length, `anti-entropy repaired each of the ${stillMissing.length} keys read repair had not, once`)
+  const [ctx3, , sib3] = await c.call('node3', 'DEBUG', 'REPLICA', stillMissing[0]) as [string, string[], string[]]
+  const [ctx1, , sib1] = await c.call('node1', 'DEBUG', 'REPLICA', stillMissing[0]) as [string, string[], string[]]
+  t.same([ctx3, sib3], [ctx1, sib1], `${stillMissing[0]}, repaired by anti-entropy, is the version node1 holds`)
 })
 
 t.test('a replica whose disk was wiped comes back with a new epoch and loses nothing (kv679)', async (t) => {
@@ -134,12 +174,15 @@ t.test('anti-entropy alone repairs writes a replica never received', async (t) =
   const before = await c.info('node2', 'ae_keys_repaired') + await c.info('node1', 'ae_keys_repaired') + await c.info('node3', 'ae_keys_repaired')
   await until('anti-entropy to converge', () => aeRound(c, ['node1', 'node2', 'node3']))
   for (const n of ['node2', 'node3']) {
-    let present = 0
-    for (let i = 0; i < 100; i++) if (await c.call(n, 'DEBUG', 'REPLICA', `lost:${i}`) !== null) present++
-    t.equal(present, 100, `${n} got every dropped write from anti-entropy`)
+    const wrong: string[] = []
+    for (let i = 0; i < 100; i++) {
+      const r = await c.call(n, 'DEBUG', 'REPLICA', `lost:${i}`) as [string, string[]] | null
+      if (r === null || JSON.stringify(r[1]) !== JSON.stringify([`v${i}`])) wrong.push(`lost:${i}: ${JSON.stringify(r?.[1] ?? null)}`)
+    }
+    t.same(wrong, [], `${n} got every dropped write, with its value, from anti-entropy`)
   }
   const after = await c.info('node2', 'ae_keys_repaired') + await c.info('node1', 'ae_keys_repaired') + await c.info('node3', 'ae_keys_repaired')
-  t.ok(after - before >= 100, `anti-entropy repaired the keys (${after - before})`)
+  t.equal(after - before, 200, 'anti-entropy repaired each of the 200 missing copies (100 keys on node2 and node3) once')
 })
 
 t.test('a partitioned node keeps taking writes; after healing, concurrent writes are siblings', async (t) => {

@@ -29,8 +29,9 @@ t.test(`a join to k nodes moves at most ${RATIO_MAX} × Q/(k+1) on average`, asy
   }
 })
 
-// Weighted joins: the new node takes its weighted share of Q, and the join
-// moves little more than what it takes. As with leaves, keeping N-windows
+// Weighted joins: the new node takes its weighted share of Q (Q·w/W, within
+// one partition), every old node ends within one of its own new share and
+// none gains a partition, and the join moves little more than what it takes. As with leaves, keeping N-windows
 // distinct costs extra moves while k is small (k ≤ 2N−1 here: up to 1.51×);
 // from 2N nodes on a join moves what the new node takes (measured ≤ 1.02×).
 const WEIGHTED_RATIO_MAX = 1.6
@@ -43,6 +44,8 @@ t.test('weighted joins: the new node takes its weighted share and moves little m
     for (let k = 1; k <= 15; k += 2) {
       let sum = 0
       let offShare = 0
+      const gained: string[] = []
+      const offOldShare: string[] = []
       const runs = 10
       for (let run = 0; run < runs; run++) {
         const members = history(k, random, true)
@@ -54,11 +57,23 @@ t.test('weighted joins: the new node takes its weighted share and moves little m
         if (Math.abs(taken - share) >= 1) offShare++
         const moved = movedPartitions(before, after).length
         if (moved < taken) t.fail(`Q=${q} k=${k}: ${moved} moved, fewer than the ${taken} the new node took`)
+        // Only what had to move moved: no old node gains a partition (a join only takes
+        // away) beyond its new share rounded up (rounding may hand it one), and each old
+        // node keeps its own new weighted share, within one.
+        const [countsBefore, countsAfter] = [countsOf(before), countsOf(after)]
+        const totalWeight = members.filter(m => m.leftAt === null).reduce((w, m) => w + m.weight, 0)
+        for (const m of members.filter(m => m.leftAt === null && m.name !== `new-${run}`)) {
+          const [had, has] = [countsBefore.get(m.name) ?? 0, countsAfter.get(m.name) ?? 0]
+          if (has > had && has > Math.ceil(q * m.weight / totalWeight)) gained.push(`Q=${q} k=${k} run ${run}: ${m.name} went from ${had} to ${has}`)
+          if (Math.abs(has - q * m.weight / totalWeight) >= 1) offOldShare.push(`Q=${q} k=${k} run ${run}: ${m.name} (weight ${m.weight} of ${totalWeight}) holds ${has}`)
+        }
         sum += moved / Math.max(1, taken)
       }
       const mean = sum / runs
       ratios.push(`${k}:${mean.toFixed(2)}`)
       t.equal(offShare, 0, `Q=${q} N=${n} k=${k}: the new node takes Q·w/W rounded, in every run`)
+      t.same(gained, [], `Q=${q} N=${n} k=${k}: no old node gains a partition beyond its new share rounded up`)
+      t.same(offOldShare, [], `Q=${q} N=${n} k=${k}: every old node keeps Q·w/W of the new weights, within one`)
       t.ok(mean <= (k >= 2 * n ? WEIGHTED_RATIO_MAX_LARGE : WEIGHTED_RATIO_MAX), `Q=${q} N=${n} k=${k}: mean moved / taken = ${mean.toFixed(2)}`)
     }
     t.comment(`weighted join ratios Q=${q} N=${n}: ${ratios.join(' ')}`)

@@ -21,4 +21,16 @@ t.test('a 3-node simulated cluster stores, replicates and serves through any nod
     const obj = await c.node(n).local.read(c.node(n).ref(Buffer.from('k')))
     t.same(obj?.siblings.map(s => s.value?.toString()), ['w'], `${n}: the overwrite replaced the value, no sibling left`)
   }
+  // Two writes from the same context through different nodes are concurrent: every
+  // replica keeps both, as siblings with exactly the two values written.
+  const ctx = await c.exec('node1', 'PUT', 'c', '', 'base')
+  t.equal(ctx.type, 'bulk', 'PUT answers a context')
+  const token = ctx.type === 'bulk' ? ctx.value.toString() : ''
+  await c.run(100)
+  for (const [at, value] of [['node2', 'left'], ['node3', 'right']]) t.equal((await c.exec(at, 'PUT', 'c', token, value)).type, 'bulk', `PUT ${value} at ${at}`)
+  await c.run(100)
+  for (const n of c.names) {
+    const obj = await c.node(n).local.read(c.node(n).ref(Buffer.from('c')))
+    t.same(obj?.siblings.map(s => s.value?.toString()).sort(), ['left', 'right'], `${n} holds both concurrent values as siblings, and not the one they replaced`)
+  }
 })

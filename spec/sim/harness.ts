@@ -7,7 +7,7 @@ import { encodeMembership, type MemberRecord } from '../../lib/membership/member
 import { DynakvNode } from '../../lib/node/node.js'
 import { SimNetwork } from '../../lib/peer/sim.js'
 import { VirtualClock } from '../../lib/peer/virtual-clock.js'
-import type { Clock } from '../../lib/runtime/clock.js'
+import type { TimeSource } from '../../lib/runtime/clock.js'
 import { Dispatcher, type ServerInfo } from '../../lib/resp/commands/index.js'
 import { internalSession, type Session } from '../../lib/resp/session.js'
 import type { Reply } from '../../lib/resp/reply.js'
@@ -51,7 +51,7 @@ export interface SimOptions {
 }
 
 /** A clock that reads `offsetMs` ahead of (or, negative, behind) `base`; timers run on base. */
-export function skewedClock (base: Clock, offsetMs: number): Clock {
+export function skewedClock (base: TimeSource, offsetMs: number): TimeSource {
   if (offsetMs === 0) return base
   return {
     now: () => base.now() + offsetMs,

@@ -4,7 +4,7 @@
 import { elementState, keyState, objectClock, type Marker, type VObject } from '../../versioning/index.js'
 import { ELEMENT_HASH_BYTES, refOfStorageKey, type ElementRef, type KeyRef } from '../../node/keys.js'
 import { WrongTypeError, type TxnView } from '../../node/records.js'
-import type { RecordWrite } from '../../node/coordinator.js'
+import type { RecordWrite } from '../../coordinator/coordinator.js'
 import type { Change } from '../../node/local.js'
 import { array, bulk, int, type Reply } from '../reply.js'
 import type { Call } from './types.js'

@@ -2,7 +2,7 @@
 // stateless ring-position cursor for SCAN/KEYS (any node resumes any cursor).
 import { objectClock, type KeyState } from '../../versioning/index.js'
 import { parseCursor } from '../../ring/hash.js'
-import type { RecordWrite } from '../../node/coordinator.js'
+import type { RecordWrite } from '../../coordinator/coordinator.js'
 import type { TxnView } from '../../node/records.js'
 import { OK, ZERO, ONE, array, bulk, bulkOrNull, int, simple, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'

@@ -6,7 +6,7 @@
 // Knobs: keys (the writer's key space), leave (1: node2 leaves after the join; 0: it stays).
 import { SimCluster } from '../harness.js'
 import { History, divergentPartitions, finalObject, lostWrites, quiesce, replyText } from '../checkers.js'
-import { covers, liveValues, sameVersions } from '../../../lib/versioning/index.js'
+import { covers, liveValues, sameVersions, type VObject } from '../../../lib/versioning/index.js'
 import { shrinkKnobs, type Outcome, type Params, type Scenario } from './scenario.js'
 
 async function run (seed: number, params: Params): Promise<Outcome> {
@@ -83,8 +83,11 @@ async function run (seed: number, params: Params): Promise<Outcome> {
       const count = ring.partitionsOf(n).length
       if (Math.abs(count - 16 / members.length) >= 1) problems.push(`${n} owns ${count} partitions of 16 among ${members.length}`)
     }
+    // Every key written with an acknowledgement: on exactly its primaries, each holding the
+    // very siblings (versions and values) the replicas hold between them.
     // (Keys the writer happened to pick with every write failing may be stored nowhere.)
-    for (const key of keys.slice(0, 10).filter(k => h.acks.some(a => a.key === k))) {
+    const siblingsOf = (o: VObject): string => JSON.stringify(o.siblings.map(x => [x.actor, x.counter, x.value?.toString() ?? null]))
+    for (const key of keys.filter(k => h.acks.some(a => a.key === k))) {
       const ref = c.node('node1').ref(Buffer.from(key))
       const primaries = ring.preferenceList(ref.partition).primaries
       const final = await finalObject(c, key)
@@ -94,6 +97,13 @@ async function run (seed: number, params: Params): Promise<Outcome> {
         if ((held !== undefined) !== primaries.includes(n)) problems.push(`${key} ${held !== undefined ? 'is' : 'is not'} on ${n}, a ${primaries.includes(n) ? 'primary' : 'non-primary'}`)
         // Each primary holds the whole of it: every version the replicas hold between them, no fewer.
         if (held !== undefined && final !== undefined && !sameVersions(held, final)) problems.push(`${key} on ${n} lacks versions the merged replicas hold`)
+        if (held !== undefined && final !== undefined && siblingsOf(held) !== siblingsOf(final)) problems.push(`${key} on ${n}: siblings ${siblingsOf(held)}, the replicas hold ${siblingsOf(final)}`)
+        // A sibling that carries an acknowledged write's dot holds that write's value.
+        for (const a of h.acks) {
+          if (a.key !== key || held === undefined) continue
+          const s = held.siblings.find(x => x.actor === a.actor && x.counter === a.counter)
+          if (s !== undefined && (s.value?.toString() ?? null) !== a.value) problems.push(`${key} on ${n}: the sibling of write ${a.actor}:${a.counter} holds ${JSON.stringify(s.value?.toString() ?? null)}, the write was ${JSON.stringify(a.value)}`)
+        }
       }
     }
     return { problems, stats: { acks: h.acks.length, failed: h.failedWrites } }

@@ -13,13 +13,13 @@
 // records, lib/node/keys.ts): they share the key's partition and so its
 // replicas, and travel to each replica in one message.
 import type { TimeSource } from '../runtime/clock.js'
-import { QuorumTracker, noQuorumMessage } from '../coordinator/quorum.js'
+import { QuorumTracker, noQuorumMessage } from './quorum.js'
 import {
   decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject
 } from '../versioning/index.js'
-import { elementRefOf, type KeyRef, type RecordRef } from './keys.js'
-import { WRONGTYPE, isNotReplica, stringAt, type Change, type LocalReplica, type StringRead } from './local.js'
-import type { CounterLease } from './identity.js'
+import { elementRefOf, type KeyRef, type RecordRef } from '../node/keys.js'
+import { WRONGTYPE, isNotReplica, stringAt, type Change, type LocalReplica, type StringRead } from '../node/local.js'
+import type { CounterLease } from '../node/identity.js'
 
 export interface Target {
   node: string
