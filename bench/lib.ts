@@ -127,11 +127,11 @@ export interface Dynakv extends Proc {
  * options.node puts flags before the script (--cpu-prof, --expose-gc...),
  * options.wrap runs it under another program (valgrind).
  */
-export async function startDynakv (args: string[], options: { dir?: string, port?: number, peerPort?: number, node?: string[], wrap?: string[], timeoutMs?: number } = {}): Promise<Dynakv> {
+export async function startDynakv (args: string[], options: { dir?: string, port?: number, peerPort?: number, node?: string[], wrap?: string[], timeoutMs?: number, /** Another build's CLI (an A/B run); default this one's. */ main?: string } = {}): Promise<Dynakv> {
   const port = options.port ?? await freePort()
   const peerPort = options.peerPort ?? await freePort()
   const dir = options.dir ?? tempDir('dynakv-bench-')
-  const argv = [...(options.node ?? []), MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
+  const argv = [...(options.node ?? []), options.main ?? MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
   const p = await startWrapped(options.wrap ?? [], process.execPath, argv, /ready: RESP/, port, options.timeoutMs)
   return { ...p, dir, peerPort, args }
 }

@@ -10,12 +10,18 @@
 // rounds with min–max, and the ratios issue 11's goals use, per round then the
 // median, with the goal beside each.
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=200000 (-P16; -P1 runs half as many)
+//   DYNAKV_BENCH_BASELINE=/path/to/other/checkout (built): an A/B run, that
+//   build's dynakv measured as `dynakv-base` in the same interleaved rounds
+import { join } from 'node:path'
 import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
-const SERVERS = ['dynakv', 'redis-always', 'redis-memory', 'node-echo'] as const
-type Server = typeof SERVERS[number]
+const BASELINE = process.env.DYNAKV_BENCH_BASELINE
+const ALL_SERVERS = ['dynakv', 'dynakv-base', 'redis-always', 'redis-memory', 'node-echo'] as const
+type Server = typeof ALL_SERVERS[number]
+const SERVERS: readonly Server[] = ALL_SERVERS.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
+const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
 const TESTS = [['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const
 type Test = `${'SET' | 'GET'} P${1 | 16}`
 
@@ -45,8 +51,9 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
 }
 
 async function main (): Promise<void> {
-  const servers: Record<Server, Proc> = {
-    dynakv: await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']),
+  const servers: Partial<Record<Server, Proc>> = {
+    dynakv: await startDynakv(DYNAKV_ARGS),
+    'dynakv-base': BASELINE === undefined ? undefined : await startDynakv(DYNAKV_ARGS, { main: join(BASELINE, 'dist', 'lib', 'cli', 'main.js') }),
     'redis-always': await startRedis({ fsync: 'always' }),
     'redis-memory': await startRedis(),
     'node-echo': await startEcho()
@@ -56,7 +63,7 @@ async function main (): Promise<void> {
   try {
     // Warm-up: JIT, caches, the key space filled (GETs find values); discarded.
     for (const name of SERVERS) {
-      for (const [op, P] of TESTS) await measure(servers[name], op, P, name === 'dynakv')
+      for (const [op, P] of TESTS) await measure(servers[name] as Proc, op, P, name.startsWith('dynakv'))
       process.stderr.write(`warm-up ${name} done\n`)
     }
     for (let round = 1; round <= rounds; round++) {
@@ -64,7 +71,7 @@ async function main (): Promise<void> {
       const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length])
       for (const [op, P] of TESTS) {
         for (const name of order) {
-          const s = await measure(servers[name], op, P, name === 'dynakv')
+          const s = await measure(servers[name] as Proc, op, P, name.startsWith('dynakv'))
           ;(samples[`${name} ${op} P${P}`] ??= []).push(s)
           process.stderr.write(`round ${round} ${op} -P${P} ${name}: ${Math.round(s.rps)}/s, ${s.cpuUs.toFixed(1)} µs CPU/request\n`)
         }
@@ -72,7 +79,7 @@ async function main (): Promise<void> {
       loads.push(load1())
     }
   } finally {
-    for (const p of Object.values(servers)) await p.stop()
+    for (const p of Object.values(servers)) if (p !== undefined) await p.stop()
   }
 
   const of = (name: Server, test: Test): Sample[] => samples[`${name} ${test}`] ?? []

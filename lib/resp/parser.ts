@@ -3,14 +3,18 @@
 //
 // A request is either a multibulk frame (RESP array of bulk strings, what
 // every client library sends) or an inline line (`PING\r\n`). Multibulk
-// frames pass through a streaming guard before redis-parser sees them:
+// frames pass through a streaming guard:
 //
-//   socket bytes ─▶ guard ─────────────▶ redis-parser ─▶ onCommand(args)
+//   socket bytes ─▶ guard ───────────────────────────▶ onCommand(args)
 //                   │ reads `*<n>` / `$<len>` headers, checks them exactly
 //                   │ as Redis's processMultibulkBuffer() does, and skips
 //                   │ payloads by length (no per-byte work on them);
-//                   │ hands over complete, valid frames only: a run of
-//                   │ them in one chunk goes over in one execute() call
+//                   │ a complete frame with plain headers (all of them in
+//                   │ practice) becomes its arguments right there: views
+//                   │ of the chunk, where the header scan found them
+//                   ├─ a valid frame with a length of 16+ digits (only
+//                   │  reachable with limits of 10^15 or more)
+//                   │    ─▶ redis-parser ─▶ onCommand(args)
 //                   ├─ inline lines ─▶ splitInlineArgs ─▶ onCommand(args)
 //                   └─ the first bad byte ─▶ onError(message), then nothing
 //
@@ -19,7 +23,11 @@
 // arrays), and knows neither inline commands nor Redis's limits. Fed only
 // complete frames, it also never takes its slow path for a bulk split across
 // chunks, which copies into a pool shared by the whole process and starts a
-// setInterval. See the notes at the end of this file.
+// setInterval. It used to parse every frame the guard had checked; reading
+// the arguments where the guard found them saves its second pass over the
+// headers (with the shared GET/SET names below, the parser alone went from
+// 4 470 to 3 120 instructions per SET, 3 951 to 1 929 per GET: callgrind,
+// docs/performance.md). See the notes at the end of this file.
 //
 // Error wording, limits and edge cases are those of redis-server 7.0
 // (networking.c: processInputBuffer, processMultibulkBuffer,
@@ -164,15 +172,15 @@ export class RequestParser {
     this.onError = options.onError
     this.frames = new RedisParser({
       returnBuffers: true,
+      /* c8 ignore start: only frames with a 16+ digit length come here */
       returnReply: (reply: unknown) => {
         if (this.phase === STOPPED) return // stop() from an earlier onCommand of the same batch
-        /* c8 ignore next: a valid frame is a non-empty array of Buffers */
         if (!Array.isArray(reply) || reply.length === 0) return this.fail('Protocol error: internal parser error')
         this.onCommand(reply as Buffer[])
       },
-      /* c8 ignore next 2: the guard lets no error through */
       returnError: () => this.fail('Protocol error: internal parser error'),
       returnFatalError: () => this.fail('Protocol error: internal parser error')
+      /* c8 ignore stop */
     })
   }
 
@@ -230,9 +238,6 @@ export class RequestParser {
     // Where the request in progress starts in this chunk; -1: it started in
     // an earlier one and its bytes so far are in this.asm.
     let start = -1
-    // Whole frames not yet handed to redis-parser: [batch, pos) of this
-    // chunk, or -1. Handed over before anything else is looked at.
-    let batch = -1
     while (pos < end) {
       switch (this.phase) {
         case START:
@@ -241,33 +246,14 @@ export class RequestParser {
           if (chunk[pos] === 42) { // '*'
             // The common case first: a whole, plain frame in this chunk.
             const next = this.wholeFrame(chunk, pos, end)
-            if (next > 0) {
-              if (!wholeFrameNeedsAuth) {
-                // Valid whatever the auth state: batch it with its neighbours.
-                if (batch < 0) batch = start
-                pos = next
-                break
-              }
-              // Its limits depend on the auth state after the commands
-              // before it: deliver those, then ask.
-              if (batch >= 0) {
-                this.frames.execute(chunk.subarray(batch, pos))
-                batch = -1
-                if (this.phase !== START) return
-              }
-              if (this.authenticated()) {
-                batch = start
-                pos = next
-                break
-              }
+            // Its limits may depend on the auth state after the commands
+            // before it, which have run: ask now.
+            if (next > 0 && (!wholeFrameNeedsAuth || this.authenticated())) {
+              this.onCommand(frameArgs(chunk))
+              if (this.phase !== START) return // stop() from onCommand
+              pos = next
+              break
             }
-          }
-          if (batch >= 0) {
-            this.frames.execute(chunk.subarray(batch, pos))
-            batch = -1
-            if (this.phase !== START) return
-          }
-          if (chunk[pos] === 42) {
             pos++
             this.beginLine(1, 42)
             this.phase = MB_LINE
@@ -338,7 +324,6 @@ export class RequestParser {
           return
       }
     }
-    if (batch >= 0) this.frames.execute(chunk.subarray(batch, end))
     if (this.phase !== START && this.phase !== STUCK && this.phase !== STOPPED) this.keep(chunk, start, end)
   }
 
@@ -498,12 +483,15 @@ export class RequestParser {
     let needsAuth = n > UNAUTH_MAX_MULTIBULK_LEN
     const last = pos + this.maxRequestLen
     let p = plainLengthEnd
-    for (; n > 0; n--) {
+    wholeFrameArgs = n
+    for (let i = 0; i < n; i++) {
       if (p >= end || chunk[p] !== 36) return -1
       const len = plainLength(chunk, p + 1, end)
       if (len < 0 || len > this.maxBulkLen || plainLengthEnd - p - 2 > this.maxInlineLen) return -1
       if (len > UNAUTH_MAX_BULK_LEN) needsAuth = true
+      argAt[i] = plainLengthEnd
       p = plainLengthEnd + len + 2
+      argEnd[i] = p - 2
       if (p > end || p > last) return -1
     }
     wholeFrameNeedsAuth = needsAuth && this.isAuthenticated !== undefined
@@ -521,6 +509,10 @@ export class RequestParser {
     const frame = (this.asm as Buffer).subarray(0, this.asmLen)
     this.asm = null // the arguments are views of it now
     this.asmLen = 0
+    // Valid (wholeFrame() checks the same limits), so plain unless a length
+    // has more than 15 digits: such a frame goes through redis-parser.
+    if (this.wholeFrame(frame, 0, frame.length) === frame.length) return this.onCommand(frameArgs(frame))
+    /* c8 ignore next 2 */
     this.frames.execute(frame)
   }
 
@@ -552,6 +544,45 @@ export class RequestParser {
 let plainLengthEnd = 0
 /** Set by the last successful wholeFrame(). */
 let wholeFrameNeedsAuth = false
+/**
+ * The arguments of the frame the last successful wholeFrame() read: their
+ * count, and where each one's bytes start and end in its chunk. Grown, never
+ * shrunk: as long as the most arguments one request has held.
+ */
+let wholeFrameArgs = 0
+const argAt: number[] = []
+const argEnd: number[] = []
+
+/**
+ * The arguments of the frame the last successful wholeFrame() read, as views
+ * of its chunk: what redis-parser would return, without parsing the headers
+ * a second time.
+ */
+function frameArgs (chunk: Buffer): Buffer[] {
+  const n = wholeFrameArgs
+  const args = new Array<Buffer>(n)
+  args[0] = commonName(chunk, argAt[0], argEnd[0]) ?? chunk.subarray(argAt[0], argEnd[0])
+  for (let i = 1; i < n; i++) args[i] = chunk.subarray(argAt[i], argEnd[i])
+  return args
+}
+
+// GET and SET as clients spell them: one shared Buffer each for the command
+// name instead of a view of the chunk per request (a view is a typed array
+// creation, ~700 instructions). Nothing writes into arguments.
+const NAME_GET = Buffer.from('GET')
+const NAME_SET = Buffer.from('SET')
+const NAME_get = Buffer.from('get')
+const NAME_set = Buffer.from('set')
+
+function commonName (chunk: Buffer, from: number, to: number): Buffer | undefined {
+  if (to - from !== 3) return undefined
+  const a = chunk[from]
+  const b = chunk[from + 1]
+  const c = chunk[from + 2]
+  if (b === 0x45 && c === 0x54) return a === 0x47 ? NAME_GET : a === 0x53 ? NAME_SET : undefined // 'GET', 'SET'
+  if (b === 0x65 && c === 0x74) return a === 0x67 ? NAME_get : a === 0x73 ? NAME_set : undefined // 'get', 'set'
+  return undefined
+}
 
 /**
  * The number in `<digits>\r<any byte>` at p, all in the chunk: 0, or 1 to
@@ -600,12 +631,12 @@ function plainLength (chunk: Buffer, p: number, end: number): number {
 //   from onCommand makes the rest of the batch ignored, and a callback that
 //   throws leaves it mid-buffer (feed() resets it, and the parser stops).
 //
-// Batching and authentication: a frame with at most 10 arguments of at most
-// 16384 bytes is valid whether or not the client has authenticated, so runs
-// of such frames are checked ahead and parsed in one call. Before a frame
-// that is only valid once authenticated, the frames before it are delivered
-// first, so that an AUTH (or RESET) among them counts, as in Redis, which
-// checks each header after running the commands before it.
+// Authentication: a frame with at most 10 arguments of at most 16384 bytes
+// is valid whether or not the client has authenticated. A frame that is only
+// valid once authenticated is checked when it is reached, after the commands
+// before it in the chunk have run, so that an AUTH (or RESET) among them
+// counts, as in Redis, which checks each header after running the commands
+// before it.
 //
 // Where this parser chooses, Redis's outcome depends on how reads split the
 // input: Redis checks the 64 KB limit of a header or inline line only while

@@ -84,6 +84,12 @@ export class StoreError extends Error {
 type Db = AbstractLevel<string | Buffer | Uint8Array, Buffer, Buffer>
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, Buffer, Buffer>
 
+/** classic-level's ChainedBatch, below abstract-level's checks: straight to the native batch. */
+interface NativeBatch {
+  _put: (key: Buffer, value: Buffer) => void
+  _del: (key: Buffer) => void
+}
+
 const FORMAT = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
 class LevelStore implements Store {
@@ -139,11 +145,29 @@ class LevelStore implements Store {
     // A chained batch on the root database with the sublevel prefixes applied
     // here: measured 3-8x faster than db.batch(array), and 4x faster than the
     // chained batch's own `sublevel` option, on classic-level 3.
+    //
+    // On classic-level, only the first op goes through the public put()/del()
+    // (which checks the batch's state and counts the op, so that write()
+    // writes); the others go straight to the native batch through the
+    // private API abstract-level defines for implementations (`_put(key,
+    // value)`, `_del(key)`: encoded, prefixed keys; no hooks or 'write'
+    // listeners are used here). The public put() costs ~10.9k instructions
+    // per op, `_put` ~4.6k (callgrind, 16 puts per batch): abstract-level
+    // copies an options object, validates and looks up encodings per op.
+    // memory-level's batch collects ops in the public put(), so it takes the
+    // public path for all of them.
     const batch = this.db.batch()
-    for (const op of ops) {
+    const direct = this.kind === 'classic-level'
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]
       const key = this.prefixed(op.space, op.key)
-      if (op.value === null) batch.del(key)
-      else batch.put(key, op.value)
+      if (direct && i > 0) {
+        if (op.value === null) (batch as unknown as NativeBatch)._del(key)
+        else (batch as unknown as NativeBatch)._put(key, op.value)
+      } else {
+        if (op.value === null) batch.del(key)
+        else batch.put(key, op.value)
+      }
     }
     await batch.write({ sync })
   }
