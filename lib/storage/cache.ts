@@ -44,9 +44,15 @@ const NO_BYTES = Buffer.alloc(0)
  * after a forced GC, per entry; 200 000 keys of 16 bytes, 100-byte values,
  * 113 bytes encoded, 33-byte storage keys): 792 B an entry read from
  * classic-level and then by a GET (614 B beyond key and bytes), 539 B an
- * entry a SET cached. Counted: this + 2 × 16 + 113 + 33 = 798 B.
+ * entry a SET cached. Counted: this + 2 × 16 + 113 + 33 = 798 B. Since values
+ * are copied into slabs (copied() below): 712 B and 529 B; kept at 620, as
+ * V8's old space and malloc hold more than the live bytes (docs/performance.md).
  */
 export const ENTRY_OVERHEAD_BYTES = 620
+
+/** Values up to this size are copied into the cache's slabs; larger ones keep their own allocation. */
+const SLAB_VALUE_MAX = 1024
+const SLAB_BYTES = 16 * 1024
 
 class Slot implements Entry {
   hot = false
@@ -63,6 +69,9 @@ export class ByteCache {
   private used = 0
   /** The hand: where eviction resumes (null: from the oldest). */
   private hand: Iterator<Slot> | null = null
+  /** The slab small values are copied into, and how much of it is taken. */
+  private slab: Buffer = Buffer.alloc(0)
+  private slabUsed = 0
 
   constructor (private readonly capacityBytes: number) {}
 
@@ -89,14 +98,15 @@ export class ByteCache {
     if (old !== undefined) {
       // Updated in place: no Map reordering and no new slot on the write path.
       this.used += size - old.size
-      old.bytes = entry === null ? NO_BYTES : entry.bytes
+      old.bytes = entry === null ? NO_BYTES : this.copied(entry.bytes)
       old.skey = entry === null ? old.skey : entry.skey
       old.absent = entry === null
-      old.derived = entry?.derived
+      old.derived = entry === null || old.bytes === entry.bytes ? entry?.derived : undefined
       old.size = size
       old.hot = true
     } else {
-      this.map.set(key, new Slot(key, entry === null ? NO_BYTES : entry.bytes, entry?.skey, entry === null, size, entry?.derived))
+      const bytes = entry === null ? NO_BYTES : this.copied(entry.bytes)
+      this.map.set(key, new Slot(key, bytes, entry?.skey, entry === null, size, entry === null || bytes === entry.bytes ? entry?.derived : undefined))
       this.used += size
     }
     if (this.used > this.capacityBytes) this.evict()
@@ -113,6 +123,33 @@ export class ByteCache {
     this.map.clear()
     this.used = 0
     this.hand = null
+    this.slab = Buffer.alloc(0)
+    this.slabUsed = 0
+  }
+
+  /**
+   * A small value copied into the current slab. A Buffer of its own costs a
+   * V8 ArrayBuffer, a backing store and a malloc'd block (classic-level's
+   * values arrive so), and a slice of Node's shared pool keeps alive the 8 KB
+   * of request garbage it was allocated among (a SET's bytes): either way the
+   * process held about twice what the cache counted (docs/performance.md,
+   * "Bulk load, memory, start-up"). Slots enter the map in slab order and the
+   * hand passes them in that order, deleting each or copying it again, so a
+   * slab is garbage once the hand has passed its last slot (or its keys were
+   * overwritten). A slab outlives its slots only while a reader holds one of
+   * its values; the worst case, every slot of a slab overwritten but one, is
+   * one slab per cached key.
+   */
+  private copied (bytes: Buffer): Buffer {
+    if (bytes.length > SLAB_VALUE_MAX || bytes.length === 0) return bytes
+    if (this.slabUsed + bytes.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+      this.slabUsed = 0
+    }
+    const copy = this.slab.subarray(this.slabUsed, this.slabUsed + bytes.length)
+    copy.set(bytes)
+    this.slabUsed += (bytes.length + 7) & ~7
+    return copy
   }
 
   private evict (): void {
@@ -129,6 +166,12 @@ export class ByteCache {
       this.map.delete(slot.key)
       if (slot.hot) {
         slot.hot = false
+        // Its bytes move to the newest slab too, so no slot behind the hand
+        // keeps an old slab alive (what a reader memoised pointed into them).
+        if (!slot.absent && slot.bytes.length <= SLAB_VALUE_MAX) {
+          slot.bytes = this.copied(slot.bytes)
+          slot.derived = undefined
+        }
         this.map.set(slot.key, slot)
       } else {
         this.used -= slot.size

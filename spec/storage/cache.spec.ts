@@ -94,3 +94,35 @@ t.test('a cache of 0 bytes keeps nothing', async (t) => {
   t.equal(cache.get('a'), undefined)
   t.equal(cache.sizeBytes, 0)
 })
+
+t.test('small values are copied into shared slabs (the caller keeps its Buffer), moved ones are copied again, large ones kept', async (t) => {
+  const cache = new ByteCache(1 << 30)
+  const original = Buffer.from('v'.repeat(113))
+  cache.set('a', { bytes: original, derived: { memo: true } })
+  original.fill('w')
+  const a = cache.get('a')
+  t.equal(text(a), 'v'.repeat(113), 'a copy: a later change to the Buffer handed in does not reach the cache')
+  t.equal(a?.derived, undefined, 'what was derived from the old bytes is not kept beside the copy')
+  cache.set('b', { bytes: b('second') })
+  t.equal(cache.get('a')?.bytes.buffer, cache.get('b')?.bytes.buffer, 'small values share a slab')
+  t.not(cache.get('a')?.bytes.buffer, original.buffer)
+  const large = Buffer.alloc(4096, 1)
+  cache.set('c', { bytes: large, derived: 'kept' })
+  t.equal(cache.get('c')?.bytes, large, 'a large value keeps its own allocation')
+  t.equal(cache.get('c')?.derived, 'kept')
+
+  // A hot slot the hand moves gets its bytes copied into the newest slab: once the
+  // hand has passed every slot of a slab, no slot refers to it.
+  const name = (i: number): string => `k${String(i).padStart(4, '0')}`
+  const small = new ByteCache(entryCost(name(0), { bytes: Buffer.alloc(100) }) * 300)
+  for (let i = 0; i < 300; i++) small.set(name(i), { bytes: Buffer.alloc(100, i % 256) })
+  const firstSlab = small.get(name(0))?.bytes.buffer
+  for (let i = 300; i < 600; i++) small.set(name(i), { bytes: Buffer.alloc(100, i % 256) })
+  const moved = small.get(name(0))
+  t.ok(moved !== undefined && moved !== null, 'the hot key survived the hand')
+  t.same(moved?.bytes, Buffer.alloc(100, 0), 'with its bytes')
+  t.not(moved?.bytes.buffer, firstSlab, 'now in a newer slab')
+  let firstSlabRefs = 0
+  for (let i = 0; i < 600; i++) if (small.get(name(i))?.bytes.buffer === firstSlab) firstSlabRefs++
+  t.equal(firstSlabRefs, 0, 'no cached slot refers to the first slab any more')
+})
