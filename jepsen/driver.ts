@@ -53,7 +53,7 @@ async function clientProcess (writer: number, o: ClientsOptions): Promise<void> 
     o.history.add({ process: proc, type: 'invoke', f: op.f, workload: w.name, key: op.key, value: op.value, node: at.name })
     const started = o.history.now()
     const c = await w.invoke(client, op, writer)
-    o.history.add({ process: proc, type: c.type, f: op.f, workload: w.name, key: op.key, value: c.value ?? op.value, node: at.name, ...(c.error === undefined ? {} : { error: c.error }) })
+    o.history.add({ process: proc, type: c.type, f: op.f, workload: w.name, key: op.key, value: c.value ?? op.value, node: at.name, ...(c.error === undefined ? {} : { error: c.error }), ...(c.read === undefined ? {} : { read: c.read }) })
     if (c.type === 'unknown') {
       proc += o.concurrency
       client.close()

@@ -29,6 +29,8 @@ export interface Op {
   /** The host the client talked to. */
   node?: string
   error?: string
+  /** What a write read first to make its context (a PUT's GETCTX without a context in hand). */
+  read?: string[]
 }
 
 export type NewOp = Omit<Op, 'index' | 'time'>

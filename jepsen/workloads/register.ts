@@ -63,14 +63,17 @@ export class RegisterWorkload implements Workload {
       default: {
         const s = this.writer(w)
         let token = s.context?.key === op.key ? s.context.token : null
+        let seen: string[] | undefined
         if (token === null) {
           const read = await client.call(['GETCTX', op.key], 'read')
           if (read.type !== 'ok') return { type: 'fail', error: `GETCTX: ${read.error}` }
-          token = contextReply(read.value).context
+          const got = contextReply(read.value)
+          token = got.context
+          seen = got.values
         }
         const put = await client.call(['PUT', op.key, token, op.value as string], 'write')
         s.context = put.type === 'ok' ? { key: op.key, token: String(put.value) } : null
-        return completion(put, () => op.value)
+        return { ...completion(put, () => op.value), ...(seen === undefined ? {} : { read: seen }) }
       }
     }
   }

@@ -16,6 +16,8 @@ export interface Completion {
   type: 'ok' | 'fail' | 'unknown'
   value?: unknown
   error?: string
+  /** What the write read first (Op.read). */
+  read?: string[]
 }
 
 export interface Workload {

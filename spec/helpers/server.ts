@@ -396,7 +396,9 @@ export async function startRedisServer (extra: string[] = [], options: { t?: Tea
     const port = await freePort()
     const child = new Child(REDIS_SERVER, [
       '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--logfile', '', '--loglevel', 'warning', ...extra
+      '--daemonize', 'no', '--logfile', '', '--loglevel', 'warning',
+      // Its own directory: a SAVE or SHUTDOWN in a script writes dump.rdb there, not in the repository.
+      '--dir', tempDir('redis-spec-'), ...extra
     ], {})
     const stop = async (): Promise<void> => { await child.stop('SIGKILL', 5000) }
     for (let i = 0; i < 200 && child.exit === null; i++) {

@@ -30,6 +30,12 @@ class H {
     return this
   }
 
+  /** The last op was a write that read these values first (Op.read). */
+  read (...values: string[]): this {
+    this.ops[this.ops.length - 1].read = values
+    return this
+  }
+
   final (key: string, value: unknown, node = 'n1'): this {
     return this.op('final', 'read', key, undefined, 'ok', value, undefined, node)
   }
@@ -103,7 +109,7 @@ t.test('register: the last acknowledged write survives as the value or a sibling
   t.equal(checkRegisters(new H('register').op(0, 'write', 'r', 'a', 'fail').final('r', vals()).ops).valid, 'unknown')
 })
 
-t.test('siblings: a single writer with contexts sees at most 1 + its unknown writes', async t => {
+t.test('siblings: a single writer with contexts sees at most 1 + its unknown and blind writes', async t => {
   const vals = (...v: string[]): { values: string[] } => ({ values: v })
   const ok = new H('register').op(0, 'put', 'ctx:0:0', 'a', 'ok').op(0, 'put', 'ctx:0:0', 'b', 'unknown').op(0, 'put', 'ctx:0:0', 'c', 'ok').op(1, 'read-ctx', 'ctx:0:0', undefined, 'ok', vals('b', 'c'))
   t.equal(checkSiblings(ok.ops).valid, true)
@@ -112,6 +118,19 @@ t.test('siblings: a single writer with contexts sees at most 1 + its unknown wri
   t.equal(r.valid, false)
   t.match(r.details.over, [{ key: 'ctx:0:0', siblings: 2, bound: 1 }])
   t.equal(checkSiblings(new H('register').op(0, 'put', 'ctx:0:0', 'a', 'ok').ops).valid, 'unknown')
+
+  // A PUT whose GETCTX missed the last acknowledged value (a sloppy read, a wiped replica) may leave it a sibling.
+  const blind = (...seen: string[]): H => new H('register').op(0, 'put', 'ctx:0:0', 'a', 'ok').read()
+    .op(0, 'put', 'ctx:0:0', 'b', 'ok').read(...seen).op(1, 'read-ctx', 'ctx:0:0', undefined, 'ok', vals('a', 'b'))
+  const rb = checkSiblings(blind().ops)
+  t.equal(rb.valid, true, rb.summary)
+  t.equal(rb.details.blind, 1)
+  const rs = checkSiblings(blind('a').ops)
+  t.equal(rs.valid, false, 'the GETCTX saw a, so the PUT made with its context supersedes it')
+  t.equal(rs.details.blind, 0)
+  t.match(rs.details.over, [{ siblings: 2, bound: 1 }])
+  const three = blind().op(0, 'put', 'ctx:0:0', 'c', 'ok').op(1, 'read-ctx', 'ctx:0:0', undefined, 'ok', vals('a', 'b', 'c'))
+  t.equal(checkSiblings(three.ops).valid, false, 'a PUT with the previous PUT\'s context adds no sibling, blind one before or not')
 })
 
 t.test('observed-remove sets: lost adds, resurrected removes, unexpected members', async t => {
