@@ -59,11 +59,11 @@ for (const [module, allowed] of Object.entries(PURE)) {
   })
 }
 
-// The runtime may do I/O, but time and randomness still come only through Clock
+// The runtime may do I/O, but time and randomness still come only through TimeSource
 // and Random, so the simulator can replace them: no ambient clock, timer or dice.
-const THROUGH_CLOCK = ['node', 'coordinator/coordinator.ts', 'peer/tcp.ts', 'peer/connection.ts', 'peer/sim.ts', 'storage']
-for (const module of THROUGH_CLOCK) {
-  t.test(`lib/${module} takes time and randomness from a Clock and a Random`, async (t) => {
+const THROUGH_TIME_SOURCE = ['node', 'coordinator/coordinator.ts', 'peer/tcp.ts', 'peer/connection.ts', 'peer/sim.ts', 'storage']
+for (const module of THROUGH_TIME_SOURCE) {
+  t.test(`lib/${module} takes time and randomness from a TimeSource and a Random`, async (t) => {
     for (const file of files(module)) {
       const code = stripComments(readFileSync(file, 'utf8'))
       for (const [pattern, what] of FORBIDDEN.slice(0, 3)) t.notMatch(code, pattern, `${file.slice(LIB.length)}: no ${what}`)
@@ -76,7 +76,7 @@ for (const module of THROUGH_CLOCK) {
 t.test('every file of lib/coordinator is named pure or runtime', async (t) => {
   for (const file of files('coordinator')) {
     const name = file.slice(LIB.length)
-    t.ok((name in PURE) !== THROUGH_CLOCK.includes(name), `${name}: ${name in PURE ? 'pure' : 'runtime'}`)
+    t.ok((name in PURE) !== THROUGH_TIME_SOURCE.includes(name), `${name}: ${name in PURE ? 'pure' : 'runtime'}`)
   }
 })
 
