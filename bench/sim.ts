@@ -2,9 +2,14 @@
 //
 //   --seeds 1000 [--time 600]      sweep the scenarios over random seeds (or --first N: N, N+1, ...),
 //                                  print each failing seed with the command that replays it, and
-//                                  shrink it (--no-shrink to skip); --param k=v sets a knob for the sweep
+//                                  shrink it (--no-shrink to skip): its knobs, then (counters,
+//                                  collections) its schedule of faults and operations, in at most
+//                                  --shrink-runs replays (default 120); the shrunk schedule is written
+//                                  to a file its replay command names; --param k=v sets a knob
 //   --scenario faults,membership   which scenarios (default: all)
 //   --seed 123 [--param k=v ...]   replay one run of each scenario named (DYNAKV_SEED works too)
+//   --schedule FILE|JSON           with --seed and one --scenario: run this schedule instead of the
+//                                  seed's (the file a sweep wrote, or its JSON)
 //   --plant NAME                   with a known bug planted in every node (spec/sim/plants.ts), in a
 //                                  sweep or a replay: the checkers must find it
 //   --list                         the scenarios with their knobs, and the plants
@@ -16,7 +21,8 @@
 //   --build [--nodes 10,30,60,100] building SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
 //                                  with the harness's own timings, then one more join (docs/performance.md)
 import { randomInt } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { SimCluster } from '../spec/sim/harness.js'
@@ -24,8 +30,9 @@ import { PLANTS, plantNamed, type Plant } from '../spec/sim/plants.js'
 import { runScale, type ScaleFigures } from '../spec/sim/scale.js'
 import { SCENARIOS, scenarioNamed } from '../spec/sim/scenarios/index.js'
 import { replayCommand, type Params } from '../spec/sim/scenarios/scenario.js'
-import { knobsOf, runOnce, sweep } from '../spec/sim/sweep.js'
-import { writeResult } from './lib.js'
+import type { Schedule } from '../spec/sim/schedule.js'
+import { describeSchedule, knobsOf, runOnce, sweep, type ScheduleRef } from '../spec/sim/sweep.js'
+import { ROOT, writeResult } from './lib.js'
 
 interface Args {
   flags: Map<string, string>
@@ -50,7 +57,7 @@ function parse (argv: readonly string[]): Args {
       if (v === undefined || !Number.isInteger(Number(v))) throw new Error(`--param wants name=integer, got '${value}'`)
       params[k] = Number(v)
     } else {
-      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out', 'plant'].includes(name)) throw new Error(`unknown flag --${name}`)
+      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out', 'plant', 'schedule', 'shrink-runs'].includes(name)) throw new Error(`unknown flag --${name}`)
       flags.set(name, value)
     }
   }
@@ -77,18 +84,31 @@ function plantOf (a: Args): Plant | null {
   return name === undefined ? null : plantNamed(name)
 }
 
+/** --schedule: a file a sweep wrote, or the schedule's JSON itself. */
+function scheduleOf (a: Args): Schedule | undefined {
+  const v = a.flags.get('schedule')
+  if (v === undefined) return undefined
+  const text = v.trimStart().startsWith('{') ? v : readFileSync(v, 'utf8')
+  const s = JSON.parse(text) as Schedule
+  if (!Array.isArray(s.faults) || !Array.isArray(s.ops) || typeof s.net !== 'object' || typeof s.clockOffsetsMs !== 'object') throw new Error('--schedule: not a schedule (faults, ops, net, clockOffsetsMs)')
+  return s
+}
+
 async function replay (a: Args, seed: number): Promise<number> {
   const scenarios = (a.flags.get('scenario') ?? SCENARIOS.map(s => s.name).join(',')).split(',').map(scenarioNamed)
   const plant = plantOf(a)
+  const schedule = scheduleOf(a)
+  if (schedule !== undefined && scenarios.length !== 1) throw new Error('--schedule replays one --scenario')
   let failed = 0
   for (const s of scenarios) {
     const params = { ...s.defaults, ...a.params }
-    const out = await runOnce(s, seed, params, plant)
-    log(`${s.name} seed ${seed} ${JSON.stringify(params)}${plant === null ? '' : ` planted ${plant.name}`}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s)`} ${JSON.stringify(out.stats)}`)
+    const out = await runOnce(s, seed, params, plant, schedule)
+    log(`${s.name} seed ${seed} ${JSON.stringify(params)}${plant === null ? '' : ` planted ${plant.name}`}${schedule === undefined ? '' : ` on the schedule given`}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s) (${(out.failed ?? []).join(', ')})`} ${JSON.stringify(out.stats)}`)
+    if (schedule !== undefined && out.schedule !== undefined) for (const line of describeSchedule(out.schedule)) log(`  ${line}`)
     for (const p of out.problems.slice(0, 30)) log(`  ${p}`)
     if (out.problems.length > 0) {
       failed++
-      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults, plant?.name)}`)
+      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults, plant?.name, a.flags.get('schedule'))}`)
     }
   }
   return failed === 0 ? 0 : 1
@@ -112,12 +132,20 @@ async function runSweep (a: Args): Promise<number> {
   const budgetS = a.flags.has('time') ? int(a.flags, 'time', 600) : undefined
   const plant = plantOf(a)
   log(`sweeping ${scenarios.map(s => `${s.name} ${JSON.stringify(knobsOf(s, a.params))}`).join(', ')} over ${count === Number.MAX_SAFE_INTEGER ? 'random' : count} seeds${budgetS === undefined ? '' : ` for at most ${budgetS} s`}${plant === null ? '' : `, planted: ${plant.name} (${plant.about})`}`)
-  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), params: a.params, plant, log })
+  const out = a.flags.get('out')
+  // A shrunk schedule goes to a file next to the results, named by its run; the replay command names the file.
+  const scheduleRef: ScheduleRef = (f, schedule) => {
+    const base = out === undefined ? join(ROOT, 'bench', 'results', 'sim-schedule') : out.replace(/\.json$/, '')
+    const file = resolve(`${base}-${f.scenario}-${f.seed}${f.plant === null ? '' : `-${f.plant}`}.json`)
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, JSON.stringify(schedule, null, 1) + '\n')
+    return file
+  }
+  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), shrinkRunsMax: int(a.flags, 'shrink-runs', 120), params: a.params, plant, scheduleRef, log })
   log(`\n${result.seeds} seeds, ${result.runs} runs in ${(result.wallMs / 1000).toFixed(0)} s: ${result.failures.length} failed`)
   for (const f of result.failures) {
     log(`  ${f.scenario} seed ${f.seed}: ${f.problems[0]}\n    replay: ${f.replay}${f.shrunk === null ? '' : `\n    shrunk: ${f.shrunk.replay}`}`)
   }
-  const out = a.flags.get('out')
   if (out !== undefined) writeFileSync(out, JSON.stringify(result))
   log(`results: ${out ?? writeResult('sim-sweep', result)}`)
   return result.failures.length === 0 ? 0 : 1
