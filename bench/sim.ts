@@ -4,8 +4,9 @@
 //                                  print each failing seed with the command that replays it, and
 //                                  shrink it (--no-shrink to skip): its knobs, then (counters,
 //                                  collections) its schedule of faults and operations, in at most
-//                                  --shrink-runs replays (default 120); the shrunk schedule is written
-//                                  to a file its replay command names; --param k=v sets a knob
+//                                  --shrink-runs replays (default 120; --no-shrink-knobs: the schedule
+//                                  alone); the shrunk schedule is written to a file its replay
+//                                  command names; --param k=v sets a knob
 //   --scenario faults,membership   which scenarios (default: all)
 //   --seed 123 [--param k=v ...]   replay one run of each scenario named (DYNAKV_SEED works too)
 //   --schedule FILE|JSON           with --seed and one --scenario: run this schedule instead of the
@@ -46,7 +47,7 @@ function parse (argv: readonly string[]): Args {
     const a = argv[i]
     if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`)
     const name = a.slice(2)
-    if (['scale', 'build', 'view-build', 'no-shrink', 'no-epidemic', 'list', 'help'].includes(name)) {
+    if (['scale', 'build', 'view-build', 'no-shrink', 'no-shrink-knobs', 'no-epidemic', 'list', 'help'].includes(name)) {
       flags.set(name, 'true')
       continue
     }
@@ -141,7 +142,7 @@ async function runSweep (a: Args): Promise<number> {
     writeFileSync(file, JSON.stringify(schedule, null, 1) + '\n')
     return file
   }
-  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), shrinkRunsMax: int(a.flags, 'shrink-runs', 120), params: a.params, plant, scheduleRef, log })
+  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), shrinkKnobs: !a.flags.has('no-shrink-knobs'), shrinkRunsMax: int(a.flags, 'shrink-runs', 120), params: a.params, plant, scheduleRef, log })
   log(`\n${result.seeds} seeds, ${result.runs} runs in ${(result.wallMs / 1000).toFixed(0)} s: ${result.failures.length} failed`)
   for (const f of result.failures) {
     log(`  ${f.scenario} seed ${f.seed}: ${f.problems[0]}\n    replay: ${f.replay}${f.shrunk === null ? '' : `\n    shrunk: ${f.shrunk.replay}`}`)

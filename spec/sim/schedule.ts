@@ -25,7 +25,8 @@ export interface Schedule {
   faults: FaultEvent[]
   /**
    * The workload's operations that run, by client and step: 'w2.5' is writer 2's
-   * step 5, 'r.7' the reader's step 7. A step left out still takes its pause.
+   * step 5, 'r.7' the reader's step 7; a scenario's scripted step by its name
+   * ('contested'). A client's step left out still takes its pause.
    */
   ops: string[]
   /** The background network while the workload runs: drop and duplicate probability (‰), delay (ms). */
@@ -47,6 +48,8 @@ export interface SchedulePlan {
   net: Schedule['net']
   /** Clock offsets drawn in [−skewMs, skewMs] (0: none). */
   skewMs: number
+  /** The scenario's own scripted steps after the workload, as operations shrinking may drop too. */
+  scripted?: readonly string[]
 }
 
 /** Draws a schedule: the same Random state and plan give the same schedule. */
@@ -83,6 +86,7 @@ export function planSchedule (rnd: Random, plan: SchedulePlan): Schedule {
   const ops: string[] = []
   for (let w = 0; w < plan.writers; w++) for (let i = 0; i < plan.steps; i++) ops.push(`w${w}.${i}`)
   for (let i = 0; i < plan.readerSteps; i++) ops.push(`r.${i}`)
+  ops.push(...plan.scripted ?? [])
   return { faults, ops, net: { ...plan.net }, clockOffsetsMs }
 }
 

@@ -138,6 +138,8 @@ export interface SweepOptions {
   seeds: Iterable<number>
   timeBudgetMs?: number
   shrink?: boolean
+  /** Shrink the knobs before the schedule (default true; false: the schedule alone, under the knobs that failed). */
+  shrinkKnobs?: boolean
   /** Knobs instead of each scenario's defaults (those a scenario has). */
   params?: Params
   /** A known bug planted in every node of every run. */
@@ -175,7 +177,7 @@ export async function sweep (o: SweepOptions): Promise<SweepResult> {
       log(`FAIL ${s.name} seed ${seed}: ${out.problems.length} problem(s) (${failed.failed.join(', ') || 'unnamed'}), first: ${out.problems[0]}\n  replay: ${failed.replay}`)
       let shrunk: (Failure & { runs: number }) | null = null
       if (o.shrink !== false) {
-        const small = await shrink(s, failed, 40, log, plant)
+        const small = o.shrinkKnobs === false ? { ...failed, runs: 0 } : await shrink(s, failed, 40, log, plant)
         const knobbed = small.replay !== failed.replay ? small : null
         const scheduled = await shrinkSchedule(s, knobbed ?? failed, o.shrinkRunsMax, log, plant, o.scheduleRef)
         if (scheduled !== null) shrunk = { ...scheduled, runs: scheduled.runs + small.runs }

@@ -105,8 +105,8 @@ export function pick<T> (rnd: Random, items: readonly T[]): T {
 const READER_STEPS = 40
 
 /** The schedule plan of the typed scenarios: six fault episodes 300 ms apart on a slightly lossy network, 40 reads. */
-export function typedPlan (nodes: readonly string[], o: { wipe: boolean, writers: number, steps: number, skewMs?: number }): SchedulePlan {
-  return { nodes, episodes: 6, gapMs: 300, wipe: o.wipe, writers: o.writers, steps: o.steps, readerSteps: READER_STEPS, net: { dropPermille: 10, duplicatePermille: 0, delayMsMax: 15 }, skewMs: o.skewMs ?? 0 }
+export function typedPlan (nodes: readonly string[], o: { wipe: boolean, writers: number, steps: number, skewMs?: number, scripted?: string[] }): SchedulePlan {
+  return { nodes, episodes: 6, gapMs: 300, wipe: o.wipe, writers: o.writers, steps: o.steps, readerSteps: READER_STEPS, net: { dropPermille: 10, duplicatePermille: 0, delayMsMax: 15 }, skewMs: o.skewMs ?? 0, scripted: o.scripted }
 }
 
 /** A seed's schedule under a plan, drawn from its own stream (not the workload's: dropping a fault leaves the workload's draws alone). */
@@ -183,7 +183,7 @@ export interface Workload {
 export interface Executed {
   /** What the fault episodes did, for failure messages. */
   faults: string[]
-  /** The part of the schedule that ran (episodes and operations reached): replaying it is the same run. */
+  /** The part of the schedule that ran (episodes and client steps reached; the scenario's scripted steps kept): replaying it is the same run. */
   schedule: Schedule
 }
 
@@ -218,7 +218,7 @@ export async function underFaults (c: SimCluster, rnd: Random, o: Workload): Pro
     runFaults(c, s.faults, stop).then(r => { ran = r })
   ])
   await healAll(c)
-  return { faults: ran.done, schedule: { ...s, faults: ran.ran, ops: s.ops.filter(id => ranOps.has(id)) } }
+  return { faults: ran.done, schedule: { ...s, faults: ran.ran, ops: s.ops.filter(id => ranOps.has(id) || !/^(w\d+|r)\.\d+$/.test(id)) } }
 }
 
 /** Runs virtual time until every promise settled (bounded), then awaits them. */

@@ -9,7 +9,8 @@
 // on every seed whose cluster can acknowledge a write on both sides (5 nodes,
 // W=2; 4 nodes, W=1 — with 3 nodes and W=2 the lone side cannot).
 //
-// Knobs: writers (concurrent writing clients), steps (writes each at most).
+// Knobs: writers (concurrent writing clients), steps (writes each at most). The
+// contested member is the schedule's operation 'contested' (schedule.ts).
 import { SimCluster } from '../harness.js'
 import { divergentPartitions } from '../checkers.js'
 import { CollectionHistory } from '../collections.js'
@@ -34,11 +35,11 @@ export async function runCollections (seed: number, params: Params, schedule?: S
   try {
     const rnd = c.net.forkRandom()
     // Skewed clocks (±100 ms, the schedule's) from the start: they order concurrent writes (timestamps), nothing else.
-    const plan = schedule ?? scheduleOf(seed, typedPlan(c.names, { wipe, writers: params.writers, steps: params.steps, skewMs: 100 }))
+    const plan = schedule ?? scheduleOf(seed, typedPlan(c.names, { wipe, writers: params.writers, steps: params.steps, skewMs: 100, scripted: ['contested'] }))
     for (const [n, ms] of Object.entries(plan.clockOffsetsMs)) offsets.set(n, ms)
     const h = new CollectionHistory(['s0', 's1', 'h0', 'h1', 'z0', 'z1'], ['a', 'b', 'c', 'd', 'e'])
     const ran = await underFaults(c, rnd, { schedule: plan, writers: params.writers, steps: params.steps, write: () => h.write(c, rnd), read: () => h.read(c, rnd) })
-    const faults = [...ran.faults, ...await contested(c, h, rnd)]
+    const faults = [...ran.faults, ...plan.ops.includes('contested') ? await contested(c, h, rnd) : []]
     const found = { replies: h.problems, divergence: divergentPartitions(c), final: await h.checkFinal(c) }
     return { problems: Object.values(found).flat(), failed: failedCheckers(found), h, faults, schedule: ran.schedule }
   } finally {
