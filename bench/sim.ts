@@ -23,7 +23,7 @@
 //                                  with the harness's own timings, then one more join (docs/performance.md)
 import { randomInt } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { SimCluster } from '../spec/sim/harness.js'
@@ -140,7 +140,8 @@ async function runSweep (a: Args): Promise<number> {
     const file = resolve(`${base}-${f.scenario}-${f.seed}${f.plant === null ? '' : `-${f.plant}`}.json`)
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, JSON.stringify(schedule, null, 1) + '\n')
-    return file
+    const here = relative(process.cwd(), file)
+    return here.startsWith('..') || isAbsolute(here) ? file : here
   }
   const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), shrinkKnobs: !a.flags.has('no-shrink-knobs'), shrinkRunsMax: int(a.flags, 'shrink-runs', 120), params: a.params, plant, scheduleRef, log })
   log(`\n${result.seeds} seeds, ${result.runs} runs in ${(result.wallMs / 1000).toFixed(0)} s: ${result.failures.length} failed`)
