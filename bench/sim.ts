@@ -19,6 +19,9 @@
 //           [--ae-interval-ms 10000] [--no-epidemic] [--view-build]
 //                                  the scale figures of spec/sim/scale.ts, as a table; --view-build
 //                                  forms the cluster from one view instead of k joins (SimOptions.build)
+//   --heartbeats [--nodes 10,25,50,100]
+//                                  peer messages per gossip round (1 s virtual) of an idle cluster
+//                                  with the production timings, by type, and the CPU per virtual s
 //   --build [--nodes 10,30,60,100] building SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
 //                                  with the harness's own timings, then one more join (docs/performance.md)
 import { randomInt } from 'node:crypto'
@@ -28,7 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { SimCluster } from '../spec/sim/harness.js'
 import { PLANTS, plantNamed, type Plant } from '../spec/sim/plants.js'
-import { runScale, type ScaleFigures } from '../spec/sim/scale.js'
+import { PRODUCTION_TIMINGS, runScale, type ScaleFigures } from '../spec/sim/scale.js'
 import { SCENARIOS, scenarioNamed } from '../spec/sim/scenarios/index.js'
 import { replayCommand, type Params } from '../spec/sim/scenarios/scenario.js'
 import type { Schedule } from '../spec/sim/schedule.js'
@@ -47,7 +50,7 @@ function parse (argv: readonly string[]): Args {
     const a = argv[i]
     if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`)
     const name = a.slice(2)
-    if (['scale', 'build', 'view-build', 'no-shrink', 'no-shrink-knobs', 'no-epidemic', 'list', 'help'].includes(name)) {
+    if (['scale', 'build', 'heartbeats', 'view-build', 'no-shrink', 'no-shrink-knobs', 'no-epidemic', 'list', 'help'].includes(name)) {
       flags.set(name, 'true')
       continue
     }
@@ -229,6 +232,28 @@ async function runBuild (a: Args): Promise<number> {
   return 0
 }
 
+/** Messages an idle cluster sends per gossip round (1 s of virtual time), by type, over 20 rounds once formed. */
+async function runHeartbeats (a: Args): Promise<number> {
+  const rows: Array<Record<string, number | string>> = []
+  const roundsMeasured = 20
+  for (const k of nodeCounts(a.flags, [10, 25, 50, 100])) {
+    const c = await SimCluster.create({ seed: int(a.flags, 'seed', 1), nodes: k, partitions: 256, build: 'view', args: PRODUCTION_TIMINGS })
+    await c.run(5000)
+    const before = new Map([...c.net.sentByType].map(([type, v]) => [type, v.messages]))
+    const cpu0 = cpuUsedMs()
+    await c.run(roundsMeasured * 1000)
+    const cpuMs = cpuUsedMs() - cpu0
+    const perRound = (type: string): number => ((c.net.sentByType.get(type as never)?.messages ?? 0) - (before.get(type as never) ?? 0)) / roundsMeasured
+    const all = [...c.net.sentByType.keys()].reduce((sum, type) => sum + perRound(type), 0)
+    const row = { nodes: k, messagesPerRound: all, perNode: all / k, ping: perRound('PING'), pong: perRound('PONG'), gossip: perRound('GOSSIP'), cpuMsPerVirtualS: cpuMs / roundsMeasured }
+    await c.stop()
+    log(`${k} nodes: ${row.messagesPerRound.toFixed(0)} messages per round (${row.perNode.toFixed(1)} per node): PING ${row.ping.toFixed(0)}, PONG ${row.pong.toFixed(0)}, GOSSIP ${row.gossip.toFixed(0)}; ${row.cpuMsPerVirtualS.toFixed(0)} ms of CPU per virtual s`)
+    rows.push(row)
+  }
+  log(`results: ${writeResult('sim-heartbeats', { rows })}`)
+  return 0
+}
+
 /** The usage: the comment at the top of this file. */
 function help (): number {
   const source = fileURLToPath(new URL('../../bench/sim.ts', import.meta.url))
@@ -242,6 +267,7 @@ async function main (): Promise<number> {
   if (a.flags.has('list')) return list()
   if (a.flags.has('scale')) return await runScaleTable(a)
   if (a.flags.has('build')) return await runBuild(a)
+  if (a.flags.has('heartbeats')) return await runHeartbeats(a)
   const seed = a.flags.get('seed') ?? process.env.DYNAKV_SEED
   if (seed !== undefined) return await replay(a, Number(seed))
   return await runSweep(a)
