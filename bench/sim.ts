@@ -108,6 +108,7 @@ async function replay (a: Args, seed: number): Promise<number> {
     const params = { ...s.defaults, ...a.params }
     const out = await runOnce(s, seed, params, plant, schedule)
     log(`${s.name} seed ${seed} ${JSON.stringify(params)}${plant === null ? '' : ` planted ${plant.name}`}${schedule === undefined ? '' : ` on the schedule given`}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s) (${(out.failed ?? []).join(', ')})`} ${JSON.stringify(out.stats)}`)
+    if (schedule !== undefined && out.schedule === undefined) throw new Error(`--schedule: the ${s.name} scenario draws no schedule (counters and collections do)`)
     if (schedule !== undefined && out.schedule !== undefined) for (const line of describeSchedule(out.schedule)) log(`  ${line}`)
     for (const p of out.problems.slice(0, 30)) log(`  ${p}`)
     if (out.problems.length > 0) {
