@@ -2,9 +2,15 @@
 //
 //   --seeds 1000 [--time 600]      sweep the scenarios over random seeds (or --first N: N, N+1, ...),
 //                                  print each failing seed with the command that replays it, and
-//                                  shrink it (--no-shrink to skip); --param k=v sets a knob for the sweep
+//                                  shrink it (--no-shrink to skip): its knobs, then (counters,
+//                                  collections) its schedule of faults and operations, in at most
+//                                  --shrink-runs replays (default 120; --no-shrink-knobs: the schedule
+//                                  alone); the shrunk schedule is written to a file its replay
+//                                  command names; --param k=v sets a knob
 //   --scenario faults,membership   which scenarios (default: all)
 //   --seed 123 [--param k=v ...]   replay one run of each scenario named (DYNAKV_SEED works too)
+//   --schedule FILE|JSON           with --seed and one --scenario: run this schedule instead of the
+//                                  seed's (the file a sweep wrote, or its JSON)
 //   --plant NAME                   with a known bug planted in every node (spec/sim/plants.ts), in a
 //                                  sweep or a replay: the checkers must find it
 //   --list                         the scenarios with their knobs, and the plants
@@ -13,19 +19,24 @@
 //           [--ae-interval-ms 10000] [--no-epidemic] [--view-build]
 //                                  the scale figures of spec/sim/scale.ts, as a table; --view-build
 //                                  forms the cluster from one view instead of k joins (SimOptions.build)
+//   --heartbeats [--nodes 10,25,50,100]
+//                                  peer messages per gossip round (1 s virtual) of an idle cluster
+//                                  with the production timings, by type, and the CPU per virtual s
 //   --build [--nodes 10,30,60,100] building SimCluster.create({ seed: 1, nodes: k, partitions: 256 })
 //                                  with the harness's own timings, then one more join (docs/performance.md)
 import { randomInt } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { SimCluster } from '../spec/sim/harness.js'
 import { PLANTS, plantNamed, type Plant } from '../spec/sim/plants.js'
-import { runScale, type ScaleFigures } from '../spec/sim/scale.js'
+import { PRODUCTION_TIMINGS, runScale, type ScaleFigures } from '../spec/sim/scale.js'
 import { SCENARIOS, scenarioNamed } from '../spec/sim/scenarios/index.js'
 import { replayCommand, type Params } from '../spec/sim/scenarios/scenario.js'
-import { knobsOf, runOnce, sweep } from '../spec/sim/sweep.js'
-import { writeResult } from './lib.js'
+import type { Schedule } from '../spec/sim/schedule.js'
+import { describeSchedule, knobsOf, runOnce, sweep, type ScheduleRef } from '../spec/sim/sweep.js'
+import { ROOT, writeResult } from './lib.js'
 
 interface Args {
   flags: Map<string, string>
@@ -39,7 +50,7 @@ function parse (argv: readonly string[]): Args {
     const a = argv[i]
     if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`)
     const name = a.slice(2)
-    if (['scale', 'build', 'view-build', 'no-shrink', 'no-epidemic', 'list', 'help'].includes(name)) {
+    if (['scale', 'build', 'heartbeats', 'view-build', 'no-shrink', 'no-shrink-knobs', 'no-epidemic', 'list', 'help'].includes(name)) {
       flags.set(name, 'true')
       continue
     }
@@ -50,7 +61,7 @@ function parse (argv: readonly string[]): Args {
       if (v === undefined || !Number.isInteger(Number(v))) throw new Error(`--param wants name=integer, got '${value}'`)
       params[k] = Number(v)
     } else {
-      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out', 'plant'].includes(name)) throw new Error(`unknown flag --${name}`)
+      if (!['seeds', 'time', 'first', 'scenario', 'seed', 'nodes', 'keys', 'partition-ms', 'rate', 'ae-interval-ms', 'out', 'plant', 'schedule', 'shrink-runs'].includes(name)) throw new Error(`unknown flag --${name}`)
       flags.set(name, value)
     }
   }
@@ -77,18 +88,32 @@ function plantOf (a: Args): Plant | null {
   return name === undefined ? null : plantNamed(name)
 }
 
+/** --schedule: a file a sweep wrote, or the schedule's JSON itself. */
+function scheduleOf (a: Args): Schedule | undefined {
+  const v = a.flags.get('schedule')
+  if (v === undefined) return undefined
+  const text = v.trimStart().startsWith('{') ? v : readFileSync(v, 'utf8')
+  const s = JSON.parse(text) as Schedule
+  if (!Array.isArray(s.faults) || !Array.isArray(s.ops) || typeof s.net !== 'object' || typeof s.clockOffsetsMs !== 'object') throw new Error('--schedule: not a schedule (faults, ops, net, clockOffsetsMs)')
+  return s
+}
+
 async function replay (a: Args, seed: number): Promise<number> {
   const scenarios = (a.flags.get('scenario') ?? SCENARIOS.map(s => s.name).join(',')).split(',').map(scenarioNamed)
   const plant = plantOf(a)
+  const schedule = scheduleOf(a)
+  if (schedule !== undefined && scenarios.length !== 1) throw new Error('--schedule replays one --scenario')
   let failed = 0
   for (const s of scenarios) {
     const params = { ...s.defaults, ...a.params }
-    const out = await runOnce(s, seed, params, plant)
-    log(`${s.name} seed ${seed} ${JSON.stringify(params)}${plant === null ? '' : ` planted ${plant.name}`}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s)`} ${JSON.stringify(out.stats)}`)
+    const out = await runOnce(s, seed, params, plant, schedule)
+    log(`${s.name} seed ${seed} ${JSON.stringify(params)}${plant === null ? '' : ` planted ${plant.name}`}${schedule === undefined ? '' : ` on the schedule given`}: ${out.problems.length === 0 ? 'ok' : `${out.problems.length} problem(s) (${(out.failed ?? []).join(', ')})`} ${JSON.stringify(out.stats)}`)
+    if (schedule !== undefined && out.schedule === undefined) throw new Error(`--schedule: the ${s.name} scenario draws no schedule (counters and collections do)`)
+    if (schedule !== undefined && out.schedule !== undefined) for (const line of describeSchedule(out.schedule)) log(`  ${line}`)
     for (const p of out.problems.slice(0, 30)) log(`  ${p}`)
     if (out.problems.length > 0) {
       failed++
-      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults, plant?.name)}`)
+      log(`  replay: ${replayCommand(s.name, seed, params, s.defaults, plant?.name, a.flags.get('schedule'))}`)
     }
   }
   return failed === 0 ? 0 : 1
@@ -112,12 +137,21 @@ async function runSweep (a: Args): Promise<number> {
   const budgetS = a.flags.has('time') ? int(a.flags, 'time', 600) : undefined
   const plant = plantOf(a)
   log(`sweeping ${scenarios.map(s => `${s.name} ${JSON.stringify(knobsOf(s, a.params))}`).join(', ')} over ${count === Number.MAX_SAFE_INTEGER ? 'random' : count} seeds${budgetS === undefined ? '' : ` for at most ${budgetS} s`}${plant === null ? '' : `, planted: ${plant.name} (${plant.about})`}`)
-  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), params: a.params, plant, log })
+  const out = a.flags.get('out')
+  // A shrunk schedule goes to a file next to the results, named by its run; the replay command names the file.
+  const scheduleRef: ScheduleRef = (f, schedule) => {
+    const base = out === undefined ? join(ROOT, 'bench', 'results', 'sim-schedule') : out.replace(/\.json$/, '')
+    const file = resolve(`${base}-${f.scenario}-${f.seed}${f.plant === null ? '' : `-${f.plant}`}.json`)
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, JSON.stringify(schedule, null, 1) + '\n')
+    const here = relative(process.cwd(), file)
+    return here.startsWith('..') || isAbsolute(here) ? file : here
+  }
+  const result = await sweep({ scenarios, seeds: seeds(), timeBudgetMs: budgetS === undefined ? undefined : budgetS * 1000, shrink: !a.flags.has('no-shrink'), shrinkKnobs: !a.flags.has('no-shrink-knobs'), shrinkRunsMax: int(a.flags, 'shrink-runs', 120), params: a.params, plant, scheduleRef, log })
   log(`\n${result.seeds} seeds, ${result.runs} runs in ${(result.wallMs / 1000).toFixed(0)} s: ${result.failures.length} failed`)
   for (const f of result.failures) {
     log(`  ${f.scenario} seed ${f.seed}: ${f.problems[0]}\n    replay: ${f.replay}${f.shrunk === null ? '' : `\n    shrunk: ${f.shrunk.replay}`}`)
   }
-  const out = a.flags.get('out')
   if (out !== undefined) writeFileSync(out, JSON.stringify(result))
   log(`results: ${out ?? writeResult('sim-sweep', result)}`)
   return result.failures.length === 0 ? 0 : 1
@@ -199,6 +233,28 @@ async function runBuild (a: Args): Promise<number> {
   return 0
 }
 
+/** Messages an idle cluster sends per gossip round (1 s of virtual time), by type, over 20 rounds once formed. */
+async function runHeartbeats (a: Args): Promise<number> {
+  const rows: Array<Record<string, number | string>> = []
+  const roundsMeasured = 20
+  for (const k of nodeCounts(a.flags, [10, 25, 50, 100])) {
+    const c = await SimCluster.create({ seed: int(a.flags, 'seed', 1), nodes: k, partitions: 256, build: 'view', args: PRODUCTION_TIMINGS })
+    await c.run(5000)
+    const before = new Map([...c.net.sentByType].map(([type, v]) => [type, v.messages]))
+    const cpu0 = cpuUsedMs()
+    await c.run(roundsMeasured * 1000)
+    const cpuMs = cpuUsedMs() - cpu0
+    const perRound = (type: string): number => ((c.net.sentByType.get(type as never)?.messages ?? 0) - (before.get(type as never) ?? 0)) / roundsMeasured
+    const all = [...c.net.sentByType.keys()].reduce((sum, type) => sum + perRound(type), 0)
+    const row = { nodes: k, messagesPerRound: all, perNode: all / k, ping: perRound('PING'), pong: perRound('PONG'), gossip: perRound('GOSSIP'), cpuMsPerVirtualS: cpuMs / roundsMeasured }
+    await c.stop()
+    log(`${k} nodes: ${row.messagesPerRound.toFixed(0)} messages per round (${row.perNode.toFixed(1)} per node): PING ${row.ping.toFixed(0)}, PONG ${row.pong.toFixed(0)}, GOSSIP ${row.gossip.toFixed(0)}; ${row.cpuMsPerVirtualS.toFixed(0)} ms of CPU per virtual s`)
+    rows.push(row)
+  }
+  log(`results: ${writeResult('sim-heartbeats', { rows })}`)
+  return 0
+}
+
 /** The usage: the comment at the top of this file. */
 function help (): number {
   const source = fileURLToPath(new URL('../../bench/sim.ts', import.meta.url))
@@ -212,6 +268,7 @@ async function main (): Promise<number> {
   if (a.flags.has('list')) return list()
   if (a.flags.has('scale')) return await runScaleTable(a)
   if (a.flags.has('build')) return await runBuild(a)
+  if (a.flags.has('heartbeats')) return await runHeartbeats(a)
   const seed = a.flags.get('seed') ?? process.env.DYNAKV_SEED
   if (seed !== undefined) return await replay(a, Number(seed))
   return await runSweep(a)

@@ -16,7 +16,7 @@ import { ExpiryHistory } from './expiry.js'
 import { seededRandom } from '../../lib/runtime/random.js'
 import { decodeObject, isDead } from '../../lib/versioning/index.js'
 import type { Reply } from '../../lib/resp/reply.js'
-import { outcomeOf, replicaDifferences, seedsFrom, shapeOf, storedRecords, underFaults, type Op } from './typed.js'
+import { outcomeOf, replicaDifferences, scheduleOf, seedsFrom, shapeOf, storedRecords, typedPlan, underFaults, type Op } from './typed.js'
 
 const seeds = seedsFrom([1, 2, 3])
 /** The largest skew between two nodes' clocks (ms). */
@@ -53,7 +53,7 @@ async function scenario (seed: number): Promise<{ problems: string[], h: ExpiryH
   const notes: string[] = [`clock offsets ${[...offsets].map(([n, o]) => `${n}=${o}`).join(' ')}`]
   try {
     const rnd = c.net.forkRandom()
-    const faults = await underFaults(c, rnd, { wipe, writers: 6, steps: 40, write: () => h.step(c, rnd), read: () => h.step(c, rnd) })
+    const { faults } = await underFaults(c, rnd, { schedule: scheduleOf(seed, typedPlan(c.names, { wipe, writers: 6, steps: 40 })), writers: 6, steps: 40, write: () => h.step(c, rnd), read: () => h.step(c, rnd) })
     const problems: string[] = [...divergentPartitions(c)]
 
     // Healed: every replica of every key holds the same bytes (a strip due meanwhile may

@@ -24,11 +24,20 @@ t.test('a sweep reports each failing seed with its replay command, and its small
 })
 
 t.test('shrinking stops at its replay budget and never returns a passing run', async (t) => {
-  const failed = { scenario: 'known', seed: 2, params: known.defaults, problems: ['x'], plant: null, replay: '' }
+  const failed = { scenario: 'known', seed: 2, params: known.defaults, problems: ['x'], failed: [], plant: null, schedule: null, replay: '' }
   const small = await shrink(known, failed, 3)
   t.equal(small.runs, 3)
   t.ok(small.params.a >= 3 && (small.params.m & 4) !== 0, JSON.stringify(small.params))
   t.same((await known.run(2, small.params)).problems.length, 1)
+})
+
+t.test('shrinking keeps a reduction only while the same checker fails', async (t) => {
+  // Checker 'big' fails while a >= 3; below that another checker ('small') fails instead.
+  const two: Scenario = { ...known, name: 'two', run: async (_seed, p) => ({ problems: [`a=${p.a}`], failed: [p.a >= 3 ? 'big' : 'small'], stats: {} }) }
+  const r = await sweep({ scenarios: [two], seeds: [1] })
+  t.same(r.failures[0].failed, ['big'])
+  t.equal(r.failures[0].shrunk?.params.a, 3, 'not below 3, where only another checker fails')
+  t.same(r.failures[0].shrunk?.failed, ['big'])
 })
 
 t.test('a scenario that throws has failed, and the sweep goes on', async (t) => {

@@ -10,12 +10,13 @@
 //             before the transaction wrote anything (NOQUORUM read)
 //   unknown   any other error (NOQUORUM write, a forward nobody answered): the
 //             write may have been stored on some replicas, and may surface later
-import type { Random } from '../../lib/runtime/random.js'
+import { seededRandom, type Random } from '../../lib/runtime/random.js'
 import type { Reply } from '../../lib/resp/reply.js'
 import { prefixEnd } from '../../lib/node/keys.js'
 import { keyHash } from '../../lib/ring/hash.js'
 import type { SimCluster } from './harness.js'
 import { quiesce, replyText } from './checkers.js'
+import { describeFault, planSchedule, type FaultEvent, type Schedule, type SchedulePlan } from './schedule.js'
 
 export type Outcome = 'ok' | 'failed' | 'unknown'
 
@@ -90,9 +91,9 @@ export function pause (c: SimCluster, ms: number): Promise<void> {
 }
 
 /** A client: up to n steps while going(), each followed by a pause of minMs plus up to spreadMs. */
-export async function client (c: SimCluster, rnd: Random, n: number, going: () => boolean, minMs: number, spreadMs: number, step: () => Promise<unknown>): Promise<void> {
+export async function client (c: SimCluster, rnd: Random, n: number, going: () => boolean, minMs: number, spreadMs: number, step: (i: number) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < n && going(); i++) {
-    await step()
+    await step(i)
     await pause(c, minMs + rnd.int(spreadMs))
   }
 }
@@ -101,101 +102,123 @@ export function pick<T> (rnd: Random, items: readonly T[]): T {
   return items[rnd.int(items.length)]
 }
 
-export interface FaultPlan {
-  /** Fault episodes, one after another. */
-  steps: number
-  /** One of the crashes comes back with a wiped data directory (never with W=1: its writes may be on it alone). */
-  wipe: boolean
-  /** Quiet time between episodes (ms). */
-  gapMs: number
+const READER_STEPS = 40
+
+/** The schedule plan of the typed scenarios: six fault episodes 300 ms apart on a slightly lossy network, 40 reads. */
+export function typedPlan (nodes: readonly string[], o: { wipe: boolean, writers: number, steps: number, skewMs?: number, scripted?: string[] }): SchedulePlan {
+  return { nodes, episodes: 6, gapMs: 300, wipe: o.wipe, writers: o.writers, steps: o.steps, readerSteps: READER_STEPS, net: { dropPermille: 10, duplicatePermille: 0, delayMsMax: 15 }, skewMs: o.skewMs ?? 0, scripted: o.scripted }
+}
+
+/** A seed's schedule under a plan, drawn from its own stream (not the workload's: dropping a fault leaves the workload's draws alone). */
+export function scheduleOf (seed: number, plan: SchedulePlan): Schedule {
+  return planSchedule(seededRandom((seed ^ 0x5c4ed01e) >>> 0), plan)
+}
+
+/** Resolves after ms of virtual time, or as soon as stop resolves. */
+function pauseUnless (c: SimCluster, ms: number, stop: Promise<void>): Promise<void> {
+  return Promise.race([pause(c, ms), stop])
 }
 
 /**
- * A seeded schedule of fault episodes: one node isolated, the cluster cut in two,
- * a crash and restart (one of them wiped when plan.wipe), a lossy and slow
- * network. Returns a description of what happened, for failure messages.
+ * Runs the fault episodes of a schedule, one after another, each at its atMs
+ * after start (or once the previous one ended), until stop resolves. Returns
+ * the episodes it ran and what they did, for failure messages.
  */
-export async function faultSchedule (c: SimCluster, rnd: Random, plan: FaultPlan, going: () => boolean): Promise<string[]> {
-  const names = c.names
+export async function runFaults (c: SimCluster, faults: readonly FaultEvent[], stop: Promise<void>): Promise<{ ran: FaultEvent[], done: string[] }> {
+  const startMs = c.clock.now()
+  let stopped = false
+  stop.then(() => { stopped = true }, () => {})
+  const ran: FaultEvent[] = []
   const done: string[] = []
-  const wipeAt = plan.wipe ? rnd.int(plan.steps) : -1
-  for (let step = 0; step < plan.steps && going(); step++) {
-    await c.run(plan.gapMs)
-    const victim = pick(rnd, names)
-    const kind = step === wipeAt ? 2 : rnd.int(4)
-    const lengthMs = 300 + rnd.int(700)
-    switch (kind) {
-      case 0:
-        done.push(`${c.clock.now()} isolate ${victim} ${lengthMs}ms`)
-        c.net.isolate(victim)
-        await c.run(lengthMs)
+  for (const f of faults) {
+    const waitMs = startMs + f.atMs - c.clock.now()
+    if (waitMs > 0) await pauseUnless(c, waitMs, stop)
+    if (stopped) break
+    if (f.kind === 'crash' && c.running().length < c.names.length) continue
+    ran.push(f)
+    done.push(`${c.clock.now()} ${describeFault(f).replace(/^\+\d+ms /, '')}`)
+    switch (f.kind) {
+      case 'isolate':
+        c.net.isolate(f.node)
+        await pause(c, f.lengthMs)
         c.net.heal()
         break
-      case 1: {
-        const shuffled = names.slice().sort(() => rnd.next() - 0.5)
-        const cut = 1 + rnd.int(names.length - 1)
-        done.push(`${c.clock.now()} partition ${shuffled.slice(0, cut).join(',')} | ${shuffled.slice(cut).join(',')} ${lengthMs}ms`)
-        c.net.partition(shuffled.slice(0, cut), shuffled.slice(cut))
-        await c.run(lengthMs)
+      case 'partition':
+        c.net.partition(f.sides[0], f.sides[1])
+        await pause(c, f.lengthMs)
         c.net.heal()
         break
-      }
-      case 2: {
-        if (c.running().length < names.length) break
-        const wipe = step === wipeAt
-        done.push(`${c.clock.now()} crash ${victim}${wipe ? ' (wiped)' : ''} ${lengthMs}ms`)
-        c.crash(victim)
-        await c.run(lengthMs)
-        await c.restart(victim, { wipe })
+      case 'crash':
+        c.crash(f.node)
+        await pause(c, f.lengthMs)
+        await c.restart(f.node, { wipe: f.wipe })
         break
-      }
-      case 3: {
-        done.push(`${c.clock.now()} lossy network ${lengthMs}ms`)
+      case 'lossy': {
         const saved = [c.net.dropProbability, c.net.duplicateProbability, c.net.delayMsMax]
         c.net.dropProbability = 0.05
         c.net.duplicateProbability = 0.05
         c.net.delayMsMax = 40
-        await c.run(lengthMs)
+        await pause(c, f.lengthMs)
         ;[c.net.dropProbability, c.net.duplicateProbability, c.net.delayMsMax] = saved
         break
       }
     }
   }
-  return done
+  return { ran, done }
 }
 
 export interface Workload {
-  /** A crash comes back wiped. */
-  wipe: boolean
+  /** What runs: the fault episodes, the operations, the background network (scheduleOf draws one from a seed). */
+  schedule: Schedule
   /** Concurrent writing clients, and the steps each takes at most. */
   writers: number
   steps: number
   write: () => Promise<unknown>
-  /** One reading client's step (40 of them). */
+  /** One reading client's step (READER_STEPS of them). */
   read: () => Promise<unknown>
   /** Writers stop early once this is false. */
   more?: () => boolean
 }
 
+export interface Executed {
+  /** What the fault episodes did, for failure messages. */
+  faults: string[]
+  /** The part of the schedule that ran (episodes and client steps reached; the scenario's scripted steps kept): replaying it is the same run. */
+  schedule: Schedule
+}
+
 /**
- * Writers and a reader through random nodes on a slightly lossy network while
- * six fault episodes run; then everything heals and the replicas converge.
- * Returns what the fault schedule did.
+ * Writers and a reader through random nodes on the schedule's background
+ * network while its fault episodes run; then everything heals and the
+ * replicas converge. A client's step missing from schedule.ops is skipped (its
+ * pause is kept).
  */
-export async function underFaults (c: SimCluster, rnd: Random, o: Workload): Promise<string[]> {
+export async function underFaults (c: SimCluster, rnd: Random, o: Workload): Promise<Executed> {
+  const s = o.schedule
   let writing = true
   const going = (): boolean => writing
-  c.net.dropProbability = 0.01
-  c.net.delayMsMax = 15
-  let faults: string[] = []
-  const writers = Array.from({ length: o.writers }, () => client(c, rnd, o.steps, () => writing && (o.more?.() ?? true), 20, 150, o.write))
+  c.net.dropProbability = s.net.dropPermille / 1000
+  c.net.duplicateProbability = s.net.duplicatePermille / 1000
+  c.net.delayMsMax = s.net.delayMsMax
+  const wanted = new Set(s.ops)
+  const ranOps = new Set<string>()
+  const steps = (client: string, step: () => Promise<unknown>) => async (i: number): Promise<void> => {
+    const id = `${client}.${i}`
+    if (!wanted.has(id)) return
+    ranOps.add(id)
+    await step()
+  }
+  let stopWriters = (): void => {}
+  const stop = new Promise<void>(resolve => { stopWriters = resolve })
+  let ran: Awaited<ReturnType<typeof runFaults>> = { ran: [], done: [] }
+  const writers = Array.from({ length: o.writers }, (_, w) => client(c, rnd, o.steps, () => writing && (o.more?.() ?? true), 20, 150, steps(`w${w}`, o.write)))
   await drive(c, [
-    Promise.all(writers).finally(() => { writing = false }),
-    client(c, rnd, 40, going, 50, 100, o.read),
-    faultSchedule(c, rnd, { steps: 6, wipe: o.wipe, gapMs: 300 }, going).then(f => { faults = f })
+    Promise.all(writers).finally(() => { writing = false; stopWriters() }),
+    client(c, rnd, READER_STEPS, going, 50, 100, steps('r', o.read)),
+    runFaults(c, s.faults, stop).then(r => { ran = r })
   ])
   await healAll(c)
-  return faults
+  return { faults: ran.done, schedule: { ...s, faults: ran.ran, ops: s.ops.filter(id => ranOps.has(id) || !/^(w\d+|r)\.\d+$/.test(id)) } }
 }
 
 /** Runs virtual time until every promise settled (bounded), then awaits them. */

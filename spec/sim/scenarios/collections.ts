@@ -9,32 +9,39 @@
 // on every seed whose cluster can acknowledge a write on both sides (5 nodes,
 // W=2; 4 nodes, W=1 — with 3 nodes and W=2 the lone side cannot).
 //
-// Knobs: writers (concurrent writing clients), steps (writes each at most).
+// Knobs: writers (concurrent writing clients), steps (writes each at most). The
+// contested member is the schedule's operation 'contested' (schedule.ts).
 import { SimCluster } from '../harness.js'
 import { divergentPartitions } from '../checkers.js'
 import { CollectionHistory } from '../collections.js'
-import { healAll, pick, primariesOf, shapeOf, underFaults } from '../typed.js'
+import type { Schedule } from '../schedule.js'
+import { healAll, pick, primariesOf, scheduleOf, shapeOf, typedPlan, underFaults } from '../typed.js'
 import type { Random } from '../../../lib/runtime/random.js'
-import { shrinkKnobs, type Outcome, type Params, type Scenario } from './scenario.js'
+import { failedCheckers, shrinkKnobs, type Outcome, type Params, type Scenario } from './scenario.js'
 
 export interface CollectionRun {
   problems: string[]
+  /** The checkers that found them. */
+  failed: string[]
   h: CollectionHistory
   faults: string[]
+  schedule: Schedule
 }
 
-export async function runCollections (seed: number, params: Params): Promise<CollectionRun> {
+export async function runCollections (seed: number, params: Params, schedule?: Schedule): Promise<CollectionRun> {
   const { nodes, r, w, wipe } = shapeOf(seed)
   const offsets = new Map<string, number>()
   const c = await SimCluster.create({ seed, nodes, r, w, partitions: 16, startMs: 1_000_000, clockOffsetMs: (name) => offsets.get(name) ?? 0 })
   try {
     const rnd = c.net.forkRandom()
-    // Skewed clocks (±100 ms) from the start: they order concurrent writes (timestamps), nothing else.
-    for (const n of c.names) offsets.set(n, rnd.int(201) - 100)
+    // Skewed clocks (±100 ms, the schedule's) from the start: they order concurrent writes (timestamps), nothing else.
+    const plan = schedule ?? scheduleOf(seed, typedPlan(c.names, { wipe, writers: params.writers, steps: params.steps, skewMs: 100, scripted: ['contested'] }))
+    for (const [n, ms] of Object.entries(plan.clockOffsetsMs)) offsets.set(n, ms)
     const h = new CollectionHistory(['s0', 's1', 'h0', 'h1', 'z0', 'z1'], ['a', 'b', 'c', 'd', 'e'])
-    const faults = await underFaults(c, rnd, { wipe, writers: params.writers, steps: params.steps, write: () => h.write(c, rnd), read: () => h.read(c, rnd) })
-    faults.push(...await contested(c, h, rnd))
-    return { problems: [...h.problems, ...divergentPartitions(c), ...await h.checkFinal(c)], h, faults }
+    const ran = await underFaults(c, rnd, { schedule: plan, writers: params.writers, steps: params.steps, write: () => h.write(c, rnd), read: () => h.read(c, rnd) })
+    const faults = [...ran.faults, ...plan.ops.includes('contested') ? await contested(c, h, rnd) : []]
+    const found = { replies: h.problems, divergence: divergentPartitions(c), final: await h.checkFinal(c) }
+    return { problems: Object.values(found).flat(), failed: failedCheckers(found), h, faults, schedule: ran.schedule }
   } finally {
     await c.stop()
   }
@@ -66,9 +73,9 @@ async function contested (c: SimCluster, h: CollectionHistory, rnd: Random): Pro
   return done
 }
 
-async function run (seed: number, params: Params): Promise<Outcome> {
-  const { problems, h, faults } = await runCollections(seed, params)
-  return { problems: problems.length === 0 ? [] : [...problems, ...faults.map(f => `fault: ${f}`)], stats: { required: h.required, increments: h.increments } }
+async function run (seed: number, params: Params, given?: Schedule): Promise<Outcome> {
+  const { problems, failed, h, faults, schedule } = await runCollections(seed, params, given)
+  return { problems: problems.length === 0 ? [] : [...problems, ...faults.map(f => `fault: ${f}`)], failed, schedule, stats: { required: h.required, increments: h.increments } }
 }
 
 export const collections: Scenario = {

@@ -8,32 +8,38 @@
 import { SimCluster } from '../harness.js'
 import { divergentPartitions } from '../checkers.js'
 import { CounterHistory } from '../counters.js'
-import { shapeOf, underFaults } from '../typed.js'
-import { shrinkKnobs, type Outcome, type Params, type Scenario } from './scenario.js'
+import type { Schedule } from '../schedule.js'
+import { scheduleOf, shapeOf, typedPlan, underFaults } from '../typed.js'
+import { failedCheckers, shrinkKnobs, type Outcome, type Params, type Scenario } from './scenario.js'
 
 export interface CounterRun {
   problems: string[]
+  /** The checkers that found them. */
+  failed: string[]
   h: CounterHistory
   faults: string[]
+  schedule: Schedule
 }
 
-export async function runCounters (seed: number, params: Params, onCluster: (c: SimCluster) => void = () => {}): Promise<CounterRun> {
+export async function runCounters (seed: number, params: Params, onCluster: (c: SimCluster) => void = () => {}, schedule?: Schedule): Promise<CounterRun> {
   const { nodes, r, w, wipe } = shapeOf(seed)
   const c = await SimCluster.create({ seed, nodes, r, w, partitions: 16 })
   try {
     onCluster(c)
     const rnd = c.net.forkRandom()
     const h = new CounterHistory(['c0', 'c1', 'c2', 'c3'])
-    const faults = await underFaults(c, rnd, { wipe, writers: params.writers, steps: params.steps, write: () => h.randomIncrement(c, rnd), read: () => h.read(c, rnd), more: () => h.free().length > 0 })
-    return { problems: [...h.problems, ...divergentPartitions(c), ...await h.checkFinal(c)], h, faults }
+    const plan = schedule ?? scheduleOf(seed, typedPlan(c.names, { wipe, writers: params.writers, steps: params.steps }))
+    const ran = await underFaults(c, rnd, { schedule: plan, writers: params.writers, steps: params.steps, write: () => h.randomIncrement(c, rnd), read: () => h.read(c, rnd), more: () => h.free().length > 0 })
+    const found = { replies: h.problems, divergence: divergentPartitions(c), counts: await h.checkFinal(c) }
+    return { problems: Object.values(found).flat(), failed: failedCheckers(found), h, faults: ran.faults, schedule: ran.schedule }
   } finally {
     await c.stop()
   }
 }
 
-async function run (seed: number, params: Params): Promise<Outcome> {
-  const { problems, h, faults } = await runCounters(seed, params)
-  return { problems: problems.length === 0 ? [] : [...problems, ...faults.map(f => `fault: ${f}`)], stats: { acks: h.acknowledged(), required: h.required } }
+async function run (seed: number, params: Params, given?: Schedule): Promise<Outcome> {
+  const { problems, failed, h, faults, schedule } = await runCounters(seed, params, () => {}, given)
+  return { problems: problems.length === 0 ? [] : [...problems, ...faults.map(f => `fault: ${f}`)], failed, schedule, stats: { acks: h.acknowledged(), required: h.required } }
 }
 
 export const counters: Scenario = {
