@@ -64,6 +64,10 @@ export interface EngineStats {
   readBatches: number
   cacheHits: number
   cacheMisses: number
+  /** Keys read from the store (a load each). */
+  storeReads: number
+  /** Misses answered as absent without a read: the store proved the key absent. */
+  provedAbsent: number
 }
 
 const MISS = Symbol('miss')
@@ -112,7 +116,7 @@ interface ReadQueue {
 }
 
 export class Engine {
-  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0 }
   private readonly store: Store
   private readonly clock: TimeSource
   private readonly sync: boolean
@@ -172,6 +176,10 @@ export class Engine {
       return found
     }
     this.stats.cacheMisses++
+    if (this.provedAbsent(space, k)) {
+      this.stats.provedAbsent++
+      return undefined
+    }
     // Updates queued on the same load run first (in arrival order): read what they left.
     return this.load(space, k.skey, ks).then((loaded) => {
       const now = this.peek(space, ks)
@@ -188,11 +196,24 @@ export class Engine {
     const ks = k.ks
     const found = this.peek(space, ks)
     if (found !== MISS) return this.apply(space, k, found, fn)
+    if (this.provedAbsent(space, k)) {
+      this.stats.provedAbsent++
+      return this.apply(space, k, undefined, fn)
+    }
     return this.load(space, k.skey, ks).then((loaded) => {
       // Earlier updates queued on the same load ran first and left their result in the overlay.
       const now = this.peek(space, ks)
       return this.apply(space, k, now === MISS ? loaded : now, fn)
     })
+  }
+
+  /**
+   * A key neither in memory nor being loaded that the store proves absent
+   * (Store.mayHold): read as absent without a load. A load in flight is
+   * waited for even so: updates queued on it must run before this one.
+   */
+  private provedAbsent (space: Space, k: EngineKey): boolean {
+    return !this.loads[space].has(k.ks) && !this.store.mayHold(space, k.skey)
   }
 
   private apply<R> (space: Space, k: EngineKey, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
@@ -358,6 +379,7 @@ export class Engine {
     for (const [space, q] of this.readQueues) {
       this.readQueues.delete(space)
       this.stats.readBatches++
+      this.stats.storeReads += q.keys.length
       if (q.keys.length <= SYNC_READS_MAX) {
         for (let i = 0; i < q.keys.length; i++) {
           let bytes: Buffer | undefined
