@@ -109,6 +109,17 @@ class Batch {
   }
 }
 
+/**
+ * An entry read from the store, built as writers build theirs ({ bytes }, then
+ * skey set by apply): one object shape for both, so the loads of
+ * entry.bytes and entry.skey on the write path see fewer shapes.
+ */
+function loadedEntry (bytes: Buffer, skey: Buffer): Entry {
+  const entry: Entry = { bytes }
+  entry.skey = skey
+  return entry
+}
+
 interface ReadQueue {
   keys: Buffer[]
   keyStrs: string[]
@@ -158,7 +169,7 @@ export class Engine {
 
   /** The latest value if it is in memory; MISS when it must be loaded. */
   private peek (space: Space, ks: string): Entry | undefined | typeof MISS {
-    const pending = this.overlay[space].get(ks)
+    const pending = this.overlayOf(space).get(ks)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
     const cached = this.cache.get(ks)
@@ -207,19 +218,28 @@ export class Engine {
     })
   }
 
+  // By name, not this.overlay[space]: a keyed load that sees several names is megamorphic.
+  private overlayOf (space: Space): Map<string, PendingWrite> {
+    return space === 'data' ? this.overlay.data : space === 'hints' ? this.overlay.hints : this.overlay.meta
+  }
+
+  private loadsOf (space: Space): Map<string, Promise<Entry | undefined>> {
+    return space === 'data' ? this.loads.data : space === 'hints' ? this.loads.hints : this.loads.meta
+  }
+
   /**
    * A key neither in memory nor being loaded that the store proves absent
    * (Store.mayHold): read as absent without a load. A load in flight is
    * waited for even so: updates queued on it must run before this one.
    */
   private provedAbsent (space: Space, k: EngineKey): boolean {
-    return !this.loads[space].has(k.ks) && !this.store.mayHold(space, k.skey)
+    return !this.loadsOf(space).has(k.ks) && !this.store.mayHold(space, k.skey)
   }
 
   private apply<R> (space: Space, k: EngineKey, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
     const ks = k.ks
     const change = fn(current)
-    const pending = this.overlay[space].get(ks)
+    const pending = this.overlayOf(space).get(ks)
     if (change.next === undefined || (change.next === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       if (pending === undefined) return Promise.resolve(change.result)
@@ -232,7 +252,7 @@ export class Engine {
     const write = new PendingWrite(space, key, next === null ? null : next.bytes, current?.bytes, ks, next, batch)
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
-    this.overlay[space].set(ks, write)
+    this.overlayOf(space).set(ks, write)
     this.scheduleFlush()
     // The common case needs no result: the batch's own promise, no extra one per write.
     if (change.result === undefined) return batch.done as Promise<R>
@@ -276,7 +296,8 @@ export class Engine {
       b.reject(this.failure)
       return b
     }
-    let batch = this.pending[this.pending.length - 1]
+    // Never pending[-1]: a negative index sends the load down V8's megamorphic path.
+    let batch = this.pending.length === 0 ? undefined : this.pending[this.pending.length - 1]
     if (batch === undefined || batch.ops.length >= this.maxBatchOps) {
       batch = new Batch()
       this.pending.push(batch)
@@ -326,7 +347,7 @@ export class Engine {
     batch.after.length = 0
     for (const op of batch.ops) {
       if (op.ks === null) continue
-      const overlay = this.overlay[op.space]
+      const overlay = this.overlayOf(op.space)
       if (overlay.get(op.ks) !== op) continue
       overlay.delete(op.ks)
       if (op.space !== 'data') continue
@@ -352,7 +373,7 @@ export class Engine {
   }
 
   private load (space: Space, key: Buffer, ks: string): Promise<Entry | undefined> {
-    const loads = this.loads[space]
+    const loads = this.loadsOf(space)
     const inflight = loads.get(ks)
     if (inflight !== undefined) return inflight
     let queue = this.readQueues.get(space)
@@ -386,7 +407,7 @@ export class Engine {
           try {
             bytes = this.store.getSync(space, q.keys[i])
           } catch (err) {
-            this.loads[space].delete(q.keyStrs[i])
+            this.loadsOf(space).delete(q.keyStrs[i])
             q.waiters[i].reject(err as Error)
             continue
           }
@@ -398,7 +419,7 @@ export class Engine {
         for (let i = 0; i < values.length; i++) this.settleRead(space, q.keys[i], q.keyStrs[i], values[i], q.waiters[i])
       }, (err: Error) => {
         for (let i = 0; i < q.keys.length; i++) {
-          this.loads[space].delete(q.keyStrs[i])
+          this.loadsOf(space).delete(q.keyStrs[i])
           q.waiters[i].reject(err)
         }
       })
@@ -406,7 +427,7 @@ export class Engine {
   }
 
   private settleRead (space: Space, key: Buffer, ks: string, bytes: Buffer | undefined, waiter: ReadQueue['waiters'][number]): void {
-    this.loads[space].delete(ks)
+    this.loadsOf(space).delete(ks)
     if (bytes !== undefined && this.validate !== undefined) {
       try {
         this.validate(bytes)
@@ -415,7 +436,7 @@ export class Engine {
         return
       }
     }
-    const entry: Entry | undefined = bytes === undefined ? undefined : { bytes, skey: key }
+    const entry: Entry | undefined = bytes === undefined ? undefined : loadedEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
     if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)

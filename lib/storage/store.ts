@@ -187,7 +187,8 @@ class LevelStore implements Store {
   }
 
   private prefixed (space: Space, k: Buffer): Buffer {
-    const prefix = this.prefixes[space]
+    // By name, not this.prefixes[space]: a keyed load that sees several names is megamorphic.
+    const prefix = space === 'data' ? this.prefixes.data : space === 'hints' ? this.prefixes.hints : this.prefixes.meta
     const key = Buffer.allocUnsafe(prefix.length + k.length)
     key.set(prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
     key.set(k, prefix.length)
