@@ -1,7 +1,8 @@
 // The engine sits between the node runtime and a Store and is where speed comes from:
 //
 //   update(k) ──► overlay (pending, readable at once) ──► batch (one per tick) ──► store.write(sync)
-//   read(k)   ──► overlay ──► cache ──► getMany (one per tick per space)
+//   read(k)   ──► overlay ──► cache ──► store.mayHold? ──► getMany (one per tick per space)
+//                                          └─ no: absent, no read
 //
 // - Group commit: every write of a tick joins one batch. Up to maxInflight
 //   batches are written at once, provided they touch disjoint keys (two writes
@@ -10,6 +11,9 @@
 //   when `sync`). Overlapping two batches hides most of one fsync's latency.
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
+// - Proof of absence: a miss on a key the store proves absent (its filter of
+//   every key it can hold, Store.mayHold) is answered without a read, unless
+//   a load of that key is already queued (updates behind it keep their order).
 // - Overlay: writes are readable before they are durable, so a pipelined
 //   `SET a 1; GET a` reads its own write.
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
