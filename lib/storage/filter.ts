@@ -18,8 +18,6 @@ const K = 3
 
 export class KeyFilter {
   private readonly words = new Int32Array(1 << (BITS_LOG2 - 5))
-  /** Keys added (with repeats): for INFO-style reporting and tests. */
-  added = 0
 
   add (key: Uint8Array): void {
     const h1 = fnv1a(key)
@@ -28,7 +26,6 @@ export class KeyFilter {
       const bit = (h1 + Math.imul(i, h2)) & MASK
       this.words[bit >>> 5] |= 1 << (bit & 31)
     }
-    this.added++
   }
 
   has (key: Uint8Array): boolean {
