@@ -31,12 +31,14 @@ interface Sample extends PerRequest {
   clientCpuUs: number
   /** dynakv: writes per group commit (one fsync each); NaN for the others. */
   writesPerBatch: number
+  /** dynakv: keys read from LevelDB per request (cache misses not proved absent); NaN for the others and builds without the counter. */
+  storeReads: number
 }
 
 /** One redis-benchmark run of one test against one server, with the server's CPU over it. */
 async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean): Promise<Sample> {
   const n = pipeline === 1 ? Math.round(requests / 2) : requests
-  const batches = async (): Promise<[number, number]> => isDynakv ? [await infoField(p.port, 'persistence', 'write_batches'), await infoField(p.port, 'persistence', 'batched_writes')] : [NaN, NaN]
+  const batches = async (): Promise<[number, number, number]> => isDynakv ? [await infoField(p.port, 'persistence', 'write_batches'), await infoField(p.port, 'persistence', 'batched_writes'), await infoField(p.port, 'stats', 'store_reads')] : [NaN, NaN, NaN]
   const b0 = await batches()
   const before = usageOf(p.pid)
   const run = await redisBenchmark(p.port, ['-t', op.toLowerCase(), '-n', String(n), '-c', '50', '-d', '100', '-r', '100000', '-P', String(pipeline)])
@@ -46,7 +48,8 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
     ...perRequest([u], n),
     rps: run.rows[0]?.rps ?? NaN,
     clientCpuUs: run.clientCpuUs / n,
-    writesPerBatch: (b1[1] - b0[1]) / (b1[0] - b0[0])
+    writesPerBatch: (b1[1] - b0[1]) / (b1[0] - b0[0]),
+    storeReads: (b1[2] - b0[2]) / n
   }
 }
 
@@ -89,7 +92,7 @@ async function main (): Promise<void> {
     for (const name of SERVERS) {
       const s = of(name, test)
       const sp = (f: (x: Sample) => number): Spread => spread(s.map(f))
-      table.push({ test, server: name, rps: sp(x => x.rps), cpuUs: sp(x => x.cpuUs), sysUs: sp(x => x.sysUs), mainCpuUs: sp(x => x.mainCpuUs), otherCpuUs: sp(x => x.otherCpuUs), clientCpuUs: sp(x => x.clientCpuUs), readCalls: sp(x => x.readCalls), writeCalls: sp(x => x.writeCalls), switches: sp(x => x.switches), writesPerBatch: sp(x => x.writesPerBatch) })
+      table.push({ test, server: name, rps: sp(x => x.rps), cpuUs: sp(x => x.cpuUs), sysUs: sp(x => x.sysUs), mainCpuUs: sp(x => x.mainCpuUs), otherCpuUs: sp(x => x.otherCpuUs), clientCpuUs: sp(x => x.clientCpuUs), readCalls: sp(x => x.readCalls), writeCalls: sp(x => x.writeCalls), switches: sp(x => x.switches), writesPerBatch: sp(x => x.writesPerBatch), storeReads: sp(x => x.storeReads) })
     }
   }
   // Ratios per round (the servers ran back to back), then the median: the machine drifts between rounds more than within one.
@@ -111,11 +114,11 @@ async function main (): Promise<void> {
     const rps = `${kilo(t.rps.median)} (${kilo(t.rps.min)}–${kilo(t.rps.max)})`
     out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${rps.padEnd(26)}${fmt(t.cpuUs).padEnd(22)}${fmt(t.mainCpuUs).padEnd(22)}${t.clientCpuUs.median.toFixed(1)}\n`)
   }
-  out.write('\nwhere the server\'s CPU goes, per request (medians): kernel (sys) time, threads other than the main one, syscalls, context switches; dynakv: writes per fsynced batch\n')
-  out.write(`${'test'.padEnd(9)}${'server'.padEnd(14)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'writes/batch'.padStart(14)}\n`)
+  out.write('\nwhere the server\'s CPU goes, per request (medians): kernel (sys) time, threads other than the main one, syscalls, context switches; dynakv: writes per fsynced batch, keys read from LevelDB per request\n')
+  out.write(`${'test'.padEnd(9)}${'server'.padEnd(14)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'writes/batch'.padStart(14)}${'store reads'.padStart(13)}\n`)
   for (const t of table) {
     const m = (x: Spread, d = 2): string => x.median.toFixed(d)
-    out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${m(t.sysUs, 1).padStart(8)}${m(t.otherCpuUs, 1).padStart(18)}${m(t.readCalls).padStart(7)}${m(t.writeCalls).padStart(8)}${m(t.switches).padStart(10)}${(Number.isNaN(t.writesPerBatch.median) ? '-' : m(t.writesPerBatch, 1)).padStart(14)}\n`)
+    out.write(`${t.test.padEnd(9)}${t.server.padEnd(14)}${m(t.sysUs, 1).padStart(8)}${m(t.otherCpuUs, 1).padStart(18)}${m(t.readCalls).padStart(7)}${m(t.writeCalls).padStart(8)}${m(t.switches).padStart(10)}${(Number.isNaN(t.writesPerBatch.median) ? '-' : m(t.writesPerBatch, 1)).padStart(14)}${(Number.isNaN(t.storeReads.median) ? '-' : m(t.storeReads, 3)).padStart(13)}\n`)
   }
   out.write('\nissue 11 goals\n')
   for (const g of goals) out.write(`${g.what.padEnd(44)}${fmt(g.value, g.decimals).padEnd(24)}goal ${g.goal}\n`)

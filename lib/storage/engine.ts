@@ -1,7 +1,8 @@
 // The engine sits between the node runtime and a Store and is where speed comes from:
 //
 //   update(k) ──► overlay (pending, readable at once) ──► batch (one per tick) ──► store.write(sync)
-//   read(k)   ──► overlay ──► cache ──► getMany (one per tick per space)
+//   read(k)   ──► overlay ──► cache ──► store.mayHold? ──► getMany (one per tick per space)
+//                                          └─ no: absent, no read
 //
 // - Group commit: every write of a tick joins one batch. Up to maxInflight
 //   batches are written at once, provided they touch disjoint keys (two writes
@@ -10,6 +11,9 @@
 //   when `sync`). Overlapping two batches hides most of one fsync's latency.
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
+// - Proof of absence: a miss on a key the store proves absent (its filter of
+//   every key it can hold, Store.mayHold) is answered without a read, unless
+//   a load of that key is already queued (updates behind it keep their order).
 // - Overlay: writes are readable before they are durable, so a pipelined
 //   `SET a 1; GET a` reads its own write.
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
@@ -64,6 +68,10 @@ export interface EngineStats {
   readBatches: number
   cacheHits: number
   cacheMisses: number
+  /** Keys read from the store (a load each). */
+  storeReads: number
+  /** Misses answered as absent without a read: the store proved the key absent. */
+  provedAbsent: number
 }
 
 const MISS = Symbol('miss')
@@ -105,6 +113,17 @@ class Batch {
   }
 }
 
+/**
+ * An entry read from the store, built as writers build theirs ({ bytes }, then
+ * skey set by apply): one object shape for both, so the loads of
+ * entry.bytes and entry.skey on the write path see fewer shapes.
+ */
+function loadedEntry (bytes: Buffer, skey: Buffer): Entry {
+  const entry: Entry = { bytes }
+  entry.skey = skey
+  return entry
+}
+
 interface ReadQueue {
   keys: Buffer[]
   keyStrs: string[]
@@ -112,7 +131,7 @@ interface ReadQueue {
 }
 
 export class Engine {
-  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0 }
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0 }
   private readonly store: Store
   private readonly clock: TimeSource
   private readonly sync: boolean
@@ -154,7 +173,7 @@ export class Engine {
 
   /** The latest value if it is in memory; MISS when it must be loaded. */
   private peek (space: Space, ks: string): Entry | undefined | typeof MISS {
-    const pending = this.overlay[space].get(ks)
+    const pending = this.overlayOf(space).get(ks)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
     const cached = this.cache.get(ks)
@@ -172,6 +191,10 @@ export class Engine {
       return found
     }
     this.stats.cacheMisses++
+    if (this.provedAbsent(space, k)) {
+      this.stats.provedAbsent++
+      return undefined
+    }
     // Updates queued on the same load run first (in arrival order): read what they left.
     return this.load(space, k.skey, ks).then((loaded) => {
       const now = this.peek(space, ks)
@@ -188,6 +211,10 @@ export class Engine {
     const ks = k.ks
     const found = this.peek(space, ks)
     if (found !== MISS) return this.apply(space, k, found, fn)
+    if (this.provedAbsent(space, k)) {
+      this.stats.provedAbsent++
+      return this.apply(space, k, undefined, fn)
+    }
     return this.load(space, k.skey, ks).then((loaded) => {
       // Earlier updates queued on the same load ran first and left their result in the overlay.
       const now = this.peek(space, ks)
@@ -195,10 +222,28 @@ export class Engine {
     })
   }
 
+  // By name, not this.overlay[space]: a keyed load that sees several names is megamorphic.
+  private overlayOf (space: Space): Map<string, PendingWrite> {
+    return space === 'data' ? this.overlay.data : space === 'hints' ? this.overlay.hints : this.overlay.meta
+  }
+
+  private loadsOf (space: Space): Map<string, Promise<Entry | undefined>> {
+    return space === 'data' ? this.loads.data : space === 'hints' ? this.loads.hints : this.loads.meta
+  }
+
+  /**
+   * A key neither in memory nor being loaded that the store proves absent
+   * (Store.mayHold): read as absent without a load. A load in flight is
+   * waited for even so: updates queued on it must run before this one.
+   */
+  private provedAbsent (space: Space, k: EngineKey): boolean {
+    return !this.loadsOf(space).has(k.ks) && !this.store.mayHold(space, k.skey)
+  }
+
   private apply<R> (space: Space, k: EngineKey, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
     const ks = k.ks
     const change = fn(current)
-    const pending = this.overlay[space].get(ks)
+    const pending = this.overlayOf(space).get(ks)
     if (change.next === undefined || (change.next === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       if (pending === undefined) return Promise.resolve(change.result)
@@ -211,7 +256,7 @@ export class Engine {
     const write = new PendingWrite(space, key, next === null ? null : next.bytes, current?.bytes, ks, next, batch)
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
-    this.overlay[space].set(ks, write)
+    this.overlayOf(space).set(ks, write)
     this.scheduleFlush()
     // The common case needs no result: the batch's own promise, no extra one per write.
     if (change.result === undefined) return batch.done as Promise<R>
@@ -255,7 +300,8 @@ export class Engine {
       b.reject(this.failure)
       return b
     }
-    let batch = this.pending[this.pending.length - 1]
+    // Never pending[-1]: a negative index sends the load down V8's megamorphic path.
+    let batch = this.pending.length === 0 ? undefined : this.pending[this.pending.length - 1]
     if (batch === undefined || batch.ops.length >= this.maxBatchOps) {
       batch = new Batch()
       this.pending.push(batch)
@@ -305,7 +351,7 @@ export class Engine {
     batch.after.length = 0
     for (const op of batch.ops) {
       if (op.ks === null) continue
-      const overlay = this.overlay[op.space]
+      const overlay = this.overlayOf(op.space)
       if (overlay.get(op.ks) !== op) continue
       overlay.delete(op.ks)
       if (op.space !== 'data') continue
@@ -331,7 +377,7 @@ export class Engine {
   }
 
   private load (space: Space, key: Buffer, ks: string): Promise<Entry | undefined> {
-    const loads = this.loads[space]
+    const loads = this.loadsOf(space)
     const inflight = loads.get(ks)
     if (inflight !== undefined) return inflight
     let queue = this.readQueues.get(space)
@@ -358,13 +404,14 @@ export class Engine {
     for (const [space, q] of this.readQueues) {
       this.readQueues.delete(space)
       this.stats.readBatches++
+      this.stats.storeReads += q.keys.length
       if (q.keys.length <= SYNC_READS_MAX) {
         for (let i = 0; i < q.keys.length; i++) {
           let bytes: Buffer | undefined
           try {
             bytes = this.store.getSync(space, q.keys[i])
           } catch (err) {
-            this.loads[space].delete(q.keyStrs[i])
+            this.loadsOf(space).delete(q.keyStrs[i])
             q.waiters[i].reject(err as Error)
             continue
           }
@@ -376,7 +423,7 @@ export class Engine {
         for (let i = 0; i < values.length; i++) this.settleRead(space, q.keys[i], q.keyStrs[i], values[i], q.waiters[i])
       }, (err: Error) => {
         for (let i = 0; i < q.keys.length; i++) {
-          this.loads[space].delete(q.keyStrs[i])
+          this.loadsOf(space).delete(q.keyStrs[i])
           q.waiters[i].reject(err)
         }
       })
@@ -384,7 +431,7 @@ export class Engine {
   }
 
   private settleRead (space: Space, key: Buffer, ks: string, bytes: Buffer | undefined, waiter: ReadQueue['waiters'][number]): void {
-    this.loads[space].delete(ks)
+    this.loadsOf(space).delete(ks)
     if (bytes !== undefined && this.validate !== undefined) {
       try {
         this.validate(bytes)
@@ -393,7 +440,7 @@ export class Engine {
         return
       }
     }
-    const entry: Entry | undefined = bytes === undefined ? undefined : { bytes, skey: key }
+    const entry: Entry | undefined = bytes === undefined ? undefined : loadedEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
     if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)

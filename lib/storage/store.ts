@@ -9,6 +9,7 @@
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel, AbstractSnapshot } from 'abstract-level'
+import { KeyFilter } from './filter.js'
 
 export type Space = 'data' | 'hints' | 'meta'
 export const SPACES: readonly Space[] = ['data', 'hints', 'meta']
@@ -44,6 +45,14 @@ export interface Store {
    */
   getSync (space: Space, key: Buffer): Buffer | undefined
   getMany (space: Space, keys: Buffer[]): Promise<Array<Buffer | undefined>>
+  /**
+   * false: the key is certainly absent (no read needed); true: it may be there.
+   * The data space keeps a filter of every key written since open and of every
+   * key found at open (a background scan: until it ends, always true).
+   */
+  mayHold (space: Space, key: Buffer): boolean
+  /** Resolves once the scan behind mayHold has ended: true if mayHold can answer false now. */
+  filterBuilt (): Promise<boolean>
   /** Applies all ops atomically; with sync, durable (fsynced) when it resolves. */
   write (ops: readonly WriteOp[], sync: boolean): Promise<void>
   /** One page of a key range, in key order. */
@@ -90,11 +99,19 @@ interface NativeBatch {
   _del: (key: Buffer) => void
 }
 
+/** Keys per page of the open-time scan that fills the filter. */
+const SCAN_PAGE_KEYS = 1000
+
 const FORMAT = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
 class LevelStore implements Store {
   private readonly subs: Record<Space, Sub>
   private readonly prefixes: Record<Space, Buffer>
+  /** Every data key written since open or present at open (once the scan has run): see mayHold. */
+  private readonly filter = new KeyFilter()
+  private filterReady = false
+  private filterScan: Promise<boolean> = Promise.resolve(false)
+  private closing = false
 
   constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
     this.subs = {
@@ -112,10 +129,46 @@ class LevelStore implements Store {
     } catch (err) {
       throw translateOpenError(err, this.location)
     }
+    this.closing = false
+    this.filterScan = this.scanKeys().catch(() => false)
+  }
+
+  /**
+   * Adds every data key present to the filter, a page at a time, without
+   * delaying the open. Writes add their keys before they reach the store, and
+   * they do from the open on, so keys written during the scan are in the
+   * filter whether the iterator sees them or not: once the scan has ended the
+   * filter holds every key the store can hold.
+   */
+  private async scanKeys (): Promise<boolean> {
+    const it = this.subs.data.keys()
+    try {
+      for (;;) {
+        if (this.closing) return false
+        const keys = await it.nextv(SCAN_PAGE_KEYS)
+        if (keys.length === 0) break
+        for (let i = 0; i < keys.length; i++) this.filter.add(keys[i])
+      }
+    } finally {
+      await it.close()
+    }
+    this.filterReady = true
+    return true
   }
 
   async close (): Promise<void> {
+    this.closing = true
+    await this.filterScan
+    this.filterReady = false
     await this.db.close()
+  }
+
+  mayHold (space: Space, key: Buffer): boolean {
+    return space !== 'data' || !this.filterReady || this.filter.has(key)
+  }
+
+  async filterBuilt (): Promise<boolean> {
+    return await this.filterScan
   }
 
   async get (space: Space, key: Buffer): Promise<Buffer | undefined> {
@@ -134,7 +187,8 @@ class LevelStore implements Store {
   }
 
   private prefixed (space: Space, k: Buffer): Buffer {
-    const prefix = this.prefixes[space]
+    // By name, not this.prefixes[space]: a keyed load that sees several names is megamorphic.
+    const prefix = space === 'data' ? this.prefixes.data : space === 'hints' ? this.prefixes.hints : this.prefixes.meta
     const key = Buffer.allocUnsafe(prefix.length + k.length)
     key.set(prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
     key.set(k, prefix.length)
@@ -160,6 +214,7 @@ class LevelStore implements Store {
     const direct = this.kind === 'classic-level'
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]
+      if (op.space === 'data' && op.value !== null) this.filter.add(op.key) // before the store holds it: mayHold never misses a key
       const key = this.prefixed(op.space, op.key)
       if (direct && i > 0) {
         if (op.value === null) (batch as unknown as NativeBatch)._del(key)

@@ -10,12 +10,17 @@ const k = (s: string) => ({ ks: s, skey: Buffer.from(s) })
 const asText = (buf: Buffer): string => buf.toString()
 const text = (e: { bytes: Buffer } | undefined): string | undefined => e?.bytes.toString()
 
-/** A store whose writes and reads are recorded and can be held back. */
-function observed (inner: Store) {
+/**
+ * A store whose writes and reads are recorded and can be held back. Unless
+ * `proves`, it never proves a key absent (mayHold always true), so that every
+ * miss is a read.
+ */
+function observed (inner: Store, proves = false) {
   const writes: WriteOp[][] = []
   const reads: Array<{ sync: boolean, keys: Buffer[] }> = []
   let gate: Promise<void> | null = null
   let failNext: Error | null = null
+  const control = { proves }
   const store: Store = {
     ...inner,
     kind: inner.kind,
@@ -29,6 +34,8 @@ function observed (inner: Store) {
     range: (s, o) => inner.range(s, o),
     snapshot: () => inner.snapshot(),
     clear: (s) => inner.clear(s),
+    mayHold: (s, k) => !control.proves || inner.mayHold(s, k),
+    filterBuilt: () => inner.filterBuilt(),
     getMany: async (s, keys) => {
       reads.push({ sync: false, keys })
       return await inner.getMany(s, keys)
@@ -46,6 +53,7 @@ function observed (inner: Store) {
   }
   return {
     store,
+    control,
     writes,
     reads,
     hold () {
@@ -60,10 +68,10 @@ function observed (inner: Store) {
   }
 }
 
-async function setup (cacheBytes = 1 << 20) {
+async function setup (cacheBytes = 1 << 20, proves = false) {
   const inner = memoryLevelStore()
   await inner.open()
-  const o = observed(inner)
+  const o = observed(inner, proves)
   const committed: CommittedWrite[] = []
   const engine = new Engine({ store: o.store, clock: realClock, sync: true, cacheBytes, onCommit: (w) => committed.push(...w) })
   return { ...o, inner, engine, committed }
@@ -144,6 +152,35 @@ t.test('cache misses of one tick: a few read synchronously, many in one getMany'
   t.same(reads.map(r => [r.sync, r.keys.map(asText)]), [[false, many]], 'one getMany')
   t.notOk(engine.read('data', k('x')) instanceof Promise, 'now cached: answered synchronously')
   t.equal(engine.read('data', k('z')), undefined, 'known absent: synchronous too')
+})
+
+t.test('a key the store proves absent is neither read nor waited for', async (t) => {
+  const { engine, inner, reads, writes } = await setup(1 << 20, true)
+  await inner.write([{ space: 'data', key: b('x'), value: b('X') }], false)
+  t.equal(await inner.filterBuilt(), true, 'the open-time scan ran')
+  t.equal(engine.read('data', k('nope')), undefined, 'a read of an absent key: synchronous, no load')
+  const p = engine.update('data', k('fresh'), setTo('F'))
+  t.has(engine.read('data', k('fresh')), { bytes: b('F') }, 'a blind update of an absent key is in the overlay at once')
+  t.equal(await p, undefined, 'fn saw no value')
+  t.same(reads, [], 'no store read for either')
+  t.equal(engine.stats.provedAbsent, 2)
+  t.equal(text(await engine.read('data', k('x'))), 'X', 'a key the store holds is still read')
+  t.same(reads.map(r => r.keys.map(asText)), [['x']])
+  t.same(writes.map(w => w.map(o => o.key.toString())), [['fresh']])
+})
+
+t.test('an update behind a load in flight waits for it even when the key is proved absent', async (t) => {
+  const { engine, inner, reads, control } = await setup(1 << 20, false)
+  await inner.filterBuilt()
+  const incr = (cur: { bytes: Buffer } | undefined) => {
+    const next = String(Number(text(cur) ?? '0') + 1)
+    return { next: { bytes: b(next) }, result: next }
+  }
+  const first = engine.update('data', k('y'), incr) // cannot be proved absent yet: a load is queued
+  control.proves = true // from now on y is proved absent
+  const second = engine.update('data', k('y'), incr)
+  t.same(await Promise.all([first, second]), ['1', '2'], 'in arrival order, the second seeing the first')
+  t.equal(reads.length, 1, 'the one load')
 })
 
 t.test('a no-op update on a pending value waits for that value to be durable', async (t) => {

@@ -106,6 +106,7 @@ function compliance (name: string, make: () => { store: Store, cleanup: () => vo
           const [got, many] = [await store.get(o.space, o.key), await store.getMany(o.space, [o.key, o.key])]
           const sync = store.getSync(o.space, o.key)
           if (!sameBytes(got, want) || !sameBytes(sync, want) || !sameBytes(many[0], want) || !sameBytes(many[1], want)) return false
+          if (want !== undefined && !store.mayHold(o.space, o.key)) return false // never proves a stored key absent
         }
         for (const space of spaces) {
           const rows = await store.range(space, { limit: 1000 })
@@ -114,9 +115,20 @@ function compliance (name: string, make: () => { store: Store, cleanup: () => vo
         }
         return true
       }), { numRuns: 60 })
-      t.pass('60 random batch sequences, sync and not')
+      t.pass('60 random batch sequences, sync and not; mayHold true for every stored key')
       for (const space of spaces) await store.clear(space)
       await store.write([{ space: 'data', key: b('a'), value: b('1') }, { space: 'hints', key: b('a'), value: b('h') }], false)
+    })
+
+    t.test('mayHold proves a never-written data key absent, never a written one', async (t) => {
+      t.equal(await store.filterBuilt(), true, 'the open-time scan has run')
+      const written = Array.from({ length: 200 }, (_, i) => b(`w${i}`))
+      await store.write(written.map(key => ({ space: 'data' as const, key, value: b('v') })), false)
+      t.ok(written.every(k => store.mayHold('data', k)), 'every written key may be held')
+      const never = Array.from({ length: 1000 }, (_, i) => b(`never${i}`))
+      const proved = never.filter(k => !store.mayHold('data', k)).length
+      t.ok(proved >= 990, `${proved} of 1000 never-written keys proved absent`)
+      t.ok(store.mayHold('hints', b('never0')) && store.mayHold('meta', b('never0')), 'other spaces: never proved absent')
     })
 
     t.test('clear empties one space', async (t) => {
@@ -146,4 +158,25 @@ t.test('classic-level: data survives close and reopen; a second opener gets LOCK
   await c.open()
   t.same(await c.get('data', b('k')), b('v'))
   await c.close()
+})
+
+t.test('classic-level: after a reopen, the scan puts every stored key in the filter', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const a = classicLevelStore(dir)
+  await a.open()
+  const keys = Array.from({ length: 2500 }, (_, i) => b(`k${i}`)) // more than two pages of the scan
+  await a.write(keys.map(key => ({ space: 'data' as const, key, value: b('v') })), true)
+  await a.close()
+  const c = classicLevelStore(dir)
+  await c.open()
+  t.equal(await c.filterBuilt(), true)
+  t.ok(keys.every(k => c.mayHold('data', k)), 'every key found at open may be held')
+  const proved = Array.from({ length: 1000 }, (_, i) => b(`never${i}`)).filter(k => !c.mayHold('data', k)).length
+  t.ok(proved >= 990, `${proved} of 1000 never-written keys proved absent`)
+  await c.close()
+  const d = classicLevelStore(dir)
+  await d.open()
+  await d.close() // closing while the scan runs: the scan stops, close does not fail
+  t.pass('closed during the scan')
 })

@@ -121,7 +121,9 @@ function sections (c: Call, keys: KeyCounts): Section[] {
       ['rejected_connections', c.server.rejectedConnections],
       ['keyspace_hits', e.cacheHits],
       ['keyspace_misses', e.cacheMisses],
-      ['read_batches', e.readBatches]
+      ['read_batches', e.readBatches],
+      ['store_reads', e.storeReads],
+      ['reads_proved_absent', e.provedAbsent]
     ]],
     // No Redis replication: every node is a master of its own, replicas are Dynamo's.
     ['Replication', [
