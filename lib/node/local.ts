@@ -63,6 +63,8 @@ export interface LocalOptions {
   sync: boolean
   cacheBytes: number
   vclockMax: number
+  /** Group commits written at once (the engine's maxInflight; default 2). */
+  maxInflight?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
@@ -135,6 +137,7 @@ export class LocalReplica {
       sync: options.sync,
       cacheBytes: options.cacheBytes,
       validate: decodeObject,
+      maxInflight: options.maxInflight,
       onCommit: options.onCommit
     })
     this.clock = options.clock
