@@ -299,10 +299,18 @@ export class TcpTransport implements Transport {
   }
 
   private connectionFor (to: PeerAddress): Connection {
-    const key = addressKey(to.host, to.port)
     if (to.name !== null) {
       const bound = this.byPeer.get(to.name)
       if (bound !== undefined) {
+        // The usual case, per replica request: a ready connection to the address asked (no copy, no key strings).
+        let moved = false
+        let ready: Connection | null = null
+        for (const conn of bound) {
+          if (conn.outbound && conn.target !== null && (conn.target.host !== to.host || conn.target.port !== to.port)) moved = true
+          else if (ready === null && conn.state === 'ready') ready = conn
+        }
+        if (!moved && ready !== null) return ready
+        const key = addressKey(to.host, to.port)
         for (const conn of [...bound]) {
           if (conn.outbound && conn.target !== null && addressKey(conn.target.host, conn.target.port) !== key) {
             this.log.info(`peer ${to.name} moved to ${key}: dropping the connection to ${conn.label}`)
@@ -312,7 +320,9 @@ export class TcpTransport implements Transport {
         for (const conn of bound) if (conn.state === 'ready') return conn
         for (const conn of bound) if (conn.state === 'handshaking') return conn
       }
-    } else {
+    }
+    const key = addressKey(to.host, to.port)
+    if (to.name === null) {
       for (const conn of this.conns) {
         if (conn.state === 'ready' && conn.target !== null && addressKey(conn.target.host, conn.target.port) === key) return conn
       }

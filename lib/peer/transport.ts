@@ -142,7 +142,12 @@ export class Call {
     const expected = replyOf(this.req.type)
     if (msg.type === 'ERROR') this.fail(new PeerRemoteError(msg.code, msg.message))
     else if (msg.type !== expected) this.fail(new PeerProtocolError(`${from} answered ${this.req.type} with ${msg.type}, expected ${expected}`))
-    else if (this.settle()) this.resolveFn({ ...(msg as Response), from })
+    else if (this.settle()) {
+      // The message was decoded for this call alone: it carries the sender's name itself (no copy per response).
+      const res = msg as Response & { from: string }
+      res.from = from
+      this.resolveFn(res)
+    }
     return true
   }
 
