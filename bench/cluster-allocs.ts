@@ -17,7 +17,7 @@
 // one event-loop turn gathers changes how many frames share a write, so the
 // figure moves a little between runs (a few %).
 //   node dist/bench/cluster-allocs.js (re-runs itself with --expose-gc and a 128 MB semi-space)
-//   DYNAKV_ALLOC_REQUESTS=6000 DYNAKV_ALLOC_CLIENTS=4 DYNAKV_ALLOC_WARMUP=12000
+//   DYNAKV_ALLOC_REQUESTS=1500 DYNAKV_ALLOC_CLIENTS=4 DYNAKV_ALLOC_WARMUP=12000 (more requests fill the young generation)
 //   DYNAKV_ALLOC_PROFILE=<prefix>: also a sampling heap profile of each measured run
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -32,7 +32,7 @@ import { parseServerArgs } from '../lib/cli/args.js'
 import { startServer, type RunningServer } from '../lib/cli/server.js'
 import { freePort } from './lib.js'
 
-const REQUESTS = Number(process.env.DYNAKV_ALLOC_REQUESTS ?? 6000)
+const REQUESTS = Number(process.env.DYNAKV_ALLOC_REQUESTS ?? 1500)
 const CLIENTS = Number(process.env.DYNAKV_ALLOC_CLIENTS ?? 4)
 const WARMUP = Number(process.env.DYNAKV_ALLOC_WARMUP ?? 12000)
 const NODES = 3
