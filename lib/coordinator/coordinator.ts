@@ -18,7 +18,7 @@ import {
   decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject
 } from '../versioning/index.js'
 import { elementRefOf, type KeyRef, type RecordRef } from '../node/keys.js'
-import { WRONGTYPE, isNotReplica, stringAt, type Change, type LocalReplica, type StringRead } from '../node/local.js'
+import { WRONGTYPE, isNotReplica, stringAt, type Change, type LocalReplica, type PutOutcome, type StringRead } from '../node/local.js'
 import type { CounterLease } from '../node/identity.js'
 
 export interface Target {
@@ -213,7 +213,8 @@ export class Coordinator {
   value (ref: KeyRef, r: number, nowMs: number): StringRead | Promise<StringRead> {
     this.stats.reads++
     if (this.solo(r)) return this.o.local.readString(ref, nowMs)
-    return this.quorumRead([ref], r, this.targets(ref)).then(([found]) => {
+    return this.quorumRead([ref], r, this.targets(ref)).then((founds) => {
+      const found = founds[0]
       if (found === undefined) return null
       return isBytes(found) ? stringAt(found, nowMs) : readString(found, nowMs)
     })
@@ -236,100 +237,42 @@ export class Coordinator {
 
   /**
    * Asks every target, answers once R replied, then repairs the replicas found
-   * behind. The replies are compared as bytes: while they are equal nothing is
-   * decoded and nothing needs repair, so no wait for the last replies is armed
-   * (a late reply that differs is repaired with the others when it arrives).
+   * behind (ReadRound). A record this node holds in memory is read at once,
+   * without a promise.
    */
   private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Found[]> {
     return new Promise((resolve, reject) => {
-      const tracker = new QuorumTracker(r, targets.length)
-      const replies: Array<Array<Buffer | undefined> | null> = new Array(targets.length).fill(null)
-      const repaired = new Set<number>()
-      // Per record: the common bytes while mixed[k] is false (valid once a reply came), else the merged object.
-      const common: Array<Buffer | undefined> = new Array(refs.length).fill(undefined)
-      const mixed: boolean[] = new Array(refs.length).fill(false)
-      const merged: Array<VObject | undefined> = new Array(refs.length).fill(undefined)
-      let replied = 0
-      let settled = 0
-      let answered = false
-      let repairing = false
-      const add = (got: Array<Buffer | undefined>): void => {
-        for (let k = 0; k < refs.length; k++) {
-          if (replied === 0) common[k] = got[k]
-          else if (mixed[k]) merged[k] = mergeSome(merged[k], decodeSome(got[k]))
-          else if (!sameBytes(common[k], got[k])) {
-            mixed[k] = true
-            merged[k] = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
+      const round = new ReadRound(this, refs, r, targets, resolve, reject)
+      if (targets.length === 0) return round.finish()
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[i]
+        if (t.node === this.o.self && t.hintFor === null && refs.length === 1) {
+          const found = this.o.local.readEntry(refs[0])
+          if (!(found instanceof Promise)) {
+            // (a cached entry's bytes are never changed: a write gives the slot new bytes)
+            round.replied(i, [found?.bytes])
+            continue
           }
         }
-        replied++
+        this.readFrom(t, refs).then(got => round.replied(i, got), () => round.failed(i))
       }
-      const found = (): Found[] => refs.map((_, k) => mixed[k] ? merged[k] : common[k])
-      // Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions.
-      const behindOf = (reply: Array<Buffer | undefined>): number[] => {
-        const behind: number[] = []
-        for (let k = 0; k < refs.length; k++) {
-          const m = merged[k]
-          if (!mixed[k] || m === undefined) continue
-          const mine = reply[k]
-          if (mine === undefined || !sameVersions(decodeObject(mine), m)) behind.push(k)
-        }
-        return behind
-      }
-      // Read repair starts once every replica answered or the short wait is over;
-      // a reply that comes later is repaired as it arrives.
-      const repair = (): void => {
-        if (!repairing) return
-        for (let i = 0; i < targets.length; i++) {
-          const reply = replies[i]
-          if (reply === null || repaired.has(i)) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
-          repaired.add(i)
-          const behind = behindOf(reply)
-          if (behind.length > 0) this.repairTo(targets[i], behind.map(k => refs[k]), behind.map(k => merged[k] as VObject)).catch(() => {})
-        }
-      }
-      const finish = (): void => {
-        const state = tracker.state
-        if (!answered && state === 'won') {
-          answered = true
-          resolve(found())
-          if (settled < targets.length && mixed.includes(true)) {
-            this.o.clock.after(this.o.readRepairWaitMs, () => {
-              repairing = true
-              repair()
-            })
-          }
-        } else if (!answered && state === 'lost' && settled === targets.length) {
-          // Lost: say so once every replica asked has answered or failed, with the true count.
-          answered = true
-          this.stats.noQuorum++
-          reject(new QuorumError(noQuorumMessage('read', r, tracker.ok)))
-        }
-        if (settled === targets.length) repairing = true
-        repair()
-      }
-      if (targets.length === 0) return finish()
-      targets.forEach((t, i) => {
-        this.readFrom(t, refs).then((got) => {
-          try {
-            add(got)
-          } catch {
-            // undecodable bytes: this replica failed (what it merged so far was valid)
-            settled++
-            tracker.failure(t.primary)
-            return finish()
-          }
-          replies[i] = got
-          settled++
-          tracker.success(t.primary)
-          finish()
-        }, () => {
-          settled++
-          tracker.failure(t.primary)
-          finish()
-        })
-      })
     })
+  }
+
+  /** For ReadRound: after a read that found replicas behind, the short wait before repairing them. */
+  readRepairAfter (fn: () => void): void {
+    this.o.clock.after(this.o.readRepairWaitMs, fn)
+  }
+
+  /** For ReadRound: a read that could not reach its quorum. */
+  readLost (r: number, ok: number): QuorumError {
+    this.stats.noQuorum++
+    return new QuorumError(noQuorumMessage('read', r, ok))
+  }
+
+  /** For ReadRound: merged versions to a replica found behind (errors are ignored: anti-entropy catches up). */
+  repairReplica (t: Target, refs: RecordRef[], objs: VObject[]): void {
+    this.repairTo(t, refs, objs).catch(() => {})
   }
 
   /**
@@ -421,7 +364,7 @@ export class Coordinator {
     const stringOnly = context !== null
     const change: Change = value === null ? { op: 'tombstone', context, stringOnly } : { op: 'value', context, value, expireAt, stringOnly }
     if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, change)
-    return this.replicate(ref, [{ ref, change }], w, pw).then(r => r.context)
+    return this.replicate(ref, [{ ref, change }], w, pw)
   }
 
   /**
@@ -464,91 +407,99 @@ export class Coordinator {
     return { staged, acked }
   }
 
-  private async replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number, retried = false): Promise<{ context: Clock | undefined, objs: VObject[] }> {
+  /**
+   * Builds the new versions (on this node's copy when it is a primary target,
+   * else under a one-time actor) and sends them to every target; resolves with
+   * the writer's context once W of them (PW primaries) stored them. The usual
+   * SET (one record in memory here, its dot releasable at once) goes from the
+   * local write to the replica requests without a promise in between.
+   */
+  private replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number, retried = false): Promise<Clock | undefined> {
     const targets = this.targets(key)
-    const selfTarget = targets.find(t => t.node === this.o.self)
+    let selfTarget: Target | undefined
+    for (const t of targets) if (t.node === this.o.self) selfTarget = t
+    if (selfTarget === undefined || selfTarget.hintFor !== null) return this.replicateFresh(key, targets, selfTarget, writes, w, pw)
+    const self = selfTarget
+    let applied: Array<PutOutcome | Promise<PutOutcome>>
+    try {
+      applied = writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const first = applied[0]
+    if (applied.length === 1 && !(first instanceof Promise) && first.releasable === null) {
+      return this.fanOut(key, targets, self, writes, [first.obj], [first.bytes], first.context ?? undefined, first.durable, w, pw)
+    }
+    return Promise.all(applied).then(async (outcomes) => {
+      await Promise.all(outcomes.map(o => o.releasable))
+      const durable = outcomes.length === 1 ? outcomes[0].durable : Promise.all(outcomes.map(o => o.durable))
+      return await this.fanOut(key, targets, self, writes, outcomes.map(o => o.obj), outcomes.map(o => o.bytes), outcomes[0].context ?? undefined, durable, w, pw)
+    }, async (e) => {
+      // The ring changed before the local write applied: coordinate again on the new one.
+      if (!isNotReplica(e) || retried) throw e
+      return await this.replicate(key, writes, w, pw, true)
+    })
+  }
+
+  /**
+   * Not a primary here: build each version from what the read found (or the
+   * context) alone. Replicas merging it drop exactly what the context covers,
+   * as a local put would. No local history of this key here: a one-time actor
+   * (see identity.freshActor).
+   */
+  private async replicateFresh (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], w: number, pw: number): Promise<Clock | undefined> {
     const objs: VObject[] = []
     const bytes: Buffer[] = []
     let context: Clock | undefined
-    let localWrite: Promise<unknown> | null = null
-    if (selfTarget !== undefined && selfTarget.hintFor === null) {
-      let outcomes
-      try {
-        outcomes = await Promise.all(writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming)))
-      } catch (e) {
-        // The ring changed before the local write applied: coordinate again on the new one.
-        if (!isNotReplica(e) || retried) throw e
-        return await this.replicate(key, writes, w, pw, true)
-      }
-      for (const o of outcomes) {
-        objs.push(o.obj ?? decodeObject(o.bytes))
-        bytes.push(o.bytes)
-      }
-      context = outcomes[0].context ?? undefined
-      localWrite = Promise.all(outcomes.map(o => o.durable))
-      await Promise.all(outcomes.map(o => o.releasable))
-    } else {
-      // Not a primary here: build each version from what the read found (or the
-      // context) alone. Replicas merging it drop exactly what the context covers,
-      // as a local put would. No local history of this key here: a one-time actor
-      // (see identity.freshActor).
-      for (const wr of writes) {
-        let base = wr.incoming ?? EMPTY
-        if (wr.incoming === undefined && wr.change.op !== 'increment' && wr.change.context === null) base = (await this.get(wr.ref, 1)) ?? EMPTY
-        const built = await this.buildFresh(base, wr.change)
-        objs.push(built.obj)
-        bytes.push(encodeObject(built.obj))
-        context ??= built.context
-      }
+    for (const wr of writes) {
+      let base = wr.incoming ?? EMPTY
+      if (wr.incoming === undefined && wr.change.op !== 'increment' && wr.change.context === null) base = (await this.get(wr.ref, 1)) ?? EMPTY
+      const built = await this.buildFresh(base, wr.change)
+      objs.push(built.obj)
+      bytes.push(encodeObject(built.obj))
+      context ??= built.context
     }
-    const primariesAsked = targets.filter(t => t.primary).length
+    return await this.fanOut(key, targets, selfTarget, writes, objs, bytes, context, null, w, pw)
+  }
+
+  /**
+   * Sends the versions to every target (the local one's write already made:
+   * `localWrite`, or null) and counts the stores in a WriteRound. objs[i] null:
+   * not at hand (a blind write on bytes), decoded only if a hint needs it.
+   */
+  private fanOut (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], objs: Array<VObject | null>, bytes: Buffer[], context: Clock | undefined, localWrite: Promise<unknown> | null, w: number, pw: number): Promise<Clock | undefined> {
     if (targets.length === 0) {
       this.stats.noQuorum++
-      throw new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 }))
+      return Promise.reject(new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 })))
     }
-    const refs = writes.map(wr => wr.ref)
-    const tracker = new QuorumTracker(w, targets.length, pw, primariesAsked)
-    const asked = new Set(targets.map(t => t.node))
-    const writeTo = (t: Target): Promise<unknown> => {
-      if (t.node !== this.o.self) {
-        return refs.length === 1
-          ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
-          : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
-      }
-      return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i], bytes[i])))
-    }
-    return await new Promise((resolve, reject) => {
-      let answered = false
-      const finish = (): void => {
-        if (answered) return
-        const state = tracker.state
-        if (state === 'won') {
-          answered = true
-          resolve({ context, objs })
-        } else if (state === 'lost' && tracker.outstanding === 0) {
-          // Every replica asked has answered or failed: the write is stored on tracker.ok of them.
-          answered = true
-          this.stats.noQuorum++
-          reject(new QuorumError(noQuorumMessage('write', w, tracker.ok, { needed: pw, answered: tracker.okPrimaries })))
-        }
-      }
-      const send = (t: Target, write: Promise<unknown>): void => {
-        write.then(() => {
-          tracker.success(t.primary)
-          finish()
-        }, (e) => {
-          const next = isNotReplica(e) ? this.replacement(key, t, asked) : null
-          if (next === null) {
-            tracker.failure(t.primary)
-            return finish()
-          }
-          asked.add(next.node)
-          tracker.reassign(t.primary, next.primary)
-          send(next, writeTo(next))
-        })
-      }
-      for (const t of targets) send(t, t === selfTarget && localWrite !== null ? localWrite : writeTo(t))
+    let primariesAsked = 0
+    for (const t of targets) if (t.primary) primariesAsked++
+    return new Promise((resolve, reject) => {
+      const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
+        new QuorumTracker(w, targets.length, pw, primariesAsked), targets, resolve, reject)
+      for (const t of targets) round.send(t, t === selfTarget && localWrite !== null ? localWrite : round.writeTo(t))
     })
+  }
+
+  /** For WriteRound: one target's copy of the versions (a hint on a fallback, a merge on a primary). */
+  writeTarget (t: Target, refs: RecordRef[], objs: Array<VObject | null>, bytes: Buffer[]): Promise<unknown> {
+    if (t.node !== this.o.self) {
+      return refs.length === 1
+        ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
+        : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+    }
+    return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i] ?? decodeObject(bytes[i]), bytes[i])))
+  }
+
+  /** For WriteRound: in place of a target that refused, the next node of the preference list (null: none). */
+  replacementFor (key: RecordRef, refused: Target, asked: Set<string>): Target | null {
+    return this.replacement(key, refused, asked)
+  }
+
+  /** For WriteRound: a write that could not reach its quorum. */
+  writeLost (tracker: QuorumTracker): QuorumError {
+    this.stats.noQuorum++
+    return new QuorumError(noQuorumMessage('write', tracker.needed, tracker.ok, { needed: tracker.primariesNeeded, answered: tracker.okPrimaries }))
   }
 
   /** A version built under a one-time actor on `base` (a coordinator holding no copy). */
@@ -596,6 +547,192 @@ export class Coordinator {
     }
     run.then(release, release)
     return run
+  }
+}
+
+/**
+ * One quorum read: replies in, the answer out once R replied, then read repair.
+ * The replies are compared as bytes: while they are equal (the usual case)
+ * nothing is decoded and nothing needs repair, so no wait for the last replies
+ * is armed (a late reply that differs is repaired with the others when it
+ * arrives). One object per read instead of a closure per step.
+ */
+class ReadRound {
+  private readonly tracker: QuorumTracker
+  private readonly replies: Array<Array<Buffer | undefined> | null>
+  private readonly repaired: boolean[]
+  /** Per record: the common bytes while mixed[k] is false (valid once a reply came), else the merged object. */
+  private readonly common: Array<Buffer | undefined>
+  private readonly mixed: boolean[]
+  private readonly merged: Array<VObject | undefined>
+  private anyMixed = false
+  private count = 0
+  private settled = 0
+  private answered = false
+  private repairing = false
+
+  constructor (
+    private readonly c: Coordinator,
+    private readonly refs: RecordRef[],
+    private readonly r: number,
+    private readonly targets: Target[],
+    private readonly resolve: (found: Found[]) => void,
+    private readonly reject: (e: Error) => void
+  ) {
+    this.tracker = new QuorumTracker(r, targets.length)
+    const n = targets.length
+    this.replies = new Array(n).fill(null)
+    this.repaired = new Array(n).fill(false)
+    this.common = new Array(refs.length).fill(undefined)
+    this.mixed = new Array(refs.length).fill(false)
+    this.merged = new Array(refs.length).fill(undefined)
+  }
+
+  replied (i: number, got: Array<Buffer | undefined>): void {
+    try {
+      this.add(got)
+    } catch {
+      // undecodable bytes: this replica failed (what it merged so far was valid)
+      this.failed(i)
+      return
+    }
+    this.replies[i] = got
+    this.settled++
+    this.tracker.success(this.targets[i].primary)
+    this.finish()
+  }
+
+  failed (i: number): void {
+    this.settled++
+    this.tracker.failure(this.targets[i].primary)
+    this.finish()
+  }
+
+  private add (got: Array<Buffer | undefined>): void {
+    const { refs, common, mixed, merged } = this
+    for (let k = 0; k < refs.length; k++) {
+      if (this.count === 0) common[k] = got[k]
+      else if (mixed[k]) merged[k] = mergeSome(merged[k], decodeSome(got[k]))
+      else if (!sameBytes(common[k], got[k])) {
+        merged[k] = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
+        mixed[k] = true
+        this.anyMixed = true
+      }
+    }
+    this.count++
+  }
+
+  private found (): Found[] {
+    return this.refs.map((_, k) => this.mixed[k] ? this.merged[k] : this.common[k])
+  }
+
+  /** Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions. */
+  private behindOf (reply: Array<Buffer | undefined>): number[] {
+    const behind: number[] = []
+    for (let k = 0; k < this.refs.length; k++) {
+      const m = this.merged[k]
+      if (!this.mixed[k] || m === undefined) continue
+      const mine = reply[k]
+      if (mine === undefined || !sameVersions(decodeObject(mine), m)) behind.push(k)
+    }
+    return behind
+  }
+
+  /** Read repair starts once every replica answered or the short wait is over; a reply that comes later is repaired as it arrives. */
+  private repair (): void {
+    if (!this.repairing || !this.anyMixed) return
+    for (let i = 0; i < this.targets.length; i++) {
+      const reply = this.replies[i]
+      if (reply === null || this.repaired[i]) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
+      this.repaired[i] = true
+      const behind = this.behindOf(reply)
+      if (behind.length > 0) this.c.repairReplica(this.targets[i], behind.map(k => this.refs[k]), behind.map(k => this.merged[k] as VObject))
+    }
+  }
+
+  finish (): void {
+    const state = this.tracker.state
+    const all = this.settled === this.targets.length
+    if (!this.answered && state === 'won') {
+      this.answered = true
+      this.resolve(this.found())
+      if (!all && this.anyMixed) {
+        this.c.readRepairAfter(() => {
+          this.repairing = true
+          this.repair()
+        })
+      }
+    } else if (!this.answered && state === 'lost' && all) {
+      // Lost: say so once every replica asked has answered or failed, with the true count.
+      this.answered = true
+      this.reject(this.c.readLost(this.r, this.tracker.ok))
+    }
+    if (all) this.repairing = true
+    this.repair()
+  }
+}
+
+/**
+ * One replicated write: W stores (PW of them primaries) win it; a target that
+ * refuses (not a replica in its ring) is replaced by the next node of the
+ * preference list as it stands now; lost is reported once every replica asked
+ * has answered or failed. One object per write instead of a closure per step.
+ */
+class WriteRound {
+  private answered = false
+  /** Nodes asked so far: only needed once a target refuses. */
+  private asked: Set<string> | null = null
+
+  constructor (
+    private readonly c: Coordinator,
+    private readonly key: RecordRef,
+    private readonly refs: RecordRef[],
+    private readonly objs: Array<VObject | null>,
+    private readonly bytes: Buffer[],
+    private readonly context: Clock | undefined,
+    private readonly tracker: QuorumTracker,
+    private readonly targets: Target[],
+    private readonly resolve: (context: Clock | undefined) => void,
+    private readonly reject: (e: Error) => void
+  ) {}
+
+  writeTo (t: Target): Promise<unknown> {
+    return this.c.writeTarget(t, this.refs, this.objs, this.bytes)
+  }
+
+  send (t: Target, write: Promise<unknown>): void {
+    write.then(() => {
+      this.tracker.success(t.primary)
+      this.finish()
+    }, (e) => this.refused(t, e))
+  }
+
+  private refused (t: Target, e: unknown): void {
+    let next: Target | null = null
+    if (isNotReplica(e)) {
+      this.asked ??= new Set(this.targets.map(x => x.node))
+      next = this.c.replacementFor(this.key, t, this.asked)
+    }
+    if (next === null) {
+      this.tracker.failure(t.primary)
+      return this.finish()
+    }
+    this.asked?.add(next.node)
+    this.tracker.reassign(t.primary, next.primary)
+    this.send(next, this.writeTo(next))
+  }
+
+  private finish (): void {
+    if (this.answered) return
+    const state = this.tracker.state
+    if (state === 'won') {
+      this.answered = true
+      this.resolve(this.context)
+    } else if (state === 'lost' && this.tracker.outstanding === 0) {
+      // Every replica asked has answered or failed: the write is stored on tracker.ok of them.
+      this.answered = true
+      this.reject(this.c.writeLost(this.tracker))
+    }
   }
 }
 

@@ -63,6 +63,8 @@ export interface LocalOptions {
   sync: boolean
   cacheBytes: number
   vclockMax: number
+  /** Group commits written at once (the engine's maxInflight; default 2). */
+  maxInflight?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
@@ -84,8 +86,8 @@ export interface PutOutcome {
   context: Clock | null
   /** Resolves when the new object is durable here. */
   durable: Promise<void>
-  /** Resolves when the dot may be sent to other replicas (counter lease durable). */
-  releasable: Promise<void>
+  /** Resolves when the dot may be sent to other replicas (counter lease durable); null: at once. */
+  releasable: Promise<void> | null
 }
 
 /** A write or read meant for a string met a key of another type. */
@@ -135,6 +137,7 @@ export class LocalReplica {
       sync: options.sync,
       cacheBytes: options.cacheBytes,
       validate: decodeObject,
+      maxInflight: options.maxInflight,
       onCommit: options.onCommit
     })
     this.clock = options.clock
@@ -176,12 +179,15 @@ export class LocalReplica {
   /**
    * A coordinated write: `incoming` (what a quorum read found, or undefined) is
    * merged into this replica's copy first, then the change applies to the result.
+   * The outcome comes at once when the record is in memory (the usual case: no
+   * promise), else once it is loaded. Refused (NotReplicaError, rejected) when
+   * the ring changed under the coordinator; a WrongTypeError is thrown.
    */
-  apply (ref: RecordRef, change: Change, incoming?: VObject): Promise<PutOutcome> {
+  apply (ref: RecordRef, change: Change, incoming?: VObject): PutOutcome | Promise<PutOutcome> {
     // fn may run now (value in memory) or after a load: hand its outcome over either way
     // (null: refused, the ring changed under the coordinator).
-    let built: Omit<PutOutcome, 'durable'> | null | undefined
-    let deliver: ((o: Omit<PutOutcome, 'durable'> | null) => void) | null = null
+    let built: PutOutcome | null | undefined
+    let deliver: ((o: PutOutcome | null) => void) | null = null
     const durable = this.engine.update('data', ref, (cur) => {
       if (!this.placement.replicates(ref.partition)) {
         built = null
@@ -189,20 +195,27 @@ export class LocalReplica {
         return { result: undefined }
       }
       const v = this.newVersion(ref, cur, change, incoming)
-      built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release ?? Promise.resolve() }
+      // durable is the update's own promise, known only once update returns: filled in below (no copy of the outcome)
+      built = { obj: v.obj, bytes: v.bytes, context: v.context, releasable: v.release, durable: null as unknown as Promise<void> }
       deliver?.(built)
       return { next: this.entryOf(v.bytes, v.obj), result: undefined }
     })
+    if (built === null) return Promise.reject(notReplica(ref))
+    if (built !== undefined) {
+      built.durable = durable
+      return built
+    }
     return new Promise((resolve, reject) => {
       deliver = (o) => {
         if (o === null) reject(notReplica(ref))
-        else resolve({ ...o, durable })
+        else {
+          o.durable = durable
+          resolve(o)
+        }
       }
-      if (built !== undefined) return deliver(built)
       durable.catch(reject)
     })
   }
-
 
   /**
    * A write on a single node, acknowledged once durable with the writer's new

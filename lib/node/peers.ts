@@ -10,11 +10,13 @@ import { decodeObject, encodeObject, merge } from '../versioning/index.js'
 import type { RangePage, RangeSpec, ReplicaClient } from '../coordinator/coordinator.js'
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
+import type { Entry } from '../storage/engine.js'
 
 const EMPTY_BYTES = Buffer.alloc(0)
 const OK: Response = Object.freeze({ type: 'OK' })
 const ok = (): Response => OK
 const objectResponse = (obj: Buffer | null): Response => ({ type: 'OBJECT', obj })
+const objectOf = (res: { obj: Buffer | null }): Buffer | undefined => res.obj ?? undefined
 /** Records one request may read or write. */
 const RECORDS_MAX = 10_000
 
@@ -107,9 +109,8 @@ export class Peers implements ReplicaClient, PeerRequests {
     this.handlers.set(type, handler as unknown as (from: string, req: Request) => Promise<Response>)
   }
 
-  async getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
-    const res = await this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor })
-    return res.obj ?? undefined
+  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
+    return this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }).then(objectOf)
   }
 
   putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<unknown> {
@@ -144,7 +145,12 @@ export class Peers implements ReplicaClient, PeerRequests {
     this.deps.detector.success(from, this.deps.clock.now())
     // The replica requests, most of a client command's, answer without an async frame of their own.
     if (req.type === 'PUT_REPLICA') return this.servePut(req.key, req.obj, req.hintFor).then(ok)
-    if (req.type === 'GET_REPLICA') return this.readStored(req.key, req.hintFor).then(objectResponse)
+    if (req.type === 'GET_REPLICA') {
+      // A record in memory with no hint to merge is answered without a promise of its own.
+      const stored = req.hintFor === null || req.hintFor === this.deps.self ? this.storedHere(req.key) : undefined
+      if (stored !== undefined && !(stored instanceof Promise)) return Promise.resolve(objectResponse(stored))
+      return this.readStored(req.key, req.hintFor).then(objectResponse)
+    }
     return this.handleOther(from, req)
   }
 
@@ -168,6 +174,14 @@ export class Peers implements ReplicaClient, PeerRequests {
         return await handler(from, req)
       }
     }
+  }
+
+  /** This replica's bytes of a record when it is in memory (null: none), else a promise of the entry. */
+  private storedHere (skey: Buffer): Buffer | null | Promise<Entry | undefined> {
+    const found = this.deps.local.readEntry(refOfStorageKey(skey, this.deps.partitionBits))
+    if (found instanceof Promise) return found
+    this.stats.replicaReadsServed++
+    return found?.bytes ?? null
   }
 
   /** This replica's bytes of a record, merged with the hint held for `hintFor` if any. */

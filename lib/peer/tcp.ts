@@ -26,7 +26,7 @@
 //   in one tick are coalesced into one socket write; TCP_NODELAY is set.
 
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net'
-import { realClock, type TimeSource } from '../runtime/clock.js'
+import { realClock, type TimeSource, type Timer } from '../runtime/clock.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { realRandom, type Random } from '../runtime/random.js'
 import { MAX_FRAME_BYTES_DEFAULT } from './codec.js'
@@ -126,7 +126,12 @@ export class TcpTransport implements Transport {
   /** Outbound handshakes to an address whose node name is not known yet (a join seed). */
   private readonly seedDials = new Map<string, Connection>()
   private readonly backoff = new Map<string, Backoff>()
+  /** Outstanding requests: each leaves the set as it settles (untrack), and times out by the deadline sweep. */
   private readonly calls = new Set<Call>()
+  private readonly untrack = (call: Call): void => { this.calls.delete(call) }
+  /** The deadline sweep's one timer (null: not armed), and when it fires. */
+  private sweepTimer: Timer | null = null
+  private sweepAtMs = Infinity
   private readonly traffic = new Map<string, PeerTraffic>()
 
   constructor (private readonly opts: TcpTransportOptions) {
@@ -184,6 +189,8 @@ export class TcpTransport implements Transport {
   async stop (): Promise<void> {
     if (this.state === 'stopped') return
     this.state = 'stopped'
+    this.sweepTimer?.cancel()
+    this.sweepTimer = null
     const err = new PeerStoppedError(`transport ${this.name} stopped`)
     for (const conn of [...this.conns]) conn.close(err)
     for (const call of [...this.calls]) call.fail(err)
@@ -233,18 +240,53 @@ export class TcpTransport implements Transport {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return call.fail(new InvalidMessageError(`timeoutMs must be positive, got ${timeoutMs}`))
     if (this.calls.size >= this.limits.maxOutstanding) return call.fail(new PeerOverloadedError(`${this.calls.size} peer requests outstanding`))
     this.calls.add(call)
-    call.onSettle(() => this.calls.delete(call))
-    call.addTimer(this.clock.after(timeoutMs, () => {
-      if (call.settled) return
-      this.counters.timeouts++
-      call.fail(new PeerTimeoutError(`${req.type} to ${describe(to)} timed out after ${timeoutMs} ms`))
-    }))
+    call.untrack = this.untrack
+    call.to = to
+    // No timer per request: one sweep, armed for the earliest deadline (sweepDeadlines).
+    const deadline = this.clock.now() + timeoutMs
+    call.deadlineMs = deadline
+    if (deadline < this.sweepAtMs) this.armSweep(deadline)
     if (to.name !== null && this.faults.partitioned.has(to.name)) {
       this.counters.droppedByFaults++
       return // times out, as across a real partition
     }
     if (this.faults.delayMs > 0) call.addTimer(this.clock.after(this.faults.delayMs, () => this.dispatch(to, call)))
     else this.dispatch(to, call)
+  }
+
+  /**
+   * Timeouts without a timer per request (a setTimeout and a clearTimeout for
+   * each of the thousands of replica requests a second): one timer, armed for
+   * the earliest deadline of the outstanding calls. When it fires it fails the
+   * calls past their deadline and re-arms for the earliest one left. Requests
+   * share a few timeouts and are sent in time order, so a new deadline is
+   * nearly always later than the armed one: under a steady load the sweep runs
+   * about once per timeout and walks the calls outstanding at that moment
+   * (at most limits.maxOutstanding). A call never times out early; it may
+   * time out later than its deadline by the event loop's lag, as with a timer.
+   */
+  private armSweep (atMs: number): void {
+    this.sweepTimer?.cancel()
+    this.sweepAtMs = atMs
+    this.sweepTimer = this.clock.after(Math.max(1, atMs - this.clock.now()), () => this.sweepDeadlines())
+  }
+
+  private sweepDeadlines (): void {
+    this.sweepTimer = null
+    this.sweepAtMs = Infinity
+    const now = this.clock.now()
+    let next = Infinity
+    const expired: Call[] = []
+    for (const call of this.calls) {
+      if (call.deadlineMs <= now) expired.push(call)
+      else if (call.deadlineMs < next) next = call.deadlineMs
+    }
+    for (const call of expired) {
+      if (call.settled) continue
+      this.counters.timeouts++
+      call.fail(new PeerTimeoutError(`${call.req.type} to ${describe(call.to as PeerAddress)} timed out after ${call.timeoutMs} ms`))
+    }
+    if (next !== Infinity && this.state === 'running') this.armSweep(next)
   }
 
   private dispatch (to: PeerAddress, call: Call): void {
@@ -257,10 +299,18 @@ export class TcpTransport implements Transport {
   }
 
   private connectionFor (to: PeerAddress): Connection {
-    const key = addressKey(to.host, to.port)
     if (to.name !== null) {
       const bound = this.byPeer.get(to.name)
       if (bound !== undefined) {
+        // The usual case, per replica request: a ready connection to the address asked (no copy, no key strings).
+        let moved = false
+        let ready: Connection | null = null
+        for (const conn of bound) {
+          if (conn.outbound && conn.target !== null && (conn.target.host !== to.host || conn.target.port !== to.port)) moved = true
+          else if (ready === null && conn.state === 'ready') ready = conn
+        }
+        if (!moved && ready !== null) return ready
+        const key = addressKey(to.host, to.port)
         for (const conn of [...bound]) {
           if (conn.outbound && conn.target !== null && addressKey(conn.target.host, conn.target.port) !== key) {
             this.log.info(`peer ${to.name} moved to ${key}: dropping the connection to ${conn.label}`)
@@ -270,7 +320,9 @@ export class TcpTransport implements Transport {
         for (const conn of bound) if (conn.state === 'ready') return conn
         for (const conn of bound) if (conn.state === 'handshaking') return conn
       }
-    } else {
+    }
+    const key = addressKey(to.host, to.port)
+    if (to.name === null) {
       for (const conn of this.conns) {
         if (conn.state === 'ready' && conn.target !== null && addressKey(conn.target.host, conn.target.port) === key) return conn
       }

@@ -100,10 +100,19 @@ export class Call {
   settled = false
   /** Releases whatever holds this call (a connection's table); set by the holder. */
   detach: (() => void) | null = null
+  /**
+   * Told once when the call settles: a transport's table of outstanding calls,
+   * one function shared by every call (no closure per call).
+   */
+  untrack: ((call: Call) => void) | null = null
+  /** When the call times out, for a transport that sweeps deadlines instead of arming a timer per call (0: unset). */
+  deadlineMs = 0
+  /** Where the call goes (for the timeout's message). */
+  to: PeerAddress | null = null
   readonly promise: Promise<Response & { from: string }>
   private resolveFn!: (res: Response & { from: string }) => void
   private rejectFn!: (err: PeerError) => void
-  private readonly cleanups: Array<() => void> = []
+  private cleanups: Array<() => void> | null = null
 
   constructor (readonly req: Request, readonly timeoutMs: number) {
     this.promise = new Promise((resolve, reject) => {
@@ -120,7 +129,7 @@ export class Call {
   /** Runs fn once when the call settles (at once if it has). */
   onSettle (fn: () => void): void {
     if (this.settled) fn()
-    else this.cleanups.push(fn)
+    else (this.cleanups ??= []).push(fn)
   }
 
   fail (err: PeerError): void {
@@ -133,15 +142,24 @@ export class Call {
     const expected = replyOf(this.req.type)
     if (msg.type === 'ERROR') this.fail(new PeerRemoteError(msg.code, msg.message))
     else if (msg.type !== expected) this.fail(new PeerProtocolError(`${from} answered ${this.req.type} with ${msg.type}, expected ${expected}`))
-    else if (this.settle()) this.resolveFn({ ...(msg as Response), from })
+    else if (this.settle()) {
+      // The message was decoded for this call alone: it carries the sender's name itself (no copy per response).
+      const res = msg as Response & { from: string }
+      res.from = from
+      this.resolveFn(res)
+    }
     return true
   }
 
   private settle (): boolean {
     if (this.settled) return false
     this.settled = true
-    for (const fn of this.cleanups) fn()
-    this.cleanups.length = 0
+    const cleanups = this.cleanups
+    this.cleanups = null
+    if (cleanups !== null) for (const fn of cleanups) fn()
+    const untrack = this.untrack
+    this.untrack = null
+    if (untrack !== null) untrack(this)
     const detach = this.detach
     this.detach = null
     if (detach !== null) detach()

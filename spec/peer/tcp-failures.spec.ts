@@ -67,6 +67,32 @@ t.test('request timeout, and a late response is ignored', async t => {
   t.same(await a.transport.request(b.transport.address(), pingOf(''), 2000), { type: 'PONG', digest: 'late', from: 'b' })
 })
 
+t.test('timeouts without a timer per request: a shorter deadline behind a longer one, and a sweep that finds calls answered', async t => {
+  // b answers 'slow' after 300 ms and anything else at once.
+  const b = await startNode('b', { handler: async (_from, req) => {
+    if ((req as { digest?: string }).digest === 'slow') await sleep(300)
+    return { type: 'PONG', digest: 'b' }
+  } })
+  const a = await startNode('a')
+  t.teardown(() => stopAll(a, b))
+  const to = b.transport.address()
+  // The sweep is armed for the first call's deadline (5 s); the second's (80 ms) is earlier and must re-arm it.
+  const order: string[] = []
+  const long = a.transport.request(to, pingOf('slow'), 5000).finally(() => order.push('long answered'))
+  const started = Date.now()
+  const err = await a.transport.request(to, pingOf('slow'), 80).catch(e => e).finally(() => order.push('short timed out'))
+  t.equal(err.code, 'DYNAKV_PEER_TIMEOUT', 'the shorter deadline fired, not the armed one')
+  t.ok(Date.now() - started >= 75, 'not before its deadline')
+  t.same(await long, { type: 'PONG', digest: 'b', from: 'b' }, 'the longer call is answered')
+  t.same(order, ['short timed out', 'long answered'], 'the short call timed out before the long one was answered (300 ms), not at the armed 5 s')
+  t.equal(a.transport.stats().timeouts, 1)
+  // Calls answered before their deadline are gone from the sweep: a later sweep times out only the silent one.
+  for (let i = 0; i < 20; i++) t.same(await a.transport.request(to, pingOf(`${i}`), 60), { type: 'PONG', digest: 'b', from: 'b' })
+  const silent = await a.transport.request(to, pingOf('slow'), 60).catch(e => e)
+  t.equal(silent.code, 'DYNAKV_PEER_TIMEOUT')
+  t.equal(a.transport.stats().timeouts, 2, 'one timeout per silent call, none for the answered ones')
+})
+
 t.test('peer restart: fail fast while backing off, then reconnect; a new address reconnects', async t => {
   // A backoff far longer than a busy machine's scheduling delays: the request after a failed dial still falls in it.
   const limits = { reconnectBackoffMsMin: 1000, reconnectBackoffMsMax: 2000 }
