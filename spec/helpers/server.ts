@@ -67,14 +67,35 @@ export function removeDir (dir: string): void {
 
 // ---------------------------------------------------------------- ports
 
-/** A port that was free a moment ago (bound on 127.0.0.1:0, read, closed). */
-export async function freePort (): Promise<number> {
+// Ports for servers come from below the kernel's ephemeral range (32768-60999 by
+// default): a port handed out by listen(0) or taken as the local end of a client
+// connection can land on a node's port while it restarts (a restart keeps its
+// ports), and its bind then fails with "address already in use".
+const LOW_PORTS = { from: 20000, to: 32767 }
+
+/** Binds port (0: any) on HOST and closes it again: the port bound, or null if it was taken. */
+async function tryPort (port: number): Promise<number | null> {
   const srv = net.createServer()
-  srv.listen(0, HOST)
-  await once(srv, 'listening')
-  const port = (srv.address() as net.AddressInfo).port
+  try {
+    srv.listen(port, HOST)
+    await once(srv, 'listening') // rejects on 'error' (EADDRINUSE)
+  } catch {
+    return null
+  }
+  const bound = (srv.address() as net.AddressInfo).port
   srv.close()
   await once(srv, 'close')
+  return bound
+}
+
+/** A port that was free a moment ago, below the ephemeral range where one can be found. */
+export async function freePort (): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await tryPort(LOW_PORTS.from + Math.floor(Math.random() * (LOW_PORTS.to - LOW_PORTS.from + 1)))
+    if (port !== null) return port
+  }
+  const port = await tryPort(0)
+  if (port === null) throw new Error('no free port on ' + HOST)
   return port
 }
 
