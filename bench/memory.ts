@@ -25,6 +25,8 @@ const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 1_000_000)
 const GETS = Number(process.env.DYNAKV_BENCH_GETS ?? 200_000)
 const LOAD_TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 600)
 const MB = 1024 * 1024
+/** Node flags for every dynakv process of the run (e.g. '--max-semi-space-size=8'); the environment passes through as it is (MALLOC_* tunables). */
+const NODE_FLAGS = (process.env.DYNAKV_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(f => f !== '')
 const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'gc-probe.js')).href
 
 /** The SETs as one RESP stream in a file (what `redis-cli --pipe` reads). */
@@ -88,7 +90,7 @@ interface Restart {
 async function restart (dir: string, cacheMb: number | 'default'): Promise<Restart> {
   const args = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...(cacheMb === 'default' ? [] : ['--cache-mb', String(cacheMb)])]
   const started = performance.now()
-  const p = await startDynakv(args, { dir, node: ['--expose-gc', '--import', PROBE], timeoutMs: 120_000 })
+  const p = await startDynakv(args, { dir, node: [...NODE_FLAGS, '--expose-gc', '--import', PROBE], timeoutMs: 120_000 })
   const startupSeconds = (performance.now() - started) / 1000
   try {
     await sleep(1000)
@@ -126,7 +128,7 @@ async function main (): Promise<void> {
   process.stderr.write(`redis-server appendfsync always: ${redisLoad.seconds.toFixed(1)} s, peak RSS ${redisLoad.peakRssMb.toFixed(0)} MB\n`)
   loads.push(load1())
 
-  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'])
+  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'], { node: NODE_FLAGS })
   let dynakvLoad: Load
   let keysAfterLoad = NaN
   let heapAfterLoadMb = NaN
@@ -157,6 +159,7 @@ async function main (): Promise<void> {
 
   const out = process.stdout
   const mb = (x: number): string => `${x.toFixed(0)} MB`
+  out.write(`\nnode flags: ${NODE_FLAGS.join(' ') || '(none)'}; MALLOC_* environment: ${Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`).join(' ') || '(none)'}\n`)
   out.write(`\nbulk load: redis-cli --pipe of ${KEYS} SETs of 100 bytes (${(fileBytes / MB).toFixed(0)} MB of RESP)\n`)
   out.write(`${'server'.padEnd(30)}${'seconds'.padStart(9)}${'SET/s'.padStart(10)}${'peak RSS'.padStart(10)}${'VmHWM'.padStart(9)}  replies, errors\n`)
   for (const [name, l] of [['redis-server appendfsync always', redisLoad], ['dynakv (durable)', dynakvLoad]] as const) {
