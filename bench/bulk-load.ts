@@ -6,7 +6,8 @@
 // write_batches, batched_writes, write_ms: how big a batch is and how long its
 // store write takes), and peak RSS (VmHWM).
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
-//   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0' (name=node flags, ';' between variants)
+//   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
+//   (name=node flags and VAR=value environment | server flags; ';' between variants)
 import { closeSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -17,21 +18,23 @@ const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
 const TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 400)
 const MB = 1024 * 1024
 
-interface Variant { name: string, node: string[], env: Record<string, string> }
+interface Variant { name: string, node: string[], env: Record<string, string>, args: string[] }
 
 /** `name=flag flag VAR=value` items separated by ';' (a bare name: no flags). */
 function variants (spec: string): Variant[] {
   return spec.split(';').map(s => s.trim()).filter(s => s !== '').map((s) => {
     const eq = s.indexOf('=')
     const name = eq < 0 ? s : s.slice(0, eq)
-    const words = eq < 0 ? [] : s.slice(eq + 1).split(/\s+/).filter(w => w !== '')
+    const [before, after] = (eq < 0 ? '' : s.slice(eq + 1)).split('|')
+    const words = before.split(/\s+/).filter(w => w !== '')
+    const args = (after ?? '').split(/\s+/).filter(w => w !== '')
     const env: Record<string, string> = {}
     const node: string[] = []
     for (const w of words) {
       if (w.startsWith('-')) node.push(w)
       else env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1)
     }
-    return { name, node, env }
+    return { name, node, env, args }
   })
 }
 
@@ -104,7 +107,7 @@ async function main (): Promise<void> {
           saved[k] = process.env[k]
           process.env[k] = val
         }
-        const node = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'], { node: v.node })
+        const node = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...v.args], { node: v.node })
         for (const k of Object.keys(v.env)) {
           if (saved[k] === undefined) delete process.env[k]
           else process.env[k] = saved[k]

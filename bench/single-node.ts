@@ -13,7 +13,8 @@
 //   DYNAKV_BENCH_BASELINE=/path/to/other/checkout (built): an A/B run, that
 //   build's dynakv measured as `dynakv-base` in the same interleaved rounds
 //   (DYNAKV_BENCH_BASELINE=. with DYNAKV_BENCH_BASE_NODE='node flags' and
-//   DYNAKV_BENCH_BASE_ARGS='server flags': this build with other settings)
+//   DYNAKV_BENCH_BASE_ARGS='server flags': this build with other settings;
+//   VAR=value words among the node flags go into its environment)
 //   DYNAKV_BENCH_TESTS='SET P16,GET P16', DYNAKV_BENCH_SERVERS='dynakv,dynakv-base': a subset
 import { join } from 'node:path'
 import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
@@ -27,7 +28,8 @@ const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',')
 const SERVERS: readonly Server[] = ALL_SERVERS.filter(s => (s !== 'dynakv-base' || BASELINE !== undefined) && (ONLY === undefined || ONLY.includes(s)))
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
-const BASE_NODE = words(process.env.DYNAKV_BENCH_BASE_NODE)
+const BASE_NODE = words(process.env.DYNAKV_BENCH_BASE_NODE).filter(w => w.startsWith('-'))
+const BASE_ENV = words(process.env.DYNAKV_BENCH_BASE_NODE).filter(w => !w.startsWith('-'))
 const BASE_ARGS = words(process.env.DYNAKV_BENCH_BASE_ARGS)
 const ONLY_TESTS = process.env.DYNAKV_BENCH_TESTS?.split(',')
 const TESTS = ([['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const).filter(([op, P]) => ONLY_TESTS === undefined || ONLY_TESTS.includes(`${op} P${P}`))
@@ -61,7 +63,7 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
 async function main (): Promise<void> {
   const servers: Partial<Record<Server, Proc>> = {
     dynakv: await startDynakv(DYNAKV_ARGS),
-    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { node: BASE_NODE, main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js') }),
+    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { node: BASE_NODE, wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV], main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js') }),
     'redis-always': !SERVERS.includes('redis-always') ? undefined : await startRedis({ fsync: 'always' }),
     'redis-memory': !SERVERS.includes('redis-memory') ? undefined : await startRedis(),
     'node-echo': !SERVERS.includes('node-echo') ? undefined : await startEcho()
