@@ -27,6 +27,8 @@ const LOAD_TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 600)
 const MB = 1024 * 1024
 /** Node flags for every dynakv process of the run (e.g. '--max-semi-space-size=8'); the environment passes through as it is (MALLOC_* tunables). */
 const NODE_FLAGS = (process.env.DYNAKV_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(f => f !== '')
+/** Server flags for the loaded node (e.g. '--cache-mb 16'); the restarts set only --cache-mb. */
+const LOAD_ARGS = (process.env.DYNAKV_BENCH_LOAD_ARGS ?? '').split(/\s+/).filter(f => f !== '')
 const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'gc-probe.js')).href
 
 /** The SETs as one RESP stream in a file (what `redis-cli --pipe` reads). */
@@ -128,7 +130,7 @@ async function main (): Promise<void> {
   process.stderr.write(`redis-server appendfsync always: ${redisLoad.seconds.toFixed(1)} s, peak RSS ${redisLoad.peakRssMb.toFixed(0)} MB\n`)
   loads.push(load1())
 
-  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'], { node: NODE_FLAGS })
+  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...LOAD_ARGS], { node: NODE_FLAGS })
   let dynakvLoad: Load
   let keysAfterLoad = NaN
   let heapAfterLoadMb = NaN
@@ -159,7 +161,7 @@ async function main (): Promise<void> {
 
   const out = process.stdout
   const mb = (x: number): string => `${x.toFixed(0)} MB`
-  out.write(`\nnode flags: ${NODE_FLAGS.join(' ') || '(none)'}; MALLOC_* environment: ${Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`).join(' ') || '(none)'}\n`)
+  out.write(`\nnode flags: ${NODE_FLAGS.join(' ') || '(none)'}; load server flags: ${LOAD_ARGS.join(' ') || '(none)'}; MALLOC_* environment: ${Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`).join(' ') || '(none)'}\n`)
   out.write(`\nbulk load: redis-cli --pipe of ${KEYS} SETs of 100 bytes (${(fileBytes / MB).toFixed(0)} MB of RESP)\n`)
   out.write(`${'server'.padEnd(30)}${'seconds'.padStart(9)}${'SET/s'.padStart(10)}${'peak RSS'.padStart(10)}${'VmHWM'.padStart(9)}  replies, errors\n`)
   for (const [name, l] of [['redis-server appendfsync always', redisLoad], ['dynakv (durable)', dynakvLoad]] as const) {
