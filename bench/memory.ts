@@ -16,7 +16,7 @@
 // shorter run.
 //   DYNAKV_BENCH_KEYS=1000000 DYNAKV_BENCH_GETS=200000 DYNAKV_BENCH_LOAD_TIMEOUT_S=600
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, statSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { infoField, load1, memOf, redisBenchmark, redisCli, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
@@ -45,10 +45,32 @@ function writePipeFile (file: string, keys: number): number {
   return statSync(file).size
 }
 
-interface Load { seconds: number, peakRssMb: number, hwmMb: number, replies: number, errors: number, completed: boolean, output: string }
+/** RSS split as /proc/PID/status gives it: anonymous (heaps) and file-backed (the node binary, LevelDB's mmapped tables), MB. */
+function rssSplit (pid: number): { anonMb: number, fileMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1')
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024
+  return { anonMb: kb('RssAnon'), fileMb: kb('RssFile') }
+}
+
+/** The largest RSS sample's split, sampled as sampleRss does. */
+function sampleSplit (pid: number, everyMs = 100): { stop: () => { anonMb: number, fileMb: number } } {
+  let max = { anonMb: 0, fileMb: 0 }
+  const take = (): void => {
+    try {
+      const s = rssSplit(pid)
+      if (s.anonMb + s.fileMb > max.anonMb + max.fileMb) max = s
+    } catch {} // exited
+  }
+  take()
+  const timer = setInterval(take, everyMs)
+  return { stop: () => { clearInterval(timer); take(); return max } }
+}
+
+interface Load { peakSplit: { anonMb: number, fileMb: number }, seconds: number, peakRssMb: number, hwmMb: number, replies: number, errors: number, completed: boolean, output: string }
 
 async function bulkLoad (p: Proc, file: string): Promise<Load> {
   const rss = sampleRss(p.pid)
+  const split = sampleSplit(p.pid)
   const started = performance.now()
   const input = openSync(file, 'r')
   const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(p.port), '--pipe', '--pipe-timeout', String(LOAD_TIMEOUT_S)], { stdio: [input, 'pipe', 'pipe'] })
@@ -61,11 +83,12 @@ async function bulkLoad (p: Proc, file: string): Promise<Load> {
   clearTimeout(timer)
   const seconds = (performance.now() - started) / 1000
   const peak = rss.stop()
+  const peakSplit = split.stop()
   const m = /errors: (\d+), replies: (\d+)/.exec(output)
-  return { seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
+  return { peakSplit, seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
 }
 
-interface Heap { heapUsedMb: number, externalMb: number, rssMb: number }
+interface Heap { heapUsedMb: number, externalMb: number, rssMb: number, anonMb?: number, fileMb?: number }
 
 /** Live memory of a node started with gc-probe: collects garbage there and reads the line it prints. */
 async function liveHeap (p: Proc): Promise<Heap> {
@@ -99,8 +122,10 @@ async function restart (dir: string, cacheMb: number | 'default'): Promise<Resta
     const afterStartup = { rssNowMb: memOf(p.pid).rssBytes / MB, ...await liveHeap(p) }
     const run = await redisBenchmark(p.port, ['-t', 'get', '-n', String(GETS), '-r', String(KEYS), '-c', '50', '-P', '16'])
     const rssNowMb = memOf(p.pid).rssBytes / MB
+    const split = rssSplit(p.pid)
     const afterGets = {
       rssNowMb,
+      ...split,
       ...await liveHeap(p),
       getsPerSecond: run.rows[0]?.rps ?? NaN,
       cacheKeys: await infoField(p.port, 'memory', 'object_cache_keys'),
@@ -167,6 +192,7 @@ async function main (): Promise<void> {
   for (const [name, l] of [['redis-server appendfsync always', redisLoad], ['dynakv (durable)', dynakvLoad]] as const) {
     out.write(`${name.padEnd(30)}${l.seconds.toFixed(1).padStart(9)}${Math.round(l.replies / l.seconds).toString().padStart(10)}${mb(l.peakRssMb).padStart(10)}${mb(l.hwmMb).padStart(9)}  ${l.replies}, ${l.errors}${l.completed ? '' : ' (NOT COMPLETED)'}\n`)
   }
+  out.write(`peak RSS sample split: redis ${redisLoad.peakSplit.anonMb.toFixed(0)} MB anonymous + ${redisLoad.peakSplit.fileMb.toFixed(0)} MB file-backed; dynakv ${dynakvLoad.peakSplit.anonMb.toFixed(0)} + ${dynakvLoad.peakSplit.fileMb.toFixed(0)} MB\n`)
   out.write(`dynakv after the load: DBSIZE ${keysAfterLoad}, INFO used_memory ${mb(heapAfterLoadMb)}; stopping it took ${stopSeconds.toFixed(1)} s\n`)
   out.write(`\nrestart on that directory, then ${GETS} random GETs (redis-benchmark -c 50 -P 16 -r ${KEYS}); heap = live heap after a forced GC; cache cost = (heap + external) minus that of --cache-mb 0\n`)
   out.write(`${'--cache-mb'.padEnd(11)}${'ready s'.padStart(8)}${'RSS start'.padStart(11)}${'RSS GETs'.padStart(10)}${'heap start'.padStart(12)}${'heap GETs'.padStart(11)}${'extern GETs'.padStart(13)}${'cached keys'.padStart(13)}${'counted'.padStart(10)}${'real cost'.padStart(11)}${'B/key real'.padStart(12)}${'B/key counted'.padStart(15)}\n`)
@@ -176,6 +202,7 @@ async function main (): Promise<void> {
     const perKey = (x: number): string => r.afterGets.cacheKeys > 0 ? Math.round(x * MB / r.afterGets.cacheKeys).toString() : '-'
     out.write(`${String(r.cacheMb === 'default' ? '64 (def.)' : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
   }
+  out.write(`RSS after GETs, anonymous + file-backed (node binary, mmapped tables): ${restarts.map(r => `${String(r.cacheMb)}: ${(r.afterGets.anonMb ?? NaN).toFixed(0)} + ${(r.afterGets.fileMb ?? NaN).toFixed(0)} MB`).join(', ')}\n`)
   const def = restarts[0]
   out.write('\nissue 11 goals\n')
   out.write(`bulk load time dynakv/redis-always      ${(dynakvLoad.seconds / redisLoad.seconds).toFixed(1)}×   goal ≤ 2×\n`)
