@@ -15,10 +15,12 @@
 // today dynakv needs ~200 s for a million keys: DYNAKV_BENCH_KEYS=200000 is a
 // shorter run.
 //   DYNAKV_BENCH_KEYS=1000000 DYNAKV_BENCH_GETS=200000 DYNAKV_BENCH_LOAD_TIMEOUT_S=600
+// The nodes get bin/dynakv's environment (lib/cli/launch.ts); DYNAKV_BENCH_RAW=1: node's defaults.
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { serverEnv } from '../lib/cli/launch.js'
 import { infoField, load1, memOf, redisBenchmark, redisCli, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 1_000_000)
@@ -139,6 +141,8 @@ async function restart (dir: string, cacheMb: number | 'default'): Promise<Resta
 }
 
 async function main (): Promise<void> {
+  // The nodes run with what bin/dynakv sets (malloc thresholds, semi-spaces), unless DYNAKV_BENCH_RAW=1.
+  if (process.env.DYNAKV_BENCH_RAW !== '1') Object.assign(process.env, serverEnv(process.env))
   const loads = [load1()]
   const work = tempDir('dynakv-bench-memory-')
   const file = join(work, 'sets.resp')
@@ -186,7 +190,7 @@ async function main (): Promise<void> {
 
   const out = process.stdout
   const mb = (x: number): string => `${x.toFixed(0)} MB`
-  out.write(`\nnode flags: ${NODE_FLAGS.join(' ') || '(none)'}; load server flags: ${LOAD_ARGS.join(' ') || '(none)'}; MALLOC_* environment: ${Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`).join(' ') || '(none)'}\n`)
+  out.write(`\nnode flags: ${NODE_FLAGS.join(' ') || '(none)'}; NODE_OPTIONS: ${process.env.NODE_OPTIONS ?? '(none)'}; load server flags: ${LOAD_ARGS.join(' ') || '(none)'}; MALLOC_* environment: ${Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`).join(' ') || '(none)'}\n`)
   out.write(`\nbulk load: redis-cli --pipe of ${KEYS} SETs of 100 bytes (${(fileBytes / MB).toFixed(0)} MB of RESP)\n`)
   out.write(`${'server'.padEnd(30)}${'seconds'.padStart(9)}${'SET/s'.padStart(10)}${'peak RSS'.padStart(10)}${'VmHWM'.padStart(9)}  replies, errors\n`)
   for (const [name, l] of [['redis-server appendfsync always', redisLoad], ['dynakv (durable)', dynakvLoad]] as const) {
