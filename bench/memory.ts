@@ -5,7 +5,7 @@
 //      every 100 ms during the load (and the kernel's own peak, VmHWM).
 //   2. dynakv restarted on that directory: start-up time to ready; RSS after
 //      start-up and after 200 000 random GETs (redis-benchmark -P16 over the
-//      loaded keys), with the default cache, --cache-mb 16 and --cache-mb 0.
+//      loaded keys), with the default cache (16 MB), --cache-mb 64 and --cache-mb 0.
 //      bench/gc-probe collects garbage in the node before each heap figure, so
 //      the cache's real cost (heap + external, against --cache-mb 0) can be set
 //      beside what the cache counts (INFO object_cache_bytes) and the size
@@ -21,6 +21,7 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { serverEnv } from '../lib/cli/launch.js'
+import { SERVER_FLAGS } from '../lib/cli/args.js'
 import { infoField, load1, memOf, redisBenchmark, redisCli, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 1_000_000)
@@ -180,7 +181,8 @@ async function main (): Promise<void> {
   loads.push(load1())
 
   const restarts: Restart[] = []
-  for (const cacheMb of ['default', 16, 0] as const) {
+  // The default, the default of before 2026-12-06 (64 MB), and none.
+  for (const cacheMb of ['default', 64, 0] as const) {
     restarts.push(await restart(node.dir, cacheMb))
     const r = restarts[restarts.length - 1]
     process.stderr.write(`restart, cache ${cacheMb}: ready in ${r.startupSeconds.toFixed(1)} s, RSS ${r.afterStartup.rssNowMb.toFixed(0)} → ${r.afterGets.rssNowMb.toFixed(0)} MB after ${GETS} GETs\n`)
@@ -204,7 +206,7 @@ async function main (): Promise<void> {
   const cost = (r: Restart): number => r.afterGets.heapUsedMb + r.afterGets.externalMb - none.afterGets.heapUsedMb - none.afterGets.externalMb
   for (const r of restarts) {
     const perKey = (x: number): string => r.afterGets.cacheKeys > 0 ? Math.round(x * MB / r.afterGets.cacheKeys).toString() : '-'
-    out.write(`${String(r.cacheMb === 'default' ? '64 (def.)' : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
+    out.write(`${String(r.cacheMb === 'default' ? `${SERVER_FLAGS['cache-mb'].default} (def.)` : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
   }
   out.write(`RSS after GETs, anonymous + file-backed (node binary, mmapped tables): ${restarts.map(r => `${String(r.cacheMb)}: ${(r.afterGets.anonMb ?? NaN).toFixed(0)} + ${(r.afterGets.fileMb ?? NaN).toFixed(0)} MB`).join(', ')}\n`)
   const def = restarts[0]
