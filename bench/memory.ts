@@ -5,7 +5,7 @@
 //      every 100 ms during the load (and the kernel's own peak, VmHWM).
 //   2. dynakv restarted on that directory: start-up time to ready; RSS after
 //      start-up and after 200 000 random GETs (redis-benchmark -P16 over the
-//      loaded keys), with the default cache, --cache-mb 16 and --cache-mb 0.
+//      loaded keys), with the default cache (16 MB), --cache-mb 64 and --cache-mb 0.
 //      bench/gc-probe collects garbage in the node before each heap figure, so
 //      the cache's real cost (heap + external, against --cache-mb 0) can be set
 //      beside what the cache counts (INFO object_cache_bytes) and the size
@@ -15,16 +15,23 @@
 // today dynakv needs ~200 s for a million keys: DYNAKV_BENCH_KEYS=200000 is a
 // shorter run.
 //   DYNAKV_BENCH_KEYS=1000000 DYNAKV_BENCH_GETS=200000 DYNAKV_BENCH_LOAD_TIMEOUT_S=600
+// The nodes get bin/dynakv's environment (lib/cli/launch.ts); DYNAKV_BENCH_RAW=1: node's defaults.
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, statSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { serverEnv } from '../lib/cli/launch.js'
+import { SERVER_FLAGS } from '../lib/cli/args.js'
 import { infoField, load1, memOf, redisBenchmark, redisCli, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 1_000_000)
 const GETS = Number(process.env.DYNAKV_BENCH_GETS ?? 200_000)
 const LOAD_TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 600)
 const MB = 1024 * 1024
+/** Node flags for every dynakv process of the run (e.g. '--max-semi-space-size=8'); the environment passes through as it is (MALLOC_* tunables). */
+const NODE_FLAGS = (process.env.DYNAKV_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(f => f !== '')
+/** Server flags for the loaded node (e.g. '--cache-mb 16'); the restarts set only --cache-mb. */
+const LOAD_ARGS = (process.env.DYNAKV_BENCH_LOAD_ARGS ?? '').split(/\s+/).filter(f => f !== '')
 const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'gc-probe.js')).href
 
 /** The SETs as one RESP stream in a file (what `redis-cli --pipe` reads). */
@@ -41,10 +48,32 @@ function writePipeFile (file: string, keys: number): number {
   return statSync(file).size
 }
 
-interface Load { seconds: number, peakRssMb: number, hwmMb: number, replies: number, errors: number, completed: boolean, output: string }
+/** RSS split as /proc/PID/status gives it: anonymous (heaps) and file-backed (the node binary, LevelDB's mmapped tables), MB. */
+function rssSplit (pid: number): { anonMb: number, fileMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1')
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024
+  return { anonMb: kb('RssAnon'), fileMb: kb('RssFile') }
+}
+
+/** The largest RSS sample's split, sampled as sampleRss does. */
+function sampleSplit (pid: number, everyMs = 100): { stop: () => { anonMb: number, fileMb: number } } {
+  let max = { anonMb: 0, fileMb: 0 }
+  const take = (): void => {
+    try {
+      const s = rssSplit(pid)
+      if (s.anonMb + s.fileMb > max.anonMb + max.fileMb) max = s
+    } catch {} // exited
+  }
+  take()
+  const timer = setInterval(take, everyMs)
+  return { stop: () => { clearInterval(timer); take(); return max } }
+}
+
+interface Load { peakSplit: { anonMb: number, fileMb: number }, seconds: number, peakRssMb: number, hwmMb: number, replies: number, errors: number, completed: boolean, output: string }
 
 async function bulkLoad (p: Proc, file: string): Promise<Load> {
   const rss = sampleRss(p.pid)
+  const split = sampleSplit(p.pid)
   const started = performance.now()
   const input = openSync(file, 'r')
   const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(p.port), '--pipe', '--pipe-timeout', String(LOAD_TIMEOUT_S)], { stdio: [input, 'pipe', 'pipe'] })
@@ -57,11 +86,12 @@ async function bulkLoad (p: Proc, file: string): Promise<Load> {
   clearTimeout(timer)
   const seconds = (performance.now() - started) / 1000
   const peak = rss.stop()
+  const peakSplit = split.stop()
   const m = /errors: (\d+), replies: (\d+)/.exec(output)
-  return { seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
+  return { peakSplit, seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
 }
 
-interface Heap { heapUsedMb: number, externalMb: number, rssMb: number }
+interface Heap { heapUsedMb: number, externalMb: number, rssMb: number, anonMb?: number, fileMb?: number }
 
 /** Live memory of a node started with gc-probe: collects garbage there and reads the line it prints. */
 async function liveHeap (p: Proc): Promise<Heap> {
@@ -88,15 +118,17 @@ interface Restart {
 async function restart (dir: string, cacheMb: number | 'default'): Promise<Restart> {
   const args = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...(cacheMb === 'default' ? [] : ['--cache-mb', String(cacheMb)])]
   const started = performance.now()
-  const p = await startDynakv(args, { dir, node: ['--expose-gc', '--import', PROBE], timeoutMs: 120_000 })
+  const p = await startDynakv(args, { dir, node: [...NODE_FLAGS, '--expose-gc', '--import', PROBE], timeoutMs: 120_000 })
   const startupSeconds = (performance.now() - started) / 1000
   try {
     await sleep(1000)
     const afterStartup = { rssNowMb: memOf(p.pid).rssBytes / MB, ...await liveHeap(p) }
     const run = await redisBenchmark(p.port, ['-t', 'get', '-n', String(GETS), '-r', String(KEYS), '-c', '50', '-P', '16'])
     const rssNowMb = memOf(p.pid).rssBytes / MB
+    const split = rssSplit(p.pid)
     const afterGets = {
       rssNowMb,
+      ...split,
       ...await liveHeap(p),
       getsPerSecond: run.rows[0]?.rps ?? NaN,
       cacheKeys: await infoField(p.port, 'memory', 'object_cache_keys'),
@@ -110,6 +142,8 @@ async function restart (dir: string, cacheMb: number | 'default'): Promise<Resta
 }
 
 async function main (): Promise<void> {
+  // The nodes run with what bin/dynakv sets (malloc thresholds, semi-spaces), unless DYNAKV_BENCH_RAW=1.
+  if (process.env.DYNAKV_BENCH_RAW !== '1') Object.assign(process.env, serverEnv(process.env))
   const loads = [load1()]
   const work = tempDir('dynakv-bench-memory-')
   const file = join(work, 'sets.resp')
@@ -126,7 +160,7 @@ async function main (): Promise<void> {
   process.stderr.write(`redis-server appendfsync always: ${redisLoad.seconds.toFixed(1)} s, peak RSS ${redisLoad.peakRssMb.toFixed(0)} MB\n`)
   loads.push(load1())
 
-  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'])
+  const node: Dynakv = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...LOAD_ARGS], { node: NODE_FLAGS })
   let dynakvLoad: Load
   let keysAfterLoad = NaN
   let heapAfterLoadMb = NaN
@@ -147,7 +181,8 @@ async function main (): Promise<void> {
   loads.push(load1())
 
   const restarts: Restart[] = []
-  for (const cacheMb of ['default', 16, 0] as const) {
+  // The default, the default of before 2026-12-06 (64 MB), and none.
+  for (const cacheMb of ['default', 64, 0] as const) {
     restarts.push(await restart(node.dir, cacheMb))
     const r = restarts[restarts.length - 1]
     process.stderr.write(`restart, cache ${cacheMb}: ready in ${r.startupSeconds.toFixed(1)} s, RSS ${r.afterStartup.rssNowMb.toFixed(0)} → ${r.afterGets.rssNowMb.toFixed(0)} MB after ${GETS} GETs\n`)
@@ -157,11 +192,13 @@ async function main (): Promise<void> {
 
   const out = process.stdout
   const mb = (x: number): string => `${x.toFixed(0)} MB`
+  out.write(`\nnode flags: ${NODE_FLAGS.join(' ') || '(none)'}; NODE_OPTIONS: ${process.env.NODE_OPTIONS ?? '(none)'}; load server flags: ${LOAD_ARGS.join(' ') || '(none)'}; MALLOC_* environment: ${Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')).map(([k, v]) => `${k}=${v ?? ''}`).join(' ') || '(none)'}\n`)
   out.write(`\nbulk load: redis-cli --pipe of ${KEYS} SETs of 100 bytes (${(fileBytes / MB).toFixed(0)} MB of RESP)\n`)
   out.write(`${'server'.padEnd(30)}${'seconds'.padStart(9)}${'SET/s'.padStart(10)}${'peak RSS'.padStart(10)}${'VmHWM'.padStart(9)}  replies, errors\n`)
   for (const [name, l] of [['redis-server appendfsync always', redisLoad], ['dynakv (durable)', dynakvLoad]] as const) {
     out.write(`${name.padEnd(30)}${l.seconds.toFixed(1).padStart(9)}${Math.round(l.replies / l.seconds).toString().padStart(10)}${mb(l.peakRssMb).padStart(10)}${mb(l.hwmMb).padStart(9)}  ${l.replies}, ${l.errors}${l.completed ? '' : ' (NOT COMPLETED)'}\n`)
   }
+  out.write(`peak RSS sample split: redis ${redisLoad.peakSplit.anonMb.toFixed(0)} MB anonymous + ${redisLoad.peakSplit.fileMb.toFixed(0)} MB file-backed; dynakv ${dynakvLoad.peakSplit.anonMb.toFixed(0)} + ${dynakvLoad.peakSplit.fileMb.toFixed(0)} MB\n`)
   out.write(`dynakv after the load: DBSIZE ${keysAfterLoad}, INFO used_memory ${mb(heapAfterLoadMb)}; stopping it took ${stopSeconds.toFixed(1)} s\n`)
   out.write(`\nrestart on that directory, then ${GETS} random GETs (redis-benchmark -c 50 -P 16 -r ${KEYS}); heap = live heap after a forced GC; cache cost = (heap + external) minus that of --cache-mb 0\n`)
   out.write(`${'--cache-mb'.padEnd(11)}${'ready s'.padStart(8)}${'RSS start'.padStart(11)}${'RSS GETs'.padStart(10)}${'heap start'.padStart(12)}${'heap GETs'.padStart(11)}${'extern GETs'.padStart(13)}${'cached keys'.padStart(13)}${'counted'.padStart(10)}${'real cost'.padStart(11)}${'B/key real'.padStart(12)}${'B/key counted'.padStart(15)}\n`)
@@ -169,8 +206,9 @@ async function main (): Promise<void> {
   const cost = (r: Restart): number => r.afterGets.heapUsedMb + r.afterGets.externalMb - none.afterGets.heapUsedMb - none.afterGets.externalMb
   for (const r of restarts) {
     const perKey = (x: number): string => r.afterGets.cacheKeys > 0 ? Math.round(x * MB / r.afterGets.cacheKeys).toString() : '-'
-    out.write(`${String(r.cacheMb === 'default' ? '64 (def.)' : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
+    out.write(`${String(r.cacheMb === 'default' ? `${SERVER_FLAGS['cache-mb'].default} (def.)` : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
   }
+  out.write(`RSS after GETs, anonymous + file-backed (node binary, mmapped tables): ${restarts.map(r => `${String(r.cacheMb)}: ${(r.afterGets.anonMb ?? NaN).toFixed(0)} + ${(r.afterGets.fileMb ?? NaN).toFixed(0)} MB`).join(', ')}\n`)
   const def = restarts[0]
   out.write('\nissue 11 goals\n')
   out.write(`bulk load time dynakv/redis-always      ${(dynakvLoad.seconds / redisLoad.seconds).toFixed(1)}×   goal ≤ 2×\n`)

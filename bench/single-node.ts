@@ -12,6 +12,10 @@
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=200000 (-P16; -P1 runs half as many)
 //   DYNAKV_BENCH_BASELINE=/path/to/other/checkout (built): an A/B run, that
 //   build's dynakv measured as `dynakv-base` in the same interleaved rounds
+//   (DYNAKV_BENCH_BASELINE=. with DYNAKV_BENCH_BASE_NODE='node flags' and
+//   DYNAKV_BENCH_BASE_ARGS='server flags': this build with other settings;
+//   VAR=value words among the node flags go into its environment)
+//   DYNAKV_BENCH_TESTS='SET P16,GET P16', DYNAKV_BENCH_SERVERS='dynakv,dynakv-base': a subset
 import { join } from 'node:path'
 import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
 
@@ -20,9 +24,15 @@ const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const ALL_SERVERS = ['dynakv', 'dynakv-base', 'redis-always', 'redis-memory', 'node-echo'] as const
 type Server = typeof ALL_SERVERS[number]
-const SERVERS: readonly Server[] = ALL_SERVERS.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
+const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter(w => w !== '')
+const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',')
+const SERVERS: readonly Server[] = ALL_SERVERS.filter(s => (s !== 'dynakv-base' || BASELINE !== undefined) && (ONLY === undefined || ONLY.includes(s)))
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
-const TESTS = [['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const
+const BASE_NODE = words(process.env.DYNAKV_BENCH_BASE_NODE).filter(w => w.startsWith('-'))
+const BASE_ENV = words(process.env.DYNAKV_BENCH_BASE_NODE).filter(w => !w.startsWith('-'))
+const BASE_ARGS = words(process.env.DYNAKV_BENCH_BASE_ARGS)
+const ONLY_TESTS = process.env.DYNAKV_BENCH_TESTS?.split(',')
+const TESTS = ([['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const).filter(([op, P]) => ONLY_TESTS === undefined || ONLY_TESTS.includes(`${op} P${P}`))
 type Test = `${'SET' | 'GET'} P${1 | 16}`
 
 interface Sample extends PerRequest {
@@ -56,10 +66,10 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
 async function main (): Promise<void> {
   const servers: Partial<Record<Server, Proc>> = {
     dynakv: await startDynakv(DYNAKV_ARGS),
-    'dynakv-base': BASELINE === undefined ? undefined : await startDynakv(DYNAKV_ARGS, { main: join(BASELINE, 'dist', 'lib', 'cli', 'main.js') }),
-    'redis-always': await startRedis({ fsync: 'always' }),
-    'redis-memory': await startRedis(),
-    'node-echo': await startEcho()
+    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { node: BASE_NODE, wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV], main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js') }),
+    'redis-always': !SERVERS.includes('redis-always') ? undefined : await startRedis({ fsync: 'always' }),
+    'redis-memory': !SERVERS.includes('redis-memory') ? undefined : await startRedis(),
+    'node-echo': !SERVERS.includes('node-echo') ? undefined : await startEcho()
   }
   const samples: Record<string, Sample[]> = {}
   const loads: number[] = [load1()]
@@ -96,7 +106,7 @@ async function main (): Promise<void> {
     }
   }
   // Ratios per round (the servers ran back to back), then the median: the machine drifts between rounds more than within one.
-  const ratio = (test: Test, other: Server): number[] => of('dynakv', test).map((s, i) => s.rps / of(other, test)[i].rps)
+  const ratio = (test: Test, other: Server): number[] => of('dynakv', test).map((s, i) => s.rps / (of(other, test)[i]?.rps ?? NaN))
   const goals = [
     { what: 'SET -P16 dynakv/redis-always requests/s', value: spread(ratio('SET P16', 'redis-always')), goal: '≥ 0.8', decimals: 2 },
     { what: 'SET -P16 dynakv CPU µs/request', value: spread(of('dynakv', 'SET P16').map(s => s.cpuUs)), goal: '≤ 8', decimals: 1 },

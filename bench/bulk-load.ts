@@ -1,0 +1,147 @@
+// Where a bulk load's time goes: `redis-cli --pipe` of KEYS 100-byte SETs (one
+// connection, everything pipelined) into redis-server appendfsync always and
+// into durable dynakv nodes started with each variant's node flags and
+// environment, in interleaved rounds. Per load: wall time, the server's CPU
+// per SET (all threads, and the main thread alone), the group commits (INFO
+// write_batches, batched_writes, write_ms: how big a batch is and how long its
+// store write takes), and peak RSS (VmHWM).
+//   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
+//   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
+//   (name=node flags and VAR=value environment | server flags; ';' between variants)
+import { closeSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { infoField, load1, median, memOf, removeDir, startDynakv, startRedis, tempDir, usageOf, usageSince, writeResult, type Proc } from './lib.js'
+
+const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 300_000)
+const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
+const TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 400)
+const MB = 1024 * 1024
+
+interface Variant { name: string, node: string[], env: Record<string, string>, args: string[] }
+
+/** `name=flag flag VAR=value` items separated by ';' (a bare name: no flags). */
+function variants (spec: string): Variant[] {
+  return spec.split(';').map(s => s.trim()).filter(s => s !== '').map((s) => {
+    const eq = s.indexOf('=')
+    const name = eq < 0 ? s : s.slice(0, eq)
+    const [before, after] = (eq < 0 ? '' : s.slice(eq + 1)).split('|')
+    const words = before.split(/\s+/).filter(w => w !== '')
+    const args = (after ?? '').split(/\s+/).filter(w => w !== '')
+    const env: Record<string, string> = {}
+    const node: string[] = []
+    for (const w of words) {
+      if (w.startsWith('-')) node.push(w)
+      else env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1)
+    }
+    return { name, node, env, args }
+  })
+}
+
+function writePipeFile (file: string, keys: number): number {
+  const fd = openSync(file, 'w')
+  const value = 'x'.repeat(100)
+  for (let i = 0; i < keys; i += 10000) {
+    let s = ''
+    for (let k = i; k < Math.min(keys, i + 10000); k++) s += `*3\r\n$3\r\nSET\r\n$16\r\nkey:${String(k).padStart(12, '0')}\r\n$100\r\n${value}\r\n`
+    writeSync(fd, s)
+  }
+  closeSync(fd)
+  return statSync(file).size
+}
+
+/** CPU µs by thread name (/proc/PID/task/TID/comm): the main thread, libuv's pool, V8's workers, LevelDB's compaction thread. */
+function cpuByThread (pid: number): Record<string, number> {
+  const by: Record<string, number> = {}
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim()
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      by[name] = (by[name] ?? 0) + (Number(f[11]) + Number(f[12])) * 10_000
+    } catch {} // exited
+  }
+  return by
+}
+
+interface Load { threads: Record<string, number>, seconds: number, cpuUsPerSet: number, mainUsPerSet: number, hwmMb: number, replies: number }
+
+async function pipe (p: Proc, file: string): Promise<Load> {
+  const before = usageOf(p.pid)
+  const started = performance.now()
+  const input = openSync(file, 'r')
+  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(p.port), '--pipe', '--pipe-timeout', String(TIMEOUT_S)], { stdio: [input, 'pipe', 'pipe'] })
+  closeSync(input)
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_S * 1000)
+  await new Promise(resolve => child.once('exit', resolve))
+  clearTimeout(timer)
+  const seconds = (performance.now() - started) / 1000
+  const used = usageSince(before, p.pid)
+  const replies = Number(/replies: (\d+)/.exec(output)?.[1] ?? NaN)
+  const threads = Object.fromEntries(Object.entries(cpuByThread(p.pid)).map(([k, v]) => [k, Math.round(v / KEYS * 10) / 10]))
+  return { threads, seconds, cpuUsPerSet: used.totalUs / KEYS, mainUsPerSet: used.mainUs / KEYS, hwmMb: memOf(p.pid).peakRssBytes / MB, replies }
+}
+
+async function main (): Promise<void> {
+  const vs = variants(process.env.DYNAKV_BENCH_VARIANTS ?? 'default')
+  const work = tempDir('dynakv-bench-bulk-')
+  const file = join(work, 'sets.resp')
+  writePipeFile(file, KEYS)
+  const results = new Map<string, Array<Load & { batches: number, batchedWrites: number, writeMs: number }>>()
+  const loads = [load1()]
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const redis = await startRedis({ fsync: 'always' })
+      try {
+        const l = await pipe(redis, file)
+        results.set('redis always', [...results.get('redis always') ?? [], { ...l, batches: NaN, batchedWrites: NaN, writeMs: NaN }])
+      } finally {
+        await redis.stop()
+      }
+      for (const v of vs) {
+        const saved: Record<string, string | undefined> = {}
+        for (const [k, val] of Object.entries(v.env)) {
+          saved[k] = process.env[k]
+          process.env[k] = val
+        }
+        const node = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...v.args], { node: v.node })
+        for (const k of Object.keys(v.env)) {
+          if (saved[k] === undefined) delete process.env[k]
+          else process.env[k] = saved[k]
+        }
+        try {
+          const l = await pipe(node, file)
+          const batches = await infoField(node.port, 'persistence', 'write_batches')
+          const batchedWrites = await infoField(node.port, 'persistence', 'batched_writes')
+          const writeMs = await infoField(node.port, 'persistence', 'batch_write_ms_total')
+          results.set(v.name, [...results.get(v.name) ?? [], { ...l, batches, batchedWrites, writeMs }])
+        } finally {
+          await node.stop()
+          removeDir(node.dir)
+        }
+      }
+      loads.push(load1())
+    }
+  } finally {
+    removeDir(work)
+  }
+  const out = process.stdout
+  out.write(`\nredis-cli --pipe of ${KEYS} SETs of 100 bytes, ${ROUNDS} rounds, medians (per round: seconds)\n`)
+  out.write(`${'server'.padEnd(28)}${'seconds'.padStart(9)}${'× redis'.padStart(9)}${'CPU µs/SET'.padStart(12)}${'main µs'.padStart(9)}${'batches'.padStart(9)}${'SETs/batch'.padStart(12)}${'ms/batch'.padStart(10)}${'VmHWM'.padStart(8)}  rounds\n`)
+  const redisS = median((results.get('redis always') ?? []).map(l => l.seconds))
+  for (const [name, ls] of results) {
+    const m = (f: (l: typeof ls[number]) => number): number => median(ls.map(f))
+    out.write(`${name.padEnd(28)}${m(l => l.seconds).toFixed(1).padStart(9)}${(m(l => l.seconds) / redisS).toFixed(2).padStart(9)}${m(l => l.cpuUsPerSet).toFixed(1).padStart(12)}${m(l => l.mainUsPerSet).toFixed(1).padStart(9)}${m(l => l.batches).toFixed(0).padStart(9)}${m(l => l.batchedWrites / l.batches).toFixed(0).padStart(12)}${m(l => l.writeMs / l.batches).toFixed(1).padStart(10)}${m(l => l.hwmMb).toFixed(0).padStart(8)}  ${ls.map(l => l.seconds.toFixed(1)).join(' ')}${ls.some(l => l.replies !== KEYS) ? ' (INCOMPLETE)' : ''}\n`)
+    out.write(`  CPU µs/SET by thread (first round, whole process life): ${JSON.stringify(ls[0].threads)}\n`)
+  }
+  out.write(`load average (1 min) at the start and after each round: ${loads.join(', ')}\n`)
+  out.write(`results: ${writeResult('bulk-load', { keys: KEYS, rounds: ROUNDS, variants: vs, loads, results: Object.fromEntries(results) })}\n`)
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack ?? e.message}\n`)
+  process.exit(1)
+})

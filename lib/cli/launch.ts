@@ -1,0 +1,33 @@
+// How a dynakv server process is best started: settings of the process that
+// must be in place before node starts (glibc reads its malloc tunables from the
+// environment at start-up; V8 sizes its young generation once, when the heap
+// is set up, so `v8.setFlagsFromString` cannot change it later). bin/dynakv
+// (the installed command), the Docker image and `dynakv cluster` start servers
+// with these; `node dist/lib/cli/main.js server` directly runs without them.
+// A setting the caller's environment already has is kept (the operator's).
+// Measured in docs/performance.md, "Bulk load, memory, start-up".
+
+/**
+ * glibc malloc: a freed block at the top of the main heap is given back past
+ * 128 KB (the trim threshold), and blocks of 128 KB and more are mmapped, so
+ * freeing them returns them at once. Setting either turns off glibc's dynamic
+ * threshold, which otherwise rises with every large block freed (up to 32 MB
+ * mmap / 64 MB trim) and leaves the heap at its high-water mark.
+ */
+export const SERVER_ENV: Readonly<Record<string, string>> = {
+  MALLOC_TRIM_THRESHOLD_: '131072',
+  MALLOC_MMAP_THRESHOLD_: '131072'
+}
+
+/** V8: a young generation of 2 × 8 MB semi-spaces (Node 20's default grows to 2 × 16 MB). */
+export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8']
+
+/** The environment a server process gets: env, plus SERVER_ENV and SERVER_NODE_OPTIONS where env does not set them. */
+export function serverEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env }
+  for (const [k, v] of Object.entries(SERVER_ENV)) out[k] ??= v
+  const given = (env.NODE_OPTIONS ?? '').split(/\s+/).filter(w => w !== '')
+  const add = SERVER_NODE_OPTIONS.filter(f => !given.some(g => g.replaceAll('_', '-').startsWith(f.slice(0, f.indexOf('=')))))
+  if (add.length > 0) out.NODE_OPTIONS = [...given, ...add].join(' ')
+  return out
+}
