@@ -46,7 +46,7 @@ export const SERVER_FLAGS = {
   'log-format': { kind: 'enum', default: 'text', values: ['text', 'json'], help: 'log lines as text, or one JSON object per line {time, level, node, msg}' },
   'metrics-port': { kind: 'int', min: 0, max: 65535, help: 'serve Prometheus metrics at http://host:port/metrics (default: off)' },
   'vclock-max': { kind: 'int', default: 50, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest (Riak\'s default; the paper used 10)' },
-  'cache-mb': { kind: 'int', default: 16, min: 0, max: 1 << 20, help: 'object cache size in MB (counted at each entry\'s measured heap cost)' },
+  'cache-mb': { kind: 'int', default: 64, min: 0, max: 1 << 20, help: 'object cache size in MB (counted at each entry\'s measured heap cost)' },
   'proto-max-bulk-len': { kind: 'size', default: 512 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 32, help: 'largest bulk string a client may send (bytes, k/m/g suffixes)' },
   maxclients: { kind: 'int', default: 10000, min: 1, max: 1000000, help: 'client connections accepted at most' },
   'gossip-interval-ms': { kind: 'int', default: 1000, min: 10, max: 600000, help: 'membership gossip period' },
