@@ -8,7 +8,6 @@ import { realRandom } from '../runtime/random.js'
 import { createLogger, formatLogLine } from '../runtime/log.js'
 import { NodeMetrics } from '../metrics/prometheus.js'
 import { serveMetrics, type MetricsEndpoint } from '../metrics/http.js'
-import { setFlagsFromString } from 'node:v8'
 
 /** Exit codes: 5 and up, a --join the cluster refused, one per cause (the message names it too). */
 export const EXIT = {
@@ -111,26 +110,7 @@ export async function startServer (config: ServerConfig, onJoinRefused?: (e: Joi
   }
 }
 
-/**
- * V8's heap sizing for a server process, unless the operator gave the flag
- * (node's command line or NODE_OPTIONS). V8 lets the old space grow to about
- * twice what was live at the last full GC; under a bulk load that filled the
- * object cache, RSS peaked at 354 MB for ~225 MB after the load (300 000
- * keys). With a growing factor of 1.2: 231 MB (docs/performance.md, "Bulk
- * load, memory, start-up"). The semi-space size cannot be changed once the
- * heap is set up: `--max-semi-space-size` works only on node's command line.
- */
-export const V8_HEAP_FLAGS: readonly string[] = ['--heap-growing-percent=20']
-
-export function setHeapFlags (given: readonly string[]): void {
-  for (const flag of V8_HEAP_FLAGS) {
-    const name = flag.slice(0, flag.indexOf('='))
-    if (!given.some(g => g.replaceAll('_', '-').startsWith(name))) setFlagsFromString(flag)
-  }
-}
-
 export async function runServer (config: ServerConfig): Promise<number> {
-  setHeapFlags([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)])
   let running: RunningServer
   let refused: ((e: JoinRefusedError) => void) | null = null
   const refusal = new Promise<JoinRefusedError>((resolve) => { refused = resolve })
