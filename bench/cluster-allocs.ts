@@ -19,17 +19,14 @@
 //   node dist/bench/cluster-allocs.js (re-runs itself with --expose-gc and a 128 MB semi-space)
 //   DYNAKV_ALLOC_REQUESTS=1500 DYNAKV_ALLOC_CLIENTS=4 DYNAKV_ALLOC_WARMUP=12000 (more requests fill the young generation)
 //   DYNAKV_ALLOC_PROFILE=<prefix>: also a sampling heap profile of each measured run
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PerformanceObserver } from 'node:perf_hooks'
-import { getHeapStatistics } from 'node:v8'
-import { Session } from 'node:inspector/promises'
 import { parseServerArgs } from '../lib/cli/args.js'
 import { startServer, type RunningServer } from '../lib/cli/server.js'
+import { REPLY_BYTES, allocatedPerRequest, keyNumbers, printJson, request, runChild } from './allocs.js'
 import { freePort } from './lib.js'
 
 const REQUESTS = Number(process.env.DYNAKV_ALLOC_REQUESTS ?? 1500)
@@ -37,7 +34,6 @@ const CLIENTS = Number(process.env.DYNAKV_ALLOC_CLIENTS ?? 4)
 const WARMUP = Number(process.env.DYNAKV_ALLOC_WARMUP ?? 12000)
 const NODES = 3
 const KEYS = 5000
-const VALUE = Buffer.alloc(100, 'x')
 const PROFILE = process.env.DYNAKV_ALLOC_PROFILE ?? ''
 const FLAGS = ['--expose-gc', '--min-semi-space-size=128', '--max-semi-space-size=128']
 
@@ -49,25 +45,9 @@ export interface ClusterAllocResult {
   retries: number
 }
 
-function frame (...args: Buffer[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)]
-  for (const a of args) parts.push(Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n'))
-  return Buffer.concat(parts)
-}
-
-/** A fixed pseudo-random sequence of requests (xorshift), built before anything is measured. */
+/** A fixed pseudo-random sequence of requests, built before anything is measured. */
 function requests (op: 'SET' | 'GET', n: number, seed: number): Buffer[] {
-  let x = seed
-  const name = Buffer.from(op)
-  const out: Buffer[] = []
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    const key = Buffer.from(`key:${String((x >>> 0) % KEYS).padStart(12, '0')}`)
-    out.push(op === 'SET' ? frame(name, key, VALUE) : frame(name, key))
-  }
-  return out
+  return keyNumbers(n, KEYS, seed).map(k => request(op, k))
 }
 
 /** One -P1 client: sends each request and waits for its whole reply. */
@@ -109,13 +89,9 @@ async function converged (servers: RunningServer[]): Promise<void> {
 }
 
 async function measureHere (): Promise<ClusterAllocResult[]> {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined) throw new Error('run with --expose-gc')
   const dirs: string[] = []
   const servers: RunningServer[] = []
   const sockets: Socket[] = []
-  let collections = 0
-  const observer = new PerformanceObserver((list) => { collections += list.getEntries().length })
   const results: ClusterAllocResult[] = []
   try {
     for (let i = 0; i < NODES; i++) {
@@ -136,43 +112,17 @@ async function measureHere (): Promise<ClusterAllocResult[]> {
         sockets.push(socket)
       }
     }
-    const replyBytes = { SET: 5, GET: 1 + String(VALUE.length).length + 2 + VALUE.length + 2 }
     // Every key written first, so GETs all find a value.
-    const all: Buffer[] = []
-    for (let k = 0; k < KEYS; k++) all.push(frame(Buffer.from('SET'), Buffer.from(`key:${String(k).padStart(12, '0')}`), VALUE))
-    await load(sockets, all, replyBytes.SET)
-    observer.observe({ entryTypes: ['gc'] })
+    await load(sockets, Array.from({ length: KEYS }, (_, k) => request('SET', k)), REPLY_BYTES.SET)
     for (const op of ['SET', 'GET'] as const) {
-      await load(sockets, requests(op, WARMUP, 7), replyBytes[op])
-      let retries = 0
-      for (;;) {
-        const reqs = requests(op, REQUESTS, 11 + retries)
-        const session = PROFILE === '' ? null : new Session()
-        if (session !== null) {
-          session.connect()
-          await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
-        }
-        gc()
-        await new Promise(resolve => setTimeout(resolve, 50))
-        const before = collections
-        const used = getHeapStatistics().used_heap_size
-        await load(sockets, reqs, replyBytes[op])
-        const allocated = getHeapStatistics().used_heap_size - used
-        await new Promise(resolve => setTimeout(resolve, 50))
-        if (session !== null) {
-          const { profile } = await session.post('HeapProfiler.stopSampling')
-          writeFileSync(`${PROFILE}-${op}.heapprofile`, JSON.stringify(profile))
-          session.disconnect()
-        }
-        if (collections === before) {
-          results.push({ op, requests: REQUESTS, clients: CLIENTS * NODES, bytesPerRequest: Math.round(allocated / REQUESTS), retries })
-          break
-        }
-        if (++retries >= 5) throw new Error(`a collection ran during each of ${retries} ${op} runs: lower DYNAKV_ALLOC_REQUESTS`)
-      }
+      await load(sockets, requests(op, WARMUP, 7), REPLY_BYTES[op])
+      const r = await allocatedPerRequest(op, REQUESTS, PROFILE, (seed) => {
+        const reqs = requests(op, REQUESTS, seed)
+        return async () => { await load(sockets, reqs, REPLY_BYTES[op]) }
+      })
+      results.push({ op, requests: REQUESTS, clients: CLIENTS * NODES, ...r })
     }
   } finally {
-    observer.disconnect()
     for (const s of sockets) s.destroy()
     for (const s of servers.reverse()) await s.stop()
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -182,10 +132,7 @@ async function measureHere (): Promise<ClusterAllocResult[]> {
 
 /** Runs the measurement in a child node with --expose-gc and a young generation no run fills. */
 export function measureClusterAllocs (env: NodeJS.ProcessEnv = {}): ClusterAllocResult[] {
-  const child = spawnSync(process.execPath, [...FLAGS, fileURLToPath(import.meta.url), '--json'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 600_000 })
-  if (child.status !== 0) throw new Error(`cluster-allocs failed (${String(child.status ?? child.signal)}): ${child.stderr}`)
-  const line = child.stdout.trim().split('\n').at(-1) ?? ''
-  return JSON.parse(line) as ClusterAllocResult[]
+  return runChild<ClusterAllocResult[]>(fileURLToPath(import.meta.url), FLAGS, env, 600_000)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -194,12 +141,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(results) + '\n')
     else for (const r of results) process.stdout.write(`cluster ${r.op} -P1 (${r.clients} clients over 3 nodes): ${r.bytesPerRequest} heap bytes allocated per client request, all nodes (${r.requests} requests${r.retries > 0 ? `, ${r.retries} runs retried after a GC` : ''})\n`)
   } else {
-    measureHere().then((results) => {
-      process.stdout.write(JSON.stringify(results) + '\n')
-      process.exit(0)
-    }, (e: Error) => {
-      process.stderr.write(`${e.stack ?? e.message}\n`)
-      process.exit(1)
-    })
+    printJson(measureHere)
   }
 }
