@@ -1,30 +1,33 @@
-// A byte-bounded cache of stored values with second-chance eviction. It keeps
-// encoded bytes, not decoded objects, and updates a key's slot in place, so an
-// overwrite leaves one dead Buffer behind and nothing else for the garbage
-// collector. A slot is itself the Entry handed to readers (no allocation per
-// hit); a hit only sets a bit, so the read path never reorders the Map.
+// A byte-bounded cache of stored values with second-chance eviction, kept out
+// of the JavaScript heap: an entry is one record in a log of slabs (Buffers)
+// and one slot of an open-addressing table in typed arrays. No object, string
+// or Buffer view per cached key, so an entry costs about its bytes (~210 B for
+// a 16-byte key and a 100-byte value, against ~700 B as a Map of slot objects
+// with Buffer views: docs/performance.md, "A lean cache entry"), and the GC
+// has nothing per entry to mark.
 //
-//   map (insertion order):  [holes] s1 s2* s3 s4* ... sN   ← new slots go last
-//                                   ▲ hand: a live iterator over the map
-//   evict: the slot under the hand is cold → delete it;
-//          hot (*) → clear its bit and move it last (delete + set); step on.
+//   slabs (oldest first):  [ r1 r2 r3 ... ][ ... ][ ... rN ·····]   ← records appended at the head
+//                            ▲ hand: where eviction resumes
+//   record: hash i32 | key length u16 | skey length + 1 u16 | value length u32 | flags u8 | key | skey | value
+//   table:  hashes Int32Array, positions Float64Array (slab sequence × 2^21 + offset; 0 = empty),
+//           linear probing, deletion by backward shift (no tombstones)
 //
-// Everything the hand has passed is gone from where it was, so the live slots
-// are always ahead of it, oldest first. The hand is one Map iterator kept
-// across evictions, so each step is O(1): a fresh `keys().next()` per eviction
-// (the earlier code) walked over every hole left by the entries deleted since
-// V8 last rehashed the table, which made eviction quadratic (385–740 µs per
-// set under eviction at ~1M entries, measured). A hand that wrapped around
-// instead of moving hot slots would chase the slots appended just ahead of it
-// and never come back to the old ones (spec/storage/cache.spec.ts).
+// An overwrite appends a new record and points the table at it; the old one is
+// dead and stays until the hand passes it. Eviction advances the hand one record
+// at a time: a dead record is skipped, a cold live one leaves the table, a hot
+// one (read since the hand last passed it) is copied to the head with its bit
+// cleared. A slab the hand has passed is dropped. So the live records are always
+// ahead of the hand, oldest first, and each step is O(1). A record is never
+// written again once appended (but its flags byte), and a slab is never reused,
+// so an Entry handed to a reader (views into a slab) stays valid however long
+// the reader keeps it.
 //
-// What an entry costs is measured, not estimated from its bytes alone: see
-// ENTRY_OVERHEAD_BYTES.
+// sizeBytes is what the cache holds: every slab and the table's arrays, dead
+// records and a slab's unused tail included. It stays under the capacity.
 
 /**
  * A stored value: its bytes and the storage key it lives under (set by the
- * engine, so later writes of a cached key need no hashing). Treat as read-only:
- * what the engine's read() returns may be the cache's own slot.
+ * engine, so later writes of a cached key need no hashing). Treat as read-only.
  */
 export interface Entry {
   readonly bytes: Buffer
@@ -33,149 +36,291 @@ export interface Entry {
   derived?: unknown
 }
 
-const NO_BYTES = Buffer.alloc(0)
+const HEADER = 13
+const H_KEY_LEN = 4
+const H_SKEY_LEN = 6
+const H_VALUE_LEN = 8
+const H_FLAGS = 12
+const HOT = 1
+const ABSENT = 2
+/** The key starts with U+0100 (element records' engine keys), stored without it. */
+const WIDE_PREFIX = 4
+
+const OFFSET_BITS = 2 ** 21
+const MAX_SLAB_BYTES = 256 * 1024
+const MIN_TABLE = 16
+const MAX_KEY_CHARS = 0xffff
 
 /**
- * The heap cost of a cached key beyond its key string and its Buffers' bytes:
- * the Map entry and table slack, the slot, the two Buffer objects (bytes,
- * skey) with their ArrayBuffers and backing stores, and the state a GET
- * memoises on the slot (derived: an object and a view of the value).
- * Measured with `node --expose-gc dist/bench/cache-cost.js` (heap + external
- * after a forced GC, per entry; 200 000 keys of 16 bytes, 100-byte values,
- * 113 bytes encoded, 33-byte storage keys): 792 B an entry read from
- * classic-level and then by a GET (614 B beyond key and bytes), 539 B an
- * entry a SET cached. Counted: this + 2 × 16 + 113 + 33 = 798 B. Since values
- * are copied into slabs (copied() below): 712 B and 529 B; kept at 620, as
- * V8's old space and malloc hold more than the live bytes (docs/performance.md).
+ * What the table and a record's header cost an entry beyond its key (a byte a
+ * character), storage key and value bytes: 13 B of header and 12 B a table
+ * slot at a load of 0.35–0.7. Only an estimate for sizing (bench/cache-cost):
+ * sizeBytes counts the arrays and slabs themselves. Measured with
+ * `node --expose-gc dist/bench/cache-cost.js` (see the header).
  */
-export const ENTRY_OVERHEAD_BYTES = 620
+export const ENTRY_OVERHEAD_BYTES = 40
 
-/** Values up to this size are copied into the cache's slabs; larger ones keep their own allocation. */
-const SLAB_VALUE_MAX = 1024
-const SLAB_BYTES = 16 * 1024
-
-class Slot implements Entry {
-  hot = false
-  constructor (readonly key: string, public bytes: Buffer, public skey: Buffer | undefined, public absent: boolean, public size: number, public derived: unknown) {}
-}
-
-/** What a cached key costs: the measured overhead, the key string (2 bytes a character at most) and the Buffers' bytes. */
+/** What a cached key costs, estimated: the overhead, the key (a byte a character), the storage key and the value. */
 export function entryCost (ks: string, entry: Entry | null): number {
-  return ENTRY_OVERHEAD_BYTES + 2 * ks.length + (entry === null ? 0 : entry.bytes.length + (entry.skey?.length ?? 0))
+  return ENTRY_OVERHEAD_BYTES + ks.length + (entry === null ? 0 : entry.bytes.length + (entry.skey?.length ?? 0))
 }
+
+/** An entry read from the cache: a view of its record's value, its storage key made on demand. */
+class CachedEntry implements Entry {
+  derived: unknown = undefined
+  private storageKey: Buffer | undefined = undefined
+  constructor (readonly bytes: Buffer, private readonly slab: Buffer, private readonly skeyAt: number, private readonly skeyLen: number) {}
+
+  get skey (): Buffer | undefined {
+    if (this.storageKey === undefined && this.skeyLen >= 0) this.storageKey = this.slab.subarray(this.skeyAt, this.skeyAt + this.skeyLen)
+    return this.storageKey
+  }
+
+  set skey (skey: Buffer | undefined) {
+    this.storageKey = skey
+  }
+}
+
+/** FNV-1a over a string's char codes. */
+function hashOf (ks: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
+  return h
+}
+
+function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
+function u32 (s: Buffer, at: number): number { return (s[at] | (s[at + 1] << 8) | (s[at + 2] << 16)) + s[at + 3] * 0x1000000 }
+function put16 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8 }
+function put32 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8; s[at + 2] = v >>> 16; s[at + 3] = v >>> 24 }
 
 export class ByteCache {
-  private readonly map = new Map<string, Slot>()
-  private used = 0
-  /** The hand: where eviction resumes (null: from the oldest). */
-  private hand: Iterator<Slot> | null = null
-  /** The slab small values are copied into, and how much of it is taken. */
-  private slab: Buffer = Buffer.alloc(0)
-  private slabUsed = 0
+  private hashes: Int32Array
+  private positions: Float64Array
+  private mask: number
+  private entries = 0
+  /** The slabs held, oldest first; slabs[i] has sequence number firstSeq + i; ends[i] is where its records end. */
+  private slabs: Buffer[] = []
+  private ends: number[] = []
+  private firstSeq = 1
+  private slabTotal = 0
+  /** The hand: the offset in the oldest slab of the next record to pass. */
+  private hand = 0
+  private readonly slabBytes: number
 
-  constructor (private readonly capacityBytes: number) {}
+  constructor (private readonly capacityBytes: number) {
+    const table = capacityBytes > 0 ? MIN_TABLE : 0
+    this.hashes = new Int32Array(table)
+    this.positions = new Float64Array(table)
+    this.mask = table - 1
+    this.slabBytes = Math.max(256, Math.min(MAX_SLAB_BYTES, Math.floor(capacityBytes / 64)))
+  }
 
-  get sizeBytes (): number { return this.used }
-  get count (): number { return this.map.size }
+  /** The bytes held: every slab and the table. */
+  get sizeBytes (): number { return this.slabTotal + this.hashes.byteLength + this.positions.byteLength }
+  get count (): number { return this.entries }
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. */
   get (key: string): Entry | null | undefined {
-    const slot = this.map.get(key)
-    if (slot === undefined) return undefined
-    slot.hot = true
-    return slot.absent ? null : slot
+    const i = this.find(key, hashOf(key))
+    if (i < 0) return undefined
+    const pos = this.positions[i]
+    const slab = this.slabOf(pos)
+    const at = pos % OFFSET_BITS
+    const flags = slab[at + H_FLAGS] |= HOT
+    if ((flags & ABSENT) !== 0) return null
+    const keyEnd = at + HEADER + u16(slab, at + H_KEY_LEN)
+    const skeyLen = u16(slab, at + H_SKEY_LEN) - 1
+    const valueAt = keyEnd + Math.max(skeyLen, 0)
+    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), slab, keyEnd, skeyLen)
   }
 
   /** Caches a value (null: known absent). */
   set (key: string, entry: Entry | null): void {
     if (this.capacityBytes <= 0) return
-    const size = entryCost(key, entry)
-    const old = this.map.get(key)
-    if (size > this.capacityBytes / 4) { // one value never takes a quarter of the cache
-      if (old !== undefined) this.delete(key)
+    const hash = hashOf(key)
+    const skeyLen = entry?.skey?.length ?? -1
+    const size = HEADER + key.length + Math.max(skeyLen, 0) + (entry === null ? 0 : entry.bytes.length)
+    // One value never takes a quarter of the cache; a key that is not latin1 (but for a leading U+0100) is not kept.
+    if (size > this.capacityBytes / 4 || key.length > MAX_KEY_CHARS || skeyLen >= MAX_KEY_CHARS) {
+      this.delete(key)
       return
     }
-    if (old !== undefined) {
-      // Updated in place: no Map reordering and no new slot on the write path.
-      this.used += size - old.size
-      old.bytes = entry === null ? NO_BYTES : this.copied(entry.bytes)
-      old.skey = entry === null ? old.skey : entry.skey
-      old.absent = entry === null
-      old.derived = entry === null || old.bytes === entry.bytes ? entry?.derived : undefined
-      old.size = size
-      old.hot = true
-    } else {
-      const bytes = entry === null ? NO_BYTES : this.copied(entry.bytes)
-      this.map.set(key, new Slot(key, bytes, entry?.skey, entry === null, size, entry === null || bytes === entry.bytes ? entry?.derived : undefined))
-      this.used += size
+    let i = this.find(key, hash)
+    const known = i >= 0
+    if (!known && this.entries + 1 > (this.mask + 1) * 0.7) {
+      // A table that would take half the capacity does not grow: the oldest entries make room instead.
+      if (24 * (this.mask + 1) <= this.capacityBytes / 2) this.resize(2 * (this.mask + 1))
+      else while (this.entries + 1 > (this.mask + 1) * 0.7 && this.step());
     }
-    if (this.used > this.capacityBytes) this.evict()
+    const pos = this.append(hash, key, entry, skeyLen, size, known ? HOT : 0)
+    if (pos < 0) {
+      if (known) this.remove(i)
+      return
+    }
+    if (!known) {
+      i = hash & this.mask
+      while (this.positions[i] !== 0) i = (i + 1) & this.mask
+      this.hashes[i] = hash
+      this.entries++
+    }
+    this.positions[i] = pos
+    this.evict()
   }
 
   delete (key: string): void {
-    const slot = this.map.get(key)
-    if (slot === undefined) return
-    this.used -= slot.size
-    this.map.delete(key)
+    const i = this.find(key, hashOf(key))
+    if (i >= 0) this.remove(i)
   }
 
   clear (): void {
-    this.map.clear()
-    this.used = 0
-    this.hand = null
-    this.slab = Buffer.alloc(0)
-    this.slabUsed = 0
+    this.hashes = new Int32Array(MIN_TABLE)
+    this.positions = new Float64Array(MIN_TABLE)
+    this.mask = MIN_TABLE - 1
+    this.entries = 0
+    this.firstSeq += this.slabs.length
+    this.slabs = []
+    this.ends = []
+    this.slabTotal = 0
+    this.hand = 0
+  }
+
+  private slabOf (pos: number): Buffer {
+    return this.slabs[Math.floor(pos / OFFSET_BITS) - this.firstSeq]
+  }
+
+  /** The table slot holding key, or -1. */
+  private find (key: string, hash: number): number {
+    if (this.entries === 0) return -1
+    const positions = this.positions
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const pos = positions[i]
+      if (pos === 0) return -1
+      if (this.hashes[i] === hash && this.keyAt(pos, key)) return i
+    }
+  }
+
+  private keyAt (pos: number, key: string): boolean {
+    const slab = this.slabOf(pos)
+    const at = pos % OFFSET_BITS
+    const wide = (slab[at + H_FLAGS] & WIDE_PREFIX) !== 0 ? 1 : 0
+    const length = u16(slab, at + H_KEY_LEN)
+    if (key.length !== length + wide || (wide === 1 && key.charCodeAt(0) !== 0x100)) return false
+    const from = at + HEADER - wide
+    for (let c = wide; c < key.length; c++) if (slab[from + c] !== key.charCodeAt(c)) return false
+    return true
+  }
+
+  /** Writes a record at the head; its position, or -1 when the key is not latin1 (it is not cached). */
+  private append (hash: number, key: string, entry: Entry | null, skeyLen: number, size: number, flags: number): number {
+    const wide = key.length > 0 && key.charCodeAt(0) === 0x100 ? 1 : 0
+    const need = size - wide
+    const [slab, at] = this.room(need)
+    const from = at + HEADER - wide
+    for (let c = wide; c < key.length; c++) {
+      const code = key.charCodeAt(c)
+      if (code > 0xff) return -1 // the room is left unused (the next record takes it)
+      slab[from + c] = code
+    }
+    put32(slab, at, hash)
+    put16(slab, at + H_KEY_LEN, key.length - wide)
+    put16(slab, at + H_SKEY_LEN, skeyLen + 1)
+    put32(slab, at + H_VALUE_LEN, entry === null ? 0 : entry.bytes.length)
+    slab[at + H_FLAGS] = flags | (entry === null ? ABSENT : 0) | (wide === 1 ? WIDE_PREFIX : 0)
+    let to = at + HEADER + key.length - wide
+    if (entry !== null) {
+      if (skeyLen >= 0) to += (entry.skey as Buffer).copy(slab, to)
+      entry.bytes.copy(slab, to)
+    }
+    this.ends[this.ends.length - 1] = at + need
+    return (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + at
+  }
+
+  /** need bytes at the head: the current slab's tail, or a new slab (of one record, if it is larger than a slab). */
+  private room (need: number): [Buffer, number] {
+    const last = this.slabs.length - 1
+    if (last >= 0 && this.slabs[last].length - this.ends[last] >= need) return [this.slabs[last], this.ends[last]]
+    const slab = Buffer.allocUnsafeSlow(Math.max(need, this.slabBytes))
+    this.slabs.push(slab)
+    this.ends.push(0)
+    this.slabTotal += slab.length
+    return [slab, 0]
+  }
+
+  /** Empties slot i, shifting back the slots after it that probed past it. */
+  private remove (i: number): void {
+    const { hashes, positions, mask } = this
+    for (let j = (i + 1) & mask; positions[j] !== 0; j = (j + 1) & mask) {
+      const home = hashes[j] & mask
+      // j stays if its home lies cyclically in (i, j].
+      if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue
+      hashes[i] = hashes[j]
+      positions[i] = positions[j]
+      i = j
+    }
+    positions[i] = 0
+    this.entries--
+  }
+
+  private resize (size: number): void {
+    const hashes = this.hashes
+    const positions = this.positions
+    this.hashes = new Int32Array(size)
+    this.positions = new Float64Array(size)
+    this.mask = size - 1
+    for (let j = 0; j < positions.length; j++) {
+      if (positions[j] === 0) continue
+      let i = hashes[j] & this.mask
+      while (this.positions[i] !== 0) i = (i + 1) & this.mask
+      this.hashes[i] = hashes[j]
+      this.positions[i] = positions[j]
+    }
+  }
+
+  /** The slot pointing at the record at pos, or -1 (a dead record). */
+  private slotOf (hash: number, pos: number): number {
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const p = this.positions[i]
+      if (p === 0) return -1
+      if (p === pos) return i
+    }
   }
 
   /**
-   * A small value copied into the current slab. A Buffer of its own costs a
-   * V8 ArrayBuffer, a backing store and a malloc'd block (classic-level's
-   * values arrive so), and a slice of Node's shared pool keeps alive the 8 KB
-   * of request garbage it was allocated among (a SET's bytes): either way the
-   * process held about twice what the cache counted (docs/performance.md,
-   * "Bulk load, memory, start-up"). Slots enter the map in slab order and the
-   * hand passes them in that order, deleting each or copying it again, so a
-   * slab is garbage once the hand has passed its last slot (or its keys were
-   * overwritten). A slab outlives its slots only while a reader holds one of
-   * its values; the worst case, every slot of a slab overwritten but one, is
-   * one slab per cached key.
+   * Advances the hand until what the cache holds, less the part of the oldest
+   * slab already passed, leaves room for one more slab under the capacity: so
+   * the next slab never takes the cache over it. Each step passes one record
+   * and a record moved is cold, so this ends within 2 × the records ahead steps.
    */
-  private copied (bytes: Buffer): Buffer {
-    if (bytes.length > SLAB_VALUE_MAX || bytes.length === 0) return bytes
-    if (this.slabUsed + bytes.length > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
-      this.slabUsed = 0
-    }
-    const copy = this.slab.subarray(this.slabUsed, this.slabUsed + bytes.length)
-    copy.set(bytes)
-    this.slabUsed += (bytes.length + 7) & ~7
-    return copy
+  private evict (): void {
+    while (this.sizeBytes - this.hand > this.capacityBytes - this.slabBytes && this.step());
   }
 
-  private evict (): void {
-    // Each step deletes or moves one slot, and a moved slot is cold: this ends within 2 × size steps.
-    let budget = 2 * this.map.size + 2
-    while (this.used > this.capacityBytes && budget-- > 0) {
-      let step = this.hand?.next()
-      if (step === undefined || step.done === true) {
-        this.hand = this.map.values()
-        step = this.hand.next()
-        if (step.done === true) return
-      }
-      const slot = step.value
-      this.map.delete(slot.key)
-      if (slot.hot) {
-        slot.hot = false
-        // Its bytes move to the newest slab too, so no slot behind the hand
-        // keeps an old slab alive (what a reader memoised pointed into them).
-        if (!slot.absent && slot.bytes.length <= SLAB_VALUE_MAX) {
-          slot.bytes = this.copied(slot.bytes)
-          slot.derived = undefined
-        }
-        this.map.set(slot.key, slot)
-      } else {
-        this.used -= slot.size
-      }
+  /** Passes the record under the hand (or drops the slab it has passed); false when nothing is left. */
+  private step (): boolean {
+    if (this.slabs.length === 0) return false
+    const slab = this.slabs[0]
+    const at = this.hand
+    if (at >= this.ends[0]) {
+      this.slabTotal -= slab.length
+      this.slabs.shift()
+      this.ends.shift()
+      this.firstSeq++
+      this.hand = 0
+      return this.slabs.length > 0
     }
+    const size = HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0) + u32(slab, at + H_VALUE_LEN)
+    this.hand += size
+    const i = this.slotOf(slab.readInt32LE(at), this.firstSeq * OFFSET_BITS + at)
+    if (i < 0) return true // dead: overwritten or deleted since
+    if ((slab[at + H_FLAGS] & HOT) === 0) {
+      this.remove(i)
+      return true
+    }
+    const [to, toAt] = this.room(size)
+    slab.copy(to, toAt, at, at + size)
+    to[toAt + H_FLAGS] &= ~HOT
+    this.ends[this.ends.length - 1] = toAt + size
+    this.positions[i] = (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + toAt
+    return true
   }
 }
