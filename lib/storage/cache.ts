@@ -81,11 +81,13 @@ class CachedEntry implements Entry {
   }
 }
 
-/** FNV-1a over a string's char codes. */
+/** FNV-1a over a string's char codes, then murmur3's finaliser (the table indexes by the low bits). */
 function hashOf (ks: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
-  return h
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return h ^ (h >>> 16)
 }
 
 function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
