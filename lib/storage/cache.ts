@@ -65,14 +65,14 @@ export function entryCost (ks: string, entry: Entry | null): number {
   return ENTRY_OVERHEAD_BYTES + ks.length + (entry === null ? 0 : entry.bytes.length + (entry.skey?.length ?? 0))
 }
 
-/** An entry read from the cache: a view of its record's value, its storage key made on demand. */
+/** An entry read from the cache: a view of its record's value; its storage key (just before the value) made on demand. */
 class CachedEntry implements Entry {
   derived: unknown = undefined
   private storageKey: Buffer | undefined = undefined
-  constructor (readonly bytes: Buffer, private readonly slab: Buffer, private readonly skeyAt: number, private readonly skeyLen: number) {}
+  constructor (readonly bytes: Buffer, private readonly skeyLen: number) {}
 
   get skey (): Buffer | undefined {
-    if (this.storageKey === undefined && this.skeyLen >= 0) this.storageKey = this.slab.subarray(this.skeyAt, this.skeyAt + this.skeyLen)
+    if (this.storageKey === undefined && this.skeyLen >= 0) this.storageKey = Buffer.from(this.bytes.buffer, this.bytes.byteOffset - this.skeyLen, this.skeyLen)
     return this.storageKey
   }
 
@@ -133,7 +133,7 @@ export class ByteCache {
     const keyEnd = at + HEADER + u16(slab, at + H_KEY_LEN)
     const skeyLen = u16(slab, at + H_SKEY_LEN) - 1
     const valueAt = keyEnd + Math.max(skeyLen, 0)
-    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), slab, keyEnd, skeyLen)
+    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), skeyLen)
   }
 
   /** Caches a value (null: known absent). */
