@@ -1,4 +1,5 @@
-// What one entry of the object cache really costs (ENTRY_OVERHEAD_BYTES in
+// What one entry of the object cache really costs, beside what it counts
+// (sizeBytes, and the estimate entryCost with ENTRY_OVERHEAD_BYTES in
 // lib/storage/cache.ts): `node --expose-gc dist/bench/cache-cost.js`.
 // An engine over classic-level in a temporary directory, with a cache large
 // enough to hold everything; KEYS keys of 100-byte values (blindWrite's
@@ -6,10 +7,9 @@
 // and after filling the cache, divided by the entries:
 //   set    filled by SETs (the engine caches what it wrote)
 //   get    filled by reads from the store (getMany, as pipelined GETs read),
-//          then read again as a GET does (stateOf memoises the key's state)
-// and beside it what the cache counts per entry (entryCost). Then the time of
-// a set into a full ByteCache of 1M entries (each set evicts) beside a set into
-// one that never fills: eviction is O(1) a set, not O(holes in the Map).
+//          then read again as a GET does (stateOf, on the Entry a hit builds)
+// Then the time of a set into a full ByteCache of 1M entries (each set evicts)
+// beside a set into one that never fills: eviction is O(1) a set.
 //   DYNAKV_BENCH_KEYS=200000
 import { Engine } from '../lib/storage/engine.js'
 import { ByteCache, entryCost } from '../lib/storage/cache.js'
