@@ -7,6 +7,7 @@ import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'
 import type { TimeSource } from '../runtime/clock.js'
 import { decodeObject, encodeObject, merge } from '../versioning/index.js'
+import { validateObject } from '../versioning/validate.js'
 import type { RangePage, RangeSpec, ReplicaClient } from '../coordinator/coordinator.js'
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
@@ -200,12 +201,13 @@ export class Peers implements ReplicaClient, PeerRequests {
   private servePut (skey: Buffer, bytes: Buffer, hintFor: string | null): Promise<void> {
     this.stats.replicaWritesServed++
     const ref = refOfStorageKey(skey, this.deps.partitionBits)
-    // Decoding checks the bytes before they are stored (a malformed object throws DecodeError).
-    const obj = decodeObject(bytes)
     if (hintFor !== null && hintFor !== this.deps.self) {
-      return this.deps.local.storeHint(hintFor, ref, obj).then(() => this.deps.hintStored())
+      // Decoding checks the bytes before they are stored (a malformed object throws DecodeError).
+      return this.deps.local.storeHint(hintFor, ref, decodeObject(bytes)).then(() => this.deps.hintStored())
     }
-    return this.deps.local.store(ref, obj, bytes)
+    // Checked without building the object, which the usual write (it supersedes the copy here) never needs.
+    validateObject(bytes)
+    return this.deps.local.store(ref, null, bytes)
   }
 
   private async serveForward (proto: number, args: Buffer[]): Promise<Response> {
