@@ -18,6 +18,7 @@ const OK: Response = Object.freeze({ type: 'OK' })
 const ok = (): Response => OK
 const objectResponse = (obj: Buffer | null): Response => ({ type: 'OBJECT', obj })
 const objectOf = (res: { obj: Buffer | null }): Buffer | undefined => res.obj ?? undefined
+const sameResponse = <T>(res: T): T => res
 /** Records one request may read or write. */
 const RECORDS_MAX = 10_000
 
@@ -85,6 +86,11 @@ export class Peers implements ReplicaClient, PeerRequests {
 
   /** Sends a request to a member, feeding the failure detector with the outcome. */
   request<R extends Request> (name: string, req: R, timeoutMs = this.timeoutMs): Promise<ResponseTo<R> & { from: string }> {
+    return this.requestThen(name, req, timeoutMs, sameResponse)
+  }
+
+  /** request, with what the caller takes of the response mapped in the same reaction (one promise fewer). */
+  private requestThen<R extends Request, T> (name: string, req: R, timeoutMs: number, map: (res: ResponseTo<R> & { from: string }) => T): Promise<T> {
     const { clock, detector } = this.deps
     const failed = (e: unknown): never => {
       // A remote handler's error is an answer: the peer is alive.
@@ -101,7 +107,7 @@ export class Peers implements ReplicaClient, PeerRequests {
     // (then, not async/await: one promise fewer per replica request)
     return this.transport.request(to, req, timeoutMs).then((res) => {
       detector.success(name, clock.now())
-      return res
+      return map(res)
     }, failed)
   }
 
@@ -111,7 +117,7 @@ export class Peers implements ReplicaClient, PeerRequests {
   }
 
   getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
-    return this.request(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }).then(objectOf)
+    return this.requestThen(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }, this.timeoutMs, objectOf)
   }
 
   putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<unknown> {
