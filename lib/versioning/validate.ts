@@ -8,18 +8,13 @@
 // The twin of decodeObject: spec/versioning/validate.spec.ts checks on random
 // objects, their mutations and the codec spec's malformed cases that this
 // throws exactly when decodeObject throws. A change of the format changes both.
-import { DecodeError, Reader } from '../util/bytes.js'
+import { DecodeError, type Reader } from '../util/bytes.js'
 import { readActor } from './actor.js'
-import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, MARKERS, OBJECT_FORMAT_VERSION } from './codec.js'
+import {
+  ACTOR_BYTES_MIN, BASE_BYTES_MIN, ENTRY_BYTES_MIN, FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, MARKERS, NUMERIC_DOUBLE, NUMERIC_INT,
+  SIBLING_BYTES_MIN, objectReader, readHead
+} from './codec.js'
 import { readCount, readVarint } from './varint.js'
-
-// codec.ts's smallest encodings, which bound the counts read.
-const ACTOR_BYTES_MIN = 4
-const SIBLING_BYTES_MIN = 5
-const BASE_BYTES_MIN = 11
-const ENTRY_BYTES_MIN = 3
-const NUMERIC_INT = 0
-const NUMERIC_DOUBLE = 1
 
 // The walk's state (it runs to completion synchronously): which actors the
 // object uses (grown as needed), its ts base and whether a ts equals it.
@@ -62,11 +57,7 @@ function readTotal (r: Reader): void {
 
 /** Throws DecodeError unless decodeObject(buf) would decode `buf` (canonical bytes of an object). */
 export function validateObject (buf: Buffer): void {
-  if (!Buffer.isBuffer(buf)) throw new DecodeError('object must be a Buffer')
-  const r = new Reader(buf)
-  const version = r.u8()
-  if (version !== OBJECT_FORMAT_VERSION) throw new DecodeError(`unknown object format version ${version}`)
-
+  const r = objectReader(buf)
   const actorCount = readCount(r, Math.floor(r.remaining / ACTOR_BYTES_MIN))
   let prev = ''
   for (let i = 0; i < actorCount; i++) {
@@ -107,12 +98,9 @@ export function validateObject (buf: Buffer): void {
       readCounter(r)
       readTs(r)
     }
-    const head = readVarint(r)
-    // checked before any bit operation: those truncate a varint to 32 bits
-    if (head > 15) throw new DecodeError('invalid sibling head')
+    const head = readHead(r)
     const kind = head & 3
     const flags = head >> 2
-    if (kind === KIND_COUNTER && flags !== 0) throw new DecodeError('invalid sibling head')
     if (kind === KIND_VALUE) {
       skip(r, readVarint(r))
     } else if (kind === KIND_COUNTER) {
