@@ -8,12 +8,19 @@
 // answered. A warm-up pass comes first (a fresh cluster's JIT needs ~15 s of
 // load), then interleaved rounds; medians with min–max, and issue 11's goals.
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=60000 (per test, over all nodes)
+//   DYNAKV_BENCH_BASELINE=/path/to/other/checkout (built): an A/B run, a second
+//   3-node cluster of that build's dynakv measured as `base` in the same
+//   interleaved rounds (its ratio is to the same single node)
+import { join } from 'node:path'
 import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmarkSpread, spread, startCluster, startDynakv, writeResult, type Dynakv, type PerRequest } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 60000)
 const CLIENTS_PER_NODE = 16
 const OPS = ['SET', 'GET'] as const
+const BASELINE = process.env.DYNAKV_BENCH_BASELINE
+const NAMES = BASELINE === undefined ? ['single', 'cluster'] as const : ['single', 'cluster', 'base'] as const
+type Name = 'single' | 'cluster' | 'base'
 
 /** Per client request, summed over the nodes. */
 interface Sample extends PerRequest {
@@ -60,19 +67,20 @@ async function main (): Promise<void> {
   const quiet = ['--log-level', 'warn']
   const single = [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet])]
   const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet])
-  const targets = { single, cluster }
+  const base = BASELINE === undefined ? [] : await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet], { main: join(BASELINE, 'dist', 'lib', 'cli', 'main.js') })
+  const targets: Record<Name, Dynakv[]> = { single, cluster, base }
   const samples: Record<string, Sample[]> = {}
   const loads = [load1()]
   try {
     for (let pass = 0; pass < 2; pass++) {
       for (const op of OPS) {
-        for (const name of ['single', 'cluster'] as const) await measure(targets[name], op)
+        for (const name of NAMES) await measure(targets[name], op)
       }
     }
     process.stderr.write('warm-up done\n')
     for (let round = 1; round <= rounds; round++) {
       for (const op of OPS) {
-        const order = round % 2 === 0 ? ['single', 'cluster'] as const : ['cluster', 'single'] as const
+        const order = round % 2 === 0 ? NAMES : [...NAMES].reverse()
         for (const name of order) {
           const s = await measure(targets[name], op)
           ;(samples[`${name} ${op}`] ??= []).push(s)
@@ -82,7 +90,7 @@ async function main (): Promise<void> {
       loads.push(load1())
     }
   } finally {
-    for (const p of [...cluster, ...single]) await p.stop()
+    for (const p of [...base, ...cluster, ...single]) await p.stop()
   }
 
   const of = (name: string, op: string): Sample[] => samples[`${name} ${op}`] ?? []
@@ -92,7 +100,7 @@ async function main (): Promise<void> {
   out.write(`${'test'.padEnd(5)}${'target'.padEnd(9)}${'requests/s'.padEnd(26)}${'CPU µs/req'.padEnd(24)}${'main threads'.padEnd(24)}${'p99 ms'.padEnd(10)}client µs/req\n`)
   const table = []
   for (const op of OPS) {
-    for (const name of ['single', 'cluster']) {
+    for (const name of NAMES) {
       const s = of(name, op)
       const row = { op, target: name, rps: spread(s.map(x => x.rps)), cpuUs: spread(s.map(x => x.cpuUs)), mainCpuUs: spread(s.map(x => x.mainCpuUs)), p99Ms: spread(s.map(x => x.p99Ms)), clientCpuUs: spread(s.map(x => x.clientCpuUs)) }
       table.push(row)
@@ -102,18 +110,25 @@ async function main (): Promise<void> {
   out.write('\nwhere the CPU goes, per client request, summed over the nodes (medians)\n')
   out.write(`${'test'.padEnd(5)}${'target'.padEnd(9)}${'sys µs'.padStart(8)}${'other threads µs'.padStart(18)}${'reads'.padStart(7)}${'writes'.padStart(8)}${'switches'.padStart(10)}${'fsync batches'.padStart(15)}${'peer requests'.padStart(15)}\n`)
   for (const op of OPS) {
-    for (const name of ['single', 'cluster']) {
+    for (const name of NAMES) {
       const m = (f: (x: Sample) => number, d = 2): string => spread(of(name, op).map(f)).median.toFixed(d)
       out.write(`${op.padEnd(5)}${name.padEnd(9)}${m(x => x.sysUs, 1).padStart(8)}${m(x => x.otherCpuUs, 1).padStart(18)}${m(x => x.readCalls).padStart(7)}${m(x => x.writeCalls).padStart(8)}${m(x => x.switches).padStart(10)}${m(x => x.batches, 3).padStart(15)}${m(x => x.peerRequests).padStart(15)}\n`)
     }
   }
-  const ratio = (op: string): number[] => of('cluster', op).map((s, i) => s.rps / of('single', op)[i].rps)
+  const ratio = (op: string, name = 'cluster'): number[] => of(name, op).map((s, i) => s.rps / of('single', op)[i].rps)
   const goals = [
     { what: 'cluster SET CPU µs per client request', value: spread(of('cluster', 'SET').map(s => s.cpuUs)), goal: '≤ 150', decimals: 1 },
     { what: 'cluster GET CPU µs per client request', value: spread(of('cluster', 'GET').map(s => s.cpuUs)), goal: '≤ 80', decimals: 1 },
     { what: 'SET throughput cluster/single', value: spread(ratio('SET')), goal: '≥ 0.45', decimals: 2 },
     { what: 'GET throughput cluster/single', value: spread(ratio('GET')), goal: '≥ 0.45', decimals: 2 }
   ]
+  if (BASELINE !== undefined) {
+    goals.push(
+      { what: 'base: SET CPU µs per client request', value: spread(of('base', 'SET').map(s => s.cpuUs)), goal: '≤ 150', decimals: 1 },
+      { what: 'base: GET CPU µs per client request', value: spread(of('base', 'GET').map(s => s.cpuUs)), goal: '≤ 80', decimals: 1 },
+      { what: 'base: SET throughput cluster/single', value: spread(ratio('SET', 'base')), goal: '≥ 0.45', decimals: 2 },
+      { what: 'base: GET throughput cluster/single', value: spread(ratio('GET', 'base')), goal: '≥ 0.45', decimals: 2 })
+  }
   out.write('\nissue 11 goals\n')
   for (const g of goals) out.write(`${g.what.padEnd(40)}${fmt(g.value, g.decimals).padEnd(24)}goal ${g.goal}\n`)
   out.write(`\nload average (1 min) at the start and after each round: ${loads.join(', ')}\n`)

@@ -310,19 +310,24 @@ export class LocalReplica {
     return this.mergeInto(ref, incoming, incomingBytes, true) as Promise<VObject>
   }
 
-  /** A replica write: merge without the result, so that its promise is its batch's own (no extra one per write). */
-  store (ref: RecordRef, incoming: VObject, incomingBytes: Buffer): Promise<void> {
+  /**
+   * A replica write: merge without the result, so that its promise is its batch's own (no extra one per write).
+   * `incoming` null: the bytes are valid (validateObject) and decoded only if the write does not supersede the copy here.
+   */
+  store (ref: RecordRef, incoming: VObject | null, incomingBytes: Buffer): Promise<void> {
     return this.mergeInto(ref, incoming, incomingBytes, false) as Promise<unknown> as Promise<void>
   }
 
   /** merge (result: true) or store; a refusal (NotReplicaError) is thrown by the update, so it rejects. */
-  private mergeInto (ref: RecordRef, incoming: VObject, incomingBytes: Buffer | undefined, result: boolean): Promise<VObject | undefined> {
+  private mergeInto (ref: RecordRef, incoming: VObject | null, incomingBytes: Buffer | undefined, result: boolean): Promise<VObject | undefined> {
     const isKey = !isElement(ref)
-    const answer = (obj: VObject): VObject | undefined => result ? obj : undefined
+    const answer = (obj: VObject | null): VObject | undefined => result && obj !== null ? obj : undefined
     try {
       return this.engine.update('data', ref, (cur): EngineChange<VObject | undefined> => {
         if (!this.placement.replicates(ref.partition)) throw notReplica(ref)
         if (cur === undefined) {
+          // (incoming null: store's bytes, decoded only where the object is needed)
+          incoming ??= decodeObject(incomingBytes as Buffer)
           if (incoming.siblings.length === 0) return { result: answer(incoming) }
           if (isKey) this.countObjects(undefined, incoming)
           return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: answer(incoming) }
@@ -333,6 +338,7 @@ export class LocalReplica {
           if (isKey) this.countStates(stateOf(cur), stateOf(next))
           return { next, result: answer(incoming) }
         }
+        incoming ??= decodeObject(incomingBytes as Buffer)
         const current = this.decodeEntry(cur)
         const merged = merge(current, incoming)
         if (merged === current) return { result: answer(current) }

@@ -41,7 +41,9 @@ export function encodeFrame (id: number, msg: Message, maxFrameBytes = MAX_FRAME
   const record = msg as unknown as Record<string, unknown>
   const w = new Writer(FRAME_HEADER_BYTES + sizeHint(schema.fields, record))
   w.u32(0).u8(schema.code).u32(id)
-  for (const [field, kind] of schema.fields) writeField(w, kind, record[field], name, field)
+  // (indexed loops: a for-of with destructuring allocated an iterator per frame and field)
+  const fields = schema.fields
+  for (let i = 0; i < fields.length; i++) writeField(w, fields[i][1], record[fields[i][0]], name, fields[i][0])
   if (schema.sameLength !== undefined) {
     const [a, b] = schema.sameLength
     if ((record[a] as unknown[]).length !== (record[b] as unknown[]).length) {
@@ -67,7 +69,8 @@ export function decodeFrame (frame: Buffer, maxFrameBytes = MAX_FRAME_BYTES_DEFA
   if (name === undefined) throw new DecodeError(`unknown message type 0x${code.toString(16).padStart(2, '0')}`)
   const schema = schemaOf(name)
   const msg: Record<string, unknown> = { type: name }
-  for (const [field, kind] of schema.fields) msg[field] = readField(r, kind)
+  const fields = schema.fields
+  for (let i = 0; i < fields.length; i++) msg[fields[i][0]] = readField(r, fields[i][1])
   if (schema.sameLength !== undefined) {
     const [a, b] = schema.sameLength
     if ((msg[a] as unknown[]).length !== (msg[b] as unknown[]).length) throw new DecodeError(`${name}: ${a} and ${b} differ in length`)
@@ -137,8 +140,9 @@ export class FrameReader {
 
 function sizeHint (fields: readonly (readonly [string, FieldKind])[], record: Record<string, unknown>): number {
   let n = 0
-  for (const [field, kind] of fields) {
-    const v = record[field]
+  for (let i = 0; i < fields.length; i++) {
+    const kind = fields[i][1]
+    const v = record[fields[i][0]]
     if (kind === 'string' || kind === 'optString') n += 10 + (typeof v === 'string' ? v.length * 3 : 0)
     else if (kind === 'bytes' || kind === 'optBytes') n += 10 + (v instanceof Uint8Array ? v.length : 0)
     else if (kind === 'bytesList' && Array.isArray(v)) {
@@ -151,52 +155,56 @@ function sizeHint (fields: readonly (readonly [string, FieldKind])[], record: Re
 }
 
 function writeField (w: Writer, kind: FieldKind, v: unknown, name: string, field: string): void {
-  const bad = (what: string): InvalidMessageError => new InvalidMessageError(`${name}.${field} must be ${what}, got ${describe(v)}`)
   switch (kind) {
     case 'u8':
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xff) throw bad('an integer in [0, 255]')
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xff) throw badField(name, field, 'an integer in [0, 255]', v)
       w.u8(v as number)
       return
     case 'u32':
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw bad('an integer in [0, 2^32)')
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw badField(name, field, 'an integer in [0, 2^32)', v)
       w.u32(v as number)
       return
     case 'bool':
-      if (typeof v !== 'boolean') throw bad('a boolean')
+      if (typeof v !== 'boolean') throw badField(name, field, 'a boolean', v)
       w.u8(v ? 1 : 0)
       return
     case 'varint':
-      if (!isVarint(v)) throw bad('a safe non-negative integer')
+      if (!isVarint(v)) throw badField(name, field, 'a safe non-negative integer', v)
       w.varint(v)
       return
     case 'bytes':
-      if (!(v instanceof Uint8Array)) throw bad('bytes')
+      if (!(v instanceof Uint8Array)) throw badField(name, field, 'bytes', v)
       w.bytes(v)
       return
     case 'string':
-      if (typeof v !== 'string') throw bad('a string')
+      if (typeof v !== 'string') throw badField(name, field, 'a string', v)
       w.string(v)
       return
     case 'optString':
       if (v === null) w.u8(0)
       else if (typeof v === 'string') w.u8(1).string(v)
-      else throw bad('a string or null')
+      else throw badField(name, field, 'a string or null', v)
       return
     case 'optBytes':
       if (v === null) w.u8(0)
       else if (v instanceof Uint8Array) w.u8(1).bytes(v)
-      else throw bad('bytes or null')
+      else throw badField(name, field, 'bytes or null', v)
       return
     case 'bytesList':
-      if (!Array.isArray(v) || !v.every(b => b instanceof Uint8Array)) throw bad('an array of bytes')
+      if (!Array.isArray(v) || !v.every(b => b instanceof Uint8Array)) throw badField(name, field, 'an array of bytes', v)
       w.varint(v.length)
       for (const b of v) w.bytes(b)
       return
     case 'varintList':
-      if (!Array.isArray(v) || !v.every(isVarint)) throw bad('an array of safe non-negative integers')
+      if (!Array.isArray(v) || !v.every(isVarint)) throw badField(name, field, 'an array of safe non-negative integers', v)
       w.varint(v.length)
       for (const n of v) w.varint(n)
   }
+}
+
+/** (a function of its own: a closure for it was made for every field written) */
+function badField (name: string, field: string, what: string, v: unknown): InvalidMessageError {
+  return new InvalidMessageError(`${name}.${field} must be ${what}, got ${describe(v)}`)
 }
 
 function readField (r: Reader, kind: FieldKind): unknown {

@@ -44,10 +44,10 @@ export const FLAG_BASE = 2
 export const MARKERS: readonly Marker[] = ['set', 'hash', 'zset']
 
 // Smallest encodings, to bound counts read from the input by the bytes left.
-const ACTOR_BYTES_MIN = 4 // length, then at least 3 characters ("a#0")
-const SIBLING_BYTES_MIN = 5 // index, counter, ts, ctx count, head
-const BASE_BYTES_MIN = 11 // index, counter, numeric, 8 bytes
-const ENTRY_BYTES_MIN = 3 // index, counter, ts
+export const ACTOR_BYTES_MIN = 4 // length, then at least 3 characters ("a#0")
+export const SIBLING_BYTES_MIN = 5 // index, counter, ts, ctx count, head
+export const BASE_BYTES_MIN = 11 // index, counter, numeric, 8 bytes
+export const ENTRY_BYTES_MIN = 3 // index, counter, ts
 
 // Up to this many items, insertion sorts and linear scans beat Map/sort.
 const SMALL_MAX = 16
@@ -102,8 +102,8 @@ export function sortByKey<K extends string | number, V> (entries: Array<[K, V]>)
   }
 }
 
-const NUMERIC_INT = 0
-const NUMERIC_DOUBLE = 1
+export const NUMERIC_INT = 0
+export const NUMERIC_DOUBLE = 1
 
 function writeTotal (w: Writer, total: Total): void {
   const b = Buffer.allocUnsafe(9)
@@ -207,13 +207,27 @@ export function encodeObject (obj: VObject): Buffer {
   return w.finish()
 }
 
-/** Decodes what encodeObject wrote; anything else throws DecodeError. Values are copied out of `buf`. */
-export function decodeObject (buf: Buffer): VObject {
+/** A sibling's head: kind in the low 2 bits, flags above (none on a counter). */
+export function readHead (r: Reader): number {
+  const head = readVarint(r)
+  // checked before any bit operation: those truncate a varint to 32 bits
+  if (head > 15) throw new DecodeError('invalid sibling head')
+  if ((head & 3) === KIND_COUNTER && head >> 2 !== 0) throw new DecodeError('invalid sibling head')
+  return head
+}
+
+/** A reader past the format version of an encoded object (decodeObject, validateObject). */
+export function objectReader (buf: Buffer): Reader {
   if (!Buffer.isBuffer(buf)) throw new DecodeError('object must be a Buffer')
   const r = new Reader(buf)
   const version = r.u8()
   if (version !== OBJECT_FORMAT_VERSION) throw new DecodeError(`unknown object format version ${version}`)
+  return r
+}
 
+/** Decodes what encodeObject wrote; anything else throws DecodeError. Values are copied out of `buf`. */
+export function decodeObject (buf: Buffer): VObject {
+  const r = objectReader(buf)
   const actorCount = readCount(r, Math.floor(r.remaining / ACTOR_BYTES_MIN))
   const actors: string[] = new Array(actorCount)
   for (let i = 0; i < actorCount; i++) {
@@ -272,12 +286,9 @@ export function decodeObject (buf: Buffer): VObject {
       ctx.set(actors[entryIndex], { counter: entryCounter, ts: readTs() })
     }
     const s: Sibling = { actor: actors[actorIndex], counter, ctx, ts, value: null }
-    const head = readVarint(r)
-    // checked before any bit operation: those truncate a varint to 32 bits
-    if (head > 15) throw new DecodeError('invalid sibling head')
+    const head = readHead(r)
     const kind = head & 3
     const flags = head >> 2
-    if (kind === KIND_COUNTER && flags !== 0) throw new DecodeError('invalid sibling head')
     if (kind === KIND_VALUE) {
       s.value = Buffer.from(r.raw(readVarint(r)))
     } else if (kind === KIND_COUNTER) {

@@ -47,7 +47,7 @@ export function breakMerges (node: DynakvNode, rewrite: Rewrite): void {
   }
   // Replica writes (LocalReplica.store: merge without a result) take the broken merge too.
   local.store = async (ref, incoming, bytes) => {
-    await local.merge(ref, incoming, bytes)
+    await local.merge(ref, incoming ?? local.decode(bytes), bytes)
   }
 }
 
