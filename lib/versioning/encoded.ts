@@ -12,7 +12,6 @@
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
 import { DecodeError } from '../util/bytes.js'
-import { actorBytes } from './actor.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
 
@@ -101,9 +100,23 @@ function compareActorTo (i: number, id: Buffer): number {
   return length - id.length
 }
 
-// The writer's actor id is nearly always the same string: its bytes, memoised.
+// The writer's actor id is nearly always the node's own, between one-time
+// actors (a key the node held no copy of: identity.freshActor): the bytes of
+// the last two, so that a one-time actor, encoded once, does not evict the own.
 let lastActor = ''
-let lastActorBytes: Buffer = Buffer.alloc(0)
+let lastActorBytes: Buffer = EMPTY
+let prevActor = ''
+let prevActorBytes: Buffer = EMPTY
+
+function actorBytesOf (actor: string): Buffer {
+  if (actor === lastActor) return lastActorBytes
+  const bytes = actor === prevActor ? prevActorBytes : Buffer.from(actor, 'utf8') // as actorBytes, without its memo: a one-time actor is seen once
+  prevActor = lastActor
+  prevActorBytes = lastActorBytes
+  lastActor = actor
+  lastActorBytes = bytes
+  return bytes
+}
 
 function varintSize (v: number): number {
   if (v < 0x80) return 1
@@ -237,11 +250,7 @@ export class BlindWriteResult {
  * The result is `out`, refilled (read it before the next call that is given it).
  */
 export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult()): BlindWriteResult | null {
-  if (o.actor !== lastActor) {
-    lastActorBytes = actorBytes(o.actor)
-    lastActor = o.actor
-  }
-  const self = lastActorBytes
+  const self = actorBytesOf(o.actor)
   let actors = 0
   let selfIndex = -1 // position of the actor in the input's table, if there
   let selfAt = 0 // otherwise: how many table actors sort before it
