@@ -13,7 +13,7 @@
 // counts keys: an expired key counts until the sweep strips it):
 //   liveKeys      key records holding a string or a collection marker (DBSIZE)
 //   volatileKeys  those of them with an expiry (INFO keyspace expires=)
-import { Engine, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
+import { Engine, newEntry, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
 import { pages, type Store } from '../storage/store.js'
 import type { TimeSource } from '../runtime/clock.js'
 import {
@@ -230,7 +230,7 @@ export class LocalReplica {
     if (change.op === 'increment' || change.context === null) return this.engine.write('data', ref, this.nextVersion, change) as Promise<undefined>
     return this.engine.update('data', ref, (cur) => {
       const v = this.newVersion(ref, cur, change, undefined)
-      return { next: { bytes: v.bytes }, result: v.context ?? undefined }
+      return { next: newEntry(v.bytes), result: v.context ?? undefined }
     })
   }
 
@@ -241,10 +241,10 @@ export class LocalReplica {
       const bytes = this.blindVersion(ref, cur, change, fresh?.actor ?? this.actor, this.clock.now())
       if (bytes !== null) {
         this.lease.issued(this.blindOut.counter)
-        return { bytes }
+        return newEntry(bytes)
       }
     }
-    return { bytes: this.newVersion(ref, cur, change, undefined, fresh).bytes }
+    return newEntry(this.newVersion(ref, cur, change, undefined, fresh).bytes)
   }
 
   /**
@@ -350,7 +350,7 @@ export class LocalReplica {
         if (cur === undefined) {
           if (incoming.siblings.length === 0) return { result: answer(incoming) }
           if (isKey) this.countObjects(undefined, incoming)
-          return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: answer(incoming) }
+          return { next: newEntry(incomingBytes ?? encodeObject(incoming)), result: answer(incoming) }
         }
         // The usual replica write supersedes what is stored: keep its bytes, decode and merge nothing.
         if (incomingBytes !== undefined && supersedes(cur.bytes, incomingBytes)) {
@@ -382,7 +382,7 @@ export class LocalReplica {
       const stripped = strip(current, nowMs)
       if (stripped === current) return { result: false }
       if (isKey) this.countObjects(current, stripped)
-      return { next: { bytes: encodeObject(stripped) }, result: true }
+      return { next: newEntry(encodeObject(stripped)), result: true }
     })
   }
 
@@ -410,7 +410,7 @@ export class LocalReplica {
 
   /** A new entry for the engine, its object remembered while it is pending (obj null: none at hand). */
   private entryOf (bytes: Buffer, obj: VObject | null): Entry {
-    const entry: Entry = { bytes }
+    const entry = newEntry(bytes)
     if (obj !== null) this.decoded.set(entry, obj)
     return entry
   }
@@ -423,7 +423,7 @@ export class LocalReplica {
       const next = held === undefined ? incoming : merge(held, incoming)
       if (held !== undefined && next === held) return { result: true }
       if (cur === undefined) this.countHint(target, 1)
-      return { next: { bytes: encodeObject(next) }, result: true }
+      return { next: newEntry(encodeObject(next)), result: true }
     }).then((stored) => {
       if (!stored) throw new NotReplicaError('this node is not in the ring: it takes no hints')
     })

@@ -116,14 +116,13 @@ class Batch {
 }
 
 /**
- * An entry read from the store, built as writers build theirs ({ bytes }, then
- * skey set by apply): one object shape for both, so the loads of
- * entry.bytes and entry.skey on the write path see fewer shapes.
+ * A new entry for a writer's fn (or one read from the store): every field
+ * there from the start, so that apply setting skey and a reader memoising
+ * `derived` store into the object as it is (no new shape, no property array
+ * per write), and the loads on the write path see one shape.
  */
-function loadedEntry (bytes: Buffer, skey: Buffer): Entry {
-  const entry: Entry = { bytes }
-  entry.skey = skey
-  return entry
+export function newEntry (bytes: Buffer, skey?: Buffer): Entry {
+  return { bytes, skey, derived: undefined }
 }
 
 interface ReadQueue {
@@ -467,7 +466,7 @@ export class Engine {
         return
       }
     }
-    const entry: Entry | undefined = bytes === undefined ? undefined : loadedEntry(bytes, key)
+    const entry: Entry | undefined = bytes === undefined ? undefined : newEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
     if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)
