@@ -77,14 +77,17 @@ function join (i: number, counter: number, ts: number): void {
   }
 }
 
-/** Reads one (actor index, counter, ts) triple, joins it into the scratch clock and returns its ts. */
-function readJoined (tsBase: number, actors: number): number {
+/** The ts of the triple readJoined read last (a typed array: a number returned from a call would be boxed, ts being past the small-integer range). */
+const joinedTs = new Float64Array(1)
+
+/** Reads one (actor index, counter, ts) triple and joins it into the scratch clock; its ts in joinedTs[0]. */
+function readJoined (tsBase: number, actors: number): void {
   const actor = varint()
   const counter = varint()
   const ts = tsBase + varint()
   if (actor >= actors) throw new DecodeError('actor index out of range')
   join(actor, counter, ts)
-  return ts
+  joinedTs[0] = ts
 }
 
 /** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
@@ -279,7 +282,8 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     complex = false
     let bestTs = -1
     for (let s = 0; s < siblings; s++) {
-      const ts = readJoined(tsBase, actors) // the sibling's dot
+      readJoined(tsBase, actors) // the sibling's dot
+      const ts = joinedTs[0]
       const entries = count()
       for (let e = 0; e < entries; e++) readJoined(tsBase, actors) // its ctx
       bestTs = walkAnchor(s, ts, bestTs)
