@@ -13,12 +13,12 @@
 // counts keys: an expired key counts until the sweep strips it):
 //   liveKeys      key records holding a string or a collection marker (DBSIZE)
 //   volatileKeys  those of them with an expiry (INFO keyspace expires=)
-import { Engine, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
+import { Engine, newEntry, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
 import { pages, type Store } from '../storage/store.js'
 import type { TimeSource } from '../runtime/clock.js'
 import {
   COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip, supersedes,
-  type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
+  BlindWriteResult, type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
 import { isElement, type RecordRef } from './keys.js'
 import type { CounterLease } from './identity.js'
@@ -122,6 +122,8 @@ export class LocalReplica {
   private readonly placement: ReplicaPlacement
   /** blindWrite's options, filled in per write (it reads them synchronously): one object fewer per SET. */
   private readonly blind: BlindWriteOptions = { actor: '', value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
+  /** blindWrite's result, refilled per write (read at once): one object fewer per SET. */
+  private readonly blindOut = new BlindWriteResult()
   /**
    * The object an entry this replica wrote was encoded from, while that entry is
    * pending in the engine's overlay (once committed, the cache keeps bytes only and
@@ -224,10 +226,25 @@ export class LocalReplica {
    * partition: no ring to check.
    */
   write (ref: RecordRef, change: Change): Promise<Clock | undefined> {
+    // No context handed back: the engine's write, with no closure and no change object per write (a SET).
+    if (change.op === 'increment' || change.context === null) return this.engine.write('data', ref, this.nextVersion, change) as Promise<undefined>
     return this.engine.update('data', ref, (cur) => {
       const v = this.newVersion(ref, cur, change, undefined)
-      return { next: { bytes: v.bytes }, result: v.context ?? undefined }
+      return { next: newEntry(v.bytes), result: v.context ?? undefined }
     })
+  }
+
+  /** write's new entry (one function for every write: the engine hands it the ref and the change). */
+  private readonly nextVersion = (cur: Entry | undefined, ref: RecordRef, change: Change): Entry => {
+    const fresh = cur === undefined ? this.freshActor() : null
+    if (change.op === 'value' || change.op === 'tombstone') {
+      const bytes = this.blindVersion(ref, cur, change, fresh?.actor ?? this.actor, this.clock.now())
+      if (bytes !== null) {
+        this.lease.issued(this.blindOut.counter)
+        return newEntry(bytes)
+      }
+    }
+    return newEntry(this.newVersion(ref, cur, change, undefined, fresh).bytes)
   }
 
   /**
@@ -235,27 +252,13 @@ export class LocalReplica {
    * no copy here gets a fresh actor. A blind write of a plain string works on the
    * encoded object (no decoding, no context).
    */
-  private newVersion (ref: RecordRef, cur: Entry | undefined, change: Change, incoming: VObject | undefined): { bytes: Buffer, obj: VObject | null, context: Clock | null, release: Promise<void> | null } {
-    const fresh = cur === undefined ? this.freshActor() : null
+  private newVersion (ref: RecordRef, cur: Entry | undefined, change: Change, incoming: VObject | undefined, fresh = cur === undefined ? this.freshActor() : null): { bytes: Buffer, obj: VObject | null, context: Clock | null, release: Promise<void> | null } {
     const actor = fresh?.actor ?? this.actor
     const nowMs = this.clock.now()
     const isKey = !isElement(ref)
     if (incoming === undefined && (change.op === 'value' || change.op === 'tombstone') && change.context === null) {
-      const value = change.op === 'value' ? change.value : null
-      const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
-      const o = this.blind
-      o.actor = actor
-      o.value = value
-      o.expireAt = expireAt
-      o.nowMs = nowMs
-      o.counterFloor = this.lease.floor
-      o.vclockMax = this.vclockMax
-      const res = blindWrite(cur?.bytes, o)
-      if (res !== null) {
-        this.truncations += res.truncated
-        if (isKey) this.count(res.oldLive, res.oldExpireAt, value !== null, expireAt)
-        return { bytes: res.bytes, obj: null, context: null, release: this.lease.issued(res.counter) ?? fresh?.release ?? null }
-      }
+      const bytes = this.blindVersion(ref, cur, change, actor, nowMs)
+      if (bytes !== null) return { bytes, obj: null, context: null, release: this.lease.issued(this.blindOut.counter) ?? fresh?.release ?? null }
     }
     const before = cur === undefined ? EMPTY : this.decodeEntry(cur)
     const base = incoming === undefined ? before : merge(before, incoming)
@@ -289,6 +292,28 @@ export class LocalReplica {
     }
     if (isKey) this.countObjects(before, obj)
     return { bytes: encodeObject(obj), obj, context, release: this.lease.issued(counter) ?? fresh?.release ?? null }
+  }
+
+  /**
+   * A blind write of a string or a tombstone on the encoded object: the new
+   * bytes (its counter in blindOut), or null when the record is not a plain
+   * string (take the general path). Counts the key's change.
+   */
+  private blindVersion (ref: RecordRef, cur: Entry | undefined, change: Change & { op: 'value' | 'tombstone' }, actor: string, nowMs: number): Buffer | null {
+    const value = change.op === 'value' ? change.value : null
+    const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
+    const o = this.blind
+    o.actor = actor
+    o.value = value
+    o.expireAt = expireAt
+    o.nowMs = nowMs
+    o.counterFloor = this.lease.floor
+    o.vclockMax = this.vclockMax
+    const res = blindWrite(cur?.bytes, o, this.blindOut)
+    if (res === null) return null
+    this.truncations += res.truncated
+    if (!isElement(ref)) this.count(res.oldLive, res.oldExpireAt, value !== null, expireAt)
+    return res.bytes
   }
 
   private count (wasLive: boolean, wasExpireAt: number, isLive: boolean, expireAt: number): void {
@@ -330,7 +355,7 @@ export class LocalReplica {
           incoming ??= decodeObject(incomingBytes as Buffer)
           if (incoming.siblings.length === 0) return { result: answer(incoming) }
           if (isKey) this.countObjects(undefined, incoming)
-          return { next: { bytes: incomingBytes ?? encodeObject(incoming) }, result: answer(incoming) }
+          return { next: newEntry(incomingBytes ?? encodeObject(incoming)), result: answer(incoming) }
         }
         // The usual replica write supersedes what is stored: keep its bytes, decode and merge nothing.
         if (incomingBytes !== undefined && supersedes(cur.bytes, incomingBytes)) {
@@ -363,7 +388,7 @@ export class LocalReplica {
       const stripped = strip(current, nowMs)
       if (stripped === current) return { result: false }
       if (isKey) this.countObjects(current, stripped)
-      return { next: { bytes: encodeObject(stripped) }, result: true }
+      return { next: newEntry(encodeObject(stripped)), result: true }
     })
   }
 
@@ -391,7 +416,7 @@ export class LocalReplica {
 
   /** A new entry for the engine, its object remembered while it is pending (obj null: none at hand). */
   private entryOf (bytes: Buffer, obj: VObject | null): Entry {
-    const entry: Entry = { bytes }
+    const entry = newEntry(bytes)
     if (obj !== null) this.decoded.set(entry, obj)
     return entry
   }
@@ -404,7 +429,7 @@ export class LocalReplica {
       const next = held === undefined ? incoming : merge(held, incoming)
       if (held !== undefined && next === held) return { result: true }
       if (cur === undefined) this.countHint(target, 1)
-      return { next: { bytes: encodeObject(next) }, result: true }
+      return { next: newEntry(encodeObject(next)), result: true }
     }).then((stored) => {
       if (!stored) throw new NotReplicaError('this node is not in the ring: it takes no hints')
     })

@@ -75,6 +75,8 @@ export interface EngineStats {
 }
 
 const MISS = Symbol('miss')
+/** What a write that changes nothing, after nothing pending, resolves with. */
+const RESOLVED = Promise.resolve()
 
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
@@ -114,14 +116,13 @@ class Batch {
 }
 
 /**
- * An entry read from the store, built as writers build theirs ({ bytes }, then
- * skey set by apply): one object shape for both, so the loads of
- * entry.bytes and entry.skey on the write path see fewer shapes.
+ * A new entry for a writer's fn (or one read from the store): every field
+ * there from the start, so that apply setting skey and a reader memoising
+ * `derived` store into the object as it is (no new shape, no property array
+ * per write), and the loads on the write path see one shape.
  */
-function loadedEntry (bytes: Buffer, skey: Buffer): Entry {
-  const entry: Entry = { bytes }
-  entry.skey = skey
-  return entry
+export function newEntry (bytes: Buffer, skey?: Buffer): Entry {
+  return { bytes, skey, derived: undefined }
 }
 
 interface ReadQueue {
@@ -196,10 +197,7 @@ export class Engine {
       return undefined
     }
     // Updates queued on the same load run first (in arrival order): read what they left.
-    return this.load(space, k.skey, ks).then((loaded) => {
-      const now = this.peek(space, ks)
-      return now === MISS ? loaded : now
-    })
+    return this.load(space, k.skey, ks).then((loaded) => this.latest(space, ks, loaded))
   }
 
   /**
@@ -208,18 +206,42 @@ export class Engine {
    * with fn's result once the write (or the pending write fn saw) is durable.
    */
   update<R> (space: Space, k: EngineKey, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
-    const ks = k.ks
-    const found = this.peek(space, ks)
-    if (found !== MISS) return this.apply(space, k, found, fn)
-    if (this.provedAbsent(space, k)) {
-      this.stats.provedAbsent++
-      return this.apply(space, k, undefined, fn)
-    }
-    return this.load(space, k.skey, ks).then((loaded) => {
-      // Earlier updates queued on the same load ran first and left their result in the overlay.
-      const now = this.peek(space, ks)
-      return this.apply(space, k, now === MISS ? loaded : now, fn)
+    const current = this.current(space, k)
+    if (current !== MISS) return this.apply(space, k, current, fn)
+    return this.load(space, k.skey, k.ks).then((loaded) => this.apply(space, k, this.latest(space, k.ks, loaded), fn))
+  }
+
+  /**
+   * update without a result, for the hottest writes (a blind SET): next returns
+   * the new entry itself (undefined: no change, null: delete) and gets k and arg
+   * from here, so a write needs no closure and no Change object. Resolves once
+   * the write (or the pending write next saw) is durable.
+   */
+  write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Entry | null | undefined, arg: A): Promise<void> {
+    const current = this.current(space, k)
+    if (current !== MISS) return this.applyNext(space, k, current, next(current, k, arg))
+    return this.load(space, k.skey, k.ks).then((loaded) => {
+      const c = this.latest(space, k.ks, loaded)
+      return this.applyNext(space, k, c, next(c, k, arg))
     })
+  }
+
+  /** The latest value for an update when it is in memory or proved absent; MISS: load it. */
+  private current (space: Space, k: EngineKey): Entry | undefined | typeof MISS {
+    const found = this.peek(space, k.ks)
+    if (found !== MISS || !this.provedAbsent(space, k)) return found
+    this.stats.provedAbsent++
+    return undefined
+  }
+
+  /**
+   * The latest value once a load is done: earlier updates queued on the same
+   * load ran first (in arrival order, each in its own reaction) and left their
+   * result in the overlay.
+   */
+  private latest (space: Space, ks: string, loaded: Entry | undefined): Entry | undefined {
+    const now = this.peek(space, ks)
+    return now === MISS ? loaded : now
   }
 
   // By name, not this.overlay[space]: a keyed load that sees several names is megamorphic.
@@ -241,16 +263,22 @@ export class Engine {
   }
 
   private apply<R> (space: Space, k: EngineKey, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
-    const ks = k.ks
     const change = fn(current)
+    const done = this.applyNext(space, k, current, change.next)
+    // The common case needs no result: the batch's own promise, no extra one per write.
+    if (change.result === undefined) return done as Promise<R>
+    return done === RESOLVED ? Promise.resolve(change.result) : done.then(() => change.result)
+  }
+
+  /** Queues the key's next entry (undefined: no change, null: delete); resolves once it, or the pending write it follows, is durable. */
+  private applyNext (space: Space, k: EngineKey, current: Entry | undefined, next: Entry | null | undefined): Promise<void> {
+    const ks = k.ks
     const pending = this.overlayOf(space).get(ks)
-    if (change.next === undefined || (change.next === null && current === undefined && pending === undefined)) {
+    if (next === undefined || (next === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
-      if (pending === undefined) return Promise.resolve(change.result)
-      return pending.batch.done.then(() => change.result)
+      return pending === undefined ? RESOLVED : pending.batch.done
     }
     const key = current?.skey ?? k.skey
-    const next = change.next
     if (next !== null) next.skey = key
     const batch = this.openBatch()
     const write = new PendingWrite(space, key, next === null ? null : next.bytes, current?.bytes, ks, next, batch)
@@ -258,9 +286,7 @@ export class Engine {
     batch.ops.push(write)
     this.overlayOf(space).set(ks, write)
     this.scheduleFlush()
-    // The common case needs no result: the batch's own promise, no extra one per write.
-    if (change.result === undefined) return batch.done as Promise<R>
-    return batch.done.then(() => change.result)
+    return batch.done
   }
 
   /** An unconditional write (meta records); ordered with every other write. */
@@ -440,7 +466,7 @@ export class Engine {
         return
       }
     }
-    const entry: Entry | undefined = bytes === undefined ? undefined : loadedEntry(bytes, key)
+    const entry: Entry | undefined = bytes === undefined ? undefined : newEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
     if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)

@@ -99,6 +99,16 @@ interface NativeBatch {
   _del: (key: Buffer) => void
 }
 
+/** Prefixed keys shorter than this are built in the store's scratch buffer (scratchKey). */
+const SCRATCH_KEY_BYTES = 1024
+
+/** prefix ‖ k written into key (exactly their length). */
+function prefixInto (key: Buffer, prefix: Buffer, k: Buffer): Buffer {
+  key.set(prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
+  key.set(k, prefix.length)
+  return key
+}
+
 /** Keys per page of the open-time scan that fills the filter. */
 const SCAN_PAGE_KEYS = 1000
 
@@ -112,6 +122,9 @@ class LevelStore implements Store {
   private filterReady = false
   private filterScan: Promise<boolean> = Promise.resolve(false)
   private closing = false
+  /** See scratchKey. */
+  private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH_KEY_BYTES)
+  private readonly scratchViews = new Array<Buffer | undefined>(SCRATCH_KEY_BYTES).fill(undefined)
 
   constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
     this.subs = {
@@ -176,7 +189,8 @@ class LevelStore implements Store {
   }
 
   getSync (space: Space, key: Buffer): Buffer | undefined {
-    return this.db.getSync(this.prefixed(space, key))
+    // Read at once, before anything else fills the scratch key.
+    return this.db.getSync(this.scratchKey(space, key))
   }
 
   async getMany (space: Space, keys: Buffer[]): Promise<Array<Buffer | undefined>> {
@@ -187,12 +201,30 @@ class LevelStore implements Store {
   }
 
   private prefixed (space: Space, k: Buffer): Buffer {
-    // By name, not this.prefixes[space]: a keyed load that sees several names is megamorphic.
-    const prefix = space === 'data' ? this.prefixes.data : space === 'hints' ? this.prefixes.hints : this.prefixes.meta
-    const key = Buffer.allocUnsafe(prefix.length + k.length)
-    key.set(prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
-    key.set(k, prefix.length)
-    return key
+    return prefixInto(Buffer.allocUnsafe(this.prefixOf(space).length + k.length), this.prefixOf(space), k)
+  }
+
+  /**
+   * The prefixed key in a view of one scratch buffer, for a native call that
+   * copies it before returning (the chained batch's `_put`/`_del`, getSync):
+   * no Buffer per put. One view per key length, made once; a key longer than
+   * the scratch gets a Buffer of its own. Valid until the next call.
+   */
+  private scratchKey (space: Space, k: Buffer): Buffer {
+    const prefix = this.prefixOf(space)
+    const n = prefix.length + k.length
+    if (n >= SCRATCH_KEY_BYTES) return this.prefixed(space, k)
+    let view = this.scratchViews[n]
+    if (view === undefined) {
+      view = this.scratch.subarray(0, n)
+      this.scratchViews[n] = view
+    }
+    return prefixInto(view, prefix, k)
+  }
+
+  // By name, not this.prefixes[space]: a keyed load that sees several names is megamorphic.
+  private prefixOf (space: Space): Buffer {
+    return space === 'data' ? this.prefixes.data : space === 'hints' ? this.prefixes.hints : this.prefixes.meta
   }
 
   async write (ops: readonly WriteOp[], sync: boolean): Promise<void> {
@@ -215,11 +247,13 @@ class LevelStore implements Store {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]
       if (op.space === 'data' && op.value !== null) this.filter.add(op.key) // before the store holds it: mayHold never misses a key
-      const key = this.prefixed(op.space, op.key)
       if (direct && i > 0) {
+        // The native batch copies the key at once: a scratch view will do.
+        const key = this.scratchKey(op.space, op.key)
         if (op.value === null) (batch as unknown as NativeBatch)._del(key)
         else (batch as unknown as NativeBatch)._put(key, op.value)
       } else {
+        const key = this.prefixed(op.space, op.key)
         if (op.value === null) batch.del(key)
         else batch.put(key, op.value)
       }

@@ -12,9 +12,10 @@
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
 import { DecodeError } from '../util/bytes.js'
-import { actorBytes } from './actor.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
+
+const EMPTY = Buffer.alloc(0)
 
 // A parse cursor shared by the functions below (each runs to completion synchronously).
 let buf: Buffer = Buffer.alloc(0)
@@ -76,14 +77,17 @@ function join (i: number, counter: number, ts: number): void {
   }
 }
 
-/** Reads one (actor index, counter, ts) triple, joins it into the scratch clock and returns its ts. */
-function readJoined (tsBase: number, actors: number): number {
+/** The ts of the triple readJoined read last (a typed array: a number returned from a call would be boxed, ts being past the small-integer range). */
+const joinedTs = new Float64Array(1)
+
+/** Reads one (actor index, counter, ts) triple and joins it into the scratch clock; its ts in joinedTs[0]. */
+function readJoined (tsBase: number, actors: number): void {
   const actor = varint()
   const counter = varint()
   const ts = tsBase + varint()
   if (actor >= actors) throw new DecodeError('actor index out of range')
   join(actor, counter, ts)
-  return ts
+  joinedTs[0] = ts
 }
 
 /** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
@@ -99,9 +103,23 @@ function compareActorTo (i: number, id: Buffer): number {
   return length - id.length
 }
 
-// The writer's actor id is nearly always the same string: its bytes, memoised.
+// The writer's actor id is nearly always the node's own, between one-time
+// actors (a key the node held no copy of: identity.freshActor): the bytes of
+// the last two, so that a one-time actor, encoded once, does not evict the own.
 let lastActor = ''
-let lastActorBytes: Buffer = Buffer.alloc(0)
+let lastActorBytes: Buffer = EMPTY
+let prevActor = ''
+let prevActorBytes: Buffer = EMPTY
+
+function actorBytesOf (actor: string): Buffer {
+  if (actor === lastActor) return lastActorBytes
+  const bytes = actor === prevActor ? prevActorBytes : Buffer.from(actor, 'utf8') // as actorBytes, without its memo: a one-time actor is seen once
+  prevActor = lastActor
+  prevActorBytes = lastActorBytes
+  lastActor = actor
+  lastActorBytes = bytes
+  return bytes
+}
 
 function varintSize (v: number): number {
   if (v < 0x80) return 1
@@ -192,18 +210,30 @@ export interface BlindWriteOptions {
   expireAt?: number
 }
 
-/** What blindWrite made, and what `old` held (the old value is cut out of `old` only when asked for). */
+/**
+ * What blindWrite made, and what `old` held (the old value is cut out of `old`
+ * only when asked for). A caller may hand blindWrite one to refill per write.
+ */
 export class BlindWriteResult {
-  constructor (
-    readonly bytes: Buffer,
-    readonly counter: number,
-    readonly truncated: number,
-    private readonly old: Buffer | undefined,
-    private readonly oldStart: number,
-    private readonly oldEnd: number,
-    /** The expiry of the anchor `old` held (0: none, or no value). */
-    readonly oldExpireAt: number
-  ) {}
+  bytes: Buffer = EMPTY
+  counter = 0
+  truncated = 0
+  private old: Buffer | undefined = undefined
+  private oldStart = -1
+  private oldEnd = -1
+  /** The expiry of the anchor `old` held (0: none, or no value). */
+  oldExpireAt = 0
+
+  fill (bytes: Buffer, counter: number, truncated: number, old: Buffer | undefined, oldStart: number, oldEnd: number, oldExpireAt: number): this {
+    this.bytes = bytes
+    this.counter = counter
+    this.truncated = truncated
+    this.old = old
+    this.oldStart = oldStart
+    this.oldEnd = oldEnd
+    this.oldExpireAt = oldExpireAt
+    return this
+  }
 
   /** `old`'s anchor held a value (not a tombstone, not empty). */
   get oldLive (): boolean {
@@ -220,13 +250,10 @@ export class BlindWriteResult {
  * A write whose context is the object's own clock (SET, DEL on the only
  * replica): one sibling by `actor`, which supersedes every version in `old`.
  * null when `old` is not a plain string (COMPLEX): take the general path.
+ * The result is `out`, refilled (read it before the next call that is given it).
  */
-export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): BlindWriteResult | null {
-  if (o.actor !== lastActor) {
-    lastActorBytes = actorBytes(o.actor)
-    lastActor = o.actor
-  }
-  const self = lastActorBytes
+export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult()): BlindWriteResult | null {
+  const self = actorBytesOf(o.actor)
   let actors = 0
   let selfIndex = -1 // position of the actor in the input's table, if there
   let selfAt = 0 // otherwise: how many table actors sort before it
@@ -255,7 +282,8 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     complex = false
     let bestTs = -1
     for (let s = 0; s < siblings; s++) {
-      const ts = readJoined(tsBase, actors) // the sibling's dot
+      readJoined(tsBase, actors) // the sibling's dot
+      const ts = joinedTs[0]
       const entries = count()
       for (let e = 0; e < entries; e++) readJoined(tsBase, actors) // its ctx
       bestTs = walkAnchor(s, ts, bestTs)
@@ -315,22 +343,22 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     varintSize(selfNewIndex) + varintSize(counter) + varintSize(o.nowMs - tsBase) + varintSize(kept) + entryBytes +
     1 + (value === null ? 0 : varintSize(value.length) + value.length) + (expireAt > 0 ? varintSize(expireAt) : 0)
 
-  const out = Buffer.allocUnsafe(size)
+  const bytes = Buffer.allocUnsafe(size)
   let p = 0
-  out[p++] = OBJECT_FORMAT_VERSION
-  p = putVarint(out, p, kept + inserted)
+  bytes[p++] = OBJECT_FORMAT_VERSION
+  p = putVarint(bytes, p, kept + inserted)
   // Kept actors are copied as they are encoded in the input (length and bytes), a run of neighbours at a time.
   let runStart = -1
   let runEnd = -1
   for (let i = 0; i <= actors; i++) {
     if (i === actors || dropped[i] !== 0 || (inserted === 1 && i === selfAt)) {
       // Byte by byte: a few dozen bytes, and Buffer#copy of a range allocates a view.
-      if (runStart >= 0) for (let k = runStart; k < runEnd; k++) out[p++] = buf[k]
+      if (runStart >= 0) for (let k = runStart; k < runEnd; k++) bytes[p++] = buf[k]
       runStart = -1
     }
     if (inserted === 1 && i === selfAt) {
-      p = putVarint(out, p, self.length)
-      out.set(self, p)
+      p = putVarint(bytes, p, self.length)
+      bytes.set(self, p)
       p += self.length
     }
     if (i === actors) break
@@ -338,33 +366,32 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions): Blin
     if (runStart < 0) runStart = actorStart[i] - varintSize(actorEnd[i] - actorStart[i])
     runEnd = actorEnd[i]
   }
-  p = putVarint(out, p, 1)
-  p = putVarint(out, p, tsBase)
-  p = putVarint(out, p, selfNewIndex)
-  p = putVarint(out, p, counter)
-  p = putVarint(out, p, o.nowMs - tsBase)
-  p = putVarint(out, p, kept)
+  p = putVarint(bytes, p, 1)
+  p = putVarint(bytes, p, tsBase)
+  p = putVarint(bytes, p, selfNewIndex)
+  p = putVarint(bytes, p, counter)
+  p = putVarint(bytes, p, o.nowMs - tsBase)
+  p = putVarint(bytes, p, kept)
   index = 0
   for (let i = 0; i < actors; i++) {
     if (dropped[i] !== 0) continue
-    p = putVarint(out, p, index + (i >= selfAt ? inserted : 0))
-    p = putVarint(out, p, clockCounter[i])
-    p = putVarint(out, p, clockTs[i] - tsBase)
+    p = putVarint(bytes, p, index + (i >= selfAt ? inserted : 0))
+    p = putVarint(bytes, p, clockCounter[i])
+    p = putVarint(bytes, p, clockTs[i] - tsBase)
     index++
   }
-  out[p++] = head
+  bytes[p++] = head
   if (value !== null) {
-    p = putVarint(out, p, value.length)
-    out.set(value, p)
+    p = putVarint(bytes, p, value.length)
+    bytes.set(value, p)
     p += value.length
   }
-  if (expireAt > 0) p = putVarint(out, p, expireAt)
+  if (expireAt > 0) p = putVarint(bytes, p, expireAt)
   if (p !== size) throw new Error(`blindWrite: wrote ${p} of ${size} bytes`)
   buf = EMPTY
-  return new BlindWriteResult(out, counter, truncated, old, oldStart, oldEnd, oldExpireAt)
+  return out.fill(bytes, counter, truncated, old, oldStart, oldEnd, oldExpireAt)
 }
 
-const EMPTY = Buffer.alloc(0)
 
 /** The anchor of a plain string (read.ts anchor), or COMPLEX: decode and use read.ts. */
 export const COMPLEX = Symbol('complex')
