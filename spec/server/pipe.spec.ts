@@ -47,7 +47,11 @@ if (skip !== false) {
     }
     tt.equal(cursor, '0', 'SCAN COUNT 1000 ends at cursor 0')
     tt.equal(seen.size, n, 'SCAN COUNT 1000 returns every key')
-    const byCli = (await redisCli(node.port, ['--scan'])).stdout.split('\n').filter(k => k !== '')
+    // redis-cli --scan pages with COUNT 10: 3 000 round trips, which a loaded machine can stretch past
+    // the helper's 30 s default, and a killed redis-cli leaves a partial list (21 193 keys, seen once).
+    const scanned = await redisCli(node.port, ['--scan'], { timeoutMs: 120_000 })
+    tt.equal(scanned.signal, null, 'redis-cli --scan ran to its end')
+    const byCli = scanned.stdout.split('\n').filter(k => k !== '')
     tt.equal(new Set(byCli).size, n, 'redis-cli --scan returns every key')
   })
 
