@@ -21,6 +21,7 @@ import { pages, type Snapshot } from '../storage/store.js'
 import { decodeObject, type VObject } from '../versioning/index.js'
 import { reapable } from './sweeper.js'
 import type { TimeSource, Timer } from '../runtime/clock.js'
+import { traced } from '../runtime/trace.js'
 import { refOfStorageKey } from './keys.js'
 import { NotReplicaError, type LocalReplica } from './local.js'
 import type { FailureDetector } from '../membership/detector.js'
@@ -105,7 +106,7 @@ export class AntiEntropy {
     deps.peers.on('KEY_DIGESTS', async (_from, req) => {
       const e = this.trees.get(req.partition)
       if (e === undefined) throw Object.assign(new Error(`no tree for partition ${req.partition}`), { code: 'DYNAKV_AE_NOT_READY' })
-      const items = await this.digestsOf(req.partition, req.leaves, e.tree)
+      const items = await traced('ae.serve-digests', async () => await this.digestsOf(req.partition, req.leaves, e.tree))
       return { type: 'DIGESTS', keys: items.map(i => i[0]), digests: items.map(i => i[1]) }
     })
     deps.peers.on('FETCH_OBJECTS', async (_from, req) => {
@@ -139,7 +140,7 @@ export class AntiEntropy {
     if (this.stopped) return
     this.timer = this.clock.after(delayMs, () => {
       const began = this.clock.now()
-      this.round().catch(() => {}).finally(() => {
+      traced('ae.round', async () => { await this.round() }).catch(() => {}).finally(() => {
         // At most about a fifth of the node's time: wait at least 4x what the round took.
         this.schedule(Math.max(this.deps.config.aeIntervalMs, 4 * (this.clock.now() - began)))
       })
@@ -199,7 +200,9 @@ export class AntiEntropy {
     const bits = this.deps.partitionBits
     for await (const rows of pages(this.deps.store, 'data', { gte: partitionStart(p, q), lt: partitionEnd(p, q) ?? undefined, snapshot })) {
       if (this.stopped) return
-      for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
+      traced('ae.scan-page', () => {
+        for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
+      })
     }
   }
 

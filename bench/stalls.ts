@@ -1,0 +1,119 @@
+// `node dist/bench/stalls.js`: what the open-loop tail is made of (issue 11's
+// latency goal; docs/performance.md, "The open-loop tail"). A 3-node cluster
+// (N3 R2 W2) runs with bench/stall-probe preloaded in every node; the key space
+// is filled and the JIT warmed up with redis-benchmark, then an open loop
+// (bench/openloop) of 50/50 GET/SET over 100 000 keys runs at a fixed rate
+// after a discarded warm-up. Printed per node, for the measured window: the
+// event-loop delay histogram, loop gaps (> 4 ms), GC pauses by kind, the
+// periodic tasks' spans; then every slow request (> DYNAKV_BENCH_SLOW_MS) is
+// matched with what overlapped it on the node it was sent to (a GC pause, a
+// loop gap and the spans under it), then on the other nodes.
+//   DYNAKV_BENCH_RATE=1500 DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5
+//   DYNAKV_BENCH_SLOW_MS=5 DYNAKV_BENCH_ARGS='<extra server flags>' DYNAKV_BENCH_NODE='<node flags>'
+//   DYNAKV_BENCH_OUTPUT=<path prefix>: each node's output to <prefix>n1.log...
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { load1, redisBenchmarkSpread, ROOT, sleep, startCluster, tempDir, writeResult } from './lib.js'
+import { runOpenLoop, type SlowRequest } from './openloop.js'
+
+const rate = Number(process.env.DYNAKV_BENCH_RATE ?? 1500)
+const seconds = Number(process.env.DYNAKV_BENCH_SECONDS ?? 20)
+const warmupSeconds = Number(process.env.DYNAKV_BENCH_WARMUP_SECONDS ?? 5)
+const slowMs = Number(process.env.DYNAKV_BENCH_SLOW_MS ?? 5)
+const extraArgs = (process.env.DYNAKV_BENCH_ARGS ?? '').split(/\s+/).filter(w => w !== '')
+const nodeFlags = (process.env.DYNAKV_BENCH_NODE ?? '').split(/\s+/).filter(w => w !== '')
+const KEYS = 100000
+const CONNECTIONS = 24
+
+interface Window {
+  pid: number
+  fromMs: number
+  toMs: number
+  eldUs: { p50: number, p99: number, p999: number, max: number, count: number }
+  lag: Array<[number, number]>
+  gc: Array<[number, number, string]>
+  spans: Array<[string, number, number]>
+}
+
+const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1
+const f1 = (x: number): string => x.toFixed(1)
+
+/** What overlapped [t0, t1] on one node: GC pauses, loop gaps, spans. */
+function causesOn (w: Window, t0: number, t1: number): string[] {
+  const out: string[] = []
+  for (const [s, d, kind] of w.gc) if (overlaps(s, s + d, t0, t1) && d >= 1) out.push(`gc:${kind}`)
+  const gaps = w.lag.filter(([s, d]) => overlaps(s, s + d, t0, t1))
+  if (gaps.length > 0) {
+    const names = new Set<string>()
+    for (const [g0, gd] of gaps) for (const [name, s, d] of w.spans) if (overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
+    out.push(names.size === 0 ? 'loop gap' : `loop gap in ${[...names].sort().join('+')}`)
+  }
+  return out
+}
+
+async function main (): Promise<void> {
+  const dir = tempDir('dynakv-stalls-')
+  process.env.DYNAKV_STALL_OUT = dir
+  const probe = pathToFileURL(join(ROOT, 'dist', 'bench', 'stall-probe.js')).href
+  const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', '--log-level', 'warn', ...extraArgs], { node: [...nodeFlags, '--import', probe] })
+  const ports = cluster.map(p => p.port)
+  const loads = [load1()]
+  try {
+    const rb = ['-d', '100', '-r', String(KEYS), '-P', '1']
+    await redisBenchmarkSpread(ports, 16, 20000, ['-t', 'set', ...rb])
+    await redisBenchmarkSpread(ports, 16, 20000, ['-t', 'get', ...rb])
+    const common = { ports, connectionsPerPort: CONNECTIONS / ports.length, rate, keys: KEYS, valueBytes: 100, slowMs }
+    if (warmupSeconds > 0) await runOpenLoop({ ...common, seconds: warmupSeconds })
+    loads.push(load1())
+    for (const p of cluster) p.proc.kill('SIGUSR2')
+    const r = await runOpenLoop({ ...common, seconds })
+    for (const p of cluster) p.proc.kill('SIGUSR2')
+    loads.push(load1())
+    await sleep(500)
+    const windows = cluster.map(p => {
+      const files = readdirSync(dir).filter(f => f.startsWith(`${p.pid}-`)).sort()
+      return JSON.parse(readFileSync(join(dir, files[files.length - 1]), 'utf8')) as Window
+    })
+    const out = process.stdout
+    out.write(`\nopen loop ${rate}/s for ${seconds} s over ${KEYS} keys, 3 nodes N3 R2 W2${extraArgs.length > 0 ? ` (${extraArgs.join(' ')})` : ''}${nodeFlags.length > 0 ? ` node ${nodeFlags.join(' ')}` : ''}\n`)
+    out.write(`p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms; answered ${r.answered}, errors ${r.errors}, lost ${r.dropped + r.unanswered}; generator send lag p99.9/max ${r.sendLagP999Ms}/${r.sendLagMaxMs} ms\n\n`)
+    const summary = windows.map((w, i) => {
+      const gcBy = new Map<string, number[]>()
+      for (const [, d, kind] of w.gc) gcBy.set(kind, [...(gcBy.get(kind) ?? []), d])
+      const spanBy = new Map<string, number[]>()
+      for (const [name, , d] of w.spans) spanBy.set(name, [...(spanBy.get(name) ?? []), d])
+      out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${f1(w.lag.reduce((a, [, d]) => a + d, 0))} ms, max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
+      for (const [kind, ds] of gcBy) out.write(`    gc ${kind.padEnd(13)} ${String(ds.length).padStart(5)} pauses, total ${f1(ds.reduce((a, b) => a + b, 0)).padStart(7)} ms, max ${f1(Math.max(...ds)).padStart(6)} ms, over 4 ms: ${ds.filter(d => d > 4).length}\n`)
+      for (const [name, ds] of [...spanBy].sort()) {
+        const sorted = [...ds].sort((a, b) => a - b)
+        out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(sorted[sorted.length >> 1])} ms, max ${f1(sorted[sorted.length - 1])} ms\n`)
+      }
+      return { eldUs: w.eldUs, gaps: w.lag.length, gapMs: w.lag.reduce((a, [, d]) => a + d, 0), gc: Object.fromEntries([...gcBy].map(([k, ds]) => [k, { count: ds.length, totalMs: ds.reduce((a, b) => a + b, 0), maxMs: Math.max(...ds) }])), spans: Object.fromEntries([...spanBy].map(([k, ds]) => [k, { count: ds.length, maxMs: Math.max(...ds) }])) }
+    })
+    // Each slow request: what overlapped it on the node it was sent to, else on the others.
+    const attribution = new Map<string, { count: number, over10: number }>()
+    for (const [due, ms, portIndex] of r.slow as SlowRequest[]) {
+      let causes = causesOn(windows[portIndex], due, due + ms)
+      if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms).map(c => `other node ${c}`))
+      const key = causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')
+      const a = attribution.get(key) ?? { count: 0, over10: 0 }
+      a.count++
+      if (ms > 10) a.over10++
+      attribution.set(key, a)
+    }
+    out.write(`\n${r.slow.length} requests slower than ${slowMs} ms (${(100 * r.slow.length / Math.max(1, r.answered)).toFixed(2)} %), by what overlapped them (on their node first):\n`)
+    for (const [key, a] of [...attribution].sort((x, y) => y[1].count - x[1].count)) out.write(`  ${String(a.count).padStart(6)} (${String(a.over10).padStart(5)} over 10 ms)  ${key}\n`)
+    out.write(`load average (1 min) at the start, before and after the measured run: ${loads.join(', ')}\n`)
+    out.write(`results: ${writeResult('stalls', { rate, seconds, extraArgs, nodeFlags, loads, latency: { ...r, slow: r.slow.length }, nodes: summary, attribution: Object.fromEntries(attribution) })}\n`)
+  } finally {
+    for (const p of cluster) await p.stop()
+    // DYNAKV_BENCH_OUTPUT=<prefix>: each node's stdout and stderr (with DYNAKV_BENCH_NODE=--trace-gc, its GC log).
+    if (process.env.DYNAKV_BENCH_OUTPUT !== undefined) cluster.forEach((p, i) => writeFileSync(`${process.env.DYNAKV_BENCH_OUTPUT as string}n${i + 1}.log`, p.output()))
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack ?? e.message}\n`)
+  process.exit(1)
+})
