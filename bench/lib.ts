@@ -343,7 +343,7 @@ export function sleep (ms: number): Promise<void> {
  * CPU figures): node 1 first, the others join it; resolves once every node
  * sees all of them and a converged ring.
  */
-export async function startCluster (size: number, args: string[], options: { node?: string[], wrap?: string[], timeoutMs?: number } = {}): Promise<Dynakv[]> {
+export async function startCluster (size: number, args: string[], options: { node?: string[], wrap?: string[], timeoutMs?: number, /** Another build's CLI (an A/B run). */ main?: string } = {}): Promise<Dynakv[]> {
   const { Redis } = await import('ioredis')
   const first = await startDynakv(['--name', 'n1', ...args], options)
   const nodes = [first, ...await Promise.all(Array.from({ length: size - 1 }, async (_, i) =>

@@ -2,7 +2,9 @@
 // the server has answered so far, and its latency is counted from that due
 // time (not from when it was sent), so a stall of the server — or of this
 // generator — shows in the figures instead of slowing the load down
-// (coordinated omission). 50/50 GET/SET of random keys over raw sockets
+// (coordinated omission). 50/50 GET/SET of random keys (named as
+// redis-benchmark -r names them, key:000000012345, so a redis-benchmark pass
+// with the same -r fills the key space first) over raw sockets
 // (pre-encoded RESP, a reply scanner that only finds where each reply ends: a
 // few µs of CPU per request, far lighter than a client library), pipelined on
 // `connections` connections per port, one write per connection per tick.
@@ -173,7 +175,7 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
           dropped++
           continue
         }
-        const key = `key:${Math.floor(Math.random() * o.keys)}`
+        const key = `key:${String(Math.floor(Math.random() * o.keys)).padStart(12, '0')}`
         conn.out += Math.random() < 0.5 ? encode(['SET', key, value]) : encode(['GET', key])
         conn.due.push(due)
         sendLag.recordValue(Math.max(1, Math.round((now - due) * 1000)))
