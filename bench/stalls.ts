@@ -9,6 +9,9 @@
 // matched with what overlapped it on the node it was sent to (a GC pause, a
 // loop gap and the spans under it), then on the other nodes.
 //   DYNAKV_BENCH_RATE=1500 DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5
+// Before the open loop, the cluster's CPU with no load at all is measured over
+// DYNAKV_BENCH_IDLE_SECONDS (default 10): what the periodic tasks cost (CPU time
+// holds on a shared machine; the probe's 2 ms timer is in it for every build).
 //   DYNAKV_BENCH_SLOW_MS=5 DYNAKV_BENCH_ARGS='<extra server flags>' DYNAKV_BENCH_NODE='<node flags>'
 //   DYNAKV_BENCH_OUTPUT=<path prefix>: each node's output to <prefix>n1.log...
 //   DYNAKV_BENCH_BASELINE=<another built checkout>: the same run on its build too,
@@ -16,7 +19,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { infoField, load1, MAIN, median, redisBenchmarkSpread, ROOT, sleep, startCluster, tempDir, writeResult } from './lib.js'
+import { infoField, load1, MAIN, median, redisBenchmarkSpread, ROOT, sleep, startCluster, tempDir, usageOf, usageSince, writeResult } from './lib.js'
 import { runOpenLoop, type SlowRequest } from './openloop.js'
 
 const rate = Number(process.env.DYNAKV_BENCH_RATE ?? 1500)
@@ -26,6 +29,7 @@ const slowMs = Number(process.env.DYNAKV_BENCH_SLOW_MS ?? 5)
 const extraArgs = (process.env.DYNAKV_BENCH_ARGS ?? '').split(/\s+/).filter(w => w !== '')
 const nodeFlags = (process.env.DYNAKV_BENCH_NODE ?? '').split(/\s+/).filter(w => w !== '')
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 1)
+const idleSeconds = Number(process.env.DYNAKV_BENCH_IDLE_SECONDS ?? 10)
 const baseline = process.env.DYNAKV_BENCH_BASELINE
 const KEYS = 100000
 /** INFO fields read per node before and after the measured run (absent ones are NaN). */
@@ -53,7 +57,7 @@ function causesOn (w: Window, t0: number, t1: number): string[] {
   if (gaps.length > 0) {
     const names = new Set<string>()
     for (const [g0, gd] of gaps) for (const [name, s, d] of w.spans) if (overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
-    out.push(names.size === 0 ? 'loop gap' : `loop gap in ${[...names].sort().join('+')}`)
+    out.push(names.size === 0 ? 'loop gap' : `loop gap while ${[...names].sort().join('+')} ran`)
   }
   return out
 }
@@ -68,7 +72,7 @@ interface NodeSummary {
   counters: Record<string, number>
 }
 
-interface Run { target: string, p50Ms: number, p99Ms: number, p999Ms: number, maxMs: number, loads: number[], nodes: NodeSummary[], attribution: Record<string, { count: number, over10: number }> }
+interface Run { target: string, idleCpuMsPerS: number, idleReadCallsPerS: number, p50Ms: number, p99Ms: number, p999Ms: number, maxMs: number, loads: number[], nodes: NodeSummary[], attribution: Record<string, { count: number, over10: number }> }
 
 async function runOnce (target: string, main: string): Promise<Run> {
   const dir = tempDir('dynakv-stalls-')
@@ -85,6 +89,12 @@ async function runOnce (target: string, main: string): Promise<Run> {
     const rb = ['-d', '100', '-r', String(KEYS), '-P', '1']
     await redisBenchmarkSpread(ports, 16, 20000, ['-t', 'set', ...rb])
     await redisBenchmarkSpread(ports, 16, 20000, ['-t', 'get', ...rb])
+    await sleep(2000)
+    const idleFrom = cluster.map(p => usageOf(p.pid))
+    await sleep(idleSeconds * 1000)
+    const idle = cluster.map((p, i) => usageSince(idleFrom[i], p.pid))
+    const idleCpuMsPerS = idle.reduce((a, u) => a + u.totalUs, 0) / 1000 / idleSeconds
+    const idleReadCallsPerS = idle.reduce((a, u) => a + u.readCalls, 0) / idleSeconds
     const common = { ports, connectionsPerPort: CONNECTIONS / ports.length, rate, keys: KEYS, valueBytes: 100, slowMs }
     if (warmupSeconds > 0) await runOpenLoop({ ...common, seconds: warmupSeconds })
     loads.push(load1())
@@ -135,7 +145,8 @@ async function runOnce (target: string, main: string): Promise<Run> {
     out.write(`\n${r.slow.length} requests slower than ${slowMs} ms (${(100 * r.slow.length / Math.max(1, r.answered)).toFixed(2)} %), by what overlapped them (on their node first):\n`)
     for (const [key, a] of [...attribution].sort((x, y) => y[1].count - x[1].count)) out.write(`  ${String(a.count).padStart(6)} (${String(a.over10).padStart(5)} over 10 ms)  ${key}\n`)
     out.write(`load average (1 min) at the start, before and after the measured run: ${loads.join(', ')}\n`)
-    return { target, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, loads, nodes: summary, attribution: Object.fromEntries(attribution) }
+    out.write(`idle, before the load: ${f1(idleCpuMsPerS)} ms of CPU per second and ${Math.round(idleReadCallsPerS)} read syscalls per second, the 3 nodes together\n`)
+    return { target, idleCpuMsPerS, idleReadCallsPerS, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, loads, nodes: summary, attribution: Object.fromEntries(attribution) }
   } finally {
     for (const p of cluster) await p.stop()
     // DYNAKV_BENCH_OUTPUT=<prefix>: each node's stdout and stderr (with DYNAKV_BENCH_NODE=--trace-gc, its GC log).
@@ -152,13 +163,13 @@ async function main (): Promise<void> {
   const out = process.stdout
   const sum = (r: Run, f: (n: NodeSummary) => number): number => r.nodes.reduce((a, n) => a + (f(n) || 0), 0)
   const worst = (r: Run, f: (n: NodeSummary) => number): number => Math.max(...r.nodes.map(n => f(n) || 0))
-  out.write(`\n${'target'.padEnd(12)}${'p50/p99/p99.9 ms'.padStart(22)}${'scav'.padStart(6)}${'scav ms'.padStart(9)}${'mc+inc'.padStart(8)}${'mc ms'.padStart(8)}${'gc max'.padStart(8)}${'gaps'.padStart(6)}${'eld p99.9'.padStart(11)}${'sweep rows'.padStart(12)}${'ae repaired'.padStart(13)}${'load'.padStart(7)}\n`)
+  out.write(`\n${'target'.padEnd(12)}${'p50/p99/p99.9 ms'.padStart(22)}${'scav'.padStart(6)}${'scav ms'.padStart(9)}${'mc+inc'.padStart(8)}${'mc ms'.padStart(8)}${'gc max'.padStart(8)}${'gaps'.padStart(6)}${'eld p99.9'.padStart(11)}${'sweep rows'.padStart(12)}${'ae repaired'.padStart(13)}${'idle CPU ms/s'.padStart(15)}${'load'.padStart(7)}\n`)
   for (const r of runs) {
     out.write(`${r.target.slice(0, 11).padEnd(12)}${`${r.p50Ms.toFixed(1)}/${r.p99Ms.toFixed(1)}/${r.p999Ms.toFixed(1)}`.padStart(22)}` +
       `${String(sum(r, n => n.gc.scavenge?.count)).padStart(6)}${f1(sum(r, n => n.gc.scavenge?.totalMs)).padStart(9)}` +
       `${String(sum(r, n => (n.gc['mark-compact']?.count ?? 0) + (n.gc.incremental?.count ?? 0))).padStart(8)}${f1(sum(r, n => (n.gc['mark-compact']?.totalMs ?? 0) + (n.gc.incremental?.totalMs ?? 0))).padStart(8)}` +
       `${f1(worst(r, n => Math.max(0, ...Object.values(n.gc).map(g => g.maxMs)))).padStart(8)}${String(sum(r, n => n.gaps)).padStart(6)}${String(worst(r, n => n.eldUs.p999)).padStart(11)}` +
-      `${String(sum(r, n => n.counters.sweep_rows_read)).padStart(12)}${String(sum(r, n => n.counters.ae_keys_repaired)).padStart(13)}${r.loads[r.loads.length - 1].toFixed(1).padStart(7)}\n`)
+      `${String(sum(r, n => n.counters.sweep_rows_read)).padStart(12)}${String(sum(r, n => n.counters.ae_keys_repaired)).padStart(13)}${f1(r.idleCpuMsPerS).padStart(15)}${r.loads[r.loads.length - 1].toFixed(1).padStart(7)}\n`)
   }
   out.write('(summed over the 3 nodes: scavenges, their pause ms, mark-compact and incremental-marking pauses and their ms, loop gaps > 4 ms; worst node: longest GC pause, event-loop delay p99.9 µs)\n')
   out.write(`results: ${writeResult('stalls', { rate, seconds, extraArgs, nodeFlags, runs })}\n`)
