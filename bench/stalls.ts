@@ -72,7 +72,7 @@ interface NodeSummary {
   counters: Record<string, number>
 }
 
-interface Run { target: string, idleCpuMsPerS: number, idleReadCallsPerS: number, p50Ms: number, p99Ms: number, p999Ms: number, maxMs: number, loads: number[], nodes: NodeSummary[], attribution: Record<string, { count: number, over10: number }> }
+interface Run { target: string, idleCpuMsPerS: number, idleReadCallsPerS: number, cpuUsPerRequest: number, p50Ms: number, p99Ms: number, p999Ms: number, maxMs: number, loads: number[], nodes: NodeSummary[], attribution: Record<string, { count: number, over10: number }> }
 
 async function runOnce (target: string, main: string): Promise<Run> {
   const dir = tempDir('dynakv-stalls-')
@@ -100,7 +100,9 @@ async function runOnce (target: string, main: string): Promise<Run> {
     loads.push(load1())
     const before = await counters()
     for (const p of cluster) p.proc.kill('SIGUSR2')
+    const runFrom = cluster.map(p => usageOf(p.pid))
     const r = await runOpenLoop({ ...common, seconds })
+    const cpuUsPerRequest = cluster.reduce((a, p, i) => a + usageSince(runFrom[i], p.pid).totalUs, 0) / Math.max(1, r.answered)
     for (const p of cluster) p.proc.kill('SIGUSR2')
     const after = await counters()
     loads.push(load1())
@@ -146,7 +148,8 @@ async function runOnce (target: string, main: string): Promise<Run> {
     for (const [key, a] of [...attribution].sort((x, y) => y[1].count - x[1].count)) out.write(`  ${String(a.count).padStart(6)} (${String(a.over10).padStart(5)} over 10 ms)  ${key}\n`)
     out.write(`load average (1 min) at the start, before and after the measured run: ${loads.join(', ')}\n`)
     out.write(`idle, before the load: ${f1(idleCpuMsPerS)} ms of CPU per second and ${Math.round(idleReadCallsPerS)} read syscalls per second, the 3 nodes together\n`)
-    return { target, idleCpuMsPerS, idleReadCallsPerS, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, loads, nodes: summary, attribution: Object.fromEntries(attribution) }
+    out.write(`under the load: ${f1(cpuUsPerRequest)} µs of CPU per request, the 3 nodes together\n`)
+    return { target, idleCpuMsPerS, idleReadCallsPerS, cpuUsPerRequest, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, loads, nodes: summary, attribution: Object.fromEntries(attribution) }
   } finally {
     for (const p of cluster) await p.stop()
     // DYNAKV_BENCH_OUTPUT=<prefix>: each node's stdout and stderr (with DYNAKV_BENCH_NODE=--trace-gc, its GC log).
@@ -163,13 +166,13 @@ async function main (): Promise<void> {
   const out = process.stdout
   const sum = (r: Run, f: (n: NodeSummary) => number): number => r.nodes.reduce((a, n) => a + (f(n) || 0), 0)
   const worst = (r: Run, f: (n: NodeSummary) => number): number => Math.max(...r.nodes.map(n => f(n) || 0))
-  out.write(`\n${'target'.padEnd(12)}${'p50/p99/p99.9 ms'.padStart(22)}${'scav'.padStart(6)}${'scav ms'.padStart(9)}${'mc+inc'.padStart(8)}${'mc ms'.padStart(8)}${'gc max'.padStart(8)}${'gaps'.padStart(6)}${'eld p99.9'.padStart(11)}${'sweep rows'.padStart(12)}${'ae repaired'.padStart(13)}${'idle CPU ms/s'.padStart(15)}${'load'.padStart(7)}\n`)
+  out.write(`\n${'target'.padEnd(12)}${'p50/p99/p99.9 ms'.padStart(22)}${'scav'.padStart(6)}${'scav ms'.padStart(9)}${'mc+inc'.padStart(8)}${'mc ms'.padStart(8)}${'gc max'.padStart(8)}${'gaps'.padStart(6)}${'eld p99.9'.padStart(11)}${'sweep rows'.padStart(12)}${'ae repaired'.padStart(13)}${'idle CPU ms/s'.padStart(15)}${'CPU µs/req'.padStart(12)}${'load'.padStart(7)}\n`)
   for (const r of runs) {
     out.write(`${r.target.slice(0, 11).padEnd(12)}${`${r.p50Ms.toFixed(1)}/${r.p99Ms.toFixed(1)}/${r.p999Ms.toFixed(1)}`.padStart(22)}` +
       `${String(sum(r, n => n.gc.scavenge?.count)).padStart(6)}${f1(sum(r, n => n.gc.scavenge?.totalMs)).padStart(9)}` +
       `${String(sum(r, n => (n.gc['mark-compact']?.count ?? 0) + (n.gc.incremental?.count ?? 0))).padStart(8)}${f1(sum(r, n => (n.gc['mark-compact']?.totalMs ?? 0) + (n.gc.incremental?.totalMs ?? 0))).padStart(8)}` +
       `${f1(worst(r, n => Math.max(0, ...Object.values(n.gc).map(g => g.maxMs)))).padStart(8)}${String(sum(r, n => n.gaps)).padStart(6)}${String(worst(r, n => n.eldUs.p999)).padStart(11)}` +
-      `${String(sum(r, n => n.counters.sweep_rows_read)).padStart(12)}${String(sum(r, n => n.counters.ae_keys_repaired)).padStart(13)}${f1(r.idleCpuMsPerS).padStart(15)}${r.loads[r.loads.length - 1].toFixed(1).padStart(7)}\n`)
+      `${String(sum(r, n => n.counters.sweep_rows_read)).padStart(12)}${String(sum(r, n => n.counters.ae_keys_repaired)).padStart(13)}${f1(r.idleCpuMsPerS).padStart(15)}${f1(r.cpuUsPerRequest).padStart(12)}${r.loads[r.loads.length - 1].toFixed(1).padStart(7)}\n`)
   }
   out.write('(summed over the 3 nodes: scavenges, their pause ms, mark-compact and incremental-marking pauses and their ms, loop gaps > 4 ms; worst node: longest GC pause, event-loop delay p99.9 µs)\n')
   out.write(`results: ${writeResult('stalls', { rate, seconds, extraArgs, nodeFlags, runs })}\n`)
