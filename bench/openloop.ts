@@ -2,7 +2,9 @@
 // the server has answered so far, and its latency is counted from that due
 // time (not from when it was sent), so a stall of the server — or of this
 // generator — shows in the figures instead of slowing the load down
-// (coordinated omission). 50/50 GET/SET of random keys over raw sockets
+// (coordinated omission). 50/50 GET/SET of random keys (named as
+// redis-benchmark -r names them, key:000000012345, so a redis-benchmark pass
+// with the same -r fills the key space first) over raw sockets
 // (pre-encoded RESP, a reply scanner that only finds where each reply ends: a
 // few µs of CPU per request, far lighter than a client library), pipelined on
 // `connections` connections per port, one write per connection per tick.
@@ -22,7 +24,14 @@ export interface OpenLoopOptions {
   outstandingMax?: number
   /** How long to wait for the last replies after the schedule ends. */
   drainMs?: number
+  /** Requests slower than this are listed in the result's `slow` (ms; default 5). */
+  slowMs?: number
 }
+
+/** A slow request: when it was due (epoch ms), its latency (ms), and which of `ports` it went to. */
+export type SlowRequest = [dueEpochMs: number, latencyMs: number, portIndex: number]
+
+const SLOW_MAX = 100_000
 
 export interface OpenLoopResult {
   rate: number
@@ -43,6 +52,8 @@ export interface OpenLoopResult {
   sendLagMaxMs: number
   /** CPU of this generator (user + system) per request. */
   generatorCpuUs: number
+  /** Requests slower than slowMs, in the order answered (at most SLOW_MAX). */
+  slow: SlowRequest[]
 }
 
 const CR = 0x0d
@@ -110,6 +121,7 @@ interface Conn {
   due: number[]
   head: number
   out: string
+  portIndex: number
 }
 
 export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> {
@@ -120,13 +132,15 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
   let errors = 0
   let dropped = 0
   let sent = 0
-  const conns: Conn[] = await Promise.all(o.ports.flatMap(port => Array.from({ length: o.connectionsPerPort }, async () => {
+  const slowMs = o.slowMs ?? 5
+  const slow: SlowRequest[] = []
+  const conns: Conn[] = await Promise.all(o.ports.flatMap((port, portIndex) => Array.from({ length: o.connectionsPerPort }, async () => {
     const socket = connect({ host: '127.0.0.1', port, noDelay: true })
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve)
       socket.once('error', reject)
     })
-    const conn: Conn = { socket, due: [], head: 0, out: '' }
+    const conn: Conn = { socket, due: [], head: 0, out: '', portIndex }
     const scanner = new ReplyScanner()
     socket.on('data', (chunk: Buffer) => {
       const now = performance.now()
@@ -139,6 +153,7 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
         answered++
         if (isError) errors++
         latency.recordValue(Math.max(1, Math.round((now - due) * 1000)))
+        if (now - due > slowMs && slow.length < SLOW_MAX) slow.push([performance.timeOrigin + due, now - due, conn.portIndex])
       })
     })
     return conn
@@ -160,7 +175,7 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
           dropped++
           continue
         }
-        const key = `key:${Math.floor(Math.random() * o.keys)}`
+        const key = `key:${String(Math.floor(Math.random() * o.keys)).padStart(12, '0')}`
         conn.out += Math.random() < 0.5 ? encode(['SET', key, value]) : encode(['GET', key])
         conn.due.push(due)
         sendLag.recordValue(Math.max(1, Math.round((now - due) * 1000)))
@@ -196,7 +211,8 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
     maxMs: Number((latency.maxValue / 1000).toFixed(3)),
     sendLagP999Ms: ms(sendLag, 99.9),
     sendLagMaxMs: Number((sendLag.maxValue / 1000).toFixed(3)),
-    generatorCpuUs: Number(((cpu.user + cpu.system) / Math.max(1, sent)).toFixed(1))
+    generatorCpuUs: Number(((cpu.user + cpu.system) / Math.max(1, sent)).toFixed(1)),
+    slow
   }
   latency.destroy()
   sendLag.destroy()

@@ -7,7 +7,13 @@
 //
 // Rebuild while writes continue: at a batch boundary (no write in flight) take a
 // store snapshot and start a delta tree; commits after that go to the delta; the
-// scan of the snapshot XOR the delta is the tree of the final state.
+// scan of the snapshot XOR the delta is the tree of the final state. Commits
+// before the snapshot are in it, so a tree waiting for its scan ignores them
+// (feeding them to the tree too would count them twice). At most
+// SCANS_IN_FLIGHT_MAX scans run at once, the others wait their turn: a ring
+// change or FLUSHALL rebuilds every tree, and 64 snapshot iterators at once
+// filled the thread pool the group-commit fsyncs need (docs/performance.md,
+// "The open-loop tail").
 //
 // Dead records past --tombstone-grace-ms (tombstones, expired keys) are reaped
 // by the sweep (sweeper.ts) and never copied by anti-entropy, so a reaped delete
@@ -21,6 +27,7 @@ import { pages, type Snapshot } from '../storage/store.js'
 import { decodeObject, type VObject } from '../versioning/index.js'
 import { reapable } from './sweeper.js'
 import type { TimeSource, Timer } from '../runtime/clock.js'
+import { traced } from '../runtime/trace.js'
 import { refOfStorageKey } from './keys.js'
 import { NotReplicaError, type LocalReplica } from './local.js'
 import type { FailureDetector } from '../membership/detector.js'
@@ -56,6 +63,7 @@ const FANOUT = 16
 const NODES_PER_REQUEST = 1024
 const KEYS_PER_ROUND_MAX = 20_000
 const FETCH_BATCH = 500
+const SCANS_IN_FLIGHT_MAX = 1
 
 interface TreeEntry {
   tree: MerkleTree
@@ -86,6 +94,9 @@ export class AntiEntropy {
   private generation = 0
   private roundRobin = 0
   private readonly clock: TimeSource
+  /** Trees waiting for their scan, oldest first (a partition rebuilt again replaces its entry in trees, and the stale one is skipped). */
+  private readonly scanQueue: Array<[number, TreeEntry]> = []
+  private scansInFlight = 0
 
   constructor (private readonly deps: AntiEntropyDeps) {
     this.clock = deps.clock
@@ -105,7 +116,7 @@ export class AntiEntropy {
     deps.peers.on('KEY_DIGESTS', async (_from, req) => {
       const e = this.trees.get(req.partition)
       if (e === undefined) throw Object.assign(new Error(`no tree for partition ${req.partition}`), { code: 'DYNAKV_AE_NOT_READY' })
-      const items = await this.digestsOf(req.partition, req.leaves, e.tree)
+      const items = await traced('ae.serve-digests', async () => await this.digestsOf(req.partition, req.leaves, e.tree))
       return { type: 'DIGESTS', keys: items.map(i => i[0]), digests: items.map(i => i[1]) }
     })
     deps.peers.on('FETCH_OBJECTS', async (_from, req) => {
@@ -139,7 +150,7 @@ export class AntiEntropy {
     if (this.stopped) return
     this.timer = this.clock.after(delayMs, () => {
       const began = this.clock.now()
-      this.round().catch(() => {}).finally(() => {
+      traced('ae.round', async () => { await this.round() }).catch(() => {}).finally(() => {
         // At most about a fifth of the node's time: wait at least 4x what the round took.
         this.schedule(Math.max(this.deps.config.aeIntervalMs, 4 * (this.clock.now() - began)))
       })
@@ -176,22 +187,40 @@ export class AntiEntropy {
   private rebuild (p: number): void {
     const entry: TreeEntry = { tree: this.newTree(), delta: null, ready: false, generation: ++this.generation }
     this.trees.set(p, entry)
-    this.deps.local.engine.atBoundary(() => {
-      if (this.trees.get(p) !== entry) return
-      entry.delta = this.newTree()
-      const snapshot = this.deps.store.snapshot()
-      this.scanInto(p, entry, snapshot).then(() => {
-        if (this.trees.get(p) !== entry || entry.delta === null) return
-        entry.tree.xorFrom(entry.delta)
-        entry.delta = null
-        entry.ready = true
-        this.stats.rebuilds++
-      }, (e: Error) => {
-        this.stats.failures++
-        this.deps.log.warn(`rebuilding the Merkle tree of partition ${p} failed: ${e.message}`)
-        if (this.trees.get(p) === entry) this.trees.delete(p)
-      }).finally(() => { snapshot.close().catch(() => {}) })
-    })
+    this.scanQueue.push([p, entry])
+    this.startScans()
+  }
+
+  /** Starts queued scans while fewer than SCANS_IN_FLIGHT_MAX run. */
+  private startScans (): void {
+    while (this.scansInFlight < SCANS_IN_FLIGHT_MAX && this.scanQueue.length > 0 && !this.stopped) {
+      const [p, entry] = this.scanQueue.shift() as [number, TreeEntry]
+      if (this.trees.get(p) !== entry) continue
+      this.scansInFlight++
+      this.deps.local.engine.atBoundary(() => {
+        const done = (): void => {
+          this.scansInFlight--
+          this.startScans()
+        }
+        if (this.trees.get(p) !== entry) return done()
+        entry.delta = this.newTree()
+        const snapshot = this.deps.store.snapshot()
+        this.scanInto(p, entry, snapshot).then(() => {
+          if (this.trees.get(p) !== entry || entry.delta === null) return
+          entry.tree.xorFrom(entry.delta)
+          entry.delta = null
+          entry.ready = true
+          this.stats.rebuilds++
+        }, (e: Error) => {
+          this.stats.failures++
+          this.deps.log.warn(`rebuilding the Merkle tree of partition ${p} failed: ${e.message}`)
+          if (this.trees.get(p) === entry) this.trees.delete(p)
+        }).finally(() => {
+          snapshot.close().catch(() => {})
+          done()
+        })
+      })
+    }
   }
 
   private async scanInto (p: number, entry: TreeEntry, snapshot: Snapshot): Promise<void> {
@@ -199,7 +228,9 @@ export class AntiEntropy {
     const bits = this.deps.partitionBits
     for await (const rows of pages(this.deps.store, 'data', { gte: partitionStart(p, q), lt: partitionEnd(p, q) ?? undefined, snapshot })) {
       if (this.stopped) return
-      for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
+      traced('ae.scan-page', () => {
+        for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
+      })
     }
   }
 
@@ -210,7 +241,7 @@ export class AntiEntropy {
     for (const w of writes) {
       if (w.space !== 'data') continue
       const e = this.trees.get(partitionOfHash(w.key, bits))
-      if (e === undefined) continue
+      if (e === undefined || (e.delta === null && !e.ready)) continue // no tree, or one whose snapshot is still to come
       const target = e.delta ?? e.tree
       target.replace(
         target.leafIndex(w.key, bits),

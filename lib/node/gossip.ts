@@ -7,6 +7,7 @@ import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'
 import type { Transport } from '../peer/transport.js'
 import { every, type TimeSource, type Timer } from '../runtime/clock.js'
+import { traced } from '../runtime/trace.js'
 import type { Logger } from '../runtime/log.js'
 import type { Random } from '../runtime/random.js'
 import type { Store } from '../storage/store.js'
@@ -87,8 +88,8 @@ export class Gossip {
 
   start (): void {
     const cfg = this.deps.config
-    this.timers.push(every(this.deps.clock, cfg.gossipIntervalMs, () => this.round()))
-    this.timers.push(every(this.deps.clock, cfg.probeIntervalMs, () => this.heartbeat()))
+    this.timers.push(every(this.deps.clock, cfg.gossipIntervalMs, async () => { await traced('gossip.round', async () => { await this.round() }) }))
+    this.timers.push(every(this.deps.clock, cfg.probeIntervalMs, async () => { await traced('gossip.heartbeat', async () => { await this.heartbeat() }) }))
   }
 
   stop (): void {

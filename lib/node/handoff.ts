@@ -17,6 +17,7 @@ import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'
 import type { Ring } from '../ring/index.js'
 import { every, type TimeSource, type Timer } from '../runtime/clock.js'
+import { traced } from '../runtime/trace.js'
 import type { Logger } from '../runtime/log.js'
 import type { Store } from '../storage/store.js'
 import { Reader } from '../util/bytes.js'
@@ -91,7 +92,7 @@ export class Handoff {
   }
 
   start (): void {
-    this.timer = every(this.deps.clock, this.deps.config.handoffIntervalMs, () => this.round())
+    this.timer = every(this.deps.clock, this.deps.config.handoffIntervalMs, async () => { await traced('handoff.round', async () => { await this.round() }) })
   }
 
   stop (): void {

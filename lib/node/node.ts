@@ -126,7 +126,10 @@ export class DynakvNode {
       // flight only saves the event-loop hop between two batches, at the price of
       // closing it after one turn (docs/performance.md, "Cluster request cost").
       maxInflight: config.n > 1 ? 1 : undefined,
-      onCommit: (writes) => this.antiEntropy.onCommit(writes)
+      onCommit: (writes) => {
+        this.antiEntropy.onCommit(writes)
+        this.sweeper.onCommit(writes)
+      }
     })
     this.claims = new ClaimCache(config.partitions, config.n)
     this.ring = this.computeRing()
@@ -535,6 +538,8 @@ export class DynakvNode {
       ]],
       ['Sweep', [
         ['sweep_rounds', this.sweeper.stats.rounds],
+        ['sweep_rows_read', this.sweeper.stats.rows],
+        ['sweep_dirty_partitions', this.sweeper.dirtyPartitions],
         ['expired_stripped', this.sweeper.stats.stripped],
         ['expired_cleanups', this.sweeper.stats.cleanups],
         ['reaped', this.sweeper.stats.reaped],

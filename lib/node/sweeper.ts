@@ -16,9 +16,19 @@
 // by the first reachable primary of the partition only; strips and reaps are each
 // replica's own business. The sweep also samples the time to live of volatile
 // keys for INFO's avg_ttl.
-import { partitionEnd, partitionStart } from '../ring/hash.js'
+//
+// A partition is walked only while it may hold work: one whose last complete
+// walk saw nothing but plain strings without expiry (liveForever) stays clean
+// until a committed write (onCommit) puts anything else in it. At start-up
+// every partition is dirty. Pages are PAGE_ROWS rows, each visited in its own
+// event-loop turn, so a round never blocks the loop for long nor holds a
+// thread-pool thread (which group-commit fsyncs share) for a large read
+// (docs/performance.md, "The open-loop tail").
+import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
 import { every, type TimeSource, type Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
+import { traced } from '../runtime/trace.js'
+import type { CommittedWrite } from '../storage/engine.js'
 import type { Store } from '../storage/store.js'
 import { keyAfter } from '../storage/store.js'
 import { COMPLEX, decodeObject, isDead, keyState, newestValue, type VObject } from '../versioning/index.js'
@@ -29,11 +39,15 @@ import type { Records } from './records.js'
 
 /** Rows looked at per round, and per-round caps on the costlier work. */
 const ROWS_PER_ROUND = 2000
+/** Rows read and visited per turn. */
+const PAGE_ROWS = 250
 const CLEANUPS_PER_ROUND = 10
 const REAPS_PER_ROUND = 200
 
 export interface SweeperStats {
   rounds: number
+  /** Rows read. */
+  rows: number
   stripped: number
   cleanups: number
   reaped: number
@@ -84,17 +98,37 @@ function liveForever (bytes: Buffer): boolean {
 }
 
 export class Sweeper {
-  readonly stats: SweeperStats = { rounds: 0, stripped: 0, cleanups: 0, reaped: 0, failures: 0 }
+  readonly stats: SweeperStats = { rounds: 0, rows: 0, stripped: 0, cleanups: 0, reaped: 0, failures: 0 }
   /** Remaining time to live of sampled volatile keys (ms), a moving average. */
   avgTtlMs = 0
   private timer: Timer | null = null
   private running = false
   private cursor: { partition: number, after: Buffer | null } = { partition: 0, after: null }
+  /** 1: the partition may hold something to sweep (see the header). */
+  private readonly dirty: Uint8Array
 
-  constructor (private readonly d: SweeperDeps) {}
+  constructor (private readonly d: SweeperDeps) {
+    this.dirty = new Uint8Array(d.partitions).fill(1)
+  }
+
+  /** The engine's commit listener: a record that is not a plain string without expiry makes its partition dirty. */
+  readonly onCommit = (writes: readonly CommittedWrite[]): void => {
+    for (const w of writes) {
+      if (w.space !== 'data' || w.value === null) continue
+      const p = partitionOfHash(w.key, this.d.partitionBits)
+      if (this.dirty[p] === 0 && !(isKeyRecord(w.key) && liveForever(w.value))) this.dirty[p] = 1
+    }
+  }
+
+  /** Partitions that may hold something to sweep. */
+  get dirtyPartitions (): number {
+    let n = 0
+    for (const d of this.dirty) n += d
+    return n
+  }
 
   start (intervalMs: number): void {
-    if (intervalMs > 0) this.timer = every(this.d.clock, intervalMs, () => { this.round().catch(() => {}) })
+    if (intervalMs > 0) this.timer = every(this.d.clock, intervalMs, () => { traced('sweep.round', async () => { await this.round() }).catch(() => {}) })
   }
 
   stop (): void {
@@ -123,19 +157,23 @@ export class Sweeper {
     const budget = { rows: ROWS_PER_ROUND, cleanups: CLEANUPS_PER_ROUND, reaps: REAPS_PER_ROUND }
     for (let step = 0; step < q && budget.rows > 0; step++) {
       const p = this.cursor.partition
-      if (!mine.has(p)) {
+      if (!mine.has(p) || (this.cursor.after === null && this.dirty[p] === 0)) {
+        if (this.cursor.after !== null) this.dirty[p] = 1 // a walk left unfinished (the ring changed)
         this.cursor = { partition: (p + 1) % q, after: null }
         continue
       }
+      // A walk from the partition's start: clean unless a row it visits or a commit meanwhile says otherwise.
+      if (this.cursor.after === null) this.dirty[p] = 0
+      const limit = Math.min(budget.rows, PAGE_ROWS)
       const rows = await this.d.store.range('data', {
         gte: this.cursor.after ?? partitionStart(p, q),
         lt: partitionEnd(p, q) ?? undefined,
-        limit: Math.min(budget.rows, 1000)
+        limit
       })
       budget.rows -= rows.length
-      await this.visit(p, rows, budget)
-      if (rows.length > 0 && budget.rows <= 0) this.cursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
-      else if (rows.length === 1000) this.cursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
+      this.stats.rows += rows.length
+      await traced('sweep.visit', async () => { await this.visit(p, rows, budget) })
+      if (rows.length === limit) this.cursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
       else this.cursor = { partition: (p + 1) % q, after: null }
     }
   }
@@ -156,6 +194,7 @@ export class Sweeper {
         owner = ownerOf(ref as KeyRef, STRING)
         continue
       }
+      this.dirty[p] = 1
       const obj = decodeObject(bytes)
       if (isKeyRecord(skey)) {
         const key = ref as KeyRef

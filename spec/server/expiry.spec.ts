@@ -142,12 +142,33 @@ t.test('the sweep leaves a live collection larger than its page alone', async t 
   const c = await RawClient.connect(swept.port)
   const call = async (...args: string[]): Promise<Resp2> => parseReplies(await c.call(...args))[0]
   const info = async (field: string): Promise<number> => Number(new RegExp(`^${field}:(.*)$`, 'm').exec(String(await call('INFO', 'all')))?.[1])
-  // 2500 members: a round reads pages of at most 1000 records, so most pages start inside the set.
+  // 2500 members: a round reads pages of at most 250 records, so most pages start inside the set.
   for (let i = 0; i < 2500; i += 500) await call('SADD', 'big', ...Array.from({ length: 500 }, (_, j) => `m${i + j}`))
   const from = await info('sweep_rounds')
   for (let i = 0; i < 100 && await info('sweep_rounds') < from + 6; i++) await sleep(100)
   t.ok(await info('sweep_rounds') >= from + 6, 'the sweep went over the set several times')
   t.equal(await info('expired_cleanups'), 0, 'without taking its members for orphans (each such cleanup walked the whole set)')
   t.equal(await call('SCARD', 'big'), 2500)
+  c.close()
+})
+
+t.test('the sweep stops reading partitions that hold only plain strings, and starts again when one gets a volatile key', async t => {
+  const swept = await startServer(['--sweep-interval-ms', '20'])
+  const c = await RawClient.connect(swept.port)
+  const call = async (...args: string[]): Promise<Resp2> => parseReplies(await c.call(...args))[0]
+  const info = async (field: string): Promise<number> => Number(new RegExp(`^${field}:(.*)$`, 'm').exec(String(await call('INFO', 'all')))?.[1])
+  for (let i = 0; i < 2000; i += 500) await call('MSET', ...Array.from({ length: 500 }, (_, j) => [`plain:${i + j}`, 'v']).flat())
+  for (let i = 0; i < 200 && await info('sweep_dirty_partitions') > 0; i++) await sleep(20)
+  t.equal(await info('sweep_dirty_partitions'), 0, 'one walk over plain strings leaves every partition clean')
+  const rows = await info('sweep_rows_read')
+  const rounds = await info('sweep_rounds')
+  for (let i = 0; i < 100 && await info('sweep_rounds') < rounds + 10; i++) await sleep(20)
+  t.equal(await info('sweep_rows_read'), rows, 'ten more rounds read nothing')
+  await call('SET', 'volatile', 'v', 'PX', '100')
+  t.equal(await info('sweep_dirty_partitions'), 1, 'a key with a time to live makes its partition dirty')
+  const stripped = await info('expired_stripped')
+  for (let i = 0; i < 200 && await info('expired_stripped') === stripped; i++) await sleep(20)
+  t.equal(await info('expired_stripped'), stripped + 1, 'and the sweep finds it once it expires')
+  t.ok(await info('sweep_rows_read') > rows, 'by reading that partition again')
   c.close()
 })

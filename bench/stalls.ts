@@ -1,0 +1,184 @@
+// `node dist/bench/stalls.js`: what the open-loop tail is made of (issue 11's
+// latency goal; docs/performance.md, "The open-loop tail"). A 3-node cluster
+// (N3 R2 W2) runs with bench/stall-probe preloaded in every node; the key space
+// is filled and the JIT warmed up with redis-benchmark, then an open loop
+// (bench/openloop) of 50/50 GET/SET over 100 000 keys runs at a fixed rate
+// after a discarded warm-up. Printed per node, for the measured window: the
+// event-loop delay histogram, loop gaps (> 4 ms), GC pauses by kind, the
+// periodic tasks' spans; then every slow request (> DYNAKV_BENCH_SLOW_MS) is
+// matched with what overlapped it on the node it was sent to (a GC pause, a
+// loop gap and the spans under it), then on the other nodes.
+//   DYNAKV_BENCH_RATE=1500 DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5
+// Before the open loop, the cluster's CPU with no load at all is measured over
+// DYNAKV_BENCH_IDLE_SECONDS (default 10): what the periodic tasks cost (CPU time
+// holds on a shared machine; the probe's 2 ms timer is in it for every build).
+//   DYNAKV_BENCH_SLOW_MS=5 DYNAKV_BENCH_ARGS='<extra server flags>' DYNAKV_BENCH_NODE='<node flags>'
+//   DYNAKV_BENCH_OUTPUT=<path prefix>: each node's output to <prefix>n1.log...
+//   DYNAKV_BENCH_BASELINE=<another built checkout>: the same run on its build too,
+//   interleaved over DYNAKV_BENCH_ROUNDS rounds (default 1), and a table of both.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { infoField, load1, MAIN, median, redisBenchmarkSpread, ROOT, sleep, startCluster, tempDir, usageOf, usageSince, writeResult } from './lib.js'
+import { runOpenLoop, type SlowRequest } from './openloop.js'
+
+const rate = Number(process.env.DYNAKV_BENCH_RATE ?? 1500)
+const seconds = Number(process.env.DYNAKV_BENCH_SECONDS ?? 20)
+const warmupSeconds = Number(process.env.DYNAKV_BENCH_WARMUP_SECONDS ?? 5)
+const slowMs = Number(process.env.DYNAKV_BENCH_SLOW_MS ?? 5)
+const extraArgs = (process.env.DYNAKV_BENCH_ARGS ?? '').split(/\s+/).filter(w => w !== '')
+const nodeFlags = (process.env.DYNAKV_BENCH_NODE ?? '').split(/\s+/).filter(w => w !== '')
+const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 1)
+const idleSeconds = Number(process.env.DYNAKV_BENCH_IDLE_SECONDS ?? 10)
+const baseline = process.env.DYNAKV_BENCH_BASELINE
+const KEYS = 100000
+/** INFO fields read per node before and after the measured run (absent ones are NaN). */
+const COUNTERS = ['sweep_rows_read', 'ae_exchanges', 'ae_keys_repaired']
+const CONNECTIONS = 24
+
+interface Window {
+  pid: number
+  fromMs: number
+  toMs: number
+  eldUs: { p50: number, p99: number, p999: number, max: number, count: number }
+  lag: Array<[number, number]>
+  gc: Array<[number, number, string]>
+  spans: Array<[string, number, number]>
+}
+
+const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1
+const f1 = (x: number): string => x.toFixed(1)
+
+/** What overlapped [t0, t1] on one node: GC pauses, loop gaps, spans. */
+function causesOn (w: Window, t0: number, t1: number): string[] {
+  const out: string[] = []
+  for (const [s, d, kind] of w.gc) if (overlaps(s, s + d, t0, t1) && d >= 1) out.push(`gc:${kind}`)
+  const gaps = w.lag.filter(([s, d]) => overlaps(s, s + d, t0, t1))
+  if (gaps.length > 0) {
+    const names = new Set<string>()
+    for (const [g0, gd] of gaps) for (const [name, s, d] of w.spans) if (overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
+    out.push(names.size === 0 ? 'loop gap' : `loop gap while ${[...names].sort().join('+')} ran`)
+  }
+  return out
+}
+
+/** Per node and run: what holds on a shared machine (counts) and what does not (ms). */
+interface NodeSummary {
+  eldUs: Window['eldUs']
+  gaps: number
+  gapMs: number
+  gc: Record<string, { count: number, totalMs: number, maxMs: number }>
+  spans: Record<string, { count: number, medianMs: number, maxMs: number }>
+  counters: Record<string, number>
+}
+
+interface Run { target: string, idleCpuMsPerS: number, idleReadCallsPerS: number, cpuUsPerRequest: number, p50Ms: number, p99Ms: number, p999Ms: number, maxMs: number, loads: number[], nodes: NodeSummary[], attribution: Record<string, { count: number, over10: number }> }
+
+async function runOnce (target: string, main: string): Promise<Run> {
+  const dir = tempDir('dynakv-stalls-')
+  process.env.DYNAKV_STALL_OUT = dir
+  const probe = pathToFileURL(join(ROOT, 'dist', 'bench', 'stall-probe.js')).href
+  const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', '--log-level', 'warn', ...extraArgs], { node: [...nodeFlags, '--import', probe], main })
+  const ports = cluster.map(p => p.port)
+  const loads = [load1()]
+  const counters = async (): Promise<Array<Record<string, number>>> => await Promise.all(ports.map(async port => {
+    const text = await Promise.all(COUNTERS.map(async f => await infoField(port, 'all', f)))
+    return Object.fromEntries(COUNTERS.map((f, i) => [f, text[i]]))
+  }))
+  try {
+    const rb = ['-d', '100', '-r', String(KEYS), '-P', '1']
+    await redisBenchmarkSpread(ports, 16, 20000, ['-t', 'set', ...rb])
+    await redisBenchmarkSpread(ports, 16, 20000, ['-t', 'get', ...rb])
+    await sleep(2000)
+    const idleFrom = cluster.map(p => usageOf(p.pid))
+    await sleep(idleSeconds * 1000)
+    const idle = cluster.map((p, i) => usageSince(idleFrom[i], p.pid))
+    const idleCpuMsPerS = idle.reduce((a, u) => a + u.totalUs, 0) / 1000 / idleSeconds
+    const idleReadCallsPerS = idle.reduce((a, u) => a + u.readCalls, 0) / idleSeconds
+    const common = { ports, connectionsPerPort: CONNECTIONS / ports.length, rate, keys: KEYS, valueBytes: 100, slowMs }
+    if (warmupSeconds > 0) await runOpenLoop({ ...common, seconds: warmupSeconds })
+    loads.push(load1())
+    const before = await counters()
+    for (const p of cluster) p.proc.kill('SIGUSR2')
+    const runFrom = cluster.map(p => usageOf(p.pid))
+    const r = await runOpenLoop({ ...common, seconds })
+    const cpuUsPerRequest = cluster.reduce((a, p, i) => a + usageSince(runFrom[i], p.pid).totalUs, 0) / Math.max(1, r.answered)
+    for (const p of cluster) p.proc.kill('SIGUSR2')
+    const after = await counters()
+    loads.push(load1())
+    await sleep(500)
+    const windows = cluster.map(p => {
+      const files = readdirSync(dir).filter(f => f.startsWith(`${p.pid}-`)).sort()
+      return JSON.parse(readFileSync(join(dir, files[files.length - 1]), 'utf8')) as Window
+    })
+    const out = process.stdout
+    out.write(`\n${target}: open loop ${rate}/s for ${seconds} s over ${KEYS} keys, 3 nodes N3 R2 W2${extraArgs.length > 0 ? ` (${extraArgs.join(' ')})` : ''}${nodeFlags.length > 0 ? ` node ${nodeFlags.join(' ')}` : ''}\n`)
+    out.write(`p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms; answered ${r.answered}, errors ${r.errors}, lost ${r.dropped + r.unanswered}; generator send lag p99.9/max ${r.sendLagP999Ms}/${r.sendLagMaxMs} ms\n\n`)
+    const summary: NodeSummary[] = windows.map((w, i) => {
+      const gcBy = new Map<string, number[]>()
+      for (const [, d, kind] of w.gc) gcBy.set(kind, [...(gcBy.get(kind) ?? []), d])
+      const spanBy = new Map<string, number[]>()
+      for (const [name, , d] of w.spans) spanBy.set(name, [...(spanBy.get(name) ?? []), d])
+      out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${f1(w.lag.reduce((a, [, d]) => a + d, 0))} ms, max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
+      for (const [kind, ds] of gcBy) out.write(`    gc ${kind.padEnd(13)} ${String(ds.length).padStart(5)} pauses, total ${f1(ds.reduce((a, b) => a + b, 0)).padStart(7)} ms, max ${f1(Math.max(...ds)).padStart(6)} ms, over 4 ms: ${ds.filter(d => d > 4).length}\n`)
+      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, max ${f1(Math.max(...ds))} ms\n`)
+      const counted = Object.fromEntries(COUNTERS.map(f => [f, after[i][f] - before[i][f]]))
+      out.write(`    ${COUNTERS.map(f => `${f} +${counted[f]}`).join(', ')}\n`)
+      return {
+        eldUs: w.eldUs,
+        gaps: w.lag.length,
+        gapMs: w.lag.reduce((a, [, d]) => a + d, 0),
+        gc: Object.fromEntries([...gcBy].map(([k, ds]) => [k, { count: ds.length, totalMs: ds.reduce((a, b) => a + b, 0), maxMs: Math.max(...ds) }])),
+        spans: Object.fromEntries([...spanBy].map(([k, ds]) => [k, { count: ds.length, medianMs: median(ds), maxMs: Math.max(...ds) }])),
+        counters: counted
+      }
+    })
+    // Each slow request: what overlapped it on the node it was sent to, else on the others.
+    const attribution = new Map<string, { count: number, over10: number }>()
+    for (const [due, ms, portIndex] of r.slow as SlowRequest[]) {
+      let causes = causesOn(windows[portIndex], due, due + ms)
+      if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms).map(c => `other node ${c}`))
+      const key = causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')
+      const a = attribution.get(key) ?? { count: 0, over10: 0 }
+      a.count++
+      if (ms > 10) a.over10++
+      attribution.set(key, a)
+    }
+    out.write(`\n${r.slow.length} requests slower than ${slowMs} ms (${(100 * r.slow.length / Math.max(1, r.answered)).toFixed(2)} %), by what overlapped them (on their node first):\n`)
+    for (const [key, a] of [...attribution].sort((x, y) => y[1].count - x[1].count)) out.write(`  ${String(a.count).padStart(6)} (${String(a.over10).padStart(5)} over 10 ms)  ${key}\n`)
+    out.write(`load average (1 min) at the start, before and after the measured run: ${loads.join(', ')}\n`)
+    out.write(`idle, before the load: ${f1(idleCpuMsPerS)} ms of CPU per second and ${Math.round(idleReadCallsPerS)} read syscalls per second, the 3 nodes together\n`)
+    out.write(`under the load: ${f1(cpuUsPerRequest)} µs of CPU per request, the 3 nodes together\n`)
+    return { target, idleCpuMsPerS, idleReadCallsPerS, cpuUsPerRequest, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, loads, nodes: summary, attribution: Object.fromEntries(attribution) }
+  } finally {
+    for (const p of cluster) await p.stop()
+    // DYNAKV_BENCH_OUTPUT=<prefix>: each node's stdout and stderr (with DYNAKV_BENCH_NODE=--trace-gc, its GC log).
+    if (process.env.DYNAKV_BENCH_OUTPUT !== undefined) cluster.forEach((p, i) => writeFileSync(`${process.env.DYNAKV_BENCH_OUTPUT as string}n${i + 1}.log`, p.output()))
+  }
+}
+
+async function main (): Promise<void> {
+  const targets: Array<[string, string]> = [['this build', MAIN]]
+  if (baseline !== undefined) targets.push([`base ${baseline}`, join(baseline, 'dist', 'lib', 'cli', 'main.js')])
+  const runs: Run[] = []
+  for (let round = 0; round < rounds; round++) for (const [name, main] of targets) runs.push(await runOnce(name, main))
+  // Per run, summed or worst over the nodes; counts hold on a shared machine, milliseconds do not.
+  const out = process.stdout
+  const sum = (r: Run, f: (n: NodeSummary) => number): number => r.nodes.reduce((a, n) => a + (f(n) || 0), 0)
+  const worst = (r: Run, f: (n: NodeSummary) => number): number => Math.max(...r.nodes.map(n => f(n) || 0))
+  out.write(`\n${'target'.padEnd(12)}${'p50/p99/p99.9 ms'.padStart(22)}${'scav'.padStart(6)}${'scav ms'.padStart(9)}${'mc+inc'.padStart(8)}${'mc ms'.padStart(8)}${'gc max'.padStart(8)}${'gaps'.padStart(6)}${'eld p99.9'.padStart(11)}${'sweep rows'.padStart(12)}${'ae repaired'.padStart(13)}${'idle CPU ms/s'.padStart(15)}${'CPU µs/req'.padStart(12)}${'load'.padStart(7)}\n`)
+  for (const r of runs) {
+    out.write(`${r.target.slice(0, 11).padEnd(12)}${`${r.p50Ms.toFixed(1)}/${r.p99Ms.toFixed(1)}/${r.p999Ms.toFixed(1)}`.padStart(22)}` +
+      `${String(sum(r, n => n.gc.scavenge?.count)).padStart(6)}${f1(sum(r, n => n.gc.scavenge?.totalMs)).padStart(9)}` +
+      `${String(sum(r, n => (n.gc['mark-compact']?.count ?? 0) + (n.gc.incremental?.count ?? 0))).padStart(8)}${f1(sum(r, n => (n.gc['mark-compact']?.totalMs ?? 0) + (n.gc.incremental?.totalMs ?? 0))).padStart(8)}` +
+      `${f1(worst(r, n => Math.max(0, ...Object.values(n.gc).map(g => g.maxMs)))).padStart(8)}${String(sum(r, n => n.gaps)).padStart(6)}${String(worst(r, n => n.eldUs.p999)).padStart(11)}` +
+      `${String(sum(r, n => n.counters.sweep_rows_read)).padStart(12)}${String(sum(r, n => n.counters.ae_keys_repaired)).padStart(13)}${f1(r.idleCpuMsPerS).padStart(15)}${f1(r.cpuUsPerRequest).padStart(12)}${r.loads[r.loads.length - 1].toFixed(1).padStart(7)}\n`)
+  }
+  out.write('(summed over the 3 nodes: scavenges, their pause ms, mark-compact and incremental-marking pauses and their ms, loop gaps > 4 ms; worst node: longest GC pause, event-loop delay p99.9 µs)\n')
+  out.write(`results: ${writeResult('stalls', { rate, seconds, extraArgs, nodeFlags, runs })}\n`)
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack ?? e.message}\n`)
+  process.exit(1)
+})
