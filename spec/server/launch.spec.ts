@@ -48,7 +48,7 @@ const words = (s: string | undefined): string[] => (s ?? '').split(' ').filter(w
 
 function cleanEnv (): NodeJS.ProcessEnv {
   const env = { ...process.env }
-  for (const k of Object.keys(env)) if (k.startsWith('MALLOC_') || k === 'NODE_OPTIONS' || k.startsWith('DYNAKV_')) delete env[k]
+  for (const k of Object.keys(env)) if (k.startsWith('MALLOC_') || k === 'NODE_OPTIONS' || k === 'UV_THREADPOOL_SIZE' || k.startsWith('DYNAKV_')) delete env[k]
   return env
 }
 
