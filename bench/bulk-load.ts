@@ -8,10 +8,9 @@
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
 //   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
 //   (name=node flags and VAR=value environment | server flags; ';' between variants)
-import { closeSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs'
-import { spawn } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { infoField, load1, median, memOf, removeDir, startDynakv, startRedis, tempDir, usageOf, usageSince, writeResult, type Proc } from './lib.js'
+import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 300_000)
 const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
@@ -38,18 +37,6 @@ function variants (spec: string): Variant[] {
   })
 }
 
-function writePipeFile (file: string, keys: number): number {
-  const fd = openSync(file, 'w')
-  const value = 'x'.repeat(100)
-  for (let i = 0; i < keys; i += 10000) {
-    let s = ''
-    for (let k = i; k < Math.min(keys, i + 10000); k++) s += `*3\r\n$3\r\nSET\r\n$16\r\nkey:${String(k).padStart(12, '0')}\r\n$100\r\n${value}\r\n`
-    writeSync(fd, s)
-  }
-  closeSync(fd)
-  return statSync(file).size
-}
-
 /** CPU µs by thread name (/proc/PID/task/TID/comm): the main thread, libuv's pool, V8's workers, LevelDB's compaction thread. */
 function cpuByThread (pid: number): Record<string, number> {
   const by: Record<string, number> = {}
@@ -69,15 +56,7 @@ interface Load { threads: Record<string, number>, seconds: number, cpuUsPerSet: 
 async function pipe (p: Proc, file: string): Promise<Load> {
   const before = usageOf(p.pid)
   const started = performance.now()
-  const input = openSync(file, 'r')
-  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(p.port), '--pipe', '--pipe-timeout', String(TIMEOUT_S)], { stdio: [input, 'pipe', 'pipe'] })
-  closeSync(input)
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_S * 1000)
-  await new Promise(resolve => child.once('exit', resolve))
-  clearTimeout(timer)
+  const { output } = await redisCliPipe(p.port, file, TIMEOUT_S)
   const seconds = (performance.now() - started) / 1000
   const used = usageSince(before, p.pid)
   const replies = Number(/replies: (\d+)/.exec(output)?.[1] ?? NaN)

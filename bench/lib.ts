@@ -2,7 +2,7 @@
 // memory from /proc, redis-benchmark runs, medians, results as JSON under
 // bench/results/.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -407,4 +407,32 @@ export async function redisCli (port: number, args: string[], timeoutMs = 60_000
 export async function infoField (port: number, section: string, field: string, timeoutMs?: number): Promise<number> {
   const text = await redisCli(port, ['INFO', section], timeoutMs)
   return Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(text)?.[1] ?? NaN)
+}
+
+/** `keys` SETs of 100-byte values (key:000000000000 on) as one RESP stream in a file, what `redis-cli --pipe` reads; its size. */
+export function writePipeFile (file: string, keys: number): number {
+  const fd = openSync(file, 'w')
+  const value = 'x'.repeat(100)
+  const CHUNK = 10000
+  for (let i = 0; i < keys; i += CHUNK) {
+    let s = ''
+    for (let k = i; k < Math.min(keys, i + CHUNK); k++) s += `*3\r\n$3\r\nSET\r\n$16\r\nkey:${String(k).padStart(12, '0')}\r\n$100\r\n${value}\r\n`
+    writeSync(fd, s)
+  }
+  closeSync(fd)
+  return statSync(file).size
+}
+
+/** `redis-cli --pipe` of a file into port, killed past timeoutS: its exit code and output (stdout and stderr). */
+export async function redisCliPipe (port: number, file: string, timeoutS: number): Promise<{ code: number | null, output: string }> {
+  const input = openSync(file, 'r')
+  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--pipe', '--pipe-timeout', String(timeoutS)], { stdio: [input, 'pipe', 'pipe'] })
+  closeSync(input)
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000)
+  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+  clearTimeout(timer)
+  return { code, output }
 }

@@ -18,13 +18,12 @@
 // shorter run.
 //   DYNAKV_BENCH_KEYS=1000000 DYNAKV_BENCH_GETS=200000 DYNAKV_BENCH_LOAD_TIMEOUT_S=600
 // The nodes get bin/dynakv's environment (lib/cli/launch.ts); DYNAKV_BENCH_RAW=1: node's defaults.
-import { spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { serverEnv } from '../lib/cli/launch.js'
 import { SERVER_FLAGS } from '../lib/cli/args.js'
-import { infoField, load1, memOf, redisBenchmark, redisCli, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
+import { infoField, load1, memOf, redisBenchmark, redisCli, redisCliPipe, removeDir, ROOT, sampleRss, sleep, startDynakv, startRedis, tempDir, writePipeFile, writeResult, type Dynakv, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 1_000_000)
 const GETS = Number(process.env.DYNAKV_BENCH_GETS ?? 200_000)
@@ -35,20 +34,6 @@ const NODE_FLAGS = (process.env.DYNAKV_BENCH_NODE_FLAGS ?? '').split(/\s+/).filt
 /** Server flags for the loaded node (e.g. '--cache-mb 16'); the restarts set only --cache-mb. */
 const LOAD_ARGS = (process.env.DYNAKV_BENCH_LOAD_ARGS ?? '').split(/\s+/).filter(f => f !== '')
 const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'gc-probe.js')).href
-
-/** The SETs as one RESP stream in a file (what `redis-cli --pipe` reads). */
-function writePipeFile (file: string, keys: number): number {
-  const fd = openSync(file, 'w')
-  const value = 'x'.repeat(100)
-  const CHUNK = 10000
-  for (let i = 0; i < keys; i += CHUNK) {
-    let s = ''
-    for (let k = i; k < Math.min(keys, i + CHUNK); k++) s += `*3\r\n$3\r\nSET\r\n$16\r\nkey:${String(k).padStart(12, '0')}\r\n$100\r\n${value}\r\n`
-    writeSync(fd, s)
-  }
-  closeSync(fd)
-  return statSync(file).size
-}
 
 /** RSS split as /proc/PID/status gives it: anonymous (heaps) and file-backed (the node binary, LevelDB's mmapped tables), MB. */
 function rssSplit (pid: number): { anonMb: number, fileMb: number } {
@@ -77,15 +62,7 @@ async function bulkLoad (p: Proc, file: string): Promise<Load> {
   const rss = sampleRss(p.pid)
   const split = sampleSplit(p.pid)
   const started = performance.now()
-  const input = openSync(file, 'r')
-  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(p.port), '--pipe', '--pipe-timeout', String(LOAD_TIMEOUT_S)], { stdio: [input, 'pipe', 'pipe'] })
-  closeSync(input)
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), LOAD_TIMEOUT_S * 1000)
-  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
-  clearTimeout(timer)
+  const { code, output } = await redisCliPipe(p.port, file, LOAD_TIMEOUT_S)
   const seconds = (performance.now() - started) / 1000
   const peak = rss.stop()
   const peakSplit = split.stop()
