@@ -2,7 +2,7 @@
 // with the general path (decode, put with the object clock, encode; liveValue).
 import t from 'tap'
 import fc from 'fast-check'
-import { deepStrictEqual, ok } from 'node:assert'
+import { deepStrictEqual, ok, throws } from 'node:assert'
 import { DecodeError } from '../../lib/util/bytes.js'
 import {
   COMPLEX,
@@ -43,12 +43,24 @@ t.test('blindWrite = encode(put(obj, context = objectClock(obj))), or null for w
       const value = raw === null ? null : Buffer.from(raw)
       const expireAt = value === null || expiry === null || expiry === 0 ? 0 : expiry
       const base = obj ?? { siblings: [] }
-      const got = blindWrite(obj === null ? undefined : encodeObject(obj), { actor, nowMs, counterFloor, vclockMax, value, expireAt })
+      const write = (): ReturnType<typeof blindWrite> => blindWrite(obj === null ? undefined : encodeObject(obj), { actor, nowMs, counterFloor, vclockMax, value, expireAt })
+      const putBase = (): ReturnType<typeof put> => put(base, { actor, context: objectClock(base), nowMs, counterFloor, vclockMax, value, expireAt })
+      if (plainString(base)) {
+        // A context holding the actor's last counter (2^53 - 1, seed -440827051): both refuse the same way.
+        let overflow: unknown = null
+        try { putBase() } catch (e) { overflow = e }
+        if (overflow !== null) {
+          ok(overflow instanceof CounterOverflowError)
+          throws(write, CounterOverflowError)
+          return
+        }
+      }
+      const got = write()
       if (!plainString(base)) {
         ok(got === null, 'a typed object takes the general path')
         return
       }
-      const expected = put(base, { actor, context: objectClock(base), nowMs, counterFloor, vclockMax, value, expireAt })
+      const expected = putBase()
       ok(got !== null)
       deepStrictEqual(got.bytes, encodeObject(expected.obj))
       ok(got.counter === expected.counter && got.truncated === expected.truncated && expected.actor === actor)
