@@ -68,9 +68,11 @@ t.test('request timeout, and a late response is ignored', async t => {
 })
 
 t.test('timeouts without a timer per request: a shorter deadline behind a longer one, and a sweep that finds calls answered', async t => {
-  // b answers 'slow' after 300 ms and anything else at once.
+  // b answers 'slow' after 300 ms, 'silent' after 3 s, and anything else at once.
   const b = await startNode('b', { handler: async (_from, req) => {
-    if ((req as { digest?: string }).digest === 'slow') await sleep(300)
+    const digest = (req as { digest?: string }).digest
+    if (digest === 'slow') await sleep(300)
+    if (digest === 'silent') await sleep(3000)
     return { type: 'PONG', digest: 'b' }
   } })
   const a = await startNode('a')
@@ -87,8 +89,9 @@ t.test('timeouts without a timer per request: a shorter deadline behind a longer
   t.same(order, ['short timed out', 'long answered'], 'the short call timed out before the long one was answered (300 ms), not at the armed 5 s')
   t.equal(a.transport.stats().timeouts, 1)
   // Calls answered before their deadline are gone from the sweep: a later sweep times out only the silent one.
-  for (let i = 0; i < 20; i++) t.same(await a.transport.request(to, pingOf(`${i}`), 60), { type: 'PONG', digest: 'b', from: 'b' })
-  const silent = await a.transport.request(to, pingOf('slow'), 60).catch(e => e)
+  // The answered calls' deadlines (1 s: room for a loaded machine) all pass before the silent call's (1.2 s).
+  for (let i = 0; i < 20; i++) t.same(await a.transport.request(to, pingOf(`${i}`), 1000), { type: 'PONG', digest: 'b', from: 'b' })
+  const silent = await a.transport.request(to, pingOf('silent'), 1200).catch(e => e)
   t.equal(silent.code, 'DYNAKV_PEER_TIMEOUT')
   t.equal(a.transport.stats().timeouts, 2, 'one timeout per silent call, none for the answered ones')
 })
