@@ -85,9 +85,25 @@ class CachedEntry implements Entry {
 function hashOf (ks: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
+  return finish(h)
+}
+
+/** hashOf of the key's latin1 string, from its bytes (a byte is its char code). */
+function hashOfBytes (key: Uint8Array): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193)
+  return finish(h)
+}
+
+function finish (h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
   return h ^ (h >>> 16)
+}
+
+function sameBytes (s: Buffer, at: number, key: Uint8Array): boolean {
+  for (let c = 0; c < key.length; c++) if (s[at + c] !== key[c]) return false
+  return true
 }
 
 function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
@@ -134,6 +150,30 @@ export class ByteCache {
     const skeyLen = u16(slab, at + H_SKEY_LEN) - 1
     const valueAt = keyEnd + Math.max(skeyLen, 0)
     return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), skeyLen)
+  }
+
+  /**
+   * get(key.toString('latin1'))'s bytes, from the key's bytes (no string, no
+   * Entry): a view of the cached value, null when the key is known absent,
+   * undefined when not cached. A key record's (a client's key) only: an element
+   * record's key starts with U+0100, which no byte is.
+   */
+  getBytes (key: Uint8Array): Buffer | null | undefined {
+    if (this.entries === 0) return undefined
+    const hash = hashOfBytes(key)
+    const positions = this.positions
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const pos = positions[i]
+      if (pos === 0) return undefined
+      if (this.hashes[i] !== hash) continue
+      const slab = this.slabOf(pos)
+      const at = pos % OFFSET_BITS
+      if (u16(slab, at + H_KEY_LEN) !== key.length || (slab[at + H_FLAGS] & WIDE_PREFIX) !== 0 || !sameBytes(slab, at + HEADER, key)) continue
+      const flags = slab[at + H_FLAGS] |= HOT
+      if ((flags & ABSENT) !== 0) return null
+      const valueAt = at + HEADER + key.length + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
+      return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
+    }
   }
 
   /** Caches a value (null: known absent). */

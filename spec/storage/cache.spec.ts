@@ -42,6 +42,11 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
         cache.set(key, value === null ? null : { bytes: b(value), skey: next(2) === 0 ? undefined : b('s' + key) })
         model.set(key, value)
       } else if (op < 9) {
+        // A key record's key is also looked up by its bytes (a cached GET): the same answer; an element's never.
+        const plain = key.charCodeAt(0) === 0x100 ? key.slice(1) : key
+        const byBytes = cache.getBytes(b(plain))
+        const same = cache.get(plain)
+        if ((byBytes === undefined) !== (same === undefined) || (byBytes === null) !== (same === null) || (byBytes != null && !byBytes.equals((same as { bytes: Buffer }).bytes))) bad++
         const e = cache.get(key)
         if (e === undefined) continue
         hits++
