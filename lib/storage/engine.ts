@@ -207,6 +207,8 @@ export class Engine {
     this.stats.cacheMisses++
     if (this.provedAbsent(space, k)) {
       this.stats.provedAbsent++
+      // Known absent from now on, as after a load that found nothing: the next read is a hit (a cached GET's).
+      if (space === 'data') this.cache.set(ks, null)
       return undefined
     }
     // Updates queued on the same load run first (in arrival order): read what they left.

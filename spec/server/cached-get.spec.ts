@@ -87,6 +87,8 @@ t.test('deleted and missing keys: nil, in RESP2 and RESP3', async t => {
   t.equal((await c.call('GET', 'gone')).toString(), '$-1\r\n')
   t.equal((await c.call('GET', 'never-set')).toString(), '$-1\r\n')
   t.same(take(), [true, false], 'a tombstone from the cache; a key never written is proved absent by the general path')
+  t.equal((await c.call('GET', 'never-set')).toString(), '$-1\r\n')
+  t.same(take(), [true], 'and known absent from then on')
   c.write('*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n')
   await c.readUntil(b => b.includes('proto'))
   await c.call('SET', 'k3', 'abc')
