@@ -152,15 +152,10 @@ export class ByteCache {
   get (key: string): Entry | null | undefined {
     const i = this.find(hashOf(key), key)
     if (i === -1) return undefined
+    const value = this.hit(i)
+    if (value === null) return null
     const pos = this.positionAt(i)
-    const slab = this.slabOf(pos)
-    const at = pos % OFFSET_BITS
-    const flags = slab[at + H_FLAGS] |= HOT
-    if ((flags & ABSENT) !== 0) return null
-    const keyEnd = at + HEADER + u16(slab, at + H_KEY_LEN)
-    const skeyLen = u16(slab, at + H_SKEY_LEN) - 1
-    const valueAt = keyEnd + Math.max(skeyLen, 0)
-    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), skeyLen)
+    return new CachedEntry(value, u16(this.slabOf(pos), pos % OFFSET_BITS + H_SKEY_LEN) - 1)
   }
 
   /**
@@ -171,13 +166,17 @@ export class ByteCache {
    */
   getBytes (key: Uint8Array): Buffer | null | undefined {
     const i = this.find(hashOfBytes(key), key)
-    if (i === -1) return undefined
+    return i === -1 ? undefined : this.hit(i)
+  }
+
+  /** Slot i's entry was read (its hot bit set): a view of its value, null for a key known absent. */
+  private hit (i: number): Buffer | null {
     const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
     const flags = slab[at + H_FLAGS] |= HOT
     if ((flags & ABSENT) !== 0) return null
-    const valueAt = at + HEADER + key.length + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
+    const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
     return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
   }
 
