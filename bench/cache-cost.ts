@@ -9,7 +9,8 @@
 //   get    filled by reads from the store (getMany, as pipelined GETs read),
 //          then read again as a GET does (stateOf, on the Entry a hit builds)
 // Then the time of a set into a full ByteCache of 1M entries (each set evicts)
-// beside a set into one that never fills: eviction is O(1) a set.
+// beside a set into one that never fills: eviction is O(1) a set. Then the
+// longest set while a cache fills from empty (the table's growth).
 //   DYNAKV_BENCH_KEYS=200000
 import { Engine } from '../lib/storage/engine.js'
 import { ByteCache, entryCost } from '../lib/storage/cache.js'
@@ -85,6 +86,27 @@ function setMicros (full: boolean): number {
   return (performance.now() - started) * 1000 / M
 }
 
+/**
+ * The longest single set while 1.5M new keys fill a 1 GB cache from empty (the
+ * table grows from 16 slots to 4M), and the sets that took over 1 ms: a table
+ * that rehashed everything at once paused once per doubling.
+ */
+function fillPauses (): { maxMs: number, slowSets: number, totalMs: number } {
+  const name = (i: number): string => `key:${String(i).padStart(12, '0')}`
+  const cache = new ByteCache(1 << 30)
+  let maxMs = 0
+  let slowSets = 0
+  const started = performance.now()
+  for (let i = 0; i < 1_500_000; i++) {
+    const t0 = performance.now()
+    cache.set(name(i), { bytes: VALUE })
+    const ms = performance.now() - t0
+    if (ms > maxMs) maxMs = ms
+    if (ms > 1) slowSets++
+  }
+  return { maxMs, slowSets, totalMs: performance.now() - started }
+}
+
 async function main (): Promise<void> {
   const dir = tempDir('dynakv-cache-cost-')
   const store = classicLevelStore(dir)
@@ -98,6 +120,8 @@ async function main (): Promise<void> {
       process.stdout.write(`${name.padEnd(10)} real ${Math.round(r.perEntry)} B/entry, counted ${Math.round(r.counted)} B/entry (${r.entries} entries)\n`)
     }
     process.stdout.write(`set of a new key, 1M entries: ${setMicros(true).toFixed(1)} µs evicting, ${setMicros(false).toFixed(1)} µs not full\n`)
+    const p = fillPauses()
+    process.stdout.write(`filling 1.5M keys from empty: longest set ${p.maxMs.toFixed(1)} ms, ${p.slowSets} sets over 1 ms, ${(p.totalMs / 1000).toFixed(1)} s in all\n`)
   } finally {
     await store.close()
     removeDir(dir)

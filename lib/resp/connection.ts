@@ -36,6 +36,8 @@ export interface ConnectionHost {
   connectionEffect (args: Buffer[]): 'begin' | 'end' | 'quit' | null
   /** Does the command take effect in arrival order by itself (no per-key waiting needed)? */
   selfOrdered (args: Buffer[]): boolean
+  /** Writes the command's reply to out itself when it can answer at once (a cached GET), setting session.callStats as exec does; false: nothing done. */
+  writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean
   now (): number
   readonly maxBulkLen: number
   readonly requirePassword: boolean
@@ -193,6 +195,16 @@ export class Connection implements Session {
     this.host.commandProcessed()
     // Between MULTI and EXEC as they arrived, commands are queued, and a queue
     // does not commute: each waits for everything before it, as a barrier.
+    // Nothing unanswered before it, no MULTI, no tracking: the host may write the reply itself.
+    if (this.queue.length === 0 && !this.queueing && this.tracker === null && this.host.writeFast(this, args, this.writer)) {
+      const stats = this.callStats
+      if (stats !== null) {
+        stats.calls++
+        this.timed.push(stats)
+      }
+      if (this.closeAfterReply) this.closing = true
+      return
+    }
     const serial = this.queueing
     const effect = this.host.connectionEffect(args)
     if (effect === 'begin') this.queueing = true

@@ -264,16 +264,23 @@ export class ReplyWriter {
       this.pos = p + 2
       return
     }
-    const n = value.length
+    this.bulkOf(value, 0, value.length)
+  }
+
+  /** A bulk string reply of src[start, end): a value read in place, no view of it made (a cached GET). */
+  bulkOf (src: Buffer, start: number, end: number): void {
+    const n = end - start
     if (n >= BIG_PAYLOAD) {
       this.pos = this.header(this.room(16), this.pos, 36, n)
-      this.ref(value)
+      this.ref(start === 0 && end === src.length ? src : src.subarray(start, end))
       this.crlf()
       return
     }
     const slab = this.room(n + 16)
     let p = this.header(slab, this.pos, 36, n)
-    slab.set(value, p)
+    if (start === 0 && end === src.length) slab.set(src, p)
+    else if (n > 256) src.copy(slab, p, start, end)
+    else for (let i = 0; i < n; i++) slab[p + i] = src[start + i]
     p += n
     slab[p] = 13
     slab[p + 1] = 10

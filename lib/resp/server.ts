@@ -6,7 +6,7 @@ import { Connection, type CommandTracker, type ConnectionHost } from './connecti
 import type { CommandStats } from '../metrics/command-stats.js'
 import { Dispatcher, type ServerInfo } from './commands/index.js'
 import type { Session } from './session.js'
-import type { Reply } from './reply.js'
+import type { Reply, ReplyWriter } from './reply.js'
 
 export class RespServer implements ServerInfo, ConnectionHost {
   readonly dispatcher: Dispatcher
@@ -71,6 +71,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
 
   selfOrdered (args: Buffer[]): boolean {
     return this.dispatcher.selfOrdered(args)
+  }
+
+  writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean {
+    return this.dispatcher.writeFast(session, args, out)
   }
 
   now (): number {

@@ -10,7 +10,8 @@
 //                            ▲ hand: where eviction resumes
 //   record: hash i32 | key length u16 | skey length + 1 u16 | value length u32 | flags u8 | key | skey | value
 //   table:  hashes Int32Array, positions Float64Array (slab sequence × 2^21 + offset; 0 = empty),
-//           linear probing, deletion by backward shift (no tombstones)
+//           linear probing, deletion by backward shift (no tombstones); it doubles at a load of
+//           0.7, its entries moving to the new table a few per set (both are probed meanwhile)
 //
 // An overwrite appends a new record and points the table at it; the old one is
 // dead and stays until the hand passes it. Eviction advances the hand one record
@@ -85,9 +86,25 @@ class CachedEntry implements Entry {
 function hashOf (ks: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
+  return finish(h)
+}
+
+/** hashOf of the key's latin1 string, from its bytes (a byte is its char code). */
+function hashOfBytes (key: Uint8Array): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193)
+  return finish(h)
+}
+
+function finish (h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
   return h ^ (h >>> 16)
+}
+
+function sameBytes (s: Buffer, at: number, key: Uint8Array): boolean {
+  for (let c = 0; c < key.length; c++) if (s[at + c] !== key[c]) return false
+  return true
 }
 
 function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
@@ -95,10 +112,20 @@ function u32 (s: Buffer, at: number): number { return (s[at] | (s[at + 1] << 8) 
 function put16 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8 }
 function put32 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8; s[at + 2] = v >>> 16; s[at + 3] = v >>> 24 }
 
+/** An old table's slot whose entry left it (moved to the new table, overwritten or deleted): probing goes on past it. */
+const MOVED = -1
+/** Old slots a set moves to the new table while one is growing: the old one is empty before the new one is full (docs/performance.md, "getpath"). */
+const MOVES_PER_SET = 4
+
 export class ByteCache {
   private hashes: Int32Array
   private positions: Float64Array
   private mask: number
+  /** While the table grows: the table before it, whose slots from `moved` on are still to move (null: not growing). Its slot j is found as -2 - j. */
+  private oldHashes: Int32Array | null = null
+  private oldPositions: Float64Array | null = null
+  private moved = 0
+  /** Entries in both tables. */
   private entries = 0
   /** The slabs held, oldest first; slabs[i] has sequence number firstSeq + i; ends[i] is where its records end. */
   private slabs: Buffer[] = []
@@ -118,22 +145,39 @@ export class ByteCache {
   }
 
   /** The bytes held: every slab and the table. */
-  get sizeBytes (): number { return this.slabTotal + this.hashes.byteLength + this.positions.byteLength }
+  get sizeBytes (): number { return this.slabTotal + 12 * (this.positions.length + (this.oldPositions?.length ?? 0)) }
   get count (): number { return this.entries }
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. */
   get (key: string): Entry | null | undefined {
-    const i = this.find(key, hashOf(key))
-    if (i < 0) return undefined
-    const pos = this.positions[i]
+    const i = this.find(hashOf(key), key)
+    if (i === -1) return undefined
+    const value = this.hit(i)
+    if (value === null) return null
+    const pos = this.positionAt(i)
+    return new CachedEntry(value, u16(this.slabOf(pos), pos % OFFSET_BITS + H_SKEY_LEN) - 1)
+  }
+
+  /**
+   * get(key.toString('latin1'))'s bytes, from the key's bytes (no string, no
+   * Entry): a view of the cached value, null when the key is known absent,
+   * undefined when not cached. A key record's (a client's key) only: an element
+   * record's key starts with U+0100, which no byte is.
+   */
+  getBytes (key: Uint8Array): Buffer | null | undefined {
+    const i = this.find(hashOfBytes(key), key)
+    return i === -1 ? undefined : this.hit(i)
+  }
+
+  /** Slot i's entry was read (its hot bit set): a view of its value, null for a key known absent. */
+  private hit (i: number): Buffer | null {
+    const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
     const flags = slab[at + H_FLAGS] |= HOT
     if ((flags & ABSENT) !== 0) return null
-    const keyEnd = at + HEADER + u16(slab, at + H_KEY_LEN)
-    const skeyLen = u16(slab, at + H_SKEY_LEN) - 1
-    const valueAt = keyEnd + Math.max(skeyLen, 0)
-    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), skeyLen)
+    const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
+    return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
   }
 
   /** Caches a value (null: known absent). */
@@ -147,11 +191,13 @@ export class ByteCache {
       this.delete(key)
       return
     }
-    let i = this.find(key, hash)
-    const known = i >= 0
+    if (this.oldPositions !== null) this.moveOld(MOVES_PER_SET)
+    const i = this.find(hash, key)
+    const known = i !== -1
     if (!known && this.entries + 1 > (this.mask + 1) * 0.7) {
-      // A table that would take half the capacity does not grow: the oldest entries make room instead.
-      if (24 * (this.mask + 1) <= this.capacityBytes / 2) this.resize(2 * (this.mask + 1))
+      // Tables that would take half the capacity (the new one and the old while its entries move) do
+      // not grow: the oldest entries make room instead.
+      if (36 * (this.mask + 1) <= this.capacityBytes / 2) this.grow()
       else while (this.entries + 1 > (this.mask + 1) * 0.7 && this.step());
     }
     const pos = this.append(hash, key, entry, skeyLen, size, known ? HOT : 0)
@@ -159,25 +205,27 @@ export class ByteCache {
       if (known) this.remove(i)
       return
     }
-    if (!known) {
-      i = hash & this.mask
-      while (this.positions[i] !== 0) i = (i + 1) & this.mask
-      this.hashes[i] = hash
-      this.entries++
+    if (i >= 0) this.positions[i] = pos
+    else {
+      // New, or in the old table: it goes to the new one.
+      if (known) (this.oldPositions as Float64Array)[-2 - i] = MOVED
+      else this.entries++
+      this.insert(hash, pos)
     }
-    this.positions[i] = pos
     this.evict()
   }
 
   delete (key: string): void {
-    const i = this.find(key, hashOf(key))
-    if (i >= 0) this.remove(i)
+    const i = this.find(hashOf(key), key)
+    if (i !== -1) this.remove(i)
   }
 
   clear (): void {
     this.hashes = new Int32Array(MIN_TABLE)
     this.positions = new Float64Array(MIN_TABLE)
     this.mask = MIN_TABLE - 1
+    this.oldHashes = null
+    this.oldPositions = null
     this.entries = 0
     this.firstSeq += this.slabs.length
     this.slabs = []
@@ -190,18 +238,36 @@ export class ByteCache {
     return this.slabs[Math.floor(pos / OFFSET_BITS) - this.firstSeq]
   }
 
-  /** The table slot holding key, or -1. */
-  private find (key: string, hash: number): number {
+  /** The slot holding key (a string, or a key record's key as bytes): i in the table, -2 - j in the old one, -1 none. */
+  private find (hash: number, key: string | Uint8Array): number {
     if (this.entries === 0) return -1
     const positions = this.positions
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const pos = positions[i]
-      if (pos === 0) return -1
+      if (pos === 0) break
       if (this.hashes[i] === hash && this.keyAt(pos, key)) return i
+    }
+    const old = this.oldPositions
+    if (old === null) return -1
+    const hashes = this.oldHashes as Int32Array
+    const mask = old.length - 1
+    for (let j = hash & mask; ; j = (j + 1) & mask) {
+      const pos = old[j]
+      if (pos === 0) return -1
+      if (pos !== MOVED && hashes[j] === hash && this.keyAt(pos, key)) return -2 - j
     }
   }
 
-  private keyAt (pos: number, key: string): boolean {
+  private positionAt (i: number): number {
+    return i >= 0 ? this.positions[i] : (this.oldPositions as Float64Array)[-2 - i]
+  }
+
+  private keyAt (pos: number, key: string | Uint8Array): boolean {
+    if (typeof key !== 'string') {
+      const slab = this.slabOf(pos)
+      const at = pos % OFFSET_BITS
+      return u16(slab, at + H_KEY_LEN) === key.length && (slab[at + H_FLAGS] & WIDE_PREFIX) === 0 && sameBytes(slab, at + HEADER, key)
+    }
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
     const wide = (slab[at + H_FLAGS] & WIDE_PREFIX) !== 0 ? 1 : 0
@@ -248,8 +314,13 @@ export class ByteCache {
     return [slab, 0]
   }
 
-  /** Empties slot i, shifting back the slots after it that probed past it. */
+  /** Empties slot i (of either table; the table's: shifting back the slots after it that probed past it). */
   private remove (i: number): void {
+    if (i < 0) {
+      (this.oldPositions as Float64Array)[-2 - i] = MOVED
+      this.entries--
+      return
+    }
     const { hashes, positions, mask } = this
     for (let j = (i + 1) & mask; positions[j] !== 0; j = (j + 1) & mask) {
       const home = hashes[j] & mask
@@ -263,27 +334,66 @@ export class ByteCache {
     this.entries--
   }
 
-  private resize (size: number): void {
-    const hashes = this.hashes
+  /** A new entry's slot in the table. */
+  private insert (hash: number, pos: number): void {
     const positions = this.positions
+    let i = hash & this.mask
+    while (positions[i] !== 0) i = (i + 1) & this.mask
+    this.hashes[i] = hash
+    positions[i] = pos
+  }
+
+  /**
+   * A table twice the size; the entries move to it a few per set (moveOld),
+   * not all at once: rehashing a million entries in one go paused the node
+   * for 100-200 ms. Until they have, a lookup probes both tables. An old slot
+   * left is marked MOVED, not emptied, so the probes of the old table still
+   * reach what is after it.
+   */
+  private grow (): void {
+    if (this.oldPositions !== null) this.moveOld(this.oldPositions.length) // the last growth is done first
+    this.oldHashes = this.hashes
+    this.oldPositions = this.positions
+    this.moved = 0
+    const size = 2 * this.positions.length
     this.hashes = new Int32Array(size)
     this.positions = new Float64Array(size)
     this.mask = size - 1
-    for (let j = 0; j < positions.length; j++) {
-      if (positions[j] === 0) continue
-      let i = hashes[j] & this.mask
-      while (this.positions[i] !== 0) i = (i + 1) & this.mask
-      this.hashes[i] = hashes[j]
-      this.positions[i] = positions[j]
+  }
+
+  /** Moves up to n old slots to the table; drops the old one once every slot is passed. */
+  private moveOld (n: number): void {
+    const old = this.oldPositions as Float64Array
+    const hashes = this.oldHashes as Int32Array
+    const end = Math.min(old.length, this.moved + n)
+    for (let j = this.moved; j < end; j++) {
+      const pos = old[j]
+      if (pos !== 0 && pos !== MOVED) {
+        this.insert(hashes[j], pos)
+        old[j] = MOVED
+      }
+    }
+    this.moved = end
+    if (end === old.length) {
+      this.oldHashes = null
+      this.oldPositions = null
     }
   }
 
-  /** The slot pointing at the record at pos, or -1 (a dead record). */
+  /** The slot pointing at the record at pos (as find numbers them), or -1 (a dead record). */
   private slotOf (hash: number, pos: number): number {
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const p = this.positions[i]
-      if (p === 0) return -1
+      if (p === 0) break
       if (p === pos) return i
+    }
+    const old = this.oldPositions
+    if (old === null) return -1
+    const mask = old.length - 1
+    for (let j = hash & mask; ; j = (j + 1) & mask) {
+      const p = old[j]
+      if (p === 0) return -1
+      if (p === pos) return -2 - j
     }
   }
 
@@ -313,7 +423,7 @@ export class ByteCache {
     const size = HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0) + u32(slab, at + H_VALUE_LEN)
     this.hand += size
     const i = this.slotOf(slab.readInt32LE(at), this.firstSeq * OFFSET_BITS + at)
-    if (i < 0) return true // dead: overwritten or deleted since
+    if (i === -1) return true // dead: overwritten or deleted since
     if ((slab[at + H_FLAGS] & HOT) === 0) {
       this.remove(i)
       return true
@@ -322,7 +432,9 @@ export class ByteCache {
     slab.copy(to, toAt, at, at + size)
     to[toAt + H_FLAGS] &= ~HOT
     this.ends[this.ends.length - 1] = toAt + size
-    this.positions[i] = (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + toAt
+    const moved = (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + toAt
+    if (i >= 0) this.positions[i] = moved
+    else (this.oldPositions as Float64Array)[-2 - i] = moved
     return true
   }
 }

@@ -182,6 +182,19 @@ export class Engine {
     return cached ?? undefined
   }
 
+  /**
+   * read('data', k)'s bytes for a key record named by its key's bytes (no
+   * string, no Entry), when the cache answers it: a view of them, null when
+   * known absent; undefined when not cached or a write of it is pending (use
+   * read). Not counted: a caller that answers from it counts a read and a hit
+   * in stats. docs/performance.md, "getpath".
+   */
+  cachedBytes (key: Buffer): Buffer | null | undefined {
+    const overlay = this.overlay.data
+    if (overlay.size > 0 && overlay.has(key.toString('latin1'))) return undefined
+    return this.cache.getBytes(key)
+  }
+
   /** The latest value of a key, synchronously when it is in memory. */
   read (space: Space, k: EngineKey): Entry | undefined | Promise<Entry | undefined> {
     this.stats.reads++
@@ -194,6 +207,8 @@ export class Engine {
     this.stats.cacheMisses++
     if (this.provedAbsent(space, k)) {
       this.stats.provedAbsent++
+      // Known absent from now on, as after a load that found nothing: the next read is a hit (a cached GET's).
+      if (space === 'data') this.cache.set(ks, null)
       return undefined
     }
     // Updates queued on the same load run first (in arrival order): read what they left.

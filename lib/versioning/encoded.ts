@@ -439,6 +439,18 @@ export function newestValue (bytes: Buffer): NewestValue | typeof COMPLEX {
   return valueStart < 0 ? { value: null, expireAt: 0 } : { value: bytes.subarray(valueStart, valueEnd), expireAt: valueExpireAt }
 }
 
+/** Where newestRange left the anchor: its value's range in the bytes (start -1: none) and its expiry (0: none). */
+export const anchorRange = { start: -1, end: -1, expireAt: 0 }
+
+/** newestValue without an object or a view (a GET answered from the cache's bytes): the answer in `anchorRange`; false when complex. */
+export function newestValueRange (bytes: Buffer): boolean {
+  if (!newestRange(bytes)) return false
+  anchorRange.start = valueStart
+  anchorRange.end = valueEnd
+  anchorRange.expireAt = valueExpireAt
+  return true
+}
+
 // Scratch for supersedes: the incoming object's actor table and object clock.
 let inStart = new Int32Array(16)
 let inEnd = new Int32Array(16)

@@ -3,7 +3,7 @@
 // a primary), and error replies.
 import { noQuorumMessage } from '../../coordinator/quorum.js'
 import { HandshakeError, isHandshakeRefusal } from '../../peer/errors.js'
-import { err, type ErrorReply, type Reply } from '../reply.js'
+import { err, type ErrorReply, type Reply, type ReplyWriter } from '../reply.js'
 import { internalSession, type Session } from '../session.js'
 import { decodeReplyBinary, encodeReplyBinary } from '../reply-binary.js'
 import type { DynakvNode } from '../../node/node.js'
@@ -11,7 +11,7 @@ import type { Call, CommandSpec, ServerInfo } from './types.js'
 import { CommandError } from './util.js'
 import { COMMANDS, keyPositions, register, subcommandOf } from './table.js'
 import { connectionCommands, NOAUTH } from './connection.js'
-import { stringCommands } from './strings.js'
+import { stringCommands, writeCachedGet } from './strings.js'
 import { bitCommands } from './bits.js'
 import { lcsCommand } from './lcs.js'
 import { keyCommands } from './keys.js'
@@ -169,6 +169,21 @@ export class Dispatcher {
     if (args.length > 3 || args.length < 2) return false
     const name = lookup(args[0]).name
     return (name === 'get' ? args.length === 2 : name === 'set' && args.length === 3) && this.node.isSolo()
+  }
+
+  /**
+   * Answers a plain GET on a single node (R 1) from the cache, writing its
+   * reply to out itself (strings.ts writeCachedGet): true when it did, with
+   * session.callStats set as exec sets it. false, nothing done: run exec. The
+   * caller (a connection) asks only when the reply goes out at once: nothing
+   * before it unanswered, no MULTI, no latency tracking.
+   */
+  writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean {
+    if (args.length !== 2 || lookup(args[0]).name !== 'get' || !session.authenticated || inMulti(session)) return false
+    if (this.node.config.r !== 1 || !this.node.isSolo() || !writeCachedGet(this.node, args[1], session.proto, out)) return false
+    session.lastCommand = 'get'
+    session.callStats = (GET as { spec: CommandSpec }).spec.stats ?? null
+    return true
   }
 
   /** A command another node forwarded here (Peers' CommandExecutor): its reply in the binary relay form. */

@@ -5,11 +5,12 @@
 // coordinator's counter chain, so concurrent increments on different nodes all
 // count; other read-modify-write commands run serialized per key on the
 // coordinator over a quorum read and a quorum write (not atomic cluster-wide).
-import { objectClock, type KeyState } from '../../versioning/index.js'
+import { anchorRange, newestValueRange, objectClock, type KeyState } from '../../versioning/index.js'
 import { WRONGTYPE, type StringRead } from '../../node/local.js'
 import { WrongTypeError, type TxnOutcome, type TxnView } from '../../node/records.js'
 import type { KeyRef } from '../../node/keys.js'
-import { OK, NULL, ZERO, ONE, array, bulk, bulkOrNull, int, type Reply } from '../reply.js'
+import type { DynakvNode } from '../../node/node.js'
+import { OK, NULL, ZERO, ONE, array, bulk, bulkOrNull, int, type Proto, type Reply, type ReplyWriter } from '../reply.js'
 import type { Call, CommandSpec, KeySpec } from './types.js'
 import { E, fail, formatHumanFloat, inInt64, intArg, lower, parseFloatStrict, parseInt64 } from './util.js'
 import { expiryOption, type ExpiryOption } from './expiry.js'
@@ -72,6 +73,28 @@ const getReply = (v: StringRead): Reply => bulkOrNull(stringValue(v))
 export function get (c: Call): Reply | Promise<Reply> {
   const v = c.node.value(c.node.ref(c.args[1]))
   return v instanceof Promise ? v.then(getReply) : getReply(v)
+}
+
+/**
+ * A plain GET on a single node (R 1) answered from the cache's bytes straight
+ * into the connection's output: no KeyRef, Entry, parsed state or reply object
+ * (docs/performance.md, "getpath"). The answer is get's: the newest value of a
+ * plain string, nil once its expiry has passed (the key stays until the sweep
+ * takes it, as there) and nil for a key known absent or a tombstone; counted
+ * as get counts a cache hit. false, nothing written nor counted: not cached, a
+ * write of it pending, or not a plain string (a collection's WRONGTYPE, a
+ * counter), and get runs as usual.
+ */
+export function writeCachedGet (node: DynakvNode, key: Buffer, proto: Proto, out: ReplyWriter): boolean {
+  const engine = node.local.engine
+  const bytes = engine.cachedBytes(key)
+  if (bytes === undefined || (bytes !== null && !newestValueRange(bytes))) return false
+  engine.stats.reads++
+  engine.stats.cacheHits++
+  node.coordinator.stats.reads++
+  if (bytes === null || anchorRange.start < 0 || (anchorRange.expireAt > 0 && anchorRange.expireAt <= node.clock.now())) out.write(NULL, proto)
+  else out.bulkOf(bytes, anchorRange.start, anchorRange.end)
+  return true
 }
 
 /** The expiry a SET-like command asks for: 0 none, -1 KEEPTTL, else an absolute time. */
