@@ -65,19 +65,23 @@ class Slot {
   /** The command's argument bytes, counted in the connection's pendingBytes until it is answered. */
   bytes = 0
 
+  // Mutable: a connection reuses the slots it has answered (Connection.newSlot).
   constructor (
     /** The protocol the reply is encoded in: the one in force when its command ran. */
     public proto: Proto,
     /** The command (for latency tracking), null for a reply queued ready. */
-    readonly args: Buffer[] | null,
+    public args: Buffer[] | null,
     /** When the bytes holding the command were read (performance.now() ms). */
-    readonly readAtMs: number,
+    public readAtMs: number,
     /** What later commands on its keys wait for; null when untracked (self-ordered) or ready. */
-    readonly flight: InFlight | null,
+    public flight: InFlight | null,
     /** Already-encoded bytes (a protocol error). */
     readonly raw: Buffer | null = null
   ) {}
 }
+
+/** Answered slots a connection keeps for its next commands (one pipeline's worth and more: a slot per request otherwise). */
+const SPARE_SLOTS = 64
 
 const MAX_PENDING = 4096
 const MAX_PENDING_BYTES = 8 * 1024 * 1024
@@ -152,6 +156,8 @@ export class Connection implements Session {
   /** The promise of the last group of slots awaiting one reply together (see await), while it has not settled. */
   private awaited: Promise<Reply> | null = null
   private awaitedSlots: Slot[] | null = null
+  /** Slots answered and written, for reuse (at most SPARE_SLOTS). */
+  private readonly spare: Slot[] = []
 
   constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.authenticated = !host.requirePassword
@@ -286,11 +292,22 @@ export class Connection implements Session {
   private enqueue (args: Buffer[], keys: string[] | 'all' | null | undefined): Slot {
     const flight = keys === undefined ? null : this.track(keys)
     if (keys === undefined) this.selfOrderedInFlight++
-    const slot = new Slot(this.proto, args, this.readAtMs, flight)
+    const slot = this.newSlot(args, flight)
     for (let i = 0; i < args.length; i++) slot.bytes += args[i].length
     this.pendingBytes += slot.bytes
     this.queue.push(slot)
     if (this.queue.length >= MAX_PENDING || this.pendingBytes > MAX_PENDING_BYTES) this.pause()
+    return slot
+  }
+
+  /** A slot for a command to be answered: a spare one if there is one. */
+  private newSlot (args: Buffer[], flight: InFlight | null): Slot {
+    const slot = this.spare.pop()
+    if (slot === undefined) return new Slot(this.proto, args, this.readAtMs, flight)
+    slot.proto = this.proto
+    slot.args = args
+    slot.readAtMs = this.readAtMs
+    slot.flight = flight
     return slot
   }
 
@@ -389,7 +406,18 @@ export class Connection implements Session {
     while (this.queue.length > 0 && (this.queue[0].reply !== null || this.queue[0].raw !== null)) {
       const slot = this.queue.shift() as Slot
       if (slot.raw !== null) this.writer.raw(slot.raw)
-      else this.write(slot.reply as Reply, slot.proto)
+      else {
+        this.write(slot.reply as Reply, slot.proto)
+        // Nothing holds an answered slot any more (its settle has run, its group's loop is past it): reuse it.
+        if (this.spare.length < SPARE_SLOTS) {
+          slot.reply = null
+          slot.stats = null
+          slot.bytes = 0
+          slot.args = null
+          slot.flight = null
+          this.spare.push(slot)
+        }
+      }
     }
     if (this.inData || this.flushQueued) return
     this.flushQueued = true

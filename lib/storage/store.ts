@@ -307,13 +307,21 @@ function translateOpenError (err: unknown, location: string): Error {
 /**
  * LevelDB's memory: up to two write buffers (the memtable being filled and the
  * one being flushed) and the block cache, all outside V8's heap, plus the log
- * replayed into a memtable at every open. 64 MB each cost ~130-190 MB of RSS
- * and a start-up that replays up to 64 MB of log; at 4 MB and 8 MB (LevelDB's
- * own defaults) a node holding 300 000 keys sits at ~70 MB after start-up
- * (bench/memory, docs/performance.md). The object cache above the store keeps
- * the hot values; the block cache mostly holds index and filter blocks.
+ * replayed into a memtable at every open (written out as a table before the
+ * open ends). 64 MB each cost ~130-190 MB of RSS and a start-up that replays
+ * up to 64 MB of log; with 8 MB of block cache a node holding 300 000 keys
+ * sits at ~70 MB after start-up (bench/memory, docs/performance.md). The
+ * object cache above the store keeps the hot values; the block cache mostly
+ * holds index and filter blocks.
+ *
+ * The write buffer is 16 MB, not LevelDB's 4: under overwrites of 100 000 keys
+ * every memtable flush adds a level-0 table and every four of them a
+ * compaction that rewrites level 1 (the whole key range), so a 4x larger
+ * memtable cuts LevelDB's compaction thread from ~2.6 to ~1.3 µs per SET
+ * -P16 (bench/profile-threads) and a durable SET's CPU from 20.4 to 17.3 µs
+ * (bench/single-node A/B; docs/performance.md, "setpath2").
  */
-const LEVELDB_OPTIONS = { writeBufferSize: 4 * 1024 * 1024, cacheSize: 8 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
+const LEVELDB_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, cacheSize: 8 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
 
 export function classicLevelStore (dir: string): Store {
   const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, ...LEVELDB_OPTIONS }) as unknown as Db
