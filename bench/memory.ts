@@ -18,7 +18,7 @@
 // shorter run.
 //   DYNAKV_BENCH_KEYS=1000000 DYNAKV_BENCH_GETS=200000 DYNAKV_BENCH_LOAD_TIMEOUT_S=600
 // The nodes get bin/dynakv's environment (lib/cli/launch.ts); DYNAKV_BENCH_RAW=1: node's defaults.
-import { readFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { serverEnv } from '../lib/cli/launch.js'
@@ -40,6 +40,29 @@ function rssSplit (pid: number): { anonMb: number, fileMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'latin1')
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024
   return { anonMb: kb('RssAnon'), fileMb: kb('RssFile') }
+}
+
+/**
+ * RSS by mapping, from /proc/PID/smaps (MB): node's own binary, LevelDB's
+ * mmapped tables (*.ldb), other files (shared libraries), malloc's main arena
+ * ([heap], brk) and the rest of the anonymous memory (V8's heap spaces, the
+ * other threads' malloc arenas and stacks, malloc's mmapped blocks ≥ 128 KB).
+ */
+function rssByMapping (pid: number): Record<'binary' | 'tables' | 'otherFiles' | 'brkHeap' | 'anonymous', number> {
+  const out = { binary: 0, tables: 0, otherFiles: 0, brkHeap: 0, anonymous: 0 }
+  let part: keyof typeof out = 'anonymous'
+  const exe = readlinkSync(`/proc/${pid}/exe`)
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'latin1').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (head !== null) {
+      const path = head[1]
+      part = path === exe ? 'binary' : path.endsWith('.ldb') ? 'tables' : path.startsWith('/') ? 'otherFiles' : path === '[heap]' ? 'brkHeap' : 'anonymous'
+      continue
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss !== null) out[part] += Number(rss[1]) / 1024
+  }
+  return out
 }
 
 /** The largest RSS sample's split, sampled as sampleRss does. */
@@ -70,7 +93,7 @@ async function bulkLoad (p: Proc, file: string): Promise<Load> {
   return { peakSplit, seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
 }
 
-interface Heap { heapUsedMb: number, externalMb: number, rssMb: number, anonMb?: number, fileMb?: number }
+interface Heap { heapUsedMb: number, externalMb: number, rssMb: number, anonMb?: number, fileMb?: number, /** V8's committed MB by heap space, after the forced GC. */ spaces: Record<string, number> }
 
 /** Live memory of a node started with gc-probe: collects garbage there and reads the line it prints. */
 async function liveHeap (p: Proc): Promise<Heap> {
@@ -79,8 +102,8 @@ async function liveHeap (p: Proc): Promise<Heap> {
   for (let i = 0; i < 200; i++) {
     const parts = p.output().split('gc-probe ')
     if (parts.length > seen) {
-      const m = JSON.parse(parts[parts.length - 1].split('\n')[0]) as { heapUsed: number, external: number, rss: number }
-      return { heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, rssMb: m.rss / MB }
+      const m = JSON.parse(parts[parts.length - 1].split('\n')[0]) as { heapUsed: number, external: number, rss: number, spaces: Record<string, number> }
+      return { heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, rssMb: m.rss / MB, spaces: m.spaces }
     }
     await sleep(50)
   }
@@ -91,7 +114,7 @@ interface Restart {
   cacheMb: number | 'default'
   startupSeconds: number
   afterStartup: Heap & { rssNowMb: number }
-  afterGets: Heap & { rssNowMb: number, getsPerSecond: number, cacheKeys: number, cacheCountedMb: number, storeReads: number }
+  afterGets: Heap & { rssNowMb: number, byMapping: ReturnType<typeof rssByMapping>, getsPerSecond: number, cacheKeys: number, cacheCountedMb: number, storeReads: number }
 }
 
 async function restart (dir: string, cacheMb: number | 'default'): Promise<Restart> {
@@ -105,9 +128,11 @@ async function restart (dir: string, cacheMb: number | 'default'): Promise<Resta
     const run = await redisBenchmark(p.port, ['-t', 'get', '-n', String(GETS), '-r', String(KEYS), '-c', '50', '-P', '16'])
     const rssNowMb = memOf(p.pid).rssBytes / MB
     const split = rssSplit(p.pid)
+    const byMapping = rssByMapping(p.pid)
     const afterGets = {
       rssNowMb,
       ...split,
+      byMapping,
       ...await liveHeap(p),
       getsPerSecond: run.rows[0]?.rps ?? NaN,
       cacheKeys: await infoField(p.port, 'memory', 'object_cache_keys'),
@@ -189,6 +214,11 @@ async function main (): Promise<void> {
     out.write(`${String(r.cacheMb === 'default' ? `${SERVER_FLAGS['cache-mb'].default} (def.${r === restarts[0] ? '' : ', 2nd'})` : r.cacheMb).padEnd(11)}${r.startupSeconds.toFixed(1).padStart(8)}${mb(r.afterStartup.rssNowMb).padStart(11)}${mb(r.afterGets.rssNowMb).padStart(10)}${mb(r.afterStartup.heapUsedMb).padStart(12)}${mb(r.afterGets.heapUsedMb).padStart(11)}${mb(r.afterGets.externalMb).padStart(13)}${String(r.afterGets.cacheKeys).padStart(13)}${mb(r.afterGets.cacheCountedMb).padStart(10)}${mb(cost(r)).padStart(11)}${perKey(cost(r)).padStart(12)}${perKey(r.afterGets.cacheCountedMb).padStart(15)}\n`)
   }
   out.write(`RSS after GETs, anonymous + file-backed (node binary, mmapped tables): ${restarts.map(r => `${String(r.cacheMb)}: ${(r.afterGets.anonMb ?? NaN).toFixed(0)} + ${(r.afterGets.fileMb ?? NaN).toFixed(0)} MB`).join(', ')}\n`)
+  out.write('RSS after GETs by mapping (smaps), MB; then V8\'s committed heap spaces after the forced GC, MB\n')
+  for (const r of restarts) {
+    const b = r.afterGets.byMapping
+    out.write(`  ${String(r.cacheMb).padEnd(8)} node binary ${b.binary.toFixed(0)}, tables ${b.tables.toFixed(0)}, other files ${b.otherFiles.toFixed(0)}, [heap] ${b.brkHeap.toFixed(0)}, other anonymous ${b.anonymous.toFixed(0)}; V8 ${Object.entries(r.afterGets.spaces).map(([k, v]) => `${k.replace(/_space$/, '')} ${v}`).join(', ')}\n`)
+  }
   const def = restarts[0]
   out.write('\nissue 11 goals\n')
   out.write(`bulk load time dynakv/redis-always      ${(dynakvLoad.seconds / redisLoad.seconds).toFixed(1)}×   goal ≤ 2×\n`)

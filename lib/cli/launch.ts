@@ -18,6 +18,14 @@ export const SERVER_ENV: Readonly<Record<string, string>> = {
   MALLOC_TRIM_THRESHOLD_: '131072',
   MALLOC_MMAP_THRESHOLD_: '131072',
   /**
+   * At most 2 malloc arenas instead of 8 a core: LevelDB's reads run on every
+   * thread of libuv's pool, and each thread's arena kept its own few MB of
+   * freed blocks (decompressed table blocks, values): 1 000 000 keys, after
+   * 200 000 random GETs, RSS 252 → 227 MB; CPU per request unchanged (A/B,
+   * docs/performance.md, "RSS at 1 000 000 keys").
+   */
+  MALLOC_ARENA_MAX: '2',
+  /**
    * libuv's thread pool, which LevelDB's reads, writes and the group commit's
    * fsyncs share: 8 threads instead of 4 (read when the pool first starts).
    * Open loop at 6 000/s on the 3-node cluster, three alternating pairs: p99
