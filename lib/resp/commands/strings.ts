@@ -88,13 +88,22 @@ export function get (c: Call): Reply | Promise<Reply> {
 export function writeCachedGet (node: DynakvNode, key: Buffer, proto: Proto, out: ReplyWriter): boolean {
   const engine = node.local.engine
   const bytes = engine.cachedBytes(key)
-  if (bytes === undefined || (bytes !== null && !newestValueRange(bytes))) return false
+  if (bytes === undefined || (bytes !== null && !plainString(bytes))) return false
   engine.stats.reads++
   engine.stats.cacheHits++
   node.coordinator.stats.reads++
   if (bytes === null || anchorRange.start < 0 || (anchorRange.expireAt > 0 && anchorRange.expireAt <= node.clock.now())) out.write(NULL, proto)
   else out.bulkOf(bytes, anchorRange.start, anchorRange.end)
   return true
+}
+
+/** newestValueRange, false for bytes it cannot read (the general path answers them with its error). */
+function plainString (bytes: Buffer): boolean {
+  try {
+    return newestValueRange(bytes)
+  } catch {
+    return false
+  }
 }
 
 /** The expiry a SET-like command asks for: 0 none, -1 KEEPTTL, else an absolute time. */
