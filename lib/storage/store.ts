@@ -154,30 +154,41 @@ class LevelStore implements Store {
    * filter holds every key the store can hold.
    */
   private async scanKeys (): Promise<boolean> {
-    const it = this.subs.data.keys()
-    try {
-      for (;;) {
-        if (this.closing) return false
-        const keys = await it.nextv(SCAN_PAGE_KEYS)
-        if (keys.length === 0) break
-        for (let i = 0; i < keys.length; i++) this.filter.add(keys[i])
+    let after: Buffer | undefined
+    let tables = this.liveTables()
+    for (;;) {
+      if (this.closing) return false
+      // A fresh iterator a page: an iterator holds the tables of its moment,
+      // so between pages none of the scan's does, and the tables a compaction
+      // replaced meanwhile can go (releaseObsoleteTables).
+      const keys = await this.subs.data.keys(after === undefined ? { limit: SCAN_PAGE_KEYS } : { gt: after, limit: SCAN_PAGE_KEYS }).all()
+      for (let i = 0; i < keys.length; i++) this.filter.add(keys[i])
+      if (keys.length < SCAN_PAGE_KEYS) break
+      after = keys[keys.length - 1]
+      if (this.liveTables() !== tables) {
+        await this.releaseObsoleteTables()
+        tables = this.liveTables()
       }
-    } finally {
-      await it.close()
     }
     this.filterReady = true
     await this.releaseObsoleteTables()
     return true
   }
 
+  /** LevelDB's list of live tables by level ('' for a store without one): it changes when a compaction or a flush ends. */
+  private liveTables (): string {
+    const db = this.db as unknown as { getProperty?: (property: string) => string }
+    return db.getProperty?.('leveldb.sstables') ?? ''
+  }
+
   /**
    * LevelDB deletes, and unmaps, the tables a compaction replaced only when
    * no iterator holds them any more and a compaction or a memtable flush ends.
-   * The scan above holds them; the first open after a bulk load compacts most
-   * of the database meanwhile, so without this the replaced tables stayed
-   * mapped (their pages in RSS) until the next flush: 165 against 56 MB of
-   * tables at 1 000 000 keys. compactRange of a range no key reaches flushes
-   * the memtable and deletes them (docs/performance.md, "RSS at 1 000 000 keys").
+   * The scan above held them; the first open after a bulk load compacts most
+   * of the database meanwhile, so the replaced tables stayed mapped (their
+   * pages in RSS) until the next flush: 165 against 56 MB of tables at
+   * 1 000 000 keys. compactRange of a range no key reaches flushes the
+   * memtable and deletes them (docs/performance.md, "RSS at 1 000 000 keys").
    */
   private async releaseObsoleteTables (): Promise<void> {
     const db = this.db as unknown as { compactRange?: (start: Buffer, end: Buffer) => Promise<void> }
