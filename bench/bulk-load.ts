@@ -8,8 +8,11 @@
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
 //   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
 //   (name=node flags and VAR=value environment | server flags; ';' between variants)
+// The nodes get bin/dynakv's environment (lib/cli/launch.ts) beneath each
+// variant's own; DYNAKV_BENCH_RAW=1: node's defaults.
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { serverEnv } from '../lib/cli/launch.js'
 import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 300_000)
@@ -65,6 +68,7 @@ async function pipe (p: Proc, file: string): Promise<Load> {
 }
 
 async function main (): Promise<void> {
+  if (process.env.DYNAKV_BENCH_RAW !== '1') Object.assign(process.env, serverEnv(process.env))
   const vs = variants(process.env.DYNAKV_BENCH_VARIANTS ?? 'default')
   const work = tempDir('dynakv-bench-bulk-')
   const file = join(work, 'sets.resp')

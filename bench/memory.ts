@@ -11,7 +11,8 @@
 //      bench/gc-probe collects garbage in the node before each heap figure, so
 //      the cache's real cost (heap + external, against --cache-mb 0) can be set
 //      beside what the cache counts (INFO object_cache_bytes) and the size
-//      configured.
+//      configured. RSS after the GETs is split by mapping (smaps), and read
+//      again DYNAKV_BENCH_SETTLE_S (20) later, once start-up work has ended.
 // Keys are `key:%012d`, redis-benchmark's own format for -r, so its GETs hit.
 // Bounded: each bulk load is killed after DYNAKV_BENCH_LOAD_TIMEOUT_S (600 s);
 // today dynakv needs ~200 s for a million keys: DYNAKV_BENCH_KEYS=200000 is a
@@ -33,6 +34,8 @@ const MB = 1024 * 1024
 const NODE_FLAGS = (process.env.DYNAKV_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(f => f !== '')
 /** Server flags for the loaded node (e.g. '--cache-mb 16'); the restarts set only --cache-mb. */
 const LOAD_ARGS = (process.env.DYNAKV_BENCH_LOAD_ARGS ?? '').split(/\s+/).filter(f => f !== '')
+/** Seconds a restart waits after its GETs (and the forced GC) before RSS is read again: start-up work (the key scan, the compaction a load left) has ended. */
+const SETTLE_S = Number(process.env.DYNAKV_BENCH_SETTLE_S ?? 20)
 const PROBE = pathToFileURL(join(ROOT, 'dist', 'bench', 'gc-probe.js')).href
 
 /** RSS split as /proc/PID/status gives it: anonymous (heaps) and file-backed (the node binary, LevelDB's mmapped tables), MB. */
@@ -93,7 +96,7 @@ async function bulkLoad (p: Proc, file: string): Promise<Load> {
   return { peakSplit, seconds, peakRssMb: peak / MB, hwmMb: memOf(p.pid).peakRssBytes / MB, errors: Number(m?.[1] ?? NaN), replies: Number(m?.[2] ?? NaN), completed: code === 0, output: output.trim() }
 }
 
-interface Heap { heapUsedMb: number, externalMb: number, rssMb: number, anonMb?: number, fileMb?: number, /** V8's committed MB by heap space, after the forced GC. */ spaces: Record<string, number> }
+interface Heap { heapUsedMb: number, externalMb: number, rssMb: number, anonMb?: number, fileMb?: number, /** V8's committed MB by heap space, after the forced GC and before it. */ spaces: Record<string, number>, before: Record<string, number> }
 
 /** Live memory of a node started with gc-probe: collects garbage there and reads the line it prints. */
 async function liveHeap (p: Proc): Promise<Heap> {
@@ -102,8 +105,8 @@ async function liveHeap (p: Proc): Promise<Heap> {
   for (let i = 0; i < 200; i++) {
     const parts = p.output().split('gc-probe ')
     if (parts.length > seen) {
-      const m = JSON.parse(parts[parts.length - 1].split('\n')[0]) as { heapUsed: number, external: number, rss: number, spaces: Record<string, number> }
-      return { heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, rssMb: m.rss / MB, spaces: m.spaces }
+      const m = JSON.parse(parts[parts.length - 1].split('\n')[0]) as { heapUsed: number, external: number, rss: number, spaces: Record<string, number>, before: Record<string, number> }
+      return { heapUsedMb: m.heapUsed / MB, externalMb: m.external / MB, rssMb: m.rss / MB, spaces: m.spaces, before: m.before }
     }
     await sleep(50)
   }
@@ -115,6 +118,7 @@ interface Restart {
   startupSeconds: number
   afterStartup: Heap & { rssNowMb: number }
   afterGets: Heap & { rssNowMb: number, byMapping: ReturnType<typeof rssByMapping>, getsPerSecond: number, cacheKeys: number, cacheCountedMb: number, storeReads: number }
+  settled: { rssMb: number, byMapping: ReturnType<typeof rssByMapping> }
 }
 
 async function restart (dir: string, cacheMb: number | 'default'): Promise<Restart> {
@@ -139,7 +143,9 @@ async function restart (dir: string, cacheMb: number | 'default'): Promise<Resta
       cacheCountedMb: await infoField(p.port, 'memory', 'object_cache_bytes') / MB,
       storeReads: await infoField(p.port, 'stats', 'keyspace_misses')
     }
-    return { cacheMb, startupSeconds, afterStartup, afterGets }
+    await sleep(SETTLE_S * 1000)
+    const settled = { rssMb: memOf(p.pid).rssBytes / MB, byMapping: rssByMapping(p.pid) }
+    return { cacheMb, startupSeconds, afterStartup, afterGets, settled }
   } finally {
     await p.stop()
   }
@@ -217,8 +223,10 @@ async function main (): Promise<void> {
   out.write('RSS after GETs by mapping (smaps), MB; then V8\'s committed heap spaces after the forced GC, MB\n')
   for (const r of restarts) {
     const b = r.afterGets.byMapping
-    out.write(`  ${String(r.cacheMb).padEnd(8)} node binary ${b.binary.toFixed(0)}, tables ${b.tables.toFixed(0)}, other files ${b.otherFiles.toFixed(0)}, [heap] ${b.brkHeap.toFixed(0)}, other anonymous ${b.anonymous.toFixed(0)}; V8 ${Object.entries(r.afterGets.spaces).map(([k, v]) => `${k.replace(/_space$/, '')} ${v}`).join(', ')}\n`)
+    const spaces = (x: Record<string, number>): string => Object.entries(x).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_space$/, '')} ${v}`).join(', ')
+    out.write(`  ${String(r.cacheMb).padEnd(8)} node binary ${b.binary.toFixed(0)}, tables ${b.tables.toFixed(0)}, other files ${b.otherFiles.toFixed(0)}, [heap] ${b.brkHeap.toFixed(0)}, other anonymous ${b.anonymous.toFixed(0)}; V8 before the GC ${spaces(r.afterGets.before)}, after ${spaces(r.afterGets.spaces)}\n`)
   }
+  out.write(`RSS ${SETTLE_S} s after the GETs and the forced GC (start-up work done), MB: ${restarts.map(r => `${String(r.cacheMb)}: ${r.settled.rssMb.toFixed(0)} (tables ${r.settled.byMapping.tables.toFixed(0)})`).join(', ')}\n`)
   const def = restarts[0]
   out.write('\nissue 11 goals\n')
   out.write(`bulk load time dynakv/redis-always      ${(dynakvLoad.seconds / redisLoad.seconds).toFixed(1)}×   goal ≤ 2×\n`)

@@ -154,30 +154,41 @@ class LevelStore implements Store {
    * filter holds every key the store can hold.
    */
   private async scanKeys (): Promise<boolean> {
-    const it = this.subs.data.keys()
-    try {
-      for (;;) {
-        if (this.closing) return false
-        const keys = await it.nextv(SCAN_PAGE_KEYS)
-        if (keys.length === 0) break
-        for (let i = 0; i < keys.length; i++) this.filter.add(keys[i])
+    let after: Buffer | undefined
+    let tables = this.liveTables()
+    for (;;) {
+      if (this.closing) return false
+      // A fresh iterator a page: an iterator holds the tables of its moment,
+      // so between pages none of the scan's does, and the tables a compaction
+      // replaced meanwhile can go (releaseObsoleteTables).
+      const keys = await this.subs.data.keys(after === undefined ? { limit: SCAN_PAGE_KEYS } : { gt: after, limit: SCAN_PAGE_KEYS }).all()
+      for (let i = 0; i < keys.length; i++) this.filter.add(keys[i])
+      if (keys.length < SCAN_PAGE_KEYS) break
+      after = keys[keys.length - 1]
+      if (this.liveTables() !== tables) {
+        await this.releaseObsoleteTables()
+        tables = this.liveTables()
       }
-    } finally {
-      await it.close()
     }
     this.filterReady = true
     await this.releaseObsoleteTables()
     return true
   }
 
+  /** LevelDB's list of live tables by level ('' for a store without one): it changes when a compaction or a flush ends. */
+  private liveTables (): string {
+    const db = this.db as unknown as { getProperty?: (property: string) => string }
+    return db.getProperty?.('leveldb.sstables') ?? ''
+  }
+
   /**
    * LevelDB deletes, and unmaps, the tables a compaction replaced only when
    * no iterator holds them any more and a compaction or a memtable flush ends.
-   * The scan above holds them; the first open after a bulk load compacts most
-   * of the database meanwhile, so without this the replaced tables stayed
-   * mapped (their pages in RSS) until the next flush: 165 against 56 MB of
-   * tables at 1 000 000 keys. compactRange of a range no key reaches flushes
-   * the memtable and deletes them (docs/performance.md, "RSS at 1 000 000 keys").
+   * The scan above held them; the first open after a bulk load compacts most
+   * of the database meanwhile, so the replaced tables stayed mapped (their
+   * pages in RSS) until the next flush: 165 against 56 MB of tables at
+   * 1 000 000 keys. compactRange of a range no key reaches flushes the
+   * memtable and deletes them (docs/performance.md, "RSS at 1 000 000 keys").
    */
   private async releaseObsoleteTables (): Promise<void> {
     const db = this.db as unknown as { compactRange?: (start: Buffer, end: Buffer) => Promise<void> }
@@ -326,10 +337,12 @@ function translateOpenError (err: unknown, location: string): Error {
  * one being flushed) and the block cache, all outside V8's heap, plus the log
  * replayed into a memtable at every open (written out as a table before the
  * open ends). 64 MB each cost ~130-190 MB of RSS and a start-up that replays
- * up to 64 MB of log; with 8 MB of block cache a node holding 300 000 keys
- * sits at ~70 MB after start-up (bench/memory, docs/performance.md). The
- * object cache above the store keeps the hot values; the block cache mostly
- * holds index and filter blocks.
+ * up to 64 MB of log (bench/memory, docs/performance.md). The object cache
+ * above the store keeps the hot values; the block cache holds only data
+ * blocks LevelDB decompressed (index and filter blocks live with each open
+ * table), which random reads of cold keys seldom hit again: 2 MB instead of
+ * LevelDB's 8 takes ~6 MB off RSS at 1 000 000 keys at the same CPU per
+ * uncached GET ("RSS at 1 000 000 keys").
  *
  * The write buffer is 16 MB, not LevelDB's 4: under overwrites of 100 000 keys
  * every memtable flush adds a level-0 table and every four of them a
@@ -338,7 +351,7 @@ function translateOpenError (err: unknown, location: string): Error {
  * -P16 (bench/profile-threads) and a durable SET's CPU from 20.4 to 17.3 µs
  * (bench/single-node A/B; docs/performance.md, "setpath2").
  */
-const LEVELDB_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, cacheSize: 8 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
+const LEVELDB_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, cacheSize: 2 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
 
 export function classicLevelStore (dir: string): Store {
   const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, ...LEVELDB_OPTIONS }) as unknown as Db

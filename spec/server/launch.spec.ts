@@ -75,7 +75,8 @@ t.test('bin/dynakv keeps what the caller set', async (t) => {
 })
 
 t.test('serverEnv adds NODE_OPTIONS flags beside the caller\'s and spells underscores as dashes', async (t) => {
-  t.equal(serverEnv({ NODE_OPTIONS: '--max-old-space-size=512' }).NODE_OPTIONS, ['--max-old-space-size=512', ...SERVER_NODE_OPTIONS].join(' '))
-  t.equal(serverEnv({ NODE_OPTIONS: '--max_semi_space_size=2' }).NODE_OPTIONS, '--max_semi_space_size=2')
+  t.equal(serverEnv({ NODE_OPTIONS: '--max-http-header-size=32768' }).NODE_OPTIONS, ['--max-http-header-size=32768', ...SERVER_NODE_OPTIONS].join(' '))
+  t.equal(serverEnv({ NODE_OPTIONS: '--max-old-space-size=512' }).NODE_OPTIONS, ['--max-old-space-size=512', ...SERVER_NODE_OPTIONS.filter(f => !f.startsWith('--max-old-space-size'))].join(' '))
+  t.equal(serverEnv({ NODE_OPTIONS: '--max_semi_space_size=2 --max_old_space_size=512' }).NODE_OPTIONS, '--max_semi_space_size=2 --max_old_space_size=512')
   t.equal(serverEnv({}).NODE_OPTIONS, SERVER_NODE_OPTIONS.join(' '))
 })
