@@ -106,6 +106,12 @@ export class Sweeper {
   private cursor: { partition: number, after: Buffer | null } = { partition: 0, after: null }
   /** 1: the partition may hold something to sweep (see the header). */
   private readonly dirty: Uint8Array
+  /**
+   * The walk of the cursor's partition saw (or a commit put) something to
+   * sweep: the partition stays dirty when the walk ends. The partition is
+   * marked clean only then, so INFO never reads a walk in progress as clean.
+   */
+  private walkDirty = false
 
   constructor (private readonly d: SweeperDeps) {
     this.dirty = new Uint8Array(d.partitions).fill(1)
@@ -116,7 +122,10 @@ export class Sweeper {
     for (const w of writes) {
       if (w.space !== 'data' || w.value === null) continue
       const p = partitionOfHash(w.key, this.d.partitionBits)
-      if (this.dirty[p] === 0 && !(isKeyRecord(w.key) && liveForever(w.value))) this.dirty[p] = 1
+      if ((this.dirty[p] === 0 || p === this.cursor.partition) && !(isKeyRecord(w.key) && liveForever(w.value))) {
+        this.dirty[p] = 1
+        if (p === this.cursor.partition) this.walkDirty = true
+      }
     }
   }
 
@@ -163,7 +172,7 @@ export class Sweeper {
         continue
       }
       // A walk from the partition's start: clean unless a row it visits or a commit meanwhile says otherwise.
-      if (this.cursor.after === null) this.dirty[p] = 0
+      if (this.cursor.after === null) this.walkDirty = false
       const limit = Math.min(budget.rows, PAGE_ROWS)
       const rows = await this.d.store.range('data', {
         gte: this.cursor.after ?? partitionStart(p, q),
@@ -173,8 +182,12 @@ export class Sweeper {
       budget.rows -= rows.length
       this.stats.rows += rows.length
       await traced('sweep.visit', async () => { await this.visit(p, rows, budget) })
-      if (rows.length === limit) this.cursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
-      else this.cursor = { partition: (p + 1) % q, after: null }
+      if (rows.length === limit) {
+        this.cursor = { partition: p, after: keyAfter(rows[rows.length - 1][0]) }
+      } else {
+        if (!this.walkDirty) this.dirty[p] = 0
+        this.cursor = { partition: (p + 1) % q, after: null }
+      }
     }
   }
 
@@ -194,7 +207,7 @@ export class Sweeper {
         owner = ownerOf(ref as KeyRef, STRING)
         continue
       }
-      this.dirty[p] = 1
+      this.walkDirty = true
       const obj = decodeObject(bytes)
       if (isKeyRecord(skey)) {
         const key = ref as KeyRef
