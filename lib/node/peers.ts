@@ -1,6 +1,6 @@
 // The node's side of the peer protocol: requests to other nodes (replica reads
 // and writes, forwarding) and the handler of the requests they send us.
-import type { Transport, PeerAddress } from '../peer/transport.js'
+import type { CallSink, Transport, PeerAddress } from '../peer/transport.js'
 import type { Request, Response, ResponseTo } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
 import type { FailureDetector } from '../membership/detector.js'
@@ -8,7 +8,7 @@ import type { Membership } from '../membership/membership.js'
 import type { TimeSource } from '../runtime/clock.js'
 import { decodeObject, encodeObject, merge } from '../versioning/index.js'
 import { validateObject } from '../versioning/validate.js'
-import type { RangePage, RangeSpec, ReplicaClient } from '../coordinator/coordinator.js'
+import type { RangePage, RangeSpec, ReplicaClient, ReplicaReplies } from '../coordinator/coordinator.js'
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
 import type { Entry } from '../storage/engine.js'
@@ -17,7 +17,6 @@ const EMPTY_BYTES = Buffer.alloc(0)
 const OK: Response = Object.freeze({ type: 'OK' })
 const ok = (): Response => OK
 const objectResponse = (obj: Buffer | null): Response => ({ type: 'OBJECT', obj })
-const objectOf = (res: { obj: Buffer | null }): Buffer | undefined => res.obj ?? undefined
 const sameResponse = <T>(res: T): T => res
 /** Records one request may read or write. */
 const RECORDS_MAX = 10_000
@@ -116,12 +115,44 @@ export class Peers implements ReplicaClient, PeerRequests {
     this.handlers.set(type, handler as unknown as (from: string, req: Request) => Promise<Response>)
   }
 
-  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
-    return this.requestThen(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }, this.timeoutMs, objectOf)
+  getReplica (node: string, ref: RecordRef, hintFor: string | null, to: ReplicaReplies, tag: number): void {
+    this.sendReplica(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }, to, tag)
   }
 
-  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<unknown> {
-    return this.request(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor })
+  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null, to: ReplicaReplies, tag: number): void {
+    this.sendReplica(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor }, to, tag)
+  }
+
+  /**
+   * A replica request without a promise: the transport tells replicaDone, which
+   * feeds the failure detector as request does and answers the round
+   * (Transport.send). The round rides on the call as its ctx.
+   */
+  private sendReplica (name: string, req: Request, to: ReplicaReplies, tag: number): void {
+    let address: PeerAddress
+    try {
+      address = this.address(name)
+    } catch (e) {
+      const { clock, detector } = this.deps
+      queueMicrotask(() => {
+        detector.failure(name, clock.now())
+        to.replicaReplied(tag, e, undefined)
+      })
+      return
+    }
+    this.transport.send(address, req, this.timeoutMs, this.replicaDone, to, tag)
+  }
+
+  private readonly replicaDone: CallSink = {
+    callDone: (call, err, res) => {
+      const { clock, detector } = this.deps
+      const name = (call.to as PeerAddress).name as string
+      // A remote handler's error is an answer: the peer is alive.
+      if (err === null || err instanceof PeerRemoteError) detector.success(name, clock.now())
+      else detector.failure(name, clock.now())
+      const bytes = res !== null && res.type === 'OBJECT' ? res.obj ?? undefined : undefined
+      ;(call.ctx as ReplicaReplies).replicaReplied(call.tag, err, bytes)
+    }
   }
 
   async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>> {

@@ -34,7 +34,7 @@ import {
 } from './errors.js'
 import { Faults } from './faults.js'
 import { isRequestName, schemaOf, type Message, type MessageName, type Request, type Response, type ResponseTo } from './messages.js'
-import { Call, checkResponse, emptyStats, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+import { Call, checkResponse, emptyStats, type CallSink, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
 import { VirtualClock } from './virtual-clock.js'
 
 export interface SimNetworkOptions {
@@ -340,6 +340,12 @@ export class SimEndpoint implements Transport {
     const call = new Call(req, timeoutMs)
     this.begin(to, call)
     return call.promise as Promise<ResponseTo<R> & { from: string }>
+  }
+
+  send (to: PeerAddress, req: Request, timeoutMs: number, sink: CallSink, ctx: unknown, tag: number): void {
+    const call = new Call(req, timeoutMs, sink, ctx, tag)
+    call.to = to
+    this.begin(to, call)
   }
 
   async stop (): Promise<void> {
