@@ -15,7 +15,6 @@ import type { Entry } from '../storage/engine.js'
 
 const EMPTY_BYTES = Buffer.alloc(0)
 const OK: Response = Object.freeze({ type: 'OK' })
-const ok = (): Response => OK
 const objectResponse = (obj: Buffer | null): Response => ({ type: 'OBJECT', obj })
 const sameResponse = <T>(res: T): T => res
 /** Records one request may read or write. */
@@ -179,10 +178,11 @@ export class Peers implements ReplicaClient, PeerRequests {
   }
 
   /** The transport's request handler (the transports turn a throw into an ERROR answer). */
-  readonly handle = (from: string, req: Request): Promise<Response> => {
+  readonly handle = (from: string, req: Request): Promise<Response | undefined> => {
     this.deps.detector.success(from, this.deps.clock.now())
     // The replica requests, most of a client command's, answer without an async frame of their own.
-    if (req.type === 'PUT_REPLICA') return this.servePut(req.key, req.obj, req.hintFor).then(ok)
+    // (resolving with nothing answers OK: checkResponse)
+    if (req.type === 'PUT_REPLICA') return this.servePut(req.key, req.obj, req.hintFor) as Promise<unknown> as Promise<undefined>
     if (req.type === 'GET_REPLICA') {
       // A record in memory with no hint to merge is answered without a promise of its own.
       const stored = req.hintFor === null || req.hintFor === this.deps.self ? this.storedHere(req.key) : undefined

@@ -416,7 +416,7 @@ export class SimEndpoint implements Transport {
     if (handler === null) return
     this.counters.requestsReceived++
     const incarnation = this.incarnation
-    let handled: Promise<Response>
+    let handled: Promise<Response | undefined>
     try {
       handled = this.faults.answer(from, req, handler)
     } catch (err) {

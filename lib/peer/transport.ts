@@ -15,7 +15,7 @@ export interface PeerAddress {
 }
 
 /** `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}. */
-export type RequestHandler = (from: string, req: Request) => Promise<Response>
+export type RequestHandler = (from: string, req: Request) => Promise<Response | undefined>
 
 export interface TransportStats {
   /** TCP: established connections (handshake done, not draining). Sim: peers exchanged with. */
@@ -109,6 +109,8 @@ export interface CallSink {
   callDone (call: Call, err: PeerError | null, res: (Response & { from: string }) | null): void
 }
 
+const OK: Response = Object.freeze({ type: 'OK' })
+
 /** One outstanding request: settles exactly once, and then releases its timers and its slot. */
 export class Call {
   settled = false
@@ -197,8 +199,14 @@ export class Call {
   }
 }
 
-/** Checks a handler's response against the request; returns an ERROR to send instead when it does not match. */
+/**
+ * Checks a handler's response against the request; returns an ERROR to send
+ * instead when it does not match. A handler that resolves with nothing
+ * answers OK to a request whose reply is OK (a replica write answered with its
+ * group commit's own promise, not one more per request).
+ */
 export function checkResponse (req: Request, res: unknown): Response {
+  if (res === undefined && replyOf(req.type) === 'OK') return OK
   const type = (res as { type?: unknown } | null)?.type
   if (type === 'ERROR' || type === replyOf(req.type)) return res as Response
   return { type: 'ERROR', code: 'DYNAKV_PEER_BAD_RESPONSE', message: `handler answered ${req.type} with ${String(type)}` }
