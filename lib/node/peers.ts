@@ -133,7 +133,8 @@ export class Peers implements ReplicaClient, PeerRequests {
       address = this.address(name)
     } catch (e) {
       const { clock, detector } = this.deps
-      queueMicrotask(() => {
+      // (told a reaction later, never during the call that asked: ReplicaReplies)
+      void Promise.resolve().then(() => {
         detector.failure(name, clock.now())
         to.replicaReplied(tag, e, undefined)
       })
