@@ -5,7 +5,7 @@
 // not time: the count does not depend on the machine's load. Measured at
 // 23.1-23.3 kB (SET) and 17.1-17.5 kB (GET) when these bounds were set, against
 // 24.9 kB and 18.7 kB before (docs/performance.md "Cluster request cost,
-// session 5: cluster2", 2026-12-06); the bounds leave room for V8's variation and for how
+// session 5", 2026-12-06); the bounds leave room for V8's variation and for how
 // many frames a turn gathers (±10 %), not for the garbage that was cut. A
 // failure names what to look at: run
 // `DYNAKV_ALLOC_PROFILE=/tmp/p node dist/bench/cluster-allocs.js` and read the
