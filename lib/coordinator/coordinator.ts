@@ -726,7 +726,7 @@ class WriteRound implements ReplicaReplies {
    */
   send (i: number, write: Promise<unknown> | null): void {
     write ??= this.c.writeTarget(this.targets[i], this.refs, this.objs, this.bytes, this, i)
-    if (write !== null) write.then(() => this.replicaReplied(i, null), (e) => this.refused(this.targets[i], e ?? new Error('write failed')))
+    if (write !== null) write.then(() => this.replicaReplied(i, null), (e) => this.refused(this.targets[i], e))
   }
 
   replicaReplied (i: number, err: unknown): void {
