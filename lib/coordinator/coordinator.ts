@@ -42,12 +42,21 @@ export interface RangePage {
   more: boolean
 }
 
+/**
+ * Told once what a replica answered (a quorum round: tag is the target's
+ * index): err null and, for a read, its encoded copy (undefined: it holds
+ * none); else why it failed. Never told during the call that asked.
+ */
+export interface ReplicaReplies {
+  replicaReplied (tag: number, err: unknown, bytes: Buffer | undefined): void
+}
+
 /** Remote replica operations (the peer protocol, or the simulator's network). */
 export interface ReplicaClient {
-  /** The replica's encoded copy (undefined: it holds none). */
-  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined>
-  /** Resolves once the replica stored the versions (with what it answered: nothing the coordinator reads). */
-  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<unknown>
+  /** Asks for the replica's encoded copy; the answer goes to `to` (no promise per replica request). */
+  getReplica (node: string, ref: RecordRef, hintFor: string | null, to: ReplicaReplies, tag: number): void
+  /** Sends the versions; `to` is told once the replica stored them. */
+  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null, to: ReplicaReplies, tag: number): void
   readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>>
   putRecords (node: string, refs: RecordRef[], bytes: Buffer[], hintFor: string | null): Promise<unknown>
   readRange (node: string, key: RecordRef, range: RangeSpec, hintFor: string | null): Promise<RangePage>
@@ -101,6 +110,8 @@ export interface RecordWrite {
 }
 
 const EMPTY = emptyObject()
+/** A read repair's answer: not waited for (anti-entropy catches up a replica that failed). */
+const UNHEARD: ReplicaReplies = { replicaReplied () {} }
 
 const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | undefined =>
   a === undefined ? b : b === undefined ? a : sameVersions(a, b) ? a : merge(a, b)
@@ -172,10 +183,7 @@ export class Coordinator {
 
   /** One replica's encoded copies of refs (undefined: it holds none). */
   private readFrom (t: Target, refs: RecordRef[]): Promise<Array<Buffer | undefined>> {
-    if (t.node !== this.o.self) {
-      if (refs.length === 1) return this.o.remote.getReplica(t.node, refs[0], t.hintFor).then(b => [b])
-      return this.o.remote.readRecords(t.node, refs, t.hintFor)
-    }
+    if (t.node !== this.o.self) return this.o.remote.readRecords(t.node, refs, t.hintFor)
     const local = this.o.local
     const hintFor = t.hintFor
     return Promise.all(refs.map(async (ref) => {
@@ -194,9 +202,9 @@ export class Coordinator {
     this.stats.readRepairs += refs.length
     if (t.node !== this.o.self) {
       const bytes = objs.map(encodeObject)
-      return refs.length === 1
-        ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
-        : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+      if (refs.length > 1) return this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+      this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor, UNHEARD, 0)
+      return Promise.resolve()
     }
     return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i])))
   }
@@ -255,8 +263,8 @@ export class Coordinator {
           }
         }
         if (t.node !== this.o.self && refs.length === 1) {
-          // (the usual remote read: straight to the round, without readFrom's reaction of its own)
-          this.o.remote.getReplica(t.node, refs[0], t.hintFor).then(b => round.replied(i, [b]), () => round.failed(i))
+          // (the usual remote read: the reply goes straight to the round, no promise)
+          this.o.remote.getReplica(t.node, refs[0], t.hintFor, round, i)
           continue
         }
         this.readFrom(t, refs).then(got => round.replied(i, got), () => round.failed(i))
@@ -482,16 +490,21 @@ export class Coordinator {
     return new Promise((resolve, reject) => {
       const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
         new QuorumTracker(w, targets.length, pw, primariesAsked), targets, resolve, reject)
-      for (const t of targets) round.send(t, t === selfTarget && localWrite !== null ? localWrite : round.writeTo(t))
+      const n = targets.length
+      for (let i = 0; i < n; i++) round.send(i, targets[i] === selfTarget ? localWrite : null)
     })
   }
 
-  /** For WriteRound: one target's copy of the versions (a hint on a fallback, a merge on a primary). */
-  writeTarget (t: Target, refs: RecordRef[], objs: Array<VObject | null>, bytes: Buffer[]): Promise<unknown> {
+  /**
+   * For WriteRound: one target's copy of the versions (a hint on a fallback, a
+   * merge on a primary). A single record to another node is answered to
+   * `round` (null returned); else the promise of the write.
+   */
+  writeTarget (t: Target, refs: RecordRef[], objs: Array<VObject | null>, bytes: Buffer[], round: ReplicaReplies, tag: number): Promise<unknown> | null {
     if (t.node !== this.o.self) {
-      return refs.length === 1
-        ? this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor)
-        : this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+      if (refs.length > 1) return this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
+      this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor, round, tag)
+      return null
     }
     return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i] ?? decodeObject(bytes[i]), bytes[i])))
   }
@@ -562,7 +575,7 @@ export class Coordinator {
  * is armed (a late reply that differs is repaired with the others when it
  * arrives). One object per read instead of a closure per step.
  */
-class ReadRound {
+class ReadRound implements ReplicaReplies {
   private readonly tracker: QuorumTracker
   private readonly replies: Array<Array<Buffer | undefined> | null>
   private readonly repaired: boolean[]
@@ -605,6 +618,11 @@ class ReadRound {
     this.settled++
     this.tracker.success(this.targets[i].primary)
     this.finish()
+  }
+
+  replicaReplied (i: number, err: unknown, bytes: Buffer | undefined): void {
+    if (err === null) this.replied(i, [bytes])
+    else this.failed(i)
   }
 
   failed (i: number): void {
@@ -683,7 +701,7 @@ class ReadRound {
  * preference list as it stands now; lost is reported once every replica asked
  * has answered or failed. One object per write instead of a closure per step.
  */
-class WriteRound {
+class WriteRound implements ReplicaReplies {
   private answered = false
   /** Nodes asked so far: only needed once a target refuses. */
   private asked: Set<string> | null = null
@@ -701,15 +719,20 @@ class WriteRound {
     private readonly reject: (e: Error) => void
   ) {}
 
-  writeTo (t: Target): Promise<unknown> {
-    return this.c.writeTarget(t, this.refs, this.objs, this.bytes)
+  /**
+   * Sends the versions to targets[i] (its write already made: `write`, else
+   * null), counting its answer. A replacement target is appended to targets,
+   * so i names the target in every answer.
+   */
+  send (i: number, write: Promise<unknown> | null): void {
+    write ??= this.c.writeTarget(this.targets[i], this.refs, this.objs, this.bytes, this, i)
+    if (write !== null) write.then(() => this.replicaReplied(i, null), (e) => this.refused(this.targets[i], e))
   }
 
-  send (t: Target, write: Promise<unknown>): void {
-    write.then(() => {
-      this.tracker.success(t.primary)
-      this.finish()
-    }, (e) => this.refused(t, e))
+  replicaReplied (i: number, err: unknown): void {
+    if (err !== null) return this.refused(this.targets[i], err)
+    this.tracker.success(this.targets[i].primary)
+    this.finish()
   }
 
   private refused (t: Target, e: unknown): void {
@@ -724,7 +747,8 @@ class WriteRound {
     }
     this.asked?.add(next.node)
     this.tracker.reassign(t.primary, next.primary)
-    this.send(next, this.writeTo(next))
+    this.targets.push(next)
+    this.send(this.targets.length - 1, null)
   }
 
   private finish (): void {

@@ -1,6 +1,6 @@
 // The node's side of the peer protocol: requests to other nodes (replica reads
 // and writes, forwarding) and the handler of the requests they send us.
-import type { Transport, PeerAddress } from '../peer/transport.js'
+import type { CallSink, Transport, PeerAddress } from '../peer/transport.js'
 import type { Request, Response, ResponseTo } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
 import type { FailureDetector } from '../membership/detector.js'
@@ -8,16 +8,14 @@ import type { Membership } from '../membership/membership.js'
 import type { TimeSource } from '../runtime/clock.js'
 import { decodeObject, encodeObject, merge } from '../versioning/index.js'
 import { validateObject } from '../versioning/validate.js'
-import type { RangePage, RangeSpec, ReplicaClient } from '../coordinator/coordinator.js'
+import type { RangePage, RangeSpec, ReplicaClient, ReplicaReplies } from '../coordinator/coordinator.js'
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
 import type { Entry } from '../storage/engine.js'
 
 const EMPTY_BYTES = Buffer.alloc(0)
 const OK: Response = Object.freeze({ type: 'OK' })
-const ok = (): Response => OK
 const objectResponse = (obj: Buffer | null): Response => ({ type: 'OBJECT', obj })
-const objectOf = (res: { obj: Buffer | null }): Buffer | undefined => res.obj ?? undefined
 const sameResponse = <T>(res: T): T => res
 /** Records one request may read or write. */
 const RECORDS_MAX = 10_000
@@ -116,12 +114,45 @@ export class Peers implements ReplicaClient, PeerRequests {
     this.handlers.set(type, handler as unknown as (from: string, req: Request) => Promise<Response>)
   }
 
-  getReplica (node: string, ref: RecordRef, hintFor: string | null): Promise<Buffer | undefined> {
-    return this.requestThen(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }, this.timeoutMs, objectOf)
+  getReplica (node: string, ref: RecordRef, hintFor: string | null, to: ReplicaReplies, tag: number): void {
+    this.sendReplica(node, { type: 'GET_REPLICA', key: ref.skey, hintFor }, to, tag)
   }
 
-  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null): Promise<unknown> {
-    return this.request(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor })
+  putReplica (node: string, ref: RecordRef, bytes: Buffer, hintFor: string | null, to: ReplicaReplies, tag: number): void {
+    this.sendReplica(node, { type: 'PUT_REPLICA', key: ref.skey, obj: bytes, hintFor }, to, tag)
+  }
+
+  /**
+   * A replica request without a promise: the transport tells replicaDone, which
+   * feeds the failure detector as request does and answers the round
+   * (Transport.send). The round rides on the call as its ctx.
+   */
+  private sendReplica (name: string, req: Request, to: ReplicaReplies, tag: number): void {
+    let address: PeerAddress
+    try {
+      address = this.address(name)
+    } catch (e) {
+      const { clock, detector } = this.deps
+      // (told a reaction later, never during the call that asked: ReplicaReplies)
+      void Promise.resolve().then(() => {
+        detector.failure(name, clock.now())
+        to.replicaReplied(tag, e, undefined)
+      })
+      return
+    }
+    this.transport.send(address, req, this.timeoutMs, this.replicaDone, to, tag)
+  }
+
+  private readonly replicaDone: CallSink = {
+    callDone: (call, err, res) => {
+      const { clock, detector } = this.deps
+      const name = (call.to as PeerAddress).name as string
+      // A remote handler's error is an answer: the peer is alive.
+      if (err === null || err instanceof PeerRemoteError) detector.success(name, clock.now())
+      else detector.failure(name, clock.now())
+      const bytes = res !== null && res.type === 'OBJECT' ? res.obj ?? undefined : undefined
+      ;(call.ctx as ReplicaReplies).replicaReplied(call.tag, err, bytes)
+    }
   }
 
   async readRecords (node: string, refs: RecordRef[], hintFor: string | null): Promise<Array<Buffer | undefined>> {
@@ -148,10 +179,11 @@ export class Peers implements ReplicaClient, PeerRequests {
   }
 
   /** The transport's request handler (the transports turn a throw into an ERROR answer). */
-  readonly handle = (from: string, req: Request): Promise<Response> => {
+  readonly handle = (from: string, req: Request): Promise<Response | undefined> => {
     this.deps.detector.success(from, this.deps.clock.now())
     // The replica requests, most of a client command's, answer without an async frame of their own.
-    if (req.type === 'PUT_REPLICA') return this.servePut(req.key, req.obj, req.hintFor).then(ok)
+    // (resolving with nothing answers OK: checkResponse)
+    if (req.type === 'PUT_REPLICA') return this.servePut(req.key, req.obj, req.hintFor) as Promise<unknown> as Promise<undefined>
     if (req.type === 'GET_REPLICA') {
       // A record in memory with no hint to merge is answered without a promise of its own.
       const stored = req.hintFor === null || req.hintFor === this.deps.self ? this.storedHere(req.key) : undefined

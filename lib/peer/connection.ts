@@ -94,7 +94,7 @@ export interface ConnectionOwner {
   trafficOf (peer: string): PeerTraffic
   connectionReady (conn: Connection): void
   connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
-  handle (from: string, req: Request): Promise<Response>
+  handle (from: string, req: Request): Promise<Response | undefined>
 }
 
 export type ConnectionState = 'handshaking' | 'ready' | 'retiring' | 'closed'
@@ -356,7 +356,7 @@ export class Connection {
       return
     }
     this.inbound++
-    let handled: Promise<Response>
+    let handled: Promise<Response | undefined>
     try {
       handled = owner.faults.answer(from, req, (f, r) => owner.handle(f, r))
     } catch (err) {

@@ -26,7 +26,7 @@ export class Faults {
   }
 
   /** The handler's answer to an incoming request, unless ackUnhandled fakes it. */
-  answer (from: string, req: Request, handler: (from: string, req: Request) => Promise<Response>): Promise<Response> {
+  answer (from: string, req: Request, handler: (from: string, req: Request) => Promise<Response | undefined>): Promise<Response | undefined> {
     if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return Promise.resolve({ type: 'OK' })
     return handler(from, req)
   }

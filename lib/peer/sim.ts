@@ -34,7 +34,7 @@ import {
 } from './errors.js'
 import { Faults } from './faults.js'
 import { isRequestName, schemaOf, type Message, type MessageName, type Request, type Response, type ResponseTo } from './messages.js'
-import { Call, checkResponse, emptyStats, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+import { Call, checkResponse, emptyStats, type CallSink, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
 import { VirtualClock } from './virtual-clock.js'
 
 export interface SimNetworkOptions {
@@ -342,6 +342,12 @@ export class SimEndpoint implements Transport {
     return call.promise as Promise<ResponseTo<R> & { from: string }>
   }
 
+  send (to: PeerAddress, req: Request, timeoutMs: number, sink: CallSink, ctx: unknown, tag: number): void {
+    const call = new Call(req, timeoutMs, sink, ctx, tag)
+    call.to = to
+    this.begin(to, call)
+  }
+
   async stop (): Promise<void> {
     this.shutDown(new PeerStoppedError(`endpoint ${this.name} stopped`))
   }
@@ -410,7 +416,7 @@ export class SimEndpoint implements Transport {
     if (handler === null) return
     this.counters.requestsReceived++
     const incarnation = this.incarnation
-    let handled: Promise<Response>
+    let handled: Promise<Response | undefined>
     try {
       handled = this.faults.answer(from, req, handler)
     } catch (err) {

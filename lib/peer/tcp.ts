@@ -46,7 +46,7 @@ import {
 import { Faults } from './faults.js'
 import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
 import { isRequestName, type Request, type ResponseTo } from './messages.js'
-import { Call, emptyStats, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+import { Call, emptyStats, type CallSink, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
 
 export type { PeerLimits } from './connection.js'
 
@@ -184,6 +184,12 @@ export class TcpTransport implements Transport {
     const call = new Call(req, timeoutMs)
     this.begin(to, call)
     return call.promise as Promise<ResponseTo<R> & { from: string }>
+  }
+
+  send (to: PeerAddress, req: Request, timeoutMs: number, sink: CallSink, ctx: unknown, tag: number): void {
+    const call = new Call(req, timeoutMs, sink, ctx, tag)
+    call.to = to
+    this.begin(to, call)
   }
 
   async stop (): Promise<void> {

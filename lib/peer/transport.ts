@@ -15,7 +15,7 @@ export interface PeerAddress {
 }
 
 /** `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}. */
-export type RequestHandler = (from: string, req: Request) => Promise<Response>
+export type RequestHandler = (from: string, req: Request) => Promise<Response | undefined>
 
 export interface TransportStats {
   /** TCP: established connections (handshake done, not draining). Sim: peers exchanged with. */
@@ -87,6 +87,12 @@ export interface Transport {
    * remote handler failed with.
    */
   request<R extends Request> (to: PeerAddress, req: R, timeoutMs: number): Promise<ResponseTo<R> & { from: string }>
+  /**
+   * request without a promise (the replica requests of every client command):
+   * sink.callDone is told the outcome once, never during send itself; tag and
+   * ctx are the caller's, carried on the Call.
+   */
+  send (to: PeerAddress, req: Request, timeoutMs: number, sink: CallSink, ctx: unknown, tag: number): void
   /** Closes everything; outstanding requests reject with DYNAKV_PEER_STOPPED. */
   stop (): Promise<void>
   /** The address peers reach this transport at (TCP: valid once started; port 0 resolved). */
@@ -94,6 +100,16 @@ export interface Transport {
   readonly faults: Faults
   stats (): TransportStats
 }
+
+/**
+ * Told once how a call ended: its response (err null) or its PeerError. One
+ * object shared by many calls instead of a promise and two closures per call.
+ */
+export interface CallSink {
+  callDone (call: Call, err: PeerError | null, res: (Response & { from: string }) | null): void
+}
+
+const OK: Response = Object.freeze({ type: 'OK' })
 
 /** One outstanding request: settles exactly once, and then releases its timers and its slot. */
 export class Call {
@@ -109,16 +125,26 @@ export class Call {
   deadlineMs = 0
   /** Where the call goes (for the timeout's message). */
   to: PeerAddress | null = null
-  readonly promise: Promise<Response & { from: string }>
-  private resolveFn!: (res: Response & { from: string }) => void
-  private rejectFn!: (err: PeerError) => void
+  /** Settled through the sink (Transport.send), or else through this promise (Transport.request). */
+  readonly promise: Promise<Response & { from: string }> | null = null
+  private resolveFn: ((res: Response & { from: string }) => void) | null = null
+  private rejectFn: ((err: PeerError) => void) | null = null
   private cleanups: Array<() => void> | null = null
 
-  constructor (readonly req: Request, readonly timeoutMs: number) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolveFn = resolve
-      this.rejectFn = reject
-    })
+  constructor (
+    readonly req: Request,
+    readonly timeoutMs: number,
+    private readonly sink: CallSink | null = null,
+    /** The sender's own: what the call is for, and which of its requests. */
+    readonly ctx: unknown = null,
+    readonly tag = 0
+  ) {
+    if (sink === null) {
+      this.promise = new Promise((resolve, reject) => {
+        this.resolveFn = resolve
+        this.rejectFn = reject
+      })
+    }
   }
 
   /** Cancels timer when the call settles. */
@@ -133,7 +159,12 @@ export class Call {
   }
 
   fail (err: PeerError): void {
-    if (this.settle()) this.rejectFn(err)
+    if (!this.settle()) return
+    const sink = this.sink
+    // A failure may come while the sender is still sending (a stopped transport, an unreachable peer):
+    // told a microtask later, as a promise's rejection would be.
+    if (sink !== null) queueMicrotask(() => sink.callDone(this, err, null))
+    else (this.rejectFn as (err: PeerError) => void)(err)
   }
 
   /** Settles with a response received from `from`; false when the call had settled already. */
@@ -146,7 +177,8 @@ export class Call {
       // The message was decoded for this call alone: it carries the sender's name itself (no copy per response).
       const res = msg as Response & { from: string }
       res.from = from
-      this.resolveFn(res)
+      if (this.sink !== null) this.sink.callDone(this, null, res)
+      else (this.resolveFn as (res: Response & { from: string }) => void)(res)
     }
     return true
   }
@@ -167,8 +199,14 @@ export class Call {
   }
 }
 
-/** Checks a handler's response against the request; returns an ERROR to send instead when it does not match. */
+/**
+ * Checks a handler's response against the request; returns an ERROR to send
+ * instead when it does not match. A handler that resolves with nothing
+ * answers OK to a request whose reply is OK (a replica write answered with its
+ * group commit's own promise, not one more per request).
+ */
 export function checkResponse (req: Request, res: unknown): Response {
+  if (res === undefined && replyOf(req.type) === 'OK') return OK
   const type = (res as { type?: unknown } | null)?.type
   if (type === 'ERROR' || type === replyOf(req.type)) return res as Response
   return { type: 'ERROR', code: 'DYNAKV_PEER_BAD_RESPONSE', message: `handler answered ${req.type} with ${String(type)}` }

@@ -7,6 +7,7 @@ import {
   encodeFrame,
   type Message
 } from '../../lib/peer/index.js'
+import type { CallSink } from '../../lib/peer/transport.js'
 import { handshakeAs, outcome, sleep, startNode, waitFor, type Node } from './helpers.js'
 
 async function stopAll (...nodes: Node[]): Promise<void> {
@@ -259,4 +260,51 @@ t.test('stop() fails outstanding requests, and the peer sees the connection lost
   await a.transport.stop()
   await b.transport.stop()
   t.equal(a.transport.stats().connectionsOpen, 0)
+})
+
+t.test('send: a request without a promise tells its sink once: the answer, a remote error, a timeout, never during send', async t => {
+  // b answers 'slow' never, 'bad' with an error, anything else at once.
+  const b = await startNode('b', { handler: async (_from, req) => {
+    const digest = (req as { digest?: string }).digest
+    if (digest === 'slow') return await new Promise(() => {})
+    if (digest === 'bad') throw Object.assign(new Error('refused'), { code: 'DYNAKV_TEST' })
+    return { type: 'PONG', digest: `b:${digest ?? ''}` }
+  } })
+  const a = await startNode('a')
+  t.teardown(() => stopAll(a, b))
+  const told: Array<{ tag: number, ctx: unknown, code: string | null, digest: string | null, from: string | null }> = []
+  let sending = false
+  const sink: CallSink = {
+    callDone (call, err, res) {
+      t.notOk(sending, `tag ${call.tag}: not told during send`)
+      told.push({ tag: call.tag, ctx: call.ctx, code: err?.code ?? null, digest: (res as { digest?: string } | null)?.digest ?? null, from: res?.from ?? null })
+    }
+  }
+  const send = (digest: string, tag: number, timeoutMs = 2000, to = b.transport.address()): void => {
+    sending = true
+    a.transport.send(to, pingOf(digest), timeoutMs, sink, 'round', tag)
+    sending = false
+  }
+  send('ok', 1)
+  send('bad', 2)
+  send('slow', 3, 60)
+  send('x', 4, -1) // refused at once: told later all the same
+  await waitFor('four outcomes', () => told.length === 4)
+  told.sort((x, y) => x.tag - y.tag)
+  t.same(told, [
+    { tag: 1, ctx: 'round', code: null, digest: 'b:ok', from: 'b' },
+    { tag: 2, ctx: 'round', code: 'DYNAKV_TEST', digest: null, from: null },
+    { tag: 3, ctx: 'round', code: 'DYNAKV_PEER_TIMEOUT', digest: null, from: null },
+    { tag: 4, ctx: 'round', code: 'DYNAKV_PEER_INVALID_MESSAGE', digest: null, from: null }
+  ])
+  t.equal(a.transport.stats().timeouts, 1, 'the silent call timed out by the sweep')
+  // Outstanding when the transport stops: told once, STOPPED; and after stop, at once refused, told later.
+  send('slow', 5, 5000)
+  await waitFor('b to receive it', () => b.transport.stats().requestsReceived === 4)
+  await a.transport.stop()
+  send('ok', 6)
+  await waitFor('both told', () => told.length === 6)
+  t.same(told.slice(4).map(x => [x.tag, x.code]), [[5, 'DYNAKV_PEER_STOPPED'], [6, 'DYNAKV_PEER_STOPPED']])
+  await sleep(100)
+  t.equal(told.length, 6, 'each call told once')
 })
