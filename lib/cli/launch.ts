@@ -30,7 +30,7 @@ export const SERVER_ENV: Readonly<Record<string, string>> = {
    * fsyncs share: 8 threads instead of 4 (read when the pool first starts).
    * Open loop at 6 000/s on the 3-node cluster, three alternating pairs: p99
    * 26.6–27.8 against 32.3–62.7 ms, p99.9 40–58 against 56–96 ms
-   * (docs/performance.md, "Issue 11's goals as they stand").
+   * (docs/performance.md, "Issue 11's goals in session 4").
    */
   UV_THREADPOOL_SIZE: '8'
 }
