@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { serverEnv } from '../lib/cli/launch.js'
-import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
+import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, statCpuUs, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 300_000)
 const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
@@ -46,9 +46,8 @@ function cpuByThread (pid: number): Record<string, number> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim()
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      by[name] = (by[name] ?? 0) + (Number(f[11]) + Number(f[12])) * 10_000
+      const { userUs, sysUs } = statCpuUs(`/proc/${pid}/task/${tid}/stat`)
+      by[name] = (by[name] ?? 0) + userUs + sysUs
     } catch {} // exited
   }
   return by

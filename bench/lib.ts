@@ -145,7 +145,7 @@ function usPerTick (): number {
 }
 
 /** utime and stime of /proc/<pid>[/task/<tid>]/stat, in µs (resolution: one clock tick, 10 ms). */
-function statCpuUs (path: string): { userUs: number, sysUs: number } {
+export function statCpuUs (path: string): { userUs: number, sysUs: number } {
   const stat = readFileSync(path, 'latin1')
   // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

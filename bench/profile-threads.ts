@@ -6,16 +6,14 @@
 //   DYNAKV_BENCH_REQUESTS=100000 DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_TESTS='SET P16,SET P1'
 //   DYNAKV_BENCH_MAIN=<dir of another built checkout> (its dist/lib/cli/main.js)
 //   DYNAKV_BENCH_ARGS='server flags' DYNAKV_BENCH_NODE='node flags'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { execFileSync } from 'node:child_process'
-import { infoField, load1, redisBenchmark, startDynakv } from './lib.js'
+import { infoField, load1, redisBenchmark, startDynakv, statCpuUs } from './lib.js'
 
 const REQUESTS = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 100000)
 const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const TESTS = (process.env.DYNAKV_BENCH_TESTS ?? 'SET P16,SET P1').split(',').map(t => { const [op, p] = t.split(' '); return [op, Number(p.slice(1))] as const })
 const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter(w => w !== '')
-const US_PER_TICK = 1e6 / (Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100)
 
 /**
  * What each thread is, from its rank in creation order (every thread is named
@@ -43,10 +41,9 @@ function byThread (pid: number): Map<string, number> {
   const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b)
   for (let rank = 0; rank < tids.length; rank++) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tids[rank]}/stat`, 'latin1')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const { userUs, sysUs } = statCpuUs(`/proc/${pid}/task/${tids[rank]}/stat`)
       const name = roleOf(rank)
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * US_PER_TICK)
+      out.set(name, (out.get(name) ?? 0) + userUs + sysUs)
     } catch {} // exited meanwhile
   }
   return out
