@@ -179,7 +179,8 @@ export class Dispatcher {
    * before it unanswered, no MULTI, no latency tracking.
    */
   writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean {
-    if (args.length !== 2 || lookup(args[0]).name !== 'get' || !session.authenticated || inMulti(session)) return false
+    // (the length first: lookup makes a string of any other name, which exec then makes again)
+    if (args.length !== 2 || args[0].length !== 3 || lookup(args[0]).name !== 'get' || !session.authenticated || inMulti(session)) return false
     if (this.node.config.r !== 1 || !this.node.isSolo() || !writeCachedGet(this.node, args[1], session.proto, out)) return false
     session.lastCommand = 'get'
     session.callStats = (GET as { spec: CommandSpec }).spec.stats ?? null
