@@ -17,7 +17,9 @@
 // dead and stays until the hand passes it. Eviction advances the hand one record
 // at a time: a dead record is skipped, a cold live one leaves the table, a hot
 // one (read since the hand last passed it) is copied to the head with its bit
-// cleared. A slab the hand has passed is dropped. So the live records are always
+// cleared. While live records fill at most half the capacity (the rest is dead
+// records: a working set that fits, overwritten), a cold one is copied too:
+// evicting it only costs the store read of its next write. A slab the hand has passed is dropped. So the live records are always
 // ahead of the hand, oldest first, and each step is O(1). A record is never
 // written again once appended (but its flags byte), and a slab is never reused,
 // so an Entry handed to a reader (views into a slab) stays valid however long
@@ -107,6 +109,11 @@ function sameBytes (s: Buffer, at: number, key: Uint8Array): boolean {
   return true
 }
 
+/** The size of the record at `at`: header, key, storage key, value. */
+function recordBytes (s: Buffer, at: number): number {
+  return HEADER + u16(s, at + H_KEY_LEN) + Math.max(u16(s, at + H_SKEY_LEN) - 1, 0) + u32(s, at + H_VALUE_LEN)
+}
+
 function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
 function u32 (s: Buffer, at: number): number { return (s[at] | (s[at + 1] << 8) | (s[at + 2] << 16)) + s[at + 3] * 0x1000000 }
 function put16 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8 }
@@ -134,6 +141,10 @@ export class ByteCache {
   private slabTotal = 0
   /** The hand: the offset in the oldest slab of the next record to pass. */
   private hand = 0
+  /** The bytes of the records the table points at (live ones): see evict. */
+  private liveBytes = 0
+  private keepCold = false
+  private copiedBytes = 0
   private readonly slabBytes: number
 
   constructor (private readonly capacityBytes: number) {
@@ -198,13 +209,18 @@ export class ByteCache {
       // Tables that would take half the capacity (the new one and the old while its entries move) do
       // not grow: the oldest entries make room instead.
       if (36 * (this.mask + 1) <= this.capacityBytes / 2) this.grow()
-      else while (this.entries + 1 > (this.mask + 1) * 0.7 && this.step());
+      else {
+        this.keepCold = false // entries must go, not bytes
+        while (this.entries + 1 > (this.mask + 1) * 0.7 && this.step());
+      }
     }
     const pos = this.append(hash, key, entry, skeyLen, size, known ? HOT : 0)
     if (pos < 0) {
       if (known) this.remove(i)
       return
     }
+    if (known) this.liveBytes -= this.recordBytesAt(this.positionAt(i))
+    this.liveBytes += this.recordBytesAt(pos)
     if (i >= 0) this.positions[i] = pos
     else {
       // New, or in the old table: it goes to the new one.
@@ -232,6 +248,7 @@ export class ByteCache {
     this.ends = []
     this.slabTotal = 0
     this.hand = 0
+    this.liveBytes = 0
   }
 
   private slabOf (pos: number): Buffer {
@@ -260,6 +277,10 @@ export class ByteCache {
 
   private positionAt (i: number): number {
     return i >= 0 ? this.positions[i] : (this.oldPositions as Float64Array)[-2 - i]
+  }
+
+  private recordBytesAt (pos: number): number {
+    return recordBytes(this.slabOf(pos), pos % OFFSET_BITS)
   }
 
   private keyAt (pos: number, key: string | Uint8Array): boolean {
@@ -316,6 +337,7 @@ export class ByteCache {
 
   /** Empties slot i (of either table; the table's: shifting back the slots after it that probed past it). */
   private remove (i: number): void {
+    this.liveBytes -= this.recordBytesAt(this.positionAt(i))
     if (i < 0) {
       (this.oldPositions as Float64Array)[-2 - i] = MOVED
       this.entries--
@@ -401,9 +423,15 @@ export class ByteCache {
    * Advances the hand until what the cache holds, less the part of the oldest
    * slab already passed, leaves room for one more slab under the capacity: so
    * the next slab never takes the cache over it. Each step passes one record
-   * and a record moved is cold, so this ends within 2 × the records ahead steps.
+   * and a record moved is cold, so this ends within 2 × the records ahead steps
+   * (with live records at most half the capacity, within one pass: what is
+   * ahead of the hand then is live records, under the bound).
    */
   private evict (): void {
+    // Cold records are kept only while the live ones and the table take at most half the capacity,
+    // and for at most half the capacity's bytes copied in one call: then the hand evicts as before.
+    this.keepCold = 2 * (this.liveBytes + this.sizeBytes - this.slabTotal) <= this.capacityBytes
+    this.copiedBytes = 0
     while (this.sizeBytes - this.hand > this.capacityBytes - this.slabBytes && this.step());
   }
 
@@ -420,11 +448,13 @@ export class ByteCache {
       this.hand = 0
       return this.slabs.length > 0
     }
-    const size = HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0) + u32(slab, at + H_VALUE_LEN)
+    const size = recordBytes(slab, at)
     this.hand += size
     const i = this.slotOf(slab.readInt32LE(at), this.firstSeq * OFFSET_BITS + at)
     if (i === -1) return true // dead: overwritten or deleted since
-    if ((slab[at + H_FLAGS] & HOT) === 0) {
+    // A cold record is kept while evict allows (keepCold): the hand then passes more dead
+    // bytes than it copies, and the loop in evict still ends.
+    if ((slab[at + H_FLAGS] & HOT) === 0 && (!this.keepCold || (this.copiedBytes += size) > this.capacityBytes / 2)) {
       this.remove(i)
       return true
     }

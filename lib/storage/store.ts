@@ -349,7 +349,11 @@ function translateOpenError (err: unknown, location: string): Error {
  * compaction that rewrites level 1 (the whole key range), so a 4x larger
  * memtable cuts LevelDB's compaction thread from ~2.6 to ~1.3 µs per SET
  * -P16 (bench/profile-threads) and a durable SET's CPU from 20.4 to 17.3 µs
- * (bench/single-node A/B; docs/performance.md, "setpath2").
+ * (bench/single-node A/B; docs/performance.md, "setpath2"). Most of that
+ * compaction was seek compactions (a read of a key that was not in the cache
+ * charged level 1's table, and a level-1 + level-2 compaction followed every
+ * flush); since the cache keeps an overwritten working set that fits (cache.ts),
+ * 4 and 16 MB measure the same CPU per SET ("storage", same file).
  */
 const LEVELDB_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, cacheSize: 2 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
 

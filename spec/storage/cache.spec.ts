@@ -170,3 +170,26 @@ t.test('while the table grows (its entries move a few per set), every key is fou
   for (let i = 0; i < 60_000; i++) if (text(cache.get(name(i))) !== model.get(name(i))) wrong++
   t.equal(wrong, 0, 'and every key at the end')
 })
+
+t.test('a working set that fits in half the cache stays whole under overwrites: no write of it misses', async (t) => {
+  const capacity = 256 * 1024
+  const cache = new ByteCache(capacity)
+  const keys = 400 // ~140 B a record: ~56 KB live, under half the capacity
+  let seed = 11
+  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  for (let k = 0; k < keys; k++) cache.set(name(k), { bytes: Buffer.alloc(100, k % 256), skey: b('s' + String(k)) })
+  let misses = 0
+  // Overwrites only (no reads): 50 passes of the cache's bytes, so the hand passes every record many times.
+  for (let i = 0; i < 100_000; i++) {
+    const k = next(keys)
+    if (cache.get(name(k)) === undefined) misses++
+    cache.set(name(k), { bytes: Buffer.alloc(100, i % 256), skey: b('s' + String(k)) })
+    if (cache.sizeBytes > capacity) t.fail(`over the bound after step ${i}`)
+  }
+  t.equal(misses, 0, 'every key written stays cached')
+  t.equal(cache.count, keys)
+  // Then a set larger than the cache: cold keys go again, and the bound holds.
+  for (let i = 0; i < 20_000; i++) cache.set(name(keys + i), { bytes: Buffer.alloc(100, 1) })
+  t.ok(cache.sizeBytes <= capacity)
+  t.equal(cache.get(name(0)), undefined, 'an old cold key went once the live records passed half the capacity')
+})
