@@ -203,6 +203,18 @@ export function objectDigest (encodedObject: Uint8Array): Buffer {
 }
 
 /**
+ * itemHash(key, objectDigest(encodedObject)) without the digest's Buffer and
+ * pair in between: a replica's Merkle feed hashes every write this way, twice
+ * (the copy replaced and the new one).
+ */
+export function objectItemHash (key: Uint8Array, encodedObject: Uint8Array): Hash64 {
+  hash64Into(encodedObject, SEED_DIGEST, scratch, 2)
+  hash64Into(key, SEED_KEY, scratch, 0)
+  hashWordsInto(scratch, 0, 4, SEED_ITEM, scratch, 0)
+  return { hi: scratch[0], lo: scratch[1] }
+}
+
+/**
  * The contribution of one key holding one object version to its Merkle leaf:
  * a hash of (key hash, digest), so it changes when either does. `key` is the
  * storage key (md5 ‖ key) and `digest` its objectDigest.

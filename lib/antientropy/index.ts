@@ -8,7 +8,8 @@ export {
   hashFromBuffer,
   hashToBuffer,
   itemHash,
-  objectDigest
+  objectDigest,
+  objectItemHash
 } from './hash.js'
 export type { Hash64 } from './hash.js'
 export {

@@ -1,8 +1,11 @@
 // The coordinator of a request (the paper's §4.5): it picks the first N reachable
 // nodes of the key's preference list (a down primary replaced by the next
 // reachable fallback, which keeps the write as a hint for it), fans the request
-// out, and answers once R reads or W writes have succeeded. After a read it waits
-// briefly for the remaining replicas and repairs those that were behind.
+// out, and answers once R reads or W writes have succeeded. A read asks R of the
+// N targets (itself first), and the rest when one of them fails or their copies
+// differ, when a target failed a request lately (it may have missed writes), and
+// for one read in READ_ALL_EVERY at random; it then waits briefly for the
+// remaining replicas and repairs those that were behind.
 //
 // A replica that refuses a write (NotReplicaError: in its ring it does not store
 // the key; one of the two rings is behind) answered, so it is not a failure: the
@@ -13,6 +16,7 @@
 // records, lib/node/keys.ts): they share the key's partition and so its
 // replicas, and travel to each replica in one message.
 import type { TimeSource } from '../runtime/clock.js'
+import type { Random } from '../runtime/random.js'
 import { QuorumTracker, noQuorumMessage } from './quorum.js'
 import {
   decodeObject, emptyObject, encodeObject, increment, keyState, merge, objectClock, put, sameVersions, type Clock, type VObject
@@ -73,6 +77,8 @@ export interface Placement {
   /** Preference list of a partition: primaries then fallbacks. */
   preferenceList (partition: number): { primaries: readonly string[], fallbacks: readonly string[] }
   isUp (node: string): boolean
+  /** The node failed a request lately: it may have missed writes, so reads ask every target. */
+  suspect (node: string): boolean
 }
 
 export class QuorumError extends Error {
@@ -88,6 +94,8 @@ export interface CoordinatorOptions {
   remote: ReplicaClient
   placement: Placement
   clock: TimeSource
+  /** Picks the reads that ask every target (READ_ALL_EVERY). */
+  random: Pick<Random, 'next'>
   lease: CounterLease
   sloppy: boolean
   vclockMax: number
@@ -110,6 +118,13 @@ export interface RecordWrite {
 }
 
 const EMPTY = emptyObject()
+/**
+ * One quorum read in this many, at random, asks every target rather than R of
+ * them (the rest are asked anyway when the first R differ or one fails, or a
+ * target failed lately): read repair's reach over replicas that quietly missed
+ * a write, which anti-entropy otherwise finds within --ae-interval-ms.
+ */
+const READ_ALL_EVERY = 10
 /** A read repair's answer: not waited for (anti-entropy catches up a replica that failed). */
 const UNHEARD: ReplicaReplies = { replicaReplied () {} }
 
@@ -132,6 +147,8 @@ export class Coordinator {
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
   private readonly o: CoordinatorOptions
   private readonly locks = new Map<string, Promise<unknown>>()
+  /** Which of the other targets a read asks first (quorumRead). */
+  private readTurn = 0
 
   constructor (options: CoordinatorOptions) {
     this.o = options
@@ -244,32 +261,48 @@ export class Coordinator {
   }
 
   /**
-   * Asks every target, answers once R replied, then repairs the replicas found
-   * behind (ReadRound). A record this node holds in memory is read at once,
-   * without a promise.
+   * Asks R targets (this node first, the others in turn), answers once R
+   * replied, then repairs the replicas found behind (ReadRound, which asks the
+   * rest when it needs them). A record this node holds in memory is read at
+   * once, without a promise.
    */
   private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Found[]> {
+    let all = targets.length <= r || this.o.random.next() * READ_ALL_EVERY < 1
+    let self = -1
+    for (let i = 0; i < targets.length; i++) {
+      const node = targets[i].node
+      if (node === this.o.self) self = i
+      else if (!all && this.o.placement.suspect(node)) all = true
+    }
+    if (!all) {
+      // This node's copy first (no peer request), then the others from a rotating start, so each is read in turn.
+      if (self > 0) targets.unshift(targets.splice(self, 1)[0])
+      const from = self >= 0 ? 1 : 0
+      const m = targets.length - from
+      const turn = this.readTurn++ % m
+      if (turn > 0) targets.push(...targets.splice(from, turn))
+    }
     return new Promise((resolve, reject) => {
-      const round = new ReadRound(this, refs, r, targets, resolve, reject)
-      if (targets.length === 0) return round.finish()
-      for (let i = 0; i < targets.length; i++) {
-        const t = targets[i]
-        if (t.node === this.o.self && t.hintFor === null && refs.length === 1) {
-          const found = this.o.local.readEntry(refs[0])
-          if (!(found instanceof Promise)) {
-            // (a cached entry's bytes are never changed: a write gives the slot new bytes)
-            round.replied(i, [found?.bytes])
-            continue
-          }
-        }
-        if (t.node !== this.o.self && refs.length === 1) {
-          // (the usual remote read: the reply goes straight to the round, no promise)
-          this.o.remote.getReplica(t.node, refs[0], t.hintFor, round, i)
-          continue
-        }
-        this.readFrom(t, refs).then(got => round.replied(i, got), () => round.failed(i))
-      }
+      new ReadRound(this, refs, r, targets, all, resolve, reject).start()
     })
+  }
+
+  /** For ReadRound: asks targets[i] for refs; the answer goes to round.replied or round.failed (at once for a record in memory here). */
+  readTarget (round: ReadRound, refs: RecordRef[], t: Target, i: number): void {
+    if (t.node === this.o.self && t.hintFor === null && refs.length === 1) {
+      const found = this.o.local.readEntry(refs[0])
+      if (!(found instanceof Promise)) {
+        // (a cached entry's bytes are never changed: a write gives the slot new bytes)
+        round.replied(i, [found?.bytes])
+        return
+      }
+    }
+    if (t.node !== this.o.self && refs.length === 1) {
+      // (the usual remote read: the reply goes straight to the round, no promise)
+      this.o.remote.getReplica(t.node, refs[0], t.hintFor, round, i)
+      return
+    }
+    this.readFrom(t, refs).then(got => round.replied(i, got), () => round.failed(i))
   }
 
   /** For ReadRound: after a read that found replicas behind, the short wait before repairing them. */
@@ -569,13 +602,20 @@ export class Coordinator {
 }
 
 /**
- * One quorum read: replies in, the answer out once R replied, then read repair.
+ * One quorum read: targets asked, replies in, the answer out once R replied,
+ * then read repair. R targets are asked at first (all of them when `all`);
+ * a failure asks the next, and replies that differ ask every target left, so
+ * that each replica is compared and repaired:
+ *
+ *   targets  [ asked: replied or in flight | not asked yet ]
+ *                                           ^ asked
+ *
  * The replies are compared as bytes: while they are equal (the usual case)
  * nothing is decoded and nothing needs repair, so no wait for the last replies
  * is armed (a late reply that differs is repaired with the others when it
  * arrives). One object per read instead of a closure per step.
  */
-class ReadRound implements ReplicaReplies {
+export class ReadRound implements ReplicaReplies {
   private readonly tracker: QuorumTracker
   private readonly replies: Array<Array<Buffer | undefined> | null>
   private readonly repaired: boolean[]
@@ -586,6 +626,10 @@ class ReadRound implements ReplicaReplies {
   private anyMixed = false
   private count = 0
   private settled = 0
+  /** Targets asked so far: targets[0..asked). */
+  private asked = 0
+  /** In the loop of more(): a reply told during an ask leaves the next asks to that loop. */
+  private asking = false
   private answered = false
   private repairing = false
 
@@ -594,6 +638,7 @@ class ReadRound implements ReplicaReplies {
     private readonly refs: RecordRef[],
     private readonly r: number,
     private readonly targets: Target[],
+    private all: boolean,
     private readonly resolve: (found: Found[]) => void,
     private readonly reject: (e: Error) => void
   ) {
@@ -604,6 +649,25 @@ class ReadRound implements ReplicaReplies {
     this.common = new Array(refs.length).fill(undefined)
     this.mixed = new Array(refs.length).fill(false)
     this.merged = new Array(refs.length).fill(undefined)
+  }
+
+  start (): void {
+    this.more()
+    this.finish()
+  }
+
+  /**
+   * Asks targets until the replies in flight can still make R (or every target
+   * when `all`, or once replies differ). Bounded: each turn asks one more target.
+   */
+  private more (): void {
+    if (this.asking) return
+    this.asking = true
+    while (this.asked < this.targets.length && (this.all || this.anyMixed || this.asked - this.settled < this.r - this.tracker.ok)) {
+      const i = this.asked++
+      this.c.readTarget(this, this.refs, this.targets[i], i)
+    }
+    this.asking = false
   }
 
   replied (i: number, got: Array<Buffer | undefined>): void {
@@ -617,6 +681,7 @@ class ReadRound implements ReplicaReplies {
     this.replies[i] = got
     this.settled++
     this.tracker.success(this.targets[i].primary)
+    this.more()
     this.finish()
   }
 
@@ -628,6 +693,7 @@ class ReadRound implements ReplicaReplies {
   failed (i: number): void {
     this.settled++
     this.tracker.failure(this.targets[i].primary)
+    this.more()
     this.finish()
   }
 
@@ -674,6 +740,7 @@ class ReadRound implements ReplicaReplies {
   }
 
   finish (): void {
+    if (this.asking) return // the ask in progress finishes
     const state = this.tracker.state
     const all = this.settled === this.targets.length
     if (!this.answered && state === 'won') {
@@ -685,7 +752,7 @@ class ReadRound implements ReplicaReplies {
           this.repair()
         })
       }
-    } else if (!this.answered && state === 'lost' && all) {
+    } else if (!this.answered && state === 'lost' && this.settled === this.asked) {
       // Lost: say so once every replica asked has answered or failed, with the true count.
       this.answered = true
       this.reject(this.c.readLost(this.r, this.tracker.ok))

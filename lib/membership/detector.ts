@@ -10,6 +10,8 @@ export interface PeerHealth {
   /** When the current run of failures began, or null. */
   failingSinceMs: number | null
   lastOkMs: number | null
+  /** When a request or heartbeat last failed, or null: a peer that failed lately may have missed writes. */
+  lastFailureMs: number | null
   failures: number
 }
 
@@ -21,7 +23,7 @@ export class FailureDetector {
   private health (peer: string, nowMs: number): PeerHealth {
     let h = this.peers.get(peer)
     if (h === undefined) {
-      h = { up: true, sinceMs: nowMs, failingSinceMs: null, lastOkMs: null, failures: 0 }
+      h = { up: true, sinceMs: nowMs, failingSinceMs: null, lastOkMs: null, lastFailureMs: null, failures: 0 }
       this.peers.set(peer, h)
     }
     return h
@@ -42,6 +44,7 @@ export class FailureDetector {
   failure (peer: string, nowMs: number): boolean {
     const h = this.health(peer, nowMs)
     h.failures++
+    h.lastFailureMs = nowMs
     if (h.failingSinceMs === null) h.failingSinceMs = nowMs
     if (!h.up || nowMs - h.failingSinceMs < this.downAfterMs) return false
     h.up = false

@@ -19,7 +19,7 @@
 // by the sweep (sweeper.ts) and never copied by anti-entropy, so a reaped delete
 // cannot come back from a replica that has not reaped yet.
 import {
-  MerkleTree, compareTrees, diffDigests, emptyExchangeStats, itemHash, objectDigest, type ExchangeStats, type KeyDigest
+  MerkleTree, compareTrees, diffDigests, emptyExchangeStats, objectDigest, objectItemHash, type ExchangeStats, type KeyDigest
 } from '../antientropy/index.js'
 import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
 import type { CommittedWrite } from '../storage/engine.js'
@@ -229,7 +229,7 @@ export class AntiEntropy {
     for await (const rows of pages(this.deps.store, 'data', { gte: partitionStart(p, q), lt: partitionEnd(p, q) ?? undefined, snapshot })) {
       if (this.stopped) return
       traced('ae.scan-page', () => {
-        for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, itemHash(skey, objectDigest(bytes)))
+        for (const [skey, bytes] of rows) entry.tree.replace(entry.tree.leafIndex(skey, bits), null, objectItemHash(skey, bytes))
       })
     }
   }
@@ -245,8 +245,8 @@ export class AntiEntropy {
       const target = e.delta ?? e.tree
       target.replace(
         target.leafIndex(w.key, bits),
-        w.before === undefined ? null : itemHash(w.key, objectDigest(w.before)),
-        w.value === null ? null : itemHash(w.key, objectDigest(w.value))
+        w.before === undefined ? null : objectItemHash(w.key, w.before),
+        w.value === null ? null : objectItemHash(w.key, w.value)
       )
     }
   }

@@ -10,7 +10,7 @@
 //   Keyspace     cluster-wide SCAN, DBSIZE and FLUSHALL
 import type { ServerConfig } from './config.js'
 import type { TimeSource } from '../runtime/clock.js'
-import type { Random } from '../runtime/random.js'
+import { seededRandom, type Random } from '../runtime/random.js'
 import { silentLogger, type Logger } from '../runtime/log.js'
 import { classicLevelStore, memoryLevelStore, type Store } from '../storage/store.js'
 import { createHash } from 'node:crypto'
@@ -56,6 +56,12 @@ export class ArgumentError extends Error {
 }
 
 const MEMBERSHIP_KEY = Buffer.from('membership')
+/**
+ * A peer that failed a request this lately is a suspect: it may have missed
+ * writes (it was down, or restarting, or a request to it was lost), so quorum
+ * reads of its keys ask every replica and repair it, not just R of them.
+ */
+const SUSPECT_MS = 60_000
 
 type InfoSection = [string, Array<[string, string | number]>]
 
@@ -147,7 +153,11 @@ export class DynakvNode {
     const placement: Placement = {
       solo: () => this.isSolo(),
       preferenceList: (p) => this.currentRing().preferenceList(p),
-      isUp: (node) => this.detector.isUp(node)
+      isUp: (node) => this.detector.isUp(node),
+      suspect: (node) => {
+        const failedMs = this.detector.state(node)?.lastFailureMs ?? null
+        return failedMs !== null && deps.clock.now() - failedMs < SUSPECT_MS
+      }
     }
     this.coordinator = new Coordinator({
       self: identity.name,
@@ -158,6 +168,8 @@ export class DynakvNode {
       remote: this.peers,
       placement,
       clock: deps.clock,
+      // (its own generator: the crypto-seeded one reads 4 random bytes a call, once per read here)
+      random: seededRandom(deps.random.int(0x100000000)),
       lease,
       sloppy: config.sloppy,
       vclockMax: config.vclockMax,

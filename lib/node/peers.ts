@@ -19,6 +19,8 @@ const objectResponse = (obj: Buffer | null): Response => ({ type: 'OBJECT', obj 
 const sameResponse = <T>(res: T): T => res
 /** Records one request may read or write. */
 const RECORDS_MAX = 10_000
+/** Member addresses kept at once (Peers.address). */
+const ADDRESSES_MAX = 4096
 
 export class PeerUnknownError extends Error {
   readonly code = 'DYNAKV_PEER_UNKNOWN'
@@ -72,10 +74,20 @@ export class Peers implements ReplicaClient, PeerRequests {
 
   constructor (private readonly deps: PeersDeps, readonly transport: Transport) {}
 
+  /** Where each member was last reached: one object per member, not one per request (never changed: a move makes a new one). */
+  private readonly addresses = new Map<string, PeerAddress>()
+
   address (name: string): PeerAddress {
     const r = this.deps.membership.get(name)
     if (r === undefined) throw new PeerUnknownError(`unknown node ${name}`)
-    return { name, host: r.peerHost, port: r.peerPort }
+    let a = this.addresses.get(name)
+    if (a === undefined || a.host !== r.peerHost || a.port !== r.peerPort) {
+      // (bounded: members that left are forgotten with the rest past ADDRESSES_MAX)
+      if (this.addresses.size >= ADDRESSES_MAX) this.addresses.clear()
+      a = Object.freeze({ name, host: r.peerHost, port: r.peerPort })
+      this.addresses.set(name, a)
+    }
+    return a
   }
 
   get timeoutMs (): number {
