@@ -28,8 +28,8 @@ export interface OpenLoopOptions {
   slowMs?: number
 }
 
-/** A slow request: when it was due (epoch ms), its latency (ms), and which of `ports` it went to. */
-export type SlowRequest = [dueEpochMs: number, latencyMs: number, portIndex: number]
+/** A slow request: when it was due (epoch ms), its latency (ms), which of `ports` it went to, and how late this generator sent it (ms). */
+export type SlowRequest = [dueEpochMs: number, latencyMs: number, portIndex: number, sendLagMs: number]
 
 const SLOW_MAX = 100_000
 
@@ -119,6 +119,8 @@ interface Conn {
   socket: Socket
   /** Due times (ms, performance.now()) of the requests sent and not yet answered, in order. */
   due: number[]
+  /** When each of them was sent (the same order). */
+  sentAt: number[]
   head: number
   out: string
   portIndex: number
@@ -140,20 +142,22 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
       socket.once('connect', resolve)
       socket.once('error', reject)
     })
-    const conn: Conn = { socket, due: [], head: 0, out: '', portIndex }
+    const conn: Conn = { socket, due: [], sentAt: [], head: 0, out: '', portIndex }
     const scanner = new ReplyScanner()
     socket.on('data', (chunk: Buffer) => {
       const now = performance.now()
       scanner.feed(chunk, (isError) => {
-        const due = conn.due[conn.head++]
+        const due = conn.due[conn.head]
+        const sentAt = conn.sentAt[conn.head++]
         if (conn.head > 4096) { // keep the queue's array short
           conn.due.splice(0, conn.head)
+          conn.sentAt.splice(0, conn.head)
           conn.head = 0
         }
         answered++
         if (isError) errors++
         latency.recordValue(Math.max(1, Math.round((now - due) * 1000)))
-        if (now - due > slowMs && slow.length < SLOW_MAX) slow.push([performance.timeOrigin + due, now - due, conn.portIndex])
+        if (now - due > slowMs && slow.length < SLOW_MAX) slow.push([performance.timeOrigin + due, now - due, conn.portIndex, sentAt - due])
       })
     })
     return conn
@@ -178,6 +182,7 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
         const key = `key:${String(Math.floor(Math.random() * o.keys)).padStart(12, '0')}`
         conn.out += Math.random() < 0.5 ? encode(['SET', key, value]) : encode(['GET', key])
         conn.due.push(due)
+        conn.sentAt.push(now)
         sendLag.recordValue(Math.max(1, Math.round((now - due) * 1000)))
         sent++
       }

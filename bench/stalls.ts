@@ -41,24 +41,38 @@ interface Window {
   fromMs: number
   toMs: number
   eldUs: { p50: number, p99: number, p999: number, max: number, count: number }
-  lag: Array<[number, number]>
+  /** Loop gaps: start, duration, of which on CPU, of which in the run queue (ms; NaN without schedstat). */
+  lag: Array<[number, number, number, number]>
   gc: Array<[number, number, string]>
   spans: Array<[string, number, number]>
 }
 
 const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1
 const f1 = (x: number): string => x.toFixed(1)
+const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p / 100))]
 
-/** What overlapped [t0, t1] on one node: GC pauses, loop gaps, spans. */
+/** A loop gap by where the main thread was: mostly on a CPU (work on the loop), in the run queue (other processes), else asleep (a blocking call). */
+function gapKind (d: number, cpuMs: number, waitMs: number): string {
+  if (Number.isNaN(cpuMs)) return 'loop gap'
+  if (cpuMs >= d / 2) return 'loop gap on CPU'
+  if (waitMs >= d / 2) return 'loop gap in the run queue'
+  return 'loop gap asleep'
+}
+
+/** Store writes (group commits, fsync included) longer than this are named as a cause. */
+const SLOW_COMMIT_MS = 4
+
+/** What overlapped [t0, t1] on one node: GC pauses, loop gaps (with the periodic tasks under them), slow commits. */
 function causesOn (w: Window, t0: number, t1: number): string[] {
   const out: string[] = []
   for (const [s, d, kind] of w.gc) if (overlaps(s, s + d, t0, t1) && d >= 1) out.push(`gc:${kind}`)
-  const gaps = w.lag.filter(([s, d]) => overlaps(s, s + d, t0, t1))
-  if (gaps.length > 0) {
+  for (const [g0, gd, cpu, wait] of w.lag) {
+    if (!overlaps(g0, g0 + gd, t0, t1)) continue
     const names = new Set<string>()
-    for (const [g0, gd] of gaps) for (const [name, s, d] of w.spans) if (overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
-    out.push(names.size === 0 ? 'loop gap' : `loop gap while ${[...names].sort().join('+')} ran`)
+    for (const [name, s, d] of w.spans) if (name !== 'store.write' && overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
+    out.push(names.size === 0 ? gapKind(gd, cpu, wait) : `${gapKind(gd, cpu, wait)} while ${[...names].sort().join('+')} ran`)
   }
+  for (const [name, s, d] of w.spans) if (name === 'store.write' && d >= SLOW_COMMIT_MS && overlaps(s, s + d, t0, t1)) { out.push(`commit > ${SLOW_COMMIT_MS} ms`); break }
   return out
 }
 
@@ -116,12 +130,21 @@ async function runOnce (target: string, main: string): Promise<Run> {
     out.write(`p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms; answered ${r.answered}, errors ${r.errors}, lost ${r.dropped + r.unanswered}; generator send lag p99.9/max ${r.sendLagP999Ms}/${r.sendLagMaxMs} ms\n\n`)
     const summary: NodeSummary[] = windows.map((w, i) => {
       const gcBy = new Map<string, number[]>()
-      for (const [, d, kind] of w.gc) gcBy.set(kind, [...(gcBy.get(kind) ?? []), d])
+      for (const [, d, kind] of w.gc) {
+        const ds = gcBy.get(kind) ?? []
+        ds.push(d)
+        gcBy.set(kind, ds)
+      }
       const spanBy = new Map<string, number[]>()
-      for (const [name, , d] of w.spans) spanBy.set(name, [...(spanBy.get(name) ?? []), d])
-      out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${f1(w.lag.reduce((a, [, d]) => a + d, 0))} ms, max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
+      for (const [name, , d] of w.spans) {
+        const ds = spanBy.get(name) ?? []
+        ds.push(d)
+        spanBy.set(name, ds)
+      }
+      const gapSum = (f: (g: Window['lag'][number]) => number): string => f1(w.lag.reduce((a, g) => a + f(g), 0))
+      out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${gapSum(g => g[1])} ms (on CPU ${gapSum(g => g[2])}, in the run queue ${gapSum(g => g[3])}), max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
       for (const [kind, ds] of gcBy) out.write(`    gc ${kind.padEnd(13)} ${String(ds.length).padStart(5)} pauses, total ${f1(ds.reduce((a, b) => a + b, 0)).padStart(7)} ms, max ${f1(Math.max(...ds)).padStart(6)} ms, over 4 ms: ${ds.filter(d => d > 4).length}\n`)
-      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, max ${f1(Math.max(...ds))} ms\n`)
+      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, p99 ${f1(percentile(ds, 99))} ms, max ${f1(Math.max(...ds))} ms\n`)
       const counted = Object.fromEntries(COUNTERS.map(f => [f, after[i][f] - before[i][f]]))
       out.write(`    ${COUNTERS.map(f => `${f} +${counted[f]}`).join(', ')}\n`)
       return {
@@ -135,8 +158,9 @@ async function runOnce (target: string, main: string): Promise<Run> {
     })
     // Each slow request: what overlapped it on the node it was sent to, else on the others.
     const attribution = new Map<string, { count: number, over10: number }>()
-    for (const [due, ms, portIndex] of r.slow as SlowRequest[]) {
+    for (const [due, ms, portIndex, sendLagMs] of r.slow as SlowRequest[]) {
       let causes = causesOn(windows[portIndex], due, due + ms)
+      if (sendLagMs >= ms / 2) causes = ['the generator sent it late', ...causes]
       if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms).map(c => `other node ${c}`))
       const key = causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')
       const a = attribution.get(key) ?? { count: 0, over10: 0 }
