@@ -76,6 +76,35 @@ function causesOn (w: Window, t0: number, t1: number): string[] {
   return out
 }
 
+/**
+ * LevelDB's background work from its LOG (local-time stamps, µs): memtable flushes
+ * ("Level-0 table #N: started" … "bytes OK") and compactions ("Compacting" …
+ * "compacted to"), as [start, end] on the epoch clock (ms).
+ */
+function levelDbWork (dir: string): Array<[number, number]> {
+  let text = ''
+  try {
+    text = readFileSync(join(dir, 'LOG'), 'latin1')
+  } catch {
+    return []
+  }
+  const out: Array<[number, number]> = []
+  let open = NaN
+  for (const line of text.split('\n')) {
+    const m = /^(\d{4})\/(\d\d)\/(\d\d)-(\d\d):(\d\d):(\d\d)\.(\d{6}) \S+ (.*)$/.exec(line)
+    if (m === null) continue
+    const t = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]).getTime() + Number(m[7]) / 1000
+    const msg = m[8]
+    if (/^Level-0 table #\d+: started/.test(msg) || msg.startsWith('Compacting ')) {
+      if (Number.isNaN(open)) open = t
+    } else if (/^Level-0 table #\d+: \d+ bytes/.test(msg) || msg.startsWith('compacted to') || msg.startsWith('Compacted ')) {
+      if (!Number.isNaN(open)) out.push([open, t])
+      open = NaN
+    }
+  }
+  return out
+}
+
 /** Per node and run: what holds on a shared machine (counts) and what does not (ms). */
 interface NodeSummary {
   eldUs: Window['eldUs']
@@ -156,6 +185,13 @@ async function runOnce (target: string, main: string): Promise<Run> {
         counters: counted
       }
     })
+    // Slow commits against LevelDB's flushes and compactions (one disk: any node's count).
+    const bg = cluster.flatMap(p => levelDbWork(p.dir)).filter(([a, b]) => b > windows[0].fromMs && a < windows[0].toMs)
+    const bgMs = bg.reduce((a, [x, y]) => a + Math.min(y, windows[0].toMs) - Math.max(x, windows[0].fromMs), 0)
+    const commits = windows.flatMap(w => w.spans.filter(([name]) => name === 'store.write'))
+    const slowCommits = commits.filter(([, , d]) => d >= SLOW_COMMIT_MS)
+    const duringBg = slowCommits.filter(([, st, d]) => bg.some(([a, b]) => overlaps(st, st + d, a, b))).length
+    out.write(`LevelDB flushes and compactions in the window: ${bg.length} (the 3 nodes), ${f1(bgMs)} ms, ${f1(100 * bgMs / (windows[0].toMs - windows[0].fromMs))} % of the window; commits > ${SLOW_COMMIT_MS} ms: ${slowCommits.length} of ${commits.length}, ${duringBg} of them during one\n`)
     // Each slow request: what overlapped it on the node it was sent to, else on the others.
     const attribution = new Map<string, { count: number, over10: number }>()
     for (const [due, ms, portIndex, sendLagMs] of r.slow as SlowRequest[]) {
