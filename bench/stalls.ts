@@ -62,8 +62,8 @@ function gapKind (d: number, cpuMs: number, waitMs: number): string {
 /** Store writes (group commits, fsync included) longer than this are named as a cause. */
 const SLOW_COMMIT_MS = 4
 
-/** What overlapped [t0, t1] on one node: GC pauses, loop gaps (with the periodic tasks under them), slow commits. */
-function causesOn (w: Window, t0: number, t1: number): string[] {
+/** What overlapped [t0, t1] on one node: GC pauses, loop gaps (with the periodic tasks under them), slow commits (a SET's only). */
+function causesOn (w: Window, t0: number, t1: number, isSet: boolean): string[] {
   const out: string[] = []
   for (const [s, d, kind] of w.gc) if (overlaps(s, s + d, t0, t1) && d >= 1) out.push(`gc:${kind}`)
   for (const [g0, gd, cpu, wait] of w.lag) {
@@ -72,7 +72,7 @@ function causesOn (w: Window, t0: number, t1: number): string[] {
     for (const [name, s, d] of w.spans) if (name !== 'store.write' && overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
     out.push(names.size === 0 ? gapKind(gd, cpu, wait) : `${gapKind(gd, cpu, wait)} while ${[...names].sort().join('+')} ran`)
   }
-  for (const [name, s, d] of w.spans) if (name === 'store.write' && d >= SLOW_COMMIT_MS && overlaps(s, s + d, t0, t1)) { out.push(`commit > ${SLOW_COMMIT_MS} ms`); break }
+  if (isSet) for (const [name, s, d] of w.spans) if (name === 'store.write' && d >= SLOW_COMMIT_MS && overlaps(s, s + d, t0, t1)) { out.push(`commit > ${SLOW_COMMIT_MS} ms`); break }
   return out
 }
 
@@ -194,11 +194,11 @@ async function runOnce (target: string, main: string): Promise<Run> {
     out.write(`LevelDB flushes and compactions in the window: ${bg.length} (the 3 nodes), ${f1(bgMs)} ms, ${f1(100 * bgMs / (windows[0].toMs - windows[0].fromMs))} % of the window; commits > ${SLOW_COMMIT_MS} ms: ${slowCommits.length} of ${commits.length}, ${duringBg} of them during one\n`)
     // Each slow request: what overlapped it on the node it was sent to, else on the others.
     const attribution = new Map<string, { count: number, over10: number }>()
-    for (const [due, ms, portIndex, sendLagMs] of r.slow as SlowRequest[]) {
-      let causes = causesOn(windows[portIndex], due, due + ms)
+    for (const [due, ms, portIndex, sendLagMs, isSet] of r.slow as SlowRequest[]) {
+      let causes = causesOn(windows[portIndex], due, due + ms, isSet)
       if (sendLagMs >= ms / 2) causes = ['the generator sent it late', ...causes]
-      if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms).map(c => `other node ${c}`))
-      const key = causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')
+      if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms, isSet).map(c => `other node ${c}`))
+      const key = `${isSet ? 'SET' : 'GET'}: ${causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')}`
       const a = attribution.get(key) ?? { count: 0, over10: 0 }
       a.count++
       if (ms > 10) a.over10++

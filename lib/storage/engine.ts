@@ -379,7 +379,7 @@ export class Engine {
     this.stats.batches++
     this.stats.batchedWrites += batch.ops.length
     const began = this.clock.now()
-    traced('store.write', async () => await this.store.write(batch.ops, this.sync)).then(() => {
+    traced('store.write', () => this.store.write(batch.ops, this.sync)).then(() => {
       this.stats.writeMs += this.clock.now() - began
       this.settle(batch, null)
     }, (err: Error) => {
