@@ -8,16 +8,22 @@
 //   - redis-server appendfsync always: the anchor;
 //   - the cluster, load over all nodes (8 connections per node; the others get
 //     the same 24 connections).
-// Each target gets a discarded warm-up at the same rate first.
-//   DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5 DYNAKV_BENCH_RATE=<req/s, default half the capacity>
-//   DYNAKV_BENCH_BASELINE=<another built checkout>: then a cluster of its build, filled and
-//   warmed up the same way (its capacity printed, the rate kept), at the same rate.
+// Each target gets a discarded warm-up at the same rate first. Then the
+// measured seconds are cut into DYNAKV_BENCH_ROUNDS slices per target, run in
+// turn (target order reversed every other round), and each target's slices go
+// into one histogram: a change of the machine's load during the run falls on
+// every target alike (the other helpers' benches, their fsyncs on the same disk).
+//   DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5 DYNAKV_BENCH_ROUNDS=4 DYNAKV_BENCH_RATE=<req/s, default half the capacity>
+//   DYNAKV_BENCH_BASELINE=<another built checkout>: a second cluster, of its build, filled and
+//   warmed up the same way (its capacity printed, the rate kept), measured in the same rounds.
 import { join } from 'node:path'
 import { load1, redisBenchmarkSpread, startCluster, startEcho, startRedis, writeResult, type Dynakv } from './lib.js'
+import * as hdr from 'hdr-histogram-js'
 import { runOpenLoop, type OpenLoopResult } from './openloop.js'
 
 const seconds = Number(process.env.DYNAKV_BENCH_SECONDS ?? 20)
 const warmupSeconds = Number(process.env.DYNAKV_BENCH_WARMUP_SECONDS ?? 5)
+const rounds = Math.max(1, Number(process.env.DYNAKV_BENCH_ROUNDS ?? 4))
 const KEYS = 100000
 const CONNECTIONS = 24
 const CLUSTER_ARGS = ['--n', '3', '--r', '2', '--w', '2', '--log-level', 'warn']
@@ -38,51 +44,85 @@ async function capacityOf (ports: number[]): Promise<{ setRps: number, getRps: n
   return capacity
 }
 
+/** A target's figures over all its slices, and each slice's p99 (the spread between rounds). */
+interface Measured {
+  p50Ms: number
+  p99Ms: number
+  p999Ms: number
+  maxMs: number
+  answered: number
+  errors: number
+  lost: number
+  sendLagP999MsMax: number
+  generatorCpuUs: number
+  sliceP99Ms: number[]
+}
+
 async function main (): Promise<void> {
   const echo = await startEcho()
   const redis = await startRedis({ fsync: 'always' })
-  let cluster: Dynakv[] = await startCluster(3, CLUSTER_ARGS)
+  const cluster: Dynakv[] = await startCluster(3, CLUSTER_ARGS)
+  const baseline = process.env.DYNAKV_BENCH_BASELINE
+  const base: Dynakv[] = baseline === undefined ? [] : await startCluster(3, CLUSTER_ARGS, { main: join(baseline, 'dist', 'lib', 'cli', 'main.js') })
   const ports = cluster.map(p => p.port)
   const loads = [load1()]
-  const results: Record<string, OpenLoopResult> = {}
+  const results: Record<string, Measured> = {}
   let capacity = { setRps: NaN, getRps: NaN, mixRps: NaN }
   try {
     capacity = await capacityOf(ports)
     const rate = Number(process.env.DYNAKV_BENCH_RATE ?? Math.round(capacity.mixRps / 2))
     process.stderr.write(`cluster capacity: SET ${capacity.setRps}/s, GET ${capacity.getRps}/s, 50/50 mix ${capacity.mixRps}/s; open loop at ${rate}/s\n`)
     const targets: Array<[string, number[]]> = [['node-echo (floor)', [echo.port]], ['redis-always', [redis.port]], ['dynakv cluster', ports]]
-    for (const [name, targetPorts] of targets) {
-      const common = { ports: targetPorts, connectionsPerPort: CONNECTIONS / targetPorts.length, rate, keys: KEYS, valueBytes: 100 }
-      if (warmupSeconds > 0) await runOpenLoop({ ...common, seconds: warmupSeconds })
-      results[name] = await runOpenLoop({ ...common, seconds })
-      const r = results[name]
-      process.stderr.write(`${name}: p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms\n`)
+    if (base.length > 0) {
+      const baseCapacity = await capacityOf(base.map(p => p.port))
+      process.stderr.write(`base cluster capacity: 50/50 mix ${baseCapacity.mixRps}/s (the rate stays ${rate}/s)\n`)
+      targets.push(['dynakv base', base.map(p => p.port)])
+    }
+    const common = (targetPorts: number[]): { ports: number[], connectionsPerPort: number, rate: number, keys: number, valueBytes: number } =>
+      ({ ports: targetPorts, connectionsPerPort: CONNECTIONS / targetPorts.length, rate, keys: KEYS, valueBytes: 100 })
+    if (warmupSeconds > 0) for (const [, targetPorts] of targets) await runOpenLoop({ ...common(targetPorts), seconds: warmupSeconds })
+    const hists = targets.map(() => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 }))
+    const slices: OpenLoopResult[][] = targets.map(() => [])
+    for (let round = 0; round < rounds; round++) {
+      const order = targets.map((_, i) => i)
+      if (round % 2 === 1) order.reverse()
+      for (const i of order) {
+        const r = await runOpenLoop({ ...common(targets[i][1]), seconds: seconds / rounds, into: hists[i] })
+        slices[i].push(r)
+        process.stderr.write(`round ${round + 1} ${targets[i][0]}: p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms, send lag p99.9 ${r.sendLagP999Ms} ms\n`)
+      }
       loads.push(load1())
     }
-    const baseline = process.env.DYNAKV_BENCH_BASELINE
-    if (baseline !== undefined) {
-      for (const p of cluster) await p.stop()
-      cluster = await startCluster(3, CLUSTER_ARGS, { main: join(baseline, 'dist', 'lib', 'cli', 'main.js') })
-      const base = await capacityOf(cluster.map(p => p.port))
-      process.stderr.write(`base cluster capacity: 50/50 mix ${base.mixRps}/s (the rate stays ${rate}/s)\n`)
-      const common = { ports: cluster.map(p => p.port), connectionsPerPort: CONNECTIONS / 3, rate, keys: KEYS, valueBytes: 100 }
-      if (warmupSeconds > 0) await runOpenLoop({ ...common, seconds: warmupSeconds })
-      const r = results['dynakv base'] = await runOpenLoop({ ...common, seconds })
-      process.stderr.write(`dynakv base: p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms\n`)
-      loads.push(load1())
-    }
+    const ms = (h: hdr.Histogram, p: number): number => Number((h.getValueAtPercentile(p) / 1000).toFixed(3))
+    targets.forEach(([name], i) => {
+      const rs = slices[i]
+      const sent = rs.reduce((a, r) => a + r.sent, 0)
+      results[name] = {
+        p50Ms: ms(hists[i], 50),
+        p99Ms: ms(hists[i], 99),
+        p999Ms: ms(hists[i], 99.9),
+        maxMs: Number((hists[i].maxValue / 1000).toFixed(3)),
+        answered: rs.reduce((a, r) => a + r.answered, 0),
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+        lost: rs.reduce((a, r) => a + r.dropped + r.unanswered, 0),
+        sendLagP999MsMax: Math.max(...rs.map(r => r.sendLagP999Ms)),
+        generatorCpuUs: Number((rs.reduce((a, r) => a + r.generatorCpuUs * r.sent, 0) / Math.max(1, sent)).toFixed(1)),
+        sliceP99Ms: rs.map(r => r.p99Ms)
+      }
+      hists[i].destroy()
+    })
     const out = process.stdout
-    out.write(`\nopen loop, ${rate} req/s (half the cluster's 50/50 capacity of ${capacity.mixRps}/s: SET ${capacity.setRps}/s, GET ${capacity.getRps}/s), ${seconds} s, 50/50 GET/SET over ${KEYS} keys, ${CONNECTIONS} connections\n\n`)
-    out.write(`${'target'.padEnd(20)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'max ms'.padStart(9)}${'answered'.padStart(10)}${'errors'.padStart(8)}${'lost'.padStart(6)}${'send lag p99.9/max ms'.padStart(23)}${'gen µs/req'.padStart(12)}\n`)
+    out.write(`\nopen loop, ${rate} req/s (half the cluster's 50/50 capacity of ${capacity.mixRps}/s: SET ${capacity.setRps}/s, GET ${capacity.getRps}/s), ${seconds} s a target in ${rounds} interleaved slices, 50/50 GET/SET over ${KEYS} keys, ${CONNECTIONS} connections\n\n`)
+    out.write(`${'target'.padEnd(20)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'max ms'.padStart(9)}${'answered'.padStart(10)}${'errors'.padStart(8)}${'lost'.padStart(6)}${'send lag p99.9 ms'.padStart(19)}${'gen µs/req'.padStart(12)}  p99 of each slice\n`)
     for (const [name, r] of Object.entries(results)) {
-      out.write(`${name.padEnd(20)}${r.p50Ms.toFixed(2).padStart(9)}${r.p99Ms.toFixed(2).padStart(9)}${r.p999Ms.toFixed(2).padStart(10)}${r.maxMs.toFixed(1).padStart(9)}${String(r.answered).padStart(10)}${String(r.errors).padStart(8)}${String(r.dropped + r.unanswered).padStart(6)}${`${r.sendLagP999Ms.toFixed(2)}/${r.sendLagMaxMs.toFixed(1)}`.padStart(23)}${r.generatorCpuUs.toFixed(1).padStart(12)}\n`)
+      out.write(`${name.padEnd(20)}${r.p50Ms.toFixed(2).padStart(9)}${r.p99Ms.toFixed(2).padStart(9)}${r.p999Ms.toFixed(2).padStart(10)}${r.maxMs.toFixed(1).padStart(9)}${String(r.answered).padStart(10)}${String(r.errors).padStart(8)}${String(r.lost).padStart(6)}${r.sendLagP999MsMax.toFixed(2).padStart(19)}${r.generatorCpuUs.toFixed(1).padStart(12)}  ${r.sliceP99Ms.map(x => x.toFixed(1)).join(' ')}\n`)
     }
     const c = results['dynakv cluster']
     out.write(`\nissue 11 goals (cluster): p99 ${c.p99Ms} ms (goal ≤ 2), p99.9 ${c.p999Ms} ms (goal ≤ 5)\n`)
-    out.write(`load average (1 min) at the start and after each target: ${loads.join(', ')}\n`)
-    out.write(`results: ${writeResult('latency', { seconds, warmupSeconds, rate, capacity, loads, results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { ...r, slow: r.slow.length }])) })}\n`)
+    out.write(`load average (1 min) at the start and after each round: ${loads.join(', ')}\n`)
+    out.write(`results: ${writeResult('latency', { seconds, warmupSeconds, rounds, rate, capacity, loads, results })}\n`)
   } finally {
-    for (const p of [...cluster, redis, echo]) await p.stop()
+    for (const p of [...cluster, ...base, redis, echo]) await p.stop()
   }
 }
 

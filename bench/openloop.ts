@@ -26,10 +26,12 @@ export interface OpenLoopOptions {
   drainMs?: number
   /** Requests slower than this are listed in the result's `slow` (ms; default 5). */
   slowMs?: number
+  /** Also record every latency (µs) here: one histogram over several runs (interleaved A/B slices). */
+  into?: hdr.Histogram
 }
 
-/** A slow request: when it was due (epoch ms), its latency (ms), and which of `ports` it went to. */
-export type SlowRequest = [dueEpochMs: number, latencyMs: number, portIndex: number]
+/** A slow request: when it was due (epoch ms), its latency (ms), which of `ports` it went to, how late this generator sent it (ms), and whether it was a SET. */
+export type SlowRequest = [dueEpochMs: number, latencyMs: number, portIndex: number, sendLagMs: number, isSet: boolean]
 
 const SLOW_MAX = 100_000
 
@@ -119,6 +121,9 @@ interface Conn {
   socket: Socket
   /** Due times (ms, performance.now()) of the requests sent and not yet answered, in order. */
   due: number[]
+  /** When each of them was sent, and whether it was a SET (the same order). */
+  sentAt: number[]
+  isSet: boolean[]
   head: number
   out: string
   portIndex: number
@@ -140,20 +145,26 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
       socket.once('connect', resolve)
       socket.once('error', reject)
     })
-    const conn: Conn = { socket, due: [], head: 0, out: '', portIndex }
+    const conn: Conn = { socket, due: [], sentAt: [], isSet: [], head: 0, out: '', portIndex }
     const scanner = new ReplyScanner()
     socket.on('data', (chunk: Buffer) => {
       const now = performance.now()
       scanner.feed(chunk, (isError) => {
-        const due = conn.due[conn.head++]
+        const due = conn.due[conn.head]
+        const sentAt = conn.sentAt[conn.head]
+        const isSet = conn.isSet[conn.head++]
         if (conn.head > 4096) { // keep the queue's array short
           conn.due.splice(0, conn.head)
+          conn.sentAt.splice(0, conn.head)
+          conn.isSet.splice(0, conn.head)
           conn.head = 0
         }
         answered++
         if (isError) errors++
-        latency.recordValue(Math.max(1, Math.round((now - due) * 1000)))
-        if (now - due > slowMs && slow.length < SLOW_MAX) slow.push([performance.timeOrigin + due, now - due, conn.portIndex])
+        const us = Math.max(1, Math.round((now - due) * 1000))
+        latency.recordValue(us)
+        o.into?.recordValue(us)
+        if (now - due > slowMs && slow.length < SLOW_MAX) slow.push([performance.timeOrigin + due, now - due, conn.portIndex, sentAt - due, isSet])
       })
     })
     return conn
@@ -176,8 +187,11 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
           continue
         }
         const key = `key:${String(Math.floor(Math.random() * o.keys)).padStart(12, '0')}`
-        conn.out += Math.random() < 0.5 ? encode(['SET', key, value]) : encode(['GET', key])
+        const isSet = Math.random() < 0.5
+        conn.out += isSet ? encode(['SET', key, value]) : encode(['GET', key])
         conn.due.push(due)
+        conn.sentAt.push(now)
+        conn.isSet.push(isSet)
         sendLag.recordValue(Math.max(1, Math.round((now - due) * 1000)))
         sent++
       }

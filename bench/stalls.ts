@@ -41,23 +41,66 @@ interface Window {
   fromMs: number
   toMs: number
   eldUs: { p50: number, p99: number, p999: number, max: number, count: number }
-  lag: Array<[number, number]>
+  /** Loop gaps: start, duration, of which on CPU, of which in the run queue (ms; NaN without schedstat). */
+  lag: Array<[number, number, number, number]>
   gc: Array<[number, number, string]>
   spans: Array<[string, number, number]>
 }
 
 const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1
 const f1 = (x: number): string => x.toFixed(1)
+const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p / 100))]
 
-/** What overlapped [t0, t1] on one node: GC pauses, loop gaps, spans. */
-function causesOn (w: Window, t0: number, t1: number): string[] {
+/** A loop gap by where the main thread was: mostly on a CPU (work on the loop), in the run queue (other processes), else asleep (a blocking call). */
+function gapKind (d: number, cpuMs: number, waitMs: number): string {
+  if (Number.isNaN(cpuMs)) return 'loop gap'
+  if (cpuMs >= d / 2) return 'loop gap on CPU'
+  if (waitMs >= d / 2) return 'loop gap in the run queue'
+  return 'loop gap asleep'
+}
+
+/** Store writes (group commits, fsync included) longer than this are named as a cause. */
+const SLOW_COMMIT_MS = 4
+
+/** What overlapped [t0, t1] on one node: GC pauses, loop gaps (with the periodic tasks under them), slow commits (a SET's only). */
+function causesOn (w: Window, t0: number, t1: number, isSet: boolean): string[] {
   const out: string[] = []
   for (const [s, d, kind] of w.gc) if (overlaps(s, s + d, t0, t1) && d >= 1) out.push(`gc:${kind}`)
-  const gaps = w.lag.filter(([s, d]) => overlaps(s, s + d, t0, t1))
-  if (gaps.length > 0) {
+  for (const [g0, gd, cpu, wait] of w.lag) {
+    if (!overlaps(g0, g0 + gd, t0, t1)) continue
     const names = new Set<string>()
-    for (const [g0, gd] of gaps) for (const [name, s, d] of w.spans) if (overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
-    out.push(names.size === 0 ? 'loop gap' : `loop gap while ${[...names].sort().join('+')} ran`)
+    for (const [name, s, d] of w.spans) if (name !== 'store.write' && overlaps(s, s + Math.max(d, 0.01), g0, g0 + gd)) names.add(name)
+    out.push(names.size === 0 ? gapKind(gd, cpu, wait) : `${gapKind(gd, cpu, wait)} while ${[...names].sort().join('+')} ran`)
+  }
+  if (isSet) for (const [name, s, d] of w.spans) if (name === 'store.write' && d >= SLOW_COMMIT_MS && overlaps(s, s + d, t0, t1)) { out.push(`commit > ${SLOW_COMMIT_MS} ms`); break }
+  return out
+}
+
+/**
+ * LevelDB's background work from its LOG (local-time stamps, µs): memtable flushes
+ * ("Level-0 table #N: started" … "bytes OK") and compactions ("Compacting" …
+ * "compacted to"), as [start, end] on the epoch clock (ms).
+ */
+function levelDbWork (dir: string): Array<[number, number]> {
+  let text = ''
+  try {
+    text = readFileSync(join(dir, 'LOG'), 'latin1')
+  } catch {
+    return []
+  }
+  const out: Array<[number, number]> = []
+  let open = NaN
+  for (const line of text.split('\n')) {
+    const m = /^(\d{4})\/(\d\d)\/(\d\d)-(\d\d):(\d\d):(\d\d)\.(\d{6}) \S+ (.*)$/.exec(line)
+    if (m === null) continue
+    const t = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]).getTime() + Number(m[7]) / 1000
+    const msg = m[8]
+    if (/^Level-0 table #\d+: started/.test(msg) || msg.startsWith('Compacting ')) {
+      if (Number.isNaN(open)) open = t
+    } else if (/^Level-0 table #\d+: \d+ bytes/.test(msg) || msg.startsWith('compacted to') || msg.startsWith('Compacted ')) {
+      if (!Number.isNaN(open)) out.push([open, t])
+      open = NaN
+    }
   }
   return out
 }
@@ -116,12 +159,21 @@ async function runOnce (target: string, main: string): Promise<Run> {
     out.write(`p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms; answered ${r.answered}, errors ${r.errors}, lost ${r.dropped + r.unanswered}; generator send lag p99.9/max ${r.sendLagP999Ms}/${r.sendLagMaxMs} ms\n\n`)
     const summary: NodeSummary[] = windows.map((w, i) => {
       const gcBy = new Map<string, number[]>()
-      for (const [, d, kind] of w.gc) gcBy.set(kind, [...(gcBy.get(kind) ?? []), d])
+      for (const [, d, kind] of w.gc) {
+        const ds = gcBy.get(kind) ?? []
+        ds.push(d)
+        gcBy.set(kind, ds)
+      }
       const spanBy = new Map<string, number[]>()
-      for (const [name, , d] of w.spans) spanBy.set(name, [...(spanBy.get(name) ?? []), d])
-      out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${f1(w.lag.reduce((a, [, d]) => a + d, 0))} ms, max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
+      for (const [name, , d] of w.spans) {
+        const ds = spanBy.get(name) ?? []
+        ds.push(d)
+        spanBy.set(name, ds)
+      }
+      const gapSum = (f: (g: Window['lag'][number]) => number): string => f1(w.lag.reduce((a, g) => a + f(g), 0))
+      out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${gapSum(g => g[1])} ms (on CPU ${gapSum(g => g[2])}, in the run queue ${gapSum(g => g[3])}), max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
       for (const [kind, ds] of gcBy) out.write(`    gc ${kind.padEnd(13)} ${String(ds.length).padStart(5)} pauses, total ${f1(ds.reduce((a, b) => a + b, 0)).padStart(7)} ms, max ${f1(Math.max(...ds)).padStart(6)} ms, over 4 ms: ${ds.filter(d => d > 4).length}\n`)
-      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, max ${f1(Math.max(...ds))} ms\n`)
+      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, p99 ${f1(percentile(ds, 99))} ms, max ${f1(Math.max(...ds))} ms\n`)
       const counted = Object.fromEntries(COUNTERS.map(f => [f, after[i][f] - before[i][f]]))
       out.write(`    ${COUNTERS.map(f => `${f} +${counted[f]}`).join(', ')}\n`)
       return {
@@ -133,12 +185,20 @@ async function runOnce (target: string, main: string): Promise<Run> {
         counters: counted
       }
     })
+    // Slow commits against LevelDB's flushes and compactions (one disk: any node's count).
+    const bg = cluster.flatMap(p => levelDbWork(p.dir)).filter(([a, b]) => b > windows[0].fromMs && a < windows[0].toMs)
+    const bgMs = bg.reduce((a, [x, y]) => a + Math.min(y, windows[0].toMs) - Math.max(x, windows[0].fromMs), 0)
+    const commits = windows.flatMap(w => w.spans.filter(([name]) => name === 'store.write'))
+    const slowCommits = commits.filter(([, , d]) => d >= SLOW_COMMIT_MS)
+    const duringBg = slowCommits.filter(([, st, d]) => bg.some(([a, b]) => overlaps(st, st + d, a, b))).length
+    out.write(`LevelDB flushes and compactions in the window: ${bg.length} (the 3 nodes), ${f1(bgMs)} ms, ${f1(100 * bgMs / (windows[0].toMs - windows[0].fromMs))} % of the window; commits > ${SLOW_COMMIT_MS} ms: ${slowCommits.length} of ${commits.length}, ${duringBg} of them during one\n`)
     // Each slow request: what overlapped it on the node it was sent to, else on the others.
     const attribution = new Map<string, { count: number, over10: number }>()
-    for (const [due, ms, portIndex] of r.slow as SlowRequest[]) {
-      let causes = causesOn(windows[portIndex], due, due + ms)
-      if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms).map(c => `other node ${c}`))
-      const key = causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')
+    for (const [due, ms, portIndex, sendLagMs, isSet] of r.slow as SlowRequest[]) {
+      let causes = causesOn(windows[portIndex], due, due + ms, isSet)
+      if (sendLagMs >= ms / 2) causes = ['the generator sent it late', ...causes]
+      if (causes.length === 0) causes = windows.flatMap((w, j) => j === portIndex ? [] : causesOn(w, due, due + ms, isSet).map(c => `other node ${c}`))
+      const key = `${isSet ? 'SET' : 'GET'}: ${causes.length === 0 ? 'nothing seen (thread pool, disk, sockets, run queue)' : [...new Set(causes)].sort().join(', ')}`
       const a = attribution.get(key) ?? { count: 0, over10: 0 }
       a.count++
       if (ms > 10) a.over10++

@@ -23,6 +23,7 @@
 import type { TimeSource } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
 import { ByteCache, type Entry } from './cache.js'
+import { traced } from '../runtime/trace.js'
 
 export type { Entry }
 
@@ -378,7 +379,7 @@ export class Engine {
     this.stats.batches++
     this.stats.batchedWrites += batch.ops.length
     const began = this.clock.now()
-    this.store.write(batch.ops, this.sync).then(() => {
+    traced('store.write', () => this.store.write(batch.ops, this.sync)).then(() => {
       this.stats.writeMs += this.clock.now() - began
       this.settle(batch, null)
     }, (err: Error) => {
