@@ -19,7 +19,9 @@
 // one (read since the hand last passed it) is copied to the head with its bit
 // cleared. While live records fill at most half the capacity (the rest is dead
 // records: a working set that fits, overwritten), a cold one is copied too:
-// evicting it only costs the store read of its next write. A slab the hand has passed is dropped. So the live records are always
+// evicting it would cost a store read at its next write, and such reads set
+// off LevelDB's seek compactions (docs/performance.md, "storage"). A slab the
+// hand has passed is dropped. So the live records are always
 // ahead of the hand, oldest first, and each step is O(1). A record is never
 // written again once appended (but its flags byte), and a slab is never reused,
 // so an Entry handed to a reader (views into a slab) stays valid however long
