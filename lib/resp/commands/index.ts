@@ -11,7 +11,7 @@ import type { Call, CommandSpec, ServerInfo } from './types.js'
 import { CommandError } from './util.js'
 import { COMMANDS, keyPositions, register, subcommandOf } from './table.js'
 import { connectionCommands, NOAUTH } from './connection.js'
-import { plainSet, stringCommands, writeCachedGet } from './strings.js'
+import { stringCommands, writeCachedGet } from './strings.js'
 import { bitCommands } from './bits.js'
 import { lcsCommand } from './lcs.js'
 import { keyCommands } from './keys.js'
@@ -107,7 +107,6 @@ const SPELLINGS_MAX = 4096
 
 let GET: { name: string, spec: CommandSpec | undefined } | undefined
 let SET: typeof GET
-const NAME_SET = Buffer.from('set')
 
 function lookup (arg0: Buffer): { name: string, spec: CommandSpec | undefined } {
   // GET and SET in any case, straight from the bytes: no string for the hottest two.
@@ -272,10 +271,7 @@ export class Dispatcher {
 
   private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
     try {
-      // A plain SET needs no Call object (one fewer per SET: docs/performance.md, "setjs").
-      const reply = args.length === 3 && spec === (SET ??= lookup(NAME_SET)).spec
-        ? plainSet(this.node, args[1], args[2])
-        : (spec.handler as NonNullable<CommandSpec['handler']>)(new CommandCall(this, session, args, this.node, this.server))
+      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(new CommandCall(this, session, args, this.node, this.server))
       if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))
       return reply
     } catch (e) {

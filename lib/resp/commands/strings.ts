@@ -113,18 +113,11 @@ function expiryOf (opt: ExpiryOption | null, nowMs: number): number {
   return opt.atMs(nowMs)
 }
 
-/**
- * A plain `SET key value` (the hottest write): no options to read, no clock.
- * The dispatcher calls it without a Call object (Dispatcher.run).
- */
-export function plainSet (node: DynakvNode, key: Buffer, value: Buffer): Promise<Reply> {
-  return okWhen(node.set(node.ref(key), value, 0))
-}
-
 function set (c: Call): Reply | Promise<Reply> {
   const key = c.args[1]
   const value = c.args[2]
-  if (c.args.length === 3) return plainSet(c.node, key, value)
+  // A plain SET (the hottest write): no options to read, no clock.
+  if (c.args.length === 3) return okWhen(c.node.set(c.node.ref(key), value, 0))
   let mode: 'nx' | 'xx' | null = null
   let getOld = false
   let expiry: ExpiryOption | null = null
