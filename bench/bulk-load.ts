@@ -8,6 +8,8 @@
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
 //   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
 //   (name=node flags and VAR=value environment | server flags; ';' between variants)
+//   DYNAKV_BENCH_BASELINE=<dir of another built checkout>: every variant also
+//   runs on that build's dist/lib/cli/main.js, as "<name> (base)", in the same rounds
 // The nodes get bin/dynakv's environment (lib/cli/launch.ts) beneath each
 // variant's own; DYNAKV_BENCH_RAW=1: node's defaults.
 import { readFileSync, readdirSync } from 'node:fs'
@@ -20,7 +22,9 @@ const ROUNDS = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
 const TIMEOUT_S = Number(process.env.DYNAKV_BENCH_LOAD_TIMEOUT_S ?? 400)
 const MB = 1024 * 1024
 
-interface Variant { name: string, node: string[], env: Record<string, string>, args: string[] }
+interface Variant { name: string, node: string[], env: Record<string, string>, args: string[], main?: string }
+
+const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 
 /** `name=flag flag VAR=value` items separated by ';' (a bare name: no flags). */
 function variants (spec: string): Variant[] {
@@ -68,7 +72,8 @@ async function pipe (p: Proc, file: string): Promise<Load> {
 
 async function main (): Promise<void> {
   if (process.env.DYNAKV_BENCH_RAW !== '1') Object.assign(process.env, serverEnv(process.env))
-  const vs = variants(process.env.DYNAKV_BENCH_VARIANTS ?? 'default')
+  const own = variants(process.env.DYNAKV_BENCH_VARIANTS ?? 'default')
+  const vs = BASELINE === undefined ? own : own.flatMap(v => [v, { ...v, name: `${v.name} (base)`, main: join(BASELINE, 'dist', 'lib', 'cli', 'main.js') }])
   const work = tempDir('dynakv-bench-bulk-')
   const file = join(work, 'sets.resp')
   writePipeFile(file, KEYS)
@@ -83,13 +88,14 @@ async function main (): Promise<void> {
       } finally {
         await redis.stop()
       }
-      for (const v of vs) {
+      // Each round starts with the next variant: what runs first meets a different machine load.
+      for (const v of vs.map((_, i) => vs[(i + round) % vs.length])) {
         const saved: Record<string, string | undefined> = {}
         for (const [k, val] of Object.entries(v.env)) {
           saved[k] = process.env[k]
           process.env[k] = val
         }
-        const node = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...v.args], { node: v.node })
+        const node = await startDynakv(['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn', ...v.args], { node: v.node, main: v.main })
         for (const k of Object.keys(v.env)) {
           if (saved[k] === undefined) delete process.env[k]
           else process.env[k] = saved[k]
