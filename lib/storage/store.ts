@@ -344,18 +344,14 @@ function translateOpenError (err: unknown, location: string): Error {
  * LevelDB's 8 takes ~6 MB off RSS at 1 000 000 keys at the same CPU per
  * uncached GET ("RSS at 1 000 000 keys").
  *
- * The write buffer is 16 MB, not LevelDB's 4: under overwrites of 100 000 keys
- * every memtable flush adds a level-0 table and every four of them a
- * compaction that rewrites level 1 (the whole key range), so a 4x larger
- * memtable cuts LevelDB's compaction thread from ~2.6 to ~1.3 µs per SET
- * -P16 (bench/profile-threads) and a durable SET's CPU from 20.4 to 17.3 µs
- * (bench/single-node A/B; docs/performance.md, "setpath2"). Most of that
- * compaction was seek compactions (a read of a key that was not in the cache
- * charged level 1's table, and a level-1 + level-2 compaction followed every
- * flush); since the cache keeps an overwritten working set that fits (cache.ts),
- * 4 and 16 MB measure the same CPU per SET ("storage", same file).
+ * The write buffer is LevelDB's 4 MB. A larger memtable means fewer flushes
+ * and compactions, but every insert searches a larger skiplist (cache misses),
+ * on the thread that commits the batch: with 16 MB, SET -P16's compaction
+ * thread spent ~1 µs a SET less and the group commit's thread ~1 µs more
+ * (bench/profile-threads), the same in all, and the bulk load's peak RSS was
+ * ~24 MB higher (up to two memtables). docs/performance.md, "Session 7, storage".
  */
-const LEVELDB_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, cacheSize: 2 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
+const LEVELDB_OPTIONS = { writeBufferSize: 4 * 1024 * 1024, cacheSize: 2 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 }
 
 export function classicLevelStore (dir: string): Store {
   const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, ...LEVELDB_OPTIONS }) as unknown as Db
