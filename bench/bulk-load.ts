@@ -15,6 +15,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { serverEnv } from '../lib/cli/launch.js'
+import { byThread } from './threads.js'
 import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, statCpuUs, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 300_000)
@@ -44,7 +45,7 @@ function variants (spec: string): Variant[] {
   })
 }
 
-/** CPU µs by thread name (/proc/PID/task/TID/comm): the main thread, libuv's pool, V8's workers, LevelDB's compaction thread. */
+/** CPU µs by thread name (/proc/PID/task/TID/comm): redis-server's threads (a node's are all "node": see threads.ts). */
 function cpuByThread (pid: number): Record<string, number> {
   const by: Record<string, number> = {}
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -59,14 +60,14 @@ function cpuByThread (pid: number): Record<string, number> {
 
 interface Load { threads: Record<string, number>, seconds: number, cpuUsPerSet: number, mainUsPerSet: number, hwmMb: number, replies: number }
 
-async function pipe (p: Proc, file: string): Promise<Load> {
+async function pipe (p: Proc, file: string, node: boolean): Promise<Load> {
   const before = usageOf(p.pid)
   const started = performance.now()
   const { output } = await redisCliPipe(p.port, file, TIMEOUT_S)
   const seconds = (performance.now() - started) / 1000
   const used = usageSince(before, p.pid)
   const replies = Number(/replies: (\d+)/.exec(output)?.[1] ?? NaN)
-  const threads = Object.fromEntries(Object.entries(cpuByThread(p.pid)).map(([k, v]) => [k, Math.round(v / KEYS * 10) / 10]))
+  const threads = Object.fromEntries(Object.entries(node ? Object.fromEntries(byThread(p.pid)) : cpuByThread(p.pid)).map(([k, v]) => [k, Math.round(v / KEYS * 10) / 10]))
   return { threads, seconds, cpuUsPerSet: used.totalUs / KEYS, mainUsPerSet: used.mainUs / KEYS, hwmMb: memOf(p.pid).peakRssBytes / MB, replies }
 }
 
@@ -83,7 +84,7 @@ async function main (): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const redis = await startRedis({ fsync: 'always' })
       try {
-        const l = await pipe(redis, file)
+        const l = await pipe(redis, file, false)
         results.set('redis always', [...results.get('redis always') ?? [], { ...l, batches: NaN, batchedWrites: NaN, writeMs: NaN }])
       } finally {
         await redis.stop()
@@ -101,7 +102,7 @@ async function main (): Promise<void> {
           else process.env[k] = saved[k]
         }
         try {
-          const l = await pipe(node, file)
+          const l = await pipe(node, file, true)
           const batches = await infoField(node.port, 'persistence', 'write_batches')
           const batchedWrites = await infoField(node.port, 'persistence', 'batched_writes')
           const writeMs = await infoField(node.port, 'persistence', 'batch_write_ms_total')
