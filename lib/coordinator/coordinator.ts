@@ -143,6 +143,20 @@ const isBytes = (f: Found): f is Buffer => f instanceof Uint8Array
 const objectOf = (f: Found): VObject | undefined => isBytes(f) ? decodeObject(f) : f
 const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.equals(b))
 
+/** Moves a[to] to a[from], the ones in between one place right (a[from..to) to a[from+1..to]). */
+function shiftRight<T> (a: T[], from: number, to: number): void {
+  const moved = a[to]
+  for (let i = to; i > from; i--) a[i] = a[i - 1]
+  a[from] = moved
+}
+
+/** Moves a[from] to the end, the ones after it one place left. */
+function shiftLeft<T> (a: T[], from: number): void {
+  const moved = a[from]
+  for (let i = from; i < a.length - 1; i++) a[i] = a[i + 1]
+  a[a.length - 1] = moved
+}
+
 export class Coordinator {
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
   private readonly o: CoordinatorOptions
@@ -276,11 +290,12 @@ export class Coordinator {
     }
     if (!all) {
       // This node's copy first (no peer request), then the others from a rotating start, so each is read in turn.
-      if (self > 0) targets.unshift(targets.splice(self, 1)[0])
+      // (moved in place: targets is this read's own array, and splices made two arrays per read)
+      if (self > 0) shiftRight(targets, 0, self)
       const from = self >= 0 ? 1 : 0
       const m = targets.length - from
       const turn = this.readTurn++ % m
-      if (turn > 0) targets.push(...targets.splice(from, turn))
+      for (let k = 0; k < turn; k++) shiftLeft(targets, from)
     }
     return new Promise((resolve, reject) => {
       new ReadRound(this, refs, r, targets, all, resolve, reject).start()

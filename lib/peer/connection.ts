@@ -29,7 +29,7 @@ import {
 import type { Faults } from './faults.js'
 import { Handshake, type HandshakeOptions } from './handshake.js'
 import { schemaOf, type Message, type Request, type Response } from './messages.js'
-import { checkResponse, type Call, type PeerTraffic, type TransportStats } from './transport.js'
+import { checkResponse, type Call, type CallHolder, type PeerTraffic, type TransportStats } from './transport.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */
@@ -108,7 +108,7 @@ export interface ConnectionOptions {
   handshake: HandshakeOptions
 }
 
-export class Connection {
+export class Connection implements CallHolder {
   state: ConnectionState = 'handshaking'
   /** The authenticated peer name, set when the handshake completes. */
   peerName: string | null = null
@@ -177,7 +177,7 @@ export class Connection {
         throw new PeerOverloadedError(`${this.outstanding} requests already waiting for ${this.who()}`)
       }
       this.unsent.add(call)
-      call.detach = () => { this.unsent.delete(call) }
+      call.holder = this
       return
     }
     if (this.state !== 'ready') throw new PeerConnectionLostError(`connection to ${this.who()} is closing`)
@@ -195,7 +195,7 @@ export class Connection {
     this.state = 'retiring'
     const moved = [...this.unsent]
     this.unsent.clear()
-    for (const call of moved) call.detach = null
+    for (const call of moved) call.holder = null
     this.goodbyeSent = true
     this.enqueue(encodeFrame(0, { type: 'GOODBYE' }))
     this.timer = this.owner.clock.after(this.owner.limits.drainTimeoutMs, () => {
@@ -236,7 +236,7 @@ export class Connection {
     this.unsent.clear()
     this.sent.clear()
     for (const call of calls) {
-      call.detach = null
+      call.holder = null
       call.fail(failure)
     }
     this.owner.connectionClosed(this, failure, previous)
@@ -320,7 +320,7 @@ export class Connection {
     const queued = [...this.unsent]
     this.unsent.clear()
     for (const call of queued) {
-      call.detach = null
+      call.holder = null
       if (call.settled) continue
       try {
         this.send(call)
@@ -447,11 +447,19 @@ export class Connection {
       return // it times out, as a lost request does
     }
     this.sent.set(id, call)
-    call.detach = () => {
-      this.sent.delete(id)
-      this.maybeFinishDrain()
-    }
+    call.id = id
+    call.holder = this
     this.enqueue(frame)
+  }
+
+  /** A call held here settled: out of the queue for the handshake (id 0), else out of the table of requests sent. */
+  release (call: Call): void {
+    if (call.id === 0) {
+      this.unsent.delete(call)
+      return
+    }
+    this.sent.delete(call.id)
+    this.maybeFinishDrain()
   }
 
   private allocateId (): number {
