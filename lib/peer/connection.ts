@@ -80,7 +80,10 @@ export class RefusalLog {
 export const LINGER_MS = 2000
 /** Frames of one turn up to this many bytes are copied into one buffer for their write (larger: writev). */
 const CONCAT_BYTES_MAX = 64 * 1024
+const OK: Response = Object.freeze({ type: 'OK' })
 const ERROR_MESSAGE_CHARS_MAX = 1024
+/** Bound on the ids of one OKS frame (5 bytes each at most): more go out in another. */
+const OKS_IDS_MAX = 4096
 
 export interface ConnectionOwner {
   readonly clock: TimeSource
@@ -123,7 +126,10 @@ export class Connection implements CallHolder {
   private inbound = 0
   private outbox: Buffer[] = []
   private outboxBytes = 0
+  /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
+  private oks: number[] = []
   private flushScheduled = false
+  private readonly flushNow = (): void => this.flush()
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -335,6 +341,7 @@ export class Connection implements CallHolder {
     const role = schemaOf(msg.type).role
     if (role === 'request') this.onRequest(id, msg as Request)
     else if (role === 'response') this.onResponse(id, msg)
+    else if (msg.type === 'OKS') this.onOks(msg.ids)
     else if (msg.type === 'GOODBYE') this.onGoodbye()
     else {
       this.owner.counters.malformedFrames++
@@ -383,6 +390,13 @@ export class Connection implements CallHolder {
       this.owner.counters.droppedByFaults++
       return
     }
+    if (res.type === 'OK') {
+      // The replica writes of one group commit are answered in the same turn: one frame for all of them.
+      this.oks.push(id)
+      if (this.oks.length >= OKS_IDS_MAX) this.queueOks()
+      this.schedule()
+      return
+    }
     let frame: Buffer
     try {
       frame = encodeFrame(id, res, this.owner.limits.maxFrameBytes)
@@ -407,6 +421,12 @@ export class Connection implements CallHolder {
     this.owner.counters.responsesReceived++
     if (msg.type === 'ERROR') this.owner.counters.errorsReceived++
     call.deliver(msg, from)
+  }
+
+  /** OK to each request of ids (an id no longer outstanding is a late response, as with OK frames). */
+  private onOks (ids: number[]): void {
+    // bounded: the ids of one frame; a fresh OK each, as decoding makes (deliver gives a response its sender's name)
+    for (let i = 0; i < ids.length && this.isOpen(); i++) this.onResponse(ids[i], { type: 'OK' })
   }
 
   private onGoodbye (): void {
@@ -480,6 +500,11 @@ export class Connection implements CallHolder {
    * frame), and the wait is the rest of the turn, not a timer.
    */
   private enqueue (frame: Buffer): void {
+    this.queue(frame)
+    this.schedule()
+  }
+
+  private queue (frame: Buffer): void {
     this.outbox.push(frame)
     this.outboxBytes += frame.length
     this.owner.counters.bytesSent += frame.length
@@ -487,13 +512,24 @@ export class Connection implements CallHolder {
       this.traffic.framesSent++
       this.traffic.bytesSent += frame.length
     }
+  }
+
+  private schedule (): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    this.owner.clock.defer(() => this.flush())
+    this.owner.clock.defer(this.flushNow)
+  }
+
+  /** The OKs of this turn as one frame in the outbox (a lone one as a plain OK). */
+  private queueOks (): void {
+    const ids = this.oks
+    this.oks = []
+    this.queue(ids.length === 1 ? encodeFrame(ids[0], OK) : encodeFrame(0, { type: 'OKS', ids }))
   }
 
   private flush (): void {
     this.flushScheduled = false
+    if (this.oks.length > 0) this.queueOks()
     if (this.outbox.length === 0 || !this.socket.writable) return
     const frames = this.outbox
     const bytes = this.outboxBytes
