@@ -173,7 +173,9 @@ export class Coordinator {
     const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
     const out: Target[] = []
     let f = 0
-    for (const p of primaries) {
+    // (indexed loops here and in replicate and fanOut: a for-of allocated an iterator per write)
+    for (let i = 0; i < primaries.length; i++) {
+      const p = primaries[i]
       if (p === this.o.self || this.o.placement.isUp(p)) {
         out.push({ node: p, primary: true, hintFor: null })
         continue
@@ -478,20 +480,22 @@ export class Coordinator {
   private replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number, retried = false): Promise<Clock | undefined> {
     const targets = this.targets(key)
     let selfTarget: Target | undefined
-    for (const t of targets) if (t.node === this.o.self) selfTarget = t
+    for (let i = 0; i < targets.length; i++) if (targets[i].node === this.o.self) selfTarget = targets[i]
     if (selfTarget === undefined || selfTarget.hintFor !== null) return this.replicateFresh(key, targets, selfTarget, writes, w, pw)
     const self = selfTarget
-    let applied: Array<PutOutcome | Promise<PutOutcome>>
+    let first: PutOutcome | Promise<PutOutcome>
+    let applied: Array<PutOutcome | Promise<PutOutcome>> | null = null
     try {
-      applied = writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming))
+      // (one write, the usual SET: no array of outcomes)
+      if (writes.length === 1) first = this.o.local.apply(writes[0].ref, writes[0].change, writes[0].incoming)
+      else first = (applied = writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming)))[0]
     } catch (e) {
       return Promise.reject(e)
     }
-    const first = applied[0]
-    if (applied.length === 1 && !(first instanceof Promise) && first.releasable === null) {
+    if (applied === null && !(first instanceof Promise) && first.releasable === null) {
       return this.fanOut(key, targets, self, writes, [first.obj], [first.bytes], first.context ?? undefined, first.durable, w, pw)
     }
-    return Promise.all(applied).then(async (outcomes) => {
+    return Promise.all(applied ?? [first]).then(async (outcomes) => {
       await Promise.all(outcomes.map(o => o.releasable))
       const durable = outcomes.length === 1 ? outcomes[0].durable : Promise.all(outcomes.map(o => o.durable))
       return await this.fanOut(key, targets, self, writes, outcomes.map(o => o.obj), outcomes.map(o => o.bytes), outcomes[0].context ?? undefined, durable, w, pw)
@@ -534,7 +538,7 @@ export class Coordinator {
       return Promise.reject(new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 })))
     }
     let primariesAsked = 0
-    for (const t of targets) if (t.primary) primariesAsked++
+    for (let i = 0; i < targets.length; i++) if (targets[i].primary) primariesAsked++
     return new Promise((resolve, reject) => {
       const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
         new QuorumTracker(w, targets.length, pw, primariesAsked), targets, resolve, reject)
