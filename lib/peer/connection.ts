@@ -130,6 +130,8 @@ export class Connection implements CallHolder {
   private oks: number[] = []
   private flushScheduled = false
   private readonly flushNow = (): void => this.flush()
+  /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
+  private readonly handleNow = (from: string, req: Request): Promise<Response | undefined> => this.owner.handle(from, req)
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -365,7 +367,7 @@ export class Connection implements CallHolder {
     this.inbound++
     let handled: Promise<Response | undefined>
     try {
-      handled = owner.faults.answer(from, req, (f, r) => owner.handle(f, r))
+      handled = owner.faults.answer(from, req, this.handleNow)
     } catch (err) {
       handled = Promise.reject(err)
     }
