@@ -29,7 +29,7 @@ import {
 import type { Faults } from './faults.js'
 import { Handshake, type HandshakeOptions } from './handshake.js'
 import { schemaOf, type Message, type Request, type Response } from './messages.js'
-import { checkResponse, type Call, type CallHolder, type PeerTraffic, type TransportStats } from './transport.js'
+import { checkResponse, type Call, type CallHolder, type Handled, type PeerTraffic, type TransportStats } from './transport.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */
@@ -85,6 +85,8 @@ const ERROR_MESSAGE_CHARS_MAX = 1024
 /** Bound on the ids of one OKS frame (5 bytes each at most): more go out in another. */
 const OKS_IDS_MAX = 4096
 
+const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
+
 export interface ConnectionOwner {
   readonly clock: TimeSource
   readonly log: Logger
@@ -97,7 +99,7 @@ export interface ConnectionOwner {
   trafficOf (peer: string): PeerTraffic
   connectionReady (conn: Connection): void
   connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
-  handle (from: string, req: Request): Promise<Response | undefined>
+  handle (from: string, req: Request): Handled
 }
 
 export type ConnectionState = 'handshaking' | 'ready' | 'retiring' | 'closed'
@@ -131,7 +133,7 @@ export class Connection implements CallHolder {
   private flushScheduled = false
   private readonly flushNow = (): void => this.flush()
   /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
-  private readonly handleNow = (from: string, req: Request): Promise<Response | undefined> => this.owner.handle(from, req)
+  private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -365,18 +367,16 @@ export class Connection implements CallHolder {
       return
     }
     this.inbound++
-    let handled: Promise<Response | undefined>
+    let handled: Handled
     try {
       handled = owner.faults.answer(from, req, this.handleNow)
     } catch (err) {
-      handled = Promise.reject(err)
+      this.answer(id, errorResponse(err))
+      return
     }
-    // One reaction per request, not a chain (a promise fewer per replica request).
-    handled.then(res => this.answer(id, checkResponse(req, res)), (err: unknown) => this.answer(id, {
-      type: 'ERROR',
-      code: errorCode(err),
-      message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX)
-    }))
+    // A response at hand (a replica read from memory) is answered at once; else one reaction per request, not a chain.
+    if (handled instanceof Promise) handled.then(res => this.answer(id, checkResponse(req, res)), (err: unknown) => this.answer(id, errorResponse(err)))
+    else this.answer(id, checkResponse(req, handled))
   }
 
   private answer (id: number, res: Response): void {

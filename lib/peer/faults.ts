@@ -2,7 +2,8 @@
 // send and every receive; the node lets a test switch them on only when it was
 // started with --allow-fault-injection.
 
-import type { Request, Response } from './messages.js'
+import type { Request } from './messages.js'
+import type { Handled, RequestHandler } from './transport.js'
 
 export class Faults {
   /** Peer names whose traffic (requests and responses, both ways) is dropped: requests to them time out. */
@@ -26,8 +27,8 @@ export class Faults {
   }
 
   /** The handler's answer to an incoming request, unless ackUnhandled fakes it. */
-  answer (from: string, req: Request, handler: (from: string, req: Request) => Promise<Response | undefined>): Promise<Response | undefined> {
-    if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return Promise.resolve({ type: 'OK' })
+  answer (from: string, req: Request, handler: RequestHandler): Handled {
+    if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return { type: 'OK' }
     return handler(from, req)
   }
 

@@ -424,7 +424,7 @@ export class SimEndpoint implements Transport, CallHolder {
     const incarnation = this.incarnation
     let handled: Promise<Response | undefined>
     try {
-      handled = this.faults.answer(from, req, handler)
+      handled = Promise.resolve(this.faults.answer(from, req, handler))
     } catch (err) {
       handled = Promise.reject(err)
     }

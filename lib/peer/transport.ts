@@ -14,8 +14,12 @@ export interface PeerAddress {
   port: number
 }
 
-/** `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}. */
-export type RequestHandler = (from: string, req: Request) => Promise<Response | undefined>
+/**
+ * `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}.
+ * A response at hand is returned as it is (answered at once, no promise and no reaction).
+ */
+export type RequestHandler = (from: string, req: Request) => Handled
+export type Handled = Response | undefined | Promise<Response | undefined>
 
 export interface TransportStats {
   /** TCP: established connections (handshake done, not draining). Sim: peers exchanged with. */
