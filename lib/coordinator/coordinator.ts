@@ -637,11 +637,12 @@ export class Coordinator {
 export class ReadRound implements ReplicaReplies {
   private readonly tracker: QuorumTracker
   private readonly replies: Array<Array<Buffer | undefined> | null>
-  private readonly repaired: boolean[]
   /** Per record: the common bytes while mixed[k] is false (valid once a reply came), else the merged object. */
   private readonly common: Array<Buffer | undefined>
-  private readonly mixed: boolean[]
-  private readonly merged: Array<VObject | undefined>
+  /** mixed, merged and repaired: made once replies differ (the usual read never needs them). */
+  private mixed: boolean[] | null = null
+  private merged: Array<VObject | undefined> | null = null
+  private repaired: boolean[] | null = null
   private anyMixed = false
   private count = 0
   private settled = 0
@@ -664,10 +665,7 @@ export class ReadRound implements ReplicaReplies {
     this.tracker = new QuorumTracker(r, targets.length)
     const n = targets.length
     this.replies = new Array(n).fill(null)
-    this.repaired = new Array(n).fill(false)
     this.common = new Array(refs.length).fill(undefined)
-    this.mixed = new Array(refs.length).fill(false)
-    this.merged = new Array(refs.length).fill(undefined)
   }
 
   start (): void {
@@ -717,13 +715,18 @@ export class ReadRound implements ReplicaReplies {
   }
 
   private add (got: Array<Buffer | undefined>): void {
-    const { refs, common, mixed, merged } = this
+    const { refs, common } = this
     for (let k = 0; k < refs.length; k++) {
       if (this.count === 0) common[k] = got[k]
-      else if (mixed[k]) merged[k] = mergeSome(merged[k], decodeSome(got[k]))
-      else if (!sameBytes(common[k], got[k])) {
-        merged[k] = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
-        mixed[k] = true
+      else if (this.mixed !== null && this.mixed[k]) {
+        const merged = this.merged as Array<VObject | undefined>
+        merged[k] = mergeSome(merged[k], decodeSome(got[k]))
+      } else if (!sameBytes(common[k], got[k])) {
+        const m = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
+        this.mixed ??= new Array(refs.length).fill(false)
+        this.merged ??= new Array(refs.length).fill(undefined)
+        this.merged[k] = m
+        this.mixed[k] = true
         this.anyMixed = true
       }
     }
@@ -731,15 +734,18 @@ export class ReadRound implements ReplicaReplies {
   }
 
   private found (): Found[] {
-    return this.refs.map((_, k) => this.mixed[k] ? this.merged[k] : this.common[k])
+    const { mixed, merged } = this
+    return this.refs.map((_, k) => mixed?.[k] === true ? (merged as Array<VObject | undefined>)[k] : this.common[k])
   }
 
   /** Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions. */
   private behindOf (reply: Array<Buffer | undefined>): number[] {
     const behind: number[] = []
+    const { mixed, merged } = this
+    if (mixed === null || merged === null) return behind
     for (let k = 0; k < this.refs.length; k++) {
-      const m = this.merged[k]
-      if (!this.mixed[k] || m === undefined) continue
+      const m = merged[k]
+      if (!mixed[k] || m === undefined) continue
       const mine = reply[k]
       if (mine === undefined || !sameVersions(decodeObject(mine), m)) behind.push(k)
     }
@@ -749,12 +755,14 @@ export class ReadRound implements ReplicaReplies {
   /** Read repair starts once every replica answered or the short wait is over; a reply that comes later is repaired as it arrives. */
   private repair (): void {
     if (!this.repairing || !this.anyMixed) return
+    const repaired = this.repaired ??= []
     for (let i = 0; i < this.targets.length; i++) {
       const reply = this.replies[i]
-      if (reply === null || this.repaired[i]) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
-      this.repaired[i] = true
+      if (reply === null || repaired[i] === true) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
+      repaired[i] = true
       const behind = this.behindOf(reply)
-      if (behind.length > 0) this.c.repairReplica(this.targets[i], behind.map(k => this.refs[k]), behind.map(k => this.merged[k] as VObject))
+      const merged = this.merged as Array<VObject | undefined>
+      if (behind.length > 0) this.c.repairReplica(this.targets[i], behind.map(k => this.refs[k]), behind.map(k => merged[k] as VObject))
     }
   }
 
