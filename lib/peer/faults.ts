@@ -2,8 +2,10 @@
 // send and every receive; the node lets a test switch them on only when it was
 // started with --allow-fault-injection.
 
-import type { Request } from './messages.js'
-import type { Handled, RequestHandler } from './transport.js'
+import type { Request, Response } from './messages.js'
+
+/** transport.ts's Handled (spelled out here: transport.ts imports this file). */
+type Handled = Response | undefined | Promise<Response | undefined>
 
 export class Faults {
   /** Peer names whose traffic (requests and responses, both ways) is dropped: requests to them time out. */
@@ -27,7 +29,7 @@ export class Faults {
   }
 
   /** The handler's answer to an incoming request, unless ackUnhandled fakes it. */
-  answer (from: string, req: Request, handler: RequestHandler): Handled {
+  answer (from: string, req: Request, handler: (from: string, req: Request) => Handled): Handled {
     if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return { type: 'OK' }
     return handler(from, req)
   }
