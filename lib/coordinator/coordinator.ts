@@ -143,6 +143,20 @@ const isBytes = (f: Found): f is Buffer => f instanceof Uint8Array
 const objectOf = (f: Found): VObject | undefined => isBytes(f) ? decodeObject(f) : f
 const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.equals(b))
 
+/** Moves a[to] to a[from], the ones in between one place right (a[from..to) to a[from+1..to]). */
+function shiftRight<T> (a: T[], from: number, to: number): void {
+  const moved = a[to]
+  for (let i = to; i > from; i--) a[i] = a[i - 1]
+  a[from] = moved
+}
+
+/** Moves a[from] to the end, the ones after it one place left. */
+function shiftLeft<T> (a: T[], from: number): void {
+  const moved = a[from]
+  for (let i = from; i < a.length - 1; i++) a[i] = a[i + 1]
+  a[a.length - 1] = moved
+}
+
 export class Coordinator {
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, hintsWritten: 0, noQuorum: 0 }
   private readonly o: CoordinatorOptions
@@ -159,7 +173,9 @@ export class Coordinator {
     const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
     const out: Target[] = []
     let f = 0
-    for (const p of primaries) {
+    // (indexed loops here and in replicate and fanOut: a for-of allocated an iterator per write)
+    for (let i = 0; i < primaries.length; i++) {
+      const p = primaries[i]
       if (p === this.o.self || this.o.placement.isUp(p)) {
         out.push({ node: p, primary: true, hintFor: null })
         continue
@@ -276,11 +292,12 @@ export class Coordinator {
     }
     if (!all) {
       // This node's copy first (no peer request), then the others from a rotating start, so each is read in turn.
-      if (self > 0) targets.unshift(targets.splice(self, 1)[0])
+      // (moved in place: targets is this read's own array, and splices made two arrays per read)
+      if (self > 0) shiftRight(targets, 0, self)
       const from = self >= 0 ? 1 : 0
       const m = targets.length - from
       const turn = this.readTurn++ % m
-      if (turn > 0) targets.push(...targets.splice(from, turn))
+      for (let k = 0; k < turn; k++) shiftLeft(targets, from)
     }
     return new Promise((resolve, reject) => {
       new ReadRound(this, refs, r, targets, all, resolve, reject).start()
@@ -463,20 +480,22 @@ export class Coordinator {
   private replicate (key: RecordRef, writes: RecordWrite[], w: number, pw: number, retried = false): Promise<Clock | undefined> {
     const targets = this.targets(key)
     let selfTarget: Target | undefined
-    for (const t of targets) if (t.node === this.o.self) selfTarget = t
+    for (let i = 0; i < targets.length; i++) if (targets[i].node === this.o.self) selfTarget = targets[i]
     if (selfTarget === undefined || selfTarget.hintFor !== null) return this.replicateFresh(key, targets, selfTarget, writes, w, pw)
     const self = selfTarget
-    let applied: Array<PutOutcome | Promise<PutOutcome>>
+    let first: PutOutcome | Promise<PutOutcome>
+    let applied: Array<PutOutcome | Promise<PutOutcome>> | null = null
     try {
-      applied = writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming))
+      // (one write, the usual SET: no array of outcomes)
+      if (writes.length === 1) first = this.o.local.apply(writes[0].ref, writes[0].change, writes[0].incoming)
+      else first = (applied = writes.map(wr => this.o.local.apply(wr.ref, wr.change, wr.incoming)))[0]
     } catch (e) {
       return Promise.reject(e)
     }
-    const first = applied[0]
-    if (applied.length === 1 && !(first instanceof Promise) && first.releasable === null) {
+    if (applied === null && !(first instanceof Promise) && first.releasable === null) {
       return this.fanOut(key, targets, self, writes, [first.obj], [first.bytes], first.context ?? undefined, first.durable, w, pw)
     }
-    return Promise.all(applied).then(async (outcomes) => {
+    return Promise.all(applied ?? [first]).then(async (outcomes) => {
       await Promise.all(outcomes.map(o => o.releasable))
       const durable = outcomes.length === 1 ? outcomes[0].durable : Promise.all(outcomes.map(o => o.durable))
       return await this.fanOut(key, targets, self, writes, outcomes.map(o => o.obj), outcomes.map(o => o.bytes), outcomes[0].context ?? undefined, durable, w, pw)
@@ -519,7 +538,7 @@ export class Coordinator {
       return Promise.reject(new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 })))
     }
     let primariesAsked = 0
-    for (const t of targets) if (t.primary) primariesAsked++
+    for (let i = 0; i < targets.length; i++) if (targets[i].primary) primariesAsked++
     return new Promise((resolve, reject) => {
       const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
         new QuorumTracker(w, targets.length, pw, primariesAsked), targets, resolve, reject)
@@ -618,11 +637,12 @@ export class Coordinator {
 export class ReadRound implements ReplicaReplies {
   private readonly tracker: QuorumTracker
   private readonly replies: Array<Array<Buffer | undefined> | null>
-  private readonly repaired: boolean[]
   /** Per record: the common bytes while mixed[k] is false (valid once a reply came), else the merged object. */
   private readonly common: Array<Buffer | undefined>
-  private readonly mixed: boolean[]
-  private readonly merged: Array<VObject | undefined>
+  /** mixed, merged and repaired: made once replies differ (the usual read never needs them). */
+  private mixed: boolean[] | null = null
+  private merged: Array<VObject | undefined> | null = null
+  private repaired: boolean[] | null = null
   private anyMixed = false
   private count = 0
   private settled = 0
@@ -645,10 +665,7 @@ export class ReadRound implements ReplicaReplies {
     this.tracker = new QuorumTracker(r, targets.length)
     const n = targets.length
     this.replies = new Array(n).fill(null)
-    this.repaired = new Array(n).fill(false)
     this.common = new Array(refs.length).fill(undefined)
-    this.mixed = new Array(refs.length).fill(false)
-    this.merged = new Array(refs.length).fill(undefined)
   }
 
   start (): void {
@@ -698,13 +715,18 @@ export class ReadRound implements ReplicaReplies {
   }
 
   private add (got: Array<Buffer | undefined>): void {
-    const { refs, common, mixed, merged } = this
+    const { refs, common } = this
     for (let k = 0; k < refs.length; k++) {
       if (this.count === 0) common[k] = got[k]
-      else if (mixed[k]) merged[k] = mergeSome(merged[k], decodeSome(got[k]))
-      else if (!sameBytes(common[k], got[k])) {
-        merged[k] = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
-        mixed[k] = true
+      else if (this.mixed !== null && this.mixed[k]) {
+        const merged = this.merged as Array<VObject | undefined>
+        merged[k] = mergeSome(merged[k], decodeSome(got[k]))
+      } else if (!sameBytes(common[k], got[k])) {
+        const m = mergeSome(decodeSome(common[k]), decodeSome(got[k]))
+        this.mixed ??= new Array(refs.length).fill(false)
+        this.merged ??= new Array(refs.length).fill(undefined)
+        this.merged[k] = m
+        this.mixed[k] = true
         this.anyMixed = true
       }
     }
@@ -712,15 +734,18 @@ export class ReadRound implements ReplicaReplies {
   }
 
   private found (): Found[] {
-    return this.refs.map((_, k) => this.mixed[k] ? this.merged[k] : this.common[k])
+    const { mixed, merged } = this
+    return this.refs.map((_, k) => mixed?.[k] === true ? (merged as Array<VObject | undefined>)[k] : this.common[k])
   }
 
   /** Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions. */
   private behindOf (reply: Array<Buffer | undefined>): number[] {
     const behind: number[] = []
+    const { mixed, merged } = this
+    if (mixed === null || merged === null) return behind
     for (let k = 0; k < this.refs.length; k++) {
-      const m = this.merged[k]
-      if (!this.mixed[k] || m === undefined) continue
+      const m = merged[k]
+      if (!mixed[k] || m === undefined) continue
       const mine = reply[k]
       if (mine === undefined || !sameVersions(decodeObject(mine), m)) behind.push(k)
     }
@@ -730,12 +755,14 @@ export class ReadRound implements ReplicaReplies {
   /** Read repair starts once every replica answered or the short wait is over; a reply that comes later is repaired as it arrives. */
   private repair (): void {
     if (!this.repairing || !this.anyMixed) return
+    const repaired = this.repaired ??= []
     for (let i = 0; i < this.targets.length; i++) {
       const reply = this.replies[i]
-      if (reply === null || this.repaired[i]) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
-      this.repaired[i] = true
+      if (reply === null || repaired[i] === true) continue // no answer (yet): a later reply, anti-entropy or handoff catches it up
+      repaired[i] = true
       const behind = this.behindOf(reply)
-      if (behind.length > 0) this.c.repairReplica(this.targets[i], behind.map(k => this.refs[k]), behind.map(k => this.merged[k] as VObject))
+      const merged = this.merged as Array<VObject | undefined>
+      if (behind.length > 0) this.c.repairReplica(this.targets[i], behind.map(k => this.refs[k]), behind.map(k => merged[k] as VObject))
     }
   }
 

@@ -1,6 +1,6 @@
 // The node's side of the peer protocol: requests to other nodes (replica reads
 // and writes, forwarding) and the handler of the requests they send us.
-import type { CallSink, Transport, PeerAddress } from '../peer/transport.js'
+import type { CallSink, Handled, Transport, PeerAddress } from '../peer/transport.js'
 import type { Request, Response, ResponseTo } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
 import type { FailureDetector } from '../membership/detector.js'
@@ -191,15 +191,15 @@ export class Peers implements ReplicaClient, PeerRequests {
   }
 
   /** The transport's request handler (the transports turn a throw into an ERROR answer). */
-  readonly handle = (from: string, req: Request): Promise<Response | undefined> => {
+  readonly handle = (from: string, req: Request): Handled => {
     this.deps.detector.success(from, this.deps.clock.now())
     // The replica requests, most of a client command's, answer without an async frame of their own.
     // (resolving with nothing answers OK: checkResponse)
     if (req.type === 'PUT_REPLICA') return this.servePut(req.key, req.obj, req.hintFor) as Promise<unknown> as Promise<undefined>
     if (req.type === 'GET_REPLICA') {
-      // A record in memory with no hint to merge is answered without a promise of its own.
+      // A record in memory with no hint to merge is answered at once, without a promise.
       const stored = req.hintFor === null || req.hintFor === this.deps.self ? this.storedHere(req.key) : undefined
-      if (stored !== undefined && !(stored instanceof Promise)) return Promise.resolve(objectResponse(stored))
+      if (stored !== undefined && !(stored instanceof Promise)) return objectResponse(stored)
       return this.readStored(req.key, req.hintFor).then(objectResponse)
     }
     return this.handleOther(from, req)

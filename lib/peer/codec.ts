@@ -59,7 +59,12 @@ export function encodeFrame (id: number, msg: Message, maxFrameBytes = MAX_FRAME
 
 /** Decodes exactly one whole frame (length prefix included); throws DecodeError on anything malformed. */
 export function decodeFrame (frame: Buffer, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): Frame {
-  const r = new Reader(frame)
+  return decodeFrameAt(frame, 0, frame.length, maxFrameBytes)
+}
+
+/** decodeFrame of buf[start, end), read in place (no view of the frame made). */
+function decodeFrameAt (buf: Buffer, start: number, end: number, maxFrameBytes: number): Frame {
+  const r = new Reader(buf, start, end)
   const length = r.u32()
   checkLength(length, maxFrameBytes)
   if (length !== r.remaining) throw new DecodeError(`frame length ${length} but ${r.remaining} bytes follow`)
@@ -93,6 +98,9 @@ function checkLength (length: number, maxFrameBytes: number): void {
  */
 export class FrameReader {
   private chunks: Buffer[] = []
+  /** Bytes of chunks[0] already read: frames are decoded where they lie, without a view of each. */
+  private offset = 0
+  /** Bytes not read yet. */
   private buffered = 0
   /** Bytes of the frame being read (prefix included), 0 while its header is incomplete. */
   private frameBytes = 0
@@ -110,29 +118,33 @@ export class FrameReader {
   next (): Frame | null {
     if (this.frameBytes === 0) {
       if (this.buffered < 4) return null
-      const length = this.gather(4).readUInt32BE(0)
+      const length = this.gather(4).readUInt32BE(this.offset)
       checkLength(length, this.maxFrameBytes)
       this.frameBytes = 4 + length
     }
     if (this.buffered < this.frameBytes) return null
-    const frame = this.take(this.frameBytes)
-    this.frameBytes = 0
-    return decodeFrame(frame, this.maxFrameBytes)
-  }
-
-  /** Makes the first n buffered bytes contiguous in chunks[0] and returns that chunk. */
-  private gather (n: number): Buffer {
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks, this.buffered)]
-    return this.chunks[0]
-  }
-
-  private take (n: number): Buffer {
+    const n = this.frameBytes
     const first = this.gather(n)
-    const frame = first.subarray(0, n)
-    if (first.length === n) this.chunks.shift()
-    else this.chunks[0] = first.subarray(n)
+    const start = this.offset
+    this.frameBytes = 0
     this.buffered -= n
-    return frame
+    if (start + n === first.length) {
+      this.chunks.shift()
+      this.offset = 0
+    } else {
+      this.offset = start + n
+    }
+    return decodeFrameAt(first, start, start + n, this.maxFrameBytes)
+  }
+
+  /** Makes the first n unread bytes contiguous in chunks[0] (from offset) and returns that chunk. */
+  private gather (n: number): Buffer {
+    if (this.chunks[0].length - this.offset < n) {
+      this.chunks[0] = this.chunks[0].subarray(this.offset)
+      this.offset = 0
+      this.chunks = [Buffer.concat(this.chunks, this.buffered)]
+    }
+    return this.chunks[0]
   }
 }
 
@@ -213,15 +225,15 @@ function readField (r: Reader, kind: FieldKind): unknown {
     case 'u32': return r.u32()
     case 'bool': return readFlag(r, 'bool')
     case 'varint': return r.varint()
-    case 'bytes': return Buffer.from(r.bytes())
+    case 'bytes': return copyBytes(r)
     case 'string': return readString(r)
     case 'optString': return readFlag(r, 'option tag') ? readString(r) : null
-    case 'optBytes': return readFlag(r, 'option tag') ? Buffer.from(r.bytes()) : null
+    case 'optBytes': return readFlag(r, 'option tag') ? copyBytes(r) : null
     case 'bytesList': {
       // every element takes at least its one-byte length
       const n = r.count(r.remaining)
       const list: Buffer[] = new Array(n)
-      for (let i = 0; i < n; i++) list[i] = Buffer.from(r.bytes())
+      for (let i = 0; i < n; i++) list[i] = copyBytes(r)
       return list
     }
     case 'varintList': {
@@ -231,6 +243,16 @@ function readField (r: Reader, kind: FieldKind): unknown {
       return list
     }
   }
+}
+
+/** A length-prefixed bytes field, copied out of the frame (no view of it made first). */
+function copyBytes (r: Reader): Buffer {
+  const n = r.varint()
+  if (n > r.remaining) throw new DecodeError('truncated input')
+  const out = Buffer.allocUnsafe(n)
+  r.buf.copy(out, 0, r.pos, r.pos + n)
+  r.pos += n
+  return out
 }
 
 function readFlag (r: Reader, what: string): boolean {

@@ -29,7 +29,7 @@ import {
 import type { Faults } from './faults.js'
 import { Handshake, type HandshakeOptions } from './handshake.js'
 import { schemaOf, type Message, type Request, type Response } from './messages.js'
-import { checkResponse, type Call, type PeerTraffic, type TransportStats } from './transport.js'
+import { checkResponse, type Call, type CallHolder, type Handled, type PeerTraffic, type TransportStats } from './transport.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */
@@ -80,7 +80,12 @@ export class RefusalLog {
 export const LINGER_MS = 2000
 /** Frames of one turn up to this many bytes are copied into one buffer for their write (larger: writev). */
 const CONCAT_BYTES_MAX = 64 * 1024
+const OK: Response = Object.freeze({ type: 'OK' })
 const ERROR_MESSAGE_CHARS_MAX = 1024
+/** Bound on the ids of one OKS frame (5 bytes each at most): more go out in another. */
+const OKS_IDS_MAX = 4096
+
+const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
 export interface ConnectionOwner {
   readonly clock: TimeSource
@@ -94,7 +99,7 @@ export interface ConnectionOwner {
   trafficOf (peer: string): PeerTraffic
   connectionReady (conn: Connection): void
   connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
-  handle (from: string, req: Request): Promise<Response | undefined>
+  handle (from: string, req: Request): Handled
 }
 
 export type ConnectionState = 'handshaking' | 'ready' | 'retiring' | 'closed'
@@ -108,7 +113,7 @@ export interface ConnectionOptions {
   handshake: HandshakeOptions
 }
 
-export class Connection {
+export class Connection implements CallHolder {
   state: ConnectionState = 'handshaking'
   /** The authenticated peer name, set when the handshake completes. */
   peerName: string | null = null
@@ -123,7 +128,12 @@ export class Connection {
   private inbound = 0
   private outbox: Buffer[] = []
   private outboxBytes = 0
+  /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
+  private oks: number[] = []
   private flushScheduled = false
+  private readonly flushNow = (): void => this.flush()
+  /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
+  private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -177,7 +187,7 @@ export class Connection {
         throw new PeerOverloadedError(`${this.outstanding} requests already waiting for ${this.who()}`)
       }
       this.unsent.add(call)
-      call.detach = () => { this.unsent.delete(call) }
+      call.holder = this
       return
     }
     if (this.state !== 'ready') throw new PeerConnectionLostError(`connection to ${this.who()} is closing`)
@@ -195,7 +205,7 @@ export class Connection {
     this.state = 'retiring'
     const moved = [...this.unsent]
     this.unsent.clear()
-    for (const call of moved) call.detach = null
+    for (const call of moved) call.holder = null
     this.goodbyeSent = true
     this.enqueue(encodeFrame(0, { type: 'GOODBYE' }))
     this.timer = this.owner.clock.after(this.owner.limits.drainTimeoutMs, () => {
@@ -236,7 +246,7 @@ export class Connection {
     this.unsent.clear()
     this.sent.clear()
     for (const call of calls) {
-      call.detach = null
+      call.holder = null
       call.fail(failure)
     }
     this.owner.connectionClosed(this, failure, previous)
@@ -320,7 +330,7 @@ export class Connection {
     const queued = [...this.unsent]
     this.unsent.clear()
     for (const call of queued) {
-      call.detach = null
+      call.holder = null
       if (call.settled) continue
       try {
         this.send(call)
@@ -335,6 +345,7 @@ export class Connection {
     const role = schemaOf(msg.type).role
     if (role === 'request') this.onRequest(id, msg as Request)
     else if (role === 'response') this.onResponse(id, msg)
+    else if (msg.type === 'OKS') this.onOks(msg.ids)
     else if (msg.type === 'GOODBYE') this.onGoodbye()
     else {
       this.owner.counters.malformedFrames++
@@ -356,18 +367,16 @@ export class Connection {
       return
     }
     this.inbound++
-    let handled: Promise<Response | undefined>
+    let handled: Handled
     try {
-      handled = owner.faults.answer(from, req, (f, r) => owner.handle(f, r))
+      handled = owner.faults.answer(from, req, this.handleNow)
     } catch (err) {
-      handled = Promise.reject(err)
+      this.answer(id, errorResponse(err))
+      return
     }
-    // One reaction per request, not a chain (a promise fewer per replica request).
-    handled.then(res => this.answer(id, checkResponse(req, res)), (err: unknown) => this.answer(id, {
-      type: 'ERROR',
-      code: errorCode(err),
-      message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX)
-    }))
+    // A response at hand (a replica read from memory) is answered at once; else one reaction per request, not a chain.
+    if (handled instanceof Promise) handled.then(res => this.answer(id, checkResponse(req, res)), (err: unknown) => this.answer(id, errorResponse(err)))
+    else this.answer(id, checkResponse(req, handled))
   }
 
   private answer (id: number, res: Response): void {
@@ -381,6 +390,13 @@ export class Connection {
     const to = this.peerName as string
     if (this.owner.faults.dropsReceive(to)) {
       this.owner.counters.droppedByFaults++
+      return
+    }
+    if (res.type === 'OK') {
+      // The replica writes of one group commit are answered in the same turn: one frame for all of them.
+      this.oks.push(id)
+      if (this.oks.length >= OKS_IDS_MAX) this.queueOks()
+      this.schedule()
       return
     }
     let frame: Buffer
@@ -407,6 +423,12 @@ export class Connection {
     this.owner.counters.responsesReceived++
     if (msg.type === 'ERROR') this.owner.counters.errorsReceived++
     call.deliver(msg, from)
+  }
+
+  /** OK to each request of ids (an id no longer outstanding is a late response, as with OK frames). */
+  private onOks (ids: number[]): void {
+    // bounded: the ids of one frame; a fresh OK each, as decoding makes (deliver gives a response its sender's name)
+    for (let i = 0; i < ids.length && this.isOpen(); i++) this.onResponse(ids[i], { type: 'OK' })
   }
 
   private onGoodbye (): void {
@@ -447,11 +469,19 @@ export class Connection {
       return // it times out, as a lost request does
     }
     this.sent.set(id, call)
-    call.detach = () => {
-      this.sent.delete(id)
-      this.maybeFinishDrain()
-    }
+    call.id = id
+    call.holder = this
     this.enqueue(frame)
+  }
+
+  /** A call held here settled: out of the queue for the handshake (id 0), else out of the table of requests sent. */
+  release (call: Call): void {
+    if (call.id === 0) {
+      this.unsent.delete(call)
+      return
+    }
+    this.sent.delete(call.id)
+    this.maybeFinishDrain()
   }
 
   private allocateId (): number {
@@ -472,6 +502,11 @@ export class Connection {
    * frame), and the wait is the rest of the turn, not a timer.
    */
   private enqueue (frame: Buffer): void {
+    this.queue(frame)
+    this.schedule()
+  }
+
+  private queue (frame: Buffer): void {
     this.outbox.push(frame)
     this.outboxBytes += frame.length
     this.owner.counters.bytesSent += frame.length
@@ -479,13 +514,24 @@ export class Connection {
       this.traffic.framesSent++
       this.traffic.bytesSent += frame.length
     }
+  }
+
+  private schedule (): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    this.owner.clock.defer(() => this.flush())
+    this.owner.clock.defer(this.flushNow)
+  }
+
+  /** The OKs of this turn as one frame in the outbox (a lone one as a plain OK). */
+  private queueOks (): void {
+    const ids = this.oks
+    this.oks = []
+    this.queue(ids.length === 1 ? encodeFrame(ids[0], OK) : encodeFrame(0, { type: 'OKS', ids }))
   }
 
   private flush (): void {
     this.flushScheduled = false
+    if (this.oks.length > 0) this.queueOks()
     if (this.outbox.length === 0 || !this.socket.writable) return
     const frames = this.outbox
     const bytes = this.outboxBytes

@@ -4,6 +4,9 @@
 
 import type { Request, Response } from './messages.js'
 
+/** transport.ts's Handled (spelled out here: transport.ts imports this file). */
+type Handled = Response | undefined | Promise<Response | undefined>
+
 export class Faults {
   /** Peer names whose traffic (requests and responses, both ways) is dropped: requests to them time out. */
   readonly partitioned = new Set<string>()
@@ -26,8 +29,8 @@ export class Faults {
   }
 
   /** The handler's answer to an incoming request, unless ackUnhandled fakes it. */
-  answer (from: string, req: Request, handler: (from: string, req: Request) => Promise<Response | undefined>): Promise<Response | undefined> {
-    if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return Promise.resolve({ type: 'OK' })
+  answer (from: string, req: Request, handler: (from: string, req: Request) => Handled): Handled {
+    if (this.ackUnhandled !== null && this.ackUnhandled(from, req)) return { type: 'OK' }
     return handler(from, req)
   }
 

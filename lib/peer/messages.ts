@@ -6,7 +6,7 @@
 // Type codes (u8):
 //
 //   0x01-0x0f  handshake and control, request id 0, never answered
-//              HELLO 0x01, AUTH 0x02, GOODBYE 0x03
+//              HELLO 0x01, AUTH 0x02, GOODBYE 0x03, OKS 0x04
 //   0x10-0x7f  requests (0x21-0x7f free for later)
 //
 // Keys in replica, handoff and anti-entropy messages are storage keys
@@ -21,7 +21,7 @@
 // opt* a 0|1 tag then the value; *List a varint count then the elements.
 
 export const PEER_MAGIC = 0x444b5631 // 'DKV1'
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 export interface FieldValues {
   u8: number
@@ -60,6 +60,11 @@ export const SCHEMAS = {
   AUTH: { code: 0x02, role: 'handshake', fields: [['proof', 'bytes']] },
   /** "I send no more requests on this connection" (the losing connection of a simultaneous dial drains). */
   GOODBYE: { code: 0x03, role: 'control', fields: [] },
+  /**
+   * OK to each of the requests `ids`, as one frame: the replica writes a group
+   * commit acknowledges together (version 3; connection.ts sends it for two or more).
+   */
+  OKS: { code: 0x04, role: 'control', fields: [['ids', 'varintList']] },
 
   // requests
   PING: { code: 0x10, role: 'request', reply: 'PONG', fields: [['digest', 'string']] },

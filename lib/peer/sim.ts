@@ -34,7 +34,7 @@ import {
 } from './errors.js'
 import { Faults } from './faults.js'
 import { isRequestName, schemaOf, type Message, type MessageName, type Request, type Response, type ResponseTo } from './messages.js'
-import { Call, checkResponse, emptyStats, type CallSink, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+import { Call, checkResponse, emptyStats, type CallHolder, type CallSink, type PeerAddress, type RequestHandler, type Transport, type TransportStats } from './transport.js'
 import { VirtualClock } from './virtual-clock.js'
 
 export interface SimNetworkOptions {
@@ -312,7 +312,7 @@ export class SimNetwork {
   }
 }
 
-export class SimEndpoint implements Transport {
+export class SimEndpoint implements Transport, CallHolder {
   readonly faults = new Faults()
   running = false
   /** Bumped by every start: messages of an earlier incarnation vanish. */
@@ -374,6 +374,11 @@ export class SimEndpoint implements Transport {
     else if (role === 'response') this.onResponse(from, id, msg)
   }
 
+  /** A call sent from here settled: out of the table of requests outstanding. */
+  release (call: Call): void {
+    this.pending.delete(call.id)
+  }
+
   private begin (to: PeerAddress, call: Call): void {
     const { req, timeoutMs } = call
     const { clock } = this.network
@@ -391,7 +396,8 @@ export class SimEndpoint implements Transport {
       return call.fail(err as PeerError)
     }
     this.pending.set(id, call)
-    call.detach = () => { this.pending.delete(id) }
+    call.id = id
+    call.holder = this
     call.addTimer(clock.after(timeoutMs, () => {
       if (call.settled) return
       this.counters.timeouts++
@@ -418,7 +424,7 @@ export class SimEndpoint implements Transport {
     const incarnation = this.incarnation
     let handled: Promise<Response | undefined>
     try {
-      handled = this.faults.answer(from, req, handler)
+      handled = Promise.resolve(this.faults.answer(from, req, handler))
     } catch (err) {
       handled = Promise.reject(err)
     }

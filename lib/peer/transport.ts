@@ -14,8 +14,12 @@ export interface PeerAddress {
   port: number
 }
 
-/** `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}. */
-export type RequestHandler = (from: string, req: Request) => Promise<Response | undefined>
+/**
+ * `from` is the authenticated peer name. Throwing answers ERROR {code: err.code, message}.
+ * A response at hand is returned as it is (answered at once, no promise and no reaction).
+ */
+export type RequestHandler = (from: string, req: Request) => Handled
+export type Handled = Response | undefined | Promise<Response | undefined>
 
 export interface TransportStats {
   /** TCP: established connections (handshake done, not draining). Sim: peers exchanged with. */
@@ -111,11 +115,18 @@ export interface CallSink {
 
 const OK: Response = Object.freeze({ type: 'OK' })
 
+/** What holds an outstanding call (a connection's table of requests): told once when the call settles. */
+export interface CallHolder {
+  release (call: Call): void
+}
+
 /** One outstanding request: settles exactly once, and then releases its timers and its slot. */
 export class Call {
   settled = false
-  /** Releases whatever holds this call (a connection's table); set by the holder. */
-  detach: (() => void) | null = null
+  /** Whatever holds this call (a connection's table), set by the holder: a shared object, not a closure per call. */
+  holder: CallHolder | null = null
+  /** The request id the holder sent it under (0: not sent yet). */
+  id = 0
   /**
    * Told once when the call settles: a transport's table of outstanding calls,
    * one function shared by every call (no closure per call).
@@ -192,9 +203,9 @@ export class Call {
     const untrack = this.untrack
     this.untrack = null
     if (untrack !== null) untrack(this)
-    const detach = this.detach
-    this.detach = null
-    if (detach !== null) detach()
+    const holder = this.holder
+    this.holder = null
+    if (holder !== null) holder.release(this)
     return true
   }
 }

@@ -31,6 +31,7 @@ export const messageArbs: Arbs = {
   }),
   AUTH: record({ type: fc.constant('AUTH'), proof: bytes(32) }),
   GOODBYE: fc.constant({ type: 'GOODBYE' }),
+  OKS: record({ type: fc.constant('OKS'), ids: varintList }),
   PING: record({ type: fc.constant('PING'), digest: str }),
   PONG: record({ type: fc.constant('PONG'), digest: str }),
   GET_REPLICA: record({ type: fc.constant('GET_REPLICA'), key: bytes(), hintFor: optStr }),

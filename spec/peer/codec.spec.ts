@@ -97,6 +97,7 @@ t.test('frames match the wire format written by hand', async t => {
   )
   t.same(encodeFrame(2, { type: 'KEYS', keys: [], more: true }), frame(0x9b, 2, [0, 1]), 'empty list, bool true')
   t.same(encodeFrame(3, { type: 'OK' }), frame(0x92, 3, []), 'empty body: length 5')
+  t.same(encodeFrame(0, { type: 'OKS', ids: [5, 300] }), frame(0x04, 0, [2, 5, 0xac, 0x02]), 'OKS: request id 0, the ids as a varint list')
   t.same(encodeFrame(4, { type: 'MERKLE_NODES', partition: 300, level: 0, indices: [1, 128] }), frame(0x17, 4, [0xac, 0x02, 0, 2, 1, 0x80, 0x01]))
   t.same(decodeFrame(frame(0xff, 9, [3, ...ascii('E_X'), 2, ...ascii('no')])), { id: 9, msg: { type: 'ERROR', code: 'E_X', message: 'no' } })
 })

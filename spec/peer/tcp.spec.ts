@@ -129,6 +129,23 @@ t.test('write coalescing: requests of one tick leave in one socket write', async
   t.ok(b.transport.stats().socketWrites < 100, `responses coalesced too (${b.transport.stats().socketWrites} writes)`)
 })
 
+t.test('the OKs of one turn leave as one OKS frame, each request answered', async t => {
+  const a = await startNode('a')
+  const b = await startNode('b')
+  t.teardown(() => stopAll(a, b))
+  await ping(a, b, 'warm up')
+  const frames = (): number => b.transport.peerTraffic().get('a')?.framesSent ?? 0
+  const before = frames()
+  const n = 100
+  const puts = Array.from({ length: n }, async (_, i) => await a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(`k${i}`), obj: Buffer.from('v'), hintFor: null }, TIMEOUT_MS))
+  const res = await Promise.all(puts)
+  t.ok(res.every(r => r.type === 'OK' && r.from === 'b'), 'every PUT_REPLICA answered OK by b')
+  t.equal(a.transport.stats().responsesReceived, n + 1, 'one response counted per request')
+  t.ok(frames() - before < n / 2, `${n} OKs in ${frames() - before} frames`)
+  // and a lone OK still works (a plain OK frame)
+  t.same(await a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from('k'), obj: Buffer.from('v'), hintFor: null }, TIMEOUT_MS), { type: 'OK', from: 'b' })
+})
+
 t.test('write coalescing: frames of one event-loop turn leave in one write, however many promise continuations produced them', async t => {
   const a = await startNode('a')
   const b = await startNode('b')
