@@ -1,7 +1,7 @@
 // The node's side of the peer protocol: requests to other nodes (replica reads
 // and writes, forwarding) and the handler of the requests they send us.
-import type { CallSink, Handled, Transport, PeerAddress } from '../peer/transport.js'
-import type { Request, Response, ResponseTo } from '../peer/messages.js'
+import type { CallSink, Transport, PeerAddress } from '../peer/transport.js'
+import type { Handled, Request, Response, ResponseTo } from '../peer/messages.js'
 import { PeerRemoteError } from '../peer/errors.js'
 import type { FailureDetector } from '../membership/detector.js'
 import type { Membership } from '../membership/membership.js'

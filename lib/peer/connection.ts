@@ -28,8 +28,8 @@ import {
 } from './errors.js'
 import type { Faults } from './faults.js'
 import { Handshake, type HandshakeOptions } from './handshake.js'
-import { schemaOf, type Message, type Request, type Response } from './messages.js'
-import { checkResponse, type Call, type CallHolder, type Handled, type PeerTraffic, type TransportStats } from './transport.js'
+import { schemaOf, type Handled, type Message, type Request, type Response } from './messages.js'
+import { checkResponse, type Call, type CallHolder, type PeerTraffic, type TransportStats } from './transport.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */

@@ -2,10 +2,7 @@
 // send and every receive; the node lets a test switch them on only when it was
 // started with --allow-fault-injection.
 
-import type { Request, Response } from './messages.js'
-
-/** transport.ts's Handled (spelled out here: transport.ts imports this file). */
-type Handled = Response | undefined | Promise<Response | undefined>
+import type { Handled, Request } from './messages.js'
 
 export class Faults {
   /** Peer names whose traffic (requests and responses, both ways) is dropped: requests to them time out. */

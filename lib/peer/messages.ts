@@ -164,6 +164,8 @@ export type Message = MessageOf<MessageName>
 export type Request = MessageOf<RequestName>
 /** Any response, ERROR included; Transport.request never resolves with ERROR (it rejects). */
 export type Response = MessageOf<ResponseName>
+/** A request handler's answer: a response at hand is returned as it is (answered at once, no promise and no reaction). */
+export type Handled = Response | undefined | Promise<Response | undefined>
 export type ReplyName<N extends RequestName> = Schemas[N]['reply']
 /** The response type that answers request R. */
 export type ResponseTo<R extends Request> = MessageOf<ReplyName<R['type']>>

@@ -5,7 +5,7 @@
 import type { Timer } from '../runtime/clock.js'
 import { PeerProtocolError, PeerRemoteError, type PeerError } from './errors.js'
 import type { Faults } from './faults.js'
-import { replyOf, type Message, type Request, type Response, type ResponseTo } from './messages.js'
+import { replyOf, type Handled, type Message, type Request, type Response, type ResponseTo } from './messages.js'
 
 /** name null: not known yet (a join seed); learned from the handshake. */
 export interface PeerAddress {
@@ -19,7 +19,6 @@ export interface PeerAddress {
  * A response at hand is returned as it is (answered at once, no promise and no reaction).
  */
 export type RequestHandler = (from: string, req: Request) => Handled
-export type Handled = Response | undefined | Promise<Response | undefined>
 
 export interface TransportStats {
   /** TCP: established connections (handshake done, not draining). Sim: peers exchanged with. */
