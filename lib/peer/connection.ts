@@ -84,6 +84,8 @@ const OK: Response = Object.freeze({ type: 'OK' })
 const ERROR_MESSAGE_CHARS_MAX = 1024
 /** Bound on the ids of one OKS frame (5 bytes each at most): more go out in another. */
 const OKS_IDS_MAX = 4096
+/** The protocol version that has OKS (a version-2 peer gets an OK frame each). */
+const OKS_VERSION = 3
 
 const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
@@ -392,7 +394,7 @@ export class Connection implements CallHolder {
       this.owner.counters.droppedByFaults++
       return
     }
-    if (res.type === 'OK') {
+    if (res.type === 'OK' && this.handshake.version >= OKS_VERSION) {
       // The replica writes of one group commit are answered in the same turn: one frame for all of them.
       this.oks.push(id)
       if (this.oks.length >= OKS_IDS_MAX) this.queueOks()

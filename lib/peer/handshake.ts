@@ -19,7 +19,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { Writer } from '../util/bytes.js'
 import { HandshakeError } from './errors.js'
-import { PEER_MAGIC, PROTOCOL_VERSION, type Message, type MessageOf } from './messages.js'
+import { PEER_MAGIC, PROTOCOL_VERSION, PROTOCOL_VERSION_MIN, type Message, type MessageOf } from './messages.js'
 
 export const HANDSHAKE_LABEL = 'dynakv peer handshake v1'
 export const NONCE_BYTES = 16
@@ -58,6 +58,8 @@ export class Handshake {
   peerName: string | null = null
   /** The name the peer's HELLO claimed, accepted or not (for logs: never authenticated). */
   claimedName: string | null = null
+  /** The version this connection speaks, once the peer's HELLO is accepted: the lower of the two. */
+  version = 0
   private peerNonce: Buffer | null = null
   private done = false
 
@@ -97,10 +99,11 @@ export class Handshake {
     if (hello.magic !== this.hello.magic) {
       throw new HandshakeError('DYNAKV_PEER_BAD_MAGIC', `bad magic 0x${hello.magic.toString(16)}: not a dynakv peer`)
     }
-    if (hello.version !== this.hello.version) {
+    // A newer peer speaks this node's version (it checks against its own minimum); an older one must not be below ours.
+    if (hello.version < PROTOCOL_VERSION_MIN) {
       throw new HandshakeError(
         'DYNAKV_PEER_VERSION_MISMATCH',
-        `protocol version ${hello.version} not supported (this node speaks ${this.hello.version})`
+        `protocol version ${hello.version} not supported (this node speaks ${PROTOCOL_VERSION_MIN} to ${this.hello.version})`
       )
     }
     if (hello.cluster !== opts.clusterName) {
@@ -120,6 +123,7 @@ export class Handshake {
     }
     this.peerName = hello.node
     this.peerNonce = hello.nonce
+    this.version = Math.min(hello.version, this.hello.version)
     const proof = handshakeProof(opts.clusterSecret, opts.clusterName, opts.nodeName, hello.node, opts.nonce, hello.nonce)
     return { type: 'AUTH', proof }
   }

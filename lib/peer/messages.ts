@@ -22,6 +22,12 @@
 
 export const PEER_MAGIC = 0x444b5631 // 'DKV1'
 export const PROTOCOL_VERSION = 3
+/**
+ * The oldest version this node still speaks: a connection speaks the lower of
+ * the two sides' versions, so a rolling upgrade from version 2 keeps every
+ * peer connected (version 2 lacks only OKS: the OKs go out a frame each).
+ */
+export const PROTOCOL_VERSION_MIN = 2
 
 export interface FieldValues {
   u8: number

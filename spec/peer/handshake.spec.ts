@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { createHmac } from 'node:crypto'
-import { Handshake, HandshakeError, NONCE_BYTES, PEER_MAGIC, PROTOCOL_VERSION, type HandshakeOptions, type Message } from '../../lib/peer/index.js'
+import { Handshake, HandshakeError, NONCE_BYTES, PEER_MAGIC, PROTOCOL_VERSION, PROTOCOL_VERSION_MIN, type HandshakeOptions, type Message } from '../../lib/peer/index.js'
 import { seededRandom } from '../../lib/runtime/random.js'
 
 const random = seededRandom(42)
@@ -42,6 +42,16 @@ t.test('two sides with the same secret and cluster complete, and learn each othe
   t.equal(a.hello.nonce.length, 16)
 })
 
+t.test('sides of different versions from the oldest supported on speak the lower one (a rolling upgrade)', async t => {
+  for (const v of [PROTOCOL_VERSION_MIN, PROTOCOL_VERSION, PROTOCOL_VERSION + 1]) {
+    const a = side('a')
+    const b = side('b', { version: v })
+    t.same(run(a, b), { a: null, b: null }, `version ${v} accepted`)
+    t.equal(a.version, Math.min(v, PROTOCOL_VERSION), `${v}: a speaks the lower version`)
+    t.equal(b.version, a.version, `${v}: both sides agree`)
+  }
+})
+
 t.test('the proof is HMAC-SHA256 of the secret over both nonces and both names', async t => {
   const a = side('a')
   const b = side('b')
@@ -56,7 +66,7 @@ t.test('every mismatch is refused with its own code', async t => {
   const cases: Array<[string, Partial<HandshakeOptions>, Partial<HandshakeOptions>, string, RegExp]> = [
     ['wrong secret', {}, { clusterSecret: 'other' }, 'DYNAKV_PEER_WRONG_SECRET', /wrong cluster secret/],
     ['wrong cluster', {}, { clusterName: 'staging' }, 'DYNAKV_PEER_WRONG_CLUSTER', /wrong cluster name "staging"/],
-    ['wrong version', {}, { version: PROTOCOL_VERSION + 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', new RegExp(`protocol version ${PROTOCOL_VERSION + 1} not supported`)],
+    ['wrong version', {}, { version: PROTOCOL_VERSION_MIN - 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', new RegExp(`protocol version ${PROTOCOL_VERSION_MIN - 1} not supported \\(this node speaks ${PROTOCOL_VERSION_MIN} to ${PROTOCOL_VERSION}\\)`)],
     ['wrong magic', {}, { magic: 0x48545450 }, 'DYNAKV_PEER_BAD_MAGIC', /bad magic/],
     ['wrong name', { expectedPeer: 'c' }, {}, 'DYNAKV_PEER_WRONG_NAME', /expected "c", peer is "b"/],
     ['own name', {}, { nodeName: 'a' }, 'DYNAKV_PEER_SELF', /own name/]

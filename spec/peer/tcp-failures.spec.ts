@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net'
 import {
   FrameReader,
   HandshakeError,
-  PROTOCOL_VERSION,
+  PROTOCOL_VERSION_MIN,
   encodeFrame,
   type Message
 } from '../../lib/peer/index.js'
@@ -22,7 +22,7 @@ t.test('handshake refused: wrong secret, cluster name, protocol version or node 
   const cases: Array<[string, Parameters<typeof startNode>[1], string, RegExp]> = [
     ['wrong secret', { clusterSecret: 'guess' }, 'DYNAKV_PEER_WRONG_SECRET', /refused peer 127\.0\.0\.1:\d+: wrong cluster secret/],
     ['wrong cluster', { clusterName: 'other' }, 'DYNAKV_PEER_WRONG_CLUSTER', /refused peer 127\.0\.0\.1:\d+: wrong cluster name "other"/],
-    ['wrong version', { protocolVersion: PROTOCOL_VERSION + 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', new RegExp(`refused peer 127\\.0\\.0\\.1:\\d+: protocol version ${PROTOCOL_VERSION + 1} not supported`)]
+    ['wrong version', { protocolVersion: PROTOCOL_VERSION_MIN - 1 }, 'DYNAKV_PEER_VERSION_MISMATCH', new RegExp(`refused peer 127\\.0\\.0\\.1:\\d+: protocol version ${PROTOCOL_VERSION_MIN - 1} not supported`)]
   ]
   for (const [name, opts, code, logged] of cases) {
     const a = await startNode(`a-${name.replace(/ /g, '-')}`, opts)

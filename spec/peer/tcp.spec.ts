@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PeerRemoteError, type Request, type TcpTransport } from '../../lib/peer/index.js'
+import { PeerRemoteError, PROTOCOL_VERSION_MIN, type Request, type TcpTransport } from '../../lib/peer/index.js'
 import { echo, outcome, sleep, startNode, waitFor, type Node } from './helpers.js'
 
 const TIMEOUT_MS = 3000
@@ -144,6 +144,20 @@ t.test('the OKs of one turn leave as one OKS frame, each request answered', asyn
   t.ok(frames() - before < n / 2, `${n} OKs in ${frames() - before} frames`)
   // and a lone OK still works (a plain OK frame)
   t.same(await a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from('k'), obj: Buffer.from('v'), hintFor: null }, TIMEOUT_MS), { type: 'OK', from: 'b' })
+})
+
+t.test('a version-2 peer (before OKS) gets an OK frame for each request', async t => {
+  const a = await startNode('a', { protocolVersion: PROTOCOL_VERSION_MIN })
+  const b = await startNode('b')
+  t.teardown(() => stopAll(a, b))
+  await ping(a, b, 'warm up')
+  const frames = (): number => b.transport.peerTraffic().get('a')?.framesSent ?? 0
+  const before = frames()
+  const n = 20
+  const puts = Array.from({ length: n }, async (_, i) => await a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(`k${i}`), obj: Buffer.from('v'), hintFor: null }, TIMEOUT_MS))
+  const res = await Promise.all(puts)
+  t.ok(res.every(r => r.type === 'OK' && r.from === 'b'), 'every PUT_REPLICA answered OK by b')
+  t.equal(frames() - before, n, 'one frame per OK')
 })
 
 t.test('write coalescing: frames of one event-loop turn leave in one write, however many promise continuations produced them', async t => {
