@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { serverEnv } from '../lib/cli/launch.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const MAIN = join(ROOT, 'dist', 'lib', 'cli', 'main.js')
@@ -51,8 +52,8 @@ export interface Proc {
 }
 
 /** Starts a process and resolves once `ready` matches its output. */
-export async function startProcess (cmd: string, args: string[], ready: RegExp, port: number, timeoutMs = 60000): Promise<Proc> {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startProcess (cmd: string, args: string[], ready: RegExp, port: number, timeoutMs = 60000, env: NodeJS.ProcessEnv = process.env): Promise<Proc> {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
   children.add(proc)
   proc.once('exit', () => children.delete(proc))
   let out = ''
@@ -110,10 +111,20 @@ export async function startEcho (options: { wrap?: string[] } = {}): Promise<Pro
 }
 
 /** startProcess, under another program (valgrind) when wrap is not empty. */
-async function startWrapped (wrap: string[], cmd: string, args: string[], ready: RegExp, port: number, timeoutMs?: number): Promise<Proc> {
+async function startWrapped (wrap: string[], cmd: string, args: string[], ready: RegExp, port: number, timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<Proc> {
   return wrap.length === 0
-    ? await startProcess(cmd, args, ready, port, timeoutMs)
-    : await startProcess(wrap[0], [...wrap.slice(1), cmd, ...args], ready, port, timeoutMs)
+    ? await startProcess(cmd, args, ready, port, timeoutMs, env)
+    : await startProcess(wrap[0], [...wrap.slice(1), cmd, ...args], ready, port, timeoutMs, env)
+}
+
+/**
+ * The environment a dynakv server gets: what bin/dynakv, the Docker image and
+ * `dynakv cluster` give it (lib/cli/launch.ts: malloc tunables, libuv's pool,
+ * V8's heap sizes), so a bench measures what users run; a setting the bench's
+ * own environment has is kept. DYNAKV_BENCH_RAW=1: node's defaults.
+ */
+export function dynakvEnv (): NodeJS.ProcessEnv {
+  return process.env.DYNAKV_BENCH_RAW === '1' ? process.env : serverEnv(process.env)
 }
 
 export interface Dynakv extends Proc {
@@ -125,14 +136,15 @@ export interface Dynakv extends Proc {
 /**
  * One dynakv server process. options.dir reuses a data directory (a restart),
  * options.node puts flags before the script (--cpu-prof, --expose-gc...),
- * options.wrap runs it under another program (valgrind).
+ * options.wrap runs it under another program (valgrind). It runs with the
+ * launcher's settings (dynakvEnv).
  */
-export async function startDynakv (args: string[], options: { dir?: string, port?: number, peerPort?: number, node?: string[], wrap?: string[], timeoutMs?: number, /** Another build's CLI (an A/B run); default this one's. */ main?: string } = {}): Promise<Dynakv> {
+export async function startDynakv (args: string[], options: { dir?: string, port?: number, peerPort?: number, node?: string[], wrap?: string[], timeoutMs?: number, /** Another build's CLI (an A/B run); default this one's. */ main?: string, /** Node's defaults instead of the launcher's settings. */ raw?: boolean } = {}): Promise<Dynakv> {
   const port = options.port ?? await freePort()
   const peerPort = options.peerPort ?? await freePort()
   const dir = options.dir ?? tempDir('dynakv-bench-')
   const argv = [...(options.node ?? []), options.main ?? MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
-  const p = await startWrapped(options.wrap ?? [], process.execPath, argv, /ready: RESP/, port, options.timeoutMs)
+  const p = await startWrapped(options.wrap ?? [], process.execPath, argv, /ready: RESP/, port, options.timeoutMs, options.raw === true ? process.env : dynakvEnv())
   return { ...p, dir, peerPort, args }
 }
 

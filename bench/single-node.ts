@@ -14,7 +14,9 @@
 //   build's dynakv measured as `dynakv-base` in the same interleaved rounds
 //   (DYNAKV_BENCH_BASELINE=. with DYNAKV_BENCH_BASE_NODE='node flags' and
 //   DYNAKV_BENCH_BASE_ARGS='server flags': this build with other settings;
-//   VAR=value words among the node flags go into its environment)
+//   VAR=value words among the node flags go into its environment;
+//   DYNAKV_BENCH_BASE_RAW=1: it runs with node's defaults, not the launcher's
+//   settings, lib/cli/launch.ts, which every dynakv here runs with otherwise)
 //   DYNAKV_BENCH_TESTS='SET P16,GET P16', DYNAKV_BENCH_SERVERS='dynakv,dynakv-base': a subset
 import { join } from 'node:path'
 import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
@@ -66,7 +68,7 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
 async function main (): Promise<void> {
   const servers: Partial<Record<Server, Proc>> = {
     dynakv: await startDynakv(DYNAKV_ARGS),
-    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { node: BASE_NODE, wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV], main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js') }),
+    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { node: BASE_NODE, wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV], main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js'), raw: process.env.DYNAKV_BENCH_BASE_RAW === '1' }),
     'redis-always': !SERVERS.includes('redis-always') ? undefined : await startRedis({ fsync: 'always' }),
     'redis-memory': !SERVERS.includes('redis-memory') ? undefined : await startRedis(),
     'node-echo': !SERVERS.includes('node-echo') ? undefined : await startEcho()

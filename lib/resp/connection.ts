@@ -23,6 +23,8 @@
 // client pipelining far more than the node can commit (redis-cli --pipe) does
 // not make it swell.
 import type { Socket } from 'node:net'
+// Imported, not the global: globalThis.performance is a getter, ~170 more instructions a clock read.
+import { performance } from 'node:perf_hooks'
 import { RequestParser, protocolErrorReply } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
 import type { CallStats, Session, Transaction } from './session.js'
@@ -116,7 +118,6 @@ export class Connection implements Session {
   readonly addr: string
   readonly laddr: string
   readonly createdAtMs: number
-  lastCommandAtMs: number
   lastCommand = ''
   closeAfterReply = false
   readonly forwarded = false
@@ -144,13 +145,20 @@ export class Connection implements Session {
   private selfOrderedInFlight = 0
   private selfOrderedDrained: InFlight | null = null
   private readonly tracker: CommandTracker | null
-  /** When the chunk being parsed was read: every command of a read event starts then (one clock read per chunk). */
-  private readAtMs = 0
+  /** When the chunk being parsed (or the last one) was read: every command of a read event starts then (one clock read per chunk). */
+  private readAtMs = performance.now()
   /** Commands the read event answered at once, for latency tracking (only kept while tracking). */
   private readonly answeredArgs: Buffer[][] = []
   private readonly answered: Reply[] = []
-  /** INFO commandstats counters of the commands the read event answered at once: their time is added at its end. */
+  /**
+   * INFO commandstats counters of the commands the read event answered at
+   * once, the first timedCount of them: their time is added at its end. A
+   * count, not a push and a truncation per read event: setting an array's
+   * length is a call into V8's runtime. Holds no more than one chunk's
+   * commands, and only the commands' shared counters.
+   */
   private readonly timed: CallStats[] = []
+  private timedCount = 0
   /** One clock read shared by the replies that settle before the next flush (a group commit settles many at once); -1: none yet. */
   private settledAtMs = -1
   /** The promise of the last group of slots awaiting one reply together (see await), while it has not settled. */
@@ -165,7 +173,6 @@ export class Connection implements Session {
     this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
     this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
     this.createdAtMs = host.now()
-    this.lastCommandAtMs = this.createdAtMs
     socket.setNoDelay(true)
     this.parser = new RequestParser({
       maxBulkLen: host.maxBulkLen,
@@ -185,14 +192,13 @@ export class Connection implements Session {
   private onData (chunk: Buffer): void {
     if (this.closing) return
     this.inData = true
-    this.lastCommandAtMs = this.host.now() // CLIENT LIST's idle time: per read, not per command
     this.readAtMs = performance.now() // one clock read per chunk, not per command
     try {
       this.parser.feed(chunk)
     } finally {
       this.inData = false
     }
-    if (this.answered.length > 0 || this.timed.length > 0) this.reportAnswered()
+    if (this.answered.length > 0 || this.timedCount > 0) this.reportAnswered()
     this.flush()
   }
 
@@ -206,7 +212,7 @@ export class Connection implements Session {
       const stats = this.callStats
       if (stats !== null) {
         stats.calls++
-        this.timed.push(stats)
+        this.timed[this.timedCount++] = stats
       }
       if (this.closeAfterReply) this.closing = true
       return
@@ -239,7 +245,7 @@ export class Connection implements Session {
         if (stats !== null) {
           stats.calls++
           if (reply.type === 'error') stats.failed++
-          this.timed.push(stats)
+          this.timed[this.timedCount++] = stats
         }
         if (this.tracker !== null) {
           this.answeredArgs.push(args)
@@ -346,12 +352,14 @@ export class Connection implements Session {
   private reportAnswered (): void {
     const readyAtMs = performance.now()
     const tracker = this.tracker
-    if (tracker !== null) for (let i = 0; i < this.answered.length; i++) tracker.done(this.answeredArgs[i], this.answered[i], this.readAtMs, readyAtMs)
-    this.answeredArgs.length = 0
-    this.answered.length = 0
+    if (tracker !== null) {
+      for (let i = 0; i < this.answered.length; i++) tracker.done(this.answeredArgs[i], this.answered[i], this.readAtMs, readyAtMs)
+      this.answeredArgs.length = 0
+      this.answered.length = 0
+    }
     const usec = Math.round((readyAtMs - this.readAtMs) * 1000)
-    for (let i = 0; i < this.timed.length; i++) this.timed[i].usec += usec
-    this.timed.length = 0
+    for (let i = 0; i < this.timedCount; i++) this.timed[i].usec += usec
+    this.timedCount = 0
   }
 
   /** What a command must wait for, or null when it can run now. */
@@ -455,6 +463,15 @@ export class Connection implements Session {
     if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
+  }
+
+  /**
+   * When the last bytes were read, on the host's clock (CLIENT LIST's idle
+   * time): worked out when asked from the read event's own clock read, not
+   * a second clock read per read event.
+   */
+  get lastCommandAtMs (): number {
+    return this.host.now() - (performance.now() - this.readAtMs)
   }
 
   /** CONFIG SET proto-max-bulk-len: from the next bulk header on. */

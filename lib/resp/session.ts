@@ -37,7 +37,7 @@ export interface Session {
   readonly addr: string
   readonly laddr: string
   readonly createdAtMs: number
-  lastCommandAtMs: number
+  readonly lastCommandAtMs: number
   lastCommand: string
   /** Set by QUIT / a protocol error: close once the pending replies are written. */
   closeAfterReply: boolean

@@ -108,7 +108,8 @@ function reset (c: Call): Reply {
 
 function clientLine (s: Session, nowMs: number): string {
   const age = Math.floor((nowMs - s.createdAtMs) / 1000)
-  const idle = Math.floor((nowMs - s.lastCommandAtMs) / 1000)
+  // At least 0: a connection's last read time is worked out on a clock read after nowMs (Connection.lastCommandAtMs).
+  const idle = Math.max(0, Math.floor((nowMs - s.lastCommandAtMs) / 1000))
   const queued = s.tx?.queue ?? null
   const flags = queued === null ? 'N' : 'x'
   const multi = queued === null ? -1 : queued.length
