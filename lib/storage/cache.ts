@@ -27,6 +27,11 @@
 // so an Entry handed to a reader (views into a slab) stays valid however long
 // the reader keeps it.
 //
+// A write reads its key first (the engine's update) and caches the new value
+// once durable: the read's slot, record position and size are remembered by
+// the key's hash (remember), so the write's set finds the slot without probing
+// the table or reading the old record again (a cache miss in a random slab).
+//
 // sizeBytes is what the cache holds: every slab and the table's arrays, dead
 // records and a slab's unused tail included. It stays under the capacity.
 
@@ -125,6 +130,12 @@ function put32 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] =
 const MOVED = -1
 /** Old slots a set moves to the new table while one is growing: the old one is empty before the new one is full (docs/performance.md, "getpath"). */
 const MOVES_PER_SET = 4
+/**
+ * Lookups remembered for the writes that follow them (a power of two): several
+ * times the writes in flight between a write's read and its settle (50 clients
+ * with pipelines of 16: 800), so that few are overwritten meanwhile.
+ */
+const RECENT = 8192
 
 export class ByteCache {
   private hashes: Int32Array
@@ -148,6 +159,9 @@ export class ByteCache {
   private keepCold = false
   private copiedBytes = 0
   private readonly slabBytes: number
+  /** Recent lookups by the key's hash (see remember): the key; its slot (as find numbers them), record position and record size side by side (one cache line). */
+  private recentKeys = new Array<string | undefined>(RECENT).fill(undefined)
+  private readonly recent = new Float64Array(3 * RECENT)
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
@@ -163,12 +177,46 @@ export class ByteCache {
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. */
   get (key: string): Entry | null | undefined {
-    const i = this.find(hashOf(key), key)
+    const hash = hashOf(key)
+    const i = this.find(hash, key)
     if (i === -1) return undefined
+    const pos = this.positionAt(i)
+    const slab = this.slabOf(pos)
+    const at = pos % OFFSET_BITS
+    this.remember(hash, key, i, pos, recordBytes(slab, at))
     const value = this.hit(i)
     if (value === null) return null
-    const pos = this.positionAt(i)
-    return new CachedEntry(value, u16(this.slabOf(pos), pos % OFFSET_BITS + H_SKEY_LEN) - 1)
+    return new CachedEntry(value, u16(slab, at + H_SKEY_LEN) - 1)
+  }
+
+  /**
+   * Notes where key's record was found (or written): the write that follows a
+   * read of a key (every engine write reads the key first, and caches its new
+   * value once durable) then finds the slot without probing the table or
+   * comparing the key in the old record, a cache miss in a random slab
+   * (docs/performance.md, "Session 7, setjs").
+   */
+  private remember (hash: number, key: string, slot: number, pos: number, size: number): void {
+    const r = hash & (RECENT - 1)
+    this.recentKeys[r] = key
+    const d = this.recent
+    d[3 * r] = slot
+    d[3 * r + 1] = pos
+    d[3 * r + 2] = size
+  }
+
+  /**
+   * The slot of key's record if a recent lookup of it still holds (its slot
+   * still points at the record it found: a position is never reused), else -1.
+   */
+  private recalled (hash: number, key: string): number {
+    const r = hash & (RECENT - 1)
+    if (this.recentKeys[r] !== key) return -1
+    const i = this.recent[3 * r]
+    const pos = this.recent[3 * r + 1]
+    if (i >= 0) return i < this.positions.length && this.positions[i] === pos ? i : -1
+    const old = this.oldPositions
+    return old !== null && -2 - i < old.length && old[-2 - i] === pos ? i : -1
   }
 
   /**
@@ -205,8 +253,12 @@ export class ByteCache {
       return
     }
     if (this.oldPositions !== null) this.moveOld(MOVES_PER_SET)
-    const i = this.find(hash, key)
+    let i = this.recalled(hash, key)
+    // The old record's size: remembered with the slot, else read from the record.
+    let oldSize = i === -1 ? -1 : this.recent[3 * (hash & (RECENT - 1)) + 2]
+    if (i === -1) i = this.find(hash, key)
     const known = i !== -1
+    if (known && oldSize < 0) oldSize = this.recordBytesAt(this.positionAt(i))
     if (!known && this.entries + 1 > (this.mask + 1) * 0.7) {
       // Tables that would take half the capacity (the new one and the old while its entries move) do
       // not grow: the oldest entries make room instead.
@@ -221,15 +273,17 @@ export class ByteCache {
       if (known) this.remove(i)
       return
     }
-    if (known) this.liveBytes -= this.recordBytesAt(this.positionAt(i))
-    this.liveBytes += this.recordBytesAt(pos)
+    if (known) this.liveBytes -= oldSize
+    const written = size - (key.length > 0 && key.charCodeAt(0) === 0x100 ? 1 : 0)
+    this.liveBytes += written
     if (i >= 0) this.positions[i] = pos
     else {
       // New, or in the old table: it goes to the new one.
       if (known) (this.oldPositions as Float64Array)[-2 - i] = MOVED
       else this.entries++
-      this.insert(hash, pos)
+      i = this.insert(hash, pos)
     }
+    this.remember(hash, key, i, pos, written)
     this.evict()
   }
 
@@ -251,6 +305,7 @@ export class ByteCache {
     this.slabTotal = 0
     this.hand = 0
     this.liveBytes = 0
+    this.recentKeys = new Array<string | undefined>(RECENT).fill(undefined)
   }
 
   private slabOf (pos: number): Buffer {
@@ -305,7 +360,8 @@ export class ByteCache {
   private append (hash: number, key: string, entry: Entry | null, skeyLen: number, size: number, flags: number): number {
     const wide = key.length > 0 && key.charCodeAt(0) === 0x100 ? 1 : 0
     const need = size - wide
-    const [slab, at] = this.room(need)
+    const at = this.room(need)
+    const slab = this.slabs[this.slabs.length - 1]
     const from = at + HEADER - wide
     for (let c = wide; c < key.length; c++) {
       const code = key.charCodeAt(c)
@@ -319,22 +375,26 @@ export class ByteCache {
     slab[at + H_FLAGS] = flags | (entry === null ? ABSENT : 0) | (wide === 1 ? WIDE_PREFIX : 0)
     let to = at + HEADER + key.length - wide
     if (entry !== null) {
-      if (skeyLen >= 0) to += (entry.skey as Buffer).copy(slab, to)
-      entry.bytes.copy(slab, to)
+      // TypedArray#set: Buffer#copy validates its arguments at a cost per call.
+      if (skeyLen >= 0) {
+        slab.set(entry.skey as Buffer, to)
+        to += skeyLen
+      }
+      slab.set(entry.bytes, to)
     }
     this.ends[this.ends.length - 1] = at + need
     return (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + at
   }
 
-  /** need bytes at the head: the current slab's tail, or a new slab (of one record, if it is larger than a slab). */
-  private room (need: number): [Buffer, number] {
+  /** need bytes at the head: their offset in the last slab (its tail, or a new slab: of one record, if it is larger than a slab). */
+  private room (need: number): number {
     const last = this.slabs.length - 1
-    if (last >= 0 && this.slabs[last].length - this.ends[last] >= need) return [this.slabs[last], this.ends[last]]
+    if (last >= 0 && this.slabs[last].length - this.ends[last] >= need) return this.ends[last]
     const slab = Buffer.allocUnsafeSlow(Math.max(need, this.slabBytes))
     this.slabs.push(slab)
     this.ends.push(0)
     this.slabTotal += slab.length
-    return [slab, 0]
+    return 0
   }
 
   /** Empties slot i (of either table; the table's: shifting back the slots after it that probed past it). */
@@ -358,13 +418,14 @@ export class ByteCache {
     this.entries--
   }
 
-  /** A new entry's slot in the table. */
-  private insert (hash: number, pos: number): void {
+  /** A new entry's slot in the table: its index. */
+  private insert (hash: number, pos: number): number {
     const positions = this.positions
     let i = hash & this.mask
     while (positions[i] !== 0) i = (i + 1) & this.mask
     this.hashes[i] = hash
     positions[i] = pos
+    return i
   }
 
   /**
@@ -460,7 +521,8 @@ export class ByteCache {
       this.remove(i)
       return true
     }
-    const [to, toAt] = this.room(size)
+    const toAt = this.room(size)
+    const to = this.slabs[this.slabs.length - 1]
     slab.copy(to, toAt, at, at + size)
     to[toAt + H_FLAGS] &= ~HOT
     this.ends[this.ends.length - 1] = toAt + size
