@@ -19,6 +19,12 @@ export interface WriteOp {
   space: Space
   key: Buffer
   value: Buffer | null
+  /**
+   * The value this write replaces, when the writer read it (the engine's
+   * writes): the key was stored, or written, before, so the filter behind
+   * mayHold holds it already.
+   */
+  before?: Buffer | undefined
 }
 
 export interface RangeOptions {
@@ -274,7 +280,10 @@ class LevelStore implements Store {
     const direct = this.kind === 'classic-level'
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]
-      if (op.space === 'data' && op.value !== null) this.filter.add(op.key) // before the store holds it: mayHold never misses a key
+      // Before the store holds it, so mayHold never misses a key. A key with a value before this write is
+      // in the filter already: added by the write that stored that value (in an earlier batch, or earlier
+      // in this one), or at open by the scan of the keys present (docs/performance.md, "Session 7, setjs").
+      if (op.space === 'data' && op.value !== null && op.before === undefined) this.filter.add(op.key)
       if (direct && i > 0) {
         // The native batch copies the key at once: a scratch view will do.
         const key = this.scratchKey(op.space, op.key)
