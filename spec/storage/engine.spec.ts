@@ -269,28 +269,3 @@ t.test('two batches of disjoint keys are written at once; a batch touching a key
   t.equal(writes.length, 3)
   t.same(await inner.get('data', b('x')), b('x2'), 'the store ends with the last write of x')
 })
-
-t.test('the store\'s filter holds every key written, though a write replacing a value does not add its key again', async (t) => {
-  // A small cache: overwrites find their key in the overlay, the cache or the store (loads), and deletes and
-  // re-creations are mixed in; the store proves keys absent from its filter (proves = true).
-  const { engine, inner } = await setup(2048, true)
-  t.equal(await inner.filterBuilt(), true)
-  const model = new Map<string, string | null>()
-  let seed = 5
-  const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 65536) % n }
-  for (let tick = 0; tick < 200; tick++) {
-    const writes: Array<Promise<unknown>> = []
-    for (let i = 0; i < 1 + next(20); i++) {
-      const key = 'f' + next(600)
-      const value = next(6) === 0 ? null : `${tick}.${i}`
-      writes.push(engine.update('data', k(key), () => ({ next: value === null ? null : { bytes: b(value) }, result: undefined })))
-      model.set(key, value)
-    }
-    if (next(3) === 0) await Promise.all(writes)
-  }
-  await engine.flushed()
-  const held = [...model].filter(([, v]) => v !== null).map(([key]) => key)
-  t.ok(held.length > 300, `${held.length} keys hold a value`)
-  t.same(held.filter(key => !inner.mayHold('data', b(key))), [], 'none is proved absent')
-  for (const key of held) t.equal(text(await engine.read('data', k(key))), model.get(key) as string)
-})
