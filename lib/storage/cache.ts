@@ -121,6 +121,14 @@ function recordBytes (s: Buffer, at: number): number {
   return HEADER + u16(s, at + H_KEY_LEN) + Math.max(u16(s, at + H_SKEY_LEN) - 1, 0) + u32(s, at + H_VALUE_LEN)
 }
 
+/** The record at `at` was read (its hot bit set): a view of its value, null for a key known absent. */
+function valueOf (slab: Buffer, at: number): Buffer | null {
+  const flags = slab[at + H_FLAGS] |= HOT
+  if ((flags & ABSENT) !== 0) return null
+  const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
+  return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
+}
+
 function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
 function u32 (s: Buffer, at: number): number { return (s[at] | (s[at + 1] << 8) | (s[at + 2] << 16)) + s[at + 3] * 0x1000000 }
 function put16 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8 }
@@ -131,11 +139,14 @@ const MOVED = -1
 /** Old slots a set moves to the new table while one is growing: the old one is empty before the new one is full (docs/performance.md, "getpath"). */
 const MOVES_PER_SET = 4
 /**
- * Lookups remembered for the writes that follow them (a power of two): several
- * times the writes in flight between a write's read and its settle (50 clients
- * with pipelines of 16: 800), so that few are overwritten meanwhile.
+ * Lookups remembered for the writes that follow them, at most (a power of two):
+ * several times the writes in flight between a write's read and its settle (50
+ * clients with pipelines of 16: 800), so that few are overwritten meanwhile.
+ * One per 8 KB of capacity (the 64 MB default: all of them), at least 16.
  */
-const RECENT = 8192
+const RECENT_MAX = 8192
+/** Longer keys are not remembered: the memo holds at most RECENT_MAX keys of this many characters. */
+const RECENT_KEY_CHARS = 128
 
 export class ByteCache {
   private hashes: Int32Array
@@ -160,8 +171,9 @@ export class ByteCache {
   private copiedBytes = 0
   private readonly slabBytes: number
   /** Recent lookups by the key's hash (see remember): the key; its slot (as find numbers them), record position and record size side by side (one cache line). */
-  private recentKeys = new Array<string | undefined>(RECENT).fill(undefined)
-  private readonly recent = new Float64Array(3 * RECENT)
+  private recentKeys: Array<string | undefined>
+  private readonly recent: Float64Array
+  private readonly recentMask: number
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
@@ -169,6 +181,11 @@ export class ByteCache {
     this.positions = new Float64Array(table)
     this.mask = table - 1
     this.slabBytes = Math.max(256, Math.min(MAX_SLAB_BYTES, Math.floor(capacityBytes / 64)))
+    let recent = 16
+    while (recent < RECENT_MAX && recent * 2 * 8192 <= capacityBytes) recent *= 2
+    this.recentKeys = new Array<string | undefined>(recent).fill(undefined)
+    this.recent = new Float64Array(3 * recent)
+    this.recentMask = recent - 1
   }
 
   /** The bytes held: every slab and the table. */
@@ -184,7 +201,7 @@ export class ByteCache {
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
     this.remember(hash, key, i, pos, recordBytes(slab, at))
-    const value = this.hit(i)
+    const value = valueOf(slab, at)
     if (value === null) return null
     return new CachedEntry(value, u16(slab, at + H_SKEY_LEN) - 1)
   }
@@ -197,7 +214,8 @@ export class ByteCache {
    * (docs/performance.md, "Session 7, setjs").
    */
   private remember (hash: number, key: string, slot: number, pos: number, size: number): void {
-    const r = hash & (RECENT - 1)
+    if (key.length > RECENT_KEY_CHARS) return
+    const r = hash & this.recentMask
     this.recentKeys[r] = key
     const d = this.recent
     d[3 * r] = slot
@@ -210,7 +228,7 @@ export class ByteCache {
    * still points at the record it found: a position is never reused), else -1.
    */
   private recalled (hash: number, key: string): number {
-    const r = hash & (RECENT - 1)
+    const r = hash & this.recentMask
     if (this.recentKeys[r] !== key) return -1
     const i = this.recent[3 * r]
     const pos = this.recent[3 * r + 1]
@@ -233,12 +251,7 @@ export class ByteCache {
   /** Slot i's entry was read (its hot bit set): a view of its value, null for a key known absent. */
   private hit (i: number): Buffer | null {
     const pos = this.positionAt(i)
-    const slab = this.slabOf(pos)
-    const at = pos % OFFSET_BITS
-    const flags = slab[at + H_FLAGS] |= HOT
-    if ((flags & ABSENT) !== 0) return null
-    const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
-    return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
+    return valueOf(this.slabOf(pos), pos % OFFSET_BITS)
   }
 
   /** Caches a value (null: known absent). */
@@ -255,7 +268,7 @@ export class ByteCache {
     if (this.oldPositions !== null) this.moveOld(MOVES_PER_SET)
     let i = this.recalled(hash, key)
     // The old record's size: remembered with the slot, else read from the record.
-    let oldSize = i === -1 ? -1 : this.recent[3 * (hash & (RECENT - 1)) + 2]
+    let oldSize = i === -1 ? -1 : this.recent[3 * (hash & this.recentMask) + 2]
     if (i === -1) i = this.find(hash, key)
     const known = i !== -1
     if (known && oldSize < 0) oldSize = this.recordBytesAt(this.positionAt(i))
@@ -305,7 +318,7 @@ export class ByteCache {
     this.slabTotal = 0
     this.hand = 0
     this.liveBytes = 0
-    this.recentKeys = new Array<string | undefined>(RECENT).fill(undefined)
+    this.recentKeys = new Array<string | undefined>(this.recentKeys.length).fill(undefined)
   }
 
   private slabOf (pos: number): Buffer {
