@@ -131,6 +131,8 @@ class LevelStore implements Store {
   /** See scratchKey. */
   private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH_KEY_BYTES)
   private readonly scratchViews = new Array<Buffer | undefined>(SCRATCH_KEY_BYTES).fill(undefined)
+  /** The prefix the scratch starts with now. */
+  private scratchPrefix: Buffer | null = null
 
   constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
     this.subs = {
@@ -253,7 +255,13 @@ class LevelStore implements Store {
       view = this.scratch.subarray(0, n)
       this.scratchViews[n] = view
     }
-    return prefixInto(view, prefix, k)
+    // The prefix stays in the scratch while keys of one space follow each other (a batch's ops): only the key is written.
+    if (this.scratchPrefix !== prefix) {
+      this.scratch.set(prefix, 0)
+      this.scratchPrefix = prefix
+    }
+    view.set(k, prefix.length)
+    return view
   }
 
   // By name, not this.prefixes[space]: a keyed load that sees several names is megamorphic.
