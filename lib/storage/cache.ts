@@ -79,10 +79,11 @@ export function entryCost (ks: string, entry: Entry | null): number {
 class CachedEntry implements Entry {
   derived: unknown = undefined
   private storageKey: Buffer | undefined = undefined
-  constructor (readonly bytes: Buffer, private readonly skeyLen: number) {}
+  constructor (readonly bytes: Buffer, private readonly slab: Buffer, private readonly skeyLen: number) {}
 
   get skey (): Buffer | undefined {
-    if (this.storageKey === undefined && this.skeyLen >= 0) this.storageKey = Buffer.from(this.bytes.buffer, this.bytes.byteOffset - this.skeyLen, this.skeyLen)
+    // Buffer#subarray of the slab (whose ArrayBuffer it starts): cheaper than Buffer.from(arrayBuffer, ...)'s checks.
+    if (this.storageKey === undefined && this.skeyLen >= 0) this.storageKey = this.slab.subarray(this.bytes.byteOffset - this.skeyLen, this.bytes.byteOffset)
     return this.storageKey
   }
 
@@ -203,7 +204,7 @@ export class ByteCache {
     this.remember(hash, key, i, pos, recordBytes(slab, at))
     const value = valueOf(slab, at)
     if (value === null) return null
-    return new CachedEntry(value, u16(slab, at + H_SKEY_LEN) - 1)
+    return new CachedEntry(value, slab, u16(slab, at + H_SKEY_LEN) - 1)
   }
 
   /**
@@ -526,7 +527,7 @@ export class ByteCache {
     }
     const size = recordBytes(slab, at)
     this.hand += size
-    const i = this.slotOf(slab.readInt32LE(at), this.firstSeq * OFFSET_BITS + at)
+    const i = this.slotOf(slab[at] | (slab[at + 1] << 8) | (slab[at + 2] << 16) | (slab[at + 3] << 24), this.firstSeq * OFFSET_BITS + at)
     if (i === -1) return true // dead: overwritten or deleted since
     // A cold record is kept while evict allows (keepCold): the hand then passes more dead
     // bytes than it copies, and the loop in evict still ends.
