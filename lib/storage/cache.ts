@@ -252,7 +252,12 @@ export class ByteCache {
   /** Slot i's entry was read (its hot bit set): a view of its value, null for a key known absent. */
   private hit (i: number): Buffer | null {
     const pos = this.positionAt(i)
-    return valueOf(this.slabOf(pos), pos % OFFSET_BITS)
+    const slab = this.slabOf(pos)
+    const at = pos % OFFSET_BITS
+    const flags = slab[at + H_FLAGS] |= HOT
+    if ((flags & ABSENT) !== 0) return null
+    const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
+    return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
   }
 
   /** Caches a value (null: known absent). */
