@@ -19,6 +19,12 @@ export interface WriteOp {
   space: Space
   key: Buffer
   value: Buffer | null
+  /**
+   * The value this write replaces, when the writer read it (the engine's
+   * writes): the key was stored, or written, before, so the filter behind
+   * mayHold holds it already.
+   */
+  before?: Buffer | undefined
 }
 
 export interface RangeOptions {
@@ -125,6 +131,8 @@ class LevelStore implements Store {
   /** See scratchKey. */
   private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH_KEY_BYTES)
   private readonly scratchViews = new Array<Buffer | undefined>(SCRATCH_KEY_BYTES).fill(undefined)
+  /** The prefix the scratch starts with now. */
+  private scratchPrefix: Buffer | null = null
 
   constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
     this.subs = {
@@ -247,7 +255,13 @@ class LevelStore implements Store {
       view = this.scratch.subarray(0, n)
       this.scratchViews[n] = view
     }
-    return prefixInto(view, prefix, k)
+    // The prefix stays in the scratch while keys of one space follow each other (a batch's ops): only the key is written.
+    if (this.scratchPrefix !== prefix) {
+      this.scratch.set(prefix, 0)
+      this.scratchPrefix = prefix
+    }
+    view.set(k, prefix.length)
+    return view
   }
 
   // By name, not this.prefixes[space]: a keyed load that sees several names is megamorphic.
@@ -274,7 +288,10 @@ class LevelStore implements Store {
     const direct = this.kind === 'classic-level'
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]
-      if (op.space === 'data' && op.value !== null) this.filter.add(op.key) // before the store holds it: mayHold never misses a key
+      // Before the store holds it, so mayHold never misses a key. A key with a value before this write is
+      // in the filter already: added by the write that stored that value (in an earlier batch, or earlier
+      // in this one), or at open by the scan of the keys present (docs/performance.md, "Session 7, setjs").
+      if (op.space === 'data' && op.value !== null && op.before === undefined) this.filter.add(op.key)
       if (direct && i > 0) {
         // The native batch copies the key at once: a scratch view will do.
         const key = this.scratchKey(op.space, op.key)
