@@ -27,11 +27,6 @@
 // so an Entry handed to a reader (views into a slab) stays valid however long
 // the reader keeps it.
 //
-// A write reads its key first (the engine's update) and caches the new value
-// once durable: the read's slot, record position and size are remembered by
-// the key's hash (remember), so the write's set finds the slot without probing
-// the table or reading the old record again (a cache miss in a random slab).
-//
 // sizeBytes is what the cache holds: every slab and the table's arrays, dead
 // records and a slab's unused tail included. It stays under the capacity.
 
@@ -122,14 +117,6 @@ function recordBytes (s: Buffer, at: number): number {
   return HEADER + u16(s, at + H_KEY_LEN) + Math.max(u16(s, at + H_SKEY_LEN) - 1, 0) + u32(s, at + H_VALUE_LEN)
 }
 
-/** The record at `at` was read (its hot bit set): a view of its value, null for a key known absent. */
-function valueOf (slab: Buffer, at: number): Buffer | null {
-  const flags = slab[at + H_FLAGS] |= HOT
-  if ((flags & ABSENT) !== 0) return null
-  const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
-  return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
-}
-
 function u16 (s: Buffer, at: number): number { return s[at] | (s[at + 1] << 8) }
 function u32 (s: Buffer, at: number): number { return (s[at] | (s[at + 1] << 8) | (s[at + 2] << 16)) + s[at + 3] * 0x1000000 }
 function put16 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] = v >>> 8 }
@@ -139,15 +126,6 @@ function put32 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] =
 const MOVED = -1
 /** Old slots a set moves to the new table while one is growing: the old one is empty before the new one is full (docs/performance.md, "getpath"). */
 const MOVES_PER_SET = 4
-/**
- * Lookups remembered for the writes that follow them, at most (a power of two):
- * several times the writes in flight between a write's read and its settle (50
- * clients with pipelines of 16: 800), so that few are overwritten meanwhile.
- * One per 8 KB of capacity (the 64 MB default: all of them), at least 16.
- */
-const RECENT_MAX = 8192
-/** Longer keys are not remembered: the memo holds at most RECENT_MAX keys of this many characters. */
-const RECENT_KEY_CHARS = 128
 
 export class ByteCache {
   private hashes: Int32Array
@@ -171,10 +149,6 @@ export class ByteCache {
   private keepCold = false
   private copiedBytes = 0
   private readonly slabBytes: number
-  /** Recent lookups by the key's hash (see remember): the key; its slot (as find numbers them), record position and record size side by side (one cache line). */
-  private recentKeys: Array<string | undefined>
-  private readonly recent: Float64Array
-  private readonly recentMask: number
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
@@ -182,11 +156,6 @@ export class ByteCache {
     this.positions = new Float64Array(table)
     this.mask = table - 1
     this.slabBytes = Math.max(256, Math.min(MAX_SLAB_BYTES, Math.floor(capacityBytes / 64)))
-    let recent = 16
-    while (recent < RECENT_MAX && recent * 2 * 8192 <= capacityBytes) recent *= 2
-    this.recentKeys = new Array<string | undefined>(recent).fill(undefined)
-    this.recent = new Float64Array(3 * recent)
-    this.recentMask = recent - 1
   }
 
   /** The bytes held: every slab and the table. */
@@ -195,47 +164,13 @@ export class ByteCache {
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. */
   get (key: string): Entry | null | undefined {
-    const hash = hashOf(key)
-    const i = this.find(hash, key)
+    const i = this.find(hashOf(key), key)
     if (i === -1) return undefined
+    const value = this.hit(i)
+    if (value === null) return null
     const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
-    const at = pos % OFFSET_BITS
-    this.remember(hash, key, i, pos, recordBytes(slab, at))
-    const value = valueOf(slab, at)
-    if (value === null) return null
-    return new CachedEntry(value, slab, u16(slab, at + H_SKEY_LEN) - 1)
-  }
-
-  /**
-   * Notes where key's record was found (or written): the write that follows a
-   * read of a key (every engine write reads the key first, and caches its new
-   * value once durable) then finds the slot without probing the table or
-   * comparing the key in the old record, a cache miss in a random slab
-   * (docs/performance.md, "Session 7, setjs").
-   */
-  private remember (hash: number, key: string, slot: number, pos: number, size: number): void {
-    if (key.length > RECENT_KEY_CHARS) return
-    const r = hash & this.recentMask
-    this.recentKeys[r] = key
-    const d = this.recent
-    d[3 * r] = slot
-    d[3 * r + 1] = pos
-    d[3 * r + 2] = size
-  }
-
-  /**
-   * The slot of key's record if a recent lookup of it still holds (its slot
-   * still points at the record it found: a position is never reused), else -1.
-   */
-  private recalled (hash: number, key: string): number {
-    const r = hash & this.recentMask
-    if (this.recentKeys[r] !== key) return -1
-    const i = this.recent[3 * r]
-    const pos = this.recent[3 * r + 1]
-    if (i >= 0) return i < this.positions.length && this.positions[i] === pos ? i : -1
-    const old = this.oldPositions
-    return old !== null && -2 - i < old.length && old[-2 - i] === pos ? i : -1
+    return new CachedEntry(value, slab, u16(slab, pos % OFFSET_BITS + H_SKEY_LEN) - 1)
   }
 
   /**
@@ -272,12 +207,8 @@ export class ByteCache {
       return
     }
     if (this.oldPositions !== null) this.moveOld(MOVES_PER_SET)
-    let i = this.recalled(hash, key)
-    // The old record's size: remembered with the slot, else read from the record.
-    let oldSize = i === -1 ? -1 : this.recent[3 * (hash & this.recentMask) + 2]
-    if (i === -1) i = this.find(hash, key)
+    const i = this.find(hash, key)
     const known = i !== -1
-    if (known && oldSize < 0) oldSize = this.recordBytesAt(this.positionAt(i))
     if (!known && this.entries + 1 > (this.mask + 1) * 0.7) {
       // Tables that would take half the capacity (the new one and the old while its entries move) do
       // not grow: the oldest entries make room instead.
@@ -292,17 +223,15 @@ export class ByteCache {
       if (known) this.remove(i)
       return
     }
-    if (known) this.liveBytes -= oldSize
-    const written = size - (key.length > 0 && key.charCodeAt(0) === 0x100 ? 1 : 0)
-    this.liveBytes += written
+    if (known) this.liveBytes -= this.recordBytesAt(this.positionAt(i))
+    this.liveBytes += this.recordBytesAt(pos)
     if (i >= 0) this.positions[i] = pos
     else {
       // New, or in the old table: it goes to the new one.
       if (known) (this.oldPositions as Float64Array)[-2 - i] = MOVED
       else this.entries++
-      i = this.insert(hash, pos)
+      this.insert(hash, pos)
     }
-    this.remember(hash, key, i, pos, written)
     this.evict()
   }
 
@@ -324,7 +253,6 @@ export class ByteCache {
     this.slabTotal = 0
     this.hand = 0
     this.liveBytes = 0
-    this.recentKeys = new Array<string | undefined>(this.recentKeys.length).fill(undefined)
   }
 
   private slabOf (pos: number): Buffer {
@@ -437,14 +365,13 @@ export class ByteCache {
     this.entries--
   }
 
-  /** A new entry's slot in the table: its index. */
-  private insert (hash: number, pos: number): number {
+  /** A new entry's slot in the table. */
+  private insert (hash: number, pos: number): void {
     const positions = this.positions
     let i = hash & this.mask
     while (positions[i] !== 0) i = (i + 1) & this.mask
     this.hashes[i] = hash
     positions[i] = pos
-    return i
   }
 
   /**

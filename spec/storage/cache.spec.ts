@@ -82,7 +82,7 @@ function liveBytesOf (cache: ByteCache): number {
   return sum
 }
 
-t.test('a write after a read of its key (the engine\'s pattern: the read\'s slot is remembered) leaves what a fresh lookup would', async (t) => {
+t.test('writes that follow reads of their keys two batches later (the engine\'s pattern), with deletes between, leave what a fresh lookup would', async (t) => {
   for (const capacity of [8192, 200_000, 1 << 22]) {
     const cache = new ByteCache(capacity)
     const model = new Map<string, string | null>()
