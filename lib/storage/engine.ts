@@ -82,6 +82,17 @@ const RESOLVED = Promise.resolve()
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
 
+/**
+ * Written entries a space's overlay keeps before it is rebuilt with only the
+ * unwritten ones. A Map shrinks its table as keys are deleted and grows it
+ * again as the next batch adds them: deleting each write from the overlay
+ * once durable allocated ~80-150 B a write (docs/performance.md, "Session 7,
+ * setalloc"). So a write, once written, is replaced by WRITTEN (a value set
+ * in place: no allocation, and nothing of the write is kept), which readers
+ * skip; a later write of its key replaces that in place too.
+ */
+const OVERLAY_KEPT = 4096
+
 /** One queued write: the store's op, the commit listeners' record and the overlay's entry at once. */
 class PendingWrite implements WriteOp, CommittedWrite {
   constructor (
@@ -116,6 +127,12 @@ class Batch {
   }
 }
 
+const WRITTEN_BATCH = new Batch()
+WRITTEN_BATCH.written = true
+WRITTEN_BATCH.resolve()
+/** What the overlay holds for a key whose latest write is written (OVERLAY_KEPT). */
+const WRITTEN = new PendingWrite('data', Buffer.alloc(0), null, undefined, null, null, WRITTEN_BATCH)
+
 /**
  * A new entry for a writer's fn (or one read from the store): every field
  * there from the start, so that apply setting skey and a reader memoising
@@ -141,7 +158,10 @@ export class Engine {
   private readonly maxBatchOps: number
   private readonly onCommit?: (writes: readonly CommittedWrite[]) => void
   private readonly cache: ByteCache
+  /** Per space, the latest write of each key not written yet (readable before it is durable), or WRITTEN (OVERLAY_KEPT). */
   private readonly overlay: Record<Space, Map<string, PendingWrite>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  /** Keys of the data overlay whose latest write is not written yet. */
+  private unwrittenData = 0
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
   private readQueued = false
@@ -175,7 +195,7 @@ export class Engine {
 
   /** The latest value if it is in memory; MISS when it must be loaded. */
   private peek (space: Space, ks: string): Entry | undefined | typeof MISS {
-    const pending = this.overlayOf(space).get(ks)
+    const pending = this.pendingOf(space, ks)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
     const cached = this.cache.get(ks)
@@ -191,8 +211,7 @@ export class Engine {
    * in stats. docs/performance.md, "getpath".
    */
   cachedBytes (key: Buffer): Buffer | null | undefined {
-    const overlay = this.overlay.data
-    if (overlay.size > 0 && overlay.has(key.toString('latin1'))) return undefined
+    if (this.unwrittenData > 0 && this.pendingOf('data', key.toString('latin1')) !== undefined) return undefined
     return this.cache.getBytes(key)
   }
 
@@ -265,6 +284,12 @@ export class Engine {
     return space === 'data' ? this.overlay.data : space === 'hints' ? this.overlay.hints : this.overlay.meta
   }
 
+  /** The key's write not written yet, if any. */
+  private pendingOf (space: Space, ks: string): PendingWrite | undefined {
+    const w = this.overlayOf(space).get(ks)
+    return w === undefined || w.batch.written ? undefined : w
+  }
+
   private loadsOf (space: Space): Map<string, Promise<Entry | undefined>> {
     return space === 'data' ? this.loads.data : space === 'hints' ? this.loads.hints : this.loads.meta
   }
@@ -289,7 +314,7 @@ export class Engine {
   /** Queues the key's next entry (undefined: no change, null: delete); resolves once it, or the pending write it follows, is durable. */
   private applyNext (space: Space, k: EngineKey, current: Entry | undefined, next: Entry | null | undefined): Promise<void> {
     const ks = k.ks
-    const pending = this.overlayOf(space).get(ks)
+    const pending = this.pendingOf(space, ks)
     if (next === undefined || (next === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       return pending === undefined ? RESOLVED : pending.batch.done
@@ -301,6 +326,7 @@ export class Engine {
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
     this.overlayOf(space).set(ks, write)
+    if (pending === undefined && space === 'data') this.unwrittenData++
     this.scheduleFlush()
     return batch.done
   }
@@ -393,13 +419,18 @@ export class Engine {
     batch.after.length = 0
     for (const op of batch.ops) {
       if (op.ks === null) continue
+      // A later write of the key replaced it: that one is cached when it is written.
       const overlay = this.overlayOf(op.space)
       if (overlay.get(op.ks) !== op) continue
-      overlay.delete(op.ks)
+      overlay.set(op.ks, WRITTEN)
       if (op.space !== 'data') continue
+      this.unwrittenData--
       if (err === null) this.cache.set(op.ks, op.entry)
       else this.cache.delete(op.ks)
     }
+    this.overlay.data = keepUnwritten(this.overlay.data)
+    this.overlay.hints = keepUnwritten(this.overlay.hints)
+    this.overlay.meta = keepUnwritten(this.overlay.meta)
     if (err === null) {
       this.onCommit?.(batch.ops)
       batch.resolve()
@@ -484,7 +515,15 @@ export class Engine {
     }
     const entry: Entry | undefined = bytes === undefined ? undefined : newEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
-    if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
+    if (space === 'data' && this.pendingOf('data', ks) === undefined) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)
   }
+}
+
+/** The overlay itself, or once it holds more than OVERLAY_KEPT writes, a new one of its unwritten writes. */
+function keepUnwritten (overlay: Map<string, PendingWrite>): Map<string, PendingWrite> {
+  if (overlay.size <= OVERLAY_KEPT) return overlay
+  const kept = new Map<string, PendingWrite>()
+  overlay.forEach((w, ks) => { if (w !== WRITTEN) kept.set(ks, w) })
+  return kept
 }
