@@ -93,8 +93,16 @@ const SYNC_READS_MAX = 8
  */
 const OVERLAY_KEPT = 4096
 
-/** One queued write: the store's op, the commit listeners' record and the overlay's entry at once. */
-class PendingWrite implements WriteOp, CommittedWrite {
+/**
+ * One queued write: the store's op, the commit listeners' record and the
+ * overlay's entry at once. A write of Engine.write is its own entry (bytes
+ * its value, skey its key): one object a write instead of two.
+ */
+class PendingWrite implements WriteOp, CommittedWrite, Entry {
+  /** Entry.derived, when the write is its own entry. */
+  derived: unknown = undefined
+  readonly entry: Entry | null
+
   constructor (
     readonly space: Space,
     readonly key: Buffer,
@@ -102,10 +110,26 @@ class PendingWrite implements WriteOp, CommittedWrite {
     readonly before: Buffer | undefined,
     /** null for a write outside the overlay (meta records). */
     readonly ks: string | null,
-    readonly entry: Entry | null,
+    /** SELF: this write (its value is not null). */
+    entry: Entry | null | typeof SELF,
     readonly batch: Batch
-  ) {}
+  ) {
+    this.entry = entry === SELF ? this : entry
+  }
+
+  get bytes (): Buffer {
+    return this.value as Buffer
+  }
+
+  get skey (): Buffer {
+    return this.key
+  }
+
+  // A writer's fn may return the entry it was given: its storage key is this one's already.
+  set skey (_: Buffer | undefined) {}
 }
+
+const SELF = Symbol('self')
 
 class Batch {
   readonly ops: PendingWrite[] = []
@@ -248,16 +272,17 @@ export class Engine {
 
   /**
    * update without a result, for the hottest writes (a blind SET): next returns
-   * the new entry itself (undefined: no change, null: delete) and gets k and arg
-   * from here, so a write needs no closure and no Change object. Resolves once
-   * the write (or the pending write next saw) is durable.
+   * the new value's bytes (undefined: no change, null: delete) and gets k and
+   * arg from here, so a write needs no closure, no Change object and no Entry
+   * (the write is its own). Resolves once the write (or the pending write next
+   * saw) is durable.
    */
-  write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Entry | null | undefined, arg: A): Promise<void> {
+  write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Buffer | null | undefined, arg: A): Promise<void> {
     const current = this.current(space, k)
-    if (current !== MISS) return this.applyNext(space, k, current, next(current, k, arg))
+    if (current !== MISS) return this.queue(space, k, current, next(current, k, arg), SELF)
     return this.load(space, k.skey, k.ks).then((loaded) => {
       const c = this.latest(space, k.ks, loaded)
-      return this.applyNext(space, k, c, next(c, k, arg))
+      return this.queue(space, k, c, next(c, k, arg), SELF)
     })
   }
 
@@ -313,16 +338,22 @@ export class Engine {
 
   /** Queues the key's next entry (undefined: no change, null: delete); resolves once it, or the pending write it follows, is durable. */
   private applyNext (space: Space, k: EngineKey, current: Entry | undefined, next: Entry | null | undefined): Promise<void> {
+    return this.queue(space, k, current, next === undefined ? undefined : next === null ? null : next.bytes, next ?? null)
+  }
+
+  /** applyNext with the new bytes (undefined: no change, null: delete) and the entry readers see them in (SELF: the write). */
+  private queue (space: Space, k: EngineKey, current: Entry | undefined, value: Buffer | null | undefined, entry: Entry | null | typeof SELF): Promise<void> {
     const ks = k.ks
     const pending = this.pendingOf(space, ks)
-    if (next === undefined || (next === null && current === undefined && pending === undefined)) {
+    if (value === undefined || (value === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       return pending === undefined ? RESOLVED : pending.batch.done
     }
     const key = current?.skey ?? k.skey
-    if (next !== null) next.skey = key
+    if (value === null) entry = null
+    else if (entry !== SELF && entry !== null) entry.skey = key
     const batch = this.openBatch()
-    const write = new PendingWrite(space, key, next === null ? null : next.bytes, current?.bytes, ks, next, batch)
+    const write = new PendingWrite(space, key, value, current?.bytes, ks, entry, batch)
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
     this.overlayOf(space).set(ks, write)
