@@ -234,17 +234,17 @@ export class LocalReplica {
     })
   }
 
-  /** write's new entry (one function for every write: the engine hands it the ref and the change). */
-  private readonly nextVersion = (cur: Entry | undefined, ref: RecordRef, change: Change): Entry => {
+  /** write's new bytes (one function for every write: the engine hands it the ref and the change). */
+  private readonly nextVersion = (cur: Entry | undefined, ref: RecordRef, change: Change): Buffer => {
     const fresh = cur === undefined ? this.freshActor() : null
     if (change.op === 'value' || change.op === 'tombstone') {
       const bytes = this.blindVersion(ref, cur, change, fresh?.actor ?? this.actor, this.clock.now())
       if (bytes !== null) {
         this.lease.issued(this.blindOut.counter)
-        return newEntry(bytes)
+        return bytes
       }
     }
-    return newEntry(this.newVersion(ref, cur, change, undefined, fresh).bytes)
+    return this.newVersion(ref, cur, change, undefined, fresh).bytes
   }
 
   /**

@@ -82,8 +82,27 @@ const RESOLVED = Promise.resolve()
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
 
-/** One queued write: the store's op, the commit listeners' record and the overlay's entry at once. */
-class PendingWrite implements WriteOp, CommittedWrite {
+/**
+ * Written entries a space's overlay keeps before it is rebuilt with only the
+ * unwritten ones. A Map shrinks its table as keys are deleted and grows it
+ * again as the next batch adds them: deleting each write from the overlay
+ * once durable allocated ~80-150 B a write (docs/performance.md, "Session 7,
+ * setalloc"). So a write, once written, is replaced by WRITTEN (a value set
+ * in place: no allocation, and nothing of the write is kept), which readers
+ * skip; a later write of its key replaces that in place too.
+ */
+const OVERLAY_KEPT = 4096
+
+/**
+ * One queued write: the store's op, the commit listeners' record and the
+ * overlay's entry at once. A write of Engine.write is its own entry (bytes
+ * its value, skey its key): one object a write instead of two.
+ */
+class PendingWrite implements WriteOp, CommittedWrite, Entry {
+  /** Entry.derived, when the write is its own entry. */
+  derived: unknown = undefined
+  readonly entry: Entry | null
+
   constructor (
     readonly space: Space,
     readonly key: Buffer,
@@ -91,10 +110,26 @@ class PendingWrite implements WriteOp, CommittedWrite {
     readonly before: Buffer | undefined,
     /** null for a write outside the overlay (meta records). */
     readonly ks: string | null,
-    readonly entry: Entry | null,
+    /** SELF: this write (its value is not null). */
+    entry: Entry | null | typeof SELF,
     readonly batch: Batch
-  ) {}
+  ) {
+    this.entry = entry === SELF ? this : entry
+  }
+
+  get bytes (): Buffer {
+    return this.value as Buffer
+  }
+
+  get skey (): Buffer {
+    return this.key
+  }
+
+  // A writer's fn may return the entry it was given: its storage key is this one's already.
+  set skey (_: Buffer | undefined) {}
 }
+
+const SELF = Symbol('self')
 
 class Batch {
   readonly ops: PendingWrite[] = []
@@ -115,6 +150,12 @@ class Batch {
     this.done.catch(() => {}) // observed by each waiter; never an unhandled rejection
   }
 }
+
+const WRITTEN_BATCH = new Batch()
+WRITTEN_BATCH.written = true
+WRITTEN_BATCH.resolve()
+/** What the overlay holds for a key whose latest write is written (OVERLAY_KEPT). */
+const WRITTEN = new PendingWrite('data', Buffer.alloc(0), null, undefined, null, null, WRITTEN_BATCH)
 
 /**
  * A new entry for a writer's fn (or one read from the store): every field
@@ -141,7 +182,10 @@ export class Engine {
   private readonly maxBatchOps: number
   private readonly onCommit?: (writes: readonly CommittedWrite[]) => void
   private readonly cache: ByteCache
+  /** Per space, the latest write of each key not written yet (readable before it is durable), or WRITTEN (OVERLAY_KEPT). */
   private readonly overlay: Record<Space, Map<string, PendingWrite>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  /** Keys of the data overlay whose latest write is not written yet. */
+  private unwrittenData = 0
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
   private readQueued = false
@@ -175,7 +219,7 @@ export class Engine {
 
   /** The latest value if it is in memory; MISS when it must be loaded. */
   private peek (space: Space, ks: string): Entry | undefined | typeof MISS {
-    const pending = this.overlayOf(space).get(ks)
+    const pending = this.pendingOf(space, ks)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
     const cached = this.cache.get(ks)
@@ -191,8 +235,7 @@ export class Engine {
    * in stats. docs/performance.md, "getpath".
    */
   cachedBytes (key: Buffer): Buffer | null | undefined {
-    const overlay = this.overlay.data
-    if (overlay.size > 0 && overlay.has(key.toString('latin1'))) return undefined
+    if (this.unwrittenData > 0 && this.pendingOf('data', key.toString('latin1')) !== undefined) return undefined
     return this.cache.getBytes(key)
   }
 
@@ -229,16 +272,17 @@ export class Engine {
 
   /**
    * update without a result, for the hottest writes (a blind SET): next returns
-   * the new entry itself (undefined: no change, null: delete) and gets k and arg
-   * from here, so a write needs no closure and no Change object. Resolves once
-   * the write (or the pending write next saw) is durable.
+   * the new value's bytes (undefined: no change, null: delete) and gets k and
+   * arg from here, so a write needs no closure, no Change object and no Entry
+   * (the write is its own). Resolves once the write (or the pending write next
+   * saw) is durable.
    */
-  write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Entry | null | undefined, arg: A): Promise<void> {
+  write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Buffer | null | undefined, arg: A): Promise<void> {
     const current = this.current(space, k)
-    if (current !== MISS) return this.applyNext(space, k, current, next(current, k, arg))
+    if (current !== MISS) return this.queue(space, k, current, next(current, k, arg), SELF)
     return this.load(space, k.skey, k.ks).then((loaded) => {
       const c = this.latest(space, k.ks, loaded)
-      return this.applyNext(space, k, c, next(c, k, arg))
+      return this.queue(space, k, c, next(c, k, arg), SELF)
     })
   }
 
@@ -265,6 +309,12 @@ export class Engine {
     return space === 'data' ? this.overlay.data : space === 'hints' ? this.overlay.hints : this.overlay.meta
   }
 
+  /** The key's write not written yet, if any. */
+  private pendingOf (space: Space, ks: string): PendingWrite | undefined {
+    const w = this.overlayOf(space).get(ks)
+    return w === undefined || w.batch.written ? undefined : w
+  }
+
   private loadsOf (space: Space): Map<string, Promise<Entry | undefined>> {
     return space === 'data' ? this.loads.data : space === 'hints' ? this.loads.hints : this.loads.meta
   }
@@ -288,19 +338,26 @@ export class Engine {
 
   /** Queues the key's next entry (undefined: no change, null: delete); resolves once it, or the pending write it follows, is durable. */
   private applyNext (space: Space, k: EngineKey, current: Entry | undefined, next: Entry | null | undefined): Promise<void> {
+    return this.queue(space, k, current, next === undefined ? undefined : next === null ? null : next.bytes, next ?? null)
+  }
+
+  /** applyNext with the new bytes (undefined: no change, null: delete) and the entry readers see them in (SELF: the write). */
+  private queue (space: Space, k: EngineKey, current: Entry | undefined, value: Buffer | null | undefined, entry: Entry | null | typeof SELF): Promise<void> {
     const ks = k.ks
-    const pending = this.overlayOf(space).get(ks)
-    if (next === undefined || (next === null && current === undefined && pending === undefined)) {
+    const pending = this.pendingOf(space, ks)
+    if (value === undefined || (value === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       return pending === undefined ? RESOLVED : pending.batch.done
     }
     const key = current?.skey ?? k.skey
-    if (next !== null) next.skey = key
+    if (value === null) entry = null
+    else if (entry !== SELF && entry !== null) entry.skey = key
     const batch = this.openBatch()
-    const write = new PendingWrite(space, key, next === null ? null : next.bytes, current?.bytes, ks, next, batch)
+    const write = new PendingWrite(space, key, value, current?.bytes, ks, entry, batch)
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
     this.overlayOf(space).set(ks, write)
+    if (pending === undefined && space === 'data') this.unwrittenData++
     this.scheduleFlush()
     return batch.done
   }
@@ -393,13 +450,18 @@ export class Engine {
     batch.after.length = 0
     for (const op of batch.ops) {
       if (op.ks === null) continue
+      // A later write of the key replaced it: that one is cached when it is written.
       const overlay = this.overlayOf(op.space)
       if (overlay.get(op.ks) !== op) continue
-      overlay.delete(op.ks)
+      overlay.set(op.ks, WRITTEN)
       if (op.space !== 'data') continue
+      this.unwrittenData--
       if (err === null) this.cache.set(op.ks, op.entry)
       else this.cache.delete(op.ks)
     }
+    this.overlay.data = keepUnwritten(this.overlay.data)
+    this.overlay.hints = keepUnwritten(this.overlay.hints)
+    this.overlay.meta = keepUnwritten(this.overlay.meta)
     if (err === null) {
       this.onCommit?.(batch.ops)
       batch.resolve()
@@ -484,7 +546,15 @@ export class Engine {
     }
     const entry: Entry | undefined = bytes === undefined ? undefined : newEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
-    if (space === 'data' && !this.overlay.data.has(ks)) this.cache.set(ks, entry ?? null)
+    if (space === 'data' && this.pendingOf('data', ks) === undefined) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)
   }
+}
+
+/** The overlay itself, or once it holds more than OVERLAY_KEPT writes, a new one of its unwritten writes. */
+function keepUnwritten (overlay: Map<string, PendingWrite>): Map<string, PendingWrite> {
+  if (overlay.size <= OVERLAY_KEPT) return overlay
+  const kept = new Map<string, PendingWrite>()
+  overlay.forEach((w, ks) => { if (w !== WRITTEN) kept.set(ks, w) })
+  return kept
 }

@@ -269,3 +269,32 @@ t.test('two batches of disjoint keys are written at once; a batch touching a key
   t.equal(writes.length, 3)
   t.same(await inner.get('data', b('x')), b('x2'), 'the store ends with the last write of x')
 })
+
+t.test('written writes left in the overlay are skipped, and the overlay is rebuilt past its bound with pending writes kept', async (t) => {
+  // A cache of 2 KB: most written keys are evicted, so a read that took a
+  // written overlay entry for a pending one would return its value from there.
+  const { engine, writes, hold, inner } = await setup(2048)
+  for (let round = 0; round < 3; round++) {
+    const ps = []
+    for (let i = 0; i < 3000; i++) ps.push(engine.update('data', k(`k${i}`), setTo(`r${round}-${i}`)))
+    await Promise.all(ps)
+  }
+  // Keys written and evicted: read from the store, not from the overlay.
+  await inner.write([{ space: 'data', key: b('k7'), value: b('behind the engine'), before: undefined }], true)
+  t.equal(text(await engine.read('data', k('k7'))), 'behind the engine', 'a written key is not answered from the overlay')
+  t.equal(engine.cachedBytes(b('k8'))?.toString() ?? 'not cached', 'not cached', 'evicted')
+  // A pending write across a rebuild (more than 4 096 keys written meanwhile) stays readable, and its key uncached.
+  const release = hold()
+  const held = engine.update('data', k('held'), setTo('pending'))
+  await until(() => writes.length > 0 && writes[writes.length - 1].some(o => o.key.toString() === 'held'))
+  const more = []
+  for (let i = 0; i < 5000; i++) more.push(engine.update('data', k(`m${i}`), setTo(`m${i}`)))
+  t.equal(text(engine.read('data', k('held')) as { bytes: Buffer }), 'pending')
+  t.equal(engine.cachedBytes(b('held')), undefined, 'a pending key is not read from the cache')
+  release()
+  await held
+  await Promise.all(more)
+  t.equal(text(await engine.read('data', k('held'))), 'pending')
+  t.equal(text(await engine.read('data', k('m4999'))), 'm4999')
+  t.equal(text(await engine.read('data', k('k2999'))), 'r2-2999')
+})
