@@ -186,6 +186,8 @@ export class Engine {
   private readonly overlay: Record<Space, Map<string, PendingWrite>> = { data: new Map(), hints: new Map(), meta: new Map() }
   /** Keys of the data overlay whose latest write is not written yet. */
   private unwrittenData = 0
+  /** Per space, the size past which trimOverlay rebuilds the overlay. */
+  private readonly overlayLimit: Record<Space, number> = { data: OVERLAY_KEPT, hints: OVERLAY_KEPT, meta: OVERLAY_KEPT }
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
   private readQueued = false
@@ -302,6 +304,20 @@ export class Engine {
   private latest (space: Space, ks: string, loaded: Entry | undefined): Entry | undefined {
     const now = this.peek(space, ks)
     return now === MISS ? loaded : now
+  }
+
+  /**
+   * Rebuilds space's overlay with its unwritten writes once it has grown
+   * OVERLAY_KEPT keys past what the last rebuild kept: at least OVERLAY_KEPT
+   * new keys between rebuilds, however many writes are pending, so a rebuild's
+   * walk costs O(1) a write.
+   */
+  private trimOverlay (space: Space): void {
+    const overlay = this.overlayOf(space)
+    if (overlay.size <= this.overlayLimit[space]) return
+    const kept = unwrittenOf(overlay)
+    this.overlay[space] = kept
+    this.overlayLimit[space] = kept.size + OVERLAY_KEPT
   }
 
   // By name, not this.overlay[space]: a keyed load that sees several names is megamorphic.
@@ -459,9 +475,9 @@ export class Engine {
       if (err === null) this.cache.set(op.ks, op.entry)
       else this.cache.delete(op.ks)
     }
-    this.overlay.data = keepUnwritten(this.overlay.data)
-    this.overlay.hints = keepUnwritten(this.overlay.hints)
-    this.overlay.meta = keepUnwritten(this.overlay.meta)
+    this.trimOverlay('data')
+    this.trimOverlay('hints')
+    this.trimOverlay('meta')
     if (err === null) {
       this.onCommit?.(batch.ops)
       batch.resolve()
@@ -551,9 +567,8 @@ export class Engine {
   }
 }
 
-/** The overlay itself, or once it holds more than OVERLAY_KEPT writes, a new one of its unwritten writes. */
-function keepUnwritten (overlay: Map<string, PendingWrite>): Map<string, PendingWrite> {
-  if (overlay.size <= OVERLAY_KEPT) return overlay
+/** The overlay's unwritten writes, in a new Map. */
+function unwrittenOf (overlay: Map<string, PendingWrite>): Map<string, PendingWrite> {
   const kept = new Map<string, PendingWrite>()
   overlay.forEach((w, ks) => { if (w !== WRITTEN) kept.set(ks, w) })
   return kept
