@@ -658,7 +658,7 @@ export class ReadRound implements ReplicaReplies {
     private readonly refs: RecordRef[],
     private readonly r: number,
     private readonly targets: Target[],
-    private all: boolean,
+    private readonly all: boolean,
     private readonly resolve: (found: Found[]) => void,
     private readonly reject: (e: Error) => void
   ) {
@@ -769,11 +769,11 @@ export class ReadRound implements ReplicaReplies {
   finish (): void {
     if (this.asking) return // the ask in progress finishes
     const state = this.tracker.state
-    const all = this.settled === this.targets.length
+    const everyReply = this.settled === this.targets.length
     if (!this.answered && state === 'won') {
       this.answered = true
       this.resolve(this.found())
-      if (!all && this.anyMixed) {
+      if (!everyReply && this.anyMixed) {
         this.c.readRepairAfter(() => {
           this.repairing = true
           this.repair()
@@ -784,7 +784,7 @@ export class ReadRound implements ReplicaReplies {
       this.answered = true
       this.reject(this.c.readLost(this.r, this.tracker.ok))
     }
-    if (all) this.repairing = true
+    if (everyReply) this.repairing = true
     this.repair()
   }
 }
