@@ -87,6 +87,7 @@ const OKS_IDS_MAX = 4096
 /** The protocol version that has OKS (a version-2 peer gets an OK frame each). */
 const OKS_VERSION = 3
 
+const NO_IDS: number[] = []
 const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
 export interface ConnectionOwner {
@@ -136,6 +137,10 @@ export class Connection implements CallHolder {
   private readonly flushNow = (): void => this.flush()
   /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
   private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
+  /** The promise the last request's handler returned while it is pending, the type of that request, and the ids it answers (await). */
+  private shared: Promise<unknown> | null = null
+  private sharedType: Request['type'] | null = null
+  private sharedIds: number[] = NO_IDS
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -376,9 +381,40 @@ export class Connection implements CallHolder {
       this.answer(id, errorResponse(err))
       return
     }
-    // A response at hand (a replica read from memory) is answered at once; else one reaction per request, not a chain.
-    if (handled instanceof Promise) handled.then(res => this.answer(id, checkResponse(req, res)), (err: unknown) => this.answer(id, errorResponse(err)))
-    else this.answer(id, checkResponse(req, handled))
+    // A response at hand (a replica read from memory) is answered at once; else one reaction per promise, not a chain.
+    if (!(handled instanceof Promise)) this.answer(id, checkResponse(req, handled))
+    else if (handled === this.shared && req.type === this.sharedType) this.sharedIds.push(id)
+    else this.await(handled, req, id)
+  }
+
+  /**
+   * One reaction for the requests whose handler returned this promise, as the
+   * next ones may (the PUT_REPLICAs of one frame chunk join one group commit,
+   * whose promise the engine hands to each): they are answered together when
+   * it settles. A request of another type, or another promise, starts a new
+   * group; the group closes when its reaction runs.
+   */
+  private await (handled: Promise<unknown>, req: Request, id: number): void {
+    const ids = [id]
+    this.shared = handled
+    this.sharedType = req.type
+    this.sharedIds = ids
+    const close = (): void => {
+      if (this.shared === handled) {
+        this.shared = null
+        this.sharedIds = NO_IDS
+      }
+    }
+    handled.then((res) => {
+      close()
+      const answer = checkResponse(req, res)
+      // bounded: the requests of one promise, each counted in inbound (maxInboundPerConnection)
+      for (let i = 0; i < ids.length; i++) this.answer(ids[i], answer)
+    }, (err: unknown) => {
+      close()
+      const answer = errorResponse(err)
+      for (let i = 0; i < ids.length; i++) this.answer(ids[i], answer)
+    })
   }
 
   private answer (id: number, res: Response): void {
