@@ -126,8 +126,8 @@ export class TcpTransport implements Transport {
   /** Outbound handshakes to an address whose node name is not known yet (a join seed). */
   private readonly seedDials = new Map<string, Connection>()
   private readonly backoff = new Map<string, Backoff>()
-  /** Outstanding requests: each leaves the set as it settles (untrack), and times out by the deadline sweep. */
-  private readonly calls = new Set<Call>()
+  /** Outstanding requests: each leaves the table as it settles (untrack), and times out by the deadline sweep. */
+  private readonly calls = new CallSlots()
   private readonly untrack = (call: Call): void => { this.calls.delete(call) }
   /** The deadline sweep's one timer (null: not armed), and when it fires. */
   private sweepTimer: Timer | null = null
@@ -199,7 +199,7 @@ export class TcpTransport implements Transport {
     this.sweepTimer = null
     const err = new PeerStoppedError(`transport ${this.name} stopped`)
     for (const conn of [...this.conns]) conn.close(err)
-    for (const call of [...this.calls]) call.fail(err)
+    for (const call of this.calls.all()) call.fail(err)
     const server = this.server
     this.server = null
     if (server !== null) await new Promise<void>(resolve => server.close(() => resolve()))
@@ -283,7 +283,11 @@ export class TcpTransport implements Transport {
     const now = this.clock.now()
     let next = Infinity
     const expired: Call[] = []
-    for (const call of this.calls) {
+    const slots = this.calls.slots
+    // bounded: the table never holds more than limits.maxOutstanding calls
+    for (let i = 0; i < slots.length; i++) {
+      const call = slots[i]
+      if (call === null) continue
       if (call.deadlineMs <= now) expired.push(call)
       else if (call.deadlineMs < next) next = call.deadlineMs
     }
@@ -485,4 +489,41 @@ function checkLimits (limits: PeerLimits): PeerLimits {
   if (limits.maxFrameBytes < 64) throw new RangeError(`maxFrameBytes must be at least 64, got ${limits.maxFrameBytes}`)
   if (limits.reconnectBackoffMsMax < limits.reconnectBackoffMsMin) throw new RangeError('reconnectBackoffMsMax must be at least reconnectBackoffMsMin')
   return limits
+}
+
+/**
+ * The transport's outstanding calls: a slot each, the freed slots reused
+ * (Call.slot). A Set allocated a new hash table every few hundred adds and
+ * deletes (its deleted entries fill it up, and it shrinks as it empties):
+ * ~240 B per clustered SET (docs/performance.md, "Session 8, replica"). The
+ * array grows to the most calls outstanding at once and is then reused.
+ */
+class CallSlots {
+  readonly slots: Array<Call | null> = []
+  private readonly free: number[] = []
+  size = 0
+
+  add (call: Call): void {
+    const slot = this.free.length > 0 ? this.free.pop() as number : this.slots.length
+    if (slot === this.slots.length) this.slots.push(call)
+    else this.slots[slot] = call
+    call.slot = slot
+    this.size++
+  }
+
+  delete (call: Call): void {
+    const slot = call.slot
+    if (slot < 0 || this.slots[slot] !== call) return
+    this.slots[slot] = null
+    this.free.push(slot)
+    call.slot = -1
+    this.size--
+  }
+
+  /** A copy of the calls outstanding now. */
+  all (): Call[] {
+    const out: Call[] = []
+    for (const call of this.slots) if (call !== null) out.push(call)
+    return out
+  }
 }

@@ -131,6 +131,8 @@ export class Call {
    * one function shared by every call (no closure per call).
    */
   untrack: ((call: Call) => void) | null = null
+  /** Its place in a transport's table of outstanding calls (-1: none). */
+  slot = -1
   /** When the call times out, for a transport that sweeps deadlines instead of arming a timer per call (0: unset). */
   deadlineMs = 0
   /** Where the call goes (for the timeout's message). */
