@@ -43,6 +43,8 @@ export class KeyRef implements RecordRef {
   readonly ks: string
   private hashBytes: Buffer | undefined
   private storageKey: Buffer | undefined
+  /** The partition once computed (-1: not yet). */
+  private part = -1
 
   constructor (readonly key: Buffer, private readonly partitionBits: number, hash?: Buffer, skey?: Buffer) {
     this.ks = key.toString('latin1')
@@ -57,7 +59,8 @@ export class KeyRef implements RecordRef {
 
   /** The partition: the top log2(Q) bits of the ring position. */
   get partition (): number {
-    return partitionOfHash(this.hash, this.partitionBits)
+    if (this.part < 0) this.part = partitionOfHash(this.hash, this.partitionBits)
+    return this.part
   }
 
   get bits (): number {
