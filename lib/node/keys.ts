@@ -53,13 +53,14 @@ export class KeyRef implements RecordRef {
   }
 
   get hash (): Buffer {
-    this.hashBytes ??= keyHash(this.key)
+    // (a ref made from its storage key, a replica request's, takes the hash from there when asked)
+    this.hashBytes ??= this.storageKey !== undefined ? this.storageKey.subarray(0, HASH_BYTES) : keyHash(this.key)
     return this.hashBytes
   }
 
-  /** The partition: the top log2(Q) bits of the ring position. */
+  /** The partition: the top log2(Q) bits of the ring position (the storage key starts with it). */
   get partition (): number {
-    if (this.part < 0) this.part = partitionOfHash(this.hash, this.partitionBits)
+    if (this.part < 0) this.part = partitionOfHash(this.hashBytes ?? this.storageKey ?? this.hash, this.partitionBits)
     return this.part
   }
 
@@ -112,9 +113,10 @@ export function keyRef (key: Buffer, partitionBits: number): KeyRef {
 /** The record a storage key names (scans, handoff, anti-entropy, peers); DecodeError for a malformed one. */
 export function refOfStorageKey (skey: Buffer, partitionBits: number): KeyRef | ElementRef {
   if (skey.length <= HASH_BYTES) throw new DecodeError('storage key too short')
-  const hash = skey.subarray(0, HASH_BYTES)
-  if (skey[HASH_BYTES] === RECORD_KEY) return new KeyRef(skey.subarray(HASH_BYTES + 1), partitionBits, hash, skey)
+  // (no view of the hash: the key record's partition and hash are read from skey when asked)
+  if (skey[HASH_BYTES] === RECORD_KEY) return new KeyRef(skey.subarray(HASH_BYTES + 1), partitionBits, undefined, skey)
   if (skey[HASH_BYTES] !== RECORD_ELEMENT) throw new DecodeError('unknown record type')
+  const hash = skey.subarray(0, HASH_BYTES)
   const r = new Reader(skey, HASH_BYTES + 1)
   const key = r.bytes()
   const kind = KIND_OF_BYTE[r.u8()]
