@@ -399,22 +399,17 @@ export class Connection implements CallHolder {
     this.shared = handled
     this.sharedType = req.type
     this.sharedIds = ids
-    const close = (): void => {
-      if (this.shared === handled) {
-        this.shared = null
-        this.sharedIds = NO_IDS
-      }
+    handled.then(res => this.answerAll(handled, ids, checkResponse(req, res)), (err: unknown) => this.answerAll(handled, ids, errorResponse(err)))
+  }
+
+  /** Answers the requests of a settled promise (await): its group is closed first, so a request handed it later starts another. */
+  private answerAll (handled: Promise<unknown>, ids: number[], res: Response): void {
+    if (this.shared === handled) {
+      this.shared = null
+      this.sharedIds = NO_IDS
     }
-    handled.then((res) => {
-      close()
-      const answer = checkResponse(req, res)
-      // bounded: the requests of one promise, each counted in inbound (maxInboundPerConnection)
-      for (let i = 0; i < ids.length; i++) this.answer(ids[i], answer)
-    }, (err: unknown) => {
-      close()
-      const answer = errorResponse(err)
-      for (let i = 0; i < ids.length; i++) this.answer(ids[i], answer)
-    })
+    // bounded: the requests of one promise, each counted in inbound (maxInboundPerConnection)
+    for (let i = 0; i < ids.length; i++) this.answer(ids[i], res)
   }
 
   private answer (id: number, res: Response): void {

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { PeerRemoteError, PROTOCOL_VERSION_MIN, type Request, type TcpTransport } from '../../lib/peer/index.js'
+import { PeerRemoteError, PROTOCOL_VERSION_MIN, type Request, type RequestHandler, type TcpTransport } from '../../lib/peer/index.js'
 import { echo, outcome, sleep, startNode, waitFor, type Node } from './helpers.js'
 
 const TIMEOUT_MS = 3000
@@ -150,6 +150,44 @@ t.test('the OKs of one turn leave as one OKS frame, each request answered', asyn
   t.ok(sent < 50, `100 OKs in ${sent} frames`)
   // and a lone OK still works (a plain OK frame)
   t.same(await a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from('k'), obj: Buffer.from('v'), hintFor: null }, TIMEOUT_MS), { type: 'OK', from: 'b' })
+})
+
+t.test('requests whose handler returned one promise are answered together once it settles, each under its own id', async t => {
+  // The handler hands every PUT_REPLICA of a turn the same promise (a group commit's), and PING an answer at hand.
+  let turn: { promise: Promise<undefined>, resolve: () => void, reject: (e: Error) => void } | null = null
+  const turns: Array<NonNullable<typeof turn>> = []
+  let again: Promise<undefined> | null = null
+  const handler: RequestHandler = (_from, req) => {
+    if (req.type === 'PING') return { type: 'PONG', digest: req.digest }
+    if (again !== null) return again
+    if (turn === null) {
+      let resolve!: () => void
+      let reject!: (e: Error) => void
+      const promise = new Promise<undefined>((res, rej) => { resolve = () => res(undefined); reject = rej })
+      turns.push(turn = { promise, resolve, reject })
+      setImmediate(() => { turn = null })
+    }
+    return turn.promise
+  }
+  const a = await startNode('a')
+  const b = await startNode('b', { handler })
+  t.teardown(() => stopAll(a, b))
+  await ping(a, b, 'warm up')
+  const put = (i: number): Promise<unknown> => a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(`k${i}`), obj: Buffer.from('v'), hintFor: null }, TIMEOUT_MS)
+  const first = Array.from({ length: 20 }, (_, i) => outcome(put(i)))
+  const pong = ping(a, b, 'between')
+  await waitFor('the first turn', () => turns.length === 1 && b.transport.stats().requestsReceived >= 22)
+  t.same(await pong, { type: 'PONG', digest: 'between', from: 'b' }, 'a response at hand is not held behind the pending promise')
+  const second = Array.from({ length: 5 }, (_, i) => outcome(put(100 + i)))
+  await waitFor('the second turn', () => turns.length === 2)
+  turns[1].reject(Object.assign(new Error('disk full'), { code: 'DYNAKV_TEST_DISK' }))
+  t.same(await Promise.all(second), Array(5).fill('DYNAKV_TEST_DISK'), 'a rejection answers each request of its group with the ERROR')
+  turns[0].resolve()
+  t.same(await Promise.all(first), Array(20).fill('resolved'), 'each request of the first group answered OK')
+  t.equal(turns.length, 2, 'one promise per turn')
+  // a group is closed once answered: a later request handed the same (settled) promise is a new group, answered too
+  again = turns[1].promise
+  t.same(await Promise.all([put(200), put(201)].map(outcome)), ['DYNAKV_TEST_DISK', 'DYNAKV_TEST_DISK'])
 })
 
 t.test('a version-2 peer (before OKS) gets an OK frame for each request', async t => {
