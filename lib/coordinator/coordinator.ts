@@ -125,6 +125,9 @@ const EMPTY = emptyObject()
  * a write, which anti-entropy otherwise finds within --ae-interval-ms.
  */
 const READ_ALL_EVERY = 10
+/** Coordinator.awaited's lists while no write is awaited (never added to: awaitWrite adds only to a promise's own). */
+const NO_ROUNDS: WriteRound[] = []
+const NO_TAGS: number[] = []
 /** Primary targets kept at once (Coordinator.primaryTarget). */
 const PRIMARY_TARGETS_MAX = 4096
 /** A read repair's answer: not waited for (anti-entropy catches up a replica that failed). */
@@ -165,6 +168,10 @@ export class Coordinator {
   private readonly locks = new Map<string, Promise<unknown>>()
   /** Which of the other targets a read asks first (quorumRead). */
   private readTurn = 0
+  /** The write promise WriteRounds wait on now, and which rounds and targets (awaitWrite). */
+  private awaited: Promise<unknown> | null = null
+  private awaitedRounds: WriteRound[] = NO_ROUNDS
+  private awaitedTags: number[] = NO_TAGS
   /** A primary target per node (targets never change): three objects fewer per request. Bounded: PRIMARY_TARGETS_MAX. */
   private readonly primaryTargets = new Map<string, Target>()
 
@@ -576,6 +583,39 @@ export class Coordinator {
     return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i] ?? decodeObject(bytes[i]), bytes[i])))
   }
 
+  /**
+   * For WriteRound: tells round how target i's write ends. The rounds handed
+   * one promise (the engine gives every write of a turn its group commit's)
+   * share one reaction, not two closures and a promise each; the group is
+   * closed once it settles, so a round handed that promise later starts another.
+   */
+  awaitWrite (write: Promise<unknown>, round: WriteRound, i: number): void {
+    if (write === this.awaited) {
+      this.awaitedRounds.push(round)
+      this.awaitedTags.push(i)
+      return
+    }
+    const rounds = [round]
+    const tags = [i]
+    this.awaited = write
+    this.awaitedRounds = rounds
+    this.awaitedTags = tags
+    write.then(() => this.wrote(write, rounds, tags, false, null), (e: unknown) => this.wrote(write, rounds, tags, true, e))
+  }
+
+  private wrote (write: Promise<unknown>, rounds: WriteRound[], tags: number[], failed: boolean, err: unknown): void {
+    if (this.awaited === write) {
+      this.awaited = null
+      this.awaitedRounds = NO_ROUNDS
+      this.awaitedTags = NO_TAGS
+    }
+    // bounded: the writes of one group commit
+    for (let k = 0; k < rounds.length; k++) {
+      if (failed) rounds[k].writeFailed(tags[k], err)
+      else rounds[k].replicaReplied(tags[k], null)
+    }
+  }
+
   /** For WriteRound: in place of a target that refused, the next node of the preference list (null: none). */
   replacementFor (key: RecordRef, refused: Target, asked: Set<string>): Target | null {
     return this.replacement(key, refused, asked)
@@ -811,7 +851,7 @@ export class ReadRound implements ReplicaReplies {
  * has answered or failed. One object per write instead of a closure per step:
  * the round is its own QuorumTracker (one object fewer per write).
  */
-class WriteRound extends QuorumTracker implements ReplicaReplies {
+export class WriteRound extends QuorumTracker implements ReplicaReplies {
   private answered = false
   /** Nodes asked so far: only needed once a target refuses. */
   private asked: Set<string> | null = null
@@ -840,7 +880,12 @@ class WriteRound extends QuorumTracker implements ReplicaReplies {
    */
   send (i: number, write: Promise<unknown> | null): void {
     write ??= this.c.writeTarget(this.targets[i], this.refs, this.objs, this.bytes, this, i)
-    if (write !== null) write.then(() => this.replicaReplied(i, null), (e) => this.refused(this.targets[i], e))
+    if (write !== null) this.c.awaitWrite(write, this, i)
+  }
+
+  /** Target i's write failed (its promise rejected with err). */
+  writeFailed (i: number, err: unknown): void {
+    this.refused(this.targets[i], err)
   }
 
   replicaReplied (i: number, err: unknown): void {
