@@ -493,10 +493,11 @@ function checkLimits (limits: PeerLimits): PeerLimits {
 
 /**
  * The transport's outstanding calls: a slot each, the freed slots reused
- * (Call.slot). A Set allocated a new hash table every few hundred adds and
- * deletes (its deleted entries fill it up, and it shrinks as it empties):
- * ~240 B per clustered SET (docs/performance.md, "Session 8, replica"). The
- * array grows to the most calls outstanding at once and is then reused.
+ * (Call.slot). A Set allocates a new hash table whenever its deleted entries
+ * fill it and as it shrinks while emptying: ~70 B per clustered SET in the
+ * heap profile (docs/performance.md, "Session 8, replica"). The array grows
+ * to the most calls outstanding at once (at most limits.maxOutstanding) and
+ * is then reused.
  */
 class CallSlots {
   readonly slots: Array<Call | null> = []
