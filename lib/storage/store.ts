@@ -328,7 +328,12 @@ class LevelStore implements Store {
     return batch as unknown as NativeBatch
   }
 
-  /** write() through abstract-level's public chained batch (memory-level, or a store not open). */
+  /**
+   * write() through abstract-level's public chained batch (memory-level, or a
+   * store not open). On the root database with the sublevel prefixes applied
+   * here: measured 3-8x faster than db.batch(array), and 4x faster than the
+   * chained batch's own `sublevel` option, on classic-level 3.
+   */
   private async writePublic (ops: readonly WriteOp[], sync: boolean): Promise<void> {
     const batch = this.db.batch()
     for (let i = 0; i < ops.length; i++) {
