@@ -99,11 +99,21 @@ export class StoreError extends Error {
 type Db = AbstractLevel<string | Buffer | Uint8Array, Buffer, Buffer>
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, Buffer, Buffer>
 
-/** classic-level's ChainedBatch, below abstract-level's checks: straight to the native batch. */
+/**
+ * classic-level's ChainedBatch, below abstract-level's checks: straight to the
+ * native batch (a LevelDB WriteBatch), written and cleared for reuse.
+ */
 interface NativeBatch {
   _put: (key: Buffer, value: Buffer) => void
   _del: (key: Buffer) => void
+  _write: (options: { sync: boolean }) => Promise<void>
+  _clear: () => void
 }
+
+/** Native batches kept for reuse (LevelStore.write): one per group commit in flight, and one to spare. */
+const SPARE_BATCHES = 4
+const SYNC = { sync: true } as const
+const NO_SYNC = { sync: false } as const
 
 /** Prefixed keys shorter than this are built in the store's scratch buffer (scratchKey). */
 const SCRATCH_KEY_BYTES = 1024
@@ -133,6 +143,8 @@ class LevelStore implements Store {
   private readonly scratchViews = new Array<Buffer | undefined>(SCRATCH_KEY_BYTES).fill(undefined)
   /** The prefix the scratch starts with now. */
   private scratchPrefix: Buffer | null = null
+  /** classic-level: native batches written and cleared, for the next writes (at most SPARE_BATCHES; dropped at close). */
+  private readonly spareBatches: NativeBatch[] = []
 
   constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
     this.subs = {
@@ -207,6 +219,7 @@ class LevelStore implements Store {
 
   async close (): Promise<void> {
     this.closing = true
+    this.spareBatches.length = 0
     await this.filterScan
     this.filterReady = false
     await this.db.close()
@@ -269,39 +282,65 @@ class LevelStore implements Store {
     return space === 'data' ? this.prefixes.data : space === 'hints' ? this.prefixes.hints : this.prefixes.meta
   }
 
-  async write (ops: readonly WriteOp[], sync: boolean): Promise<void> {
-    // A chained batch on the root database with the sublevel prefixes applied
-    // here: measured 3-8x faster than db.batch(array), and 4x faster than the
-    // chained batch's own `sublevel` option, on classic-level 3.
-    //
-    // On classic-level, only the first op goes through the public put()/del()
-    // (which checks the batch's state and counts the op, so that write()
-    // writes); the others go straight to the native batch through the
-    // private API abstract-level defines for implementations (`_put(key,
-    // value)`, `_del(key)`: encoded, prefixed keys; no hooks or 'write'
-    // listeners are used here). The public put() costs ~10.9k instructions
-    // per op, `_put` ~4.6k (callgrind, 16 puts per batch): abstract-level
-    // copies an options object, validates and looks up encodings per op.
-    // memory-level's batch collects ops in the public put(), so it takes the
-    // public path for all of them.
-    const batch = this.db.batch()
-    const direct = this.kind === 'classic-level'
+  write (ops: readonly WriteOp[], sync: boolean): Promise<void> {
+    // A group commit at -P1 holds ~17 writes: what a batch costs once weighs
+    // on each. On classic-level the ops go straight into a native batch
+    // through the private API abstract-level defines for implementations
+    // (`_put(key, value)`, `_del(key)`, `_write(options)`, `_clear()`:
+    // encoded, prefixed keys; no hooks or 'write' listeners are used here),
+    // and the batch is cleared and kept for a later commit: no ChainedBatch,
+    // native WriteBatch and close promise per commit, none of abstract-level's
+    // per-op checks (its put() ~10.9k instructions an op, `_put` ~4.6k) or
+    // per-write status, resource and promise bookkeeping
+    // (docs/performance.md, "Session 8, commit"). memory-level's batch
+    // collects ops in the public put(), and a store not open takes the
+    // public path too (it throws abstract-level's error).
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]
       // Before the store holds it, so mayHold never misses a key. A key with a value before this write is
       // in the filter already: added by the write that stored that value (in an earlier batch, or earlier
       // in this one), or at open by the scan of the keys present (docs/performance.md, "Session 7, setjs").
       if (op.space === 'data' && op.value !== null && op.before === undefined) this.filter.add(op.key)
-      if (direct && i > 0) {
+    }
+    if (this.kind !== 'classic-level' || this.db.status !== 'open') return this.writePublic(ops, sync)
+    const batch = this.spareBatches.pop() ?? this.nativeBatch()
+    try {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]
         // The native batch copies the key at once: a scratch view will do.
         const key = this.scratchKey(op.space, op.key)
-        if (op.value === null) (batch as unknown as NativeBatch)._del(key)
-        else (batch as unknown as NativeBatch)._put(key, op.value)
-      } else {
-        const key = this.prefixed(op.space, op.key)
-        if (op.value === null) batch.del(key)
-        else batch.put(key, op.value)
+        if (op.value === null) batch._del(key)
+        else batch._put(key, op.value)
       }
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return batch._write(sync ? SYNC : NO_SYNC).then(() => {
+      batch._clear()
+      if (this.spareBatches.length < SPARE_BATCHES && !this.closing) this.spareBatches.push(batch)
+    })
+  }
+
+  /** A new native batch of the open database, not tracked by it (its resources are what db.close() closes; this store drops its batches at close). */
+  private nativeBatch (): NativeBatch {
+    const batch = this.db.batch()
+    this.db.detachResource(batch)
+    return batch as unknown as NativeBatch
+  }
+
+  /**
+   * write() through abstract-level's public chained batch (memory-level, or a
+   * store not open). On the root database with the sublevel prefixes applied
+   * here: measured 3-8x faster than db.batch(array), and 4x faster than the
+   * chained batch's own `sublevel` option, on classic-level 3.
+   */
+  private async writePublic (ops: readonly WriteOp[], sync: boolean): Promise<void> {
+    const batch = this.db.batch()
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]
+      const key = this.prefixed(op.space, op.key)
+      if (op.value === null) batch.del(key)
+      else batch.put(key, op.value)
     }
     await batch.write({ sync })
   }

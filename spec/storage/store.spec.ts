@@ -162,6 +162,29 @@ t.test('classic-level: data survives close and reopen; a second opener gets LOCK
   await c.close()
 })
 
+t.test('classic-level: batches written at once each apply once (their native batches are reused), and a closed store refuses a write', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const store = classicLevelStore(dir)
+  await store.open()
+  const put = (k: string, v: string): Array<{ space: 'data', key: Buffer, value: Buffer }> => [{ space: 'data', key: b(k), value: b(v) }]
+  await Promise.all([store.write(put('k1', 'a'), true), store.write(put('k2', 'b'), true), store.write(put('k3', 'c'), false)])
+  await store.write([{ space: 'data', key: b('k1'), value: null }], true)
+  // Every batch of the first three is taken again: none may still hold its earlier put of k1.
+  await Promise.all([store.write(put('k4', 'd'), true), store.write(put('k5', 'e'), true), store.write(put('k6', 'f'), true)])
+  t.equal(await store.get('data', b('k1')), undefined, 'k1 stays deleted')
+  t.same((await store.range('data', { limit: 100 })).map(([k, v]) => `${k.toString()}=${v.toString()}`), ['k2=b', 'k3=c', 'k4=d', 'k5=e', 'k6=f'])
+  await store.close()
+  await t.rejects(store.write(put('k7', 'g'), true), { code: 'LEVEL_DATABASE_NOT_OPEN' })
+  const again = classicLevelStore(dir)
+  await again.open()
+  await again.write(put('k8', 'h'), true)
+  t.same(await again.get('data', b('k8')), b('h'))
+  t.same(await again.get('data', b('k2')), b('b'))
+  t.equal(await again.get('data', b('k1')), undefined)
+  await again.close()
+})
+
 t.test('classic-level: after a reopen, the scan puts every stored key in the filter', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
