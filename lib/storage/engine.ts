@@ -548,8 +548,8 @@ function hashOf (ks: string): number {
  * grew again with the next batch's (~60-150 B a write; docs/performance.md,
  * "Session 7, setalloc" and "Session 8, setbytes"), and keeping written keys
  * in it instead (setalloc's WRITTEN) kept their strings alive long enough to
- * be promoted. Holds at most twice as many slots as writes pending at its
- * busiest; past OVERLAY_SHRINK_AT slots it is given back once empty.
+ * be promoted. Holds at most four times as many slots as writes were pending
+ * at its busiest; past OVERLAY_SHRINK_AT slots it is given back once empty.
  */
 export class Overlay {
   size = 0
