@@ -14,7 +14,7 @@
 // client's own part (one write and a few reads per pipeline) is counted too:
 // measured here as ~1 % of a GET.
 //   node dist/bench/request-allocs.js [--json] (re-runs itself with --expose-gc and a 64 MB semi-space)
-//   DYNAKV_ALLOC_REQUESTS=10000 DYNAKV_ALLOC_PIPELINE=16 DYNAKV_ALLOC_WARMUP=30000
+//   DYNAKV_ALLOC_REQUESTS=10000 DYNAKV_ALLOC_PIPELINE=16 DYNAKV_ALLOC_WARMUP=30000 DYNAKV_ALLOC_KEYS=10000
 //   DYNAKV_ALLOC_PROFILE=<prefix>: also a sampling heap profile of each measured run, <prefix>-SET.heapprofile
 //   (nothing is collected during the run, so it holds every allocation; open it in Chrome DevTools)
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -29,8 +29,8 @@ import { REPLY_BYTES, allocatedPerRequest, keyNumbers, printJson, request, runCh
 const REQUESTS = Number(process.env.DYNAKV_ALLOC_REQUESTS ?? 10000)
 const PIPELINE = Number(process.env.DYNAKV_ALLOC_PIPELINE ?? 16)
 const WARMUP = Number(process.env.DYNAKV_ALLOC_WARMUP ?? 30000)
-/** Keys drawn from this many (redis-benchmark -r); every GET finds one. */
-const KEYS = 10000
+/** Keys drawn from this many (redis-benchmark -r); every GET finds one. redis-benchmark's -r 100000 spreads writes wider than the default. */
+const KEYS = Number(process.env.DYNAKV_ALLOC_KEYS ?? 10000)
 const PROFILE = process.env.DYNAKV_ALLOC_PROFILE ?? ''
 const FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64']
 

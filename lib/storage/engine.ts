@@ -82,16 +82,9 @@ const RESOLVED = Promise.resolve()
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
 
-/**
- * Written entries a space's overlay keeps before it is rebuilt with only the
- * unwritten ones. A Map shrinks its table as keys are deleted and grows it
- * again as the next batch adds them: deleting each write from the overlay
- * once durable allocated ~80-150 B a write (docs/performance.md, "Session 7,
- * setalloc"). So a write, once written, is replaced by WRITTEN (a value set
- * in place: no allocation, and nothing of the write is kept), which readers
- * skip; a later write of its key replaces that in place too.
- */
-const OVERLAY_KEPT = 4096
+/** An overlay's smallest table; one grown past OVERLAY_SHRINK_AT slots goes back to that once empty. */
+const OVERLAY_MIN = 64
+const OVERLAY_SHRINK_AT = 1 << 14
 
 /**
  * One queued write: the store's op, the commit listeners' record and the
@@ -151,12 +144,6 @@ class Batch {
   }
 }
 
-const WRITTEN_BATCH = new Batch()
-WRITTEN_BATCH.written = true
-WRITTEN_BATCH.resolve()
-/** What the overlay holds for a key whose latest write is written (OVERLAY_KEPT). */
-const WRITTEN = new PendingWrite('data', Buffer.alloc(0), null, undefined, null, null, WRITTEN_BATCH)
-
 /**
  * A new entry for a writer's fn (or one read from the store): every field
  * there from the start, so that apply setting skey and a reader memoising
@@ -182,12 +169,10 @@ export class Engine {
   private readonly maxBatchOps: number
   private readonly onCommit?: (writes: readonly CommittedWrite[]) => void
   private readonly cache: ByteCache
-  /** Per space, the latest write of each key not written yet (readable before it is durable), or WRITTEN (OVERLAY_KEPT). */
-  private readonly overlay: Record<Space, Map<string, PendingWrite>> = { data: new Map(), hints: new Map(), meta: new Map() }
+  /** Per space, the latest write of each key not written yet (readable before it is durable). */
+  private readonly overlay: Record<Space, Overlay> = { data: new Overlay(), hints: new Overlay(), meta: new Overlay() }
   /** Keys of the data overlay whose latest write is not written yet. */
   private unwrittenData = 0
-  /** Per space, the size past which trimOverlay rebuilds the overlay. */
-  private readonly overlayLimit: Record<Space, number> = { data: OVERLAY_KEPT, hints: OVERLAY_KEPT, meta: OVERLAY_KEPT }
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
   private readQueued = false
@@ -306,29 +291,14 @@ export class Engine {
     return now === MISS ? loaded : now
   }
 
-  /**
-   * Rebuilds space's overlay with its unwritten writes once it has grown
-   * OVERLAY_KEPT keys past what the last rebuild kept: at least OVERLAY_KEPT
-   * new keys between rebuilds, however many writes are pending, so a rebuild's
-   * walk costs O(1) a write.
-   */
-  private trimOverlay (space: Space): void {
-    const overlay = this.overlayOf(space)
-    if (overlay.size <= this.overlayLimit[space]) return
-    const kept = unwrittenOf(overlay)
-    this.overlay[space] = kept
-    this.overlayLimit[space] = kept.size + OVERLAY_KEPT
-  }
-
   // By name, not this.overlay[space]: a keyed load that sees several names is megamorphic.
-  private overlayOf (space: Space): Map<string, PendingWrite> {
+  private overlayOf (space: Space): Overlay {
     return space === 'data' ? this.overlay.data : space === 'hints' ? this.overlay.hints : this.overlay.meta
   }
 
   /** The key's write not written yet, if any. */
   private pendingOf (space: Space, ks: string): PendingWrite | undefined {
-    const w = this.overlayOf(space).get(ks)
-    return w === undefined || w.batch.written ? undefined : w
+    return this.overlayOf(space).get(ks)
   }
 
   private loadsOf (space: Space): Map<string, Promise<Entry | undefined>> {
@@ -467,17 +437,12 @@ export class Engine {
     for (const op of batch.ops) {
       if (op.ks === null) continue
       // A later write of the key replaced it: that one is cached when it is written.
-      const overlay = this.overlayOf(op.space)
-      if (overlay.get(op.ks) !== op) continue
-      overlay.set(op.ks, WRITTEN)
+      if (!this.overlayOf(op.space).remove(op.ks, op)) continue
       if (op.space !== 'data') continue
       this.unwrittenData--
       if (err === null) this.cache.set(op.ks, op.entry)
       else this.cache.delete(op.ks)
     }
-    this.trimOverlay('data')
-    this.trimOverlay('hints')
-    this.trimOverlay('meta')
     if (err === null) {
       this.onCommit?.(batch.ops)
       batch.resolve()
@@ -567,9 +532,103 @@ export class Engine {
   }
 }
 
-/** The overlay's unwritten writes, in a new Map. */
-function unwrittenOf (overlay: Map<string, PendingWrite>): Map<string, PendingWrite> {
-  const kept = new Map<string, PendingWrite>()
-  overlay.forEach((w, ks) => { if (w !== WRITTEN) kept.set(ks, w) })
-  return kept
+/** FNV-1a over a key's char codes, then a multiply-shift mix (the table indexes by the low bits). */
+function hashOf (ks: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  return h ^ (h >>> 13)
+}
+
+/**
+ * A space's pending writes: the latest write of each key whose batch is not
+ * written yet, removed once it is. An open-addressed table (linear probing,
+ * removal by backward shift) that keeps its size while writes come and go, so
+ * a write allocates nothing here: a Map shrank as written keys left it and
+ * grew again with the next batch's (~60-150 B a write; docs/performance.md,
+ * "Session 7, setalloc" and "Session 8, setbytes"), and keeping written keys
+ * in it instead (setalloc's WRITTEN) kept their strings alive long enough to
+ * be promoted. Holds at most four times as many slots as writes were pending
+ * at its busiest; past OVERLAY_SHRINK_AT slots it is given back once empty.
+ */
+export class Overlay {
+  size = 0
+  private keys: Array<string | undefined> = emptySlots(OVERLAY_MIN)
+  private writes: Array<PendingWrite | undefined> = emptySlots(OVERLAY_MIN)
+  private mask = OVERLAY_MIN - 1
+  /** The key of the last get and the slot it ended at (its write's, or the empty one it would go in); undefined once the table changes. */
+  private lastKs: string | undefined = undefined
+  private lastSlot = 0
+
+  get (ks: string): PendingWrite | undefined {
+    if (ks === this.lastKs) return this.writes[this.lastSlot]
+    const keys = this.keys
+    const mask = this.mask
+    let i = hashOf(ks) & mask
+    for (let k = keys[i]; k !== undefined && k !== ks; k = keys[i]) i = (i + 1) & mask
+    this.lastKs = ks
+    this.lastSlot = i
+    return this.writes[i]
+  }
+
+  /** Makes w the key's pending write. */
+  set (ks: string, w: PendingWrite): void {
+    this.get(ks)
+    const i = this.lastSlot
+    this.lastKs = undefined
+    if (this.keys[i] !== undefined) {
+      this.writes[i] = w
+      return
+    }
+    this.keys[i] = ks
+    this.writes[i] = w
+    if (++this.size * 2 > this.keys.length) this.resize(this.keys.length * 2)
+  }
+
+  /** Removes the key's write if it is w; false (nothing changed) if the key has none or a later one. */
+  remove (ks: string, w: unknown): boolean {
+    const found = this.get(ks)
+    if (found === undefined || found !== w) return false
+    this.lastKs = undefined
+    const keys = this.keys
+    const writes = this.writes
+    const mask = this.mask
+    let i = this.lastSlot
+    // Backward shift: each later key of the run moves into the hole if its home slot is not between the hole and it.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = keys[j]
+      if (k === undefined) break
+      const home = hashOf(k) & mask
+      if (((j - home) & mask) < ((j - i) & mask)) continue
+      keys[i] = k
+      writes[i] = writes[j]
+      i = j
+    }
+    keys[i] = undefined
+    writes[i] = undefined
+    if (--this.size === 0 && keys.length > OVERLAY_SHRINK_AT) this.resize(OVERLAY_MIN)
+    return true
+  }
+
+  /** The table's slots (what it holds in memory). */
+  get slots (): number {
+    return this.keys.length
+  }
+
+  private resize (slots: number): void {
+    const keys = this.keys
+    const writes = this.writes
+    this.keys = emptySlots(slots)
+    this.writes = emptySlots(slots)
+    this.mask = slots - 1
+    this.size = 0
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]
+      if (k !== undefined) this.set(k, writes[i] as PendingWrite)
+    }
+  }
+}
+
+function emptySlots<T> (n: number): Array<T | undefined> {
+  return new Array<T | undefined>(n).fill(undefined)
 }

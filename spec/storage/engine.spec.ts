@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Engine, type CommittedWrite } from '../../lib/storage/engine.js'
+import { Engine, Overlay, type CommittedWrite } from '../../lib/storage/engine.js'
 import { memoryLevelStore, type Store, type WriteOp } from '../../lib/storage/store.js'
 import { ByteCache } from '../../lib/storage/cache.js'
 import { realClock } from '../../lib/runtime/clock.js'
@@ -270,7 +270,7 @@ t.test('two batches of disjoint keys are written at once; a batch touching a key
   t.same(await inner.get('data', b('x')), b('x2'), 'the store ends with the last write of x')
 })
 
-t.test('written writes left in the overlay are skipped, and the overlay is rebuilt past its bound with pending writes kept', async (t) => {
+t.test('a written key leaves the overlay, and a pending write stays readable while thousands of others come and go', async (t) => {
   // A cache of 2 KB: most written keys are evicted, so a read that took a
   // written overlay entry for a pending one would return its value from there.
   const { engine, writes, hold, inner } = await setup(2048)
@@ -283,7 +283,7 @@ t.test('written writes left in the overlay are skipped, and the overlay is rebui
   await inner.write([{ space: 'data', key: b('k7'), value: b('behind the engine'), before: undefined }], true)
   t.equal(text(await engine.read('data', k('k7'))), 'behind the engine', 'a written key is not answered from the overlay')
   t.equal(engine.cachedBytes(b('k8'))?.toString() ?? 'not cached', 'not cached', 'evicted')
-  // A pending write across a rebuild (more than 4 096 keys written meanwhile) stays readable, and its key uncached.
+  // A pending write while 5 000 more keys are written (the overlay grows, then empties) stays readable, and its key uncached.
   const release = hold()
   const held = engine.update('data', k('held'), setTo('pending'))
   await until(() => writes.length > 0 && writes[writes.length - 1].some(o => o.key.toString() === 'held'))
@@ -297,4 +297,49 @@ t.test('written writes left in the overlay are skipped, and the overlay is rebui
   t.equal(text(await engine.read('data', k('held'))), 'pending')
   t.equal(text(await engine.read('data', k('m4999'))), 'm4999')
   t.equal(text(await engine.read('data', k('k2999'))), 'r2-2999')
+})
+
+t.test('the overlay table holds what a Map would through random sets and removes, and gives back its slots once empty', (t) => {
+  const overlay = new Overlay()
+  const model = new Map<string, unknown>()
+  // What set stores is opaque to the table: any object stands for a write.
+  const write = (n: number) => ({ n }) as unknown as Parameters<Overlay['set']>[1]
+  let x = 12345
+  const rand = (n: number): number => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) % n
+  }
+  let mismatches = 0
+  for (let step = 0; step < 20000; step++) {
+    // 300 keys, so runs of collisions form and removals shift them back.
+    const ks = `key:${rand(300)}`
+    const r = rand(10)
+    if (r < 5) {
+      const w = write(step)
+      overlay.set(ks, w)
+      model.set(ks, w)
+    } else {
+      // Remove the key's write, or (a later write replaced it) another object: then nothing changes.
+      const w = r < 9 ? model.get(ks) : write(-1)
+      const removed = overlay.remove(ks, w)
+      if (removed !== (w !== undefined && model.get(ks) === w)) mismatches++
+      if (removed) model.delete(ks)
+    }
+    if (step % 97 === 0) for (let i = 0; i < 300; i++) if (overlay.get(`key:${i}`) !== model.get(`key:${i}`)) mismatches++
+    if (overlay.size !== model.size) mismatches++
+  }
+  t.equal(mismatches, 0, 'every get, remove and size as the Map\'s')
+  // Grown for 10 000 pending writes, then emptied: back to its smallest table.
+  const many = Array.from({ length: 10000 }, (_, i) => write(i))
+  for (let i = 0; i < many.length; i++) overlay.set(`m${i}`, many[i])
+  t.ok(overlay.slots >= 20000, `grown: ${overlay.slots} slots`)
+  for (let i = 0; i < many.length; i++) if (overlay.get(`m${i}`) !== many[i]) mismatches++
+  for (const [ks, w] of model) overlay.remove(ks, w)
+  for (let i = 0; i < many.length; i++) overlay.remove(`m${i}`, many[i])
+  t.equal(mismatches, 0, 'every grown key found')
+  t.equal(overlay.size, 0)
+  t.equal(overlay.slots, 64, 'given back once empty')
+  t.end()
 })
