@@ -88,7 +88,7 @@ class CachedEntry implements Entry {
 }
 
 /** FNV-1a over a string's char codes, then murmur3's finaliser (the table indexes by the low bits). */
-function hashOf (ks: string): number {
+export function hashOf (ks: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
   return finish(h)

@@ -22,7 +22,7 @@
 //   (the Merkle trees are fed from there).
 import type { TimeSource } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
-import { ByteCache, type Entry } from './cache.js'
+import { ByteCache, hashOf, type Entry } from './cache.js'
 import { traced } from '../runtime/trace.js'
 
 export type { Entry }
@@ -530,14 +530,6 @@ export class Engine {
     if (space === 'data' && this.pendingOf('data', ks) === undefined) this.cache.set(ks, entry ?? null)
     waiter.resolve(entry)
   }
-}
-
-/** FNV-1a over a key's char codes, then a multiply-shift mix (the table indexes by the low bits). */
-function hashOf (ks: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < ks.length; i++) h = Math.imul(h ^ ks.charCodeAt(i), 0x01000193)
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
-  return h ^ (h >>> 13)
 }
 
 /**
