@@ -9,10 +9,9 @@
 //   slabs (oldest first):  [ r1 r2 r3 ... ][ ... ][ ... rN ·····]   ← records appended at the head
 //                            ▲ hand: where eviction resumes
 //   record: hash i32 | key length u16 | skey length + 1 u16 | value length u32 | flags u8 | key | skey | value
-//   table:  one Int32Array of slots of three: slab sequence (0 = empty), offset, the key's hash (a probe
-//           reads one cache line, but for 3 slots in 16), linear probing, deletion by backward shift (no
-//           tombstones); it doubles at a load of 0.7, its entries moving to the new table a few per set
-//           (both are probed meanwhile)
+//   table:  hashes Int32Array, positions Float64Array (slab sequence × 2^21 + offset; 0 = empty),
+//           linear probing, deletion by backward shift (no tombstones); it doubles at a load of
+//           0.7, its entries moving to the new table a few per set (both are probed meanwhile)
 //
 // An overwrite appends a new record and points the table at it; the old one is
 // dead and stays until the hand passes it. Eviction advances the hand one record
@@ -131,24 +130,16 @@ function put32 (s: Buffer, at: number, v: number): void { s[at] = v; s[at + 1] =
 
 /** An old table's slot whose entry left it (moved to the new table, overwritten or deleted): probing goes on past it. */
 const MOVED = -1
-function positionOf (table: Int32Array, i: number): number {
-  return table[3 * i] * OFFSET_BITS + table[3 * i + 1]
-}
-
-function putPosition (table: Int32Array, i: number, pos: number): void {
-  table[3 * i] = Math.floor(pos / OFFSET_BITS)
-  table[3 * i + 1] = pos % OFFSET_BITS
-}
-
 /** Old slots a set moves to the new table while one is growing: the old one is empty before the new one is full (docs/performance.md, "getpath"). */
 const MOVES_PER_SET = 4
 
 export class ByteCache {
-  /** Slot i is table[3i] (its record's slab sequence; 0: empty), table[3i + 1] (the record's offset in it) and table[3i + 2] (its key's hash). */
-  private table: Int32Array
+  private hashes: Int32Array
+  private positions: Float64Array
   private mask: number
   /** While the table grows: the table before it, whose slots from `moved` on are still to move (null: not growing). Its slot j is found as -2 - j. */
-  private oldTable: Int32Array | null = null
+  private oldHashes: Int32Array | null = null
+  private oldPositions: Float64Array | null = null
   private moved = 0
   /** Entries in both tables. */
   private entries = 0
@@ -167,13 +158,14 @@ export class ByteCache {
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
-    this.table = new Int32Array(3 * table)
+    this.hashes = new Int32Array(table)
+    this.positions = new Float64Array(table)
     this.mask = table - 1
     this.slabBytes = Math.max(256, Math.min(MAX_SLAB_BYTES, Math.floor(capacityBytes / 64)))
   }
 
   /** The bytes held: every slab and the table. */
-  get sizeBytes (): number { return this.slabTotal + 4 * (this.table.length + (this.oldTable?.length ?? 0)) }
+  get sizeBytes (): number { return this.slabTotal + 12 * (this.positions.length + (this.oldPositions?.length ?? 0)) }
   get count (): number { return this.entries }
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. */
@@ -226,7 +218,7 @@ export class ByteCache {
       this.delete(key)
       return
     }
-    if (this.oldTable !== null) this.moveOld(MOVES_PER_SET)
+    if (this.oldPositions !== null) this.moveOld(MOVES_PER_SET)
     const i = this.find(hash, key)
     const known = i !== -1
     if (!known && this.entries + 1 > (this.mask + 1) * 0.7) {
@@ -245,10 +237,10 @@ export class ByteCache {
     }
     if (known) this.liveBytes -= this.recordBytesAt(this.positionAt(i))
     this.liveBytes += this.recordBytesAt(pos)
-    if (i >= 0) putPosition(this.table, i, pos)
+    if (i >= 0) this.positions[i] = pos
     else {
       // New, or in the old table: it goes to the new one.
-      if (known) (this.oldTable as Int32Array)[3 * (-2 - i)] = MOVED
+      if (known) (this.oldPositions as Float64Array)[-2 - i] = MOVED
       else this.entries++
       this.insert(hash, pos)
     }
@@ -261,9 +253,11 @@ export class ByteCache {
   }
 
   clear (): void {
-    this.table = new Int32Array(3 * MIN_TABLE)
+    this.hashes = new Int32Array(MIN_TABLE)
+    this.positions = new Float64Array(MIN_TABLE)
     this.mask = MIN_TABLE - 1
-    this.oldTable = null
+    this.oldHashes = null
+    this.oldPositions = null
     this.entries = 0
     this.firstSeq += this.slabs.length
     this.slabs = []
@@ -280,24 +274,25 @@ export class ByteCache {
   /** The slot holding key (a string, or a key record's key as bytes): i in the table, -2 - j in the old one, -1 none. */
   private find (hash: number, key: string | Uint8Array): number {
     if (this.entries === 0) return -1
-    const table = this.table
+    const positions = this.positions
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const seq = table[3 * i]
-      if (seq === 0) break
-      if (table[3 * i + 2] === hash && this.keyAt(seq * OFFSET_BITS + table[3 * i + 1], key)) return i
+      const pos = positions[i]
+      if (pos === 0) break
+      if (this.hashes[i] === hash && this.keyAt(pos, key)) return i
     }
-    const old = this.oldTable
+    const old = this.oldPositions
     if (old === null) return -1
-    const mask = old.length / 3 - 1
+    const hashes = this.oldHashes as Int32Array
+    const mask = old.length - 1
     for (let j = hash & mask; ; j = (j + 1) & mask) {
-      const seq = old[3 * j]
-      if (seq === 0) return -1
-      if (seq !== MOVED && old[3 * j + 2] === hash && this.keyAt(seq * OFFSET_BITS + old[3 * j + 1], key)) return -2 - j
+      const pos = old[j]
+      if (pos === 0) return -1
+      if (pos !== MOVED && hashes[j] === hash && this.keyAt(pos, key)) return -2 - j
     }
   }
 
   private positionAt (i: number): number {
-    return i >= 0 ? positionOf(this.table, i) : positionOf(this.oldTable as Int32Array, -2 - i)
+    return i >= 0 ? this.positions[i] : (this.oldPositions as Float64Array)[-2 - i]
   }
 
   private recordBytesAt (pos: number): number {
@@ -365,31 +360,30 @@ export class ByteCache {
   private remove (i: number): void {
     this.liveBytes -= this.recordBytesAt(this.positionAt(i))
     if (i < 0) {
-      (this.oldTable as Int32Array)[3 * (-2 - i)] = MOVED
+      (this.oldPositions as Float64Array)[-2 - i] = MOVED
       this.entries--
       return
     }
-    const { table, mask } = this
-    for (let j = (i + 1) & mask; table[3 * j] !== 0; j = (j + 1) & mask) {
-      const home = table[3 * j + 2] & mask
+    const { hashes, positions, mask } = this
+    for (let j = (i + 1) & mask; positions[j] !== 0; j = (j + 1) & mask) {
+      const home = hashes[j] & mask
       // j stays if its home lies cyclically in (i, j].
       if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue
-      table[3 * i] = table[3 * j]
-      table[3 * i + 1] = table[3 * j + 1]
-      table[3 * i + 2] = table[3 * j + 2]
+      hashes[i] = hashes[j]
+      positions[i] = positions[j]
       i = j
     }
-    table[3 * i] = 0
+    positions[i] = 0
     this.entries--
   }
 
   /** A new entry's slot in the table. */
   private insert (hash: number, pos: number): void {
-    const table = this.table
+    const positions = this.positions
     let i = hash & this.mask
-    while (table[3 * i] !== 0) i = (i + 1) & this.mask
-    putPosition(table, i, pos)
-    table[3 * i + 2] = hash
+    while (positions[i] !== 0) i = (i + 1) & this.mask
+    this.hashes[i] = hash
+    positions[i] = pos
   }
 
   /**
@@ -400,44 +394,49 @@ export class ByteCache {
    * reach what is after it.
    */
   private grow (): void {
-    if (this.oldTable !== null) this.moveOld(this.oldTable.length / 3) // the last growth is done first
-    this.oldTable = this.table
+    if (this.oldPositions !== null) this.moveOld(this.oldPositions.length) // the last growth is done first
+    this.oldHashes = this.hashes
+    this.oldPositions = this.positions
     this.moved = 0
-    const size = 2 * (this.mask + 1)
-    this.table = new Int32Array(3 * size)
+    const size = 2 * this.positions.length
+    this.hashes = new Int32Array(size)
+    this.positions = new Float64Array(size)
     this.mask = size - 1
   }
 
   /** Moves up to n old slots to the table; drops the old one once every slot is passed. */
   private moveOld (n: number): void {
-    const old = this.oldTable as Int32Array
-    const size = old.length / 3
-    const end = Math.min(size, this.moved + n)
+    const old = this.oldPositions as Float64Array
+    const hashes = this.oldHashes as Int32Array
+    const end = Math.min(old.length, this.moved + n)
     for (let j = this.moved; j < end; j++) {
-      const seq = old[3 * j]
-      if (seq !== 0 && seq !== MOVED) {
-        this.insert(old[3 * j + 2], seq * OFFSET_BITS + old[3 * j + 1])
-        old[3 * j] = MOVED
+      const pos = old[j]
+      if (pos !== 0 && pos !== MOVED) {
+        this.insert(hashes[j], pos)
+        old[j] = MOVED
       }
     }
     this.moved = end
-    if (end === size) this.oldTable = null
+    if (end === old.length) {
+      this.oldHashes = null
+      this.oldPositions = null
+    }
   }
 
   /** The slot pointing at the record at pos (as find numbers them), or -1 (a dead record). */
   private slotOf (hash: number, pos: number): number {
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const seq = this.table[3 * i]
-      if (seq === 0) break
-      if (seq * OFFSET_BITS + this.table[3 * i + 1] === pos) return i
+      const p = this.positions[i]
+      if (p === 0) break
+      if (p === pos) return i
     }
-    const old = this.oldTable
+    const old = this.oldPositions
     if (old === null) return -1
-    const mask = old.length / 3 - 1
+    const mask = old.length - 1
     for (let j = hash & mask; ; j = (j + 1) & mask) {
-      const seq = old[3 * j]
-      if (seq === 0) return -1
-      if (seq * OFFSET_BITS + old[3 * j + 1] === pos) return -2 - j
+      const p = old[j]
+      if (p === 0) return -1
+      if (p === pos) return -2 - j
     }
   }
 
@@ -486,8 +485,8 @@ export class ByteCache {
     to[toAt + H_FLAGS] &= ~HOT
     this.ends[this.ends.length - 1] = toAt + size
     const moved = (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + toAt
-    if (i >= 0) putPosition(this.table, i, moved)
-    else putPosition(this.oldTable as Int32Array, -2 - i, moved)
+    if (i >= 0) this.positions[i] = moved
+    else (this.oldPositions as Float64Array)[-2 - i] = moved
     return true
   }
 }

@@ -75,14 +75,13 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
 
 /** The bytes of the records the tables point at, counted from the records themselves. */
 function liveBytesOf (cache: ByteCache): number {
-  const c = cache as unknown as { table: Int32Array, oldTable: Int32Array | null, slabs: Buffer[], firstSeq: number }
+  const c = cache as unknown as { positions: Float64Array, oldPositions: Float64Array | null, slabs: Buffer[], firstSeq: number }
   let sum = 0
-  for (const table of [c.table, c.oldTable ?? new Int32Array(0)]) {
-    for (let i = 0; i < table.length; i += 3) {
-      // A slot: slab sequence (0 empty, -1 moved), offset, hash.
-      if (table[i] <= 0) continue
-      const slab = c.slabs[table[i] - c.firstSeq]
-      const at = table[i + 1]
+  for (const table of [c.positions, c.oldPositions ?? new Float64Array(0)]) {
+    for (const pos of table) {
+      if (pos <= 0) continue
+      const slab = c.slabs[Math.floor(pos / 2 ** 21) - c.firstSeq]
+      const at = pos % 2 ** 21
       sum += 13 + slab.readUInt16LE(at + 4) + Math.max(slab.readUInt16LE(at + 6) - 1, 0) + slab.readUInt32LE(at + 8)
     }
   }
