@@ -7,11 +7,11 @@ import { DecodeError } from '../../lib/util/bytes.js'
 import {
   COMPLEX,
   CounterOverflowError,
+  anchorRange,
   blindWrite,
   decodeObject,
   encodeObject,
   keyState,
-  anchorRange,
   merge,
   newestValue,
   newestValueRange,
