@@ -41,6 +41,12 @@ export interface Entry {
   derived?: unknown
 }
 
+/** Where getBytes found a value: slab[start, end). */
+export interface ByteRange {
+  start: number
+  end: number
+}
+
 const HEADER = 13
 const H_KEY_LEN = 4
 const H_SKEY_LEN = 6
@@ -166,33 +172,39 @@ export class ByteCache {
   get (key: string): Entry | null | undefined {
     const i = this.find(hashOf(key), key)
     if (i === -1) return undefined
-    const value = this.hit(i)
-    if (value === null) return null
     const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
-    return new CachedEntry(value, slab, u16(slab, pos % OFFSET_BITS + H_SKEY_LEN) - 1)
+    const at = pos % OFFSET_BITS
+    const valueAt = this.hit(slab, at)
+    if (valueAt < 0) return null
+    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), slab, u16(slab, at + H_SKEY_LEN) - 1)
   }
 
   /**
    * get(key.toString('latin1'))'s bytes, from the key's bytes (no string, no
-   * Entry): a view of the cached value, null when the key is known absent,
-   * undefined when not cached. A key record's (a client's key) only: an element
-   * record's key starts with U+0100, which no byte is.
+   * Entry, no view): the slab holding the cached value, whose range in it is
+   * left in `range`; null when the key is known absent, undefined when not
+   * cached. A key record's (a client's key) only: an element record's key
+   * starts with U+0100, which no byte is.
    */
-  getBytes (key: Uint8Array): Buffer | null | undefined {
+  getBytes (key: Uint8Array, range: ByteRange): Buffer | null | undefined {
     const i = this.find(hashOfBytes(key), key)
-    return i === -1 ? undefined : this.hit(i)
-  }
-
-  /** Slot i's entry was read (its hot bit set): a view of its value, null for a key known absent. */
-  private hit (i: number): Buffer | null {
+    if (i === -1) return undefined
     const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
+    const valueAt = this.hit(slab, at)
+    if (valueAt < 0) return null
+    range.start = valueAt
+    range.end = valueAt + u32(slab, at + H_VALUE_LEN)
+    return slab
+  }
+
+  /** The record at slab[at] was read (its hot bit set): where its value starts, -1 for a key known absent. */
+  private hit (slab: Buffer, at: number): number {
     const flags = slab[at + H_FLAGS] |= HOT
-    if ((flags & ABSENT) !== 0) return null
-    const valueAt = at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
-    return slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN))
+    if ((flags & ABSENT) !== 0) return -1
+    return at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
   }
 
   /** Caches a value (null: known absent). */

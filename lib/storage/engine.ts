@@ -22,7 +22,7 @@
 //   (the Merkle trees are fed from there).
 import type { TimeSource } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
-import { ByteCache, hashOf, type Entry } from './cache.js'
+import { ByteCache, hashOf, type ByteRange, type Entry } from './cache.js'
 import { traced } from '../runtime/trace.js'
 
 export type { Entry }
@@ -216,14 +216,15 @@ export class Engine {
 
   /**
    * read('data', k)'s bytes for a key record named by its key's bytes (no
-   * string, no Entry), when the cache answers it: a view of them, null when
-   * known absent; undefined when not cached or a write of it is pending (use
-   * read). Not counted: a caller that answers from it counts a read and a hit
-   * in stats. docs/performance.md, "getpath".
+   * string, no Entry, no view), when the cache answers it: the cache's slab
+   * that holds them, their range in it left in `range`; null when known
+   * absent; undefined when not cached or a write of it is pending (use read).
+   * Not counted: a caller that answers from it counts a read and a hit in
+   * stats. docs/performance.md, "getpath".
    */
-  cachedBytes (key: Buffer): Buffer | null | undefined {
+  cachedBytes (key: Buffer, range: ByteRange): Buffer | null | undefined {
     if (this.unwrittenData > 0 && this.pendingOf('data', key.toString('latin1')) !== undefined) return undefined
-    return this.cache.getBytes(key)
+    return this.cache.getBytes(key, range)
   }
 
   /** The latest value of a key, synchronously when it is in memory. */

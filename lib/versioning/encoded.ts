@@ -17,18 +17,21 @@ import { CounterOverflowError } from './errors.js'
 
 const EMPTY = Buffer.alloc(0)
 
-// A parse cursor shared by the functions below (each runs to completion synchronously).
+// A parse cursor shared by the functions below (each runs to completion synchronously): the
+// bytes read end at `limit` (a record inside a larger buffer is read in place, without a view).
 let buf: Buffer = Buffer.alloc(0)
 let at = 0
+let limit = 0
 
 // (Hot loops copy buf and at into locals: module-level bindings cost a check per access.)
 function varint (): number {
   const bytes = buf
+  const last = limit
   let pos = at
   let v = 0
   let scale = 1
   for (let i = 0; i < 8; i++) {
-    if (pos >= bytes.length) throw new DecodeError('truncated input')
+    if (pos >= last) throw new DecodeError('truncated input')
     const b = bytes[pos++]
     v += (b & 0x7f) * scale
     if (b < 0x80) {
@@ -43,13 +46,13 @@ function varint (): number {
 /** A count that the bytes left could hold (every counted item takes at least one byte). */
 function count (): number {
   const n = varint()
-  if (n > buf.length - at) throw new DecodeError('count exceeds input')
+  if (n > limit - at) throw new DecodeError('count exceeds input')
   return n
 }
 
 function skip (n: number): void {
   at += n
-  if (at > buf.length) throw new DecodeError('truncated input')
+  if (at > limit) throw new DecodeError('truncated input')
 }
 
 // Scratch space for the object clock of the input, indexed by actor-table position; grown as needed.
@@ -265,6 +268,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
   if (old !== undefined) {
     buf = old
     at = 0
+    limit = old.length
     if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
     actors = count()
     scratch(actors)
@@ -300,7 +304,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
         return null
       }
     }
-    if (at !== buf.length) throw new DecodeError('trailing bytes')
+    if (at !== limit) throw new DecodeError('trailing bytes')
   }
   const oldStart = old !== undefined ? valueStart : -1
   const oldEnd = valueEnd
@@ -416,10 +420,15 @@ export interface NewestValue {
   expireAt: number
 }
 
-/** Finds the anchor's value and leaves its range in valueStart/valueEnd/valueExpireAt; false when complex. */
-function newestRange (bytes: Buffer): boolean {
+/**
+ * Finds the anchor of the object held in bytes[start, end) and leaves its
+ * range in valueStart/valueEnd (positions in `bytes`) and valueExpireAt; false
+ * when complex.
+ */
+function newestRange (bytes: Buffer, start: number, end: number): boolean {
   buf = bytes
-  at = 0
+  at = start
+  limit = end
   valueStart = -1
   valueExpireAt = 0
   complex = false
@@ -441,23 +450,27 @@ function newestRange (bytes: Buffer): boolean {
       return false
     }
   }
-  if (at !== buf.length) throw new DecodeError('trailing bytes')
+  if (at !== limit) throw new DecodeError('trailing bytes')
   buf = EMPTY
   return true
 }
 
 /** The anchor of a plain string held in `bytes`, without decoding (COMPLEX: not a plain string). */
 export function newestValue (bytes: Buffer): NewestValue | typeof COMPLEX {
-  if (!newestRange(bytes)) return COMPLEX
+  if (!newestRange(bytes, 0, bytes.length)) return COMPLEX
   return valueStart < 0 ? { value: null, expireAt: 0 } : { value: bytes.subarray(valueStart, valueEnd), expireAt: valueExpireAt }
 }
 
-/** Where newestRange left the anchor: its value's range in the bytes (start -1: none) and its expiry (0: none). */
+/** Where newestValueRange left the anchor: its value's range in the bytes (start -1: none) and its expiry (0: none). */
 export const anchorRange = { start: -1, end: -1, expireAt: 0 }
 
-/** newestValue without an object or a view (a GET answered from the cache's bytes): the answer in `anchorRange`; false when complex. */
-export function newestValueRange (bytes: Buffer): boolean {
-  if (!newestRange(bytes)) return false
+/**
+ * newestValue of the object held in bytes[start, end), without an object or a
+ * view (a GET answered from the cache's slab): the answer in `anchorRange`, its
+ * positions in `bytes`; false when complex.
+ */
+export function newestValueRange (bytes: Buffer, start: number, end: number): boolean {
+  if (!newestRange(bytes, start, end)) return false
   anchorRange.start = valueStart
   anchorRange.end = valueEnd
   anchorRange.expireAt = valueExpireAt
@@ -486,6 +499,7 @@ export function supersedes (current: Buffer, incoming: Buffer): boolean {
   // incoming: its actor table, its one sibling's dot and context.
   buf = incoming
   at = 0
+  limit = incoming.length
   if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
   const inActors = count()
   if (inActors > inStart.length) {
@@ -523,6 +537,7 @@ export function supersedes (current: Buffer, incoming: Buffer): boolean {
   // current: map its actor table onto incoming's (both sorted), then check every dot and entry.
   buf = current
   at = 0
+  limit = current.length
   if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
   const actors = count()
   scratch(actors)
@@ -563,7 +578,7 @@ export function supersedes (current: Buffer, incoming: Buffer): boolean {
     }
     skipPayload(actors)
   }
-  if (result && at !== buf.length) throw new DecodeError('trailing bytes')
+  if (result && at !== limit) throw new DecodeError('trailing bytes')
   buf = EMPTY
   return result
 }

@@ -7,12 +7,14 @@ import { DecodeError } from '../../lib/util/bytes.js'
 import {
   COMPLEX,
   CounterOverflowError,
+  anchorRange,
   blindWrite,
   decodeObject,
   encodeObject,
   keyState,
   merge,
   newestValue,
+  newestValueRange,
   objectClock,
   put,
   supersedes,
@@ -79,6 +81,34 @@ t.test('newestValue = the anchor of keyState(decode(bytes)), or COMPLEX', async 
     ok(got !== COMPLEX)
     const state = keyState(obj, 0)
     deepStrictEqual([got.value, got.expireAt], [state.value, state.type === 'none' ? 0 : state.expireAt])
+  }), runs))
+})
+
+/** What a read of the anchor gave: its value and expiry, COMPLEX, or the error's name. */
+function outcome (read: () => { value: Buffer | null, expireAt: number } | typeof COMPLEX): unknown {
+  try {
+    const got = read()
+    return got === COMPLEX ? 'complex' : [got.value === null ? null : Buffer.from(got.value), got.expireAt]
+  } catch (e) {
+    ok(e instanceof DecodeError, String(e))
+    return 'DecodeError'
+  }
+}
+
+t.test('newestValueRange of bytes[start, end) inside a larger buffer = newestValue of those bytes alone, whole or cut', async t => {
+  t.doesNotThrow(() => fc.assert(fc.property(objArb, fc.nat(), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (obj, cutAt, before, after) => {
+    const bytes = Buffer.from(encodeObject(obj))
+    const cut = cutAt % (bytes.length + 2) > bytes.length ? bytes.length : cutAt % (bytes.length + 2)
+    // What lies past the range is the rest of the object: a read past `end` would find it.
+    const held = Buffer.concat([before, bytes, after])
+    const start = before.length
+    const alone = outcome(() => newestValue(Buffer.from(bytes.subarray(0, cut))))
+    const inPlace = outcome(() => {
+      if (!newestValueRange(held, start, start + cut)) return COMPLEX
+      ok(anchorRange.start < 0 || (start <= anchorRange.start && anchorRange.end <= start + cut), 'the range lies in the object')
+      return { value: anchorRange.start < 0 ? null : held.subarray(anchorRange.start, anchorRange.end), expireAt: anchorRange.expireAt }
+    })
+    deepStrictEqual(inPlace, alone)
   }), runs))
 })
 

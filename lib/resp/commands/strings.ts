@@ -75,32 +75,35 @@ export function get (c: Call): Reply | Promise<Reply> {
   return v instanceof Promise ? v.then(getReply) : getReply(v)
 }
 
+/** Where engine.cachedBytes found a cached GET's bytes in the slab it returns. */
+const cachedRange = { start: 0, end: 0 }
+
 /**
  * A plain GET on a single node (R 1) answered from the cache's bytes straight
- * into the connection's output: no KeyRef, Entry, parsed state or reply object
- * (docs/performance.md, "getpath"). The answer is get's: the newest value of a
- * plain string, nil once its expiry has passed (the key stays until the sweep
- * takes it, as there) and nil for a key known absent or a tombstone; counted
- * as get counts a cache hit. false, nothing written nor counted: not cached, a
- * write of it pending, or not a plain string (a collection's WRONGTYPE, a
- * counter), and get runs as usual.
+ * into the connection's output: no KeyRef, Entry, parsed state, reply object
+ * or view of the value (docs/performance.md, "getpath"). The answer is get's:
+ * the newest value of a plain string, nil once its expiry has passed (the key
+ * stays until the sweep takes it, as there) and nil for a key known absent or
+ * a tombstone; counted as get counts a cache hit. false, nothing written nor
+ * counted: not cached, a write of it pending, or not a plain string (a
+ * collection's WRONGTYPE, a counter), and get runs as usual.
  */
 export function writeCachedGet (node: DynakvNode, key: Buffer, proto: Proto, out: ReplyWriter): boolean {
   const engine = node.local.engine
-  const bytes = engine.cachedBytes(key)
-  if (bytes === undefined || (bytes !== null && !plainString(bytes))) return false
+  const slab = engine.cachedBytes(key, cachedRange)
+  if (slab === undefined || (slab !== null && !plainString(slab, cachedRange.start, cachedRange.end))) return false
   engine.stats.reads++
   engine.stats.cacheHits++
   node.coordinator.stats.reads++
-  if (bytes === null || anchorRange.start < 0 || (anchorRange.expireAt > 0 && anchorRange.expireAt <= node.clock.now())) out.write(NULL, proto)
-  else out.bulkOf(bytes, anchorRange.start, anchorRange.end)
+  if (slab === null || anchorRange.start < 0 || (anchorRange.expireAt > 0 && anchorRange.expireAt <= node.clock.now())) out.write(NULL, proto)
+  else out.bulkOf(slab, anchorRange.start, anchorRange.end)
   return true
 }
 
-/** newestValueRange, false for bytes it cannot read (the general path answers them with its error). */
-function plainString (bytes: Buffer): boolean {
+/** newestValueRange of bytes[start, end), false for bytes it cannot read (the general path answers them with its error). */
+function plainString (bytes: Buffer, start: number, end: number): boolean {
   try {
-    return newestValueRange(bytes)
+    return newestValueRange(bytes, start, end)
   } catch {
     return false
   }
