@@ -14,6 +14,7 @@
 // holds on a shared machine; the probe's 2 ms timer is in it for every build).
 //   DYNAKV_BENCH_SLOW_MS=5 DYNAKV_BENCH_ARGS='<extra server flags>' DYNAKV_BENCH_NODE='<node flags>'
 //   DYNAKV_BENCH_OUTPUT=<path prefix>: each node's output to <prefix>n1.log...
+//   DYNAKV_BENCH_NODES=1: one node (N1 R1 W1) at the same rate instead of the cluster.
 //   DYNAKV_BENCH_BASELINE=<another built checkout>: the same run on its build too,
 //   interleaved over DYNAKV_BENCH_ROUNDS rounds (default 1), and a table of both.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
