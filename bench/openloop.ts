@@ -56,6 +56,9 @@ export interface OpenLoopResult {
   generatorCpuUs: number
   /** Requests slower than slowMs, in the order answered (at most SLOW_MAX). */
   slow: SlowRequest[]
+  /** The SETs' and the GETs' latencies apart (ms): p50, p99, p99.9. */
+  setMs: [number, number, number]
+  getMs: [number, number, number]
 }
 
 const CR = 0x0d
@@ -133,6 +136,8 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
   const outstandingMax = o.outstandingMax ?? 10000
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
   const sendLag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  const sets = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  const gets = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
   let answered = 0
   let errors = 0
   let dropped = 0
@@ -163,6 +168,7 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
         if (isError) errors++
         const us = Math.max(1, Math.round((now - due) * 1000))
         latency.recordValue(us)
+        ;(isSet ? sets : gets).recordValue(us)
         o.into?.recordValue(us)
         if (now - due > slowMs && slow.length < SLOW_MAX) slow.push([performance.timeOrigin + due, now - due, conn.portIndex, sentAt - due, isSet])
       })
@@ -226,9 +232,13 @@ export async function runOpenLoop (o: OpenLoopOptions): Promise<OpenLoopResult> 
     sendLagP999Ms: ms(sendLag, 99.9),
     sendLagMaxMs: Number((sendLag.maxValue / 1000).toFixed(3)),
     generatorCpuUs: Number(((cpu.user + cpu.system) / Math.max(1, sent)).toFixed(1)),
-    slow
+    slow,
+    setMs: [ms(sets, 50), ms(sets, 99), ms(sets, 99.9)],
+    getMs: [ms(gets, 50), ms(gets, 99), ms(gets, 99.9)]
   }
   latency.destroy()
   sendLag.destroy()
+  sets.destroy()
+  gets.destroy()
   return result
 }

@@ -14,6 +14,7 @@
 // holds on a shared machine; the probe's 2 ms timer is in it for every build).
 //   DYNAKV_BENCH_SLOW_MS=5 DYNAKV_BENCH_ARGS='<extra server flags>' DYNAKV_BENCH_NODE='<node flags>'
 //   DYNAKV_BENCH_OUTPUT=<path prefix>: each node's output to <prefix>n1.log...
+//   DYNAKV_BENCH_NODES=1: one node (N1 R1 W1) at the same rate instead of the cluster.
 //   DYNAKV_BENCH_BASELINE=<another built checkout>: the same run on its build too,
 //   interleaved over DYNAKV_BENCH_ROUNDS rounds (default 1), and a table of both.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
@@ -31,6 +32,8 @@ const nodeFlags = (process.env.DYNAKV_BENCH_NODE ?? '').split(/\s+/).filter(w =>
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 1)
 const idleSeconds = Number(process.env.DYNAKV_BENCH_IDLE_SECONDS ?? 10)
 const baseline = process.env.DYNAKV_BENCH_BASELINE
+/** DYNAKV_BENCH_NODES=1: one node (N1 R1 W1) at the same rate, all 24 connections on it: is the tail the cluster's or a node's? */
+const nodes = Number(process.env.DYNAKV_BENCH_NODES ?? 3) === 1 ? 1 : 3
 const KEYS = 100000
 /** INFO fields read per node before and after the measured run (absent ones are NaN). */
 const COUNTERS = ['sweep_rows_read', 'ae_exchanges', 'ae_keys_repaired']
@@ -121,7 +124,7 @@ async function runOnce (target: string, main: string): Promise<Run> {
   const dir = tempDir('dynakv-stalls-')
   process.env.DYNAKV_STALL_OUT = dir
   const probe = pathToFileURL(join(ROOT, 'dist', 'bench', 'stall-probe.js')).href
-  const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', '--log-level', 'warn', ...extraArgs], { node: [...nodeFlags, '--import', probe], main })
+  const cluster = await startCluster(nodes, [...(nodes === 1 ? ['--n', '1', '--r', '1', '--w', '1'] : ['--n', '3', '--r', '2', '--w', '2']), '--log-level', 'warn', ...extraArgs], { node: [...nodeFlags, '--import', probe], main })
   const ports = cluster.map(p => p.port)
   const loads = [load1()]
   const counters = async (): Promise<Array<Record<string, number>>> => await Promise.all(ports.map(async port => {
@@ -155,8 +158,8 @@ async function runOnce (target: string, main: string): Promise<Run> {
       return JSON.parse(readFileSync(join(dir, files[files.length - 1]), 'utf8')) as Window
     })
     const out = process.stdout
-    out.write(`\n${target}: open loop ${rate}/s for ${seconds} s over ${KEYS} keys, 3 nodes N3 R2 W2${extraArgs.length > 0 ? ` (${extraArgs.join(' ')})` : ''}${nodeFlags.length > 0 ? ` node ${nodeFlags.join(' ')}` : ''}\n`)
-    out.write(`p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms; answered ${r.answered}, errors ${r.errors}, lost ${r.dropped + r.unanswered}; generator send lag p99.9/max ${r.sendLagP999Ms}/${r.sendLagMaxMs} ms\n\n`)
+    out.write(`\n${target}: open loop ${rate}/s for ${seconds} s over ${KEYS} keys, ${nodes === 1 ? '1 node' : '3 nodes N3 R2 W2'}${extraArgs.length > 0 ? ` (${extraArgs.join(' ')})` : ''}${nodeFlags.length > 0 ? ` node ${nodeFlags.join(' ')}` : ''}\n`)
+    out.write(`p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} max ${r.maxMs} ms (SET ${r.setMs.join(' / ')}, GET ${r.getMs.join(' / ')}); answered ${r.answered}, errors ${r.errors}, lost ${r.dropped + r.unanswered}; generator send lag p99.9/max ${r.sendLagP999Ms}/${r.sendLagMaxMs} ms\n\n`)
     const summary: NodeSummary[] = windows.map((w, i) => {
       const gcBy = new Map<string, number[]>()
       for (const [, d, kind] of w.gc) {
@@ -173,7 +176,7 @@ async function runOnce (target: string, main: string): Promise<Run> {
       const gapSum = (f: (g: Window['lag'][number]) => number): string => f1(w.lag.reduce((a, g) => a + f(g), 0))
       out.write(`n${i + 1}: event-loop delay p50 ${w.eldUs.p50} p99 ${w.eldUs.p99} p99.9 ${w.eldUs.p999} max ${w.eldUs.max} µs; loop gaps > 4 ms: ${w.lag.length}, total ${gapSum(g => g[1])} ms (on CPU ${gapSum(g => g[2])}, in the run queue ${gapSum(g => g[3])}), max ${f1(Math.max(0, ...w.lag.map(([, d]) => d)))} ms\n`)
       for (const [kind, ds] of gcBy) out.write(`    gc ${kind.padEnd(13)} ${String(ds.length).padStart(5)} pauses, total ${f1(ds.reduce((a, b) => a + b, 0)).padStart(7)} ms, max ${f1(Math.max(...ds)).padStart(6)} ms, over 4 ms: ${ds.filter(d => d > 4).length}\n`)
-      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, p99 ${f1(percentile(ds, 99))} ms, max ${f1(Math.max(...ds))} ms\n`)
+      for (const [name, ds] of [...spanBy].sort()) out.write(`    ${name.padEnd(18)} ${String(ds.length).padStart(5)} spans, median ${f1(median(ds))} ms, p99 ${f1(percentile(ds, 99))} ms, max ${f1(Math.max(...ds))} ms, busy ${f1(100 * ds.reduce((a, b) => a + b, 0) / (w.toMs - w.fromMs))} % of the window\n`)
       const counted = Object.fromEntries(COUNTERS.map(f => [f, after[i][f] - before[i][f]]))
       out.write(`    ${COUNTERS.map(f => `${f} +${counted[f]}`).join(', ')}\n`)
       return {
