@@ -12,8 +12,16 @@
 //   runs on that build's dist/lib/cli/main.js, as "<name> (base)", in the same rounds
 // The nodes get bin/dynakv's environment (lib/cli/launch.ts) beneath each
 // variant's own; DYNAKV_BENCH_RAW=1: node's defaults.
+//   DYNAKV_BENCH_STORE_BATCH=1376: then the store alone (lib/storage/store.ts on
+//   classic-level, in this process), the same KEYS writes as the engine stores
+//   them (md5 ‖ key, 120-byte values) in commits of that many ops, one and two
+//   at a time, fsynced and not: what a group commit costs without the server
+//   around it (docs/performance.md, "Session 9, bulk9"); DYNAKV_BENCH_SERVERS=0
+//   skips the servers.
+import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { classicLevelStore, type WriteOp } from '../lib/storage/store.js'
 import { serverEnv } from '../lib/cli/launch.js'
 import { byThread } from './threads.js'
 import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, statCpuUs, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
@@ -26,6 +34,63 @@ const MB = 1024 * 1024
 interface Variant { name: string, node: string[], env: Record<string, string>, args: string[], main?: string }
 
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
+const STORE_BATCH = Number(process.env.DYNAKV_BENCH_STORE_BATCH ?? 0)
+const SERVERS = process.env.DYNAKV_BENCH_SERVERS !== '0'
+
+interface StoreRun { name: string, seconds: number, commits: number, msMedian: number, msP90: number }
+
+/** KEYS writes straight into a classic-level store in commits of `batch` ops, `inflight` at once. */
+async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: boolean): Promise<StoreRun> {
+  const dir = tempDir('dynakv-bench-store-')
+  const store = classicLevelStore(dir)
+  await store.open()
+  await store.filterBuilt()
+  const value = Buffer.alloc(120, 120)
+  const ms: number[] = []
+  const running = new Set<Promise<void>>()
+  const started = performance.now()
+  try {
+    for (let n = 0; n < KEYS;) {
+      const ops: WriteOp[] = []
+      for (const end = Math.min(KEYS, n + batch); n < end; n++) ops.push({ space: 'data', key: keys.subarray(n * 32, n * 32 + 32), value })
+      const t = performance.now()
+      const p: Promise<void> = store.write(ops, sync).then(() => {
+        ms.push(performance.now() - t)
+        running.delete(p)
+      })
+      running.add(p)
+      if (running.size >= inflight) await Promise.race(running)
+    }
+    await Promise.all(running)
+  } finally {
+    await store.close()
+    removeDir(dir)
+  }
+  const seconds = (performance.now() - started) / 1000
+  ms.sort((a, b) => a - b)
+  return { name: `${inflight} in flight${sync ? ', fsynced' : ', no fsync'}`, seconds, commits: ms.length, msMedian: median(ms), msP90: ms[Math.floor(ms.length * 0.9)] }
+}
+
+async function storeRuns (): Promise<void> {
+  // The storage keys as the engine makes them for bench/lib's pipe file: md5(key) ‖ key, 32 bytes.
+  const keys = Buffer.allocUnsafe(KEYS * 32)
+  for (let i = 0; i < KEYS; i++) {
+    const k = Buffer.from(`key:${String(i).padStart(12, '0')}`)
+    createHash('md5').update(k).digest().copy(keys, i * 32)
+    k.copy(keys, i * 32 + 16)
+  }
+  const out = process.stdout
+  out.write(`\nthe store alone: ${KEYS} writes in commits of ${STORE_BATCH} (load ${load1()})\n`)
+  out.write(`${'commits'.padEnd(28)}${'seconds'.padStart(9)}${'commits'.padStart(9)}${'ms p50'.padStart(9)}${'ms p90'.padStart(9)}${'µs/SET'.padStart(9)}\n`)
+  const runs: StoreRun[] = []
+  for (const [inflight, sync] of [[1, true], [2, true], [1, false]] as const) {
+    const r = await storeOnly(keys, STORE_BATCH, inflight, sync)
+    runs.push(r)
+    out.write(`${r.name.padEnd(28)}${r.seconds.toFixed(1).padStart(9)}${String(r.commits).padStart(9)}${r.msMedian.toFixed(1).padStart(9)}${r.msP90.toFixed(1).padStart(9)}${(r.seconds * 1e6 / KEYS).toFixed(1).padStart(9)}\n`)
+  }
+  out.write(`load average (1 min) after: ${load1()}\n`)
+  out.write(`results: ${writeResult('bulk-load-store', { keys: KEYS, batch: STORE_BATCH, runs })}\n`)
+}
 
 /** `name=flag flag VAR=value` items separated by ';' (a bare name: no flags). */
 function variants (spec: string): Variant[] {
@@ -72,6 +137,11 @@ async function pipe (p: Proc, file: string, node: boolean): Promise<Load> {
 }
 
 async function main (): Promise<void> {
+  if (SERVERS) await servers()
+  if (STORE_BATCH > 0) await storeRuns()
+}
+
+async function servers (): Promise<void> {
   if (process.env.DYNAKV_BENCH_RAW !== '1') Object.assign(process.env, serverEnv(process.env))
   const own = variants(process.env.DYNAKV_BENCH_VARIANTS ?? 'default')
   const vs = BASELINE === undefined ? own : own.flatMap(v => [v, { ...v, name: `${v.name} (base)`, main: join(BASELINE, 'dist', 'lib', 'cli', 'main.js') }])
