@@ -261,6 +261,17 @@ export class Connection implements CallHolder {
 
   // ---- receiving ----
 
+  /**
+   * What an outbound socket read into the transport's receive buffer
+   * (net.connect's `onread`: no stream machinery per read, no 'data' event,
+   * no read-ahead tick). The buffer is reused by the next read, so the part
+   * of a frame left unread is copied (decoded frames hold no view of it).
+   */
+  received (nread: number, buf: Buffer): void {
+    this.onData(buf.subarray(0, nread))
+    if (this.reader.bufferedBytes > 0) this.reader.keepUnread()
+  }
+
   private onData (chunk: Buffer): void {
     if (this.state === 'closed') return
     this.owner.counters.bytesReceived += chunk.length

@@ -65,6 +65,8 @@ export const PEER_LIMITS_DEFAULT: Readonly<PeerLimits> = {
 
 /** Addresses whose backoff state is remembered; the oldest is forgotten past it. */
 const BACKOFF_ENTRIES_MAX = 4096
+/** An outbound socket's reads: at most this many bytes each. */
+const RECEIVE_BUFFER_BYTES = 64 * 1024
 /** Peers whose traffic is counted apart; the oldest is forgotten past it. */
 const TRAFFIC_PEERS_MAX = 4096
 
@@ -133,6 +135,8 @@ export class TcpTransport implements Transport {
   private sweepTimer: Timer | null = null
   private sweepAtMs = Infinity
   private readonly traffic = new Map<string, PeerTraffic>()
+  /** What outbound sockets read into (dial): frames are decoded from it, and a partial one copied out. */
+  private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
 
   constructor (private readonly opts: TcpTransportOptions) {
     this.name = opts.name
@@ -352,8 +356,12 @@ export class TcpTransport implements Transport {
 
   private dial (to: PeerAddress, key: string): Connection {
     if (this.conns.size >= this.limits.maxConnections) throw new PeerOverloadedError(`${this.conns.size} peer connections open`)
-    const socket = netConnect({ host: to.host, port: to.port })
-    const conn = new Connection(this.owner, socket, {
+    // Read without the stream machinery (a 'data' event, a read-ahead tick and its promise-rejection pass per read):
+    // into one receive buffer, reused by every outbound connection (reads run one at a time). Accepted sockets cannot.
+    let conn: Connection | null = null
+    const buffer = this.receiveBuffer
+    const socket = netConnect({ host: to.host, port: to.port, onread: { buffer, callback: nread => { conn?.received(nread, buffer); return true } } })
+    conn = new Connection(this.owner, socket, {
       outbound: true,
       target: { host: to.host, port: to.port },
       label: key,
