@@ -102,6 +102,8 @@ export interface ConnectionOwner {
   trafficOf (peer: string): PeerTraffic
   connectionReady (conn: Connection): void
   connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
+  /** Calls conn.flush() once this turn's I/O callbacks have run (with every other connection's flush: one deferral per turn). */
+  flushLater (conn: Connection): void
   handle (from: string, req: Request): Handled
 }
 
@@ -134,7 +136,6 @@ export class Connection implements CallHolder {
   /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
   private oks: number[] = []
   private flushScheduled = false
-  private readonly flushNow = (): void => this.flush()
   /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
   private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
   /** The promise the last request's handler returned while it is pending, the type of that request, and the ids it answers (await). */
@@ -563,7 +564,7 @@ export class Connection implements CallHolder {
   private schedule (): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    this.owner.clock.defer(this.flushNow)
+    this.owner.flushLater(this)
   }
 
   /** The OKs of this turn as one frame in the outbox (a lone one as a plain OK). */
@@ -573,7 +574,8 @@ export class Connection implements CallHolder {
     this.queue(ids.length === 1 ? encodeFrame(ids[0], OK) : encodeFrame(0, { type: 'OKS', ids }))
   }
 
-  private flush (): void {
+  /** Writes what this turn queued (OKS included) in one socket write; the owner calls it at the end of the turn (flushLater). */
+  flush (): void {
     this.flushScheduled = false
     if (this.oks.length > 0) this.queueOks()
     if (this.outbox.length === 0 || !this.socket.writable) return

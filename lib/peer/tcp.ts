@@ -135,6 +135,14 @@ export class TcpTransport implements Transport {
   private sweepTimer: Timer | null = null
   private sweepAtMs = Infinity
   private readonly traffic = new Map<string, PeerTraffic>()
+  /** Connections with frames queued this turn, written by one deferred call (flushAll); each is listed once (its flushScheduled). */
+  private toFlush: Connection[] = []
+  private readonly flushAll = (): void => {
+    const conns = this.toFlush
+    this.toFlush = []
+    // bounded: each connection at most once (limits.maxConnections)
+    for (let i = 0; i < conns.length; i++) conns[i].flush()
+  }
   /** What outbound sockets read into (dial): frames are decoded from it, and a partial one copied out. */
   private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
 
@@ -155,6 +163,7 @@ export class TcpTransport implements Transport {
       trafficOf: peer => this.trafficOf(peer),
       connectionReady: conn => this.onReady(conn),
       connectionClosed: (conn, err, previous) => this.onClosed(conn, err, previous),
+      flushLater: conn => this.flushLater(conn),
       handle: (from, req) => {
         if (this.handler === null) return Promise.reject(new PeerStoppedError('no handler'))
         return this.handler(from, req)
@@ -218,6 +227,16 @@ export class TcpTransport implements Transport {
   /** Frames and bytes exchanged with each authenticated peer since start. */
   peerTraffic (): ReadonlyMap<string, Readonly<PeerTraffic>> {
     return this.traffic
+  }
+
+  /**
+   * One deferral per turn for every connection's writes, not one each: a turn
+   * that sends to two peers schedules one immediate, and its writes' ticks run
+   * in one pass (Node makes a Map per pass, processPromiseRejections).
+   */
+  private flushLater (conn: Connection): void {
+    if (this.toFlush.length === 0) this.clock.defer(this.flushAll)
+    this.toFlush.push(conn)
   }
 
   private trafficOf (peer: string): PeerTraffic {
