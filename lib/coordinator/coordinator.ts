@@ -182,19 +182,22 @@ export class Coordinator {
   /** The first N reachable nodes of the preference list. */
   targets (ref: RecordRef, sloppy = this.o.sloppy): Target[] {
     const { primaries, fallbacks } = this.o.placement.preferenceList(ref.partition)
-    const out: Target[] = []
+    // At most one target per primary: sized for that at once (pushes onto [] grew it to 17 slots, ~150 B a request).
+    const out: Target[] = new Array(primaries.length)
+    let n = 0
     let f = 0
     // (indexed loops here and in replicate and fanOut: a for-of allocated an iterator per write)
     for (let i = 0; i < primaries.length; i++) {
       const p = primaries[i]
       if (p === this.o.self || this.o.placement.isUp(p)) {
-        out.push(this.primaryTarget(p))
+        out[n++] = this.primaryTarget(p)
         continue
       }
       if (!sloppy) continue
       while (f < fallbacks.length && fallbacks[f] !== this.o.self && !this.o.placement.isUp(fallbacks[f])) f++
-      if (f < fallbacks.length) out.push({ node: fallbacks[f++], primary: false, hintFor: p })
+      if (f < fallbacks.length) out[n++] = { node: fallbacks[f++], primary: false, hintFor: p }
     }
+    if (n < out.length) out.length = n
     return out
   }
 

@@ -137,6 +137,21 @@ export class FrameReader {
     return decodeFrameAt(first, start, start + n, this.maxFrameBytes)
   }
 
+  /**
+   * The unread bytes of the chunk pushed last, copied: that chunk was a view
+   * of a receive buffer the socket reuses (net.connect's `onread`), and what
+   * is left of it (part of a frame) must outlive the next read. Only the last
+   * chunk can be such a view (each earlier one was kept by a call of this), so
+   * a large frame arriving in many reads is copied once, not once per read.
+   */
+  keepUnread (): void {
+    const last = this.chunks.length - 1
+    if (last < 0) return
+    const start = last === 0 ? this.offset : 0
+    this.chunks[last] = Buffer.from(this.chunks[last].subarray(start))
+    if (last === 0) this.offset = 0
+  }
+
   /** Makes the first n unread bytes contiguous in chunks[0] (from offset) and returns that chunk. */
   private gather (n: number): Buffer {
     if (this.chunks[0].length - this.offset < n) {

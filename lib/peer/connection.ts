@@ -102,6 +102,8 @@ export interface ConnectionOwner {
   trafficOf (peer: string): PeerTraffic
   connectionReady (conn: Connection): void
   connectionClosed (conn: Connection, err: PeerError, previous: ConnectionState): void
+  /** Calls conn.flush() once this turn's I/O callbacks have run (with every other connection's flush: one deferral per turn). */
+  flushLater (conn: Connection): void
   handle (from: string, req: Request): Handled
 }
 
@@ -125,16 +127,14 @@ export class Connection implements CallHolder {
   readonly label: string
   private readonly handshake: Handshake
   private readonly reader = new FrameReader(HANDSHAKE_FRAME_BYTES_MAX)
-  private readonly sent = new Map<number, Call>()
+  private readonly sent: SentCalls
   private readonly unsent = new Set<Call>()
-  private nextId = 1
   private inbound = 0
   private outbox: Buffer[] = []
   private outboxBytes = 0
   /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
   private oks: number[] = []
   private flushScheduled = false
-  private readonly flushNow = (): void => this.flush()
   /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
   private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
   /** The promise the last request's handler returned while it is pending, the type of that request, and the ids it answers (await). */
@@ -155,6 +155,7 @@ export class Connection implements CallHolder {
     this.target = opts.target
     this.label = opts.label
     this.handshake = new Handshake(opts.handshake)
+    this.sent = new SentCalls(owner.limits.maxOutstandingPerConnection)
     socket.setNoDelay(true)
     socket.on('data', chunk => this.onData(chunk))
     socket.on('error', err => { this.socketError = err })
@@ -249,9 +250,8 @@ export class Connection implements CallHolder {
     const failure = previous === 'handshaking' && this.outbound && !(err instanceof HandshakeError) && err.code !== 'DYNAKV_PEER_STOPPED'
       ? new PeerUnreachableError(`cannot reach ${this.label}: ${this.socketError?.message ?? err.message}`)
       : err
-    const calls = [...this.unsent, ...this.sent.values()]
+    const calls = [...this.unsent, ...this.sent.clear()]
     this.unsent.clear()
-    this.sent.clear()
     for (const call of calls) {
       call.holder = null
       call.fail(failure)
@@ -260,6 +260,17 @@ export class Connection implements CallHolder {
   }
 
   // ---- receiving ----
+
+  /**
+   * What an outbound socket read into the transport's receive buffer
+   * (net.connect's `onread`: no stream machinery per read, no 'data' event,
+   * no read-ahead tick). The buffer is reused by the next read, so the part
+   * of a frame left unread is copied (decoded frames hold no view of it).
+   */
+  received (nread: number, buf: Buffer): void {
+    this.onData(buf.subarray(0, nread))
+    if (this.reader.bufferedBytes > 0) this.reader.keepUnread()
+  }
 
   private onData (chunk: Buffer): void {
     if (this.state === 'closed') return
@@ -494,14 +505,20 @@ export class Connection implements CallHolder {
     if (buffered > owner.limits.maxWriteBufferBytes) {
       throw new PeerOverloadedError(`${buffered} bytes waiting to be written to ${to}`)
     }
-    const id = this.allocateId()
-    const frame = encodeFrame(id, call.req, owner.limits.maxFrameBytes)
     owner.counters.requestsSent++
     if (owner.faults.dropsSend(to, call.req)) {
       owner.counters.droppedByFaults++
       return // it times out, as a lost request does
     }
-    this.sent.set(id, call)
+    const id = this.sent.add(call)
+    let frame: Buffer
+    try {
+      frame = encodeFrame(id, call.req, owner.limits.maxFrameBytes)
+    } catch (err) {
+      this.sent.delete(id)
+      owner.counters.requestsSent--
+      throw err
+    }
     call.id = id
     call.holder = this
     this.enqueue(frame)
@@ -515,15 +532,6 @@ export class Connection implements CallHolder {
     }
     this.sent.delete(call.id)
     this.maybeFinishDrain()
-  }
-
-  private allocateId (): number {
-    // bounded: at most maxOutstandingPerConnection ids are taken
-    for (;;) {
-      const id = this.nextId
-      this.nextId = id >= 0xffffffff ? 1 : id + 1
-      if (!this.sent.has(id)) return id
-    }
   }
 
   /**
@@ -552,7 +560,7 @@ export class Connection implements CallHolder {
   private schedule (): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    this.owner.clock.defer(this.flushNow)
+    this.owner.flushLater(this)
   }
 
   /** The OKs of this turn as one frame in the outbox (a lone one as a plain OK). */
@@ -562,7 +570,8 @@ export class Connection implements CallHolder {
     this.queue(ids.length === 1 ? encodeFrame(ids[0], OK) : encodeFrame(0, { type: 'OKS', ids }))
   }
 
-  private flush (): void {
+  /** Writes what this turn queued (OKS included) in one socket write; the owner calls it at the end of the turn (flushLater). */
+  flush (): void {
     this.flushScheduled = false
     if (this.oks.length > 0) this.queueOks()
     if (this.outbox.length === 0 || !this.socket.writable) return
@@ -596,5 +605,80 @@ export class Connection implements CallHolder {
   private countWrite (frame: Buffer): void {
     this.owner.counters.bytesSent += frame.length
     this.owner.counters.socketWrites++
+  }
+}
+
+/**
+ * A connection's requests sent and not answered, by id: a slot each, the freed
+ * slots reused (as the transport's CallSlots). A Map with a set and a delete
+ * per request re-allocated its table as it grew and shrank (~120 B a clustered
+ * SET, docs/performance.md "Session 8, replica"). An id is its slot in the low
+ * bits and the slot's use count above them (from 1: no id is 0), so an answer
+ * that comes after its call settled and the slot was taken again finds another
+ * id there and is a late response, unless the slot was reused 2^32 / slots
+ * times meanwhile (4 194 303 with the default 1 024 slots).
+ */
+export class SentCalls {
+  private readonly calls: Array<Call | null> = []
+  private readonly uses: number[] = []
+  private readonly free: number[] = []
+  /** Slots: a power of two of at least max, the ids' low bits. */
+  private readonly slots: number
+  private readonly usesMax: number
+  size = 0
+
+  /** max: at most this many at once (the caller checks size first). */
+  constructor (readonly max: number) {
+    this.slots = 2 ** Math.ceil(Math.log2(Math.max(2, max)))
+    this.usesMax = Math.floor(0xffffffff / this.slots)
+    if (this.usesMax < 1) throw new RangeError(`${max} requests outstanding per connection do not fit 32-bit ids`)
+  }
+
+  /** Takes a slot for call; returns its id. */
+  add (call: Call): number {
+    const slot = this.free.length > 0 ? this.free.pop() as number : this.calls.length
+    if (slot === this.calls.length) {
+      this.calls.push(call)
+      this.uses.push(0)
+    } else {
+      this.calls[slot] = call
+    }
+    const use = this.uses[slot] % this.usesMax + 1
+    this.uses[slot] = use
+    this.size++
+    return use * this.slots + slot
+  }
+
+  get (id: number): Call | undefined {
+    const slot = id % this.slots
+    const call = slot < this.calls.length ? this.calls[slot] : null
+    return call !== null && this.idOf(slot) === id ? call : undefined
+  }
+
+  delete (id: number): void {
+    const slot = id % this.slots
+    if (slot >= this.calls.length || this.calls[slot] === null || this.idOf(slot) !== id) return
+    this.calls[slot] = null
+    this.free.push(slot)
+    this.size--
+  }
+
+  /** Empties the table; returns the calls it held. */
+  clear (): Call[] {
+    const out: Call[] = []
+    // bounded: at most max slots
+    for (let slot = 0; slot < this.calls.length; slot++) {
+      const call = this.calls[slot]
+      if (call === null) continue
+      out.push(call)
+      this.calls[slot] = null
+      this.free.push(slot)
+    }
+    this.size = 0
+    return out
+  }
+
+  private idOf (slot: number): number {
+    return this.uses[slot] * this.slots + slot
   }
 }

@@ -65,6 +65,8 @@ export const PEER_LIMITS_DEFAULT: Readonly<PeerLimits> = {
 
 /** Addresses whose backoff state is remembered; the oldest is forgotten past it. */
 const BACKOFF_ENTRIES_MAX = 4096
+/** An outbound socket's reads: at most this many bytes each. */
+const RECEIVE_BUFFER_BYTES = 64 * 1024
 /** Peers whose traffic is counted apart; the oldest is forgotten past it. */
 const TRAFFIC_PEERS_MAX = 4096
 
@@ -133,6 +135,16 @@ export class TcpTransport implements Transport {
   private sweepTimer: Timer | null = null
   private sweepAtMs = Infinity
   private readonly traffic = new Map<string, PeerTraffic>()
+  /** Connections with frames queued this turn, written by one deferred call (flushAll); each is listed once (its flushScheduled). */
+  private toFlush: Connection[] = []
+  private readonly flushAll = (): void => {
+    const conns = this.toFlush
+    this.toFlush = []
+    // bounded: each connection at most once (limits.maxConnections)
+    for (let i = 0; i < conns.length; i++) conns[i].flush()
+  }
+  /** What outbound sockets read into (dial): frames are decoded from it, and a partial one copied out. */
+  private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
 
   constructor (private readonly opts: TcpTransportOptions) {
     this.name = opts.name
@@ -151,6 +163,7 @@ export class TcpTransport implements Transport {
       trafficOf: peer => this.trafficOf(peer),
       connectionReady: conn => this.onReady(conn),
       connectionClosed: (conn, err, previous) => this.onClosed(conn, err, previous),
+      flushLater: conn => this.flushLater(conn),
       handle: (from, req) => {
         if (this.handler === null) return Promise.reject(new PeerStoppedError('no handler'))
         return this.handler(from, req)
@@ -214,6 +227,16 @@ export class TcpTransport implements Transport {
   /** Frames and bytes exchanged with each authenticated peer since start. */
   peerTraffic (): ReadonlyMap<string, Readonly<PeerTraffic>> {
     return this.traffic
+  }
+
+  /**
+   * One deferral per turn for every connection's writes, not one each: a turn
+   * that sends to two peers schedules one immediate, and its writes' ticks run
+   * in one pass (Node makes a Map per pass, processPromiseRejections).
+   */
+  private flushLater (conn: Connection): void {
+    if (this.toFlush.length === 0) this.clock.defer(this.flushAll)
+    this.toFlush.push(conn)
   }
 
   private trafficOf (peer: string): PeerTraffic {
@@ -352,8 +375,12 @@ export class TcpTransport implements Transport {
 
   private dial (to: PeerAddress, key: string): Connection {
     if (this.conns.size >= this.limits.maxConnections) throw new PeerOverloadedError(`${this.conns.size} peer connections open`)
-    const socket = netConnect({ host: to.host, port: to.port })
-    const conn = new Connection(this.owner, socket, {
+    // Read without the stream machinery (a 'data' event, a read-ahead tick and its promise-rejection pass per read):
+    // into one receive buffer, reused by every outbound connection (reads run one at a time). Accepted sockets cannot.
+    let conn: Connection | null = null
+    const buffer = this.receiveBuffer
+    const socket = netConnect({ host: to.host, port: to.port, onread: { buffer, callback: nread => { conn?.received(nread, buffer); return true } } })
+    conn = new Connection(this.owner, socket, {
       outbound: true,
       target: { host: to.host, port: to.port },
       label: key,

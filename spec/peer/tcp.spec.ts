@@ -62,6 +62,27 @@ t.test('three transports: every pair talks both ways over one connection', async
   }
 })
 
+t.test('the dialer reads into one reused buffer: frames larger than it, and split across reads, arrive intact both ways', async t => {
+  const a = await startNode('a')
+  const b = await startNode('b')
+  t.teardown(() => stopAll(a, b))
+  t.same(await ping(a, b, 'hello'), { type: 'PONG', digest: 'b:hello', from: 'b' }) // a dialed: its socket reads through onread
+  // Keys of many sizes, each a different byte pattern, in one burst: the responses to a (and b's requests to a)
+  // fill the 64 KB receive buffer many times over and end mid-frame, so a partial frame must survive the next read.
+  const sizes = [300_000, 7, 65_536, 70_001, 1, 131_071, 40_000, 3, 200_000]
+  const keyOf = (i: number): Buffer => Buffer.alloc(sizes[i], i + 1)
+  const fromA = sizes.map(async (_, i) => await a.transport.request(b.transport.address(), { type: 'GET_REPLICA', key: keyOf(i), hintFor: null }, TIMEOUT_MS))
+  const fromB = sizes.map(async (_, i) => await b.transport.request(a.transport.address(), { type: 'GET_REPLICA', key: keyOf(i), hintFor: null }, TIMEOUT_MS))
+  const [resA, resB] = await Promise.all([Promise.all(fromA), Promise.all(fromB)])
+  for (let i = 0; i < sizes.length; i++) {
+    t.ok((resA[i] as { obj: Buffer }).obj.equals(Buffer.concat([Buffer.from('b:'), keyOf(i)])), `a's response ${i} (${sizes[i]} B) intact`)
+    t.ok((resB[i] as { obj: Buffer }).obj.equals(Buffer.concat([Buffer.from('a:'), keyOf(i)])), `b's response ${i} (${sizes[i]} B) intact`)
+  }
+  t.ok(a.received.every((r, i) => (r.req as { key: Buffer }).key.equals(keyOf(i))), 'a received every request of b intact')
+  t.equal(a.transport.stats().connectionsOpened, 1, 'one connection, dialed by a')
+  t.equal(a.transport.stats().malformedFrames + b.transport.stats().malformedFrames, 0)
+})
+
 t.test('simultaneous dial: one connection survives, and no request fails or runs twice', async t => {
   // slow handlers keep requests in flight on the losing connection while it is retired
   const receivedA: Array<{ from: string, req: Request }> = []
