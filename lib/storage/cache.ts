@@ -93,6 +93,32 @@ class CachedEntry implements Entry {
   }
 }
 
+/**
+ * A cached record read in place, for a write that reads the old value once
+ * (Engine.write): the slab that holds it, the value's range and the storage
+ * key's length (just before the value; -1: none). No view is made unless
+ * `bytes` or `skey` is asked for. The engine refills one per write: valid
+ * only until the next (docs/performance.md, "Session 9, setjs9").
+ */
+export class SlabEntry implements Entry {
+  derived: unknown = undefined
+  slab: Buffer = Buffer.alloc(0)
+  start = 0
+  end = 0
+  skeyLen = -1
+
+  get bytes (): Buffer {
+    return this.slab.subarray(this.start, this.end)
+  }
+
+  get skey (): Buffer | undefined {
+    return this.skeyLen < 0 ? undefined : this.slab.subarray(this.start - this.skeyLen, this.start)
+  }
+
+  // A writer's fn may hand the entry back (Engine.update): its storage key is the record's already.
+  set skey (_: Buffer | undefined) {}
+}
+
 /** FNV-1a over a string's char codes, then murmur3's finaliser (the table indexes by the low bits). */
 export function hashOf (ks: string): number {
   let h = 0x811c9dc5
@@ -178,6 +204,23 @@ export class ByteCache {
     const valueAt = this.hit(slab, at)
     if (valueAt < 0) return null
     return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), slab, u16(slab, at + H_SKEY_LEN) - 1)
+  }
+
+  /** get(key) without a CachedEntry or a view: `into` refilled with the record (SlabEntry), null when known absent, undefined when not cached. */
+  getInPlace (key: string, into: SlabEntry): SlabEntry | null | undefined {
+    const i = this.find(hashOf(key), key)
+    if (i === -1) return undefined
+    const pos = this.positionAt(i)
+    const slab = this.slabOf(pos)
+    const at = pos % OFFSET_BITS
+    const valueAt = this.hit(slab, at)
+    if (valueAt < 0) return null
+    into.derived = undefined
+    into.slab = slab
+    into.start = valueAt
+    into.end = valueAt + u32(slab, at + H_VALUE_LEN)
+    into.skeyLen = u16(slab, at + H_SKEY_LEN) - 1
+    return into
   }
 
   /**
