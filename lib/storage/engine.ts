@@ -95,8 +95,6 @@ class PendingWrite implements WriteOp, CommittedWrite, Entry {
   /** Entry.derived, when the write is its own entry. */
   derived: unknown = undefined
   readonly entry: Entry | null
-  /** WriteOp.replaces: the key had a value the writer read (`before`). */
-  readonly replaces: boolean
 
   constructor (
     readonly space: Space,
@@ -113,7 +111,11 @@ class PendingWrite implements WriteOp, CommittedWrite, Entry {
     readonly batch: Batch
   ) {
     this.entry = entry === SELF ? this : entry
-    this.replaces = old !== undefined
+  }
+
+  /** WriteOp.replaces: the key had a value the writer read (`before`). A getter: a field is 8 B more a write. */
+  get replaces (): boolean {
+    return this.old !== undefined
   }
 
   /** The value this write replaces (commit listeners: the Merkle trees); a view made per call when it lies in a slab. */
