@@ -181,6 +181,8 @@ export class ByteCache {
   private keepCold = false
   private copiedBytes = 0
   private readonly slabBytes: number
+  /** The offset in its slab of the record `found` read last. */
+  private foundAt = 0
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
@@ -208,18 +210,11 @@ export class ByteCache {
 
   /** get(key) without a CachedEntry or a view: `into` refilled with the record (SlabEntry), null when known absent, undefined when not cached. */
   getInPlace (key: string, into: SlabEntry): SlabEntry | null | undefined {
-    const i = this.find(hashOf(key), key)
-    if (i === -1) return undefined
-    const pos = this.positionAt(i)
-    const slab = this.slabOf(pos)
-    const at = pos % OFFSET_BITS
-    const valueAt = this.hit(slab, at)
-    if (valueAt < 0) return null
+    const slab = this.found(this.find(hashOf(key), key), into)
+    if (slab == null) return slab
     into.derived = undefined
     into.slab = slab
-    into.start = valueAt
-    into.end = valueAt + u32(slab, at + H_VALUE_LEN)
-    into.skeyLen = u16(slab, at + H_SKEY_LEN) - 1
+    into.skeyLen = u16(slab, this.foundAt + H_SKEY_LEN) - 1
     return into
   }
 
@@ -231,13 +226,18 @@ export class ByteCache {
    * starts with U+0100, which no byte is.
    */
   getBytes (key: Uint8Array, range: ByteRange): Buffer | null | undefined {
-    const i = this.find(hashOfBytes(key), key)
+    return this.found(this.find(hashOfBytes(key), key), range)
+  }
+
+  /** The slot i's record was read (-1: none): its slab, the value's range left in `range` (its record's offset in foundAt). */
+  private found (i: number, range: ByteRange): Buffer | null | undefined {
     if (i === -1) return undefined
     const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
     const valueAt = this.hit(slab, at)
     if (valueAt < 0) return null
+    this.foundAt = at
     range.start = valueAt
     range.end = valueAt + u32(slab, at + H_VALUE_LEN)
     return slab
