@@ -115,7 +115,7 @@ export class SlabEntry implements Entry {
     return this.skeyLen < 0 ? undefined : this.slab.subarray(this.start - this.skeyLen, this.start)
   }
 
-  // A writer's fn may hand the entry back (Engine.update): its storage key is the record's already.
+  // (Entry's skey is writable; this one's is its record's, which the engine would set it to.)
   set skey (_: Buffer | undefined) {}
 }
 
