@@ -349,7 +349,7 @@ t.test('write reads a cached value in place: next sees it, the commit gets it as
   // (read in place, one SlabEntry refilled per write) or the store; deletes and re-creations mixed in.
   const { engine, committed, writes, inner } = await setup(4096, true)
   const model = new Map<string, string | null>()
-  /** What each write's next saw, and what the model held then. */
+  /** Writes whose next saw another value than the last one written. */
   let seenWrong = 0
   let inPlace = 0
   let seed = 11
