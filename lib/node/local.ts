@@ -14,6 +14,7 @@
 //   liveKeys      key records holding a string or a collection marker (DBSIZE)
 //   volatileKeys  those of them with an expiry (INFO keyspace expires=)
 import { Engine, newEntry, type Change as EngineChange, type CommittedWrite, type EngineKey, type Entry } from '../storage/engine.js'
+import { SlabEntry } from '../storage/cache.js'
 import { pages, type Store } from '../storage/store.js'
 import type { TimeSource } from '../runtime/clock.js'
 import {
@@ -309,7 +310,8 @@ export class LocalReplica {
     o.nowMs = nowMs
     o.counterFloor = this.lease.floor
     o.vclockMax = this.vclockMax
-    const res = blindWrite(cur?.bytes, o, this.blindOut)
+    // Engine.write's cached value comes read in place (SlabEntry): the record in its slab, no view.
+    const res = cur instanceof SlabEntry ? blindWrite(cur.slab, o, this.blindOut, cur.start, cur.end) : blindWrite(cur?.bytes, o, this.blindOut)
     if (res === null) return null
     this.truncations += res.truncated
     if (!isElement(ref)) this.count(res.oldLive, res.oldExpireAt, value !== null, expireAt)

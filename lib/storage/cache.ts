@@ -93,6 +93,32 @@ class CachedEntry implements Entry {
   }
 }
 
+/**
+ * A cached record read in place, for a write that reads the old value once
+ * (Engine.write): the slab that holds it, the value's range and the storage
+ * key's length (just before the value; -1: none). No view is made unless
+ * `bytes` or `skey` is asked for. The engine refills one per write: valid
+ * only until the next (docs/performance.md, "Session 9, setjs9").
+ */
+export class SlabEntry implements Entry {
+  derived: unknown = undefined
+  slab: Buffer = Buffer.alloc(0)
+  start = 0
+  end = 0
+  skeyLen = -1
+
+  get bytes (): Buffer {
+    return this.slab.subarray(this.start, this.end)
+  }
+
+  get skey (): Buffer | undefined {
+    return this.skeyLen < 0 ? undefined : this.slab.subarray(this.start - this.skeyLen, this.start)
+  }
+
+  // (Entry's skey is writable; this one's is its record's, which the engine would set it to.)
+  set skey (_: Buffer | undefined) {}
+}
+
 /** FNV-1a over a string's char codes, then murmur3's finaliser (the table indexes by the low bits). */
 export function hashOf (ks: string): number {
   let h = 0x811c9dc5
@@ -155,6 +181,8 @@ export class ByteCache {
   private keepCold = false
   private copiedBytes = 0
   private readonly slabBytes: number
+  /** The offset in its slab of the record `found` read last. */
+  private foundAt = 0
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
@@ -180,6 +208,16 @@ export class ByteCache {
     return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), slab, u16(slab, at + H_SKEY_LEN) - 1)
   }
 
+  /** get(key) without a CachedEntry or a view: `into` refilled with the record (SlabEntry), null when known absent, undefined when not cached. */
+  getInPlace (key: string, into: SlabEntry): SlabEntry | null | undefined {
+    const slab = this.found(this.find(hashOf(key), key), into)
+    if (slab == null) return slab
+    into.derived = undefined
+    into.slab = slab
+    into.skeyLen = u16(slab, this.foundAt + H_SKEY_LEN) - 1
+    return into
+  }
+
   /**
    * get(key.toString('latin1'))'s bytes, from the key's bytes (no string, no
    * Entry, no view): the slab holding the cached value, whose range in it is
@@ -188,13 +226,18 @@ export class ByteCache {
    * starts with U+0100, which no byte is.
    */
   getBytes (key: Uint8Array, range: ByteRange): Buffer | null | undefined {
-    const i = this.find(hashOfBytes(key), key)
+    return this.found(this.find(hashOfBytes(key), key), range)
+  }
+
+  /** The slot i's record was read (-1: none): its slab, the value's range left in `range` (its record's offset in foundAt). */
+  private found (i: number, range: ByteRange): Buffer | null | undefined {
     if (i === -1) return undefined
     const pos = this.positionAt(i)
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS
     const valueAt = this.hit(slab, at)
     if (valueAt < 0) return null
+    this.foundAt = at
     range.start = valueAt
     range.end = valueAt + u32(slab, at + H_VALUE_LEN)
     return slab

@@ -25,6 +25,8 @@ export interface WriteOp {
    * mayHold holds it already.
    */
   before?: Buffer | undefined
+  /** Whether there is a `before`, when the writer can say so without making it (the engine's writes). */
+  replaces?: boolean
 }
 
 export interface RangeOptions {
@@ -300,7 +302,7 @@ class LevelStore implements Store {
       // Before the store holds it, so mayHold never misses a key. A key with a value before this write is
       // in the filter already: added by the write that stored that value (in an earlier batch, or earlier
       // in this one), or at open by the scan of the keys present (docs/performance.md, "Session 7, setjs").
-      if (op.space === 'data' && op.value !== null && op.before === undefined) this.filter.add(op.key)
+      if (op.space === 'data' && op.value !== null && !(op.replaces ?? op.before !== undefined)) this.filter.add(op.key)
     }
     if (this.kind !== 'classic-level' || this.db.status !== 'open') return this.writePublic(ops, sync)
     const batch = this.spareBatches.pop() ?? this.nativeBatch()

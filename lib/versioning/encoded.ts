@@ -259,17 +259,20 @@ export class BlindWriteResult {
  * replica): one sibling by `actor`, which supersedes every version in `old`.
  * null when `old` is not a plain string (COMPLEX): take the general path.
  * The result is `out`, refilled (read it before the next call that is given it).
+ * The object is old[start, end) (default: all of old), read in place: a record
+ * in a larger buffer (the cache's slab) needs no view; the old value's range
+ * in `out` is a range of `old`.
  */
-export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult()): BlindWriteResult | null {
+export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult(), start = 0, end = old === undefined ? 0 : old.length): BlindWriteResult | null {
   const self = actorBytesOf(o.actor)
   let actors = 0
   let selfIndex = -1 // position of the actor in the input's table, if there
   let selfAt = 0 // otherwise: how many table actors sort before it
   if (old !== undefined) {
     buf = old
-    at = 0
-    limit = old.length
-    if (buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
+    at = start
+    limit = end
+    if (at >= limit || buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
     actors = count()
     scratch(actors)
     for (let i = 0; i < actors; i++) {

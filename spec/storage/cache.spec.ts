@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ByteCache, ENTRY_OVERHEAD_BYTES, entryCost } from '../../lib/storage/cache.js'
+import { ByteCache, ENTRY_OVERHEAD_BYTES, SlabEntry, entryCost } from '../../lib/storage/cache.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
 /** getBytes's answer as a view of the value's range in the slab. */
@@ -40,6 +40,7 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
     const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
     let hits = 0
     let bad = 0
+    const inPlace = new SlabEntry()
     for (let i = 0; i < 30_000; i++) {
       const key = (next(4) === 0 ? '\u0100' : 'k') + next(2000)
       const op = next(10)
@@ -54,6 +55,11 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
         const same = cache.get(plain)
         if ((byBytes === undefined) !== (same === undefined) || (byBytes === null) !== (same === null) || (byBytes != null && !byBytes.equals((same as { bytes: Buffer }).bytes))) bad++
         const e = cache.get(key)
+        // The write's read in place (one SlabEntry refilled): the same answer, value and storage key.
+        const r = cache.getInPlace(key, inPlace)
+        if ((r === undefined) !== (e === undefined) || (r === null) !== (e === null)) bad++
+        else if (r != null && e != null && (r !== inPlace || !r.bytes.equals(e.bytes) || r.slab.subarray(r.start, r.end).toString() !== e.bytes.toString() ||
+          (r.skey === undefined) !== (e.skey === undefined) || (r.skey !== undefined && !r.skey.equals(e.skey as Buffer)))) bad++
         if (e === undefined) continue
         hits++
         if ((e === null ? null : e.bytes.toString()) !== model.get(key)) bad++

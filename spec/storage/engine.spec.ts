@@ -343,3 +343,66 @@ t.test('the overlay table holds what a Map would through random sets and removes
   t.equal(overlay.slots, 64, 'given back once empty')
   t.end()
 })
+
+t.test('write reads a cached value in place: next sees it, the commit gets it as before, the store is told it replaces one', async (t) => {
+  // A small cache and a store that proves keys absent: writes find their key in the overlay, the cache
+  // (read in place, one SlabEntry refilled per write) or the store; deletes and re-creations mixed in.
+  const { engine, committed, writes, inner } = await setup(4096, true)
+  const model = new Map<string, string | null>()
+  /** Writes whose next saw another value than the last one written. */
+  let seenWrong = 0
+  let inPlace = 0
+  let seed = 11
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 65536) % n }
+  /** A key that counts the reads of its storage key. */
+  class Key {
+    skeyReads = 0
+    readInPlace = false
+    constructor (readonly ks: string) {}
+    get skey (): Buffer {
+      this.skeyReads++
+      return b('s' + this.ks)
+    }
+  }
+  const keys: Key[] = []
+  const next = (cur: { bytes: Buffer } | undefined, key: Key, value: string | null): Buffer | null => {
+    if (cur?.constructor.name === 'SlabEntry') {
+      inPlace++
+      key.readInPlace = true
+    }
+    if ((cur?.bytes.toString() ?? null) !== (model.get(key.ks) ?? null)) seenWrong++
+    model.set(key.ks, value)
+    return value === null ? null : b(value)
+  }
+  for (let tick = 0; tick < 150; tick++) {
+    const pending: Array<Promise<unknown>> = []
+    for (let i = 0; i < 1 + rnd(20); i++) {
+      const ks = 'w' + rnd(150)
+      const value = rnd(8) === 0 ? null : `${tick}.${i}`.repeat(1 + rnd(4))
+      const key = new Key(ks)
+      keys.push(key)
+      pending.push(engine.write('data', key, next, value))
+    }
+    if (rnd(3) === 0) await Promise.all(pending)
+  }
+  await engine.flushed()
+  t.equal(seenWrong, 0, 'every next saw the last value written')
+  t.ok(inPlace > 100, `${inPlace} writes read their value in place`)
+  t.equal(keys.filter(k => k.readInPlace && k.skeyReads > 0).length, 0, 'a write that read its value in place takes the record\'s storage key (asks the caller for none)')
+  // Replay the commits per key: each before is the value the previous commit of the key left.
+  const last = new Map<string, string | undefined>()
+  let beforeWrong = 0
+  for (const c of committed) {
+    const ks = c.key.toString().slice(1)
+    if (c.key.toString() !== 's' + ks) beforeWrong++
+    if (c.before?.toString() !== last.get(ks)) beforeWrong++
+    last.set(ks, c.value?.toString())
+  }
+  t.equal(beforeWrong, 0, `${committed.length} commits: each under the key's storage key, its before the key's previous value`)
+  t.ok(writes.flat().every(w => w.replaces === (w.before !== undefined)), 'replaces says whether there is a before')
+  const held = [...model].filter(([, v]) => v !== null).map(([k]) => k)
+  t.same(held.filter(k => !inner.mayHold('data', b('s' + k))), [], 'no key holding a value is proved absent')
+  let wrong = 0
+  for (const [ks, v] of model) if ((await engine.read('data', { ks, skey: b('s' + ks) }))?.bytes.toString() !== (v ?? undefined)) wrong++
+  t.equal(wrong, 0, 'every key reads its last value')
+})

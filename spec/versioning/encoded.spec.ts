@@ -112,6 +112,32 @@ t.test('newestValueRange of bytes[start, end) inside a larger buffer = newestVal
   }), runs))
 })
 
+/** What a blind write gave: its bytes, counter, truncation and the old anchor (value, expiry), COMPLEX, or the error's name. */
+function written (write: () => ReturnType<typeof blindWrite>): unknown {
+  try {
+    const got = write()
+    return got === null ? 'complex' : [Buffer.from(got.bytes), got.counter, got.truncated, got.oldLive, got.oldValue === null ? null : Buffer.from(got.oldValue), got.oldExpireAt]
+  } catch (e) {
+    ok(e instanceof DecodeError || e instanceof CounterOverflowError, String(e))
+    return e instanceof DecodeError ? 'DecodeError' : 'CounterOverflowError'
+  }
+}
+
+t.test('blindWrite of bytes[start, end) inside a larger buffer = blindWrite of those bytes alone, whole or cut', async t => {
+  t.doesNotThrow(() => fc.assert(fc.property(
+    objArb, fc.nat(), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), writerArb, tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }),
+    (obj, cutAt, before, after, actor, nowMs, counterFloor, vclockMax, raw) => {
+      const o = { actor, nowMs, counterFloor, vclockMax, value: raw === null ? null : Buffer.from(raw) }
+      const bytes = Buffer.from(encodeObject(obj))
+      const cut = cutAt % (bytes.length + 2) > bytes.length ? bytes.length : cutAt % (bytes.length + 2)
+      // What lies past the range is the rest of the object: a read past `end` would find it.
+      const held = Buffer.concat([before, bytes, after])
+      const start = before.length
+      const alone = written(() => blindWrite(Buffer.from(bytes.subarray(0, cut)), o))
+      deepStrictEqual(written(() => blindWrite(held, o, undefined, start, start + cut)), alone)
+    }), runs))
+})
+
 t.test('malformed input: DecodeError, never a hang or a crash', async t => {
   t.doesNotThrow(() => fc.assert(fc.property(objArb, fc.nat(), fc.nat({ max: 255 }), fc.nat(), (obj, at, byte, cut) => {
     const bytes = Buffer.from(encodeObject(obj))
