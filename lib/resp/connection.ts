@@ -5,7 +5,9 @@
 //                   sync reply, nothing queued  ─► straight into the writer
 //                   otherwise                   ─► a slot in the FIFO, filled when it settles
 //              ─► one socket.write of everything ready
-//   slot settles ─► move the ready prefix of the FIFO into the writer ─► write at setImmediate
+//   slots settle ─► move the ready prefix of the FIFO into the writer ─► one socket.write
+//   (slots of every connection given one promise, a group commit's OK, settle in one
+//   reaction, which then writes each of those connections' replies itself)
 //
 // Order: commands run as soon as they arrive, concurrently, except that one
 // sharing a key with a command still in flight waits for it, and a barrier
@@ -71,7 +73,7 @@ class Slot {
   constructor (
     /** The protocol the reply is encoded in: the one in force when its command ran. */
     public proto: Proto,
-    /** The command (for latency tracking), null for a reply queued ready. */
+    /** The command, for latency tracking only (null when not tracking: the parser's views are not kept until the reply), null for a reply queued ready. */
     public args: Buffer[] | null,
     /** When the bytes holding the command were read (performance.now() ms). */
     public readAtMs: number,
@@ -88,6 +90,31 @@ const SPARE_SLOTS = 64
 const MAX_PENDING = 4096
 const MAX_PENDING_BYTES = 8 * 1024 * 1024
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+
+/**
+ * Slots of any connections awaiting one promise: consecutive commands given the
+ * same promise (the plain SETs of one group commit, across connections) are
+ * settled by one reaction, which then flushes each connection once. Bounded by
+ * the slots in flight (MAX_PENDING a connection).
+ */
+class AwaitGroup {
+  readonly conns: Connection[] = []
+  readonly slots: Slot[] = []
+  constructor (readonly promise: Promise<Reply>) {}
+}
+
+/** The group a command given the same promise joins; null once its reaction has run (a later one gets a group of its own). */
+let lastGroup: AwaitGroup | null = null
+
+function settleGroup (group: AwaitGroup, r: Reply): void {
+  if (lastGroup === group) lastGroup = null
+  const { conns, slots } = group
+  // One clock read for every reply of the group (INFO commandstats, latency tracking).
+  const atMs = performance.now()
+  for (let i = 0; i < slots.length; i++) conns[i].settle(slots[i], r, atMs)
+  // A connection's slots are consecutive in the group (one read event's pipeline): flushed once.
+  for (let i = 0; i < conns.length; i++) if (i === 0 || conns[i] !== conns[i - 1]) conns[i].flushSettled()
+}
 
 /** A command in flight, which later commands may have to wait for (a promise only if one does). */
 class InFlight {
@@ -161,9 +188,6 @@ export class Connection implements Session {
   private timedCount = 0
   /** One clock read shared by the replies that settle before the next flush (a group commit settles many at once); -1: none yet. */
   private settledAtMs = -1
-  /** The promise of the last group of slots awaiting one reply together (see await), while it has not settled. */
-  private awaited: Promise<Reply> | null = null
-  private awaitedSlots: Slot[] | null = null
   /** Slots answered and written, for reuse (at most SPARE_SLOTS). */
   private readonly spare: Slot[] = []
 
@@ -269,25 +293,18 @@ export class Connection implements Session {
 
   /**
    * Settles the slot with the reply when it comes. Consecutive commands given
-   * the same promise (plain SETs of one group commit) share one reaction.
+   * the same promise, on this connection or any other (plain SETs of one
+   * group commit), share one reaction (AwaitGroup).
    */
   private await (reply: Promise<Reply>, slot: Slot): void {
-    if (reply === this.awaited) {
-      (this.awaitedSlots as Slot[]).push(slot)
-      return
+    let group = lastGroup
+    if (group === null || group.promise !== reply) {
+      const g = group = lastGroup = new AwaitGroup(reply)
+      const logError = this.host.logError
+      reply.then((r) => settleGroup(g, r), (e) => settleGroup(g, errorReply(e, logError)))
     }
-    const slots = [slot]
-    this.awaited = reply
-    this.awaitedSlots = slots
-    const settle = (r: Reply): void => {
-      // Once it has run, a slot added to the group would never settle: a later command gets a group of its own.
-      if (this.awaited === reply) {
-        this.awaited = null
-        this.awaitedSlots = null
-      }
-      for (let i = 0; i < slots.length; i++) this.settle(slots[i], r)
-    }
-    reply.then(settle, (e) => settle(errorReply(e, this.host.logError)))
+    group.conns.push(this)
+    group.slots.push(slot)
   }
 
   private keysOf (args: Buffer[], serial: boolean): string[] | 'all' | null {
@@ -307,7 +324,8 @@ export class Connection implements Session {
   }
 
   /** A slot for a command to be answered: a spare one if there is one. */
-  private newSlot (args: Buffer[], flight: InFlight | null): Slot {
+  private newSlot (command: Buffer[], flight: InFlight | null): Slot {
+    const args = this.tracker === null ? null : command
     const slot = this.spare.pop()
     if (slot === undefined) return new Slot(this.proto, args, this.readAtMs, flight)
     slot.proto = this.proto
@@ -327,16 +345,26 @@ export class Connection implements Session {
       reply = errorReply(e, this.host.logError)
     }
     slot.proto = this.proto
-    if (reply instanceof Promise) reply.then((r) => this.settle(slot, r), (e) => this.settle(slot, errorReply(e, this.host.logError)))
-    else this.settle(slot, reply)
+    if (reply instanceof Promise) this.await(reply, slot)
+    else {
+      this.settle(slot, reply, -1)
+      this.flushSoon()
+    }
   }
 
-  /** A reply is ready: recorded, its keys released, and the ready prefix of the FIFO moved to the writer. */
-  private settle (slot: Slot, r: Reply): void {
+  /**
+   * A reply is ready (at atMs, or -1: read the clock if needed): recorded,
+   * its keys released, and the ready prefix of the FIFO moved to the writer.
+   * The caller writes it: flushSettled or flushSoon.
+   */
+  settle (slot: Slot, r: Reply, atMs: number): void {
     if (slot.stats !== null || this.tracker !== null) {
-      if (this.settledAtMs < 0) this.settledAtMs = performance.now()
-      recordCallAt(slot.stats, r, slot.readAtMs, this.settledAtMs)
-      this.tracker?.done(slot.args as Buffer[], r, slot.readAtMs, this.settledAtMs)
+      if (atMs < 0) {
+        if (this.settledAtMs < 0) this.settledAtMs = performance.now()
+        atMs = this.settledAtMs
+      }
+      recordCallAt(slot.stats, r, slot.readAtMs, atMs)
+      this.tracker?.done(slot.args as Buffer[], r, slot.readAtMs, atMs)
     }
     slot.reply = r
     this.pendingBytes -= slot.bytes
@@ -427,9 +455,18 @@ export class Connection implements Session {
         }
       }
     }
+  }
+
+  /** After settle from a group's reaction: writes what is ready now (once, however many of the group's slots were this connection's). */
+  flushSettled (): void {
+    if (this.inData || this.flushQueued) return
+    this.flush()
+  }
+
+  /** After a settle of its own (a command that waited): writes after the other promise continuations of this turn. */
+  private flushSoon (): void {
     if (this.inData || this.flushQueued) return
     this.flushQueued = true
-    // After the promise continuations of this turn (a whole group commit resolves at once), not the next turn.
     queueMicrotask(() => {
       this.flushQueued = false
       this.settledAtMs = -1
