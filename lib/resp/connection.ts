@@ -98,9 +98,13 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
  * the slots in flight (MAX_PENDING a connection).
  */
 class AwaitGroup {
-  readonly conns: Connection[] = []
-  readonly slots: Slot[] = []
-  constructor (readonly promise: Promise<Reply>) {}
+  // Made with their first entry: an empty array's first push allocates room for 17.
+  readonly conns: Connection[]
+  readonly slots: Slot[]
+  constructor (readonly promise: Promise<Reply>, conn: Connection, slot: Slot) {
+    this.conns = [conn]
+    this.slots = [slot]
+  }
 }
 
 /** The group a command given the same promise joins; null once its reaction has run (a later one gets a group of its own). */
@@ -297,14 +301,15 @@ export class Connection implements Session {
    * group commit), share one reaction (AwaitGroup).
    */
   private await (reply: Promise<Reply>, slot: Slot): void {
-    let group = lastGroup
-    if (group === null || group.promise !== reply) {
-      const g = group = lastGroup = new AwaitGroup(reply)
-      const logError = this.host.logError
-      reply.then((r) => settleGroup(g, r), (e) => settleGroup(g, errorReply(e, logError)))
+    const group = lastGroup
+    if (group !== null && group.promise === reply) {
+      group.conns.push(this)
+      group.slots.push(slot)
+      return
     }
-    group.conns.push(this)
-    group.slots.push(slot)
+    const g = lastGroup = new AwaitGroup(reply, this, slot)
+    const logError = this.host.logError
+    reply.then((r) => settleGroup(g, r), (e) => settleGroup(g, errorReply(e, logError)))
   }
 
   private keysOf (args: Buffer[], serial: boolean): string[] | 'all' | null {
