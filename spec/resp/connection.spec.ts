@@ -46,6 +46,13 @@ function host (answer: () => Reply | Promise<Reply>): ConnectionHost {
   }
 }
 
+/** n connections to the host, over fake sockets: the sockets. */
+function connections (h: ConnectionHost, n: number): FakeSocket[] {
+  const sockets = Array.from({ length: n }, () => new FakeSocket())
+  sockets.forEach((s, i) => new Connection(i + 1, s as unknown as Socket, h))
+  return sockets
+}
+
 const cmd = (...args: string[]): Buffer => Buffer.from(`*${args.length}\r\n${args.map(a => `$${a.length}\r\n${a}\r\n`).join('')}`)
 const settle = async (): Promise<void> => await new Promise(resolve => setImmediate(resolve))
 
@@ -59,10 +66,7 @@ function deferred (): { promise: Promise<Reply>, resolve: (r: Reply) => void, re
 t.test('connections given one promise: all answered when it resolves, one write each', async t => {
   const d = deferred()
   const h = host(() => d.promise)
-  const a = new FakeSocket()
-  const b = new FakeSocket()
-  new Connection(1, a as unknown as Socket, h) // eslint-disable-line no-new
-  new Connection(2, b as unknown as Socket, h) // eslint-disable-line no-new
+  const [a, b] = connections(h, 2)
   a.emit('data', Buffer.concat([cmd('SET', 'k1', 'v'), cmd('SET', 'k2', 'v')]))
   b.emit('data', cmd('SET', 'k3', 'v'))
   await settle()
@@ -76,10 +80,7 @@ t.test('connections given one promise: all answered when it resolves, one write 
 t.test('connections given one promise that rejects: each gets the error', async t => {
   const d = deferred()
   const h = host(() => d.promise)
-  const a = new FakeSocket()
-  const b = new FakeSocket()
-  new Connection(1, a as unknown as Socket, h) // eslint-disable-line no-new
-  new Connection(2, b as unknown as Socket, h) // eslint-disable-line no-new
+  const [a, b] = connections(h, 2)
   a.emit('data', cmd('SET', 'k1', 'v'))
   b.emit('data', cmd('SET', 'k2', 'v'))
   d.reject(new Error('ERR disk on fire'))
@@ -90,10 +91,7 @@ t.test('connections given one promise that rejects: each gets the error', async 
 t.test('a command given a promise whose reaction has run is still answered', async t => {
   const d = deferred()
   const h = host(() => d.promise)
-  const a = new FakeSocket()
-  const b = new FakeSocket()
-  new Connection(1, a as unknown as Socket, h) // eslint-disable-line no-new
-  new Connection(2, b as unknown as Socket, h) // eslint-disable-line no-new
+  const [a, b] = connections(h, 2)
   a.emit('data', cmd('SET', 'k1', 'v'))
   d.resolve(OK)
   await settle()
@@ -111,8 +109,7 @@ t.test('replies stay in request order across promises settling out of order', as
   const second = deferred()
   const given = [first.promise, second.promise]
   const h = host(() => given.shift() as Promise<Reply>)
-  const a = new FakeSocket()
-  new Connection(1, a as unknown as Socket, h) // eslint-disable-line no-new
+  const [a] = connections(h, 1)
   a.emit('data', Buffer.concat([cmd('SET', 'k1', 'v'), cmd('SET', 'k2', 'v')]))
   second.resolve({ type: 'simple', value: 'SECOND' })
   await settle()
