@@ -6,8 +6,9 @@
 //                   otherwise                   ─► a slot in the FIFO, filled when it settles
 //              ─► one socket.write of everything ready
 //   slots settle ─► move the ready prefix of the FIFO into the writer ─► one socket.write
-//   (slots of every connection given one promise, a group commit's OK, settle in one
-//   reaction, which then writes each of those connections' replies itself)
+//   after this turn's other promise reactions (slots of every connection given one promise,
+//   a group commit's OK, settle in one reaction; one microtask then writes every connection
+//   a reaction of this turn left replies to)
 //
 // Order: commands run as soon as they arrive, concurrently, except that one
 // sharing a key with a command still in flight waits for it, and a barrier
@@ -94,8 +95,8 @@ const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 /**
  * Slots of any connections awaiting one promise: consecutive commands given the
  * same promise (the plain SETs of one group commit, across connections) are
- * settled by one reaction, which then flushes each connection once. Bounded by
- * the slots in flight (MAX_PENDING a connection).
+ * settled by one reaction. Bounded by the slots in flight (MAX_PENDING a
+ * connection).
  */
 class AwaitGroup {
   // Made with their first entry: an empty array's first push allocates room for 17.
@@ -115,9 +116,26 @@ function settleGroup (group: AwaitGroup, r: Reply): void {
   const { conns, slots } = group
   // One clock read for every reply of the group (INFO commandstats, latency tracking).
   const atMs = performance.now()
-  for (let i = 0; i < slots.length; i++) conns[i].settle(slots[i], r, atMs)
-  // A connection's slots are consecutive in the group (one read event's pipeline): flushed once.
-  for (let i = 0; i < conns.length; i++) if (i === 0 || conns[i] !== conns[i - 1]) conns[i].flushSettled()
+  for (let i = 0; i < slots.length; i++) {
+    conns[i].settle(slots[i], r, atMs)
+    conns[i].flushSoon()
+  }
+}
+
+/**
+ * Connections with replies settled in this turn's promise reactions, written
+ * by one microtask after them (not one per connection: Node's queueMicrotask
+ * makes an AsyncResource and a bound function a call). A connection is listed
+ * once (its flushQueued): bounded by the connections.
+ */
+const toFlush: Connection[] = []
+let flushScheduled = false
+
+function flushAll (): void {
+  flushScheduled = false
+  // (its length re-read: a connection listed while flushing is flushed too)
+  for (let i = 0; i < toFlush.length; i++) toFlush[i].flushQueuedReplies()
+  toFlush.length = 0
 }
 
 /** A command in flight, which later commands may have to wait for (a promise only if one does). */
@@ -360,7 +378,7 @@ export class Connection implements Session {
   /**
    * A reply is ready (at atMs, or -1: read the clock if needed): recorded,
    * its keys released, and the ready prefix of the FIFO moved to the writer.
-   * The caller writes it: flushSettled or flushSoon.
+   * The caller then writes it: flushSoon.
    */
   settle (slot: Slot, r: Reply, atMs: number): void {
     if (slot.stats !== null || this.tracker !== null) {
@@ -462,21 +480,21 @@ export class Connection implements Session {
     }
   }
 
-  /** After settle from a group's reaction: writes what is ready now (once, however many of the group's slots were this connection's). */
-  flushSettled (): void {
-    if (this.inData || this.flushQueued) return
-    this.flush()
-  }
-
-  /** After a settle of its own (a command that waited): writes after the other promise continuations of this turn. */
-  private flushSoon (): void {
+  /** After a settle: writes what is ready after the other promise reactions of this turn (a whole group commit resolves at once), not the next turn. */
+  flushSoon (): void {
     if (this.inData || this.flushQueued) return
     this.flushQueued = true
-    queueMicrotask(() => {
-      this.flushQueued = false
-      this.settledAtMs = -1
-      this.flush()
-    })
+    toFlush.push(this)
+    if (flushScheduled) return
+    flushScheduled = true
+    queueMicrotask(flushAll)
+  }
+
+  /** flushAll's call: the flush flushSoon queued. */
+  flushQueuedReplies (): void {
+    this.flushQueued = false
+    this.settledAtMs = -1
+    this.flush()
   }
 
   private flush (): void {

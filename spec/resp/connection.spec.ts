@@ -1,7 +1,8 @@
 // A connection's replies to commands answered later (a promise): commands of
 // any connections given one promise (the plain SETs of one group commit) are
 // settled by one reaction, each connection's replies written with one socket
-// write; a command given a promise that has settled already is still answered.
+// write, also those of promises settled in one turn; a command given a promise
+// that has settled already is still answered.
 // The connections run over a fake socket and a fake host (no node, no network).
 import t from 'tap'
 import { EventEmitter } from 'node:events'
@@ -117,4 +118,17 @@ t.test('replies stay in request order across promises settling out of order', as
   first.resolve({ type: 'simple', value: 'FIRST' })
   await settle()
   t.same(a.writes, ['+FIRST\r\n+SECOND\r\n'])
+})
+
+t.test('replies of different promises settled in one turn go out in one write', async t => {
+  const first = deferred()
+  const second = deferred()
+  const given = [first.promise, second.promise]
+  const h = host(() => given.shift() as Promise<Reply>)
+  const [a] = connections(h, 1)
+  a.emit('data', Buffer.concat([cmd('INCR', 'k1'), cmd('INCR', 'k2')]))
+  first.resolve({ type: 'int', value: 1 })
+  second.resolve({ type: 'int', value: 2 })
+  await settle()
+  t.same(a.writes, [':1\r\n:2\r\n'])
 })
