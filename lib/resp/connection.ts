@@ -124,18 +124,27 @@ function settleGroup (group: AwaitGroup, r: Reply): void {
 
 /**
  * Connections with replies settled in this turn's promise reactions, written
- * by one microtask after them (not one per connection: Node's queueMicrotask
- * makes an AsyncResource and a bound function a call). A connection is listed
- * once (its flushQueued): bounded by the connections.
+ * by one microtask after them, not one per connection. The microtask is a
+ * reaction to a settled promise, not queueMicrotask (Node's makes an
+ * AsyncResource and a bound function a call: 60 against 22 ns, session 8). A
+ * connection is listed once (its flushQueued): bounded by the connections.
+ * Kept with a count, not emptied with `length = 0` (which drops the backing
+ * store: the next push allocates room for 17).
  */
-const toFlush: Connection[] = []
+const toFlush: Array<Connection | null> = []
+let toFlushCount = 0
 let flushScheduled = false
+const SETTLED = Promise.resolve()
 
 function flushAll (): void {
   flushScheduled = false
-  // (its length re-read: a connection listed while flushing is flushed too)
-  for (let i = 0; i < toFlush.length; i++) toFlush[i].flushQueuedReplies()
-  toFlush.length = 0
+  // (the count re-read: a connection listed while flushing is flushed too)
+  for (let i = 0; i < toFlushCount; i++) {
+    const conn = toFlush[i] as Connection
+    toFlush[i] = null
+    conn.flushQueuedReplies()
+  }
+  toFlushCount = 0
 }
 
 /** A command in flight, which later commands may have to wait for (a promise only if one does). */
@@ -484,10 +493,10 @@ export class Connection implements Session {
   flushSoon (): void {
     if (this.inData || this.flushQueued) return
     this.flushQueued = true
-    toFlush.push(this)
+    toFlush[toFlushCount++] = this
     if (flushScheduled) return
     flushScheduled = true
-    queueMicrotask(flushAll)
+    void SETTLED.then(flushAll)
   }
 
   /** flushAll's call: the flush flushSoon queued. */
