@@ -105,12 +105,16 @@ t.test('a command given a promise whose reaction has run is still answered', asy
   t.same(a.writes, ['+OK\r\n', '+OK\r\n'])
 })
 
-t.test('replies stay in request order across promises settling out of order', async t => {
+/** One connection whose first two commands are given two promises of their own. */
+function twoPromises (): [FakeSocket, ReturnType<typeof deferred>, ReturnType<typeof deferred>] {
   const first = deferred()
   const second = deferred()
   const given = [first.promise, second.promise]
-  const h = host(() => given.shift() as Promise<Reply>)
-  const [a] = connections(h, 1)
+  return [connections(host(() => given.shift() as Promise<Reply>), 1)[0], first, second]
+}
+
+t.test('replies stay in request order across promises settling out of order', async t => {
+  const [a, first, second] = twoPromises()
   a.emit('data', Buffer.concat([cmd('SET', 'k1', 'v'), cmd('SET', 'k2', 'v')]))
   second.resolve({ type: 'simple', value: 'SECOND' })
   await settle()
@@ -121,11 +125,7 @@ t.test('replies stay in request order across promises settling out of order', as
 })
 
 t.test('replies of different promises settled in one turn go out in one write', async t => {
-  const first = deferred()
-  const second = deferred()
-  const given = [first.promise, second.promise]
-  const h = host(() => given.shift() as Promise<Reply>)
-  const [a] = connections(h, 1)
+  const [a, first, second] = twoPromises()
   a.emit('data', Buffer.concat([cmd('INCR', 'k1'), cmd('INCR', 'k2')]))
   first.resolve({ type: 'int', value: 1 })
   second.resolve({ type: 'int', value: 2 })
