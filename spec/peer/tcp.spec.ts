@@ -78,6 +78,7 @@ t.test('the dialer reads into one reused buffer: frames larger than it, and spli
     t.ok((resA[i] as { obj: Buffer }).obj.equals(Buffer.concat([Buffer.from('b:'), keyOf(i)])), `a's response ${i} (${sizes[i]} B) intact`)
     t.ok((resB[i] as { obj: Buffer }).obj.equals(Buffer.concat([Buffer.from('a:'), keyOf(i)])), `b's response ${i} (${sizes[i]} B) intact`)
   }
+  t.equal(a.received.length, sizes.length)
   t.ok(a.received.every((r, i) => (r.req as { key: Buffer }).key.equals(keyOf(i))), 'a received every request of b intact')
   t.equal(a.transport.stats().connectionsOpened, 1, 'one connection, dialed by a')
   t.equal(a.transport.stats().malformedFrames + b.transport.stats().malformedFrames, 0)
