@@ -33,6 +33,7 @@ import { ReplyWriter, type Proto, type Reply } from './reply.js'
 import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
+import { Ring } from '../util/ring.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -184,7 +185,8 @@ export class Connection implements Session {
 
   private readonly parser: RequestParser
   private readonly writer = new ReplyWriter()
-  private readonly queue: Slot[] = []
+  /** The unanswered requests in order (a ring: drain removes from the front one by one). */
+  private readonly queue = new Ring<Slot>()
   private flushQueued = false
   /** A MULTI arrived and no EXEC, DISCARD or RESET since (what the session will be in once they run). */
   private queueing = false
@@ -471,7 +473,7 @@ export class Connection implements Session {
 
   /** Moves the ready prefix of the FIFO into the writer. */
   private drain (): void {
-    while (this.queue.length > 0 && (this.queue[0].reply !== null || this.queue[0].raw !== null)) {
+    for (let head = this.queue.first(); head !== undefined && (head.reply !== null || head.raw !== null); head = this.queue.first()) {
       const slot = this.queue.shift() as Slot
       if (slot.raw !== null) this.writer.raw(slot.raw)
       else {
