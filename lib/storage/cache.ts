@@ -183,6 +183,8 @@ export class ByteCache {
   private readonly slabBytes: number
   /** The offset in its slab of the record `found` read last. */
   private foundAt = 0
+  /** get's range for found (get makes a view of it). */
+  private readonly range: ByteRange = { start: 0, end: 0 }
 
   constructor (private readonly capacityBytes: number) {
     const table = capacityBytes > 0 ? MIN_TABLE : 0
@@ -198,14 +200,10 @@ export class ByteCache {
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. */
   get (key: string): Entry | null | undefined {
-    const i = this.find(hashOf(key), key)
-    if (i === -1) return undefined
-    const pos = this.positionAt(i)
-    const slab = this.slabOf(pos)
-    const at = pos % OFFSET_BITS
-    const valueAt = this.hit(slab, at)
-    if (valueAt < 0) return null
-    return new CachedEntry(slab.subarray(valueAt, valueAt + u32(slab, at + H_VALUE_LEN)), slab, u16(slab, at + H_SKEY_LEN) - 1)
+    const range = this.range
+    const slab = this.found(this.find(hashOf(key), key), range)
+    if (slab == null) return slab
+    return new CachedEntry(slab.subarray(range.start, range.end), slab, u16(slab, this.foundAt + H_SKEY_LEN) - 1)
   }
 
   /** get(key) without a CachedEntry or a view: `into` refilled with the record (SlabEntry), null when known absent, undefined when not cached. */
