@@ -76,15 +76,17 @@ t.test('an expired key is absent for every command', async t => {
   const c = await RawClient.connect(node.port)
   const call = async (...args: string[]): Promise<Resp2> => parseReplies(await c.call(...args))[0]
   await call('FLUSHALL')
-  await call('SET', 'e:str', 'v', 'PX', '50')
-  await call('SET', 'e:cnt', '5', 'PX', '50')
+  // 400 ms: the INCR must land before its key expires, on a loaded machine too
+  // (50 ms failed once under load ~15: the INCR then made a new key).
+  await call('SET', 'e:str', 'v', 'PX', '400')
+  await call('SET', 'e:cnt', '5', 'PX', '400')
   await call('INCR', 'e:cnt')
   await call('SADD', 'e:set', 'a', 'b')
-  await call('PEXPIRE', 'e:set', '50')
+  await call('PEXPIRE', 'e:set', '400')
   await call('HSET', 'e:hash', 'f', 'v')
-  await call('PEXPIRE', 'e:hash', '50')
+  await call('PEXPIRE', 'e:hash', '400')
   await call('SET', 'e:live', 'v')
-  await sleep(300)
+  await sleep(800)
   for (const k of ['e:str', 'e:cnt', 'e:set', 'e:hash']) {
     t.equal(await call('EXISTS', k), 0, `EXISTS ${k}`)
     t.same(String(await call('TYPE', k)), 'none', `TYPE ${k}`)
