@@ -12,8 +12,10 @@ import { missing, redisCli } from '../helpers/clients.js'
 let c: TestCluster
 const NAMES = ['node1', 'node2', 'node3']
 
+// No failures here: timers generous enough that a loaded machine's slow turn is
+// not a timed-out replica (500 ms failed a MULTI's write once under load ~15).
 t.before(async () => {
-  c = await startCluster({ nodes: 3, n: 2, r: 1, w: 2 })
+  c = await startCluster({ nodes: 3, n: 2, r: 1, w: 2, args: ['--request-timeout-ms', '2000', '--down-after-ms', '3000'] })
 })
 t.teardown(async () => { await c.close() })
 

@@ -102,7 +102,9 @@ t.test('LATENCY HISTOGRAM has the shape of redis-server\'s; without --metrics-po
 
 t.test('a cluster: per-peer state, hints for a stopped node, NOQUORUM by quorum', async (t) => {
   // N=2 on three nodes: a key has two primaries and a fallback, which keeps a hint while a primary is down.
-  const c = await startCluster({ nodes: 3, n: 2, r: 1, w: 2, t, partitions: 16, args: ['--metrics-port', '0'] })
+  // A 2 s request timeout: the NOQUORUM below must count the fallback's answer
+  // (at 500 ms a loaded machine once timed it out: "1 answered").
+  const c = await startCluster({ nodes: 3, n: 2, r: 1, w: 2, t, partitions: 16, args: ['--metrics-port', '0', '--request-timeout-ms', '2000', '--down-after-ms', '3000'] })
   const port = new Map(c.nodes.map(p => [p.name, metricsPortOf(p)]))
   const at = async (name: string): Promise<Awaited<ReturnType<typeof scrape>>> => await scrape(port.get(name) as number)
   await until('node1 connected to both peers', async () => {
