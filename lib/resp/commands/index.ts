@@ -138,7 +138,14 @@ export class Dispatcher {
     let spec = found
     if (spec?.subcommands !== undefined && args.length > 1) spec = subcommandOf(spec, args[1])
     if (spec === undefined) return null
-    if (spec.keySpecs !== undefined) return keyPositions(spec, args, true)?.map(k => args[k.index].toString('latin1')) ?? null
+    if (spec.keySpecs !== undefined) {
+      // One key at a fixed place (SET, GET...): keyPositions' answer without its arrays.
+      const ks = spec.keySpecs
+      if (ks.length === 1 && ks[0].keynum === undefined && (ks[0].range === undefined || (ks[0].range[0] === 0 && ks[0].range[2] === 0))) {
+        return ks[0].index < args.length ? [args[ks[0].index].toString('latin1')] : []
+      }
+      return keyPositions(spec, args, true)?.map(k => args[k.index].toString('latin1')) ?? null
+    }
     if (spec.firstKey === 0) return null
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : Math.min(spec.lastKey, args.length - 1)
     const keys: string[] = []
