@@ -204,7 +204,8 @@ export class Connection implements Session {
    * Per key: the last command in flight that touches it. Both collections
    * always hold HELD (so `size - 1` is what is in flight): V8 rebuilds a Map's
    * or Set's table smaller whenever a delete leaves it empty, and a -P1
-   * client's every command would (two tables a clustered SET, ~230 B).
+   * client's every tracked command would (a clustered SET or GET: two
+   * tables, ~350 B a clustered SET in a heap profile).
    */
   private readonly tails = new Map<string | InFlight, InFlight>([[HELD, HELD]])
   /** Every command in flight (and HELD), and the last barrier among them. */
