@@ -207,11 +207,15 @@ export function objectDigest (encodedObject: Uint8Array): Buffer {
  * pair in between: a replica's Merkle feed hashes every write this way, twice
  * (the copy replaced and the new one).
  */
-export function objectItemHash (key: Uint8Array, encodedObject: Uint8Array): Hash64 {
+export function objectItemHash (key: Uint8Array, encodedObject: Uint8Array, out?: { hi: number, lo: number }): Hash64 {
   hash64Into(encodedObject, SEED_DIGEST, scratch, 2)
   hash64Into(key, SEED_KEY, scratch, 0)
   hashWordsInto(scratch, 0, 4, SEED_ITEM, scratch, 0)
-  return { hi: scratch[0], lo: scratch[1] }
+  // out: filled in place and returned (a caller that uses the hash at once allocates nothing)
+  if (out === undefined) return { hi: scratch[0], lo: scratch[1] }
+  out.hi = scratch[0]
+  out.lo = scratch[1]
+  return out
 }
 
 /**

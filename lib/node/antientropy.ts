@@ -64,6 +64,9 @@ const NODES_PER_REQUEST = 1024
 const KEYS_PER_ROUND_MAX = 20_000
 const FETCH_BATCH = 500
 const SCANS_IN_FLIGHT_MAX = 1
+/** onCommit's item hashes, filled in place (MerkleTree.replace reads them at once): two objects a write fewer. */
+const OLD_ITEM = { hi: 0, lo: 0 }
+const NEW_ITEM = { hi: 0, lo: 0 }
 
 interface TreeEntry {
   tree: MerkleTree
@@ -245,8 +248,8 @@ export class AntiEntropy {
       const target = e.delta ?? e.tree
       target.replace(
         target.leafIndex(w.key, bits),
-        w.before === undefined ? null : objectItemHash(w.key, w.before),
-        w.value === null ? null : objectItemHash(w.key, w.value)
+        w.before === undefined ? null : objectItemHash(w.key, w.before, OLD_ITEM),
+        w.value === null ? null : objectItemHash(w.key, w.value, NEW_ITEM)
       )
     }
   }

@@ -43,11 +43,19 @@ export class KeyRef implements RecordRef {
   readonly ks: string
   private hashBytes: Buffer | undefined
   private storageKey: Buffer | undefined
+  private keyBytes: Buffer | undefined
 
-  constructor (readonly key: Buffer, private readonly partitionBits: number, hash?: Buffer, skey?: Buffer) {
-    this.ks = key.toString('latin1')
+  /** key undefined: a ref made from its storage key (skey given), the key's view made only when asked (a replica write never does). */
+  constructor (key: Buffer | undefined, private readonly partitionBits: number, hash?: Buffer, skey?: Buffer) {
+    this.ks = key !== undefined ? key.toString('latin1') : (skey as Buffer).toString('latin1', HASH_BYTES + 1)
+    this.keyBytes = key
     this.hashBytes = hash
     this.storageKey = skey
+  }
+
+  get key (): Buffer {
+    this.keyBytes ??= (this.storageKey as Buffer).subarray(HASH_BYTES + 1)
+    return this.keyBytes
   }
 
   get hash (): Buffer {
@@ -115,7 +123,7 @@ export function keyRef (key: Buffer, partitionBits: number): KeyRef {
 export function refOfStorageKey (skey: Buffer, partitionBits: number): KeyRef | ElementRef {
   if (skey.length <= HASH_BYTES) throw new DecodeError('storage key too short')
   // (no view of the hash: the key record's partition and hash are read from skey when asked)
-  if (skey[HASH_BYTES] === RECORD_KEY) return new KeyRef(skey.subarray(HASH_BYTES + 1), partitionBits, undefined, skey)
+  if (skey[HASH_BYTES] === RECORD_KEY) return new KeyRef(undefined, partitionBits, undefined, skey)
   if (skey[HASH_BYTES] !== RECORD_ELEMENT) throw new DecodeError('unknown record type')
   const hash = skey.subarray(0, HASH_BYTES)
   const r = new Reader(skey, HASH_BYTES + 1)

@@ -18,7 +18,7 @@ import { SlabEntry } from '../storage/cache.js'
 import { pages, type Store } from '../storage/store.js'
 import type { TimeSource } from '../runtime/clock.js'
 import {
-  COMPLEX, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, objectClock, put, strip, supersedes,
+  COMPLEX, anchorRange, blindWrite, decodeObject, encodeObject, increment, keyState, merge, newestValue, newestValueRange, objectClock, put, strip, supersedes,
   BlindWriteResult, type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
 import { isElement, type RecordRef } from './keys.js'
@@ -327,6 +327,17 @@ export class LocalReplica {
     this.countStates(before === undefined ? NO_STATE : keyState(before, 0), after === undefined ? NO_STATE : keyState(after, 0))
   }
 
+  /**
+   * Counts a key record's change from entry a to entry b (a replica write that
+   * supersedes): from a memoised state, else read in place (newestValueRange),
+   * so a plain string makes no state object and no view of its value.
+   */
+  private countEntries (a: Entry, b: Entry): void {
+    const wasLive = liveAt(a)
+    const wasExpireAt = entryExpireAt
+    this.count(wasLive, wasExpireAt, liveAt(b), entryExpireAt)
+  }
+
   /** Counts a key record's change from one time-free state to another. */
   private countStates (a: KeyState, b: KeyState): void {
     this.count(a.type !== 'none', a.expireAt, b.type !== 'none', b.expireAt)
@@ -362,7 +373,7 @@ export class LocalReplica {
         // The usual replica write supersedes what is stored: keep its bytes, decode and merge nothing.
         if (incomingBytes !== undefined && supersedes(cur.bytes, incomingBytes)) {
           const next = this.entryOf(incomingBytes, incoming)
-          if (isKey) this.countStates(stateOf(cur), stateOf(next))
+          if (isKey) this.countEntries(cur, next)
           return { next, result: answer(incoming) }
         }
         incoming ??= decodeObject(incomingBytes as Buffer)
@@ -516,6 +527,31 @@ export function stateOf (entry: Entry): KeyState {
     entry.derived = state
   }
   return state
+}
+
+/** liveAt's expiry of the entry it was last given (0 when not live). */
+let entryExpireAt = 0
+
+/**
+ * Whether the key's time-free state is not none, its expiry left in
+ * entryExpireAt: stateOf's answer without building the state of a plain
+ * string (its memoised one used when there is one).
+ */
+function liveAt (entry: Entry): boolean {
+  let state = entry.derived as KeyState | undefined
+  if (state === undefined) {
+    const plain = entry instanceof SlabEntry
+      ? newestValueRange(entry.slab, entry.start, entry.end)
+      : newestValueRange(entry.bytes, 0, entry.bytes.length)
+    if (plain) {
+      const live = anchorRange.start >= 0
+      entryExpireAt = live ? anchorRange.expireAt : 0
+      return live
+    }
+    state = stateOf(entry)
+  }
+  entryExpireAt = state.type === 'none' ? 0 : state.expireAt
+  return state.type !== 'none'
 }
 
 /** A time-free state at nowMs: none once its expiry has passed. */

@@ -65,3 +65,19 @@ t.test('4 nodes: a node outside the preference list forwards to a primary', asyn
   await sleep(200)
   for (const o of owners) t.same((await c.call(o, 'DEBUG', 'REPLICA', key) as unknown[])[1], ['forwarded'], `primary ${o} holds it`)
 })
+
+t.test('key counts follow replica writes that supersede: an expiry dropped, a key deleted (INFO keyspace)', async (t) => {
+  const c = await startCluster({ nodes: 3, t })
+  const keyspace = async (): Promise<string> => /db0:keys=\d+,expires=\d+/.exec(String(await c.call('node2', 'INFO', 'keyspace')))?.[0] ?? 'db0: none'
+  // node1 coordinates the first writes, node2 and node3 the later ones: on the other two nodes each is a replica's superseding write.
+  for (let i = 0; i < 6; i++) t.equal(await c.call('node1', 'SET', `kc${i}`, 'a', 'EX', 1000), 'OK')
+  await sleep(200)
+  t.equal(await keyspace(), 'db0:keys=6,expires=6', 'six keys, each with an expiry')
+  for (let i = 0; i < 6; i++) t.equal(await c.call('node2', 'SET', `kc${i}`, 'b'), 'OK')
+  await sleep(200)
+  t.equal(await keyspace(), 'db0:keys=6,expires=0', 'overwritten without one')
+  for (let i = 0; i < 3; i++) t.equal(await c.call('node3', 'DEL', `kc${i}`), 1)
+  for (let i = 3; i < 6; i++) t.equal(await c.call('node3', 'SET', `kc${i}`, 'c', 'PX', 900000), 'OK')
+  await sleep(200)
+  t.equal(await keyspace(), 'db0:keys=3,expires=3', 'three deleted, three given an expiry again')
+})

@@ -7,6 +7,7 @@ import { err, type ErrorReply, type Reply, type ReplyWriter } from '../reply.js'
 import { internalSession, type Session } from '../session.js'
 import { decodeReplyBinary, encodeReplyBinary } from '../reply-binary.js'
 import type { DynakvNode } from '../../node/node.js'
+import type { KeyRef } from '../../node/keys.js'
 import type { Call, CommandSpec, ServerInfo } from './types.js'
 import { CommandError } from './util.js'
 import { COMMANDS, keyPositions, register, subcommandOf } from './table.js'
@@ -138,7 +139,14 @@ export class Dispatcher {
     let spec = found
     if (spec?.subcommands !== undefined && args.length > 1) spec = subcommandOf(spec, args[1])
     if (spec === undefined) return null
-    if (spec.keySpecs !== undefined) return keyPositions(spec, args, true)?.map(k => args[k.index].toString('latin1')) ?? null
+    if (spec.keySpecs !== undefined) {
+      // One key at a fixed place (SET, GET...): keyPositions' answer without its arrays.
+      const ks = spec.keySpecs
+      if (ks.length === 1 && ks[0].keynum === undefined && (ks[0].range === undefined || (ks[0].range[0] === 0 && ks[0].range[2] === 0))) {
+        return ks[0].index < args.length ? [args[ks[0].index].toString('latin1')] : []
+      }
+      return keyPositions(spec, args, true)?.map(k => args[k.index].toString('latin1')) ?? null
+    }
     if (spec.firstKey === 0) return null
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : Math.min(spec.lastKey, args.length - 1)
     const keys: string[] = []
@@ -244,8 +252,10 @@ export class Dispatcher {
 
   /** The paper's coordinator rule: a key's command runs on one of its primaries. */
   private routed (spec: CommandSpec, session: Session, args: Buffer[], rejects: boolean): Reply | Promise<Reply> {
-    const target = this.node.forwardTarget(this.node.ref(args[1]))
-    if (target === null) return this.run(spec, session, args, rejects)
+    const ref = this.node.ref(args[1])
+    const target = this.node.forwardTarget(ref)
+    // Coordinated here: the handler takes this ref (Call.keyRef), not a second one and a second md5.
+    if (target === null) return this.run(spec, session, args, rejects, ref)
     // If the primary cannot be reached, coordinate here (sloppy) — unless the
     // forwarded write may have run there already: a second run would store a
     // second version with the same context (a sibling its writer never saw),
@@ -269,9 +279,9 @@ export class Dispatcher {
     return reply
   }
 
-  private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false): Reply | Promise<Reply> {
+  private run (spec: CommandSpec, session: Session, args: Buffer[], rejects = false, ref: KeyRef | null = null): Reply | Promise<Reply> {
     try {
-      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(new CommandCall(this, session, args, this.node, this.server))
+      const reply = (spec.handler as NonNullable<CommandSpec['handler']>)(new CommandCall(this, session, args, this.node, this.server, ref))
       if (reply instanceof Promise && !rejects) return reply.catch(e => errorReply(e, this.node.log.error))
       return reply
     } catch (e) {
@@ -287,8 +297,13 @@ class CommandCall implements Call {
     readonly session: Session,
     readonly args: Buffer[],
     readonly node: DynakvNode,
-    readonly server: ServerInfo
+    readonly server: ServerInfo,
+    private readonly routedRef: KeyRef | null = null
   ) {}
+
+  keyRef (): KeyRef {
+    return this.routedRef ?? this.node.ref(this.args[1])
+  }
 
   exec (args: Buffer[]): Reply | Promise<Reply> {
     return this.dispatcher.exec(this.session, args)

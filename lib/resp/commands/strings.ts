@@ -71,7 +71,7 @@ export function modifyString<R> (c: Call, key: KeyRef, fn: (view: TxnView, old: 
 const getReply = (v: StringRead): Reply => bulkOrNull(stringValue(v))
 
 export function get (c: Call): Reply | Promise<Reply> {
-  const v = c.node.value(c.node.ref(c.args[1]))
+  const v = c.node.value(c.keyRef())
   return v instanceof Promise ? v.then(getReply) : getReply(v)
 }
 
@@ -117,10 +117,9 @@ function expiryOf (opt: ExpiryOption | null, nowMs: number): number {
 }
 
 function set (c: Call): Reply | Promise<Reply> {
-  const key = c.args[1]
   const value = c.args[2]
   // A plain SET (the hottest write): no options to read, no clock.
-  if (c.args.length === 3) return okWhen(c.node.set(c.node.ref(key), value, 0))
+  if (c.args.length === 3) return okWhen(c.node.set(c.keyRef(), value, 0))
   let mode: 'nx' | 'xx' | null = null
   let getOld = false
   let expiry: ExpiryOption | null = null
@@ -132,7 +131,7 @@ function set (c: Call): Reply | Promise<Reply> {
     else if (expiry === null && (expiry = expiryOption(c.args, i, 'set', true)) !== null) i += expiry.argc - 1
     else fail(E.syntax)
   }
-  const ref = c.node.ref(key)
+  const ref = c.keyRef()
   const now = c.node.clock.now()
   const expireAt = expiryOf(expiry, now)
   if (mode === null && !getOld && expireAt >= 0) return c.node.set(ref, value, expireAt).then(ok)

@@ -4,6 +4,7 @@
 import type { Reply } from '../reply.js'
 import type { CallStats, Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
+import type { KeyRef } from '../../node/keys.js'
 import type { CommandStats } from '../../metrics/command-stats.js'
 
 export interface ServerInfo {
@@ -41,6 +42,8 @@ export interface Call {
   dispatch (args: Buffer[]): Promise<Reply>
   /** The keys a command touches, 'all' for a barrier (see Dispatcher.keysOf). */
   keysOf (args: Buffer[]): string[] | 'all' | null
+  /** The ref of args[1]: the one routing made for a key's command (its hash computed once), else a new one. */
+  keyRef (): KeyRef
 }
 
 export type Handler = (call: Call) => Reply | Promise<Reply>
