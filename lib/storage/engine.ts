@@ -10,9 +10,7 @@
 //   batch. A write's promise resolves only once its batch is durable (fsynced
 //   when `sync`). Overlapping two batches hides most of one fsync's latency.
 // - Read coalescing: cache misses of one tick become one getMany (a few are
-//   read synchronously instead: cheaper than a thread-pool round trip). A
-//   write's miss is read at once (up to a bound a turn), so the write joins
-//   the batch of the writes around it rather than a commit of its own.
+//   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
 //   every key it can hold, Store.mayHold) is answered without a read, unless
 //   a load of that key is already queued (updates behind it keep their order).
@@ -83,13 +81,6 @@ const RESOLVED = Promise.resolve()
 
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
-/**
- * Up to this many of a turn's writes whose key must be read are read at once
- * on the main thread (Engine.readNow), more through load. ~5 µs a read of a
- * key LevelDB's own filters rule out; a 64 KB read event of a bulk load (~455
- * SETs) holds ~8 at 1 000 000 keys.
- */
-const SYNC_WRITE_READS_MAX = 32
 
 /** An overlay's smallest table; one grown past OVERLAY_SHRINK_AT slots goes back to that once empty. */
 const OVERLAY_MIN = 64
@@ -202,8 +193,6 @@ export class Engine {
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
   private readQueued = false
-  /** Keys readNow read this turn (reset at the turn's end). */
-  private syncWriteReads = 0
   /** Batches not yet handed to the store, in order; and those being written. */
   private readonly pending: Batch[] = []
   private readonly writing = new Set<Batch>()
@@ -283,8 +272,6 @@ export class Engine {
   update<R> (space: Space, k: EngineKey, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
     const current = this.current(space, k)
     if (current !== MISS) return this.apply(space, k, current, fn)
-    const read = this.readNow(space, k)
-    if (read !== MISS) return read instanceof Error ? Promise.reject(read) : this.apply(space, k, read, fn)
     return this.load(space, k.skey, k.ks).then((loaded) => this.apply(space, k, this.latest(space, k.ks, loaded), fn))
   }
 
@@ -299,11 +286,6 @@ export class Engine {
     // A cached value comes as the engine's SlabEntry, refilled per write: next reads it at once and keeps nothing of it.
     const current = this.current(space, k, this.inPlace)
     if (current !== MISS) return this.queue(space, k, current, next(current, k, arg), SELF)
-    const read = this.readNow(space, k)
-    if (read !== MISS) {
-      if (read instanceof Error) return Promise.reject(read)
-      return this.queue(space, k, read, next(read, k, arg), SELF)
-    }
     return this.load(space, k.skey, k.ks).then((loaded) => {
       const c = this.latest(space, k.ks, loaded)
       return this.queue(space, k, c, next(c, k, arg), SELF)
@@ -316,38 +298,6 @@ export class Engine {
     if (found !== MISS || !this.provedAbsent(space, k)) return found
     this.stats.provedAbsent++
     return undefined
-  }
-
-  /**
-   * A write's miss read at once on this thread (store.getSync), so that the
-   * write joins the batch being gathered with the writes around it: a load
-   * would settle after that batch has started, and the write, in a commit of
-   * its own behind it, would hold every reply after its own (replies go out in
-   * request order). In a bulk load of new keys these are the filter's false
-   * positives (~0.8 % of 1 000 000 SETs; docs/performance.md, "Session 10,
-   * bulk10"). MISS: a load of the key is queued or in flight (updates behind
-   * it keep their order), or this turn has read SYNC_WRITE_READS_MAX keys so
-   * already: load it. An Error: the read failed.
-   */
-  private readNow (space: Space, k: EngineKey): Entry | undefined | Error | typeof MISS {
-    if (this.syncWriteReads >= SYNC_WRITE_READS_MAX || this.loadsOf(space).has(k.ks)) return MISS
-    if (this.syncWriteReads++ === 0) this.clock.defer(this.endSyncReadTurn)
-    this.stats.storeReads++
-    let bytes: Buffer | undefined
-    try {
-      bytes = this.store.getSync(space, k.skey)
-      if (bytes !== undefined) this.validate?.(bytes)
-    } catch (err) {
-      return err as Error
-    }
-    const entry = bytes === undefined ? undefined : newEntry(bytes, k.skey)
-    // Nothing of the key is pending (peek missed): what was read is its latest value.
-    if (space === 'data') this.cache.set(k.ks, entry ?? null)
-    return entry
-  }
-
-  private readonly endSyncReadTurn = (): void => {
-    this.syncWriteReads = 0
   }
 
   /**
