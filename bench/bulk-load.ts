@@ -5,8 +5,8 @@
 // per SET (all threads, and the main thread alone), the group commits (INFO
 // write_batches, batched_writes, write_ms: how big a batch is and how long its
 // store write takes), peak RSS (VmHWM), and the store reads (INFO store_reads:
-// in a load of new keys, the filter's false positives) and load rounds
-// (read_batches: reads not made at once by the write, Engine.readNow).
+// in a load of new keys, the filter's false positives) and the rounds they
+// were read in (read_batches: a getMany, or a few synchronous reads, each).
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
 //   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
 //   (name=node flags and VAR=value environment | server flags; ';' between variants)
