@@ -4,7 +4,9 @@
 // environment, in interleaved rounds. Per load: wall time, the server's CPU
 // per SET (all threads, and the main thread alone), the group commits (INFO
 // write_batches, batched_writes, write_ms: how big a batch is and how long its
-// store write takes), and peak RSS (VmHWM).
+// store write takes), peak RSS (VmHWM), and the store reads (INFO store_reads:
+// in a load of new keys, the filter's false positives) and the rounds they
+// were read in (read_batches: a getMany, or a few synchronous reads, each).
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
 //   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
 //   (name=node flags and VAR=value environment | server flags; ';' between variants)
@@ -148,14 +150,14 @@ async function servers (): Promise<void> {
   const work = tempDir('dynakv-bench-bulk-')
   const file = join(work, 'sets.resp')
   writePipeFile(file, KEYS)
-  const results = new Map<string, Array<Load & { batches: number, batchedWrites: number, writeMs: number }>>()
+  const results = new Map<string, Array<Load & { batches: number, batchedWrites: number, writeMs: number, storeReads: number, readBatches: number }>>()
   const loads = [load1()]
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const redis = await startRedis({ fsync: 'always' })
       try {
         const l = await pipe(redis, file, false)
-        results.set('redis always', [...results.get('redis always') ?? [], { ...l, batches: NaN, batchedWrites: NaN, writeMs: NaN }])
+        results.set('redis always', [...results.get('redis always') ?? [], { ...l, batches: NaN, batchedWrites: NaN, writeMs: NaN, storeReads: NaN, readBatches: NaN }])
       } finally {
         await redis.stop()
       }
@@ -176,7 +178,9 @@ async function servers (): Promise<void> {
           const batches = await infoField(node.port, 'persistence', 'write_batches')
           const batchedWrites = await infoField(node.port, 'persistence', 'batched_writes')
           const writeMs = await infoField(node.port, 'persistence', 'batch_write_ms_total')
-          results.set(v.name, [...results.get(v.name) ?? [], { ...l, batches, batchedWrites, writeMs }])
+          const storeReads = await infoField(node.port, 'stats', 'store_reads')
+          const readBatches = await infoField(node.port, 'stats', 'read_batches')
+          results.set(v.name, [...results.get(v.name) ?? [], { ...l, batches, batchedWrites, writeMs, storeReads, readBatches }])
         } finally {
           await node.stop()
           removeDir(node.dir)
@@ -189,11 +193,11 @@ async function servers (): Promise<void> {
   }
   const out = process.stdout
   out.write(`\nredis-cli --pipe of ${KEYS} SETs of 100 bytes, ${ROUNDS} rounds, medians (per round: seconds)\n`)
-  out.write(`${'server'.padEnd(28)}${'seconds'.padStart(9)}${'× redis'.padStart(9)}${'CPU µs/SET'.padStart(12)}${'main µs'.padStart(9)}${'batches'.padStart(9)}${'SETs/batch'.padStart(12)}${'ms/batch'.padStart(10)}${'VmHWM'.padStart(8)}  rounds\n`)
+  out.write(`${'server'.padEnd(28)}${'seconds'.padStart(9)}${'× redis'.padStart(9)}${'CPU µs/SET'.padStart(12)}${'main µs'.padStart(9)}${'batches'.padStart(9)}${'SETs/batch'.padStart(12)}${'ms/batch'.padStart(10)}${'VmHWM'.padStart(8)}${'reads'.padStart(8)}${'loads'.padStart(7)}  rounds\n`)
   const redisS = median((results.get('redis always') ?? []).map(l => l.seconds))
   for (const [name, ls] of results) {
     const m = (f: (l: typeof ls[number]) => number): number => median(ls.map(f))
-    out.write(`${name.padEnd(28)}${m(l => l.seconds).toFixed(1).padStart(9)}${(m(l => l.seconds) / redisS).toFixed(2).padStart(9)}${m(l => l.cpuUsPerSet).toFixed(1).padStart(12)}${m(l => l.mainUsPerSet).toFixed(1).padStart(9)}${m(l => l.batches).toFixed(0).padStart(9)}${m(l => l.batchedWrites / l.batches).toFixed(0).padStart(12)}${m(l => l.writeMs / l.batches).toFixed(1).padStart(10)}${m(l => l.hwmMb).toFixed(0).padStart(8)}  ${ls.map(l => l.seconds.toFixed(1)).join(' ')}${ls.some(l => l.replies !== KEYS) ? ' (INCOMPLETE)' : ''}\n`)
+    out.write(`${name.padEnd(28)}${m(l => l.seconds).toFixed(1).padStart(9)}${(m(l => l.seconds) / redisS).toFixed(2).padStart(9)}${m(l => l.cpuUsPerSet).toFixed(1).padStart(12)}${m(l => l.mainUsPerSet).toFixed(1).padStart(9)}${m(l => l.batches).toFixed(0).padStart(9)}${m(l => l.batchedWrites / l.batches).toFixed(0).padStart(12)}${m(l => l.writeMs / l.batches).toFixed(1).padStart(10)}${m(l => l.hwmMb).toFixed(0).padStart(8)}${m(l => l.storeReads).toFixed(0).padStart(8)}${m(l => l.readBatches).toFixed(0).padStart(7)}  ${ls.map(l => l.seconds.toFixed(1)).join(' ')}${ls.some(l => l.replies !== KEYS) ? ' (INCOMPLETE)' : ''}\n`)
     out.write(`  CPU µs/SET by thread (first round, whole process life): ${JSON.stringify(ls[0].threads)}\n`)
   }
   out.write(`load average (1 min) at the start and after each round: ${loads.join(', ')}\n`)

@@ -106,6 +106,33 @@ t.test('writes of one tick are one batch, and resolve only once it is written', 
   t.equal(resolved, 100)
 })
 
+t.test('writes waiting on a load, then a later write of the same key, across commits: each sees the one before, the store ends with the last', async (t) => {
+  const { engine, writes, reads, hold, inner, committed } = await setup()
+  await inner.write([{ space: 'data', key: b('y'), value: b('0') }, { space: 'data', key: b('a'), value: b('A') }], false)
+  t.same(text(await engine.read('data', k('a'))), 'A') // cached: a's update below needs no read
+  const incr = (cur: { bytes: Buffer } | undefined) => {
+    const next = String(Number(text(cur) ?? '0') + 1)
+    return { next: { bytes: b(next) }, result: next }
+  }
+  const release = hold()
+  const other = engine.update('data', k('a'), setTo('B')) // in this turn's batch at once
+  const first = engine.update('data', k('y'), incr) // loaded
+  const second = engine.update('data', k('y'), incr) // behind the same load
+  await until(() => writes.length === 2)
+  t.same(writes.map(w => w.map(o => o.key.toString())), [['a'], ['y', 'y']], 'both writes of y, in order, in the commit after a\'s')
+  t.has(engine.read('data', k('y')), { bytes: b('2') }, 'both applied, readable before durable')
+  const third = engine.update('data', k('y'), incr) // in the overlay: no read; behind the commit in flight
+  await pause(10)
+  t.equal(writes.length, 2, 'the third waits for the commit holding y')
+  t.equal(reads.filter(r => r.keys.some(key => key.toString() === 'y')).length, 1, 'one read of y')
+  release()
+  t.same(await Promise.all([first, second, third]), ['1', '2', '3'], 'in arrival order, each seeing the one before')
+  await other
+  t.same(await inner.get('data', b('y')), b('3'))
+  t.same(committed.filter(c => c.key.toString() === 'y').map(c => [c.before?.toString(), c.value?.toString()]), [['0', '1'], ['1', '2'], ['2', '3']], 'each commit of y replaced the one before')
+  t.same(writes.map(w => w.map(o => o.key.toString())), [['a'], ['y', 'y'], ['y']], 'the third in a third commit')
+})
+
 t.test('a pending write is readable at once (overlay), and later writes queue behind the in-flight batch', async (t) => {
   const { engine, writes, hold } = await setup()
   t.same(await Promise.all([engine.read('data', k('a')), engine.read('data', k('b'))]), [undefined, undefined])
