@@ -36,8 +36,11 @@ export const SERVER_ENV: Readonly<Record<string, string>> = {
 }
 
 /**
- * V8: a young generation of 2 × 8 MB semi-spaces (Node 20's default grows to
- * 2 × 16 MB), and an old generation capped at 1.5 GB instead of about half
+ * V8: a young generation of 2 × 4 MB semi-spaces (Node 20's default grows to
+ * 2 × 16 MB; 2 × 8 MB until session 10: RSS after 200 000 GETs at 1 000 000
+ * keys −7 to −9 MB, SET and GET -P16 CPU the same in swapped A/B pairs, 2 × 2 MB
+ * cost a SET ~1 µs of scavenging; docs/performance.md, "Session 10, mem10"),
+ * and an old generation capped at 1.5 GB instead of about half
  * the machine's memory (4 GB here). Below 2 GB V8 lets the old space grow
  * less between full GCs (its growing factor's ceiling falls from 4 towards
  * 1.3): a node of 1 000 000 keys holds ~10 MB of live heap, and its old space
@@ -45,7 +48,7 @@ export const SERVER_ENV: Readonly<Record<string, string>> = {
  * −25 MB; docs/performance.md, "RSS at 1 000 000 keys"). A node whose heap
  * needs more sets its own --max-old-space-size in NODE_OPTIONS.
  */
-export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=1536']
+export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=1536']
 
 /** The environment a server process gets: env, plus SERVER_ENV and SERVER_NODE_OPTIONS where env does not set them. */
 export function serverEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
