@@ -14,7 +14,7 @@
 // server.close() still waits for it and its destroy counts it off.
 //
 // This relies on Node internals (`_handle`, `_server`, the `handle` option and
-// the handle's useUserBuffer), stable since Node 12 and checked here before
+// the handle's useUserBuffer, all as in Node 20's net.js), checked here before
 // use: where anything is missing, adoptAccepted returns null and the caller
 // keeps the stream path (resume() and a 'data' listener).
 // spec/util/adopt-socket.spec.ts fails if an adopted socket stops reading
