@@ -262,10 +262,11 @@ export class Connection implements CallHolder {
   // ---- receiving ----
 
   /**
-   * What an outbound socket read into the transport's receive buffer
-   * (net.connect's `onread`: no stream machinery per read, no 'data' event,
-   * no read-ahead tick). The buffer is reused by the next read, so the part
-   * of a frame left unread is copied (decoded frames hold no view of it).
+   * What a socket read into the transport's receive buffer (net.connect's
+   * `onread`, or an accepted socket adopted by lib/util/adopt-socket.ts: no
+   * stream machinery per read, no 'data' event, no read-ahead tick). The
+   * buffer is reused by the next read, so the part of a frame left unread is
+   * copied (decoded frames hold no view of it).
    */
   received (nread: number, buf: Buffer): void {
     this.onData(buf.subarray(0, nread))

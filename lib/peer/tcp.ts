@@ -44,6 +44,7 @@ import {
   isHandshakeRefusal
 } from './errors.js'
 import { Faults } from './faults.js'
+import { adoptAccepted } from '../util/adopt-socket.js'
 import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
 import { isRequestName, type Request, type ResponseTo } from './messages.js'
 import { Call, emptyStats, type CallSink, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
@@ -143,7 +144,7 @@ export class TcpTransport implements Transport {
     // bounded: each connection at most once (limits.maxConnections)
     for (let i = 0; i < conns.length; i++) conns[i].flush()
   }
-  /** What outbound sockets read into (dial): frames are decoded from it, and a partial one copied out. */
+  /** What every socket reads into (dial, onAccept; reads run one at a time): frames are decoded from it, and a partial one copied out. */
   private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
 
   constructor (private readonly opts: TcpTransportOptions) {
@@ -174,7 +175,8 @@ export class TcpTransport implements Transport {
   async start (handler: RequestHandler): Promise<void> {
     if (this.state !== 'new') throw new Error(`transport ${this.name} already started`)
     this.handler = handler
-    const server = createServer({ noDelay: true }, socket => this.onAccept(socket))
+    // Paused: an accepted socket is adopted to read into the receive buffer (onAccept) before any read.
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, socket => this.onAccept(socket))
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.opts.port, this.opts.host, () => {
@@ -376,7 +378,7 @@ export class TcpTransport implements Transport {
   private dial (to: PeerAddress, key: string): Connection {
     if (this.conns.size >= this.limits.maxConnections) throw new PeerOverloadedError(`${this.conns.size} peer connections open`)
     // Read without the stream machinery (a 'data' event, a read-ahead tick and its promise-rejection pass per read):
-    // into one receive buffer, reused by every outbound connection (reads run one at a time). Accepted sockets cannot.
+    // into one receive buffer, reused by every connection (reads run one at a time). Accepted sockets are adopted (onAccept).
     let conn: Connection | null = null
     const buffer = this.receiveBuffer
     const socket = netConnect({ host: to.host, port: to.port, onread: { buffer, callback: nread => { conn?.received(nread, buffer); return true } } })
@@ -393,17 +395,23 @@ export class TcpTransport implements Transport {
     return conn
   }
 
-  private onAccept (socket: Socket): void {
+  private onAccept (accepted: Socket): void {
     if (this.state !== 'running' || this.conns.size >= this.limits.maxConnections) {
-      socket.destroy()
+      accepted.destroy()
       return
     }
-    const conn = new Connection(this.owner, socket, {
+    // Read into the receive buffer as outbound sockets do (lib/util/adopt-socket.ts); else the stream path.
+    let conn: Connection | null = null
+    const buffer = this.receiveBuffer
+    const adopted = adoptAccepted(accepted, { buffer, callback: nread => conn?.received(nread, buffer) })
+    const socket = adopted ?? accepted
+    conn = new Connection(this.owner, socket, {
       outbound: false,
       target: null,
       label: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       handshake: this.handshakeOptions(null)
     })
+    if (adopted === null) accepted.resume() // its 'data' listener is on (Connection)
     this.conns.add(conn)
     this.counters.connectionsOpened++
   }

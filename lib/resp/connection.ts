@@ -234,7 +234,12 @@ export class Connection implements Session {
   /** Slots answered and written, for reuse (at most SPARE_SLOTS). */
   private readonly spare: Slot[] = []
 
-  constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
+  /**
+   * streamReads: the socket reads through Node's stream path ('data' events;
+   * it comes paused from the listener, so it is resumed here); false: the
+   * listener delivers its reads to received() (an adopted socket).
+   */
+  constructor (readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost, streamReads = true) {
     this.authenticated = !host.requirePassword
     this.tracker = host.tracker
     this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
@@ -247,13 +252,29 @@ export class Connection implements Session {
       onCommand: (args) => this.onCommand(args),
       onError: (message) => this.onProtocolError(message)
     })
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    if (streamReads) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk))
+      socket.resume()
+    }
     socket.on('drain', () => this.maybeResume())
     socket.on('error', () => {})
     socket.on('close', () => {
       this.ended = true
       host.closed(this)
     })
+  }
+
+  /**
+   * nread bytes read into buf, which the next read of any connection
+   * overwrites. The parser hands out views of what it is fed (a SET's value,
+   * kept until its commit), so it is fed a copy: from Node's buffer pool
+   * below 4 KB (one Buffer object a read, not the stream path's ArrayBuffer,
+   * 'data' event and read-ahead tick).
+   */
+  received (nread: number, buf: Buffer): void {
+    const chunk = Buffer.allocUnsafe(nread)
+    buf.copy(chunk, 0, 0, nread)
+    this.onData(chunk)
   }
 
   private onData (chunk: Buffer): void {

@@ -2,11 +2,15 @@
 // each to a Connection, and closes them gracefully on shutdown.
 import { createServer, type Server, type Socket } from 'node:net'
 import type { DynakvNode } from '../node/node.js'
+import { adoptAccepted } from '../util/adopt-socket.js'
 import { Connection, type CommandTracker, type ConnectionHost } from './connection.js'
 import type { CommandStats } from '../metrics/command-stats.js'
 import { Dispatcher, type ServerInfo } from './commands/index.js'
 import type { Session } from './session.js'
 import type { Reply, ReplyWriter } from './reply.js'
+
+/** A client socket's reads: at most this many bytes each (the stream path reads 64 KB too). */
+const RECEIVE_BUFFER_BYTES = 64 * 1024
 
 export class RespServer implements ServerInfo, ConnectionHost {
   readonly dispatcher: Dispatcher
@@ -16,6 +20,8 @@ export class RespServer implements ServerInfo, ConnectionHost {
   rejectedConnections = 0
   port = 0
   private readonly server: Server
+  /** What every client socket reads into (reads run one at a time; each is copied out: Connection.received). */
+  private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
   private nextId = 1
   readonly tunables = new Map<string, string>()
   readonly protoMaxBulkLenMax: number
@@ -31,7 +37,8 @@ export class RespServer implements ServerInfo, ConnectionHost {
       : { done: (args, reply, readAtMs, readyAtMs) => commandStats.record(dispatcher.statName(args), reply.type === 'error' ? reply.value : null, (readyAtMs - readAtMs) * 1000) }
     node.peers.executor = this.dispatcher
     this.protoMaxBulkLenMax = node.config.protoMaxBulkLen
-    this.server = createServer((socket) => this.accept(socket))
+    // Paused: each accepted socket is adopted to read into receiveBuffer (accept) before any read.
+    this.server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket))
   }
 
   get maxBulkLen (): number {
@@ -93,15 +100,21 @@ export class RespServer implements ServerInfo, ConnectionHost {
     this.node.log.error(msg)
   }
 
-  private accept (socket: Socket): void {
+  private accept (accepted: Socket): void {
     if (this.connections.size >= this.node.config.maxclients) {
       this.rejectedConnections++
-      socket.on('error', () => {})
-      socket.end('-ERR max number of clients reached\r\n')
+      accepted.on('error', () => {})
+      accepted.resume() // what the client sends is dropped; its end closes the socket
+      accepted.end('-ERR max number of clients reached\r\n')
       return
     }
     this.totalConnections++
-    this.connections.add(new Connection(this.nextId++, socket, this))
+    // Reads into the one receive buffer (lib/util/adopt-socket.ts), copied out per read by the connection; else the stream path.
+    let conn: Connection | null = null
+    const buffer = this.receiveBuffer
+    const adopted = adoptAccepted(accepted, { buffer, callback: (nread) => conn?.received(nread, buffer) })
+    conn = new Connection(this.nextId++, adopted ?? accepted, this, adopted === null)
+    this.connections.add(conn)
   }
 
   listen (host: string, port: number): Promise<number> {
