@@ -176,8 +176,9 @@ t.test('the OKs of one turn leave as one OKS frame, each request answered', asyn
 
 t.test('requests whose handler returned one promise are answered together once it settles, each under its own id', async t => {
   // The handler hands every PUT_REPLICA of a turn the same promise (a group commit's), and PING an answer at hand.
-  let turn: { promise: Promise<undefined>, resolve: () => void, reject: (e: Error) => void } | null = null
-  const turns: Array<NonNullable<typeof turn>> = []
+  interface Turn { promise: Promise<undefined>, resolve: () => void, reject: (e: Error) => void }
+  let turn: Turn | null = null
+  const turns: Turn[] = []
   let again: Promise<undefined> | null = null
   const handler: RequestHandler = (_from, req) => {
     if (req.type === 'PING') return { type: 'PONG', digest: req.digest }
