@@ -188,8 +188,8 @@ t.test('7-bit garbage (30 seeds): the same bytes back as redis-server, bystander
       const n = 64 + Math.floor(rnd() * 512)
       const input = Buffer.alloc(n)
       for (let i = 0; i < n; i++) input[i] = rnd() < 0.7 ? alphabet[Math.floor(rnd() * alphabet.length)] : Math.floor(rnd() * 128)
-      // Redis first, then dynakv, given 5 s for a first byte when Redis replied: in parallel,
-      // 200 ms of quiet was a window a loaded machine missed (seed 8: no reply yet, "").
+      // Redis first, then dynakv, given 5 s for a first byte when Redis replied: in parallel with
+      // 200 ms of quiet, seed 8 once got no reply at all (a window a loaded machine can miss).
       const theirs = await exchange(ref.port, input, { quietMs: 200 })
       const ours = await exchange(node.port, input, { quietMs: 200, firstByteMs: theirs.out.length > 0 ? 5000 : undefined })
       tt.equal(show(ours.out), show(theirs.out), `seed ${seed}: same reply`)
