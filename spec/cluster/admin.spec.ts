@@ -22,7 +22,9 @@ function mapRows (out: string, names: string[]): Map<string, string> {
 }
 
 t.test('admin ring, top and ping against a running cluster', async (t) => {
-  const c = await startCluster({ nodes: 3, t, partitions: Q, args: ['--metrics-port', '0'] })
+  // No failure detection needed (top reports node3 unreachable by asking it): generous timers, as under load FAST's
+  // 500 ms request timeout can fail the loader's W=2 SETs and its 600 ms down-after can show a live member down.
+  const c = await startCluster({ nodes: 3, t, partitions: Q, args: ['--metrics-port', '0', '--request-timeout-ms', '2000', '--down-after-ms', '3000'] })
   const names = ['node1', 'node2', 'node3']
   const port = String(c.node('node1').port)
 

@@ -2,7 +2,7 @@
 // to ioredis and redis-cli, each key is stored on its three primaries, per-request
 // R and W are honoured, and a node outside a key's preference list forwards.
 import t from 'tap'
-import { startCluster } from '../helpers/cluster.js'
+import { startCluster, until } from '../helpers/cluster.js'
 import { redisCli } from '../helpers/clients.js'
 import { sleep } from '../helpers/server.js'
 
@@ -15,7 +15,8 @@ t.test('3 nodes: same data everywhere, N replicas on the primaries, R and W per 
     const cli = await redisCli(c.node(n).port, ['GET', 'k7'])
     t.equal(cli.stdout.trim(), 'v7', `redis-cli GET via ${n}`)
   }
-  await sleep(200)
+  // The replica beyond W=2 is written after the reply: waited for (a 200 ms sleep is a window a loaded machine misses), then checked.
+  await until('every replica of k3', async () => (await Promise.all(names.map(async n => (await c.call(n, 'DEBUG', 'REPLICA', 'k3') as unknown[] | null)?.[1]))).every(v => JSON.stringify(v) === '["v3"]'), 10_000).catch(() => {})
   for (const n of names) {
     const replica = await c.call(n, 'DEBUG', 'REPLICA', 'k3') as unknown[]
     t.same(replica?.[1], ['v3'], `${n} holds its own replica of k3`)
@@ -42,8 +43,11 @@ t.test('3 nodes: same data everywhere, N replicas on the primaries, R and W per 
   await t.rejects(c.call('node1', 'GETCTX', 'strict', 'R', 4), /R\/W must be between 1 and N/)
 })
 
+// The next two need no failure detection: generous timers, as FAST's 500 ms request timeout can fail a W=2 write on a loaded machine.
+const GENEROUS = ['--request-timeout-ms', '2000', '--down-after-ms', '3000']
+
 t.test('4 nodes: a node outside the preference list forwards to a primary', async (t) => {
-  const c = await startCluster({ nodes: 4, t })
+  const c = await startCluster({ nodes: 4, t, args: GENEROUS })
   let key = ''
   let outsider = ''
   for (let i = 0; i < 200 && outsider === ''; i++) {
@@ -62,22 +66,25 @@ t.test('4 nodes: a node outside the preference list forwards to a primary', asyn
   t.ok(await c.info(outsider, 'forwarded_out') >= before + 2, 'both commands went to a primary')
   t.equal(await c.call(outsider, 'DEBUG', 'REPLICA', key), null, 'the outsider keeps no copy')
   const owners = (await c.call(outsider, 'RING', 'OWNERS', key) as string[]).filter(l => l.includes(' primary ')).map(l => l.split(' ')[0])
-  await sleep(200)
+  // Waited for, then checked (see above).
+  await until('every primary of the key', async () => (await Promise.all(owners.map(async o => (await c.call(o, 'DEBUG', 'REPLICA', key) as unknown[] | null)?.[1]))).every(v => JSON.stringify(v) === '["forwarded"]'), 10_000).catch(() => {})
   for (const o of owners) t.same((await c.call(o, 'DEBUG', 'REPLICA', key) as unknown[])[1], ['forwarded'], `primary ${o} holds it`)
 })
 
 t.test('key counts follow replica writes that supersede: an expiry dropped, a key deleted (INFO keyspace)', async (t) => {
-  const c = await startCluster({ nodes: 3, t })
+  const c = await startCluster({ nodes: 3, t, args: GENEROUS })
   const keyspace = async (): Promise<string> => /db0:keys=\d+,expires=\d+/.exec(String(await c.call('node2', 'INFO', 'keyspace')))?.[0] ?? 'db0: none'
+  // node2's copy may be the replica written after a W=2 reply: its count is waited for (a 200 ms sleep under load is not enough), then checked.
+  const settled = async (want: string): Promise<void> => { await until(`node2 at ${want}`, async () => await keyspace() === want, 10_000).catch(() => {}) }
   // node1 coordinates the first writes, node2 and node3 the later ones: on the other two nodes each is a replica's superseding write.
   for (let i = 0; i < 6; i++) t.equal(await c.call('node1', 'SET', `kc${i}`, 'a', 'EX', 1000), 'OK')
-  await sleep(200)
+  await settled('db0:keys=6,expires=6')
   t.equal(await keyspace(), 'db0:keys=6,expires=6', 'six keys, each with an expiry')
   for (let i = 0; i < 6; i++) t.equal(await c.call('node2', 'SET', `kc${i}`, 'b'), 'OK')
-  await sleep(200)
+  await settled('db0:keys=6,expires=0')
   t.equal(await keyspace(), 'db0:keys=6,expires=0', 'overwritten without one')
   for (let i = 0; i < 3; i++) t.equal(await c.call('node3', 'DEL', `kc${i}`), 1)
   for (let i = 3; i < 6; i++) t.equal(await c.call('node3', 'SET', `kc${i}`, 'c', 'PX', 900000), 'OK')
-  await sleep(200)
+  await settled('db0:keys=3,expires=3')
   t.equal(await keyspace(), 'db0:keys=3,expires=3', 'three deleted, three given an expiry again')
 })

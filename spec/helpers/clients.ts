@@ -173,6 +173,11 @@ export interface Exchange {
 export interface ExchangeOptions {
   /** Stop once nothing has arrived for this long (after the last write). Default 300 ms. */
   quietMs?: number
+  /**
+   * Before the first byte arrives, wait this long instead of quietMs: for a
+   * reply known to come, which a loaded machine may send later than quietMs.
+   */
+  firstByteMs?: number
   /** Stop in any case after this long. Default 10 s. */
   timeoutMs?: number
   /** Stop as soon as this returns true for everything received so far. */
@@ -210,7 +215,7 @@ export async function exchange (port: number, input: string | Buffer | Array<str
     const overall = setTimeout(() => finish(false), options.timeoutMs ?? 10000)
     const arm = (): void => {
       clearTimeout(quiet)
-      if (!writing) quiet = setTimeout(() => finish(false), quietMs)
+      if (!writing) quiet = setTimeout(() => finish(false), parts.length === 0 ? options.firstByteMs ?? quietMs : quietMs)
     }
     socket.on('data', (d: Buffer) => {
       parts.push(d)

@@ -24,9 +24,12 @@ t.test('TCP: a partition makes requests both ways time out, and clear() heals it
   const a = await startNode('a')
   const b = await startNode('b')
   t.teardown(async () => { await a.transport.stop(); await b.transport.stop() })
-  const ping = async (from: typeof a, to: typeof a): Promise<string> =>
-    await outcome(from.transport.request(to.transport.address(), { type: 'PING', digest: '' }, 150))
-  t.equal(await ping(a, b), 'resolved', 'connected')
+  // A ping that must be answered gets 5 s (150 ms, the handshake included, timed out under load ~15);
+  // one that must time out keeps 150 ms.
+  const ping = async (from: typeof a, to: typeof a, timeoutMs = 150): Promise<string> =>
+    await outcome(from.transport.request(to.transport.address(), { type: 'PING', digest: '' }, timeoutMs))
+  const answered = 5000
+  t.equal(await ping(a, b, answered), 'resolved', 'connected')
   a.transport.faults.partitioned.add('b')
   t.equal(await ping(a, b), 'DYNAKV_PEER_TIMEOUT', 'a -> b dropped on send')
   t.equal(await ping(b, a), 'DYNAKV_PEER_TIMEOUT', 'b -> a dropped on receive')
@@ -35,8 +38,8 @@ t.test('TCP: a partition makes requests both ways time out, and clear() heals it
   t.ok(a.transport.stats().droppedByFaults >= 2)
   t.equal(a.transport.stats().connections, 1, 'the connection stays up, as under a real partition')
   a.transport.faults.clear()
-  t.equal(await ping(a, b), 'resolved', 'healed')
-  t.equal(await ping(b, a), 'resolved')
+  t.equal(await ping(a, b, answered), 'resolved', 'healed')
+  t.equal(await ping(b, a, answered), 'resolved')
   // partitioned on the receiving side only: b drops a's requests and its responses to a
   b.transport.faults.partitioned.add('a')
   t.equal(await ping(a, b), 'DYNAKV_PEER_TIMEOUT')
@@ -54,7 +57,8 @@ t.test('TCP: dropRequest drops just the chosen requests', async t => {
   const b = await startNode('b')
   t.teardown(async () => { await a.transport.stop(); await b.transport.stop() })
   a.transport.faults.dropRequest = (to, req) => to === 'b' && req.type === 'PUT_REPLICA' && req.key.toString() === 'lost'
-  const put = (key: string): Promise<string> => outcome(a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(key), obj: Buffer.from('v'), hintFor: null }, 150))
+  // The kept requests (the first with the handshake) get 5 s: 150 ms is a window a loaded machine misses.
+  const put = (key: string): Promise<string> => outcome(a.transport.request(b.transport.address(), { type: 'PUT_REPLICA', key: Buffer.from(key), obj: Buffer.from('v'), hintFor: null }, key === 'lost' ? 150 : 5000))
   t.same(await Promise.all([put('lost'), put('kept'), put('lost'), put('also kept')]), ['DYNAKV_PEER_TIMEOUT', 'resolved', 'DYNAKV_PEER_TIMEOUT', 'resolved'])
   t.same(b.received.map(r => (r.req as { key: Buffer }).key.toString()).sort(), ['also kept', 'kept'])
 })

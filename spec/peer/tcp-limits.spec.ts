@@ -114,8 +114,13 @@ t.test('a partition that starts while a handler runs drops its answer', async t 
   const b = await startNode('b', { handler: async () => { await new Promise<void>(resolve => { release = resolve }); return { type: 'OK' } } })
   const a = await startNode('a')
   t.teardown(async () => { await a.transport.stop(); await b.transport.stop() })
-  const p = outcome(a.transport.request(b.transport.address(), { type: 'FLUSH' }, 300))
+  // Connected first: a 300 ms request that times out during the handshake (a loaded machine) never reaches b.
+  const first = outcome(a.transport.request(b.transport.address(), { type: 'FLUSH' }, 5000))
   await waitFor('b to receive', () => b.transport.stats().requestsReceived === 1)
+  release()
+  t.equal(await first, 'resolved')
+  const p = outcome(a.transport.request(b.transport.address(), { type: 'FLUSH' }, 300))
+  await waitFor('b to receive', () => b.transport.stats().requestsReceived === 2)
   b.transport.faults.partitioned.add('a')
   release()
   t.equal(await p, 'DYNAKV_PEER_TIMEOUT')
@@ -123,7 +128,7 @@ t.test('a partition that starts while a handler runs drops its answer', async t 
   // and on the requester's side: a response arriving from a partitioned peer is dropped
   b.transport.faults.clear()
   const q = outcome(a.transport.request(b.transport.address(), { type: 'FLUSH' }, 300))
-  await waitFor('b to receive', () => b.transport.stats().requestsReceived === 2)
+  await waitFor('b to receive', () => b.transport.stats().requestsReceived === 3)
   a.transport.faults.partitioned.add('b')
   release()
   t.equal(await q, 'DYNAKV_PEER_TIMEOUT')

@@ -250,8 +250,10 @@ t.test('bounded: outstanding requests per connection fail fast past the limit', 
   const again = await Promise.all(Array.from({ length: 6 }, async () => await outcome(a.transport.request(b.transport.address(), { type: 'PING', digest: '' }, 300))))
   t.same(again.filter(c => c === 'DYNAKV_PEER_OVERLOADED').length, 2, 'on an established connection too')
   // inbound: a peer past maxInboundPerConnection gets ERROR OVERLOADED
-  const c = await startNode('c', { handler: async () => await new Promise(() => {}), limits: { maxInboundPerConnection: 2 } })
+  // c answers only the 'connect' ping: connected first, as 300 ms requests that time out during the handshake (a loaded machine) never reach c.
+  const c = await startNode('c', { handler: async (_from, req) => (req as { digest?: string }).digest === 'connect' ? { type: 'PONG', digest: '' } : await new Promise(() => {}), limits: { maxInboundPerConnection: 2 } })
   t.teardown(() => c.transport.stop())
+  t.equal(await outcome(a.transport.request(c.transport.address(), { type: 'PING', digest: 'connect' }, 5000)), 'resolved')
   const inbound = await Promise.all([1, 2, 3].map(async () => await outcome(a.transport.request(c.transport.address(), { type: 'PING', digest: '' }, 300))))
   t.same(inbound.sort(), ['DYNAKV_PEER_OVERLOADED', 'DYNAKV_PEER_TIMEOUT', 'DYNAKV_PEER_TIMEOUT'])
 })
