@@ -30,6 +30,7 @@ import type { Faults } from './faults.js'
 import { Handshake, type HandshakeOptions } from './handshake.js'
 import { schemaOf, type Handled, type Message, type Request, type Response } from './messages.js'
 import { checkResponse, type Call, type CallHolder, type PeerTraffic, type TransportStats } from './transport.js'
+import { SlotTable } from '../util/slots.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */
@@ -610,23 +611,20 @@ export class Connection implements CallHolder {
 }
 
 /**
- * A connection's requests sent and not answered, by id: a slot each, the freed
- * slots reused (as the transport's CallSlots). A Map with a set and a delete
- * per request re-allocated its table as it grew and shrank (~120 B a clustered
- * SET, docs/performance.md "Session 8, replica"). An id is its slot in the low
- * bits and the slot's use count above them (from 1: no id is 0), so an answer
- * that comes after its call settled and the slot was taken again finds another
- * id there and is a late response, unless the slot was reused 2^32 / slots
- * times meanwhile (4 194 303 with the default 1 024 slots).
+ * A connection's requests sent and not answered, by id: a slot each of a
+ * SlotTable (a Map with a set and a delete per request re-allocated its table
+ * as it grew and shrank). An id is its slot in the low bits and the slot's use
+ * count above them (from 1: no id is 0), so an answer that comes after its
+ * call settled and the slot was taken again finds another id there and is a
+ * late response, unless the slot was reused 2^32 / slots times meanwhile
+ * (4 194 303 with the default 1 024 slots).
  */
 export class SentCalls {
-  private readonly calls: Array<Call | null> = []
+  private readonly calls = new SlotTable<Call>()
   private readonly uses: number[] = []
-  private readonly free: number[] = []
   /** Slots: a power of two of at least max, the ids' low bits. */
   private readonly slots: number
   private readonly usesMax: number
-  size = 0
 
   /** max: at most this many at once (the caller checks size first). */
   constructor (readonly max: number) {
@@ -635,51 +633,31 @@ export class SentCalls {
     if (this.usesMax < 1) throw new RangeError(`${max} requests outstanding per connection do not fit 32-bit ids`)
   }
 
+  get size (): number {
+    return this.calls.size
+  }
+
   /** Takes a slot for call; returns its id. */
   add (call: Call): number {
-    const slot = this.free.length > 0 ? this.free.pop() as number : this.calls.length
-    if (slot === this.calls.length) {
-      this.calls.push(call)
-      this.uses.push(0)
-    } else {
-      this.calls[slot] = call
-    }
+    const slot = this.calls.add(call)
+    if (slot === this.uses.length) this.uses.push(0)
     const use = this.uses[slot] % this.usesMax + 1
     this.uses[slot] = use
-    this.size++
     return use * this.slots + slot
   }
 
   get (id: number): Call | undefined {
     const slot = id % this.slots
-    const call = slot < this.calls.length ? this.calls[slot] : null
-    return call !== null && this.idOf(slot) === id ? call : undefined
+    const call = this.calls.at(slot)
+    return call !== null && this.uses[slot] * this.slots + slot === id ? call : undefined
   }
 
   delete (id: number): void {
-    const slot = id % this.slots
-    if (slot >= this.calls.length || this.calls[slot] === null || this.idOf(slot) !== id) return
-    this.calls[slot] = null
-    this.free.push(slot)
-    this.size--
+    if (this.get(id) !== undefined) this.calls.delete(id % this.slots)
   }
 
   /** Empties the table; returns the calls it held. */
   clear (): Call[] {
-    const out: Call[] = []
-    // bounded: at most max slots
-    for (let slot = 0; slot < this.calls.length; slot++) {
-      const call = this.calls[slot]
-      if (call === null) continue
-      out.push(call)
-      this.calls[slot] = null
-      this.free.push(slot)
-    }
-    this.size = 0
-    return out
-  }
-
-  private idOf (slot: number): number {
-    return this.uses[slot] * this.slots + slot
+    return this.calls.clear()
   }
 }

@@ -44,6 +44,7 @@ import {
   isHandshakeRefusal
 } from './errors.js'
 import { Faults } from './faults.js'
+import { SlotTable } from '../util/slots.js'
 import { adoptAccepted } from '../util/adopt-socket.js'
 import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
 import { isRequestName, type Request, type ResponseTo } from './messages.js'
@@ -130,8 +131,12 @@ export class TcpTransport implements Transport {
   private readonly seedDials = new Map<string, Connection>()
   private readonly backoff = new Map<string, Backoff>()
   /** Outstanding requests: each leaves the table as it settles (untrack), and times out by the deadline sweep. */
-  private readonly calls = new CallSlots()
-  private readonly untrack = (call: Call): void => { this.calls.delete(call) }
+  /** The outstanding calls, each in a slot (Call.slot) of a table reused as they come and go. */
+  private readonly calls = new SlotTable<Call>()
+  private readonly untrack = (call: Call): void => {
+    if (call.slot >= 0 && this.calls.at(call.slot) === call) this.calls.delete(call.slot)
+    call.slot = -1
+  }
   /** The deadline sweep's one timer (null: not armed), and when it fires. */
   private sweepTimer: Timer | null = null
   private sweepAtMs = Infinity
@@ -270,7 +275,7 @@ export class TcpTransport implements Transport {
     if (!isRequestName((req as { type?: unknown }).type as string)) return call.fail(new InvalidMessageError(`not a request: ${String(req.type)}`))
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return call.fail(new InvalidMessageError(`timeoutMs must be positive, got ${timeoutMs}`))
     if (this.calls.size >= this.limits.maxOutstanding) return call.fail(new PeerOverloadedError(`${this.calls.size} peer requests outstanding`))
-    this.calls.add(call)
+    call.slot = this.calls.add(call)
     call.untrack = this.untrack
     call.to = to
     // No timer per request: one sweep, armed for the earliest deadline (sweepDeadlines).
@@ -308,10 +313,10 @@ export class TcpTransport implements Transport {
     const now = this.clock.now()
     let next = Infinity
     const expired: Call[] = []
-    const slots = this.calls.slots
+    const calls = this.calls
     // bounded: the table never holds more than limits.maxOutstanding calls
-    for (let i = 0; i < slots.length; i++) {
-      const call = slots[i]
+    for (let i = 0; i < calls.extent; i++) {
+      const call = calls.at(i)
       if (call === null) continue
       if (call.deadlineMs <= now) expired.push(call)
       else if (call.deadlineMs < next) next = call.deadlineMs
@@ -526,40 +531,3 @@ function checkLimits (limits: PeerLimits): PeerLimits {
   return limits
 }
 
-/**
- * The transport's outstanding calls: a slot each, the freed slots reused
- * (Call.slot). A Set allocates a new hash table whenever its deleted entries
- * fill it and as it shrinks while emptying: ~70 B per clustered SET in the
- * heap profile (docs/performance.md, "Session 8, replica"). The array grows
- * to the most calls outstanding at once (at most limits.maxOutstanding) and
- * is then reused.
- */
-class CallSlots {
-  readonly slots: Array<Call | null> = []
-  private readonly free: number[] = []
-  size = 0
-
-  add (call: Call): void {
-    const slot = this.free.length > 0 ? this.free.pop() as number : this.slots.length
-    if (slot === this.slots.length) this.slots.push(call)
-    else this.slots[slot] = call
-    call.slot = slot
-    this.size++
-  }
-
-  delete (call: Call): void {
-    const slot = call.slot
-    if (slot < 0 || this.slots[slot] !== call) return
-    this.slots[slot] = null
-    this.free.push(slot)
-    call.slot = -1
-    this.size--
-  }
-
-  /** A copy of the calls outstanding now. */
-  all (): Call[] {
-    const out: Call[] = []
-    for (const call of this.slots) if (call !== null) out.push(call)
-    return out
-  }
-}
