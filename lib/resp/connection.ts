@@ -33,7 +33,7 @@ import { ReplyWriter, type Proto, type Reply } from './reply.js'
 import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
-import { Ring } from '../util/ring.js'
+import { Fifo } from '../util/fifo.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -190,7 +190,7 @@ export class Connection implements Session {
   private readonly parser: RequestParser
   private readonly writer = new ReplyWriter()
   /** The unanswered requests in order (a ring: drain removes from the front one by one). */
-  private readonly queue = new Ring<Slot>()
+  private readonly queue = new Fifo<Slot>()
   private flushQueued = false
   /** A MULTI arrived and no EXEC, DISCARD or RESET since (what the session will be in once they run). */
   private queueing = false

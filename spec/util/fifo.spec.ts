@@ -1,10 +1,10 @@
-// lib/util/ring: a FIFO with O(1) removal from the front; it keeps order
+// lib/util/fifo: a FIFO with O(1) removal from the front; it keeps order
 // across wrap-around and growth, and lets go of what it removed.
 import t from 'tap'
-import { Ring } from '../../lib/util/ring.js'
+import { Fifo } from '../../lib/util/fifo.js'
 
 t.test('first in, first out across wrap-around and growth', async t => {
-  const r = new Ring<number>(4)
+  const r = new Fifo<number>(4)
   t.equal(r.length, 0)
   t.equal(r.first(), undefined)
   t.equal(r.shift(), undefined)
@@ -25,14 +25,14 @@ t.test('first in, first out across wrap-around and growth', async t => {
 })
 
 t.test('a capacity is rounded up to a power of two and the ring grows past it', async t => {
-  const r = new Ring<string>(3)
+  const r = new Fifo<string>(3)
   for (let i = 0; i < 100; i++) r.push(String(i))
   t.equal(r.length, 100)
   for (let i = 0; i < 100; i++) t.equal(r.shift(), String(i))
 })
 
 t.test('a removed element is not held by the ring', async t => {
-  const r = new Ring<object>(2)
+  const r = new Fifo<object>(2)
   const o = {}
   r.push(o)
   r.shift()

@@ -5,7 +5,7 @@
 // from the front one reply at a time. The bound is its user's: the ring
 // holds what it is given. Pure.
 
-export class Ring<T> {
+export class Fifo<T> {
   private slots: Array<T | undefined>
   private head = 0
   private size = 0
