@@ -16,14 +16,14 @@
 // variant's own; DYNAKV_BENCH_RAW=1: node's defaults.
 //   DYNAKV_BENCH_STORE_BATCH=1376: then the store alone (lib/storage/store.ts on
 //   classic-level, in this process), the same KEYS writes as the engine stores
-//   them (md5 ‖ key, 120-byte values) in commits of that many ops, one and two
+//   them (md5 ‖ 0 ‖ key, 120-byte values) in commits of that many ops, one and two
 //   at a time, fsynced and not: what a group commit costs without the server
 //   around it (docs/performance.md, "Session 9, bulk9"); DYNAKV_BENCH_SERVERS=0
 //   skips the servers.
-import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { classicLevelStore, type WriteOp } from '../lib/storage/store.js'
+import { keyRef } from '../lib/node/keys.js'
 import { serverEnv } from '../lib/cli/launch.js'
 import { byThread } from './threads.js'
 import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, statCpuUs, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
@@ -38,6 +38,9 @@ interface Variant { name: string, node: string[], env: Record<string, string>, a
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const STORE_BATCH = Number(process.env.DYNAKV_BENCH_STORE_BATCH ?? 0)
 const SERVERS = process.env.DYNAKV_BENCH_SERVERS !== '0'
+
+/** A pipe-file key's storage key: md5 (16) ‖ 0 ‖ `key:` and 12 digits. */
+const SKEY = 16 + 1 + 16
 
 interface StoreRun { name: string, seconds: number, commits: number, msMedian: number, msP90: number }
 
@@ -54,7 +57,7 @@ async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: b
   try {
     for (let n = 0; n < KEYS;) {
       const ops: WriteOp[] = []
-      for (const end = Math.min(KEYS, n + batch); n < end; n++) ops.push({ space: 'data', key: keys.subarray(n * 32, n * 32 + 32), value })
+      for (const end = Math.min(KEYS, n + batch); n < end; n++) ops.push({ space: 'data', key: keys.subarray(n * SKEY, (n + 1) * SKEY), value })
       const t = performance.now()
       const p: Promise<void> = store.write(ops, sync).then(() => {
         ms.push(performance.now() - t)
@@ -74,13 +77,10 @@ async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: b
 }
 
 async function storeRuns (): Promise<void> {
-  // The storage keys as the engine makes them for bench/lib's pipe file: md5(key) ‖ key, 32 bytes.
-  const keys = Buffer.allocUnsafe(KEYS * 32)
-  for (let i = 0; i < KEYS; i++) {
-    const k = Buffer.from(`key:${String(i).padStart(12, '0')}`)
-    createHash('md5').update(k).digest().copy(keys, i * 32)
-    k.copy(keys, i * 32 + 16)
-  }
+  // The storage keys the engine makes for bench/lib's pipe file's keys (lib/node/keys.ts: md5(key) ‖ 0 ‖ key).
+  // One buffer, not a million Buffers (the store's timing would pay their GC): SKEY bytes each.
+  const keys = Buffer.allocUnsafe(KEYS * SKEY)
+  for (let i = 0; i < KEYS; i++) keyRef(Buffer.from(`key:${String(i).padStart(12, '0')}`), 0).skey.copy(keys, i * SKEY)
   const out = process.stdout
   out.write(`\nthe store alone: ${KEYS} writes in commits of ${STORE_BATCH} (load ${load1()})\n`)
   out.write(`${'commits'.padEnd(28)}${'seconds'.padStart(9)}${'commits'.padStart(9)}${'ms p50'.padStart(9)}${'ms p90'.padStart(9)}${'µs/SET'.padStart(9)}\n`)
