@@ -1,0 +1,125 @@
+// What a turn costs at small batches (docs/performance.md, "Session 11, turn"):
+// per SET of `redis-benchmark -t set -c 50 -P 1 -d 100 -r 100000`, for a
+// durable dynakv (and another build's, DYNAKV_BENCH_BASELINE) and
+// redis-server appendfsync always in one run: voluntary and involuntary
+// context switches and CPU by thread (/proc/PID/task/*/status and stat), the
+// group commits, and then, in a second run of the same size under
+// `strace -c -f -p PID` (strace slows the server: compare counts, not time),
+// syscalls by kind.
+//   DYNAKV_BENCH_REQUESTS=50000 DYNAKV_BENCH_ROUNDS=2 DYNAKV_BENCH_STRACE=1
+//   DYNAKV_BENCH_SERVERS=dynakv,dynakv-base,redis-always
+import { spawn } from 'node:child_process'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { infoField, load1, redisBenchmark, sleep, startDynakv, startRedis, statCpuUs, tempDir, type Proc } from './lib.js'
+import { poolSizeOf, roleOf } from './threads.js'
+
+const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 50000)
+const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
+const STRACE = process.env.DYNAKV_BENCH_STRACE !== '0'
+const BASELINE = process.env.DYNAKV_BENCH_BASELINE
+const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',') ?? ['dynakv', 'dynakv-base', 'redis-always']
+const SERVERS = ONLY.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
+const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
+const BENCH_ARGS = ['-t', process.env.DYNAKV_BENCH_OP ?? 'set', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', '1']
+
+interface ThreadCounts { cpuUs: number, vol: number, invol: number }
+
+/** Counters per thread role (dynakv: bench/threads' ranks; redis: the thread's name). */
+function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
+  const out = new Map<string, ThreadCounts>()
+  const pool = dynakv ? poolSizeOf(pid) : 0
+  const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b)
+  for (let rank = 0; rank < tids.length; rank++) {
+    try {
+      const dir = `/proc/${pid}/task/${tids[rank]}`
+      const status = readFileSync(`${dir}/status`, 'latin1')
+      const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN)
+      const { userUs, sysUs } = statCpuUs(`${dir}/stat`)
+      const name = dynakv ? roleOf(rank, pool) : (rank === 0 ? 'main' : readFileSync(`${dir}/comm`, 'latin1').trim())
+      const t = out.get(name) ?? { cpuUs: 0, vol: 0, invol: 0 }
+      t.cpuUs += userUs + sysUs
+      t.vol += field('voluntary_ctxt_switches')
+      t.invol += field('nonvoluntary_ctxt_switches')
+      out.set(name, t)
+    } catch {} // exited meanwhile
+  }
+  return out
+}
+
+function diff (a: Map<string, ThreadCounts>, b: Map<string, ThreadCounts>): Map<string, ThreadCounts> {
+  const out = new Map<string, ThreadCounts>()
+  for (const [name, t] of b) {
+    const s = a.get(name) ?? { cpuUs: 0, vol: 0, invol: 0 }
+    out.set(name, { cpuUs: t.cpuUs - s.cpuUs, vol: t.vol - s.vol, invol: t.invol - s.invol })
+  }
+  return out
+}
+
+async function batches (p: Proc, dynakv: boolean): Promise<number> {
+  return dynakv ? await infoField(p.port, 'persistence', 'write_batches') : NaN
+}
+
+/** `strace -c -f -p pid` around one bench run: calls by syscall. */
+async function straced (p: Proc): Promise<Map<string, number>> {
+  const dir = tempDir('turns-strace-')
+  const file = join(dir, 'out')
+  const raw = process.env.DYNAKV_BENCH_STRACE_RAW
+  const st = spawn('strace', raw === undefined ? ['-c', '-f', '-p', String(p.pid), '-o', file] : ['-f', '-p', String(p.pid), '-o', `${raw}.${p.pid}`, '-e', 'trace=!mmap,munmap,mprotect,madvise,brk'], { stdio: 'ignore' })
+  await sleep(1500)
+  await redisBenchmark(p.port, BENCH_ARGS)
+  st.kill('SIGINT')
+  await new Promise(resolve => st.once('exit', resolve))
+  const calls = new Map<string, number>()
+  if (raw !== undefined) return calls
+  for (const line of readFileSync(file, 'latin1').split('\n')) {
+    const f = line.trim().split(/\s+/)
+    // % time, seconds, usecs/call, calls, [errors], syscall
+    if (f.length >= 5 && /^\d/.test(f[0]) && /^\d+$/.test(f[3])) calls.set(f[f.length - 1], Number(f[3]))
+  }
+  rmSync(dir, { recursive: true, force: true })
+  return calls
+}
+
+async function main (): Promise<void> {
+  const procs = new Map<string, Proc>()
+  const per = (x: number): string => (x / requests).toFixed(3)
+  try {
+    for (const s of SERVERS) {
+      if (s === 'dynakv') procs.set(s, await startDynakv(DYNAKV_ARGS))
+      else if (s === 'dynakv-base') procs.set(s, await startDynakv(DYNAKV_ARGS, { main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js') }))
+      else procs.set(s, await startRedis({ fsync: 'always' }))
+    }
+    for (const [, p] of procs) await redisBenchmark(p.port, BENCH_ARGS) // warm-up
+    for (let round = 1; round <= rounds; round++) {
+      for (const [name, p] of procs) {
+        const dynakv = name.startsWith('dynakv')
+        const b0 = await batches(p, dynakv)
+        const t0 = threads(p.pid, dynakv)
+        const run = await redisBenchmark(p.port, BENCH_ARGS)
+        const t1 = threads(p.pid, dynakv)
+        const b1 = await batches(p, dynakv)
+        const d = diff(t0, t1)
+        let cpu = 0; let vol = 0; let invol = 0
+        for (const t of d.values()) { cpu += t.cpuUs; vol += t.vol; invol += t.invol }
+        console.log(`round ${round} ${name}: ${Math.round(run.rows[0]?.rps ?? NaN)}/s, CPU ${per(cpu)} µs, switches vol ${per(vol)} invol ${per(invol)} a SET; commits ${per(b1 - b0)} a SET (${((b1 - b0) === 0 ? NaN : requests / (b1 - b0)).toFixed(1)} SETs each); load ${load1().toFixed(1)}`)
+        for (const [role, t] of d) if (t.vol + t.invol + t.cpuUs > 0) console.log(`    ${role.padEnd(48)} CPU ${per(t.cpuUs)} µs  vol ${per(t.vol)}  invol ${per(t.invol)}`)
+      }
+    }
+    if (STRACE) {
+      for (const [name, p] of procs) {
+        const dynakv = name.startsWith('dynakv')
+        const b0 = await batches(p, dynakv)
+        const calls = await straced(p)
+        const b1 = await batches(p, dynakv)
+        const top = [...calls].sort((a, b) => b[1] - a[1]).filter(([k]) => k !== 'total')
+        console.log(`strace ${name}: syscalls a SET ${per(calls.get('total') ?? NaN)}; commits ${per(b1 - b0)} a SET (includes strace's settling)`)
+        console.log('    ' + top.map(([k, n]) => `${k} ${per(n)}`).join(', '))
+      }
+    }
+  } finally {
+    for (const p of procs.values()) await p.stop()
+  }
+}
+
+await main()
