@@ -7,7 +7,8 @@
 // `strace -c -f -p PID` (strace slows the server: compare counts, not time),
 // syscalls by kind.
 //   DYNAKV_BENCH_REQUESTS=50000 DYNAKV_BENCH_ROUNDS=2 DYNAKV_BENCH_STRACE=1
-//   DYNAKV_BENCH_SERVERS=dynakv,dynakv-base,redis-always
+//   DYNAKV_BENCH_SERVERS=dynakv,dynakv-base,redis-always DYNAKV_BENCH_BASELINE=<a built checkout>
+//   DYNAKV_BENCH_BASE_ENV='VAR=value ...' DYNAKV_BENCH_OP=set
 import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,6 +20,8 @@ const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
 const STRACE = process.env.DYNAKV_BENCH_STRACE !== '0'
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',') ?? ['dynakv', 'dynakv-base', 'redis-always']
+/** DYNAKV_BENCH_BASE_ENV='VAR=value ...': the base's environment (with DYNAKV_BENCH_BASELINE=.: this build with other settings). */
+const BASE_ENV = (process.env.DYNAKV_BENCH_BASE_ENV ?? '').split(/\s+/).filter(w => w !== '')
 const SERVERS = ONLY.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
 const BENCH_ARGS = ['-t', process.env.DYNAKV_BENCH_OP ?? 'set', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', '1']
@@ -87,7 +90,7 @@ async function main (): Promise<void> {
   try {
     for (const s of SERVERS) {
       if (s === 'dynakv') procs.set(s, await startDynakv(DYNAKV_ARGS))
-      else if (s === 'dynakv-base') procs.set(s, await startDynakv(DYNAKV_ARGS, { main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js') }))
+      else if (s === 'dynakv-base') procs.set(s, await startDynakv(DYNAKV_ARGS, { main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js'), wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV] }))
       else procs.set(s, await startRedis({ fsync: 'always' }))
     }
     for (const [, p] of procs) await redisBenchmark(p.port, BENCH_ARGS) // warm-up

@@ -64,7 +64,7 @@ export interface LocalOptions {
   sync: boolean
   cacheBytes: number
   vclockMax: number
-  /** Group commits written at once (the engine's maxInflight; default 2). */
+  /** Group commits written at once (the engine's maxInflight; default 1). */
   maxInflight?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }

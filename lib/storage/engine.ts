@@ -5,10 +5,13 @@
 //                                          └─ no: absent, no read
 //
 // - Group commit: every write of a tick joins one batch. Up to maxInflight
-//   batches are written at once, provided they touch disjoint keys (two writes
-//   of one key reach the store in order); what arrives meanwhile forms the next
-//   batch. A write's promise resolves only once its batch is durable (fsynced
-//   when `sync`). Overlapping two batches hides most of one fsync's latency.
+//   batches (default 1) are written at once, provided they touch disjoint keys
+//   (two writes of one key reach the store in order); what arrives meanwhile
+//   forms the next batch. A write's promise resolves only once its batch is
+//   durable (fsynced when `sync`). One at a time: a second batch in flight
+//   waits in LevelDB's writer queue for the first one's fsync anyway, and
+//   costs its own commit (a pool thread's wake-up and wait, a WAL write, an
+//   fsync) for fewer writes (docs/performance.md, "Session 11, turn").
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
@@ -55,7 +58,7 @@ export interface EngineOptions {
   /** Checks bytes loaded from the store (throws if they are not a valid value). */
   validate?: (bytes: Buffer) => void
   maxBatchOps?: number
-  /** Batches written at once (disjoint keys only). Default 2. */
+  /** Batches written at once (disjoint keys only). Default 1. */
   maxInflight?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
@@ -207,7 +210,7 @@ export class Engine {
     this.sync = options.sync
     this.validate = options.validate
     this.maxBatchOps = options.maxBatchOps ?? 4096
-    this.maxInflight = options.maxInflight ?? 2
+    this.maxInflight = options.maxInflight ?? 1
     this.onCommit = options.onCommit
     this.cache = new ByteCache(options.cacheBytes)
   }

@@ -68,12 +68,12 @@ function observed (inner: Store, proves = false) {
   }
 }
 
-async function setup (cacheBytes = 1 << 20, proves = false) {
+async function setup (cacheBytes = 1 << 20, proves = false, maxInflight?: number) {
   const inner = memoryLevelStore()
   await inner.open()
   const o = observed(inner, proves)
   const committed: CommittedWrite[] = []
-  const engine = new Engine({ store: o.store, clock: realClock, sync: true, cacheBytes, onCommit: (w) => committed.push(...w) })
+  const engine = new Engine({ store: o.store, clock: realClock, sync: true, cacheBytes, maxInflight, onCommit: (w) => committed.push(...w) })
   return { ...o, inner, engine, committed }
 }
 
@@ -107,7 +107,8 @@ t.test('writes of one tick are one batch, and resolve only once it is written', 
 })
 
 t.test('writes waiting on a load, then a later write of the same key, across commits: each sees the one before, the store ends with the last', async (t) => {
-  const { engine, writes, reads, hold, inner, committed } = await setup()
+  // Two batches in flight: y's commit is written while a's is held.
+  const { engine, writes, reads, hold, inner, committed } = await setup(1 << 20, false, 2)
   await inner.write([{ space: 'data', key: b('y'), value: b('0') }, { space: 'data', key: b('a'), value: b('A') }], false)
   t.same(text(await engine.read('data', k('a'))), 'A') // cached: a's update below needs no read
   const incr = (cur: { bytes: Buffer } | undefined) => {
@@ -279,8 +280,25 @@ t.test('object cache stays within its byte bound and keeps hot entries', async (
   t.equal(cache.get('huge'), undefined, 'an entry over a quarter of the cache is not kept')
 })
 
-t.test('two batches of disjoint keys are written at once; a batch touching a key in flight waits', async (t) => {
-  const { engine, writes, hold, inner } = await setup()
+t.test('by default one batch is written at a time: what arrives meanwhile waits and joins one batch', async (t) => {
+  const { engine, writes, hold } = await setup()
+  await Promise.all([engine.read('data', k('x')), engine.read('data', k('y')), engine.read('data', k('z'))])
+  const release = hold()
+  const first = engine.update('data', k('x'), setTo('x1'))
+  await until(() => writes.length === 1)
+  const second = engine.update('data', k('y'), setTo('y1'))
+  await pause(20) // room for a (wrong) second batch in flight
+  const third = engine.update('data', k('z'), setTo('z1'))
+  await pause(20)
+  t.equal(writes.length, 1, 'disjoint keys, but the second batch waits for the first')
+  release()
+  await Promise.all([first, second, third])
+  t.equal(writes.length, 2, 'the writes that waited went out as one batch')
+  t.same(writes[1].map(o => o.key.toString()), ['y', 'z'])
+})
+
+t.test('with maxInflight 2, two batches of disjoint keys are written at once; a batch touching a key in flight waits', async (t) => {
+  const { engine, writes, hold, inner } = await setup(1 << 20, false, 2)
   await Promise.all([engine.read('data', k('x')), engine.read('data', k('y'))])
   const release = hold()
   const first = engine.update('data', k('x'), setTo('x1'))
