@@ -94,8 +94,11 @@ async function main (): Promise<void> {
       else procs.set(s, await startRedis({ fsync: 'always' }))
     }
     for (const [, p] of procs) await redisBenchmark(p.port, BENCH_ARGS) // warm-up
+    const names = [...procs.keys()]
     for (let round = 1; round <= rounds; round++) {
-      for (const [name, p] of procs) {
+      // The order rotates per round: no server is always first (an A/B favours the first).
+      for (const name of names.map((_, i) => names[(i + round - 1) % names.length])) {
+        const p = procs.get(name) as Proc
         const dynakv = name.startsWith('dynakv')
         const b0 = await batches(p, dynakv)
         const t0 = threads(p.pid, dynakv)
