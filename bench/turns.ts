@@ -9,6 +9,8 @@
 //   DYNAKV_BENCH_REQUESTS=50000 DYNAKV_BENCH_ROUNDS=2 DYNAKV_BENCH_STRACE=1
 //   DYNAKV_BENCH_SERVERS=dynakv,dynakv-base,redis-always DYNAKV_BENCH_BASELINE=<a built checkout>
 //   DYNAKV_BENCH_BASE_ENV='VAR=value ...' DYNAKV_BENCH_OP=set
+//   DYNAKV_BENCH_STRACE_RAW=/tmp/prefix: the strace run writes every call
+//   (`strace -f`, to <prefix>.<pid>) instead of counting them
 import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -74,11 +76,12 @@ async function straced (p: Proc): Promise<Map<string, number>> {
   st.kill('SIGINT')
   await new Promise(resolve => st.once('exit', resolve))
   const calls = new Map<string, number>()
-  if (raw !== undefined) return calls
-  for (const line of readFileSync(file, 'latin1').split('\n')) {
-    const f = line.trim().split(/\s+/)
-    // % time, seconds, usecs/call, calls, [errors], syscall
-    if (f.length >= 5 && /^\d/.test(f[0]) && /^\d+$/.test(f[3])) calls.set(f[f.length - 1], Number(f[3]))
+  if (raw === undefined) {
+    for (const line of readFileSync(file, 'latin1').split('\n')) {
+      const f = line.trim().split(/\s+/)
+      // % time, seconds, usecs/call, calls, [errors], syscall
+      if (f.length >= 5 && /^\d/.test(f[0]) && /^\d+$/.test(f[3])) calls.set(f[f.length - 1], Number(f[3]))
+    }
   }
   rmSync(dir, { recursive: true, force: true })
   return calls
