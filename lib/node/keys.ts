@@ -17,7 +17,7 @@
 // is part of every storage key). A KeyRef computes the hash, partition and
 // storage key only when first needed: a GET of a cached key on a single node
 // needs none of them (MD5 is the dearest step of the read path).
-import { HASH_BYTES, keyHash, partitionOfHash } from '../ring/hash.js'
+import { HASH_BYTES, keyHash, md5Into, partitionOfHash } from '../ring/hash.js'
 import { DecodeError, Reader, Writer } from '../util/bytes.js'
 
 export const RECORD_KEY = 0
@@ -59,8 +59,8 @@ export class KeyRef implements RecordRef {
   }
 
   get hash (): Buffer {
-    // (a ref made from its storage key, a replica request's, takes the hash from there when asked)
-    this.hashBytes ??= this.storageKey !== undefined ? this.storageKey.subarray(0, HASH_BYTES) : keyHash(this.key)
+    // (a view of the storage key, which starts with it: the MD5 is computed once, into the storage key)
+    this.hashBytes ??= this.skey.subarray(0, HASH_BYTES)
     return this.hashBytes
   }
 
@@ -70,7 +70,7 @@ export class KeyRef implements RecordRef {
    * would add 8 B to every KeyRef, the single node's too.
    */
   get partition (): number {
-    return partitionOfHash(this.hashBytes ?? this.storageKey ?? this.hash, this.partitionBits)
+    return partitionOfHash(this.hashBytes ?? this.skey, this.partitionBits)
   }
 
   get bits (): number {
@@ -80,10 +80,13 @@ export class KeyRef implements RecordRef {
   /** md5(key) ‖ 0 ‖ key: the key record's storage key. */
   get skey (): Buffer {
     if (this.storageKey === undefined) {
-      const skey = Buffer.allocUnsafe(HASH_BYTES + 1 + this.key.length)
-      skey.set(this.hash, 0)
+      const key = this.key
+      const skey = Buffer.allocUnsafe(HASH_BYTES + 1 + key.length)
+      // The MD5 written in place: no Buffer of its own (a ref is given one only from an element's storage key).
+      if (this.hashBytes !== undefined) skey.set(this.hashBytes, 0)
+      else md5Into(key, 0, key.length, skey, 0)
       skey[HASH_BYTES] = RECORD_KEY
-      skey.set(this.key, HASH_BYTES + 1)
+      skey.set(key, HASH_BYTES + 1)
       this.storageKey = skey
     }
     return this.storageKey

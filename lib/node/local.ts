@@ -122,7 +122,7 @@ export class LocalReplica {
   private readonly vclockMax: number
   private readonly placement: ReplicaPlacement
   /** blindWrite's options, filled in per write (it reads them synchronously): one object fewer per SET. */
-  private readonly blind: BlindWriteOptions = { actor: '', value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
+  private readonly blind: BlindWriteOptions = { actor: '', oneTime: false, value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
   /** blindWrite's result, refilled per write (read at once): one object fewer per SET. */
   private readonly blindOut = new BlindWriteResult()
   /**
@@ -239,7 +239,7 @@ export class LocalReplica {
   private readonly nextVersion = (cur: Entry | undefined, ref: RecordRef, change: Change): Buffer => {
     const fresh = cur === undefined ? this.freshActor() : null
     if (change.op === 'value' || change.op === 'tombstone') {
-      const bytes = this.blindVersion(ref, cur, change, fresh?.actor ?? this.actor, this.clock.now())
+      const bytes = this.blindVersion(ref, cur, change, fresh?.actor ?? this.actor, this.clock.now(), fresh !== null)
       if (bytes !== null) {
         this.lease.issued(this.blindOut.counter)
         return bytes
@@ -258,7 +258,7 @@ export class LocalReplica {
     const nowMs = this.clock.now()
     const isKey = !isElement(ref)
     if (incoming === undefined && (change.op === 'value' || change.op === 'tombstone') && change.context === null) {
-      const bytes = this.blindVersion(ref, cur, change, actor, nowMs)
+      const bytes = this.blindVersion(ref, cur, change, actor, nowMs, fresh !== null)
       if (bytes !== null) return { bytes, obj: null, context: null, release: this.lease.issued(this.blindOut.counter) ?? fresh?.release ?? null }
     }
     const before = cur === undefined ? EMPTY : this.decodeEntry(cur)
@@ -300,11 +300,12 @@ export class LocalReplica {
    * bytes (its counter in blindOut), or null when the record is not a plain
    * string (take the general path). Counts the key's change.
    */
-  private blindVersion (ref: RecordRef, cur: Entry | undefined, change: Change & { op: 'value' | 'tombstone' }, actor: string, nowMs: number): Buffer | null {
+  private blindVersion (ref: RecordRef, cur: Entry | undefined, change: Change & { op: 'value' | 'tombstone' }, actor: string, nowMs: number, oneTime: boolean): Buffer | null {
     const value = change.op === 'value' ? change.value : null
     const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
     const o = this.blind
     o.actor = actor
+    o.oneTime = oneTime
     o.value = value
     o.expireAt = expireAt
     o.nowMs = nowMs

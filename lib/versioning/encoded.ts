@@ -106,22 +106,21 @@ function compareActorTo (i: number, id: Buffer): number {
   return length - id.length
 }
 
-// The writer's actor id is nearly always the node's own, between one-time
-// actors (a key the node held no copy of: identity.freshActor): the bytes of
-// the last two, so that a one-time actor, encoded once, does not evict the own.
+// The writer's actor id is nearly always the node's own: its bytes are kept
+// for the next write. A one-time actor (a key the node held no copy of:
+// identity.freshActor) is encoded for its one write and neither kept nor
+// compared (two one-time ids differ only in their last characters: comparing
+// them cost ~500 instructions a SET of a new key).
 let lastActor = ''
 let lastActorBytes: Buffer = EMPTY
-let prevActor = ''
-let prevActorBytes: Buffer = EMPTY
 
-function actorBytesOf (actor: string): Buffer {
-  if (actor === lastActor) return lastActorBytes
-  const bytes = actor === prevActor ? prevActorBytes : Buffer.from(actor, 'utf8') // as actorBytes, without its memo: a one-time actor is seen once
-  prevActor = lastActor
-  prevActorBytes = lastActorBytes
-  lastActor = actor
-  lastActorBytes = bytes
-  return bytes
+function actorBytesOf (actor: string, oneTime: boolean): Buffer {
+  if (oneTime) return Buffer.from(actor, 'utf8') // as actorBytes, without its memo: a one-time actor is seen once
+  if (actor !== lastActor) {
+    lastActor = actor
+    lastActorBytes = Buffer.from(actor, 'utf8')
+  }
+  return lastActorBytes
 }
 
 // Bytes of a varint below 2^56 (every number here is a safe integer): comparisons only, no division.
@@ -207,8 +206,10 @@ function walkAnchor (s: number, ts: number, bestTs: number): number {
 }
 
 export interface BlindWriteOptions {
-  /** The writing node's plain actor id (lane 0). */
+  /** The writing node's plain actor id (lane 0), or a one-time actor. */
   actor: string
+  /** The actor is a one-time one (identity.freshActor): its bytes are not kept for the next write. */
+  oneTime?: boolean
   nowMs: number
   counterFloor: number
   vclockMax: number
@@ -264,7 +265,7 @@ export class BlindWriteResult {
  * in `out` is a range of `old`.
  */
 export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult(), start = 0, end = old === undefined ? 0 : old.length): BlindWriteResult | null {
-  const self = actorBytesOf(o.actor)
+  const self = actorBytesOf(o.actor, o.oneTime === true)
   let actors = 0
   let selfIndex = -1 // position of the actor in the input's table, if there
   let selfAt = 0 // otherwise: how many table actors sort before it

@@ -6,6 +6,7 @@ import {
   cursorFromHash, hashFloorFromCursor, isPowerOfTwo, keyHash, parseCursor,
   partitionBits, partitionEnd, partitionOf, partitionStart
 } from '../../lib/ring/index.js'
+import { md5Into } from '../../lib/ring/hash.js'
 
 const partitionCounts = Array.from({ length: 17 }, (_, b) => 2 ** b)
 const hashArb = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => Buffer.from(a))
@@ -19,6 +20,25 @@ t.test('keyHash is MD5', async (t) => {
   }), { numRuns: 50 })
   t.equal(keyHash(Buffer.from('')).toString('hex'), 'd41d8cd98f00b204e9800998ecf8427e')
   t.equal(keyHash(Buffer.from('a')).length, 16)
+})
+
+t.test('md5Into writes the MD5 of a range where it is asked, and nothing else', async (t) => {
+  // Lengths across the padding's edges (55/56 bytes: one block or two; 64: a whole block, then padding).
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.nat({ max: 8 }), fc.uint8Array({ minLength: 40, maxLength: 40 }), (data, a, b, at, out0) => {
+    const start = data.length === 0 ? 0 : a % (data.length + 1)
+    const end = start + (data.length === 0 ? 0 : b % (data.length - start + 1))
+    const out = Buffer.from(out0)
+    md5Into(data, start, end, out, at)
+    const expected = Buffer.from(out0)
+    createHash('md5').update(data.subarray(start, end)).digest().copy(expected, at)
+    t.same(out, expected)
+  }), { numRuns: 500 })
+  for (let n = 50; n <= 130; n++) {
+    const data = Buffer.alloc(n, n)
+    const out = Buffer.alloc(16)
+    md5Into(data, 0, n, out, 0)
+    t.same(out, createHash('md5').update(data).digest(), `${n} bytes`)
+  }
 })
 
 t.test('isPowerOfTwo', async (t) => {

@@ -39,13 +39,14 @@ const runs = { numRuns: 1000 }
 const writerArb = fc.constantFrom(...ACTORS, 'a#1', 'zz#ff', 'm#0')
 
 t.test('blindWrite = encode(put(obj, context = objectClock(obj))), or null for what is not a plain string', async t => {
+  // oneTime (the actor's bytes not kept for the next write) changes nothing written, whatever came before.
   t.doesNotThrow(() => fc.assert(fc.property(
-    fc.option(objArb, { freq: 8 }), writerArb, tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }), fc.option(tsArb),
-    (obj: VObject | null, actor, nowMs, counterFloor, vclockMax, raw, expiry) => {
+    fc.option(objArb, { freq: 8 }), writerArb, fc.boolean(), tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }), fc.option(tsArb),
+    (obj: VObject | null, actor, oneTime, nowMs, counterFloor, vclockMax, raw, expiry) => {
       const value = raw === null ? null : Buffer.from(raw)
       const expireAt = value === null || expiry === null || expiry === 0 ? 0 : expiry
       const base = obj ?? { siblings: [] }
-      const write = (): ReturnType<typeof blindWrite> => blindWrite(obj === null ? undefined : encodeObject(obj), { actor, nowMs, counterFloor, vclockMax, value, expireAt })
+      const write = (): ReturnType<typeof blindWrite> => blindWrite(obj === null ? undefined : encodeObject(obj), { actor, oneTime, nowMs, counterFloor, vclockMax, value, expireAt })
       const putBase = (): ReturnType<typeof put> => put(base, { actor, context: objectClock(base), nowMs, counterFloor, vclockMax, value, expireAt })
       if (plainString(base)) {
         // A context holding the actor's last counter (2^53 - 1, seed -440827051): both refuse the same way.
