@@ -133,6 +133,19 @@ const PRIMARY_TARGETS_MAX = 4096
 /** A read repair's answer: not waited for (anti-entropy catches up a replica that failed). */
 const UNHEARD: ReplicaReplies = { replicaReplied () {} }
 
+/**
+ * A round's promise without an executor closure (a function and a context of
+ * every variable it captured, per request): `new Promise(capture)` leaves its
+ * settle functions here for the caller to take at once.
+ */
+let capturedResolve: (v: unknown) => void = () => {}
+let capturedReject: (e: Error) => void = () => {}
+function capture (resolve: (v: never) => void, reject: (e: Error) => void): void {
+  // (the promise it is handed to fixes the value's type)
+  capturedResolve = resolve as (v: unknown) => void
+  capturedReject = reject
+}
+
 const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | undefined =>
   a === undefined ? b : b === undefined ? a : sameVersions(a, b) ? a : merge(a, b)
 
@@ -324,9 +337,16 @@ export class Coordinator {
       const turn = this.readTurn++ % m
       for (let k = 0; k < turn; k++) shiftLeft(targets, from)
     }
-    return new Promise((resolve, reject) => {
-      new ReadRound(this, refs, r, targets, all, resolve, reject).start()
-    })
+    const found = new Promise<Found[]>(capture)
+    const reject = capturedReject
+    const round = new ReadRound(this, refs, r, targets, all, capturedResolve, reject)
+    try {
+      round.start()
+    } catch (e) {
+      // (as an executor's throw would: the read fails unless already answered)
+      reject(e as Error)
+    }
+    return found
   }
 
   /** For ReadRound: asks targets[i] for refs; the answer goes to round.replied or round.failed (at once for a record in memory here). */
@@ -564,12 +584,18 @@ export class Coordinator {
     }
     let primariesAsked = 0
     for (let i = 0; i < targets.length; i++) if (targets[i].primary) primariesAsked++
-    return new Promise((resolve, reject) => {
-      const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
-        w, pw, primariesAsked, targets, resolve, reject)
+    const written = new Promise<Clock | undefined>(capture)
+    const reject = capturedReject
+    const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
+      w, pw, primariesAsked, targets, capturedResolve, reject)
+    try {
       const n = targets.length
       for (let i = 0; i < n; i++) round.send(i, targets[i] === selfTarget ? localWrite : null)
-    })
+    } catch (e) {
+      // (as an executor's throw would: the write fails unless already answered)
+      reject(e as Error)
+    }
+    return written
   }
 
   /**
