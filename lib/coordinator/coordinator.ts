@@ -125,9 +125,6 @@ const EMPTY = emptyObject()
  * a write, which anti-entropy otherwise finds within --ae-interval-ms.
  */
 const READ_ALL_EVERY = 10
-/** Coordinator.awaited's lists while no write is awaited (never added to: awaitWrite adds only to a promise's own). */
-const NO_ROUNDS: WriteRound[] = []
-const NO_TAGS: number[] = []
 /** Primary targets kept at once (Coordinator.primaryTarget). */
 const PRIMARY_TARGETS_MAX = 4096
 /** A read repair's answer: not waited for (anti-entropy catches up a replica that failed). */
@@ -156,6 +153,10 @@ const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | un
  */
 type Found = Buffer | VObject | undefined
 
+/** A write round's versions: one record's alone (the usual SET: no one-item arrays), else one per record. */
+type PerRecord<T> = T | T[]
+const at = <T>(v: PerRecord<T>, i: number): T => Array.isArray(v) ? v[i] : v
+
 const decodeSome = (b: Buffer | undefined): VObject | undefined => b === undefined ? undefined : decodeObject(b)
 const isBytes = (f: Found): f is Buffer => f instanceof Uint8Array
 const objectOf = (f: Found): VObject | undefined => isBytes(f) ? decodeObject(f) : f
@@ -181,10 +182,8 @@ export class Coordinator {
   private readonly locks = new Map<string, Promise<unknown>>()
   /** Which of the other targets a read asks first (quorumRead). */
   private readTurn = 0
-  /** The write promise WriteRounds wait on now, and which rounds and targets (awaitWrite). */
-  private awaited: Promise<unknown> | null = null
-  private awaitedRounds: WriteRound[] = NO_ROUNDS
-  private awaitedTags: number[] = NO_TAGS
+  /** The write promise WriteRounds wait on now, with which rounds and targets (awaitWrite). */
+  private awaited: WriteWaiters | null = null
   /** A primary target per node (targets never change): three objects fewer per request. Bounded: PRIMARY_TARGETS_MAX. */
   private readonly primaryTargets = new Map<string, Target>()
 
@@ -538,7 +537,7 @@ export class Coordinator {
       return Promise.reject(e)
     }
     if (applied === null && !(first instanceof Promise) && first.releasable === null) {
-      return this.fanOut(key, targets, self, writes, [first.obj], [first.bytes], first.context ?? undefined, first.durable, w, pw)
+      return this.fanOut(key, targets, self, writes, first.obj, first.bytes, first.context ?? undefined, first.durable, w, pw)
     }
     return Promise.all(applied ?? [first]).then(async (outcomes) => {
       await Promise.all(outcomes.map(o => o.releasable))
@@ -577,7 +576,7 @@ export class Coordinator {
    * `localWrite`, or null) and counts the stores in a WriteRound. objs[i] null:
    * not at hand (a blind write on bytes), decoded only if a hint needs it.
    */
-  private fanOut (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], objs: Array<VObject | null>, bytes: Buffer[], context: Clock | undefined, localWrite: Promise<unknown> | null, w: number, pw: number): Promise<Clock | undefined> {
+  private fanOut (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], objs: PerRecord<VObject | null>, bytes: PerRecord<Buffer>, context: Clock | undefined, localWrite: Promise<unknown> | null, w: number, pw: number): Promise<Clock | undefined> {
     if (targets.length === 0) {
       this.stats.noQuorum++
       return Promise.reject(new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 })))
@@ -586,7 +585,7 @@ export class Coordinator {
     for (let i = 0; i < targets.length; i++) if (targets[i].primary) primariesAsked++
     const written = new Promise<Clock | undefined>(capture)
     const reject = capturedReject
-    const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
+    const round = new WriteRound(this, key, writes, objs, bytes, context,
       w, pw, primariesAsked, targets, capturedResolve, reject)
     try {
       const n = targets.length
@@ -603,13 +602,13 @@ export class Coordinator {
    * merge on a primary). A single record to another node is answered to
    * `round` (null returned); else the promise of the write.
    */
-  writeTarget (t: Target, refs: RecordRef[], objs: Array<VObject | null>, bytes: Buffer[], round: ReplicaReplies, tag: number): Promise<unknown> | null {
+  writeTarget (t: Target, writes: RecordWrite[], objs: PerRecord<VObject | null>, bytes: PerRecord<Buffer>, round: ReplicaReplies, tag: number): Promise<unknown> | null {
     if (t.node !== this.o.self) {
-      if (refs.length > 1) return this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
-      this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor, round, tag)
+      if (writes.length > 1) return this.o.remote.putRecords(t.node, writes.map(wr => wr.ref), bytes as Buffer[], t.hintFor)
+      this.o.remote.putReplica(t.node, writes[0].ref, at(bytes, 0), t.hintFor, round, tag)
       return null
     }
-    return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i] ?? decodeObject(bytes[i]), bytes[i])))
+    return Promise.all(writes.map((wr, i) => this.storeHere(t, wr.ref, at(objs, i) ?? decodeObject(at(bytes, i)), at(bytes, i))))
   }
 
   /**
@@ -619,30 +618,19 @@ export class Coordinator {
    * closed once it settles, so a round handed that promise later starts another.
    */
   awaitWrite (write: Promise<unknown>, round: WriteRound, i: number): void {
-    if (write === this.awaited) {
-      this.awaitedRounds.push(round)
-      this.awaitedTags.push(i)
+    const awaited = this.awaited
+    if (awaited !== null && awaited.write === write) {
+      awaited.add(round, i)
       return
     }
-    const rounds = [round]
-    const tags = [i]
-    this.awaited = write
-    this.awaitedRounds = rounds
-    this.awaitedTags = tags
-    write.then(() => this.wrote(write, rounds, tags, false, null), (e: unknown) => this.wrote(write, rounds, tags, true, e))
+    const waiters = new WriteWaiters(write, round, i)
+    this.awaited = waiters
+    write.then(() => this.wrote(waiters, false, null), (e: unknown) => this.wrote(waiters, true, e))
   }
 
-  private wrote (write: Promise<unknown>, rounds: WriteRound[], tags: number[], failed: boolean, err: unknown): void {
-    if (this.awaited === write) {
-      this.awaited = null
-      this.awaitedRounds = NO_ROUNDS
-      this.awaitedTags = NO_TAGS
-    }
-    // bounded: the writes of one group commit
-    for (let k = 0; k < rounds.length; k++) {
-      if (failed) rounds[k].writeFailed(tags[k], err)
-      else rounds[k].replicaReplied(tags[k], null)
-    }
+  private wrote (waiters: WriteWaiters, failed: boolean, err: unknown): void {
+    if (this.awaited === waiters) this.awaited = null
+    waiters.tell(failed, err)
   }
 
   /** For WriteRound: in place of a target that refused, the next node of the preference list (null: none). */
@@ -874,6 +862,36 @@ export class ReadRound implements ReplicaReplies {
 }
 
 /**
+ * The rounds waiting for one local write promise (the engine gives every write
+ * of a turn its group commit's), told together when it settles. The first
+ * round is held in fields, so a write alone in its commit (small batches, an
+ * open loop) makes no arrays.
+ */
+class WriteWaiters {
+  private more: Array<WriteRound | number> | null = null
+
+  constructor (readonly write: Promise<unknown>, private readonly round: WriteRound, private readonly tag: number) {}
+
+  add (round: WriteRound, tag: number): void {
+    // bounded: the writes of one group commit
+    if (this.more === null) this.more = [round, tag]
+    else this.more.push(round, tag)
+  }
+
+  tell (failed: boolean, err: unknown): void {
+    tellRound(this.round, this.tag, failed, err)
+    const more = this.more
+    if (more === null) return
+    for (let k = 0; k < more.length; k += 2) tellRound(more[k] as WriteRound, more[k + 1] as number, failed, err)
+  }
+}
+
+function tellRound (round: WriteRound, tag: number, failed: boolean, err: unknown): void {
+  if (failed) round.writeFailed(tag, err)
+  else round.replicaReplied(tag, null)
+}
+
+/**
  * One replicated write: W stores (PW of them primaries) win it; a target that
  * refuses (not a replica in its ring) is replaced by the next node of the
  * preference list as it stands now; lost is reported once every replica asked
@@ -888,9 +906,9 @@ export class WriteRound extends QuorumTracker implements ReplicaReplies {
   constructor (
     private readonly c: Coordinator,
     private readonly key: RecordRef,
-    private readonly refs: RecordRef[],
-    private readonly objs: Array<VObject | null>,
-    private readonly bytes: Buffer[],
+    private readonly writes: RecordWrite[],
+    private readonly objs: PerRecord<VObject | null>,
+    private readonly bytes: PerRecord<Buffer>,
     private readonly context: Clock | undefined,
     w: number,
     pw: number,
@@ -908,7 +926,7 @@ export class WriteRound extends QuorumTracker implements ReplicaReplies {
    * so i names the target in every answer.
    */
   send (i: number, write: Promise<unknown> | null): void {
-    write ??= this.c.writeTarget(this.targets[i], this.refs, this.objs, this.bytes, this, i)
+    write ??= this.c.writeTarget(this.targets[i], this.writes, this.objs, this.bytes, this, i)
     if (write !== null) this.c.awaitWrite(write, this, i)
   }
 
