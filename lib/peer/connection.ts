@@ -88,7 +88,21 @@ const OKS_IDS_MAX = 4096
 /** The protocol version that has OKS (a version-2 peer gets an OK frame each). */
 const OKS_VERSION = 3
 
-const NO_IDS: number[] = []
+/**
+ * The requests of one type whose handler returned one promise (Connection.await):
+ * the first id in a field, so a request alone in its group commit (small
+ * batches) makes no array.
+ */
+class Answering {
+  more: number[] | null = null
+  constructor (readonly handled: Promise<unknown>, readonly type: Request['type'], readonly first: number) {}
+
+  add (id: number): void {
+    // bounded: each id is counted in inbound (maxInboundPerConnection)
+    if (this.more === null) this.more = [id]
+    else this.more.push(id)
+  }
+}
 const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
 export interface ConnectionOwner {
@@ -138,10 +152,8 @@ export class Connection implements CallHolder {
   private flushScheduled = false
   /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
   private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
-  /** The promise the last request's handler returned while it is pending, the type of that request, and the ids it answers (await). */
-  private shared: Promise<unknown> | null = null
-  private sharedType: Request['type'] | null = null
-  private sharedIds: number[] = NO_IDS
+  /** The promise the last request's handler returned while it is pending, with the type of that request and the ids it answers (await). */
+  private shared: Answering | null = null
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -396,7 +408,7 @@ export class Connection implements CallHolder {
     }
     // A response at hand (a replica read from memory) is answered at once; else one reaction per promise, not a chain.
     if (!(handled instanceof Promise)) this.answer(id, checkResponse(req, handled))
-    else if (handled === this.shared && req.type === this.sharedType) this.sharedIds.push(id)
+    else if (this.shared !== null && handled === this.shared.handled && req.type === this.shared.type) this.shared.add(id)
     else this.await(handled, req, id)
   }
 
@@ -408,21 +420,19 @@ export class Connection implements CallHolder {
    * group; the group closes when its reaction runs.
    */
   private await (handled: Promise<unknown>, req: Request, id: number): void {
-    const ids = [id]
-    this.shared = handled
-    this.sharedType = req.type
-    this.sharedIds = ids
-    handled.then(res => this.answerAll(handled, ids, checkResponse(req, res)), (err: unknown) => this.answerAll(handled, ids, errorResponse(err)))
+    const group = new Answering(handled, req.type, id)
+    this.shared = group
+    handled.then(res => this.answerAll(group, checkResponse(req, res)), (err: unknown) => this.answerAll(group, errorResponse(err)))
   }
 
   /** Answers the requests of a settled promise (await): its group is closed first, so a request handed it later starts another. */
-  private answerAll (handled: Promise<unknown>, ids: number[], res: Response): void {
-    if (this.shared === handled) {
-      this.shared = null
-      this.sharedIds = NO_IDS
-    }
+  private answerAll (group: Answering, res: Response): void {
+    if (this.shared === group) this.shared = null
+    this.answer(group.first, res)
+    const more = group.more
+    if (more === null) return
     // bounded: the requests of one promise, each counted in inbound (maxInboundPerConnection)
-    for (let i = 0; i < ids.length; i++) this.answer(ids[i], res)
+    for (let i = 0; i < more.length; i++) this.answer(more[i], res)
   }
 
   private answer (id: number, res: Response): void {
