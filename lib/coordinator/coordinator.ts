@@ -291,11 +291,8 @@ export class Coordinator {
   value (ref: KeyRef, r: number, nowMs: number): StringRead | Promise<StringRead> {
     this.stats.reads++
     if (this.solo(r)) return this.o.local.readString(ref, nowMs)
-    return this.quorumRead([ref], r, this.targets(ref)).then((founds) => {
-      const found = founds[0]
-      if (found === undefined) return null
-      return isBytes(found) ? stringAt(found, nowMs) : readString(found, nowMs)
-    })
+    // (the round answers the string itself: no reaction, closure and array of records per GET)
+    return this.quorumRead<StringRead>([ref], r, this.targets(ref), nowMs)
   }
 
   /** A quorum read: the merge of the first R replies (undefined: no replica holds the record). */
@@ -303,23 +300,24 @@ export class Coordinator {
     this.stats.reads++
     // The only replica is this node: the fast path of a single node (no hashing, no fan-out).
     if (this.solo(r)) return this.o.local.read(ref)
-    return this.quorumRead([ref], r, this.targets(ref)).then(found => objectOf(found[0]))
+    return this.quorumRead<Found[]>([ref], r, this.targets(ref), null).then(found => objectOf(found[0]))
   }
 
   /** A quorum read of several records of one key, in one request per replica. */
   getMany (refs: RecordRef[], r: number): Promise<Array<VObject | undefined>> {
     this.stats.reads++
     if (this.solo(r)) return Promise.all(refs.map(ref => this.o.local.read(ref)))
-    return this.quorumRead(refs, r, this.targets(refs[0])).then(found => found.map(objectOf))
+    return this.quorumRead<Found[]>(refs, r, this.targets(refs[0]), null).then(found => found.map(objectOf))
   }
 
   /**
    * Asks R targets (this node first, the others in turn), answers once R
    * replied, then repairs the replicas found behind (ReadRound, which asks the
    * rest when it needs them). A record this node holds in memory is read at
-   * once, without a promise.
+   * once, without a promise. Resolves with the records as found (valueAtMs
+   * null), else with the first one's string value at valueAtMs (a plain GET).
    */
-  private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Found[]> {
+  private quorumRead<T extends Found[] | StringRead> (refs: RecordRef[], r: number, targets: Target[], valueAtMs: number | null): Promise<T> {
     let all = targets.length <= r || this.o.random.next() * READ_ALL_EVERY < 1
     let self = -1
     for (let i = 0; i < targets.length; i++) {
@@ -336,9 +334,9 @@ export class Coordinator {
       const turn = this.readTurn++ % m
       for (let k = 0; k < turn; k++) shiftLeft(targets, from)
     }
-    const found = new Promise<Found[]>(capture)
+    const found = new Promise<T>(capture)
     const reject = capturedReject
-    const round = new ReadRound(this, refs, r, targets, all, capturedResolve, reject)
+    const round = new ReadRound(this, refs, r, targets, all, valueAtMs, capturedResolve, reject)
     try {
       round.start()
     } catch (e) {
@@ -731,7 +729,9 @@ export class ReadRound implements ReplicaReplies {
     private readonly r: number,
     private readonly targets: Target[],
     private readonly all: boolean,
-    private readonly resolve: (found: Found[]) => void,
+    /** null: answer the records as found; else the first record's string value at this time (a plain GET). */
+    private readonly valueAtMs: number | null,
+    private readonly resolve: (answer: Found[] | StringRead) => void,
     private readonly reject: (e: Error) => void
   ) {
     this.tracker = new QuorumTracker(r, targets.length)
@@ -805,9 +805,24 @@ export class ReadRound implements ReplicaReplies {
     this.count++
   }
 
-  private found (): Found[] {
+  private foundAt (k: number): Found {
     const { mixed, merged } = this
-    return this.refs.map((_, k) => mixed?.[k] === true ? (merged as Array<VObject | undefined>)[k] : this.common[k])
+    return mixed?.[k] === true ? (merged as Array<VObject | undefined>)[k] : this.common[k]
+  }
+
+  /** The answer once R replied: the records as found, or the string value of the first (valueAtMs). */
+  private answer (): void {
+    const nowMs = this.valueAtMs
+    if (nowMs === null) return this.resolve(this.refs.map((_, k) => this.foundAt(k)))
+    let value: StringRead
+    try {
+      const found = this.foundAt(0)
+      value = found === undefined ? null : isBytes(found) ? stringAt(found, nowMs) : readString(found, nowMs)
+    } catch (e) {
+      // (undecodable bytes: the read fails, as a throw in a reaction would make it)
+      return this.reject(e as Error)
+    }
+    this.resolve(value)
   }
 
   /** Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions. */
@@ -844,7 +859,7 @@ export class ReadRound implements ReplicaReplies {
     const everyReply = this.settled === this.targets.length
     if (!this.answered && state === 'won') {
       this.answered = true
-      this.resolve(this.found())
+      this.answer()
       if (!everyReply && this.anyMixed) {
         this.c.readRepairAfter(() => {
           this.repairing = true
