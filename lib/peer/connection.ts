@@ -103,6 +103,8 @@ class Answering {
     else this.more.push(id)
   }
 }
+/** What a reused outbox slot holds once its frame is written. */
+const NO_FRAME = Buffer.alloc(0)
 const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
 export interface ConnectionOwner {
@@ -145,7 +147,10 @@ export class Connection implements CallHolder {
   private readonly sent: SentCalls
   private readonly unsent = new Set<Call>()
   private inbound = 0
+  /** Frames queued this turn: outbox[0..outboxCount), filled in place (two lists in turn: flush), not an array a turn. */
   private outbox: Buffer[] = []
+  private outboxCount = 0
+  private spareOutbox: Buffer[] = []
   private outboxBytes = 0
   /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
   private oks: number[] = []
@@ -560,7 +565,7 @@ export class Connection implements CallHolder {
   }
 
   private queue (frame: Buffer): void {
-    this.outbox.push(frame)
+    this.outbox[this.outboxCount++] = frame
     this.outboxBytes += frame.length
     this.owner.counters.bytesSent += frame.length
     if (this.traffic !== null) {
@@ -578,28 +583,46 @@ export class Connection implements CallHolder {
   /** The OKs of this turn as one frame in the outbox (a lone one as a plain OK). */
   private queueOks (): void {
     const ids = this.oks
+    if (ids.length === 1) {
+      // (the usual open-loop turn: the array is kept, pop leaves its store)
+      this.queue(encodeFrame(ids[0], OK))
+      ids.pop()
+      return
+    }
     this.oks = []
-    this.queue(ids.length === 1 ? encodeFrame(ids[0], OK) : encodeFrame(0, { type: 'OKS', ids }))
+    this.queue(encodeFrame(0, { type: 'OKS', ids }))
   }
 
   /** Writes what this turn queued (OKS included) in one socket write; the owner calls it at the end of the turn (flushLater). */
   flush (): void {
     this.flushScheduled = false
     if (this.oks.length > 0) this.queueOks()
-    if (this.outbox.length === 0 || !this.socket.writable) return
+    if (this.outboxCount === 0 || !this.socket.writable) return
     const frames = this.outbox
+    const n = this.outboxCount
     const bytes = this.outboxBytes
-    this.outbox = []
+    // (a frame queued during these writes goes to the other list)
+    this.outbox = this.spareOutbox
+    this.spareOutbox = frames
+    this.outboxCount = 0
     this.outboxBytes = 0
-    if (frames.length === 1) this.socket.write(frames[0])
+    if (n === 1) this.socket.write(frames[0])
     else if (bytes <= CONCAT_BYTES_MAX) {
       // One buffer: copying a turn's small frames costs less than a stream write per frame and a writev.
-      this.socket.write(Buffer.concat(frames, bytes))
+      const joined = Buffer.allocUnsafe(bytes)
+      let at = 0
+      for (let i = 0; i < n; i++) {
+        joined.set(frames[i], at)
+        at += frames[i].length
+      }
+      this.socket.write(joined)
     } else {
       this.socket.cork()
-      for (const frame of frames) this.socket.write(frame)
+      for (let i = 0; i < n; i++) this.socket.write(frames[i])
       this.socket.uncork()
     }
+    // the list is reused: it holds no frame past its turn
+    for (let i = 0; i < n; i++) frames[i] = NO_FRAME
     this.owner.counters.socketWrites++
     if (!this.paused && this.socket.writableLength > this.owner.limits.maxWriteBufferBytes) {
       // the peer does not read: stop reading its requests until our writes drain
