@@ -125,13 +125,23 @@ const EMPTY = emptyObject()
  * a write, which anti-entropy otherwise finds within --ae-interval-ms.
  */
 const READ_ALL_EVERY = 10
-/** Coordinator.awaited's lists while no write is awaited (never added to: awaitWrite adds only to a promise's own). */
-const NO_ROUNDS: WriteRound[] = []
-const NO_TAGS: number[] = []
 /** Primary targets kept at once (Coordinator.primaryTarget). */
 const PRIMARY_TARGETS_MAX = 4096
 /** A read repair's answer: not waited for (anti-entropy catches up a replica that failed). */
 const UNHEARD: ReplicaReplies = { replicaReplied () {} }
+
+/**
+ * A round's promise without an executor closure (a function and a context of
+ * every variable it captured, per request): `new Promise(capture)` leaves its
+ * settle functions here for the caller to take at once.
+ */
+let capturedResolve: (v: unknown) => void = () => {}
+let capturedReject: (e: Error) => void = () => {}
+function capture (resolve: (v: never) => void, reject: (e: Error) => void): void {
+  // (the promise it is handed to fixes the value's type)
+  capturedResolve = resolve as (v: unknown) => void
+  capturedReject = reject
+}
 
 const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | undefined =>
   a === undefined ? b : b === undefined ? a : sameVersions(a, b) ? a : merge(a, b)
@@ -142,6 +152,10 @@ const mergeSome = (a: VObject | undefined, b: VObject | undefined): VObject | un
  * merge of the replies as an object. undefined: no replica holds the record.
  */
 type Found = Buffer | VObject | undefined
+
+/** A write round's versions: one record's alone (the usual SET: no one-item arrays), else one per record. */
+type PerRecord<T> = T | T[]
+const at = <T>(v: PerRecord<T>, i: number): T => Array.isArray(v) ? v[i] : v
 
 const decodeSome = (b: Buffer | undefined): VObject | undefined => b === undefined ? undefined : decodeObject(b)
 const isBytes = (f: Found): f is Buffer => f instanceof Uint8Array
@@ -168,10 +182,8 @@ export class Coordinator {
   private readonly locks = new Map<string, Promise<unknown>>()
   /** Which of the other targets a read asks first (quorumRead). */
   private readTurn = 0
-  /** The write promise WriteRounds wait on now, and which rounds and targets (awaitWrite). */
-  private awaited: Promise<unknown> | null = null
-  private awaitedRounds: WriteRound[] = NO_ROUNDS
-  private awaitedTags: number[] = NO_TAGS
+  /** The write promise WriteRounds wait on now, with which rounds and targets (awaitWrite). */
+  private awaited: WriteWaiters | null = null
   /** A primary target per node (targets never change): three objects fewer per request. Bounded: PRIMARY_TARGETS_MAX. */
   private readonly primaryTargets = new Map<string, Target>()
 
@@ -279,11 +291,8 @@ export class Coordinator {
   value (ref: KeyRef, r: number, nowMs: number): StringRead | Promise<StringRead> {
     this.stats.reads++
     if (this.solo(r)) return this.o.local.readString(ref, nowMs)
-    return this.quorumRead([ref], r, this.targets(ref)).then((founds) => {
-      const found = founds[0]
-      if (found === undefined) return null
-      return isBytes(found) ? stringAt(found, nowMs) : readString(found, nowMs)
-    })
+    // (the round answers the string itself: no reaction, closure and array of records per GET)
+    return this.quorumRead<StringRead>([ref], r, this.targets(ref), nowMs)
   }
 
   /** A quorum read: the merge of the first R replies (undefined: no replica holds the record). */
@@ -291,23 +300,24 @@ export class Coordinator {
     this.stats.reads++
     // The only replica is this node: the fast path of a single node (no hashing, no fan-out).
     if (this.solo(r)) return this.o.local.read(ref)
-    return this.quorumRead([ref], r, this.targets(ref)).then(found => objectOf(found[0]))
+    return this.quorumRead<Found[]>([ref], r, this.targets(ref), null).then(found => objectOf(found[0]))
   }
 
   /** A quorum read of several records of one key, in one request per replica. */
   getMany (refs: RecordRef[], r: number): Promise<Array<VObject | undefined>> {
     this.stats.reads++
     if (this.solo(r)) return Promise.all(refs.map(ref => this.o.local.read(ref)))
-    return this.quorumRead(refs, r, this.targets(refs[0])).then(found => found.map(objectOf))
+    return this.quorumRead<Found[]>(refs, r, this.targets(refs[0]), null).then(found => found.map(objectOf))
   }
 
   /**
    * Asks R targets (this node first, the others in turn), answers once R
    * replied, then repairs the replicas found behind (ReadRound, which asks the
    * rest when it needs them). A record this node holds in memory is read at
-   * once, without a promise.
+   * once, without a promise. Resolves with the records as found (valueAtMs
+   * null), else with the first one's string value at valueAtMs (a plain GET).
    */
-  private quorumRead (refs: RecordRef[], r: number, targets: Target[]): Promise<Found[]> {
+  private quorumRead<T extends Found[] | StringRead> (refs: RecordRef[], r: number, targets: Target[], valueAtMs: number | null): Promise<T> {
     let all = targets.length <= r || this.o.random.next() * READ_ALL_EVERY < 1
     let self = -1
     for (let i = 0; i < targets.length; i++) {
@@ -324,9 +334,16 @@ export class Coordinator {
       const turn = this.readTurn++ % m
       for (let k = 0; k < turn; k++) shiftLeft(targets, from)
     }
-    return new Promise((resolve, reject) => {
-      new ReadRound(this, refs, r, targets, all, resolve, reject).start()
-    })
+    const found = new Promise<T>(capture)
+    const reject = capturedReject
+    const round = new ReadRound(this, refs, r, targets, all, valueAtMs, capturedResolve, reject)
+    try {
+      round.start()
+    } catch (e) {
+      // (as an executor's throw would: the read fails unless already answered)
+      reject(e as Error)
+    }
+    return found
   }
 
   /** For ReadRound: asks targets[i] for refs; the answer goes to round.replied or round.failed (at once for a record in memory here). */
@@ -518,7 +535,7 @@ export class Coordinator {
       return Promise.reject(e)
     }
     if (applied === null && !(first instanceof Promise) && first.releasable === null) {
-      return this.fanOut(key, targets, self, writes, [first.obj], [first.bytes], first.context ?? undefined, first.durable, w, pw)
+      return this.fanOut(key, targets, self, writes, first.obj, first.bytes, first.context ?? undefined, first.durable, w, pw)
     }
     return Promise.all(applied ?? [first]).then(async (outcomes) => {
       await Promise.all(outcomes.map(o => o.releasable))
@@ -557,19 +574,25 @@ export class Coordinator {
    * `localWrite`, or null) and counts the stores in a WriteRound. objs[i] null:
    * not at hand (a blind write on bytes), decoded only if a hint needs it.
    */
-  private fanOut (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], objs: Array<VObject | null>, bytes: Buffer[], context: Clock | undefined, localWrite: Promise<unknown> | null, w: number, pw: number): Promise<Clock | undefined> {
+  private fanOut (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], objs: PerRecord<VObject | null>, bytes: PerRecord<Buffer>, context: Clock | undefined, localWrite: Promise<unknown> | null, w: number, pw: number): Promise<Clock | undefined> {
     if (targets.length === 0) {
       this.stats.noQuorum++
       return Promise.reject(new QuorumError(noQuorumMessage('write', w, 0, { needed: pw, answered: 0 })))
     }
     let primariesAsked = 0
     for (let i = 0; i < targets.length; i++) if (targets[i].primary) primariesAsked++
-    return new Promise((resolve, reject) => {
-      const round = new WriteRound(this, key, writes.length === 1 ? [writes[0].ref] : writes.map(wr => wr.ref), objs, bytes, context,
-        w, pw, primariesAsked, targets, resolve, reject)
+    const written = new Promise<Clock | undefined>(capture)
+    const reject = capturedReject
+    const round = new WriteRound(this, key, writes, objs, bytes, context,
+      w, pw, primariesAsked, targets, capturedResolve, reject)
+    try {
       const n = targets.length
       for (let i = 0; i < n; i++) round.send(i, targets[i] === selfTarget ? localWrite : null)
-    })
+    } catch (e) {
+      // (as an executor's throw would: the write fails unless already answered)
+      reject(e as Error)
+    }
+    return written
   }
 
   /**
@@ -577,13 +600,13 @@ export class Coordinator {
    * merge on a primary). A single record to another node is answered to
    * `round` (null returned); else the promise of the write.
    */
-  writeTarget (t: Target, refs: RecordRef[], objs: Array<VObject | null>, bytes: Buffer[], round: ReplicaReplies, tag: number): Promise<unknown> | null {
+  writeTarget (t: Target, writes: RecordWrite[], objs: PerRecord<VObject | null>, bytes: PerRecord<Buffer>, round: ReplicaReplies, tag: number): Promise<unknown> | null {
     if (t.node !== this.o.self) {
-      if (refs.length > 1) return this.o.remote.putRecords(t.node, refs, bytes, t.hintFor)
-      this.o.remote.putReplica(t.node, refs[0], bytes[0], t.hintFor, round, tag)
+      if (writes.length > 1) return this.o.remote.putRecords(t.node, writes.map(wr => wr.ref), bytes as Buffer[], t.hintFor)
+      this.o.remote.putReplica(t.node, writes[0].ref, at(bytes, 0), t.hintFor, round, tag)
       return null
     }
-    return Promise.all(refs.map((ref, i) => this.storeHere(t, ref, objs[i] ?? decodeObject(bytes[i]), bytes[i])))
+    return Promise.all(writes.map((wr, i) => this.storeHere(t, wr.ref, at(objs, i) ?? decodeObject(at(bytes, i)), at(bytes, i))))
   }
 
   /**
@@ -593,30 +616,19 @@ export class Coordinator {
    * closed once it settles, so a round handed that promise later starts another.
    */
   awaitWrite (write: Promise<unknown>, round: WriteRound, i: number): void {
-    if (write === this.awaited) {
-      this.awaitedRounds.push(round)
-      this.awaitedTags.push(i)
+    const awaited = this.awaited
+    if (awaited !== null && awaited.write === write) {
+      awaited.add(round, i)
       return
     }
-    const rounds = [round]
-    const tags = [i]
-    this.awaited = write
-    this.awaitedRounds = rounds
-    this.awaitedTags = tags
-    write.then(() => this.wrote(write, rounds, tags, false, null), (e: unknown) => this.wrote(write, rounds, tags, true, e))
+    const waiters = new WriteWaiters(write, round, i)
+    this.awaited = waiters
+    write.then(() => this.wrote(waiters, false, null), (e: unknown) => this.wrote(waiters, true, e))
   }
 
-  private wrote (write: Promise<unknown>, rounds: WriteRound[], tags: number[], failed: boolean, err: unknown): void {
-    if (this.awaited === write) {
-      this.awaited = null
-      this.awaitedRounds = NO_ROUNDS
-      this.awaitedTags = NO_TAGS
-    }
-    // bounded: the writes of one group commit
-    for (let k = 0; k < rounds.length; k++) {
-      if (failed) rounds[k].writeFailed(tags[k], err)
-      else rounds[k].replicaReplied(tags[k], null)
-    }
+  private wrote (waiters: WriteWaiters, failed: boolean, err: unknown): void {
+    if (this.awaited === waiters) this.awaited = null
+    waiters.tell(failed, err)
   }
 
   /** For WriteRound: in place of a target that refused, the next node of the preference list (null: none). */
@@ -717,7 +729,9 @@ export class ReadRound implements ReplicaReplies {
     private readonly r: number,
     private readonly targets: Target[],
     private readonly all: boolean,
-    private readonly resolve: (found: Found[]) => void,
+    /** null: answer the records as found; else the first record's string value at this time (a plain GET). */
+    private readonly valueAtMs: number | null,
+    private readonly resolve: (answer: Found[] | StringRead) => void,
     private readonly reject: (e: Error) => void
   ) {
     this.tracker = new QuorumTracker(r, targets.length)
@@ -791,9 +805,24 @@ export class ReadRound implements ReplicaReplies {
     this.count++
   }
 
-  private found (): Found[] {
+  private foundAt (k: number): Found {
     const { mixed, merged } = this
-    return this.refs.map((_, k) => mixed?.[k] === true ? (merged as Array<VObject | undefined>)[k] : this.common[k])
+    return mixed?.[k] === true ? (merged as Array<VObject | undefined>)[k] : this.common[k]
+  }
+
+  /** The answer once R replied: the records as found, or the string value of the first (valueAtMs). */
+  private answer (): void {
+    const nowMs = this.valueAtMs
+    if (nowMs === null) return this.resolve(this.refs.map((_, k) => this.foundAt(k)))
+    let value: StringRead
+    try {
+      const found = this.foundAt(0)
+      value = found === undefined ? null : isBytes(found) ? stringAt(found, nowMs) : readString(found, nowMs)
+    } catch (e) {
+      // (undecodable bytes: the read fails, as a throw in a reaction would make it)
+      return this.reject(e as Error)
+    }
+    this.resolve(value)
   }
 
   /** Replies equal to the common bytes are never behind; a mixed record's replies are compared by versions. */
@@ -830,7 +859,7 @@ export class ReadRound implements ReplicaReplies {
     const everyReply = this.settled === this.targets.length
     if (!this.answered && state === 'won') {
       this.answered = true
-      this.resolve(this.found())
+      this.answer()
       if (!everyReply && this.anyMixed) {
         this.c.readRepairAfter(() => {
           this.repairing = true
@@ -848,6 +877,36 @@ export class ReadRound implements ReplicaReplies {
 }
 
 /**
+ * The rounds waiting for one local write promise (the engine gives every write
+ * of a turn its group commit's), told together when it settles. The first
+ * round is held in fields, so a write alone in its commit (small batches, an
+ * open loop) makes no arrays.
+ */
+class WriteWaiters {
+  private more: Array<WriteRound | number> | null = null
+
+  constructor (readonly write: Promise<unknown>, private readonly round: WriteRound, private readonly tag: number) {}
+
+  add (round: WriteRound, tag: number): void {
+    // bounded: the writes of one group commit
+    if (this.more === null) this.more = [round, tag]
+    else this.more.push(round, tag)
+  }
+
+  tell (failed: boolean, err: unknown): void {
+    tellRound(this.round, this.tag, failed, err)
+    const more = this.more
+    if (more === null) return
+    for (let k = 0; k < more.length; k += 2) tellRound(more[k] as WriteRound, more[k + 1] as number, failed, err)
+  }
+}
+
+function tellRound (round: WriteRound, tag: number, failed: boolean, err: unknown): void {
+  if (failed) round.writeFailed(tag, err)
+  else round.replicaReplied(tag, null)
+}
+
+/**
  * One replicated write: W stores (PW of them primaries) win it; a target that
  * refuses (not a replica in its ring) is replaced by the next node of the
  * preference list as it stands now; lost is reported once every replica asked
@@ -862,9 +921,9 @@ export class WriteRound extends QuorumTracker implements ReplicaReplies {
   constructor (
     private readonly c: Coordinator,
     private readonly key: RecordRef,
-    private readonly refs: RecordRef[],
-    private readonly objs: Array<VObject | null>,
-    private readonly bytes: Buffer[],
+    private readonly writes: RecordWrite[],
+    private readonly objs: PerRecord<VObject | null>,
+    private readonly bytes: PerRecord<Buffer>,
     private readonly context: Clock | undefined,
     w: number,
     pw: number,
@@ -882,7 +941,7 @@ export class WriteRound extends QuorumTracker implements ReplicaReplies {
    * so i names the target in every answer.
    */
   send (i: number, write: Promise<unknown> | null): void {
-    write ??= this.c.writeTarget(this.targets[i], this.refs, this.objs, this.bytes, this, i)
+    write ??= this.c.writeTarget(this.targets[i], this.writes, this.objs, this.bytes, this, i)
     if (write !== null) this.c.awaitWrite(write, this, i)
   }
 

@@ -88,7 +88,23 @@ const OKS_IDS_MAX = 4096
 /** The protocol version that has OKS (a version-2 peer gets an OK frame each). */
 const OKS_VERSION = 3
 
-const NO_IDS: number[] = []
+/**
+ * The requests of one type whose handler returned one promise (Connection.await):
+ * the first id in a field, so a request alone in its group commit (small
+ * batches) makes no array.
+ */
+class Answering {
+  more: number[] | null = null
+  constructor (readonly handled: Promise<unknown>, readonly type: Request['type'], readonly first: number) {}
+
+  add (id: number): void {
+    // bounded: each id is counted in inbound (maxInboundPerConnection)
+    if (this.more === null) this.more = [id]
+    else this.more.push(id)
+  }
+}
+/** What a reused outbox slot holds once its frame is written. */
+const NO_FRAME = Buffer.alloc(0)
 const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
 export interface ConnectionOwner {
@@ -131,17 +147,18 @@ export class Connection implements CallHolder {
   private readonly sent: SentCalls
   private readonly unsent = new Set<Call>()
   private inbound = 0
+  /** Frames queued this turn: outbox[0..outboxCount), filled in place (two lists in turn: flush), not an array a turn. */
   private outbox: Buffer[] = []
+  private outboxCount = 0
+  private spareOutbox: Buffer[] = []
   private outboxBytes = 0
   /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
   private oks: number[] = []
   private flushScheduled = false
   /** The owner's handler, for faults.answer: one function per connection, not a closure per request. */
   private readonly handleNow = (from: string, req: Request): Handled => this.owner.handle(from, req)
-  /** The promise the last request's handler returned while it is pending, the type of that request, and the ids it answers (await). */
-  private shared: Promise<unknown> | null = null
-  private sharedType: Request['type'] | null = null
-  private sharedIds: number[] = NO_IDS
+  /** The promise the last request's handler returned while it is pending, with the type of that request and the ids it answers (await). */
+  private shared: Answering | null = null
   private goodbyeSent = false
   private goodbyeReceived = false
   /** Reading is paused while our writes to a peer that does not read are over maxWriteBufferBytes. */
@@ -396,7 +413,7 @@ export class Connection implements CallHolder {
     }
     // A response at hand (a replica read from memory) is answered at once; else one reaction per promise, not a chain.
     if (!(handled instanceof Promise)) this.answer(id, checkResponse(req, handled))
-    else if (handled === this.shared && req.type === this.sharedType) this.sharedIds.push(id)
+    else if (this.shared !== null && handled === this.shared.handled && req.type === this.shared.type) this.shared.add(id)
     else this.await(handled, req, id)
   }
 
@@ -408,21 +425,19 @@ export class Connection implements CallHolder {
    * group; the group closes when its reaction runs.
    */
   private await (handled: Promise<unknown>, req: Request, id: number): void {
-    const ids = [id]
-    this.shared = handled
-    this.sharedType = req.type
-    this.sharedIds = ids
-    handled.then(res => this.answerAll(handled, ids, checkResponse(req, res)), (err: unknown) => this.answerAll(handled, ids, errorResponse(err)))
+    const group = new Answering(handled, req.type, id)
+    this.shared = group
+    handled.then(res => this.answerAll(group, checkResponse(req, res)), (err: unknown) => this.answerAll(group, errorResponse(err)))
   }
 
   /** Answers the requests of a settled promise (await): its group is closed first, so a request handed it later starts another. */
-  private answerAll (handled: Promise<unknown>, ids: number[], res: Response): void {
-    if (this.shared === handled) {
-      this.shared = null
-      this.sharedIds = NO_IDS
-    }
+  private answerAll (group: Answering, res: Response): void {
+    if (this.shared === group) this.shared = null
+    this.answer(group.first, res)
+    const more = group.more
+    if (more === null) return
     // bounded: the requests of one promise, each counted in inbound (maxInboundPerConnection)
-    for (let i = 0; i < ids.length; i++) this.answer(ids[i], res)
+    for (let i = 0; i < more.length; i++) this.answer(more[i], res)
   }
 
   private answer (id: number, res: Response): void {
@@ -550,7 +565,7 @@ export class Connection implements CallHolder {
   }
 
   private queue (frame: Buffer): void {
-    this.outbox.push(frame)
+    this.outbox[this.outboxCount++] = frame
     this.outboxBytes += frame.length
     this.owner.counters.bytesSent += frame.length
     if (this.traffic !== null) {
@@ -568,28 +583,46 @@ export class Connection implements CallHolder {
   /** The OKs of this turn as one frame in the outbox (a lone one as a plain OK). */
   private queueOks (): void {
     const ids = this.oks
+    if (ids.length === 1) {
+      // (the usual open-loop turn: the array is kept, pop leaves its store)
+      this.queue(encodeFrame(ids[0], OK))
+      ids.pop()
+      return
+    }
     this.oks = []
-    this.queue(ids.length === 1 ? encodeFrame(ids[0], OK) : encodeFrame(0, { type: 'OKS', ids }))
+    this.queue(encodeFrame(0, { type: 'OKS', ids }))
   }
 
   /** Writes what this turn queued (OKS included) in one socket write; the owner calls it at the end of the turn (flushLater). */
   flush (): void {
     this.flushScheduled = false
     if (this.oks.length > 0) this.queueOks()
-    if (this.outbox.length === 0 || !this.socket.writable) return
+    if (this.outboxCount === 0 || !this.socket.writable) return
     const frames = this.outbox
+    const n = this.outboxCount
     const bytes = this.outboxBytes
-    this.outbox = []
+    // (a frame queued during these writes goes to the other list)
+    this.outbox = this.spareOutbox
+    this.spareOutbox = frames
+    this.outboxCount = 0
     this.outboxBytes = 0
-    if (frames.length === 1) this.socket.write(frames[0])
+    if (n === 1) this.socket.write(frames[0])
     else if (bytes <= CONCAT_BYTES_MAX) {
       // One buffer: copying a turn's small frames costs less than a stream write per frame and a writev.
-      this.socket.write(Buffer.concat(frames, bytes))
+      const joined = Buffer.allocUnsafe(bytes)
+      let at = 0
+      for (let i = 0; i < n; i++) {
+        joined.set(frames[i], at)
+        at += frames[i].length
+      }
+      this.socket.write(joined)
     } else {
       this.socket.cork()
-      for (const frame of frames) this.socket.write(frame)
+      for (let i = 0; i < n; i++) this.socket.write(frames[i])
       this.socket.uncork()
     }
+    // the list is reused: it holds no frame past its turn
+    for (let i = 0; i < n; i++) frames[i] = NO_FRAME
     this.owner.counters.socketWrites++
     if (!this.paused && this.socket.writableLength > this.owner.limits.maxWriteBufferBytes) {
       // the peer does not read: stop reading its requests until our writes drain
