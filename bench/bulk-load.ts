@@ -24,8 +24,10 @@
 //   classic-level, in this process), the same KEYS writes as the engine stores
 //   them (md5 ‖ 0 ‖ key, 120-byte values) in commits of that many ops, one and two
 //   at a time, fsynced and not: what a group commit costs without the server
-//   around it (docs/performance.md, "Session 9, bulk9"); DYNAKV_BENCH_SERVERS=0
-//   skips the servers.
+//   around it (docs/performance.md, "Session 9, bulk9"), with this process's CPU
+//   a write by thread (LevelDB's background thread: its compactions);
+//   DYNAKV_BENCH_STORE_MODES=server: only 2 in flight, fsynced, as the server
+//   writes; DYNAKV_BENCH_SERVERS=0 skips the servers.
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { classicLevelStore, type WriteOp } from '../lib/storage/store.js'
@@ -44,13 +46,13 @@ interface Variant { name: string, node: string[], env: Record<string, string>, a
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const STORE_BATCH = Number(process.env.DYNAKV_BENCH_STORE_BATCH ?? 0)
 const SERVERS = process.env.DYNAKV_BENCH_SERVERS !== '0'
-/** Every SAMPLE_MS during a load: each thread's run time (/proc/.../schedstat, ns) and state; 0: no timeline. */
+/** Every SAMPLE_MS during a load: each thread's run time (/proc/.../schedstat, ns) and state; 0: no timeline (the sampling costs this process some CPU). */
 const SAMPLE_MS = Number(process.env.DYNAKV_BENCH_SAMPLE_MS ?? 5)
 
 /** A pipe-file key's storage key: md5 (16) ‖ 0 ‖ `key:` and 12 digits. */
 const SKEY = 16 + 1 + 16
 
-interface StoreRun { name: string, seconds: number, commits: number, msMedian: number, msP90: number }
+interface StoreRun { name: string, seconds: number, commits: number, msMedian: number, msP90: number, /** This process's CPU µs a write by thread role over the run (LevelDB's background thread: its compactions). */ threads: Record<string, number> }
 
 /** KEYS writes straight into a classic-level store in commits of `batch` ops, `inflight` at once. */
 async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: boolean): Promise<StoreRun> {
@@ -61,6 +63,8 @@ async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: b
   const value = Buffer.alloc(120, 120)
   const ms: number[] = []
   const running = new Set<Promise<void>>()
+  const cpuBefore = byThread(process.pid)
+  let closed = false
   const started = performance.now()
   try {
     for (let n = 0; n < KEYS;) {
@@ -75,13 +79,21 @@ async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: b
       if (running.size >= inflight) await Promise.race(running)
     }
     await Promise.all(running)
-  } finally {
+    // Timed with the close: LevelDB's close waits for the compaction running, part of the load's cost.
     await store.close()
+    closed = true
+  } finally {
+    if (!closed) await store.close()
     removeDir(dir)
   }
   const seconds = (performance.now() - started) / 1000
+  const threads: Record<string, number> = {}
+  for (const [role, us] of byThread(process.pid)) {
+    const d = (us - (cpuBefore.get(role) ?? 0)) / KEYS
+    if (d >= 0.05) threads[role.replace(/ \(.*/, '')] = Math.round(d * 100) / 100
+  }
   ms.sort((a, b) => a - b)
-  return { name: `${inflight} in flight${sync ? ', fsynced' : ', no fsync'}`, seconds, commits: ms.length, msMedian: median(ms), msP90: ms[Math.floor(ms.length * 0.9)] }
+  return { name: `${inflight} in flight${sync ? ', fsynced' : ', no fsync'}`, seconds, commits: ms.length, msMedian: median(ms), msP90: ms[Math.floor(ms.length * 0.9)], threads }
 }
 
 async function storeRuns (): Promise<void> {
@@ -93,10 +105,11 @@ async function storeRuns (): Promise<void> {
   out.write(`\nthe store alone: ${KEYS} writes in commits of ${STORE_BATCH} (load ${load1()})\n`)
   out.write(`${'commits'.padEnd(28)}${'seconds'.padStart(9)}${'commits'.padStart(9)}${'ms p50'.padStart(9)}${'ms p90'.padStart(9)}${'µs/SET'.padStart(9)}\n`)
   const runs: StoreRun[] = []
-  for (const [inflight, sync] of [[1, true], [2, true], [1, false]] as const) {
+  const modes = process.env.DYNAKV_BENCH_STORE_MODES === 'server' ? [[2, true]] as const : [[1, true], [2, true], [1, false]] as const
+  for (const [inflight, sync] of modes) {
     const r = await storeOnly(keys, STORE_BATCH, inflight, sync)
     runs.push(r)
-    out.write(`${r.name.padEnd(28)}${r.seconds.toFixed(1).padStart(9)}${String(r.commits).padStart(9)}${r.msMedian.toFixed(1).padStart(9)}${r.msP90.toFixed(1).padStart(9)}${(r.seconds * 1e6 / KEYS).toFixed(1).padStart(9)}\n`)
+    out.write(`${r.name.padEnd(28)}${r.seconds.toFixed(1).padStart(9)}${String(r.commits).padStart(9)}${r.msMedian.toFixed(1).padStart(9)}${r.msP90.toFixed(1).padStart(9)}${(r.seconds * 1e6 / KEYS).toFixed(1).padStart(9)}  CPU µs a write: ${JSON.stringify(r.threads)}\n`)
   }
   out.write(`load average (1 min) after: ${load1()}\n`)
   out.write(`results: ${writeResult('bulk-load-store', { keys: KEYS, batch: STORE_BATCH, runs })}\n`)
@@ -148,12 +161,12 @@ interface Timeline {
   cliWait: number
   /** The main thread's wait for a core (runnable, not running: the machine's other load). */
   mainWaitCpu: number
-  /** Wall time the main thread was neither running nor waiting for a core, with the commit on and off. */
-  mainIdleCommitOnNet: number, bothIdleNet: number
-  /** Wall time the commit was on; with the main thread busy (overlap) and idle (waiting on it). */
+  /** Wall time the commit was on; with the main thread running (overlap) and not running. */
   commitOn: number, overlap: number, mainIdleCommitOn: number
-  /** Neither busy: the main thread idle and no commit (waiting on the client or the socket). */
+  /** Wall time the main thread was not running and no commit was on. */
   bothIdle: number
+  /** Of mainIdleCommitOn and bothIdle, the time the main thread was not waiting for a core either: idle (a wait is added to the interval its thread got the core in, so these are clamped at 0 per interval). */
+  mainIdleCommitOnNet: number, bothIdleNet: number
   /** LevelDB's background thread busy while the commit was on. */
   backgroundDuringCommit: number
   samples: number
