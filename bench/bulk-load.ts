@@ -6,7 +6,13 @@
 // write_batches, batched_writes, write_ms: how big a batch is and how long its
 // store write takes), peak RSS (VmHWM), and the store reads (INFO store_reads:
 // in a load of new keys, the filter's false positives) and the rounds they
-// were read in (read_batches: a getMany, or a few synchronous reads, each).
+// were read in (read_batches: a getMany, or a few synchronous reads, each);
+// and each load's timeline (DYNAKV_BENCH_SAMPLE_MS, 5; 0: none): every 5 ms,
+// the node's threads' run time and wait for a core (/proc/PID/task/*/schedstat)
+// and state, so the wall time splits into the main thread running, waiting
+// for a core, and idle with the group commit on (a pool thread running,
+// runnable or in D: its fsync) or off; the overlap of the main thread with
+// the commit; LevelDB's background thread, V8's workers and redis-cli.
 //   DYNAKV_BENCH_KEYS=300000 DYNAKV_BENCH_ROUNDS=2 node dist/bench/bulk-load.js
 //   DYNAKV_BENCH_VARIANTS='default;growing 0=--heap-growing-percent=0;small cache=|--cache-mb 16'
 //   (name=node flags and VAR=value environment | server flags; ';' between variants)
@@ -18,14 +24,16 @@
 //   classic-level, in this process), the same KEYS writes as the engine stores
 //   them (md5 ‖ 0 ‖ key, 120-byte values) in commits of that many ops, one and two
 //   at a time, fsynced and not: what a group commit costs without the server
-//   around it (docs/performance.md, "Session 9, bulk9"); DYNAKV_BENCH_SERVERS=0
-//   skips the servers.
+//   around it (docs/performance.md, "Session 9, bulk9"), with this process's CPU
+//   a write by thread (LevelDB's background thread: its compactions);
+//   DYNAKV_BENCH_STORE_MODES=server: only 2 in flight, fsynced, as the server
+//   writes; DYNAKV_BENCH_SERVERS=0 skips the servers.
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { classicLevelStore, type WriteOp } from '../lib/storage/store.js'
 import { keyRef } from '../lib/node/keys.js'
 import { serverEnv } from '../lib/cli/launch.js'
-import { byThread } from './threads.js'
+import { byThread, poolSizeOf, roleOf } from './threads.js'
 import { infoField, load1, median, memOf, redisCliPipe, removeDir, startDynakv, startRedis, statCpuUs, tempDir, usageOf, usageSince, writePipeFile, writeResult, type Proc } from './lib.js'
 
 const KEYS = Number(process.env.DYNAKV_BENCH_KEYS ?? 300_000)
@@ -38,11 +46,13 @@ interface Variant { name: string, node: string[], env: Record<string, string>, a
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const STORE_BATCH = Number(process.env.DYNAKV_BENCH_STORE_BATCH ?? 0)
 const SERVERS = process.env.DYNAKV_BENCH_SERVERS !== '0'
+/** Every SAMPLE_MS during a load: each thread's run time (/proc/.../schedstat, ns) and state; 0: no timeline (the sampling costs this process some CPU). */
+const SAMPLE_MS = Number(process.env.DYNAKV_BENCH_SAMPLE_MS ?? 5)
 
 /** A pipe-file key's storage key: md5 (16) ‖ 0 ‖ `key:` and 12 digits. */
 const SKEY = 16 + 1 + 16
 
-interface StoreRun { name: string, seconds: number, commits: number, msMedian: number, msP90: number }
+interface StoreRun { name: string, seconds: number, commits: number, msMedian: number, msP90: number, /** This process's CPU µs a write by thread role over the run (LevelDB's background thread: its compactions). */ threads: Record<string, number> }
 
 /** KEYS writes straight into a classic-level store in commits of `batch` ops, `inflight` at once. */
 async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: boolean): Promise<StoreRun> {
@@ -53,6 +63,8 @@ async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: b
   const value = Buffer.alloc(120, 120)
   const ms: number[] = []
   const running = new Set<Promise<void>>()
+  const cpuBefore = byThread(process.pid)
+  let closed = false
   const started = performance.now()
   try {
     for (let n = 0; n < KEYS;) {
@@ -67,13 +79,21 @@ async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: b
       if (running.size >= inflight) await Promise.race(running)
     }
     await Promise.all(running)
-  } finally {
+    // Timed with the close: LevelDB's close waits for the compaction running, part of the load's cost.
     await store.close()
+    closed = true
+  } finally {
+    if (!closed) await store.close()
     removeDir(dir)
   }
   const seconds = (performance.now() - started) / 1000
+  const threads: Record<string, number> = {}
+  for (const [role, us] of byThread(process.pid)) {
+    const d = (us - (cpuBefore.get(role) ?? 0)) / KEYS
+    if (d >= 0.05) threads[role.replace(/ \(.*/, '')] = Math.round(d * 100) / 100
+  }
   ms.sort((a, b) => a - b)
-  return { name: `${inflight} in flight${sync ? ', fsynced' : ', no fsync'}`, seconds, commits: ms.length, msMedian: median(ms), msP90: ms[Math.floor(ms.length * 0.9)] }
+  return { name: `${inflight} in flight${sync ? ', fsynced' : ', no fsync'}`, seconds, commits: ms.length, msMedian: median(ms), msP90: ms[Math.floor(ms.length * 0.9)], threads }
 }
 
 async function storeRuns (): Promise<void> {
@@ -85,10 +105,11 @@ async function storeRuns (): Promise<void> {
   out.write(`\nthe store alone: ${KEYS} writes in commits of ${STORE_BATCH} (load ${load1()})\n`)
   out.write(`${'commits'.padEnd(28)}${'seconds'.padStart(9)}${'commits'.padStart(9)}${'ms p50'.padStart(9)}${'ms p90'.padStart(9)}${'µs/SET'.padStart(9)}\n`)
   const runs: StoreRun[] = []
-  for (const [inflight, sync] of [[1, true], [2, true], [1, false]] as const) {
+  const modes = process.env.DYNAKV_BENCH_STORE_MODES === 'server' ? [[2, true]] as const : [[1, true], [2, true], [1, false]] as const
+  for (const [inflight, sync] of modes) {
     const r = await storeOnly(keys, STORE_BATCH, inflight, sync)
     runs.push(r)
-    out.write(`${r.name.padEnd(28)}${r.seconds.toFixed(1).padStart(9)}${String(r.commits).padStart(9)}${r.msMedian.toFixed(1).padStart(9)}${r.msP90.toFixed(1).padStart(9)}${(r.seconds * 1e6 / KEYS).toFixed(1).padStart(9)}\n`)
+    out.write(`${r.name.padEnd(28)}${r.seconds.toFixed(1).padStart(9)}${String(r.commits).padStart(9)}${r.msMedian.toFixed(1).padStart(9)}${r.msP90.toFixed(1).padStart(9)}${(r.seconds * 1e6 / KEYS).toFixed(1).padStart(9)}  CPU µs a write: ${JSON.stringify(r.threads)}\n`)
   }
   out.write(`load average (1 min) after: ${load1()}\n`)
   out.write(`results: ${writeResult('bulk-load-store', { keys: KEYS, batch: STORE_BATCH, runs })}\n`)
@@ -125,17 +146,150 @@ function cpuByThread (pid: number): Record<string, number> {
   return by
 }
 
-interface Load { threads: Record<string, number>, seconds: number, cpuUsPerSet: number, mainUsPerSet: number, hwmMb: number, replies: number }
+/**
+ * A load's timeline by thread, in seconds of its wall time: what each thread
+ * ran (schedstat's run time, ns: precise where stat's ticks are 10 ms), and
+ * how the main thread's and the group commit's time overlap. The commit is
+ * "on" in a sample interval when a pool thread ran, or is runnable (R) or in
+ * D (its fsync) at the sample.
+ */
+interface Timeline {
+  wall: number
+  /** Run time (s) by role, and redis-cli's. */
+  main: number, pool: number, background: number, v8: number, cli: number
+  /** redis-cli's wait for a core. */
+  cliWait: number
+  /** The main thread's wait for a core (runnable, not running: the machine's other load). */
+  mainWaitCpu: number
+  /** Wall time the commit was on; with the main thread running (overlap) and not running. */
+  commitOn: number, overlap: number, mainIdleCommitOn: number
+  /** Wall time the main thread was not running and no commit was on. */
+  bothIdle: number
+  /** Of mainIdleCommitOn and bothIdle, the time the main thread was not waiting for a core either: idle (a wait is added to the interval its thread got the core in, so these are clamped at 0 per interval). */
+  mainIdleCommitOnNet: number, bothIdleNet: number
+  /** LevelDB's background thread busy while the commit was on. */
+  backgroundDuringCommit: number
+  samples: number
+}
+
+function readSched (path: string): [number, number] {
+  const f = readFileSync(path, 'latin1').split(' ')
+  return [Number(f[0]), Number(f[1])]
+}
+
+function stateOf (path: string): string {
+  const s = readFileSync(path, 'latin1')
+  return s[s.lastIndexOf(')') + 2]
+}
+
+/** Samples pid's threads (and redis-cli's, a child of this process) every SAMPLE_MS until stopped. */
+function sampleTimeline (pid: number): { stop: () => Timeline } {
+  const pool = poolSizeOf(pid)
+  const t: Timeline = { wall: 0, main: 0, pool: 0, background: 0, v8: 0, cli: 0, cliWait: 0, mainWaitCpu: 0, mainIdleCommitOnNet: 0, bothIdleNet: 0, commitOn: 0, overlap: 0, mainIdleCommitOn: 0, bothIdle: 0, backgroundDuringCommit: 0, samples: 0 }
+  let cliPid = 0
+  const findCli = (): void => {
+    for (const d of readdirSync('/proc')) {
+      if (d.charCodeAt(0) > 57) continue
+      try {
+        const s = readFileSync(`/proc/${d}/stat`, 'latin1')
+        const after = s.slice(s.lastIndexOf(')') + 2).split(' ')
+        if (s.includes('(redis-cli)') && Number(after[1]) === process.pid) { cliPid = Number(d); return }
+      } catch {}
+    }
+  }
+  const prev = new Map<number, number>()
+  let prevMainWait = -1
+  let prevCli = -1
+  let prevCliWait = -1
+  let last = performance.now()
+  const started = last
+  const tick = (): void => {
+    const now = performance.now()
+    const dt = (now - last) / 1000
+    last = now
+    const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b)
+    let dMain = 0; let dWait = 0; let dPool = 0; let dBg = 0; let dV8 = 0; let commit = false
+    for (let rank = 0; rank < tids.length; rank++) {
+      const base = `/proc/${pid}/task/${tids[rank]}/`
+      let run: number, wait: number
+      try { [run, wait] = readSched(base + 'schedstat') } catch { continue }
+      const before = prev.get(tids[rank])
+      prev.set(tids[rank], run)
+      const d = before === undefined ? 0 : (run - before) / 1e9
+      const role = roleOf(rank, pool)
+      if (rank === 0) {
+        dMain = d
+        if (prevMainWait >= 0) dWait = (wait - prevMainWait) / 1e9
+        prevMainWait = wait
+      } else if (role.startsWith('libuv')) {
+        dPool += d
+        if (d > 0) commit = true
+        else {
+          // Waiting for a core (R) or the disk (D): the commit is on all the same.
+          try { const st = stateOf(base + 'stat'); if (st === 'D' || st === 'R') commit = true } catch {}
+        }
+      } else if (role.startsWith('LevelDB')) dBg += d
+      else if (role.startsWith('V8')) dV8 += d
+    }
+    if (cliPid === 0) findCli()
+    else {
+      try {
+        const [run, wait] = readSched(`/proc/${cliPid}/schedstat`)
+        if (prevCli >= 0) {
+          t.cli += (run - prevCli) / 1e9
+          t.cliWait += (wait - prevCliWait) / 1e9
+        }
+        prevCli = run
+        prevCliWait = wait
+      } catch {}
+    }
+    if (t.samples++ === 0) return // the first sample only sets the counters
+    t.main += dMain; t.mainWaitCpu += dWait; t.pool += dPool; t.background += dBg; t.v8 += dV8
+    const fm = dt > 0 ? Math.min(1, dMain / dt) : 0
+    const idle = dt > 0 ? Math.max(0, 1 - fm - dWait / dt) : 0
+    if (commit) {
+      t.commitOn += dt
+      t.overlap += fm * dt
+      t.mainIdleCommitOn += (1 - fm) * dt
+      t.mainIdleCommitOnNet += idle * dt
+      t.backgroundDuringCommit += dBg
+    } else {
+      t.bothIdle += (1 - fm) * dt
+      t.bothIdleNet += idle * dt
+    }
+  }
+  tick()
+  const timer = setInterval(tick, SAMPLE_MS)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      tick()
+      t.wall = (performance.now() - started) / 1000
+      return t
+    }
+  }
+}
+
+function timelineLine (t: Timeline): string {
+  const s = (x: number): string => x.toFixed(2)
+  const pc = (x: number): string => `${(100 * x / t.wall).toFixed(0)} %`
+  return `wall ${s(t.wall)} s; run: main ${s(t.main)} (${pc(t.main)}; waited for a core ${s(t.mainWaitCpu)}), pool ${s(t.pool)}, LevelDB background ${s(t.background)}, V8 workers ${s(t.v8)}, redis-cli ${s(t.cli)} (waited for a core ${s(t.cliWait)}); ` +
+    `commit on ${s(t.commitOn)} (${pc(t.commitOn)}): main busy meanwhile ${s(t.overlap)}, main not running meanwhile ${s(t.mainIdleCommitOn)} (${pc(t.mainIdleCommitOn)}; idle, not waiting for a core: ${s(t.mainIdleCommitOnNet)}, ${pc(t.mainIdleCommitOnNet)}); main not running, no commit ${s(t.bothIdle)} (${pc(t.bothIdle)}; idle: ${s(t.bothIdleNet)}, ${pc(t.bothIdleNet)}); background during commits ${s(t.backgroundDuringCommit)}; ${t.samples} samples`
+}
+
+interface Load { timeline?: Timeline, threads: Record<string, number>, seconds: number, cpuUsPerSet: number, mainUsPerSet: number, hwmMb: number, replies: number }
 
 async function pipe (p: Proc, file: string, node: boolean): Promise<Load> {
   const before = usageOf(p.pid)
+  const sampler = SAMPLE_MS > 0 && node ? sampleTimeline(p.pid) : null
   const started = performance.now()
   const { output } = await redisCliPipe(p.port, file, TIMEOUT_S)
   const seconds = (performance.now() - started) / 1000
+  const timeline = sampler?.stop()
   const used = usageSince(before, p.pid)
   const replies = Number(/replies: (\d+)/.exec(output)?.[1] ?? NaN)
   const threads = Object.fromEntries(Object.entries(node ? Object.fromEntries(byThread(p.pid)) : cpuByThread(p.pid)).map(([k, v]) => [k, Math.round(v / KEYS * 10) / 10]))
-  return { threads, seconds, cpuUsPerSet: used.totalUs / KEYS, mainUsPerSet: used.mainUs / KEYS, hwmMb: memOf(p.pid).peakRssBytes / MB, replies }
+  return { timeline, threads, seconds, cpuUsPerSet: used.totalUs / KEYS, mainUsPerSet: used.mainUs / KEYS, hwmMb: memOf(p.pid).peakRssBytes / MB, replies }
 }
 
 async function main (): Promise<void> {
@@ -199,6 +353,10 @@ async function servers (): Promise<void> {
     const m = (f: (l: typeof ls[number]) => number): number => median(ls.map(f))
     out.write(`${name.padEnd(28)}${m(l => l.seconds).toFixed(1).padStart(9)}${(m(l => l.seconds) / redisS).toFixed(2).padStart(9)}${m(l => l.cpuUsPerSet).toFixed(1).padStart(12)}${m(l => l.mainUsPerSet).toFixed(1).padStart(9)}${m(l => l.batches).toFixed(0).padStart(9)}${m(l => l.batchedWrites / l.batches).toFixed(0).padStart(12)}${m(l => l.writeMs / l.batches).toFixed(1).padStart(10)}${m(l => l.hwmMb).toFixed(0).padStart(8)}${m(l => l.storeReads).toFixed(0).padStart(8)}${m(l => l.readBatches).toFixed(0).padStart(7)}  ${ls.map(l => l.seconds.toFixed(1)).join(' ')}${ls.some(l => l.replies !== KEYS) ? ' (INCOMPLETE)' : ''}\n`)
     out.write(`  CPU µs/SET by thread (first round, whole process life): ${JSON.stringify(ls[0].threads)}\n`)
+    for (let i = 0; i < ls.length; i++) {
+      const t = ls[i].timeline
+      if (t !== undefined) out.write(`  round ${i + 1} timeline: ${timelineLine(t)}\n`)
+    }
   }
   out.write(`load average (1 min) at the start and after each round: ${loads.join(', ')}\n`)
   out.write(`results: ${writeResult('bulk-load', { keys: KEYS, rounds: ROUNDS, variants: vs, loads, results: Object.fromEntries(results) })}\n`)
