@@ -5,42 +5,11 @@
 // a host whose commands are answered by promises the test settles, 1 024
 // commands a promise (a group commit).
 import t from 'tap'
-import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
-import { Connection, type ConnectionHost } from '../../lib/resp/connection.js'
-import { OK, type ReplyWriter, type Reply } from '../../lib/resp/reply.js'
+import { OK, type Reply } from '../../lib/resp/reply.js'
+import { connections, host, type FakeSocket } from './fake-connection.js'
 
 const WINDOW = 4096
 const GROUP = 1024
-
-class FakeSocket extends EventEmitter {
-  written = 0
-  paused = false
-  pauses = 0
-  resumes = 0
-  remoteAddress = '127.0.0.1'
-  remotePort = 1
-  localAddress = '127.0.0.1'
-  localPort = 2
-  writableLength = 0
-  setNoDelay (): void {}
-  write (b: Buffer): boolean {
-    this.written += b.length
-    return true
-  }
-
-  end (cb?: () => void): void { cb?.() }
-  destroy (): void {}
-  pause (): void {
-    this.paused = true
-    this.pauses++
-  }
-
-  resume (): void {
-    this.paused = false
-    this.resumes++
-  }
-}
 
 function deferred (): { promise: Promise<Reply>, resolve: (r: Reply) => void } {
   let resolve!: (r: Reply) => void
@@ -52,26 +21,11 @@ function deferred (): { promise: Promise<Reply>, resolve: (r: Reply) => void } {
 function connection (): [FakeSocket, Array<ReturnType<typeof deferred>>] {
   const groups: Array<ReturnType<typeof deferred>> = []
   let n = 0
-  const h: ConnectionHost = {
-    exec: () => {
-      if (n++ % GROUP === 0) groups.push(deferred())
-      return groups[groups.length - 1].promise
-    },
-    keysOf: () => null,
-    connectionEffect: () => null,
-    selfOrdered: () => true,
-    writeFast: (_s: unknown, _a: Buffer[], _o: ReplyWriter) => false,
-    now: () => 0,
-    maxBulkLen: 512 * 1024 * 1024,
-    requirePassword: false,
-    commandProcessed: () => {},
-    closed: () => {},
-    logError: () => {},
-    tracker: null
-  }
-  const s = new FakeSocket()
-  new Connection(1, s as unknown as Socket, h)
-  return [s, groups]
+  const h = host(() => {
+    if (n++ % GROUP === 0) groups.push(deferred())
+    return groups[groups.length - 1].promise
+  })
+  return [connections(h, 1, false)[0], groups]
 }
 
 const sets = (from: number, count: number): Buffer => {

@@ -5,54 +5,8 @@
 // that has settled already is still answered.
 // The connections run over a fake socket and a fake host (no node, no network).
 import t from 'tap'
-import { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
-import { Connection, type ConnectionHost } from '../../lib/resp/connection.js'
-import { OK, type ReplyWriter, type Reply } from '../../lib/resp/reply.js'
-
-class FakeSocket extends EventEmitter {
-  readonly writes: string[] = []
-  remoteAddress = '127.0.0.1'
-  remotePort = 1
-  localAddress = '127.0.0.1'
-  localPort = 2
-  writableLength = 0
-  setNoDelay (): void {}
-  write (b: Buffer): boolean {
-    this.writes.push(b.toString('latin1'))
-    return true
-  }
-
-  end (cb?: () => void): void { cb?.() }
-  destroy (): void {}
-  pause (): void {}
-  resume (): void {}
-}
-
-/** A host whose every command is answered by `answer` (a promise handed out by the test). */
-function host (answer: () => Reply | Promise<Reply>): ConnectionHost {
-  return {
-    exec: () => answer(),
-    keysOf: () => null,
-    connectionEffect: () => null,
-    selfOrdered: () => true,
-    writeFast: (_s: unknown, _a: Buffer[], _o: ReplyWriter) => false,
-    now: () => 0,
-    maxBulkLen: 512 * 1024 * 1024,
-    requirePassword: false,
-    commandProcessed: () => {},
-    closed: () => {},
-    logError: () => {},
-    tracker: null
-  }
-}
-
-/** n connections to the host, over fake sockets: the sockets. */
-function connections (h: ConnectionHost, n: number): FakeSocket[] {
-  const sockets = Array.from({ length: n }, () => new FakeSocket())
-  sockets.forEach((s, i) => new Connection(i + 1, s as unknown as Socket, h))
-  return sockets
-}
+import { OK, type Reply } from '../../lib/resp/reply.js'
+import { connections, host, type FakeSocket } from './fake-connection.js'
 
 const cmd = (...args: string[]): Buffer => Buffer.from(`*${args.length}\r\n${args.map(a => `$${a.length}\r\n${a}\r\n`).join('')}`)
 const settle = async (): Promise<void> => await new Promise(resolve => setImmediate(resolve))
