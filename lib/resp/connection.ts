@@ -89,7 +89,16 @@ class Slot {
 /** Answered slots a connection keeps for its next commands (one pipeline's worth and more: a slot per request otherwise). */
 const SPARE_SLOTS = 64
 
-const MAX_PENDING = 4096
+/**
+ * 1 024 unanswered requests (4 096 until session 11): a deep pipeline's
+ * requests stay alive until their group commit, and 4 096 of them outgrew V8's
+ * young generation (2 × 4 MB, lib/cli/launch.ts), so scavenges copied and
+ * promoted them. A 1 000 000-SET `redis-cli --pipe`: CPU a SET −18 to −21 %
+ * (V8's GC threads 0.9–1.5 µs a SET against 2.4–3.2), faster in 7 of 7 paired
+ * rounds, commits of ~770 SETs instead of ~2 200 (docs/performance.md,
+ * "Session 11, lead: the read window").
+ */
+const MAX_PENDING = 1024
 const MAX_PENDING_BYTES = 8 * 1024 * 1024
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 

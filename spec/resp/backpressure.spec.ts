@@ -1,15 +1,15 @@
 // A connection's read window (lib/resp/connection.ts MAX_PENDING): reading
-// pauses once 4 096 requests are unanswered and resumes once no more than
+// pauses once 1 024 requests are unanswered and resumes once no more than
 // half of them are (docs/performance.md, "Session 11, bulk11", measured
-// resuming earlier). Over a fake socket that counts pause() and resume(), and
-// a host whose commands are answered by promises the test settles, 1 024
-// commands a promise (a group commit).
+// resuming earlier; "Session 11, lead: the read window"). Over a fake socket
+// that counts pause() and resume(), and a host whose commands are answered by
+// promises the test settles, 256 commands a promise (a group commit).
 import t from 'tap'
 import { OK, type Reply } from '../../lib/resp/reply.js'
 import { connections, host, type FakeSocket } from './fake-connection.js'
 
-const WINDOW = 4096
-const GROUP = 1024
+const WINDOW = 1024
+const GROUP = 256
 
 function deferred (): { promise: Promise<Reply>, resolve: (r: Reply) => void } {
   let resolve!: (r: Reply) => void
