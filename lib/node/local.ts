@@ -64,8 +64,6 @@ export interface LocalOptions {
   sync: boolean
   cacheBytes: number
   vclockMax: number
-  /** Group commits written at once (the engine's maxInflight; default 1). */
-  maxInflight?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
@@ -140,7 +138,6 @@ export class LocalReplica {
       sync: options.sync,
       cacheBytes: options.cacheBytes,
       validate: decodeObject,
-      maxInflight: options.maxInflight,
       onCommit: options.onCommit
     })
     this.clock = options.clock

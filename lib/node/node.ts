@@ -126,12 +126,6 @@ export class DynakvNode {
       sync: config.sync,
       cacheBytes: config.cacheMb * 1024 * 1024,
       vclockMax: config.vclockMax,
-      // A replicated write is fsynced on every replica, so a cluster pays N fsyncs per
-      // client write: one group commit at a time, and what arrives meanwhile forms the
-      // next (larger) one. LevelDB writes one batch at a time anyway; a second batch in
-      // flight only saves the event-loop hop between two batches, at the price of
-      // closing it after one turn (docs/performance.md, "Cluster request cost").
-      maxInflight: config.n > 1 ? 1 : undefined,
       onCommit: (writes) => {
         this.antiEntropy.onCommit(writes)
         this.sweeper.onCommit(writes)

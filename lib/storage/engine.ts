@@ -11,7 +11,8 @@
 //   durable (fsynced when `sync`). One at a time: a second batch in flight
 //   waits in LevelDB's writer queue for the first one's fsync anyway, and
 //   costs its own commit (a pool thread's wake-up and wait, a WAL write, an
-//   fsync) for fewer writes (docs/performance.md, "Session 11, turn").
+//   fsync) for fewer writes (docs/performance.md, "Cluster request cost" for a
+//   cluster's nodes, "Session 11, turn" for a single node).
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
