@@ -477,7 +477,7 @@ export function newestValueRange (bytes: Buffer, start: number, end: number): bo
   if (!newestRange(bytes, start, end)) return false
   anchorRange.start = valueStart
   anchorRange.end = valueEnd
-  anchorRange.expireAt = valueExpireAt
+  anchorRange.expireAt = valueStart < 0 ? 0 : valueExpireAt // (as newestValue: a tombstone's expiry is none)
   return true
 }
 
