@@ -10,9 +10,9 @@
 //   DYNAKV_BENCH_ROUNDS=3 DYNAKV_BENCH_REQUESTS=60000 (per test, over all nodes)
 //   DYNAKV_BENCH_BASELINE=/path/to/other/checkout (built): an A/B run, a second
 //   3-node cluster of that build's dynakv measured as `base` in the same
-//   interleaved rounds (its ratio is to the same single node)
-import { join } from 'node:path'
-import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmarkSpread, spread, startCluster, startDynakv, writeResult, type Dynakv, type PerRequest } from './lib.js'
+//   interleaved rounds (its ratio is to the same single node);
+//   DYNAKV_BENCH_BASE_NODE='node flags': its nodes' (DYNAKV_BENCH_BASELINE=.: this build with other flags)
+import { baseOptions, usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmarkSpread, spread, startCluster, startDynakv, writeResult, type Dynakv, type PerRequest } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 60000)
@@ -67,7 +67,7 @@ async function main (): Promise<void> {
   const quiet = ['--log-level', 'warn']
   const single = [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet])]
   const cluster = await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet])
-  const base = BASELINE === undefined ? [] : await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet], { main: join(BASELINE, 'dist', 'lib', 'cli', 'main.js') })
+  const base = BASELINE === undefined ? [] : await startCluster(3, ['--n', '3', '--r', '2', '--w', '2', ...quiet], baseOptions(BASELINE))
   const targets: Record<Name, Dynakv[]> = { single, cluster, base }
   const samples: Record<string, Sample[]> = {}
   const loads = [load1()]

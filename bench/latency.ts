@@ -15,9 +15,9 @@
 // every target alike (the other helpers' benches, their fsyncs on the same disk).
 //   DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5 DYNAKV_BENCH_ROUNDS=4 DYNAKV_BENCH_RATE=<req/s, default half the capacity>
 //   DYNAKV_BENCH_BASELINE=<another built checkout>: a second cluster, of its build, filled and
-//   warmed up the same way (its capacity printed, the rate kept), measured in the same rounds.
-import { join } from 'node:path'
-import { load1, redisBenchmarkSpread, startCluster, startEcho, startRedis, writeResult, type Dynakv } from './lib.js'
+//   warmed up the same way (its capacity printed, the rate kept), measured in the same rounds;
+//   DYNAKV_BENCH_BASE_NODE='node flags': its nodes' (DYNAKV_BENCH_BASELINE=.: this build with other flags).
+import { baseOptions, load1, redisBenchmarkSpread, startCluster, startEcho, startRedis, writeResult, type Dynakv } from './lib.js'
 import * as hdr from 'hdr-histogram-js'
 import { runOpenLoop, type OpenLoopResult } from './openloop.js'
 
@@ -63,7 +63,7 @@ async function main (): Promise<void> {
   const redis = await startRedis({ fsync: 'always' })
   const cluster: Dynakv[] = await startCluster(3, CLUSTER_ARGS)
   const baseline = process.env.DYNAKV_BENCH_BASELINE
-  const base: Dynakv[] = baseline === undefined ? [] : await startCluster(3, CLUSTER_ARGS, { main: join(baseline, 'dist', 'lib', 'cli', 'main.js') })
+  const base: Dynakv[] = baseline === undefined ? [] : await startCluster(3, CLUSTER_ARGS, baseOptions(baseline))
   const ports = cluster.map(p => p.port)
   const loads = [load1()]
   const results: Record<string, Measured> = {}

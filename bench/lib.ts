@@ -351,6 +351,18 @@ export function sleep (ms: number): Promise<void> {
 // ---------------------------------------------------------------- clusters
 
 /**
+ * How an A/B run starts the baseline's nodes: its build's CLI, with
+ * DYNAKV_BENCH_BASE_NODE's node flags (`--single-threaded-gc`; VAR=value words
+ * go into its environment) — so DYNAKV_BENCH_BASELINE=. measures this build
+ * with other settings.
+ */
+export function baseOptions (baseline: string): { main: string, node: string[], wrap: string[] } {
+  const words = (process.env.DYNAKV_BENCH_BASE_NODE ?? '').split(/\s+/).filter(w => w !== '')
+  const env = words.filter(w => !w.startsWith('-'))
+  return { main: join(baseline, 'dist', 'lib', 'cli', 'main.js'), node: words.filter(w => w.startsWith('-')), wrap: env.length === 0 ? [] : ['env', ...env] }
+}
+
+/**
  * A cluster of separate `dynakv server` processes (their pids are needed for
  * CPU figures): node 1 first, the others join it; resolves once every node
  * sees all of them and a converged ring.
