@@ -18,8 +18,7 @@
 //   DYNAKV_BENCH_BASE_RAW=1: it runs with node's defaults, not the launcher's
 //   settings, lib/cli/launch.ts, which every dynakv here runs with otherwise)
 //   DYNAKV_BENCH_TESTS='SET P16,GET P16', DYNAKV_BENCH_SERVERS='dynakv,dynakv-base': a subset
-import { join } from 'node:path'
-import { usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
+import { baseOptions, usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
@@ -30,8 +29,6 @@ const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',')
 const SERVERS: readonly Server[] = ALL_SERVERS.filter(s => (s !== 'dynakv-base' || BASELINE !== undefined) && (ONLY === undefined || ONLY.includes(s)))
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
-const BASE_NODE = words(process.env.DYNAKV_BENCH_BASE_NODE).filter(w => w.startsWith('-'))
-const BASE_ENV = words(process.env.DYNAKV_BENCH_BASE_NODE).filter(w => !w.startsWith('-'))
 const BASE_ARGS = words(process.env.DYNAKV_BENCH_BASE_ARGS)
 const ONLY_TESTS = process.env.DYNAKV_BENCH_TESTS?.split(',')
 const TESTS = ([['SET', 1], ['GET', 1], ['SET', 16], ['GET', 16]] as const).filter(([op, P]) => ONLY_TESTS === undefined || ONLY_TESTS.includes(`${op} P${P}`))
@@ -68,7 +65,7 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
 async function main (): Promise<void> {
   const servers: Partial<Record<Server, Proc>> = {
     dynakv: await startDynakv(DYNAKV_ARGS),
-    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { node: BASE_NODE, wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV], main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js'), raw: process.env.DYNAKV_BENCH_BASE_RAW === '1' }),
+    'dynakv-base': !SERVERS.includes('dynakv-base') ? undefined : await startDynakv([...DYNAKV_ARGS, ...BASE_ARGS], { ...baseOptions(BASELINE as string), raw: process.env.DYNAKV_BENCH_BASE_RAW === '1' }),
     'redis-always': !SERVERS.includes('redis-always') ? undefined : await startRedis({ fsync: 'always' }),
     'redis-memory': !SERVERS.includes('redis-memory') ? undefined : await startRedis(),
     'node-echo': !SERVERS.includes('node-echo') ? undefined : await startEcho()
