@@ -8,13 +8,14 @@
 // syscalls by kind.
 //   DYNAKV_BENCH_REQUESTS=50000 DYNAKV_BENCH_ROUNDS=2 DYNAKV_BENCH_STRACE=1
 //   DYNAKV_BENCH_SERVERS=dynakv,dynakv-base,redis-always DYNAKV_BENCH_BASELINE=<a built checkout>
-//   DYNAKV_BENCH_BASE_ENV='VAR=value ...' DYNAKV_BENCH_OP=set
+//   DYNAKV_BENCH_BASE_NODE='node flags and VAR=value ...' (the base's; with
+//   DYNAKV_BENCH_BASELINE=.: this build with other settings) DYNAKV_BENCH_OP=set
 //   DYNAKV_BENCH_STRACE_RAW=/tmp/prefix: the strace run writes every call
 //   (`strace -f`, to <prefix>.<pid>) instead of counting them
 import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { infoField, load1, redisBenchmark, sleep, startDynakv, startRedis, statCpuUs, tempDir, type Proc } from './lib.js'
+import { baseOptions, infoField, load1, redisBenchmark, sleep, startDynakv, startRedis, statCpuUs, tempDir, type Proc } from './lib.js'
 import { poolSizeOf, roleOf } from './threads.js'
 
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 50000)
@@ -22,8 +23,6 @@ const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
 const STRACE = process.env.DYNAKV_BENCH_STRACE !== '0'
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',') ?? ['dynakv', 'dynakv-base', 'redis-always']
-/** DYNAKV_BENCH_BASE_ENV='VAR=value ...': the base's environment (with DYNAKV_BENCH_BASELINE=.: this build with other settings). */
-const BASE_ENV = (process.env.DYNAKV_BENCH_BASE_ENV ?? '').split(/\s+/).filter(w => w !== '')
 const SERVERS = ONLY.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
 const BENCH_ARGS = ['-t', process.env.DYNAKV_BENCH_OP ?? 'set', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', '1']
@@ -93,7 +92,7 @@ async function main (): Promise<void> {
   try {
     for (const s of SERVERS) {
       if (s === 'dynakv') procs.set(s, await startDynakv(DYNAKV_ARGS))
-      else if (s === 'dynakv-base') procs.set(s, await startDynakv(DYNAKV_ARGS, { main: join(BASELINE as string, 'dist', 'lib', 'cli', 'main.js'), wrap: BASE_ENV.length === 0 ? [] : ['env', ...BASE_ENV] }))
+      else if (s === 'dynakv-base') procs.set(s, await startDynakv(DYNAKV_ARGS, baseOptions(BASELINE as string)))
       else procs.set(s, await startRedis({ fsync: 'always' }))
     }
     for (const [, p] of procs) await redisBenchmark(p.port, BENCH_ARGS) // warm-up
