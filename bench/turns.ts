@@ -12,6 +12,11 @@
 //   DYNAKV_BENCH_BASELINE=.: this build with other settings) DYNAKV_BENCH_OP=set
 //   DYNAKV_BENCH_STRACE_RAW=/tmp/prefix: the strace run writes every call
 //   (`strace -f`, to <prefix>.<pid>) instead of counting them
+//   DYNAKV_BENCH_PIPELINE=16: redis-benchmark's -P (1 by default)
+// For dynakv it also prints the bytes each thread role wrote a SET (write(2)s,
+// /proc/PID/task/*/io wchar: the pool's are the WAL, LevelDB's background
+// thread's its tables) and what LevelDB's LOG says it flushed and compacted
+// (the "Level-0 table #N: B bytes" and "Compacted ... => B bytes" lines).
 import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,9 +30,10 @@ const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',') ?? ['dynakv', 'dynakv-base', 'redis-always']
 const SERVERS = ONLY.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
-const BENCH_ARGS = ['-t', process.env.DYNAKV_BENCH_OP ?? 'set', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', '1']
+const PIPELINE = Number(process.env.DYNAKV_BENCH_PIPELINE ?? 1)
+const BENCH_ARGS = ['-t', process.env.DYNAKV_BENCH_OP ?? 'set', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', String(PIPELINE)]
 
-interface ThreadCounts { cpuUs: number, vol: number, invol: number }
+interface ThreadCounts { cpuUs: number, vol: number, invol: number, wchar: number }
 
 /** Counters per thread role (dynakv: bench/threads' ranks; redis: the thread's name). */
 function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
@@ -41,10 +47,12 @@ function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
       const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN)
       const { userUs, sysUs } = statCpuUs(`${dir}/stat`)
       const name = dynakv ? roleOf(rank, pool) : (rank === 0 ? 'main' : readFileSync(`${dir}/comm`, 'latin1').trim())
-      const t = out.get(name) ?? { cpuUs: 0, vol: 0, invol: 0 }
+      const wchar = Number(/^wchar:\s+(\d+)/m.exec(readFileSync(`${dir}/io`, 'latin1'))?.[1] ?? NaN)
+      const t = out.get(name) ?? { cpuUs: 0, vol: 0, invol: 0, wchar: 0 }
       t.cpuUs += userUs + sysUs
       t.vol += field('voluntary_ctxt_switches')
       t.invol += field('nonvoluntary_ctxt_switches')
+      t.wchar += wchar
       out.set(name, t)
     } catch {} // exited meanwhile
   }
@@ -54,8 +62,22 @@ function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
 function diff (a: Map<string, ThreadCounts>, b: Map<string, ThreadCounts>): Map<string, ThreadCounts> {
   const out = new Map<string, ThreadCounts>()
   for (const [name, t] of b) {
-    const s = a.get(name) ?? { cpuUs: 0, vol: 0, invol: 0 }
-    out.set(name, { cpuUs: t.cpuUs - s.cpuUs, vol: t.vol - s.vol, invol: t.invol - s.invol })
+    const s = a.get(name) ?? { cpuUs: 0, vol: 0, invol: 0, wchar: 0 }
+    out.set(name, { cpuUs: t.cpuUs - s.cpuUs, vol: t.vol - s.vol, invol: t.invol - s.invol, wchar: t.wchar - s.wchar })
+  }
+  return out
+}
+
+/** Bytes LevelDB's LOG (in the node's data directory) says it flushed from memtables and wrote in compactions, so far. */
+function leveldbLog (p: Proc & { dir?: string }): { flushed: number, compacted: number, compactions: number } {
+  const out = { flushed: 0, compacted: 0, compactions: 0 }
+  if (p.dir === undefined) return out
+  let log = ''
+  try { log = readFileSync(join(p.dir, 'LOG'), 'latin1') } catch { return out }
+  for (const m of log.matchAll(/Level-0 table #\d+: (\d+) bytes/g)) out.flushed += Number(m[1])
+  for (const m of log.matchAll(/Compacted .* => (\d+) bytes/g)) {
+    out.compacted += Number(m[1])
+    out.compactions++
   }
   return out
 }
@@ -103,15 +125,18 @@ async function main (): Promise<void> {
         const p = procs.get(name) as Proc
         const dynakv = name.startsWith('dynakv')
         const b0 = await batches(p, dynakv)
+        const l0 = leveldbLog(p)
         const t0 = threads(p.pid, dynakv)
         const run = await redisBenchmark(p.port, BENCH_ARGS)
         const t1 = threads(p.pid, dynakv)
+        const l1 = leveldbLog(p)
         const b1 = await batches(p, dynakv)
         const d = diff(t0, t1)
         let cpu = 0; let vol = 0; let invol = 0
         for (const t of d.values()) { cpu += t.cpuUs; vol += t.vol; invol += t.invol }
         console.log(`round ${round} ${name}: ${Math.round(run.rows[0]?.rps ?? NaN)}/s, CPU ${per(cpu)} µs, switches vol ${per(vol)} invol ${per(invol)} a SET; commits ${per(b1 - b0)} a SET (${((b1 - b0) === 0 ? NaN : requests / (b1 - b0)).toFixed(1)} SETs each); load ${load1().toFixed(1)}`)
-        for (const [role, t] of d) if (t.vol + t.invol + t.cpuUs > 0) console.log(`    ${role.padEnd(48)} CPU ${per(t.cpuUs)} µs  vol ${per(t.vol)}  invol ${per(t.invol)}`)
+        for (const [role, t] of d) if (t.vol + t.invol + t.cpuUs > 0) console.log(`    ${role.padEnd(48)} CPU ${per(t.cpuUs)} µs  vol ${per(t.vol)}  invol ${per(t.invol)}  wrote ${(t.wchar / requests).toFixed(0)} B`)
+        if (dynakv) console.log(`    LevelDB LOG: flushed ${((l1.flushed - l0.flushed) / requests).toFixed(1)} B, compacted ${((l1.compacted - l0.compacted) / requests).toFixed(1)} B a SET (${l1.compactions - l0.compactions} compactions)`)
       }
     }
     if (STRACE) {
