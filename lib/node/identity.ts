@@ -20,6 +20,8 @@ export class IdentityError extends Error {
 const IDENTITY_KEY = Buffer.from('identity')
 const LEASE_KEY = Buffer.from('counter-lease')
 export const LEASE_SIZE = 1_000_000
+/** An epoch's length: every identity's epoch has this many hex digits (freshActor relies on it). */
+export const EPOCH_HEX_DIGITS = 12
 
 export async function loadIdentity (store: Store, name: string, random: Random, nowMs: number, nameGiven = true): Promise<{ identity: Identity, created: boolean }> {
   const stored = await store.get('meta', IDENTITY_KEY)
@@ -32,7 +34,7 @@ export async function loadIdentity (store: Store, name: string, random: Random, 
     }
     return { identity, created: false }
   }
-  const identity = { name, epoch: random.hex(6), createdAtMs: nowMs }
+  const identity = { name, epoch: random.hex(EPOCH_HEX_DIGITS / 2), createdAtMs: nowMs }
   const w = new Writer().u8(1).string(identity.name).string(identity.epoch).varint(identity.createdAtMs)
   await store.write([{ space: 'meta', key: IDENTITY_KEY, value: w.finish() }], true)
   return { identity, created: true }
@@ -83,9 +85,20 @@ export class CounterLease {
  * before (and dropped them with a handoff or a delivered hint); a dot on its
  * plain actor would then claim, by range, versions it never saw. A fresh actor
  * cannot (Riak's per-key epochs, the fix for kv679).
+ *
+ * The counter in hex without leading zeros: every epoch is EPOCH_HEX_DIGITS
+ * long, so `${epoch}${hex}` splits one way only, and no incarnation's fresh
+ * actor equals another's, or any plain actor (12 digits). The lease never
+ * issues a counter twice, so no two of one incarnation's are equal either,
+ * and none equals an id of the earlier form (the counter in 12 digits, padded
+ * with zeros): a hex without leading zeros has 12 digits only from 16^11 on,
+ * and then it is the padded form of the same counter. A record keeps its
+ * actor ids for ever (every later write's context names them): up to 16^6
+ * counters the id is 6 or more bytes shorter in every record of every key it
+ * was issued for (docs/performance.md, "Session 12, threads16").
  */
 export function freshActor (name: string, epoch: string, lease: CounterLease): { actor: string, release: Promise<void> | null } {
   const n = lease.floor + 1
   const release = lease.issued(n)
-  return { actor: `${name}#${epoch}${n.toString(16).padStart(12, '0')}`, release }
+  return { actor: `${name}#${epoch}${n.toString(16)}`, release }
 }
