@@ -412,9 +412,10 @@ function translateOpenError (err: unknown, location: string): Error {
  * Table blocks of 8 KB, not LevelDB's 4: a durable SET -P16's background
  * thread spends about a tenth less (snappy compresses whole blocks, and a
  * record compresses against the one before it: ~7 % fewer bytes flushed and
- * compacted a SET, fewer blocks, index entries and checksums), a GET of a key
- * the object cache does not hold costs the same, 16 KB did not (+5 µs: a read
- * decompresses a whole block). docs/performance.md, "Session 12, threads16".
+ * compacted a SET, fewer blocks, index entries and checksums), and a GET of a
+ * key the object cache does not hold costs the same; with 16 KB it cost ~5 µs
+ * more (a read decompresses a whole block). docs/performance.md, "Session 12,
+ * threads16".
  */
 const LEVELDB_OPTIONS = { writeBufferSize: 4 * 1024 * 1024, cacheSize: 2 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024, blockSize: 8 * 1024 }
 
