@@ -13,6 +13,10 @@
 //   costs its own commit (a pool thread's wake-up and wait, a WAL write, an
 //   fsync) for fewer writes (docs/performance.md, "Cluster request cost" for a
 //   cluster's nodes, "Session 11, turn" for a single node).
+// - Cohort hold (holdMs, a single node's): the batch after a commit of n ≥ 2
+//   writes waits until the writes queued reach those queued at the commit's
+//   end plus n (the clients it answered send again and join it), or holdMs
+//   passes. A commit of one write holds nothing: a lone client never waits.
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
@@ -24,7 +28,7 @@
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
 //   (the Merkle trees are fed from there).
-import type { TimeSource } from '../runtime/clock.js'
+import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
 import { ByteCache, SlabEntry, hashOf, type ByteRange, type Entry } from './cache.js'
 import { traced } from '../runtime/trace.js'
@@ -61,6 +65,8 @@ export interface EngineOptions {
   maxBatchOps?: number
   /** Batches written at once (disjoint keys only). Default 1. */
   maxInflight?: number
+  /** The cohort hold's bound (ms; 0, the default: no hold). See the header. */
+  holdMs?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
@@ -202,6 +208,15 @@ export class Engine {
   private readonly writing = new Set<Batch>()
   private readonly maxInflight: number
   private flushQueued = false
+  private readonly holdMs: number
+  /** While > 0, the next batch is held until this many writes are queued (or the timer ends the hold). */
+  private holdTarget = 0
+  private holdTimer: Timer | null = null
+  private readonly endHold = (): void => {
+    this.holdTimer = null
+    this.holdTarget = 0
+    this.flush()
+  }
   private boundaryTasks: Array<() => void> = []
   private failure: Error | null = null
 
@@ -212,6 +227,7 @@ export class Engine {
     this.validate = options.validate
     this.maxBatchOps = options.maxBatchOps ?? 4096
     this.maxInflight = options.maxInflight ?? 1
+    this.holdMs = options.holdMs ?? 0
     this.onCommit = options.onCommit
     this.cache = new ByteCache(options.cacheBytes)
   }
@@ -220,8 +236,14 @@ export class Engine {
   get cacheCount (): number { return this.cache.count }
   get pendingWrites (): number {
     let n = 0
-    for (const b of this.pending) n += b.ops.length
     for (const b of this.writing) n += b.ops.length
+    return n + this.queuedWrites()
+  }
+
+  /** Writes not yet handed to the store. */
+  private queuedWrites (): number {
+    let n = 0
+    for (const b of this.pending) n += b.ops.length
     return n
   }
 
@@ -424,6 +446,12 @@ export class Engine {
 
   private scheduleFlush (): void {
     if (this.writing.size >= this.maxInflight || this.flushQueued) return
+    if (this.holdTarget > 0) {
+      if (this.queuedWrites() < this.holdTarget) return
+      this.holdTimer?.cancel()
+      this.holdTimer = null
+      this.holdTarget = 0
+    }
     this.flushQueued = true
     this.clock.defer(() => {
       this.flushQueued = false
@@ -436,6 +464,7 @@ export class Engine {
       for (const b of this.pending.splice(0)) b.reject(this.failure)
       return
     }
+    if (this.holdTarget > 0) return
     while (this.pending.length > 0 && this.writing.size < this.maxInflight && this.boundaryTasks.length === 0) {
       const batch = this.pending[0]
       // Writes of one key reach the store in order: a batch waits for the earlier ones writing its keys.
@@ -485,6 +514,12 @@ export class Engine {
       const tasks = this.boundaryTasks
       this.boundaryTasks = []
       for (const task of tasks) task()
+    }
+    // The cohort hold: the clients this commit answers send again and join the next one (bounded by holdMs).
+    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && this.writing.size === 0 && this.failure === null) {
+      this.holdTarget = Math.min(this.queuedWrites() + batch.ops.length, this.maxBatchOps)
+      this.holdTimer = this.clock.after(this.holdMs, this.endHold)
+      return
     }
     this.flush()
   }
