@@ -126,6 +126,8 @@ export class DynakvNode {
       sync: config.sync,
       cacheBytes: config.cacheMb * 1024 * 1024,
       vclockMax: config.vclockMax,
+      // N=1: a node's writes are its clients' (docs/performance.md, "Session 12, cohort").
+      holdMs: config.n === 1 ? 1 : 0,
       onCommit: (writes) => {
         this.antiEntropy.onCommit(writes)
         this.sweeper.onCommit(writes)
