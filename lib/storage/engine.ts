@@ -83,6 +83,10 @@ export interface EngineStats {
   storeReads: number
   /** Misses answered as absent without a read: the store proved the key absent. */
   provedAbsent: number
+  /** Cohort holds begun, and those the bound (holdMs) ended. */
+  holds: number
+  holdsAtBound: number
+  holdShortfall: number
 }
 
 const MISS = Symbol('miss')
@@ -91,6 +95,14 @@ const RESOLVED = Promise.resolve()
 
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
+
+/**
+ * The cohort hold applies after commits of at most this many writes: a
+ * commit's fixed cost (~150 µs of CPU: the pool's hand-off, the WAL write,
+ * fdatasync's kernel path) is then several µs a write; past it, holding only
+ * leaves the main thread idle during the next fsync (a deep pipeline's).
+ */
+const HOLD_MAX_WRITES = 128
 
 /** An overlay's smallest table; one grown past OVERLAY_SHRINK_AT slots goes back to that once empty. */
 const OVERLAY_MIN = 64
@@ -186,7 +198,7 @@ interface ReadQueue {
 }
 
 export class Engine {
-  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0 }
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0, holds: 0, holdsAtBound: 0, holdShortfall: 0 }
   private readonly store: Store
   private readonly clock: TimeSource
   private readonly sync: boolean
@@ -212,8 +224,19 @@ export class Engine {
   /** While > 0, the next batch is held until this many writes are queued (or the timer ends the hold). */
   private holdTarget = 0
   private holdTimer: Timer | null = null
-  private readonly endHold = (): void => {
+  /**
+   * The bound, after the turn's I/O: Node runs expired timers before it polls,
+   * so writes read in this turn still join (and may end the hold themselves).
+   */
+  private readonly holdExpired = (): void => {
     this.holdTimer = null
+    this.clock.defer(this.endHold)
+  }
+
+  private readonly endHold = (): void => {
+    if (this.holdTarget === 0 || this.holdTimer !== null) return // ended by its target meanwhile (and perhaps held again)
+    this.stats.holdsAtBound++
+    this.stats.holdShortfall += this.holdTarget - this.queuedWrites()
     this.holdTarget = 0
     this.flush()
   }
@@ -516,9 +539,11 @@ export class Engine {
       for (const task of tasks) task()
     }
     // The cohort hold: the clients this commit answers send again and join the next one (bounded by holdMs).
-    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && this.writing.size === 0 && this.failure === null) {
-      this.holdTarget = Math.min(this.queuedWrites() + batch.ops.length, this.maxBatchOps)
-      this.holdTimer = this.clock.after(this.holdMs, this.endHold)
+    const queued = this.holdMs > 0 ? this.queuedWrites() : 0
+    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && batch.ops.length <= HOLD_MAX_WRITES && queued < batch.ops.length && this.writing.size === 0 && this.failure === null) {
+      this.stats.holds++
+      this.holdTarget = Math.min(queued + batch.ops.length, this.maxBatchOps)
+      this.holdTimer = this.clock.after(this.holdMs, this.holdExpired)
       return
     }
     this.flush()

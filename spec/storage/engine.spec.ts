@@ -491,29 +491,42 @@ async function holding (holdMs: number) {
   return { ...o, time, engine }
 }
 
-t.test('cohort hold: after a commit of n writes the next batch waits until n more than were queued have come, then holds them all', async (t) => {
+t.test('cohort hold: after a commit of n writes with fewer queued, the next batch waits until n more have come, then holds them all', async (t) => {
   const { engine, writes, hold, time } = await holding(5)
   const release = hold()
-  const first = [engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))]
+  const first = ['a1', 'a2', 'a3'].map(key => engine.update('data', k(key), setTo('1')))
   await until(() => writes.length === 1)
   // Arrive during the first commit: without the hold, they are the next batch at once.
   const queued = [engine.update('data', k('b1'), setTo('1')), engine.update('data', k('b2'), setTo('1'))]
   release()
   await Promise.all(first)
   await pause(20)
-  t.equal(writes.length, 1, 'held: the two answered have not sent again')
+  t.equal(writes.length, 1, 'held: the three answered have not sent again')
   t.equal(time.armed(), 1, 'bounded by a timer')
   // The clients the first commit answered send again.
-  queued.push(engine.update('data', k('a1'), setTo('2')))
+  queued.push(engine.update('data', k('a1'), setTo('2')), engine.update('data', k('a2'), setTo('2')))
   await pause(20)
-  t.equal(writes.length, 1, 'three of four: still held')
-  queued.push(engine.update('data', k('a2'), setTo('2')))
+  t.equal(writes.length, 1, 'four of five: still held')
+  queued.push(engine.update('data', k('a3'), setTo('2')))
   t.equal(time.armed(), 0, 'the bound\'s timer cancelled')
   await Promise.all(queued)
   t.equal(writes.length, 2)
-  t.same(writes[1].map(op => op.key.toString()), ['b1', 'b2', 'a1', 'a2'], 'one batch for both cohorts')
-  t.equal(time.armed(), 1, 'a commit of four holds the next batch in turn')
-  t.equal(text(engine.read('data', k('a2')) as { bytes: Buffer }), '2')
+  t.same(writes[1].map(op => op.key.toString()), ['b1', 'b2', 'a1', 'a2', 'a3'], 'one batch for both cohorts')
+  t.equal(time.armed(), 1, 'a commit of five, none queued: the next batch held in turn')
+  t.equal(text(engine.read('data', k('a3')) as { bytes: Buffer }), '2')
+})
+
+t.test('cohort hold: when as many writes wait as the commit held (a deep pipeline\'s), the next batch is not held', async (t) => {
+  const { engine, writes, hold, time } = await holding(5)
+  const release = hold()
+  const first = ['a1', 'a2'].map(key => engine.update('data', k(key), setTo('1')))
+  await until(() => writes.length === 1)
+  const queued = ['b1', 'b2'].map(key => engine.update('data', k(key), setTo('1')))
+  release()
+  await Promise.all([...first, ...queued])
+  t.equal(writes.length, 2, 'the two queued went out as the commit ended')
+  t.equal(engine.stats.holds, 1, 'only after the second commit, with nothing queued')
+  t.equal(time.armed(), 1)
 })
 
 t.test('cohort hold: when fewer come, the batch goes at the bound, and a commit of one write holds nothing', async (t) => {
