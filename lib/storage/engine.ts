@@ -86,7 +86,6 @@ export interface EngineStats {
   /** Cohort holds begun, and those the bound (holdMs) ended. */
   holds: number
   holdsAtBound: number
-  holdShortfall: number
 }
 
 const MISS = Symbol('miss')
@@ -198,7 +197,7 @@ interface ReadQueue {
 }
 
 export class Engine {
-  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0, holds: 0, holdsAtBound: 0, holdShortfall: 0 }
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0, holds: 0, holdsAtBound: 0 }
   private readonly store: Store
   private readonly clock: TimeSource
   private readonly sync: boolean
@@ -236,7 +235,6 @@ export class Engine {
   private readonly endHold = (): void => {
     if (this.holdTarget === 0 || this.holdTimer !== null) return // ended by its target meanwhile (and perhaps held again)
     this.stats.holdsAtBound++
-    this.stats.holdShortfall += this.holdTarget - this.queuedWrites()
     this.holdTarget = 0
     this.flush()
   }

@@ -544,6 +544,7 @@ t.test('cohort hold: when fewer come, the batch goes at the bound, and a commit 
   t.ok(done)
   t.equal(writes.length, 2, 'written at the bound')
   t.equal(writes[1].length, 1)
+  t.same([engine.stats.holds, engine.stats.holdsAtBound], [1, 1])
   // A lone client from now on: each commit of one write, none held, no timer (time never moves again).
   for (let i = 0; i < 5; i++) await engine.update('data', k('a1'), setTo('x' + i))
   t.equal(writes.length, 7, 'each lone write its own commit, none waiting for the clock')
