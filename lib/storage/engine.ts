@@ -13,10 +13,13 @@
 //   costs its own commit (a pool thread's wake-up and wait, a WAL write, an
 //   fsync) for fewer writes (docs/performance.md, "Cluster request cost" for a
 //   cluster's nodes, "Session 11, turn" for a single node).
-// - Cohort hold (holdMs, a single node's): the batch after a commit of n ≥ 2
-//   writes waits until the writes queued reach those queued at the commit's
-//   end plus n (the clients it answered send again and join it), or holdMs
-//   passes. A commit of one write holds nothing: a lone client never waits.
+// - Cohort hold (holdMs, a single node's): after a commit of n writes, 2 ≤ n
+//   ≤ HOLD_MAX_WRITES, with fewer than n queued behind it, the next batch
+//   waits until the writes queued reach those queued at the commit's end plus
+//   n (the clients it answered send again and join it), or holdMs passes (then
+//   after the turn's I/O). So -P1's clients form one commit, not two that
+//   alternate (docs/performance.md, "Session 12, cohort"). A commit of one
+//   write holds nothing: a lone client never waits for the clock.
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
