@@ -523,10 +523,23 @@ t.test('cohort hold: when as many writes wait as the commit held (a deep pipelin
   await until(() => writes.length === 1)
   const queued = ['b1', 'b2'].map(key => engine.update('data', k(key), setTo('1')))
   release()
+  await until(() => writes.length === 2, 1000) // held, it would wait for the clock
   await Promise.all([...first, ...queued])
-  t.equal(writes.length, 2, 'the two queued went out as the commit ended')
   t.equal(engine.stats.holds, 1, 'only after the second commit, with nothing queued')
   t.equal(time.armed(), 1)
+})
+
+t.test('cohort hold: a commit of more than 128 writes holds nothing', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  const many = []
+  for (let i = 0; i < 129; i++) many.push(engine.update('data', k('m' + i), setTo('1')))
+  await Promise.all(many)
+  t.equal(writes[0].length, 129)
+  const lone = engine.update('data', k('m0'), setTo('2'))
+  await until(() => writes.length === 2, 1000)
+  await lone
+  t.equal(engine.stats.holds, 0)
+  t.equal(time.armed(), 0)
 })
 
 t.test('cohort hold: when fewer come, the batch goes at the bound, and a commit of one write holds nothing', async (t) => {
@@ -561,4 +574,15 @@ t.test('without holdMs (the default, a cluster\'s nodes), the next batch starts 
   await Promise.all([...first, ...queued])
   t.equal(writes.length, 2)
   t.equal(time.armed(), 0)
+})
+
+t.test('cohort hold: writes read in the turn the bound expires still join the held batch', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  await Promise.all([engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))])
+  // The timer fires before the loop polls; the two clients' writes are read in that same turn.
+  time.advance(5)
+  const next = [engine.update('data', k('a1'), setTo('2')), engine.update('data', k('a2'), setTo('2'))]
+  await Promise.all(next)
+  t.same(writes[1].map(op => op.key.toString()), ['a1', 'a2'], 'one batch')
+  t.equal(engine.stats.holdsAtBound, 0, 'ended by its target')
 })
