@@ -437,8 +437,14 @@ export class Engine {
     else this.boundaryTasks.push(fn)
   }
 
-  /** Resolves once every write queued so far is durable. */
+  /** Resolves once every write queued so far is durable (a cohort hold ends at once: the caller waits for these, not more). */
   async flushed (): Promise<void> {
+    if (this.holdTarget > 0) {
+      this.holdTimer?.cancel()
+      this.holdTimer = null
+      this.holdTarget = 0
+      this.flush()
+    }
     await Promise.all([...this.writing, ...this.pending].map(b => b.done.catch(() => {})))
   }
 

@@ -586,3 +586,13 @@ t.test('cohort hold: writes read in the turn the bound expires still join the he
   t.same(writes[1].map(op => op.key.toString()), ['a1', 'a2'], 'one batch')
   t.equal(engine.stats.holdsAtBound, 0, 'ended by its target')
 })
+
+t.test('cohort hold: flushed() ends a hold at once (a node stopping, FLUSHALL)', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  await Promise.all([engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))])
+  const lone = engine.update('data', k('a1'), setTo('2'))
+  await engine.flushed()
+  await lone
+  t.equal(writes.length, 2, 'written without the clock moving')
+  t.equal(time.armed(), 0)
+})
