@@ -440,9 +440,7 @@ export class Engine {
   /** Resolves once every write queued so far is durable (a cohort hold ends at once: the caller waits for these, not more). */
   async flushed (): Promise<void> {
     if (this.holdTarget > 0) {
-      this.holdTimer?.cancel()
-      this.holdTimer = null
-      this.holdTarget = 0
+      this.unhold()
       this.flush()
     }
     await Promise.all([...this.writing, ...this.pending].map(b => b.done.catch(() => {})))
@@ -474,13 +472,18 @@ export class Engine {
     return batch
   }
 
+  /** Ends a cohort hold before its bound (the caller flushes). */
+  private unhold (): void {
+    this.holdTimer?.cancel()
+    this.holdTimer = null
+    this.holdTarget = 0
+  }
+
   private scheduleFlush (): void {
     if (this.writing.size >= this.maxInflight || this.flushQueued) return
     if (this.holdTarget > 0) {
       if (this.queuedWrites() < this.holdTarget) return
-      this.holdTimer?.cancel()
-      this.holdTimer = null
-      this.holdTarget = 0
+      this.unhold()
     }
     this.flushQueued = true
     this.clock.defer(() => {
