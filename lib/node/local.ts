@@ -64,6 +64,8 @@ export interface LocalOptions {
   sync: boolean
   cacheBytes: number
   vclockMax: number
+  /** The engine's cohort hold (ms; 0: none): see lib/storage/engine.ts. */
+  holdMs?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
@@ -138,6 +140,7 @@ export class LocalReplica {
       sync: options.sync,
       cacheBytes: options.cacheBytes,
       validate: decodeObject,
+      holdMs: options.holdMs,
       onCommit: options.onCommit
     })
     this.clock = options.clock

@@ -13,6 +13,13 @@
 //   costs its own commit (a pool thread's wake-up and wait, a WAL write, an
 //   fsync) for fewer writes (docs/performance.md, "Cluster request cost" for a
 //   cluster's nodes, "Session 11, turn" for a single node).
+// - Cohort hold (holdMs, a single node's): after a commit of n writes, 2 ≤ n
+//   ≤ HOLD_MAX_WRITES, with fewer than n queued behind it, the next batch
+//   waits until the writes queued reach those queued at the commit's end plus
+//   n (the clients it answered send again and join it), or holdMs passes (then
+//   after the turn's I/O). So -P1's clients form one commit, not two that
+//   alternate (docs/performance.md, "Session 12, cohort"). A commit of one
+//   write holds nothing: a lone client never waits for the clock.
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
@@ -24,7 +31,7 @@
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
 //   (the Merkle trees are fed from there).
-import type { TimeSource } from '../runtime/clock.js'
+import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
 import { ByteCache, SlabEntry, hashOf, type ByteRange, type Entry } from './cache.js'
 import { traced } from '../runtime/trace.js'
@@ -61,6 +68,8 @@ export interface EngineOptions {
   maxBatchOps?: number
   /** Batches written at once (disjoint keys only). Default 1. */
   maxInflight?: number
+  /** The cohort hold's bound (ms; 0, the default: no hold). See the header. */
+  holdMs?: number
   onCommit?: (writes: readonly CommittedWrite[]) => void
 }
 
@@ -77,6 +86,9 @@ export interface EngineStats {
   storeReads: number
   /** Misses answered as absent without a read: the store proved the key absent. */
   provedAbsent: number
+  /** Cohort holds begun, and those the bound (holdMs) ended. */
+  holds: number
+  holdsAtBound: number
 }
 
 const MISS = Symbol('miss')
@@ -85,6 +97,14 @@ const RESOLVED = Promise.resolve()
 
 /** Up to this many misses in a tick are read on the main thread (store.getSync), more with one getMany. */
 const SYNC_READS_MAX = 8
+
+/**
+ * The cohort hold applies after commits of at most this many writes: a
+ * commit's fixed cost (~150 µs of CPU: the pool's hand-off, the WAL write,
+ * fdatasync's kernel path) is then several µs a write; past it, holding only
+ * leaves the main thread idle during the next fsync (a deep pipeline's).
+ */
+const HOLD_MAX_WRITES = 128
 
 /** An overlay's smallest table; one grown past OVERLAY_SHRINK_AT slots goes back to that once empty. */
 const OVERLAY_MIN = 64
@@ -180,7 +200,7 @@ interface ReadQueue {
 }
 
 export class Engine {
-  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0 }
+  readonly stats: EngineStats = { batches: 0, batchedWrites: 0, writeMs: 0, reads: 0, readBatches: 0, cacheHits: 0, cacheMisses: 0, storeReads: 0, provedAbsent: 0, holds: 0, holdsAtBound: 0 }
   private readonly store: Store
   private readonly clock: TimeSource
   private readonly sync: boolean
@@ -202,6 +222,25 @@ export class Engine {
   private readonly writing = new Set<Batch>()
   private readonly maxInflight: number
   private flushQueued = false
+  private readonly holdMs: number
+  /** While > 0, the next batch is held until this many writes are queued (or the timer ends the hold). */
+  private holdTarget = 0
+  private holdTimer: Timer | null = null
+  /**
+   * The bound, after the turn's I/O: Node runs expired timers before it polls,
+   * so writes read in this turn still join (and may end the hold themselves).
+   */
+  private readonly holdExpired = (): void => {
+    this.holdTimer = null
+    this.clock.defer(this.endHold)
+  }
+
+  private readonly endHold = (): void => {
+    if (this.holdTarget === 0 || this.holdTimer !== null) return // ended by its target meanwhile (and perhaps held again)
+    this.stats.holdsAtBound++
+    this.holdTarget = 0
+    this.flush()
+  }
   private boundaryTasks: Array<() => void> = []
   private failure: Error | null = null
 
@@ -212,6 +251,7 @@ export class Engine {
     this.validate = options.validate
     this.maxBatchOps = options.maxBatchOps ?? 4096
     this.maxInflight = options.maxInflight ?? 1
+    this.holdMs = options.holdMs ?? 0
     this.onCommit = options.onCommit
     this.cache = new ByteCache(options.cacheBytes)
   }
@@ -220,8 +260,14 @@ export class Engine {
   get cacheCount (): number { return this.cache.count }
   get pendingWrites (): number {
     let n = 0
-    for (const b of this.pending) n += b.ops.length
     for (const b of this.writing) n += b.ops.length
+    return n + this.queuedWrites()
+  }
+
+  /** Writes not yet handed to the store. */
+  private queuedWrites (): number {
+    let n = 0
+    for (const b of this.pending) n += b.ops.length
     return n
   }
 
@@ -391,8 +437,12 @@ export class Engine {
     else this.boundaryTasks.push(fn)
   }
 
-  /** Resolves once every write queued so far is durable. */
+  /** Resolves once every write queued so far is durable (a cohort hold ends at once: the caller waits for these, not more). */
   async flushed (): Promise<void> {
+    if (this.holdTarget > 0) {
+      this.unhold()
+      this.flush()
+    }
     await Promise.all([...this.writing, ...this.pending].map(b => b.done.catch(() => {})))
   }
 
@@ -422,8 +472,19 @@ export class Engine {
     return batch
   }
 
+  /** Ends a cohort hold before its bound (the caller flushes). */
+  private unhold (): void {
+    this.holdTimer?.cancel()
+    this.holdTimer = null
+    this.holdTarget = 0
+  }
+
   private scheduleFlush (): void {
     if (this.writing.size >= this.maxInflight || this.flushQueued) return
+    if (this.holdTarget > 0) {
+      if (this.queuedWrites() < this.holdTarget) return
+      this.unhold()
+    }
     this.flushQueued = true
     this.clock.defer(() => {
       this.flushQueued = false
@@ -436,6 +497,7 @@ export class Engine {
       for (const b of this.pending.splice(0)) b.reject(this.failure)
       return
     }
+    if (this.holdTarget > 0) return
     while (this.pending.length > 0 && this.writing.size < this.maxInflight && this.boundaryTasks.length === 0) {
       const batch = this.pending[0]
       // Writes of one key reach the store in order: a batch waits for the earlier ones writing its keys.
@@ -485,6 +547,14 @@ export class Engine {
       const tasks = this.boundaryTasks
       this.boundaryTasks = []
       for (const task of tasks) task()
+    }
+    // The cohort hold: the clients this commit answers send again and join the next one (bounded by holdMs).
+    const queued = this.holdMs > 0 ? this.queuedWrites() : 0
+    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && batch.ops.length <= HOLD_MAX_WRITES && queued < batch.ops.length && this.writing.size === 0 && this.failure === null) {
+      this.stats.holds++
+      this.holdTarget = Math.min(queued + batch.ops.length, this.maxBatchOps)
+      this.holdTimer = this.clock.after(this.holdMs, this.holdExpired)
+      return
     }
     this.flush()
   }

@@ -2,7 +2,7 @@ import t from 'tap'
 import { Engine, Overlay, type CommittedWrite } from '../../lib/storage/engine.js'
 import { memoryLevelStore, type Store, type WriteOp } from '../../lib/storage/store.js'
 import { ByteCache } from '../../lib/storage/cache.js'
-import { realClock } from '../../lib/runtime/clock.js'
+import { realClock, type TimeSource } from '../../lib/runtime/clock.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
 /** An engine key named s (stored under the same bytes). */
@@ -450,4 +450,149 @@ t.test('write reads a cached value in place: next sees it, the commit gets it as
   let wrong = 0
   for (const [ks, v] of model) if ((await engine.read('data', { ks, skey: b('s' + ks) }))?.bytes.toString() !== (v ?? undefined)) wrong++
   t.equal(wrong, 0, 'every key reads its last value')
+})
+
+/** realClock's defer and soon, with timers that fire only when the test moves time on. */
+function manualClock () {
+  let now = 0
+  const timers: Array<{ at: number, fn: () => void, live: boolean }> = []
+  const clock: TimeSource = {
+    now: () => now,
+    after (delayMs, fn) {
+      const timer = { at: now + delayMs, fn, live: true }
+      timers.push(timer)
+      return { cancel () { timer.live = false } }
+    },
+    defer: realClock.defer,
+    soon: realClock.soon
+  }
+  return {
+    clock,
+    /** Timers armed and not cancelled or fired. */
+    armed: () => timers.filter(x => x.live).length,
+    advance (ms: number) {
+      now += ms
+      for (const x of timers) {
+        if (x.live && x.at <= now) {
+          x.live = false
+          x.fn()
+        }
+      }
+    }
+  }
+}
+
+async function holding (holdMs: number) {
+  const inner = memoryLevelStore()
+  await inner.open()
+  const o = observed(inner, true) // new keys proved absent: every update here queues at once
+  const time = manualClock()
+  const engine = new Engine({ store: o.store, clock: time.clock, sync: true, cacheBytes: 1 << 20, holdMs })
+  return { ...o, time, engine }
+}
+
+t.test('cohort hold: after a commit of n writes with fewer queued, the next batch waits until n more have come, then holds them all', async (t) => {
+  const { engine, writes, hold, time } = await holding(5)
+  const release = hold()
+  const first = ['a1', 'a2', 'a3'].map(key => engine.update('data', k(key), setTo('1')))
+  await until(() => writes.length === 1)
+  // Arrive during the first commit: without the hold, they are the next batch at once.
+  const queued = [engine.update('data', k('b1'), setTo('1')), engine.update('data', k('b2'), setTo('1'))]
+  release()
+  await Promise.all(first)
+  await pause(20)
+  t.equal(writes.length, 1, 'held: the three answered have not sent again')
+  t.equal(time.armed(), 1, 'bounded by a timer')
+  // The clients the first commit answered send again.
+  queued.push(engine.update('data', k('a1'), setTo('2')), engine.update('data', k('a2'), setTo('2')))
+  await pause(20)
+  t.equal(writes.length, 1, 'four of five: still held')
+  queued.push(engine.update('data', k('a3'), setTo('2')))
+  t.equal(time.armed(), 0, 'the bound\'s timer cancelled')
+  await Promise.all(queued)
+  t.equal(writes.length, 2)
+  t.same(writes[1].map(op => op.key.toString()), ['b1', 'b2', 'a1', 'a2', 'a3'], 'one batch for both cohorts')
+  t.equal(time.armed(), 1, 'a commit of five, none queued: the next batch held in turn')
+  t.equal(text(engine.read('data', k('a3')) as { bytes: Buffer }), '2')
+})
+
+t.test('cohort hold: when as many writes wait as the commit held (a deep pipeline\'s), the next batch is not held', async (t) => {
+  const { engine, writes, hold, time } = await holding(5)
+  const release = hold()
+  const first = ['a1', 'a2'].map(key => engine.update('data', k(key), setTo('1')))
+  await until(() => writes.length === 1)
+  const queued = ['b1', 'b2'].map(key => engine.update('data', k(key), setTo('1')))
+  release()
+  await until(() => writes.length === 2, 1000) // held, it would wait for the clock
+  await Promise.all([...first, ...queued])
+  t.equal(engine.stats.holds, 1, 'only after the second commit, with nothing queued')
+  t.equal(time.armed(), 1)
+})
+
+t.test('cohort hold: a commit of more than 128 writes holds nothing', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  const many = []
+  for (let i = 0; i < 129; i++) many.push(engine.update('data', k('m' + i), setTo('1')))
+  await Promise.all(many)
+  t.equal(writes[0].length, 129)
+  const lone = engine.update('data', k('m0'), setTo('2'))
+  await until(() => writes.length === 2, 1000)
+  await lone
+  t.equal(engine.stats.holds, 0)
+  t.equal(time.armed(), 0)
+})
+
+t.test('cohort hold: when fewer come, the batch goes at the bound, and a commit of one write holds nothing', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  await Promise.all([engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))])
+  let done = false
+  const lone = engine.update('data', k('a1'), setTo('2')).then(() => { done = true })
+  await pause(20)
+  t.equal(writes.length, 1, 'held for the second client')
+  time.advance(4)
+  await pause(20)
+  t.equal(writes.length, 1, 'not before the bound')
+  time.advance(1)
+  await lone
+  t.ok(done)
+  t.equal(writes.length, 2, 'written at the bound')
+  t.equal(writes[1].length, 1)
+  t.same([engine.stats.holds, engine.stats.holdsAtBound], [1, 1])
+  // A lone client from now on: each commit of one write, none held, no timer (time never moves again).
+  for (let i = 0; i < 5; i++) await engine.update('data', k('a1'), setTo('x' + i))
+  t.equal(writes.length, 7, 'each lone write its own commit, none waiting for the clock')
+  t.equal(time.armed(), 0)
+})
+
+t.test('without holdMs (the default, a cluster\'s nodes), the next batch starts as the commit ends', async (t) => {
+  const { engine, writes, hold, time } = await holding(0)
+  const release = hold()
+  const first = [engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))]
+  await until(() => writes.length === 1)
+  const queued = [engine.update('data', k('b1'), setTo('1'))]
+  release()
+  await Promise.all([...first, ...queued])
+  t.equal(writes.length, 2)
+  t.equal(time.armed(), 0)
+})
+
+t.test('cohort hold: writes read in the turn the bound expires still join the held batch', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  await Promise.all([engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))])
+  // The timer fires before the loop polls; the two clients' writes are read in that same turn.
+  time.advance(5)
+  const next = [engine.update('data', k('a1'), setTo('2')), engine.update('data', k('a2'), setTo('2'))]
+  await Promise.all(next)
+  t.same(writes[1].map(op => op.key.toString()), ['a1', 'a2'], 'one batch')
+  t.equal(engine.stats.holdsAtBound, 0, 'ended by its target')
+})
+
+t.test('cohort hold: flushed() ends a hold at once (a node stopping, FLUSHALL)', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  await Promise.all([engine.update('data', k('a1'), setTo('1')), engine.update('data', k('a2'), setTo('1'))])
+  const lone = engine.update('data', k('a1'), setTo('2'))
+  await engine.flushed()
+  await lone
+  t.equal(writes.length, 2, 'written without the clock moving')
+  t.equal(time.armed(), 0)
 })
