@@ -19,7 +19,10 @@
 //   n (the clients it answered send again and join it), or holdMs passes (then
 //   after the turn's I/O). So -P1's clients form one commit, not two that
 //   alternate (docs/performance.md, "Session 12, cohort"). A commit of one
-//   write holds nothing: a lone client never waits for the clock.
+//   write holds nothing: a lone client never waits for the clock. A held
+//   batch's commit holds the next only if nothing came during it: under
+//   steady (open-loop) arrivals each hold would otherwise wait longer than
+//   the last, up to the bound (the lead's note under "Session 12, cohort").
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
@@ -170,6 +173,8 @@ class Batch {
   /** Holds a write without a key (meta): written only when nothing else is in flight. */
   barrier = false
   written = false
+  /** Started when a cohort hold ended: its commit holds the next batch only if nothing came meanwhile. */
+  held = false
   readonly done: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void
@@ -226,6 +231,8 @@ export class Engine {
   /** While > 0, the next batch is held until this many writes are queued (or the timer ends the hold). */
   private holdTarget = 0
   private holdTimer: Timer | null = null
+  /** A hold began: the next batch started is the held one. */
+  private nextHeld = false
   /**
    * The bound, after the turn's I/O: Node runs expired timers before it polls,
    * so writes read in this turn still join (and may end the hold themselves).
@@ -508,6 +515,8 @@ export class Engine {
   }
 
   private start (batch: Batch): void {
+    batch.held = this.nextHeld
+    this.nextHeld = false
     this.writing.add(batch)
     this.stats.batches++
     this.stats.batchedWrites += batch.ops.length
@@ -550,8 +559,9 @@ export class Engine {
     }
     // The cohort hold: the clients this commit answers send again and join the next one (bounded by holdMs).
     const queued = this.holdMs > 0 ? this.queuedWrites() : 0
-    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && batch.ops.length <= HOLD_MAX_WRITES && queued < batch.ops.length && this.writing.size === 0 && this.failure === null) {
+    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && batch.ops.length <= HOLD_MAX_WRITES && queued < batch.ops.length && (!batch.held || queued === 0) && this.writing.size === 0 && this.failure === null) {
       this.stats.holds++
+      this.nextHeld = true
       this.holdTarget = Math.min(queued + batch.ops.length, this.maxBatchOps)
       this.holdTimer = this.clock.after(this.holdMs, this.holdExpired)
       return

@@ -596,3 +596,25 @@ t.test('cohort hold: flushed() ends a hold at once (a node stopping, FLUSHALL)',
   t.equal(writes.length, 2, 'written without the clock moving')
   t.equal(time.armed(), 0)
 })
+
+t.test('cohort hold: a held commit with writes queued behind it holds nothing (steady arrivals: no hold grows on the last)', async (t) => {
+  const { engine, writes, hold, time } = await holding(5)
+  let release = hold()
+  const all = ['a1', 'a2'].map(key => engine.update('data', k(key), setTo('1')))
+  await until(() => writes.length === 1)
+  all.push(engine.update('data', k('b1'), setTo('1'))) // arrives during the commit
+  release()
+  await pause(20)
+  t.equal(writes.length, 1, 'one queued of two answered: held')
+  release = hold()
+  all.push(engine.update('data', k('c1'), setTo('1')), engine.update('data', k('c2'), setTo('1')))
+  await until(() => writes.length === 2)
+  t.same(writes[1].map(op => op.key.toString()), ['b1', 'c1', 'c2'], 'the held batch')
+  all.push(engine.update('data', k('d1'), setTo('1'))) // arrives during the held commit
+  release()
+  await until(() => writes.length === 3, 1000) // held again, it would wait for the clock
+  await Promise.all(all)
+  t.same(writes[2].map(op => op.key.toString()), ['d1'])
+  t.equal(engine.stats.holds, 1)
+  t.equal(time.armed(), 0)
+})

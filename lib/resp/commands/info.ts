@@ -112,6 +112,8 @@ function sections (c: Call, keys: KeyCounts): Section[] {
       ['write_batches', e.batches],
       ['batched_writes', e.batchedWrites],
       ['batch_write_ms_total', e.writeMs],
+      ['cohort_holds', e.holds],
+      ['cohort_holds_at_bound', e.holdsAtBound],
       ['pending_writes', node.local.engine.pendingWrites],
       ['key_counts_at_start', node.keyCountsAtStart]
     ]],
