@@ -23,6 +23,7 @@
 //   batch's commit holds the next only if nothing came during it: under
 //   steady (open-loop) arrivals each hold would otherwise wait longer than
 //   the last, up to the bound (the lead's note under "Session 12, cohort").
+//   A hold the bound ended skips the next eligible commits' (1, 2, 4… 64).
 // - Read coalescing: cache misses of one tick become one getMany (a few are
 //   read synchronously instead: cheaper than a thread-pool round trip).
 // - Proof of absence: a miss on a key the store proves absent (its filter of
@@ -108,6 +109,14 @@ const SYNC_READS_MAX = 8
  * leaves the main thread idle during the next fsync (a deep pipeline's).
  */
 const HOLD_MAX_WRITES = 128
+
+/**
+ * After a hold the bound ended (the writes it waited for did not come: an
+ * open loop's arrivals, a client gone), the next eligible commits hold
+ * nothing: 1, then 2, 4… up to this many after each further one; a hold its
+ * target ends starts the count again at 1.
+ */
+const HOLD_BACKOFF_MAX = 64
 
 /** An overlay's smallest table; one grown past OVERLAY_SHRINK_AT slots goes back to that once empty. */
 const OVERLAY_MIN = 64
@@ -233,6 +242,9 @@ export class Engine {
   private holdTimer: Timer | null = null
   /** A hold began: the next batch started is the held one. */
   private nextHeld = false
+  /** Commits that hold nothing after a hold the bound ended; that many again, to HOLD_BACKOFF_MAX, after the next. */
+  private holdSkip = 0
+  private holdBackoff = 1
   /**
    * The bound, after the turn's I/O: Node runs expired timers before it polls,
    * so writes read in this turn still join (and may end the hold themselves).
@@ -246,6 +258,8 @@ export class Engine {
     if (this.holdTarget === 0 || this.holdTimer !== null) return // ended by its target meanwhile (and perhaps held again)
     this.stats.holdsAtBound++
     this.holdTarget = 0
+    this.holdSkip = this.holdBackoff
+    this.holdBackoff = Math.min(this.holdBackoff * 2, HOLD_BACKOFF_MAX)
     this.flush()
   }
   private boundaryTasks: Array<() => void> = []
@@ -491,6 +505,7 @@ export class Engine {
     if (this.holdTarget > 0) {
       if (this.queuedWrites() < this.holdTarget) return
       this.unhold()
+      this.holdBackoff = 1
     }
     this.flushQueued = true
     this.clock.defer(() => {
@@ -559,7 +574,9 @@ export class Engine {
     }
     // The cohort hold: the clients this commit answers send again and join the next one (bounded by holdMs).
     const queued = this.holdMs > 0 ? this.queuedWrites() : 0
-    if (err === null && this.holdMs > 0 && batch.ops.length >= 2 && batch.ops.length <= HOLD_MAX_WRITES && queued < batch.ops.length && (!batch.held || queued === 0) && this.writing.size === 0 && this.failure === null) {
+    const holdable = err === null && this.holdMs > 0 && batch.ops.length >= 2 && batch.ops.length <= HOLD_MAX_WRITES && queued < batch.ops.length && (!batch.held || queued === 0) && this.writing.size === 0 && this.failure === null
+    if (holdable && this.holdSkip > 0) this.holdSkip--
+    else if (holdable) {
       this.stats.holds++
       this.nextHeld = true
       this.holdTarget = Math.min(queued + batch.ops.length, this.maxBatchOps)

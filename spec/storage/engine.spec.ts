@@ -618,3 +618,20 @@ t.test('cohort hold: a held commit with writes queued behind it holds nothing (s
   t.equal(engine.stats.holds, 1)
   t.equal(time.armed(), 0)
 })
+
+t.test('cohort hold: after a hold the bound ended, the next holdable commit holds nothing; then holds resume', async (t) => {
+  const { engine, writes, time } = await holding(5)
+  const two = async (a: string, b: string, v: string): Promise<void> => { await Promise.all([engine.update('data', k(a), setTo(v)), engine.update('data', k(b), setTo(v))]) }
+  await two('a1', 'a2', '1') // a commit of two, none queued: held
+  const lone = engine.update('data', k('a1'), setTo('2'))
+  time.advance(5)
+  await lone
+  t.same([engine.stats.holds, engine.stats.holdsAtBound, writes.length], [1, 1, 2], 'the bound ended the hold')
+  await two('b1', 'b2', '1')
+  t.same([engine.stats.holds, time.armed()], [1, 0], 'the next commit of two holds nothing')
+  await two('c1', 'c2', '1')
+  t.same([engine.stats.holds, time.armed()], [2, 1], 'the one after holds again')
+  const next = two('c1', 'c2', '2') // the answered clients send again: the hold ends by its target
+  await next
+  t.same([engine.stats.holds, engine.stats.holdsAtBound], [3, 1], 'held after each commit since')
+})
