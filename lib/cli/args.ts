@@ -46,6 +46,7 @@ export const SERVER_FLAGS = {
   'log-format': { kind: 'enum', default: 'text', values: ['text', 'json'], help: 'log lines as text, or one JSON object per line {time, level, node, msg}' },
   'metrics-port': { kind: 'int', min: 0, max: 65535, help: 'serve Prometheus metrics at http://host:port/metrics (default: off)' },
   'vclock-max': { kind: 'int', default: 50, min: 1, max: 1000, help: 'clock entries kept before truncating the oldest (Riak\'s default; the paper used 10)' },
+  'commit-hold-ms': { kind: 'int', min: 0, max: 100, help: 'how long a group commit may wait for the clients the last one answered (default 2 with --n 1, 0 with replicas)' },
   'cache-mb': { kind: 'int', default: 64, min: 0, max: 1 << 20, help: 'object cache size in MB (counted at each entry\'s measured heap cost)' },
   'proto-max-bulk-len': { kind: 'size', default: 512 * 1024 * 1024, min: 1024 * 1024, max: 2 ** 32, help: 'largest bulk string a client may send (bytes, k/m/g suffixes)' },
   maxclients: { kind: 'int', default: 10000, min: 1, max: 1000000, help: 'client connections accepted at most' },
@@ -197,6 +198,10 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
     dir: (o.dir as string | undefined) ?? `./data/${name}`,
     join: (o.join as ServerConfig['join'] | undefined) ?? null,
     metricsPort: metricsPort ?? null,
+    // N=1: a node's writes are its clients' (docs/performance.md, "Session 12, cohort"); a cluster's
+    // are replicas' too. Timers count whole ms: a 2 ms bound ends 1–2 ms on (1 ms: often before the
+    // answered clients sent again).
+    commitHoldMs: (o.commitHoldMs as number | undefined) ?? (n === 1 ? 2 : 0),
     requirepass: (o.requirepass as string | undefined) ?? null
   }
 }

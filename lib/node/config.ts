@@ -27,6 +27,8 @@ export interface ServerConfig {
   metricsPort: number | null
   vclockMax: number
   cacheMb: number
+  /** The engine's cohort hold (holdMs): 0 turns it off. */
+  commitHoldMs: number
   protoMaxBulkLen: number
   maxclients: number
   gossipIntervalMs: number

@@ -126,9 +126,7 @@ export class DynakvNode {
       sync: config.sync,
       cacheBytes: config.cacheMb * 1024 * 1024,
       vclockMax: config.vclockMax,
-      // N=1: a node's writes are its clients' (docs/performance.md, "Session 12, cohort"). Timers
-      // count whole ms: a 2 ms bound ends 1–2 ms on (1 ms: often before the answered clients sent again).
-      holdMs: config.n === 1 ? 2 : 0,
+      holdMs: config.commitHoldMs,
       onCommit: (writes) => {
         this.antiEntropy.onCommit(writes)
         this.sweeper.onCommit(writes)
