@@ -16,7 +16,9 @@
 //   DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5 DYNAKV_BENCH_ROUNDS=4 DYNAKV_BENCH_RATE=<req/s, default half the capacity>
 //   DYNAKV_BENCH_BASELINE=<another built checkout>: a second cluster, of its build, filled and
 //   warmed up the same way (its capacity printed, the rate kept), measured in the same rounds;
-//   DYNAKV_BENCH_BASE_NODE='node flags': its nodes' (DYNAKV_BENCH_BASELINE=.: this build with other flags).
+//   DYNAKV_BENCH_BASE_NODE='node flags': its nodes' (DYNAKV_BENCH_BASELINE=.: this build with other flags);
+//   DYNAKV_BENCH_NODES=1: a single node (N1 R1 W1) in place of each cluster, its capacity measured the same way
+//   (the single node's group commit holds cohorts, a cluster's does not: docs/performance.md, "Session 12, lead").
 import { baseOptions, load1, redisBenchmarkSpread, startCluster, startEcho, startRedis, writeResult, type Dynakv } from './lib.js'
 import * as hdr from 'hdr-histogram-js'
 import { runOpenLoop, type OpenLoopResult } from './openloop.js'
@@ -26,7 +28,8 @@ const warmupSeconds = Number(process.env.DYNAKV_BENCH_WARMUP_SECONDS ?? 5)
 const rounds = Math.max(1, Number(process.env.DYNAKV_BENCH_ROUNDS ?? 4))
 const KEYS = 100000
 const CONNECTIONS = 24
-const CLUSTER_ARGS = ['--n', '3', '--r', '2', '--w', '2', '--log-level', 'warn']
+const NODES = Number(process.env.DYNAKV_BENCH_NODES ?? 3)
+const CLUSTER_ARGS = NODES === 1 ? ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn'] : ['--n', String(NODES), '--r', '2', '--w', '2', '--log-level', 'warn']
 
 /**
  * redis-benchmark -P1 on every node at once, 16 clients each, SET then GET; the
@@ -61,9 +64,9 @@ interface Measured {
 async function main (): Promise<void> {
   const echo = await startEcho()
   const redis = await startRedis({ fsync: 'always' })
-  const cluster: Dynakv[] = await startCluster(3, CLUSTER_ARGS)
+  const cluster: Dynakv[] = await startCluster(NODES, CLUSTER_ARGS)
   const baseline = process.env.DYNAKV_BENCH_BASELINE
-  const base: Dynakv[] = baseline === undefined ? [] : await startCluster(3, CLUSTER_ARGS, baseOptions(baseline))
+  const base: Dynakv[] = baseline === undefined ? [] : await startCluster(NODES, CLUSTER_ARGS, baseOptions(baseline))
   const ports = cluster.map(p => p.port)
   const loads = [load1()]
   const results: Record<string, Measured> = {}
