@@ -234,6 +234,9 @@ export class ReplyWriter {
   /** Encodes a reply for protocol 2 or 3. */
   write (reply: Reply, proto: Proto): void {
     if (proto !== 2 && proto !== 3) throw new RangeError(`protocol must be 2 or 3, got ${String(proto)}`)
+    // Every SET's reply: not through encode, whose switch on the type, once other
+    // replies have gone through it, is deoptimised and left to baseline code.
+    if (reply === OK) return this.raw(OK_BYTES)
     const slab = this.slab
     const start = this.start
     const pos = this.pos
