@@ -18,7 +18,7 @@
 // storage key only when first needed: a GET of a cached key on a single node
 // needs none of them (MD5 is the dearest step of the read path).
 import { HASH_BYTES, keyHash, md5Into, partitionOfHash } from '../ring/hash.js'
-import { DecodeError, Reader, Writer } from '../util/bytes.js'
+import { DecodeError, Reader, Writer, copyInto } from '../util/bytes.js'
 
 export const RECORD_KEY = 0
 export const RECORD_ELEMENT = 1
@@ -83,10 +83,10 @@ export class KeyRef implements RecordRef {
       const key = this.key
       const skey = Buffer.allocUnsafe(HASH_BYTES + 1 + key.length)
       // The MD5 written in place: no Buffer of its own (a ref is given one only from an element's storage key).
-      if (this.hashBytes !== undefined) skey.set(this.hashBytes, 0)
+      if (this.hashBytes !== undefined) copyInto.call(skey, this.hashBytes, 0)
       else md5Into(key, 0, key.length, skey, 0)
       skey[HASH_BYTES] = RECORD_KEY
-      skey.set(key, HASH_BYTES + 1)
+      copyInto.call(skey, key, HASH_BYTES + 1)
       this.storageKey = skey
     }
     return this.storageKey

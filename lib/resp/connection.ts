@@ -240,8 +240,14 @@ export class Connection implements Session {
   private timedCount = 0
   /** One clock read shared by the replies that settle before the next flush (a group commit settles many at once); -1: none yet. */
   private settledAtMs = -1
-  /** Slots answered and written, for reuse (at most SPARE_SLOTS). */
-  private readonly spare: Slot[] = []
+  /**
+   * Slots answered and written, for reuse (at most SPARE_SLOTS). Made holding
+   * one: an empty `[]` holds small integers until its first push, and newSlot,
+   * drain and settle, optimised for earlier connections' arrays of slots, were
+   * deoptimised by each new connection's ('wrong map', then 'not a Smi' at
+   * its first push: `node --trace-deopt`).
+   */
+  private readonly spare: Slot[] = [new Slot(2, null, 0, null)]
 
   /**
    * streamReads: the socket reads through Node's stream path ('data' events;

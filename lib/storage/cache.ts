@@ -29,6 +29,7 @@
 //
 // sizeBytes is what the cache holds: every slab and the table's arrays, dead
 // records and a slab's unused tail included. It stays under the capacity.
+import { copyInto } from '../util/bytes.js'
 
 /**
  * A stored value: its bytes and the storage key it lives under (set by the
@@ -377,10 +378,10 @@ export class ByteCache {
     if (entry !== null) {
       // TypedArray#set: Buffer#copy validates its arguments at a cost per call.
       if (skeyLen >= 0) {
-        slab.set(entry.skey as Buffer, to)
+        copyInto.call(slab, entry.skey as Buffer, to)
         to += skeyLen
       }
-      slab.set(entry.bytes, to)
+      copyInto.call(slab, entry.bytes, to)
     }
     this.ends[this.ends.length - 1] = at + need
     return (this.firstSeq + this.slabs.length - 1) * OFFSET_BITS + at

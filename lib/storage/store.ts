@@ -9,6 +9,7 @@
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel, AbstractSnapshot } from 'abstract-level'
+import { copyInto } from '../util/bytes.js'
 import { KeyFilter } from './filter.js'
 
 export type Space = 'data' | 'hints' | 'meta'
@@ -122,8 +123,8 @@ const SCRATCH_KEY_BYTES = 1024
 
 /** prefix ‖ k written into key (exactly their length). */
 function prefixInto (key: Buffer, prefix: Buffer, k: Buffer): Buffer {
-  key.set(prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
-  key.set(k, prefix.length)
+  copyInto.call(key, prefix, 0) // TypedArray#set: Buffer#copy validates its arguments at a cost per call
+  copyInto.call(key, k, prefix.length)
   return key
 }
 
@@ -272,10 +273,10 @@ class LevelStore implements Store {
     }
     // The prefix stays in the scratch while keys of one space follow each other (a batch's ops): only the key is written.
     if (this.scratchPrefix !== prefix) {
-      this.scratch.set(prefix, 0)
+      copyInto.call(this.scratch, prefix, 0)
       this.scratchPrefix = prefix
     }
-    view.set(k, prefix.length)
+    copyInto.call(view, k, prefix.length)
     return view
   }
 

@@ -8,6 +8,13 @@
  */
 export const HASH_BYTES = 16
 
+/**
+ * TypedArray#set, called as `copyInto.call(target, source, at)`: `buf.set(…)`
+ * on a Buffer makes optimised code load `set` through a generic IC at each call
+ * (LoadICTrampoline, ~77 instructions under callgrind) before the builtin.
+ */
+export const copyInto = Uint8Array.prototype.set
+
 export class DecodeError extends Error {
   override readonly name = 'DecodeError'
   readonly code = 'DYNAKV_DECODE'
