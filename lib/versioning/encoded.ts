@@ -11,7 +11,7 @@
 //
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
-import { DecodeError } from '../util/bytes.js'
+import { DecodeError, copyInto } from '../util/bytes.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
 
@@ -379,7 +379,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     }
     if (inserted === 1 && i === selfAt) {
       p = putVarint(bytes, p, self.length)
-      bytes.set(self, p)
+      copyInto.call(bytes, self, p)
       p += self.length
     }
     if (i === actors) break
@@ -404,7 +404,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
   bytes[p++] = head
   if (value !== null) {
     p = putVarint(bytes, p, value.length)
-    bytes.set(value, p)
+    copyInto.call(bytes, value, p)
     p += value.length
   }
   if (expireAt > 0) p = putVarint(bytes, p, expireAt)
