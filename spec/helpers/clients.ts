@@ -338,6 +338,11 @@ export async function transcript (port: number, steps: Array<[number, string[]]>
   return out
 }
 
+/** A numeric field of one INFO section (NaN when absent). */
+export async function infoNumber (r: Redis, section: string, field: string): Promise<number> {
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(await r.info(section))?.[1])
+}
+
 /** An ioredis client of one node that fails fast (no retries, no reconnect), disconnected at t's teardown. */
 export async function connectIoredis (t: { teardown (fn: () => unknown): void }, node: { port: number }): Promise<Redis> {
   const r = new Redis({ host: HOST, port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })

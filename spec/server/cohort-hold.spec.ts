@@ -5,7 +5,7 @@
 
 import t from 'tap'
 import type { Redis } from 'ioredis'
-import { connectIoredis } from '../helpers/clients.js'
+import { connectIoredis, infoNumber } from '../helpers/clients.js'
 import { startServer } from '../helpers/server.js'
 import { parseServerArgs } from '../../lib/cli/args.js'
 
@@ -13,7 +13,7 @@ const CLIENTS = 12
 const ROUNDS = 30
 
 async function persistence (r: Redis, field: string): Promise<number> {
-  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(await r.info('persistence'))?.[1])
+  return await infoNumber(r, 'persistence', field)
 }
 
 t.test('a single node holds the next commit for the clients a commit answered; a lone client is never held', async t => {

@@ -6,14 +6,14 @@
 
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { connectIoredis } from '../helpers/clients.js'
+import { connectIoredis, infoNumber } from '../helpers/clients.js'
 import { sleep, startServer } from '../helpers/server.js'
 
 const N = 60
 const CLIENTS = 12
 
 async function writeBatches (r: Redis): Promise<number> {
-  return Number(/^write_batches:(\d+)/m.exec(await r.info('persistence'))?.[1])
+  return await infoNumber(r, 'persistence', 'write_batches')
 }
 
 t.test(`${N} writes to one key per type from ${CLIENTS} connections share group commits, and a SIGKILL right after their replies keeps every one`, async tt => {
