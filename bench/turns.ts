@@ -9,7 +9,8 @@
 //   DYNAKV_BENCH_REQUESTS=50000 DYNAKV_BENCH_ROUNDS=2 DYNAKV_BENCH_STRACE=1
 //   DYNAKV_BENCH_SERVERS=dynakv,dynakv-base,redis-always DYNAKV_BENCH_BASELINE=<a built checkout>
 //   DYNAKV_BENCH_BASE_NODE='node flags and VAR=value ...' (the base's; with
-//   DYNAKV_BENCH_BASELINE=.: this build with other settings) DYNAKV_BENCH_OP=set
+//   DYNAKV_BENCH_BASELINE=.: this build with other settings) DYNAKV_BENCH_OP=set (or get, or set,get: each
+//   round runs both, a GET -P1 of the keys the SETs wrote: what a SET costs above a GET)
 //   DYNAKV_BENCH_STRACE_RAW=/tmp/prefix: the strace run writes every call
 //   (`strace -f`, to <prefix>.<pid>) instead of counting them
 //   DYNAKV_BENCH_PIPELINE=16: redis-benchmark's -P (1 by default)
@@ -31,9 +32,11 @@ const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',') ?? ['dynakv', 'dynakv-
 const SERVERS = ONLY.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
 const PIPELINE = Number(process.env.DYNAKV_BENCH_PIPELINE ?? 1)
-const BENCH_ARGS = ['-t', process.env.DYNAKV_BENCH_OP ?? 'set', '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', String(PIPELINE)]
+const OPS = (process.env.DYNAKV_BENCH_OP ?? 'set').split(',')
+const benchArgs = (op: string): string[] => ['-t', op, '-n', String(requests), '-c', '50', '-d', '100', '-r', '100000', '-P', String(PIPELINE)]
+const BENCH_ARGS = benchArgs(OPS[0])
 
-interface ThreadCounts { cpuUs: number, vol: number, invol: number, wchar: number }
+interface ThreadCounts { cpuUs: number, sysUs: number, vol: number, invol: number, wchar: number }
 
 /** Counters per thread role (dynakv: bench/threads' ranks; redis: the thread's name). */
 function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
@@ -48,8 +51,9 @@ function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
       const { userUs, sysUs } = statCpuUs(`${dir}/stat`)
       const name = dynakv ? roleOf(rank, pool) : (rank === 0 ? 'main' : readFileSync(`${dir}/comm`, 'latin1').trim())
       const wchar = Number(/^wchar:\s+(\d+)/m.exec(readFileSync(`${dir}/io`, 'latin1'))?.[1] ?? NaN)
-      const t = out.get(name) ?? { cpuUs: 0, vol: 0, invol: 0, wchar: 0 }
+      const t = out.get(name) ?? { cpuUs: 0, sysUs: 0, vol: 0, invol: 0, wchar: 0 }
       t.cpuUs += userUs + sysUs
+      t.sysUs += sysUs
       t.vol += field('voluntary_ctxt_switches')
       t.invol += field('nonvoluntary_ctxt_switches')
       t.wchar += wchar
@@ -62,8 +66,8 @@ function threads (pid: number, dynakv: boolean): Map<string, ThreadCounts> {
 function diff (a: Map<string, ThreadCounts>, b: Map<string, ThreadCounts>): Map<string, ThreadCounts> {
   const out = new Map<string, ThreadCounts>()
   for (const [name, t] of b) {
-    const s = a.get(name) ?? { cpuUs: 0, vol: 0, invol: 0, wchar: 0 }
-    out.set(name, { cpuUs: t.cpuUs - s.cpuUs, vol: t.vol - s.vol, invol: t.invol - s.invol, wchar: t.wchar - s.wchar })
+    const s = a.get(name) ?? { cpuUs: 0, sysUs: 0, vol: 0, invol: 0, wchar: 0 }
+    out.set(name, { cpuUs: t.cpuUs - s.cpuUs, sysUs: t.sysUs - s.sysUs, vol: t.vol - s.vol, invol: t.invol - s.invol, wchar: t.wchar - s.wchar })
   }
   return out
 }
@@ -121,21 +125,21 @@ async function main (): Promise<void> {
     const names = [...procs.keys()]
     for (let round = 1; round <= rounds; round++) {
       // The order rotates per round: no server is always first (an A/B favours the first).
-      for (const name of names.map((_, i) => names[(i + round - 1) % names.length])) {
+      for (const name of names.map((_, i) => names[(i + round - 1) % names.length])) for (const op of OPS) {
         const p = procs.get(name) as Proc
         const dynakv = name.startsWith('dynakv')
         const b0 = await batches(p, dynakv)
         const l0 = leveldbLog(p)
         const t0 = threads(p.pid, dynakv)
-        const run = await redisBenchmark(p.port, BENCH_ARGS)
+        const run = await redisBenchmark(p.port, benchArgs(op))
         const t1 = threads(p.pid, dynakv)
         const l1 = leveldbLog(p)
         const b1 = await batches(p, dynakv)
         const d = diff(t0, t1)
-        let cpu = 0; let vol = 0; let invol = 0
-        for (const t of d.values()) { cpu += t.cpuUs; vol += t.vol; invol += t.invol }
-        console.log(`round ${round} ${name}: ${Math.round(run.rows[0]?.rps ?? NaN)}/s, CPU ${per(cpu)} µs, switches vol ${per(vol)} invol ${per(invol)} a SET; commits ${per(b1 - b0)} a SET (${((b1 - b0) === 0 ? NaN : requests / (b1 - b0)).toFixed(1)} SETs each); load ${load1().toFixed(1)}`)
-        for (const [role, t] of d) if (t.vol + t.invol + t.cpuUs > 0) console.log(`    ${role.padEnd(48)} CPU ${per(t.cpuUs)} µs  vol ${per(t.vol)}  invol ${per(t.invol)}  wrote ${(t.wchar / requests).toFixed(0)} B`)
+        let cpu = 0; let sys = 0; let vol = 0; let invol = 0
+        for (const t of d.values()) { cpu += t.cpuUs; sys += t.sysUs; vol += t.vol; invol += t.invol }
+        console.log(`round ${round} ${name} ${op.toUpperCase()}: ${Math.round(run.rows[0]?.rps ?? NaN)}/s, CPU ${per(cpu)} µs (sys ${per(sys)}), switches vol ${per(vol)} invol ${per(invol)} a SET; commits ${per(b1 - b0)} a SET (${((b1 - b0) === 0 ? NaN : requests / (b1 - b0)).toFixed(1)} SETs each); load ${load1().toFixed(1)}`)
+        for (const [role, t] of d) if (t.vol + t.invol + t.cpuUs > 0) console.log(`    ${role.padEnd(48)} CPU ${per(t.cpuUs)} µs (sys ${per(t.sysUs)})  vol ${per(t.vol)}  invol ${per(t.invol)}  wrote ${(t.wchar / requests).toFixed(0)} B`)
         if (dynakv) console.log(`    LevelDB LOG: flushed ${((l1.flushed - l0.flushed) / requests).toFixed(1)} B, compacted ${((l1.compacted - l0.compacted) / requests).toFixed(1)} B a SET (${l1.compactions - l0.compactions} compactions)`)
       }
     }
