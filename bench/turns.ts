@@ -13,6 +13,8 @@
 //   round runs both, a GET -P1 of the keys the SETs wrote: what a SET costs above a GET)
 //   DYNAKV_BENCH_STRACE_RAW=/tmp/prefix: the strace run writes every call
 //   (`strace -f`, to <prefix>.<pid>) instead of counting them
+//   DYNAKV_BENCH_STRACE=threads: the strace run writes every call to a
+//   temporary file and counts them by thread role (main, pool, ...), not -c
 //   DYNAKV_BENCH_PIPELINE=16: redis-benchmark's -P (1 by default)
 // For dynakv it also prints the bytes each thread role wrote a SET (write(2)s,
 // /proc/PID/task/*/io wchar: the pool's are the WAL, LevelDB's background
@@ -27,6 +29,7 @@ import { poolSizeOf, roleOf } from './threads.js'
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 50000)
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 2)
 const STRACE = process.env.DYNAKV_BENCH_STRACE !== '0'
+const STRACE_THREADS = process.env.DYNAKV_BENCH_STRACE === 'threads'
 const BASELINE = process.env.DYNAKV_BENCH_BASELINE
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',') ?? ['dynakv', 'dynakv-base', 'redis-always']
 const SERVERS = ONLY.filter(s => s !== 'dynakv-base' || BASELINE !== undefined)
@@ -90,18 +93,33 @@ async function batches (p: Proc, dynakv: boolean): Promise<number> {
   return dynakv ? await infoField(p.port, 'persistence', 'write_batches') : NaN
 }
 
-/** `strace -c -f -p pid` around one bench run: calls by syscall. */
-async function straced (p: Proc): Promise<Map<string, number>> {
+/** `strace -c -f -p pid` around one bench run: calls by syscall (byRole: by thread role too, from every call written out). */
+async function straced (p: Proc, dynakv: boolean, byRole?: Map<string, Map<string, number>>): Promise<Map<string, number>> {
   const dir = tempDir('turns-strace-')
   const file = join(dir, 'out')
-  const raw = process.env.DYNAKV_BENCH_STRACE_RAW
+  const raw = process.env.DYNAKV_BENCH_STRACE_RAW ?? (byRole !== undefined ? join(dir, 'raw') : undefined)
+  // Roles by rank among the threads alive now (bench/threads' ranks; redis: the main thread, then the others).
+  const tids = readdirSync(`/proc/${p.pid}/task`).map(Number).sort((a, b) => a - b)
+  const pool = byRole !== undefined && dynakv ? poolSizeOf(p.pid) : -1
   const st = spawn('strace', raw === undefined ? ['-c', '-f', '-p', String(p.pid), '-o', file] : ['-f', '-p', String(p.pid), '-o', `${raw}.${p.pid}`, '-e', 'trace=!mmap,munmap,mprotect,madvise,brk'], { stdio: 'ignore' })
   await sleep(1500)
   await redisBenchmark(p.port, BENCH_ARGS)
   st.kill('SIGINT')
   await new Promise(resolve => st.once('exit', resolve))
   const calls = new Map<string, number>()
-  if (raw === undefined) {
+  if (byRole !== undefined && raw !== undefined) {
+    // `<tid>  name(...`: a call (an unfinished one is counted where it starts, its `<... name resumed>` line skipped).
+    for (const m of readFileSync(`${raw}.${p.pid}`, 'latin1').matchAll(/^(\d+)\s+([a-z_0-9]+)\(/gm)) {
+      const rank = tids.indexOf(Number(m[1]))
+      const role = rank < 0 ? 'threads started since' : pool < 0 ? (rank === 0 ? 'main' : 'other threads') : roleOf(rank, pool)
+      const r = byRole.get(role) ?? new Map<string, number>()
+      r.set(m[2], (r.get(m[2]) ?? 0) + 1)
+      r.set('total', (r.get('total') ?? 0) + 1)
+      byRole.set(role, r)
+      calls.set(m[2], (calls.get(m[2]) ?? 0) + 1)
+      calls.set('total', (calls.get('total') ?? 0) + 1)
+    }
+  } else if (raw === undefined) {
     for (const line of readFileSync(file, 'latin1').split('\n')) {
       const f = line.trim().split(/\s+/)
       // % time, seconds, usecs/call, calls, [errors], syscall
@@ -147,11 +165,17 @@ async function main (): Promise<void> {
       for (const [name, p] of procs) {
         const dynakv = name.startsWith('dynakv')
         const b0 = await batches(p, dynakv)
-        const calls = await straced(p)
+        const byRole = STRACE_THREADS ? new Map<string, Map<string, number>>() : undefined
+        const calls = await straced(p, dynakv, byRole)
         const b1 = await batches(p, dynakv)
         const top = [...calls].sort((a, b) => b[1] - a[1]).filter(([k]) => k !== 'total')
         console.log(`strace ${name}: syscalls a SET ${per(calls.get('total') ?? NaN)}; commits ${per(b1 - b0)} a SET (includes strace's settling)`)
         console.log('    ' + top.map(([k, n]) => `${k} ${per(n)}`).join(', '))
+        for (const [role, r] of byRole ?? []) {
+          if ((r.get('total') ?? 0) / requests < 0.001) continue
+          const calls = [...r].sort((a, b) => b[1] - a[1]).filter(([k, n]) => k !== 'total' && n / requests >= 0.001)
+          console.log(`    ${role.padEnd(48)} ${per(r.get('total') ?? 0)}: ${calls.map(([k, n]) => `${k} ${per(n)}`).join(', ')}`)
+        }
       }
     }
   } finally {
