@@ -199,7 +199,8 @@ export function parseServerArgs (argv: readonly string[], env: NodeJS.ProcessEnv
     join: (o.join as ServerConfig['join'] | undefined) ?? null,
     metricsPort: metricsPort ?? null,
     // N=1: a node's writes are its clients' (docs/performance.md, "Session 12, cohort"); a cluster's
-    // are replicas' too. Timers count whole ms: a 2 ms bound ends 1–2 ms on (1 ms: often before the
+    // are replicas' too, released through other nodes' loops: held, they gather little ("Session 13,
+    // cluster13"). Timers count whole ms: a 2 ms bound ends 1–2 ms on (1 ms: often before the
     // answered clients sent again).
     commitHoldMs: (o.commitHoldMs as number | undefined) ?? (n === 1 ? 2 : 0),
     requirepass: (o.requirepass as string | undefined) ?? null
