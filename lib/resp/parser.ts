@@ -561,10 +561,22 @@ const argEnd: number[] = []
 function frameArgs (chunk: Buffer): Buffer[] {
   const n = wholeFrameArgs
   const args = new Array<Buffer>(n)
-  args[0] = commonName(chunk, argAt[0], argEnd[0]) ?? chunk.subarray(argAt[0], argEnd[0])
-  for (let i = 1; i < n; i++) args[i] = chunk.subarray(argAt[i], argEnd[i])
+  const buffer = chunk.buffer
+  const offset = chunk.byteOffset
+  args[0] = commonName(chunk, argAt[0], argEnd[0]) ?? new FastBuffer(buffer, offset + argAt[0], argEnd[0] - argAt[0])
+  for (let i = 1; i < n; i++) args[i] = new FastBuffer(buffer, offset + argAt[i], argEnd[i] - argAt[i])
   return args
 }
+
+/**
+ * Buffer's species (Node's FastBuffer, what Buffer#subarray constructs): the
+ * arguments' views made from the chunk's ArrayBuffer and offset, read once a
+ * frame. Buffer#subarray reads the chunk's length, buffer and byteOffset
+ * itself, through generic loads (its code is shared by every caller in the
+ * process): ~450 instructions a view more (docs/performance.md, "Session 13,
+ * hash13"). wholeFrame checked every range against the chunk.
+ */
+const FastBuffer = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species] as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer
 
 // GET and SET as clients spell them: one shared Buffer each for the command
 // name instead of a view of the chunk per request (a view is a typed array
