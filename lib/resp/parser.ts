@@ -558,10 +558,9 @@ const argEnd: number[] = []
 
 /**
  * The arguments of the frame the last successful wholeFrame() read, as views
- * of its chunk: what redis-parser would return, without parsing the headers
- * a second time.
+ * of its chunk (whose ArrayBuffer and byteOffset are buffer and offset): what
+ * redis-parser would return, without parsing the headers a second time.
  */
-/** The arguments of the frame wholeFrame read in chunk (whose ArrayBuffer and byteOffset are buffer and offset). */
 function frameArgs (chunk: Buffer, buffer: ArrayBufferLike, offset: number): Buffer[] {
   const n = wholeFrameArgs
   const args = new Array<Buffer>(n)
