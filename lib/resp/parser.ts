@@ -234,6 +234,9 @@ export class RequestParser {
 
   private run (chunk: Buffer): void {
     const end = chunk.length
+    // Read once a chunk, not once a frame: the loads are generic calls (~190 instructions each).
+    const buffer = chunk.buffer
+    const offset = chunk.byteOffset
     let pos = 0
     // Where the request in progress starts in this chunk; -1: it started in
     // an earlier one and its bytes so far are in this.asm.
@@ -249,7 +252,7 @@ export class RequestParser {
             // Its limits may depend on the auth state after the commands
             // before it, which have run: ask now.
             if (next > 0 && (!wholeFrameNeedsAuth || this.authenticated())) {
-              this.onCommand(frameArgs(chunk))
+              this.onCommand(frameArgs(chunk, buffer, offset))
               if (this.phase !== START) return // stop() from onCommand
               pos = next
               break
@@ -511,7 +514,7 @@ export class RequestParser {
     this.asmLen = 0
     // Valid (wholeFrame() checks the same limits), so plain unless a length
     // has more than 15 digits: such a frame goes through redis-parser.
-    if (this.wholeFrame(frame, 0, frame.length) === frame.length) return this.onCommand(frameArgs(frame))
+    if (this.wholeFrame(frame, 0, frame.length) === frame.length) return this.onCommand(frameArgs(frame, frame.buffer, frame.byteOffset))
     /* c8 ignore next 2 */
     this.frames.execute(frame)
   }
@@ -555,16 +558,26 @@ const argEnd: number[] = []
 
 /**
  * The arguments of the frame the last successful wholeFrame() read, as views
- * of its chunk: what redis-parser would return, without parsing the headers
- * a second time.
+ * of its chunk (whose ArrayBuffer and byteOffset are buffer and offset): what
+ * redis-parser would return, without parsing the headers a second time.
  */
-function frameArgs (chunk: Buffer): Buffer[] {
+function frameArgs (chunk: Buffer, buffer: ArrayBufferLike, offset: number): Buffer[] {
   const n = wholeFrameArgs
   const args = new Array<Buffer>(n)
-  args[0] = commonName(chunk, argAt[0], argEnd[0]) ?? chunk.subarray(argAt[0], argEnd[0])
-  for (let i = 1; i < n; i++) args[i] = chunk.subarray(argAt[i], argEnd[i])
+  args[0] = commonName(chunk, argAt[0], argEnd[0]) ?? new FastBuffer(buffer, offset + argAt[0], argEnd[0] - argAt[0])
+  for (let i = 1; i < n; i++) args[i] = new FastBuffer(buffer, offset + argAt[i], argEnd[i] - argAt[i])
   return args
 }
+
+/**
+ * Buffer's species (Node's FastBuffer, what Buffer#subarray constructs): the
+ * arguments' views made from the chunk's ArrayBuffer and offset, read once a
+ * chunk. Buffer#subarray reads the chunk's length, buffer and byteOffset
+ * itself, through generic loads (its code is shared by every caller in the
+ * process): ~450 instructions a view more (docs/performance.md, "Session 13,
+ * hash13"). wholeFrame checked every range against the chunk.
+ */
+const FastBuffer = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species] as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer
 
 // GET and SET as clients spell them: one shared Buffer each for the command
 // name instead of a view of the chunk per request (a view is a typed array

@@ -199,17 +199,17 @@ export class ByteCache {
   get sizeBytes (): number { return this.slabTotal + 12 * (this.positions.length + (this.oldPositions?.length ?? 0)) }
   get count (): number { return this.entries }
 
-  /** The cached value; null when the key is known to be absent; undefined when not cached. */
-  get (key: string): Entry | null | undefined {
+  /** The cached value; null when the key is known to be absent; undefined when not cached. hash: hashOf(key), when the caller has it. */
+  get (key: string, hash = hashOf(key)): Entry | null | undefined {
     const range = this.range
-    const slab = this.found(this.find(hashOf(key), key), range)
+    const slab = this.found(this.find(hash, key), range)
     if (slab == null) return slab
     return new CachedEntry(slab.subarray(range.start, range.end), slab, u16(slab, this.foundAt + H_SKEY_LEN) - 1)
   }
 
   /** get(key) without a CachedEntry or a view: `into` refilled with the record (SlabEntry), null when known absent, undefined when not cached. */
-  getInPlace (key: string, into: SlabEntry): SlabEntry | null | undefined {
-    const slab = this.found(this.find(hashOf(key), key), into)
+  getInPlace (key: string, into: SlabEntry, hash = hashOf(key)): SlabEntry | null | undefined {
+    const slab = this.found(this.find(hash, key), into)
     if (slab == null) return slab
     into.derived = undefined
     into.slab = slab
@@ -249,19 +249,24 @@ export class ByteCache {
     return at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0)
   }
 
-  /** Caches a value (null: known absent). */
-  set (key: string, entry: Entry | null): void {
+  /**
+   * Caches a value (null: known absent). hash: hashOf(key), when the caller has
+   * it. read, start: where the writer read the key's value before (a slab and
+   * the value's offset, as getInPlace left them): while the table still points
+   * at that record, the key is found without comparing it (a record is never
+   * rewritten and a slab never reused, so a slot at that record is the key's).
+   */
+  set (key: string, entry: Entry | null, hash = hashOf(key), read?: Buffer, start = 0): void {
     if (this.capacityBytes <= 0) return
-    const hash = hashOf(key)
     const skeyLen = entry?.skey?.length ?? -1
     const size = HEADER + key.length + Math.max(skeyLen, 0) + (entry === null ? 0 : entry.bytes.length)
     // One value never takes a quarter of the cache; a key that is not latin1 (but for a leading U+0100) is not kept.
     if (size > this.capacityBytes / 4 || key.length > MAX_KEY_CHARS || skeyLen >= MAX_KEY_CHARS) {
-      this.delete(key)
+      this.delete(key, hash)
       return
     }
     if (this.oldPositions !== null) this.moveOld(MOVES_PER_SET)
-    const i = this.find(hash, key)
+    const i = this.find(hash, key, read, start)
     const known = i !== -1
     if (!known && this.entries + 1 > (this.mask + 1) * 0.7) {
       // Tables that would take half the capacity (the new one and the old while its entries move) do
@@ -289,8 +294,8 @@ export class ByteCache {
     this.evict()
   }
 
-  delete (key: string): void {
-    const i = this.find(hashOf(key), key)
+  delete (key: string, hash = hashOf(key)): void {
+    const i = this.find(hash, key)
     if (i !== -1) this.remove(i)
   }
 
@@ -313,14 +318,18 @@ export class ByteCache {
     return this.slabs[Math.floor(pos / OFFSET_BITS) - this.firstSeq]
   }
 
-  /** The slot holding key (a string, or a key record's key as bytes): i in the table, -2 - j in the old one, -1 none. */
-  private find (hash: number, key: string | Uint8Array): number {
+  /**
+   * The slot holding key (a string, or a key record's key as bytes): i in the
+   * table, -2 - j in the old one, -1 none. read, start: a record the key had
+   * (set's), matched without comparing the key.
+   */
+  private find (hash: number, key: string | Uint8Array, read?: Buffer, start = 0): number {
     if (this.entries === 0) return -1
     const positions = this.positions
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const pos = positions[i]
       if (pos === 0) break
-      if (this.hashes[i] === hash && this.keyAt(pos, key)) return i
+      if (this.hashes[i] === hash && (this.isRecord(pos, read, start) || this.keyAt(pos, key))) return i
     }
     const old = this.oldPositions
     if (old === null) return -1
@@ -329,8 +338,17 @@ export class ByteCache {
     for (let j = hash & mask; ; j = (j + 1) & mask) {
       const pos = old[j]
       if (pos === 0) return -1
-      if (pos !== MOVED && hashes[j] === hash && this.keyAt(pos, key)) return -2 - j
+      if (pos !== MOVED && hashes[j] === hash && (this.isRecord(pos, read, start) || this.keyAt(pos, key))) return -2 - j
     }
+  }
+
+  /** Is the record at pos the one whose value starts at read[start]? */
+  private isRecord (pos: number, read: Buffer | undefined, start: number): boolean {
+    if (read === undefined) return false
+    const slab = this.slabOf(pos)
+    if (slab !== read) return false
+    const at = pos % OFFSET_BITS
+    return (slab[at + H_FLAGS] & ABSENT) === 0 && at + HEADER + u16(slab, at + H_KEY_LEN) + Math.max(u16(slab, at + H_SKEY_LEN) - 1, 0) === start
   }
 
   private positionAt (i: number): number {

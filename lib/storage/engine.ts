@@ -136,12 +136,14 @@ class PendingWrite implements WriteOp, CommittedWrite, Entry {
     readonly space: Space,
     readonly key: Buffer,
     readonly value: Buffer | null,
-    /** The value this write replaces is old[oldStart, oldEnd) (a cached record's slab, read in place: no view until `before` is asked for). */
-    private readonly old: Buffer | undefined,
-    private readonly oldStart: number,
+    /** The value this write replaces is old[oldStart, oldEnd) (a cached record's slab, read in place: no view until `before` is asked for; the cache finds the record again from them). */
+    readonly old: Buffer | undefined,
+    readonly oldStart: number,
     private readonly oldEnd: number,
     /** null for a write outside the overlay (meta records). */
     readonly ks: string | null,
+    /** hashOf(ks) (0 without ks): the overlay and the cache take it, so a write hashes its key once. */
+    readonly hash: number,
     /** SELF: this write (its value is not null). */
     entry: Entry | null | typeof SELF,
     readonly batch: Batch
@@ -292,12 +294,12 @@ export class Engine {
     return n
   }
 
-  /** The latest value if it is in memory; MISS when it must be loaded. A cached one is read into `inPlace` when given (no CachedEntry, no view). */
-  private peek (space: Space, ks: string, inPlace?: SlabEntry): Entry | undefined | typeof MISS {
-    const pending = this.pendingOf(space, ks)
+  /** The latest value if it is in memory (hash: hashOf(ks)); MISS when it must be loaded. A cached one is read into `inPlace` when given (no CachedEntry, no view). */
+  private peek (space: Space, ks: string, hash: number, inPlace?: SlabEntry): Entry | undefined | typeof MISS {
+    const pending = this.pendingOf(space, ks, hash)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
-    const cached = inPlace === undefined ? this.cache.get(ks) : this.cache.getInPlace(ks, inPlace)
+    const cached = inPlace === undefined ? this.cache.get(ks, hash) : this.cache.getInPlace(ks, inPlace, hash)
     if (cached === undefined) return MISS
     return cached ?? undefined
   }
@@ -311,7 +313,10 @@ export class Engine {
    * stats. docs/performance.md, "getpath".
    */
   cachedBytes (key: Buffer, range: ByteRange): Buffer | null | undefined {
-    if (this.unwrittenData > 0 && this.pendingOf('data', key.toString('latin1')) !== undefined) return undefined
+    if (this.unwrittenData > 0) {
+      const ks = key.toString('latin1')
+      if (this.pendingOf('data', ks, hashOf(ks)) !== undefined) return undefined
+    }
     return this.cache.getBytes(key, range)
   }
 
@@ -319,7 +324,8 @@ export class Engine {
   read (space: Space, k: EngineKey): Entry | undefined | Promise<Entry | undefined> {
     this.stats.reads++
     const ks = k.ks
-    const found = this.peek(space, ks)
+    const hash = hashOf(ks)
+    const found = this.peek(space, ks, hash)
     if (found !== MISS) {
       this.stats.cacheHits++
       return found
@@ -328,11 +334,11 @@ export class Engine {
     if (this.provedAbsent(space, k)) {
       this.stats.provedAbsent++
       // Known absent from now on, as after a load that found nothing: the next read is a hit (a cached GET's).
-      if (space === 'data') this.cache.set(ks, null)
+      if (space === 'data') this.cache.set(ks, null, hash)
       return undefined
     }
     // Updates queued on the same load run first (in arrival order): read what they left.
-    return this.load(space, k.skey, ks).then((loaded) => this.latest(space, ks, loaded))
+    return this.load(space, k.skey, ks).then((loaded) => this.latest(space, ks, hash, loaded))
   }
 
   /**
@@ -341,9 +347,10 @@ export class Engine {
    * with fn's result once the write (or the pending write fn saw) is durable.
    */
   update<R> (space: Space, k: EngineKey, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
-    const current = this.current(space, k)
-    if (current !== MISS) return this.apply(space, k, current, fn)
-    return this.load(space, k.skey, k.ks).then((loaded) => this.apply(space, k, this.latest(space, k.ks, loaded), fn))
+    const hash = hashOf(k.ks)
+    const current = this.current(space, k, hash)
+    if (current !== MISS) return this.apply(space, k, hash, current, fn)
+    return this.load(space, k.skey, k.ks).then((loaded) => this.apply(space, k, hash, this.latest(space, k.ks, hash, loaded), fn))
   }
 
   /**
@@ -355,17 +362,19 @@ export class Engine {
    */
   write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Buffer | null | undefined, arg: A): Promise<void> {
     // A cached value comes as the engine's SlabEntry, refilled per write: next reads it at once and keeps nothing of it.
-    const current = this.current(space, k, this.inPlace)
-    if (current !== MISS) return this.queue(space, k, current, next(current, k, arg), SELF)
+    // The key hashed once: the overlay's lookups and the cache's, here and when the write commits (PendingWrite.hash).
+    const hash = hashOf(k.ks)
+    const current = this.current(space, k, hash, this.inPlace)
+    if (current !== MISS) return this.queue(space, k, hash, current, next(current, k, arg), SELF)
     return this.load(space, k.skey, k.ks).then((loaded) => {
-      const c = this.latest(space, k.ks, loaded)
-      return this.queue(space, k, c, next(c, k, arg), SELF)
+      const c = this.latest(space, k.ks, hash, loaded)
+      return this.queue(space, k, hash, c, next(c, k, arg), SELF)
     })
   }
 
   /** The latest value for an update when it is in memory or proved absent; MISS: load it. */
-  private current (space: Space, k: EngineKey, inPlace?: SlabEntry): Entry | undefined | typeof MISS {
-    const found = this.peek(space, k.ks, inPlace)
+  private current (space: Space, k: EngineKey, hash: number, inPlace?: SlabEntry): Entry | undefined | typeof MISS {
+    const found = this.peek(space, k.ks, hash, inPlace)
     if (found !== MISS || !this.provedAbsent(space, k)) return found
     this.stats.provedAbsent++
     return undefined
@@ -376,8 +385,8 @@ export class Engine {
    * load ran first (in arrival order, each in its own reaction) and left their
    * result in the overlay.
    */
-  private latest (space: Space, ks: string, loaded: Entry | undefined): Entry | undefined {
-    const now = this.peek(space, ks)
+  private latest (space: Space, ks: string, hash: number, loaded: Entry | undefined): Entry | undefined {
+    const now = this.peek(space, ks, hash)
     return now === MISS ? loaded : now
   }
 
@@ -386,9 +395,9 @@ export class Engine {
     return space === 'data' ? this.overlay.data : space === 'hints' ? this.overlay.hints : this.overlay.meta
   }
 
-  /** The key's write not written yet, if any. */
-  private pendingOf (space: Space, ks: string): PendingWrite | undefined {
-    return this.overlayOf(space).get(ks)
+  /** The key's write not written yet, if any (hash: hashOf(ks)). */
+  private pendingOf (space: Space, ks: string, hash: number): PendingWrite | undefined {
+    return this.overlayOf(space).get(ks, hash)
   }
 
   private loadsOf (space: Space): Map<string, Promise<Entry | undefined>> {
@@ -401,26 +410,28 @@ export class Engine {
    * waited for even so: updates queued on it must run before this one.
    */
   private provedAbsent (space: Space, k: EngineKey): boolean {
-    return !this.loadsOf(space).has(k.ks) && !this.store.mayHold(space, k.skey)
+    const loads = this.loadsOf(space)
+    // (No load in flight, the common case: the key's string is not hashed for the Map.)
+    return (loads.size === 0 || !loads.has(k.ks)) && !this.store.mayHold(space, k.skey)
   }
 
-  private apply<R> (space: Space, k: EngineKey, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
+  private apply<R> (space: Space, k: EngineKey, hash: number, current: Entry | undefined, fn: (current: Entry | undefined) => Change<R>): Promise<R> {
     const change = fn(current)
-    const done = this.applyNext(space, k, current, change.next)
+    const done = this.applyNext(space, k, hash, current, change.next)
     // The common case needs no result: the batch's own promise, no extra one per write.
     if (change.result === undefined) return done as Promise<R>
     return done === RESOLVED ? Promise.resolve(change.result) : done.then(() => change.result)
   }
 
   /** Queues the key's next entry (undefined: no change, null: delete); resolves once it, or the pending write it follows, is durable. */
-  private applyNext (space: Space, k: EngineKey, current: Entry | undefined, next: Entry | null | undefined): Promise<void> {
-    return this.queue(space, k, current, next === undefined ? undefined : next === null ? null : next.bytes, next ?? null)
+  private applyNext (space: Space, k: EngineKey, hash: number, current: Entry | undefined, next: Entry | null | undefined): Promise<void> {
+    return this.queue(space, k, hash, current, next === undefined ? undefined : next === null ? null : next.bytes, next ?? null)
   }
 
   /** applyNext with the new bytes (undefined: no change, null: delete) and the entry readers see them in (SELF: the write). */
-  private queue (space: Space, k: EngineKey, current: Entry | undefined, value: Buffer | null | undefined, entry: Entry | null | typeof SELF): Promise<void> {
+  private queue (space: Space, k: EngineKey, hash: number, current: Entry | undefined, value: Buffer | null | undefined, entry: Entry | null | typeof SELF): Promise<void> {
     const ks = k.ks
-    const pending = this.pendingOf(space, ks)
+    const pending = this.pendingOf(space, ks, hash)
     if (value === undefined || (value === null && current === undefined && pending === undefined)) {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       return pending === undefined ? RESOLVED : pending.batch.done
@@ -429,15 +440,22 @@ export class Engine {
     if (value === null) entry = null
     else if (entry !== SELF && entry !== null) entry.skey = key
     const batch = this.openBatch()
-    let write: PendingWrite
-    if (current instanceof SlabEntry) write = new PendingWrite(space, key, value, current.slab, current.start, current.end, ks, entry, batch)
-    else {
-      const before = current?.bytes
-      write = new PendingWrite(space, key, value, before, 0, before === undefined ? 0 : before.length, ks, entry, batch)
+    // (One construction site: V8 inlines the constructor there.)
+    let old: Buffer | undefined
+    let oldStart = 0
+    let oldEnd = 0
+    if (current instanceof SlabEntry) {
+      old = current.slab
+      oldStart = current.start
+      oldEnd = current.end
+    } else if (current !== undefined) {
+      old = current.bytes
+      oldEnd = old.length
     }
+    const write = new PendingWrite(space, key, value, old, oldStart, oldEnd, ks, hash, entry, batch)
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
-    this.overlayOf(space).set(ks, write)
+    this.overlayOf(space).set(ks, write, hash)
     if (pending === undefined && space === 'data') this.unwrittenData++
     this.scheduleFlush()
     return batch.done
@@ -446,7 +464,7 @@ export class Engine {
   /** An unconditional write (meta records); ordered with every other write. */
   put (space: Space, key: Buffer, value: Buffer | null): Promise<void> {
     const batch = this.openBatch()
-    batch.ops.push(new PendingWrite(space, key, value, undefined, 0, 0, null, null, batch))
+    batch.ops.push(new PendingWrite(space, key, value, undefined, 0, 0, null, 0, null, batch))
     batch.barrier = true
     this.scheduleFlush()
     return batch.done
@@ -551,11 +569,11 @@ export class Engine {
     for (const op of batch.ops) {
       if (op.ks === null) continue
       // A later write of the key replaced it: that one is cached when it is written.
-      if (!this.overlayOf(op.space).remove(op.ks, op)) continue
+      if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
       if (op.space !== 'data') continue
       this.unwrittenData--
-      if (err === null) this.cache.set(op.ks, op.entry)
-      else this.cache.delete(op.ks)
+      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
+      else this.cache.delete(op.ks, op.hash)
     }
     if (err === null) {
       this.onCommit?.(batch.ops)
@@ -652,7 +670,10 @@ export class Engine {
     }
     const entry: Entry | undefined = bytes === undefined ? undefined : newEntry(bytes, key)
     // A pending write is newer than what was read: the overlay keeps precedence.
-    if (space === 'data' && this.pendingOf('data', ks) === undefined) this.cache.set(ks, entry ?? null)
+    if (space === 'data') {
+      const hash = hashOf(ks)
+      if (this.pendingOf('data', ks, hash) === undefined) this.cache.set(ks, entry ?? null, hash)
+    }
     waiter.resolve(entry)
   }
 }
@@ -671,26 +692,30 @@ export class Engine {
 export class Overlay {
   size = 0
   private keys: Array<string | undefined> = emptySlots(OVERLAY_MIN)
+  /** hashOf of each slot's key (what the caller hashed once): probes compare it first, removal and resizing need no hashing. */
+  private hashes = new Int32Array(OVERLAY_MIN)
   private writes: Array<PendingWrite | undefined> = emptySlots(OVERLAY_MIN)
   private mask = OVERLAY_MIN - 1
   /** The key of the last get and the slot it ended at (its write's, or the empty one it would go in); undefined once the table changes. */
   private lastKs: string | undefined = undefined
   private lastSlot = 0
 
-  get (ks: string): PendingWrite | undefined {
+  /** The key's write (hash: hashOf(ks)). */
+  get (ks: string, hash = hashOf(ks)): PendingWrite | undefined {
     if (ks === this.lastKs) return this.writes[this.lastSlot]
     const keys = this.keys
+    const hashes = this.hashes
     const mask = this.mask
-    let i = hashOf(ks) & mask
-    for (let k = keys[i]; k !== undefined && k !== ks; k = keys[i]) i = (i + 1) & mask
+    let i = hash & mask
+    for (let k = keys[i]; k !== undefined && (hashes[i] !== hash || k !== ks); k = keys[i]) i = (i + 1) & mask
     this.lastKs = ks
     this.lastSlot = i
     return this.writes[i]
   }
 
   /** Makes w the key's pending write. */
-  set (ks: string, w: PendingWrite): void {
-    this.get(ks)
+  set (ks: string, w: PendingWrite, hash = hashOf(ks)): void {
+    this.get(ks, hash)
     const i = this.lastSlot
     this.lastKs = undefined
     if (this.keys[i] !== undefined) {
@@ -698,16 +723,18 @@ export class Overlay {
       return
     }
     this.keys[i] = ks
+    this.hashes[i] = hash
     this.writes[i] = w
     if (++this.size * 2 > this.keys.length) this.resize(this.keys.length * 2)
   }
 
   /** Removes the key's write if it is w; false (nothing changed) if the key has none or a later one. */
-  remove (ks: string, w: unknown): boolean {
-    const found = this.get(ks)
+  remove (ks: string, w: unknown, hash = hashOf(ks)): boolean {
+    const found = this.get(ks, hash)
     if (found === undefined || found !== w) return false
     this.lastKs = undefined
     const keys = this.keys
+    const hashes = this.hashes
     const writes = this.writes
     const mask = this.mask
     let i = this.lastSlot
@@ -715,9 +742,10 @@ export class Overlay {
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = keys[j]
       if (k === undefined) break
-      const home = hashOf(k) & mask
+      const home = hashes[j] & mask
       if (((j - home) & mask) < ((j - i) & mask)) continue
       keys[i] = k
+      hashes[i] = hashes[j]
       writes[i] = writes[j]
       i = j
     }
@@ -734,14 +762,16 @@ export class Overlay {
 
   private resize (slots: number): void {
     const keys = this.keys
+    const hashes = this.hashes
     const writes = this.writes
     this.keys = emptySlots(slots)
+    this.hashes = new Int32Array(slots)
     this.writes = emptySlots(slots)
     this.mask = slots - 1
     this.size = 0
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]
-      if (k !== undefined) this.set(k, writes[i] as PendingWrite)
+      if (k !== undefined) this.set(k, writes[i] as PendingWrite, hashes[i])
     }
   }
 }

@@ -35,6 +35,13 @@ t.test('arguments are views of the chunk; no copy for a frame inside one chunk',
   p.feed(chunk)
   t.equal(got[2].buffer, chunk.buffer, 'same memory')
   t.equal(p.bufferedBytes, 0)
+  // A chunk that starts inside its ArrayBuffer (a socket's read buffer, Node's pool): each view at its argument's bytes.
+  const inner = Buffer.concat([Buffer.from('*1\r\n$4\r\nPING\r\n'), frame('SET', 'key', 'value'), frame('XSET', 'k2', '')]).subarray(14)
+  const all: Buffer[][] = []
+  new RequestParser({ onCommand: a => { all.push(a) }, onError: () => {} }).feed(inner)
+  t.same(all.map(a => a.map(x => x.toString())), [['SET', 'key', 'value'], ['XSET', 'k2', '']])
+  t.ok(all.every(a => a.every(x => Buffer.isBuffer(x) && x.buffer === inner.buffer)), 'Buffers, views of the chunk\'s memory')
+  t.equal(all[0][1].byteOffset, inner.byteOffset + inner.indexOf('key'))
 })
 
 t.test('inline requests', async t => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ByteCache, ENTRY_OVERHEAD_BYTES, SlabEntry, entryCost } from '../../lib/storage/cache.js'
+import { ByteCache, ENTRY_OVERHEAD_BYTES, SlabEntry, entryCost, hashOf } from '../../lib/storage/cache.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
 /** getBytes's answer as a view of the value's range in the slab. */
@@ -41,12 +41,15 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
     let hits = 0
     let bad = 0
     const inPlace = new SlabEntry()
+    /** Where each key's value was last read in place: the writer's hint to set, stale once the record moved, was overwritten or deleted. */
+    const reads = new Map<string, { slab: Buffer, start: number }>()
     for (let i = 0; i < 30_000; i++) {
       const key = (next(4) === 0 ? '\u0100' : 'k') + next(2000)
       const op = next(10)
       if (op < 5) {
         const value = next(20) === 0 ? null : String(i).repeat(next(40))
-        cache.set(key, value === null ? null : { bytes: b(value), skey: next(2) === 0 ? undefined : b('s' + key) })
+        const read = next(2) === 0 ? reads.get(key) : undefined
+        cache.set(key, value === null ? null : { bytes: b(value), skey: next(2) === 0 ? undefined : b('s' + key) }, hashOf(key), read?.slab, read?.start)
         model.set(key, value)
       } else if (op < 9) {
         // A key record's key is also looked up by its bytes (a cached GET): the same answer; an element's never.
@@ -57,6 +60,7 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
         const e = cache.get(key)
         // The write's read in place (one SlabEntry refilled): the same answer, value and storage key.
         const r = cache.getInPlace(key, inPlace)
+        if (r != null) reads.set(key, { slab: r.slab, start: r.start })
         if ((r === undefined) !== (e === undefined) || (r === null) !== (e === null)) bad++
         else if (r != null && e != null && (r !== inPlace || !r.bytes.equals(e.bytes) || r.slab.subarray(r.start, r.end).toString() !== e.bytes.toString() ||
           (r.skey === undefined) !== (e.skey === undefined) || (r.skey !== undefined && !r.skey.equals(e.skey as Buffer)))) bad++
@@ -220,4 +224,28 @@ t.test('a working set that fits in half the cache stays whole under overwrites: 
   for (let i = 0; i < 20_000; i++) cache.set(name(keys + i), { bytes: Buffer.alloc(100, 1) })
   t.ok(cache.sizeBytes <= capacity)
   t.equal(cache.get(name(0)), undefined, 'an old cold key went once the live records passed half the capacity')
+})
+
+t.test('set finds a key by the record its writer read only while the table points at that record: two keys of one hash stay apart', async (t) => {
+  // k32728 and k261234 have the same hashOf: one probe run, told apart by their records.
+  const [a, z] = ['k32728', 'k261234']
+  t.equal(hashOf(a), hashOf(z))
+  const cache = new ByteCache(1 << 20)
+  cache.set(z, { bytes: b('z1') })
+  cache.set(a, { bytes: b('a1') })
+  const inPlace = new SlabEntry()
+  const read = cache.getInPlace(a, inPlace) as SlabEntry
+  const [slab, start] = [read.slab, read.start]
+  // z's record is in the same slab, ahead of a's in the probe run: only a's own record may match a's hint.
+  cache.set(a, { bytes: b('a2') }, hashOf(a), slab, start)
+  t.equal(text(cache.get(z)), 'z1', 'the other key of the hash is untouched')
+  t.equal(text(cache.get(a)), 'a2')
+  t.equal(cache.count, 2)
+  // The hint is now stale (a's record is the new one): a second write with it still finds a's slot, and z's hint is another record.
+  cache.set(a, { bytes: b('a3') }, hashOf(a), slab, start)
+  cache.delete(z)
+  cache.set(z, { bytes: b('z2') }, hashOf(z), slab, start)
+  t.equal(text(cache.get(a)), 'a3')
+  t.equal(text(cache.get(z)), 'z2')
+  t.equal(cache.count, 2, 'one slot a key')
 })
