@@ -577,7 +577,21 @@ function frameArgs (chunk: Buffer, buffer: ArrayBufferLike, offset: number): Buf
  * process): ~450 instructions a view more (docs/performance.md, "Session 13,
  * hash13"). wholeFrame checked every range against the chunk.
  */
-const FastBuffer = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species] as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer
+type ViewOf = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer
+const FastBuffer: ViewOf = speciesView() ?? class {
+  constructor (buffer: ArrayBufferLike, byteOffset: number, length: number) {
+    return Buffer.from(buffer, byteOffset, length)
+  }
+} as unknown as ViewOf
+
+/** Buffer's species, if it makes a Buffer view of an ArrayBuffer (Node's own, from 4 on); null: use Buffer.from. */
+function speciesView (): ViewOf | null {
+  const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species]
+  if (typeof species !== 'function') return null
+  const ab = new ArrayBuffer(4)
+  const view = new (species as ViewOf)(ab, 1, 2)
+  return Buffer.isBuffer(view) && view.buffer === ab && view.byteOffset === 1 && view.length === 2 ? species as ViewOf : null
+}
 
 // GET and SET as clients spell them: one shared Buffer each for the command
 // name instead of a view of the chunk per request (a view is a typed array
