@@ -58,6 +58,11 @@ export class KeyRef implements RecordRef {
     return this.keyBytes
   }
 
+  /** EngineKey.ksBytes: the key's bytes when this ref has them (made from them, or `key` read), else undefined. */
+  get ksBytes (): Buffer | undefined {
+    return this.keyBytes
+  }
+
   get hash (): Buffer {
     // (a view of the storage key, which starts with it: the MD5 is computed once, into the storage key)
     this.hashBytes ??= this.skey.subarray(0, HASH_BYTES)

@@ -127,8 +127,8 @@ export function hashOf (ks: string): number {
   return finish(h)
 }
 
-/** hashOf of the key's latin1 string, from its bytes (a byte is its char code). */
-function hashOfBytes (key: Uint8Array): number {
+/** hashOf of the key's latin1 string, from its bytes (a byte is its char code): a byte load, not a char code, a character. */
+export function hashOfBytes (key: Uint8Array): number {
   let h = 0x811c9dc5
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193)
   return finish(h)
@@ -207,9 +207,14 @@ export class ByteCache {
     return new CachedEntry(slab.subarray(range.start, range.end), slab, u16(slab, this.foundAt + H_SKEY_LEN) - 1)
   }
 
-  /** get(key) without a CachedEntry or a view: `into` refilled with the record (SlabEntry), null when known absent, undefined when not cached. */
-  getInPlace (key: string, into: SlabEntry, hash = hashOf(key)): SlabEntry | null | undefined {
-    const slab = this.found(this.find(hash, key), into)
+  /**
+   * get(key) without a CachedEntry or a view: `into` refilled with the record
+   * (SlabEntry), null when known absent, undefined when not cached. bytes: a
+   * key record's key as bytes (key is their latin1 string), when the caller
+   * has them: compared instead of key's char codes.
+   */
+  getInPlace (key: string, into: SlabEntry, hash = hashOf(key), bytes?: Uint8Array): SlabEntry | null | undefined {
+    const slab = this.found(this.find(hash, bytes ?? key), into)
     if (slab == null) return slab
     into.derived = undefined
     into.slab = slab

@@ -37,7 +37,7 @@
 //   (the Merkle trees are fed from there).
 import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
-import { ByteCache, SlabEntry, hashOf, type ByteRange, type Entry } from './cache.js'
+import { ByteCache, SlabEntry, hashOf, hashOfBytes, type ByteRange, type Entry } from './cache.js'
 import { traced } from '../runtime/trace.js'
 
 export type { Entry }
@@ -46,6 +46,13 @@ export type { Entry }
 export interface EngineKey {
   readonly ks: string
   readonly skey: Buffer
+  /**
+   * ks as bytes (ks is their latin1 string: a key record's key), when the
+   * caller has them at hand; undefined otherwise. Engine.write hashes them and
+   * the cache compares them instead of ks's char codes (a byte load a
+   * character). Read during the call only.
+   */
+  readonly ksBytes?: Uint8Array | undefined
 }
 
 /** What fn returns: next undefined = no change, null = delete. */
@@ -295,11 +302,11 @@ export class Engine {
   }
 
   /** The latest value if it is in memory (hash: hashOf(ks)); MISS when it must be loaded. A cached one is read into `inPlace` when given (no CachedEntry, no view). */
-  private peek (space: Space, ks: string, hash: number, inPlace?: SlabEntry): Entry | undefined | typeof MISS {
+  private peek (space: Space, ks: string, hash: number, inPlace?: SlabEntry, ksBytes?: Uint8Array): Entry | undefined | typeof MISS {
     const pending = this.pendingOf(space, ks, hash)
     if (pending !== undefined) return pending.entry ?? undefined
     if (space !== 'data') return MISS
-    const cached = inPlace === undefined ? this.cache.get(ks, hash) : this.cache.getInPlace(ks, inPlace, hash)
+    const cached = inPlace === undefined ? this.cache.get(ks, hash) : this.cache.getInPlace(ks, inPlace, hash, ksBytes)
     if (cached === undefined) return MISS
     return cached ?? undefined
   }
@@ -362,9 +369,11 @@ export class Engine {
    */
   write<K extends EngineKey, A> (space: Space, k: K, next: (current: Entry | undefined, k: K, arg: A) => Buffer | null | undefined, arg: A): Promise<void> {
     // A cached value comes as the engine's SlabEntry, refilled per write: next reads it at once and keeps nothing of it.
-    // The key hashed once: the overlay's lookups and the cache's, here and when the write commits (PendingWrite.hash).
-    const hash = hashOf(k.ks)
-    const current = this.current(space, k, hash, this.inPlace)
+    // The key hashed once: the overlay's lookups and the cache's, here and when the write commits (PendingWrite.hash);
+    // from its bytes when the caller has them (the same hash), which the cache then compares too.
+    const ksBytes = k.ksBytes
+    const hash = ksBytes === undefined ? hashOf(k.ks) : hashOfBytes(ksBytes)
+    const current = this.current(space, k, hash, this.inPlace, ksBytes)
     if (current !== MISS) return this.queue(space, k, hash, current, next(current, k, arg), SELF)
     return this.load(space, k.skey, k.ks).then((loaded) => {
       const c = this.latest(space, k.ks, hash, loaded)
@@ -373,8 +382,8 @@ export class Engine {
   }
 
   /** The latest value for an update when it is in memory or proved absent; MISS: load it. */
-  private current (space: Space, k: EngineKey, hash: number, inPlace?: SlabEntry): Entry | undefined | typeof MISS {
-    const found = this.peek(space, k.ks, hash, inPlace)
+  private current (space: Space, k: EngineKey, hash: number, inPlace?: SlabEntry, ksBytes?: Uint8Array): Entry | undefined | typeof MISS {
+    const found = this.peek(space, k.ks, hash, inPlace, ksBytes)
     if (found !== MISS || !this.provedAbsent(space, k)) return found
     this.stats.provedAbsent++
     return undefined

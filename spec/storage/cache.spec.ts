@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ByteCache, ENTRY_OVERHEAD_BYTES, SlabEntry, entryCost, hashOf } from '../../lib/storage/cache.js'
+import { ByteCache, ENTRY_OVERHEAD_BYTES, SlabEntry, entryCost, hashOf, hashOfBytes } from '../../lib/storage/cache.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
 /** getBytes's answer as a view of the value's range in the slab. */
@@ -41,6 +41,7 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
     let hits = 0
     let bad = 0
     const inPlace = new SlabEntry()
+    const byBytesInPlace = new SlabEntry()
     /** Where each key's value was last read in place: the writer's hint to set, stale once the record moved, was overwritten or deleted. */
     const reads = new Map<string, { slab: Buffer, start: number }>()
     for (let i = 0; i < 30_000; i++) {
@@ -61,6 +62,12 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
         // The write's read in place (one SlabEntry refilled): the same answer, value and storage key.
         const r = cache.getInPlace(key, inPlace)
         if (r != null) reads.set(key, { slab: r.slab, start: r.start })
+        // A key record's key read in place by its bytes (Engine.write's, with its KeyRef's bytes): the same record.
+        if (key === plain) {
+          const kb = Buffer.from(key, 'latin1')
+          const rb = cache.getInPlace(key, byBytesInPlace, hashOfBytes(kb), kb)
+          if ((rb === undefined) !== (r === undefined) || (rb === null) !== (r === null) || (rb != null && r != null && (rb.slab !== r.slab || rb.start !== r.start || rb.end !== r.end))) bad++
+        }
         if ((r === undefined) !== (e === undefined) || (r === null) !== (e === null)) bad++
         else if (r != null && e != null && (r !== inPlace || !r.bytes.equals(e.bytes) || r.slab.subarray(r.start, r.end).toString() !== e.bytes.toString() ||
           (r.skey === undefined) !== (e.skey === undefined) || (r.skey !== undefined && !r.skey.equals(e.skey as Buffer)))) bad++
@@ -230,6 +237,7 @@ t.test('set finds a key by the record its writer read only while the table point
   // k32728 and k261234 have the same hashOf: one probe run, told apart by their records.
   const [a, z] = ['k32728', 'k261234']
   t.equal(hashOf(a), hashOf(z))
+  t.equal(hashOfBytes(b(a)), hashOf(a), 'a key hashed from its bytes hashes as its string')
   const cache = new ByteCache(1 << 20)
   cache.set(z, { bytes: b('z1') })
   cache.set(a, { bytes: b('a1') })
@@ -248,4 +256,18 @@ t.test('set finds a key by the record its writer read only while the table point
   t.equal(text(cache.get(a)), 'a3')
   t.equal(text(cache.get(z)), 'z2')
   t.equal(cache.count, 2, 'one slot a key')
+  // Looked up by their bytes (compared, not their char codes): each its own record.
+  const zb = cache.getInPlace(z, inPlace, hashOfBytes(b(z)), b(z)) as SlabEntry
+  t.equal(zb.bytes.toString(), 'z2', 'the other key of the hash, by its bytes')
+  t.equal((cache.getInPlace(a, inPlace, hashOfBytes(b(a)), b(a)) as SlabEntry).bytes.toString(), 'a3')
+})
+
+t.test('hashOfBytes of a key\'s bytes is hashOf of their latin1 string, every byte value', async (t) => {
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
+  t.equal(hashOfBytes(all), hashOf(all.toString('latin1')))
+  for (let i = 0; i < 256; i++) {
+    const one = all.subarray(i, i + 1)
+    if (hashOfBytes(one) !== hashOf(one.toString('latin1'))) t.fail(`byte ${i}`)
+  }
+  t.equal(hashOfBytes(Buffer.alloc(0)), hashOf(''))
 })

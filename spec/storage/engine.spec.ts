@@ -399,11 +399,11 @@ t.test('write reads a cached value in place: next sees it, the commit gets it as
   let inPlace = 0
   let seed = 11
   const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 65536) % n }
-  /** A key that counts the reads of its storage key. */
+  /** A key that counts the reads of its storage key; half of them carry ks's bytes (a KeyRef's ksBytes: hashed and compared instead of ks). */
   class Key {
     skeyReads = 0
     readInPlace = false
-    constructor (readonly ks: string) {}
+    constructor (readonly ks: string, readonly ksBytes?: Buffer) {}
     get skey (): Buffer {
       this.skeyReads++
       return b('s' + this.ks)
@@ -424,7 +424,7 @@ t.test('write reads a cached value in place: next sees it, the commit gets it as
     for (let i = 0; i < 1 + rnd(20); i++) {
       const ks = 'w' + rnd(150)
       const value = rnd(8) === 0 ? null : `${tick}.${i}`.repeat(1 + rnd(4))
-      const key = new Key(ks)
+      const key = new Key(ks, rnd(2) === 0 ? Buffer.from(ks, 'latin1') : undefined)
       keys.push(key)
       pending.push(engine.write('data', key, next, value))
     }
@@ -433,6 +433,7 @@ t.test('write reads a cached value in place: next sees it, the commit gets it as
   await engine.flushed()
   t.equal(seenWrong, 0, 'every next saw the last value written')
   t.ok(inPlace > 100, `${inPlace} writes read their value in place`)
+  t.ok(keys.filter(k => k.readInPlace && k.ksBytes !== undefined).length > 50, 'keys given by their bytes too')
   t.equal(keys.filter(k => k.readInPlace && k.skeyReads > 0).length, 0, 'a write that read its value in place takes the record\'s storage key (asks the caller for none)')
   // Replay the commits per key: each before is the value the previous commit of the key left.
   const last = new Map<string, string | undefined>()
