@@ -13,9 +13,9 @@
 // message never pins a large receive buffer.
 
 import { isUtf8 } from 'node:buffer'
-import { DecodeError, Reader, Writer } from '../util/bytes.js'
+import { DecodeError, Reader, copyInto } from '../util/bytes.js'
 import { InvalidMessageError } from './errors.js'
-import { isMessageName, nameOfCode, schemaOf, type FieldKind, type Message } from './messages.js'
+import { isMessageName, nameOfCode, schemaOf, type FieldKind, type Message, type MessageName } from './messages.js'
 
 /** u32 length + u8 type + u32 id. */
 export const FRAME_HEADER_BYTES = 9
@@ -34,27 +34,139 @@ export interface Frame {
 
 /** Encodes one frame; throws InvalidMessageError when msg does not fit its schema or the frame exceeds maxFrameBytes. */
 export function encodeFrame (id: number, msg: Message, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): Buffer {
+  const name = checkHeader(id, msg)
+  const w = new FrameWriter(FRAME_HEADER_BYTES + sizeHint(schemaOf(name).fields, msg as unknown as Record<string, unknown>))
+  w.frame(id, msg, maxFrameBytes)
+  return w.take()
+}
+
+function checkHeader (id: number, msg: Message): MessageName {
   if (!Number.isInteger(id) || id < 0 || id > REQUEST_ID_MAX) throw new InvalidMessageError(`request id out of range: ${id}`)
   const name = (msg as { type?: unknown }).type
   if (typeof name !== 'string' || !isMessageName(name)) throw new InvalidMessageError(`unknown message type: ${String(name)}`)
-  const schema = schemaOf(name)
-  const record = msg as unknown as Record<string, unknown>
-  const w = new Writer(FRAME_HEADER_BYTES + sizeHint(schema.fields, record))
-  w.u32(0).u8(schema.code).u32(id)
-  // (indexed loops: a for-of with destructuring allocated an iterator per frame and field)
-  const fields = schema.fields
-  for (let i = 0; i < fields.length; i++) writeField(w, fields[i][1], record[fields[i][0]], name, fields[i][0])
-  if (schema.sameLength !== undefined) {
-    const [a, b] = schema.sameLength
-    if ((record[a] as unknown[]).length !== (record[b] as unknown[]).length) {
-      throw new InvalidMessageError(`${name}: ${a} and ${b} must have the same length`)
+  return name
+}
+
+const NO_BYTES = Buffer.alloc(0)
+/** The bytes a connection's outbox starts with, and gets again after a turn that needed more. */
+export const FRAME_SLAB_BYTES = 16 * 1024
+
+/**
+ * Frames encoded one after another into one buffer, taken as one view for a
+ * socket write (a connection's outbox: no buffer, Writer or view per frame,
+ * and no copy to join a turn's frames). Bytes taken are never written again:
+ * a socket may still hold them. When a frame does not fit, the bytes not yet
+ * taken move to a new buffer (FRAME_SLAB_BYTES, or twice what they need);
+ * a buffer grown past FRAME_SLAB_BYTES is let go once everything is taken.
+ */
+export class FrameWriter {
+  private buf: Buffer
+  private pos = 0
+  /** The first byte not taken yet. */
+  private start = 0
+  /** Where the frame being written begins (moved with the bytes by ensure). */
+  private frameAt = 0
+
+  /** (the buffer is made by the first frame) */
+  constructor (private readonly slabBytes = FRAME_SLAB_BYTES) {
+    this.buf = NO_BYTES
+  }
+
+  /** Bytes written and not taken. */
+  get pending (): number { return this.pos - this.start }
+
+  /**
+   * Appends one frame; returns its length (prefix included). Throws
+   * InvalidMessageError (and appends nothing) when msg does not fit its
+   * schema or the frame exceeds maxFrameBytes.
+   */
+  frame (id: number, msg: Message, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): number {
+    const name = checkHeader(id, msg)
+    const schema = schemaOf(name)
+    const record = msg as unknown as Record<string, unknown>
+    this.frameAt = this.pos
+    try {
+      this.ensure(FRAME_HEADER_BYTES)
+      this.buf.writeUInt32BE(0, this.pos)
+      this.buf[this.pos + 4] = schema.code
+      this.buf.writeUInt32BE(id, this.pos + 5)
+      this.pos += FRAME_HEADER_BYTES
+      // (indexed loops: a for-of with destructuring allocated an iterator per frame and field)
+      const fields = schema.fields
+      for (let i = 0; i < fields.length; i++) writeField(this, fields[i][1], record[fields[i][0]], name, fields[i][0])
+      if (schema.sameLength !== undefined) {
+        const [a, b] = schema.sameLength
+        if ((record[a] as unknown[]).length !== (record[b] as unknown[]).length) {
+          throw new InvalidMessageError(`${name}: ${a} and ${b} must have the same length`)
+        }
+      }
+      const length = this.pos - this.frameAt - 4
+      if (length > maxFrameBytes) throw new InvalidMessageError(`${name} frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
+      this.buf.writeUInt32BE(length, this.frameAt)
+      return length + 4
+    } catch (err) {
+      this.pos = this.frameAt
+      throw err
     }
   }
-  const frame = w.finish()
-  const length = frame.length - 4
-  if (length > maxFrameBytes) throw new InvalidMessageError(`${name} frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
-  frame.writeUInt32BE(length, 0)
-  return frame
+
+  /** The bytes written and not taken, as one view; they are never written again. */
+  take (): Buffer {
+    const out = this.buf.subarray(this.start, this.pos)
+    this.start = this.pos
+    if (this.buf.length > this.slabBytes) {
+      // (a large turn's buffer is not kept: the next frame makes one of the usual size)
+      this.buf = NO_BYTES
+      this.pos = this.start = 0
+    }
+    return out
+  }
+
+  u8 (v: number): void {
+    this.ensure(1)
+    this.buf[this.pos++] = v
+  }
+
+  u32 (v: number): void {
+    this.ensure(4)
+    this.buf.writeUInt32BE(v, this.pos)
+    this.pos += 4
+  }
+
+  varint (v: number): void {
+    this.ensure(8)
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80
+      v = Math.floor(v / 0x80)
+    }
+    this.buf[this.pos++] = v
+  }
+
+  bytes (b: Uint8Array): void {
+    this.varint(b.length)
+    this.ensure(b.length)
+    copyInto.call(this.buf, b, this.pos)
+    this.pos += b.length
+  }
+
+  string (s: string): void {
+    const n = Buffer.byteLength(s, 'utf8')
+    this.varint(n)
+    this.ensure(n)
+    this.pos += this.buf.write(s, this.pos, n, 'utf8')
+  }
+
+  private ensure (n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    const keep = this.pos - this.start
+    const size = Math.max(this.slabBytes, 2 * (keep + n))
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, this.start, this.pos)
+    this.frameAt -= this.start
+    this.buf = next
+    this.start = 0
+    this.pos = keep
+  }
 }
 
 /** Decodes exactly one whole frame (length prefix included); throws DecodeError on anything malformed. */
@@ -181,7 +293,7 @@ function sizeHint (fields: readonly (readonly [string, FieldKind])[], record: Re
   return n
 }
 
-function writeField (w: Writer, kind: FieldKind, v: unknown, name: string, field: string): void {
+function writeField (w: FrameWriter, kind: FieldKind, v: unknown, name: string, field: string): void {
   switch (kind) {
     case 'u8':
       if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xff) throw badField(name, field, 'an integer in [0, 255]', v)
@@ -209,23 +321,36 @@ function writeField (w: Writer, kind: FieldKind, v: unknown, name: string, field
       return
     case 'optString':
       if (v === null) w.u8(0)
-      else if (typeof v === 'string') w.u8(1).string(v)
+      else if (typeof v === 'string') {
+        w.u8(1)
+        w.string(v)
+      }
       else throw badField(name, field, 'a string or null', v)
       return
     case 'optBytes':
       if (v === null) w.u8(0)
-      else if (v instanceof Uint8Array) w.u8(1).bytes(v)
+      else if (v instanceof Uint8Array) {
+        w.u8(1)
+        w.bytes(v)
+      }
       else throw badField(name, field, 'bytes or null', v)
       return
     case 'bytesList':
-      if (!Array.isArray(v) || !v.every(b => b instanceof Uint8Array)) throw badField(name, field, 'an array of bytes', v)
+      if (!Array.isArray(v)) throw badField(name, field, 'an array of bytes', v)
       w.varint(v.length)
-      for (const b of v) w.bytes(b)
+      // (indexed: a for-of made an iterator per list)
+      for (let i = 0; i < v.length; i++) {
+        if (!(v[i] instanceof Uint8Array)) throw badField(name, field, 'an array of bytes', v)
+        w.bytes(v[i] as Uint8Array)
+      }
       return
     case 'varintList':
-      if (!Array.isArray(v) || !v.every(isVarint)) throw badField(name, field, 'an array of safe non-negative integers', v)
+      if (!Array.isArray(v)) throw badField(name, field, 'an array of safe non-negative integers', v)
       w.varint(v.length)
-      for (const n of v) w.varint(n)
+      for (let i = 0; i < v.length; i++) {
+        if (!isVarint(v[i])) throw badField(name, field, 'an array of safe non-negative integers', v)
+        w.varint(v[i] as number)
+      }
   }
 }
 

@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net'
 import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
-import { FrameReader, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame, type Frame } from './codec.js'
+import { FrameReader, FrameWriter, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame, type Frame } from './codec.js'
 import {
   HandshakeError,
   PeerConnectionLostError,
@@ -79,9 +79,8 @@ export class RefusalLog {
 
 /** How long a socket ended with a last frame (ERROR, or a drained connection) may linger before it is destroyed. */
 export const LINGER_MS = 2000
-/** Frames of one turn up to this many bytes are copied into one buffer for their write (larger: writev). */
-const CONCAT_BYTES_MAX = 64 * 1024
 const OK: Response = Object.freeze({ type: 'OK' })
+const GOODBYE: Message = Object.freeze({ type: 'GOODBYE' })
 const ERROR_MESSAGE_CHARS_MAX = 1024
 /** Bound on the ids of one OKS frame (5 bytes each at most): more go out in another. */
 const OKS_IDS_MAX = 4096
@@ -103,8 +102,6 @@ class Answering {
     else this.more.push(id)
   }
 }
-/** What a reused outbox slot holds once its frame is written. */
-const NO_FRAME = Buffer.alloc(0)
 const errorResponse = (err: unknown): Response => ({ type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
 
 export interface ConnectionOwner {
@@ -147,11 +144,8 @@ export class Connection implements CallHolder {
   private readonly sent: SentCalls
   private readonly unsent = new Set<Call>()
   private inbound = 0
-  /** Frames queued this turn: outbox[0..outboxCount), filled in place (two lists in turn: flush), not an array a turn. */
-  private outbox: Buffer[] = []
-  private outboxCount = 0
-  private spareOutbox: Buffer[] = []
-  private outboxBytes = 0
+  /** Frames queued this turn, encoded one after another (its pending bytes), written as one buffer by flush. */
+  private readonly outbox = new FrameWriter()
   /** Requests answered OK this turn, sent at the flush as one OKS frame (bounded: OKS_IDS_MAX). */
   private oks: number[] = []
   private flushScheduled = false
@@ -233,7 +227,7 @@ export class Connection implements CallHolder {
     this.unsent.clear()
     for (const call of moved) call.holder = null
     this.goodbyeSent = true
-    this.enqueue(encodeFrame(0, { type: 'GOODBYE' }))
+    this.enqueue(0, GOODBYE)
     this.timer = this.owner.clock.after(this.owner.limits.drainTimeoutMs, () => {
       this.close(new PeerConnectionLostError(`connection to ${this.who()} did not drain within ${this.owner.limits.drainTimeoutMs} ms`))
     })
@@ -460,14 +454,12 @@ export class Connection implements CallHolder {
       this.schedule()
       return
     }
-    let frame: Buffer
     try {
-      frame = encodeFrame(id, res, this.owner.limits.maxFrameBytes)
+      this.enqueue(id, res)
     } catch (err) {
       this.owner.log.error(`cannot send ${res.type} to ${this.who()}: ${errorMessage(err)}`)
-      frame = encodeFrame(id, { type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
+      this.enqueue(id, { type: 'ERROR', code: errorCode(err), message: errorMessage(err).slice(0, ERROR_MESSAGE_CHARS_MAX) })
     }
-    this.enqueue(frame)
   }
 
   private onResponse (id: number, msg: Message): void {
@@ -518,7 +510,7 @@ export class Connection implements CallHolder {
     if (this.sent.size >= owner.limits.maxOutstandingPerConnection) {
       throw new PeerOverloadedError(`${this.sent.size} requests outstanding to ${to}`)
     }
-    const buffered = this.socket.writableLength + this.outboxBytes
+    const buffered = this.socket.writableLength + this.outbox.pending
     if (buffered > owner.limits.maxWriteBufferBytes) {
       throw new PeerOverloadedError(`${buffered} bytes waiting to be written to ${to}`)
     }
@@ -528,9 +520,8 @@ export class Connection implements CallHolder {
       return // it times out, as a lost request does
     }
     const id = this.sent.add(call)
-    let frame: Buffer
     try {
-      frame = encodeFrame(id, call.req, owner.limits.maxFrameBytes)
+      this.enqueue(id, call.req)
     } catch (err) {
       this.sent.delete(id)
       owner.counters.requestsSent--
@@ -538,7 +529,6 @@ export class Connection implements CallHolder {
     }
     call.id = id
     call.holder = this
-    this.enqueue(frame)
   }
 
   /** A call held here settled: out of the queue for the handshake (id 0), else out of the table of requests sent. */
@@ -559,18 +549,18 @@ export class Connection implements CallHolder {
    * frames (~13 µs a write on loopback under load, against ~1 µs to encode a
    * frame), and the wait is the rest of the turn, not a timer.
    */
-  private enqueue (frame: Buffer): void {
-    this.queue(frame)
+  private enqueue (id: number, msg: Message): void {
+    this.queue(id, msg)
     this.schedule()
   }
 
-  private queue (frame: Buffer): void {
-    this.outbox[this.outboxCount++] = frame
-    this.outboxBytes += frame.length
-    this.owner.counters.bytesSent += frame.length
+  /** Encodes a frame into the outbox; throws InvalidMessageError (nothing queued) when it cannot. */
+  private queue (id: number, msg: Message): void {
+    const bytes = this.outbox.frame(id, msg, this.owner.limits.maxFrameBytes)
+    this.owner.counters.bytesSent += bytes
     if (this.traffic !== null) {
       this.traffic.framesSent++
-      this.traffic.bytesSent += frame.length
+      this.traffic.bytesSent += bytes
     }
   }
 
@@ -585,44 +575,21 @@ export class Connection implements CallHolder {
     const ids = this.oks
     if (ids.length === 1) {
       // (the usual open-loop turn: the array is kept, pop leaves its store)
-      this.queue(encodeFrame(ids[0], OK))
+      this.queue(ids[0], OK)
       ids.pop()
       return
     }
     this.oks = []
-    this.queue(encodeFrame(0, { type: 'OKS', ids }))
+    this.queue(0, { type: 'OKS', ids })
   }
 
   /** Writes what this turn queued (OKS included) in one socket write; the owner calls it at the end of the turn (flushLater). */
   flush (): void {
     this.flushScheduled = false
     if (this.oks.length > 0) this.queueOks()
-    if (this.outboxCount === 0 || !this.socket.writable) return
-    const frames = this.outbox
-    const n = this.outboxCount
-    const bytes = this.outboxBytes
-    // (a frame queued during these writes goes to the other list)
-    this.outbox = this.spareOutbox
-    this.spareOutbox = frames
-    this.outboxCount = 0
-    this.outboxBytes = 0
-    if (n === 1) this.socket.write(frames[0])
-    else if (bytes <= CONCAT_BYTES_MAX) {
-      // One buffer: copying a turn's small frames costs less than a stream write per frame and a writev.
-      const joined = Buffer.allocUnsafe(bytes)
-      let at = 0
-      for (let i = 0; i < n; i++) {
-        joined.set(frames[i], at)
-        at += frames[i].length
-      }
-      this.socket.write(joined)
-    } else {
-      this.socket.cork()
-      for (let i = 0; i < n; i++) this.socket.write(frames[i])
-      this.socket.uncork()
-    }
-    // the list is reused: it holds no frame past its turn
-    for (let i = 0; i < n; i++) frames[i] = NO_FRAME
+    if (this.outbox.pending === 0 || !this.socket.writable) return
+    // (taken first: a frame queued during the write is the next flush's)
+    this.socket.write(this.outbox.take())
     this.owner.counters.socketWrites++
     if (!this.paused && this.socket.writableLength > this.owner.limits.maxWriteBufferBytes) {
       // the peer does not read: stop reading its requests until our writes drain

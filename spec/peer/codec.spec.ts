@@ -4,6 +4,7 @@ import { deepStrictEqual, ok } from 'node:assert'
 import { DecodeError } from '../../lib/util/bytes.js'
 import {
   FrameReader,
+  FrameWriter,
   InvalidMessageError,
   MAX_FRAME_BYTES_DEFAULT,
   MESSAGE_NAMES,
@@ -198,6 +199,48 @@ t.test('the encoder refuses messages that do not fit their schema', async t => {
   for (const [name, msg] of cases) throwsInvalid(t, () => encodeFrame(1, msg as Message), name)
   throwsInvalid(t, () => encodeFrame(-1, { type: 'OK' }), 'negative id')
   throwsInvalid(t, () => encodeFrame(2 ** 32, { type: 'OK' }), 'id past u32')
+})
+
+t.test('an outbox writer appends frames as encodeFrame makes them; taken bytes stay as taken; a refused frame leaves nothing', async t => {
+  const bad = { type: 'PING', digest: 5 } as unknown as Message
+  fc.assert(fc.property(
+    fc.array(fc.tuple(requestId, anyMessage, fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 12 }),
+    fc.integer({ min: 16, max: 256 }),
+    (frames, slab) => {
+      const w = new FrameWriter(slab)
+      const taken: Buffer[] = []
+      const copies: Buffer[] = []
+      const expected: Buffer[] = []
+      for (const [id, msg, takeNow, refuse] of frames) {
+        const bytes = encodeFrame(id, msg)
+        deepStrictEqual(w.frame(id, msg), bytes.length)
+        expected.push(bytes)
+        if (refuse) {
+          const before = w.pending
+          let threw = false
+          try { w.frame(1, bad) } catch (err) { threw = err instanceof InvalidMessageError }
+          ok(threw && w.pending === before, 'a refused frame is not appended')
+          // too large for the limit, after its fields were written (a buffer may grow meanwhile)
+          threw = false
+          try { w.frame(id, msg, bytes.length - 5) } catch (err) { threw = err instanceof InvalidMessageError }
+          ok(threw && w.pending === before, 'a frame over the limit is not appended')
+        }
+        if (takeNow) {
+          const view = w.take()
+          taken.push(view)
+          copies.push(Buffer.from(view))
+        }
+      }
+      const last = w.take()
+      taken.push(last)
+      copies.push(Buffer.from(last))
+      deepStrictEqual(w.pending, 0)
+      // every view still holds what it held when taken, and together they are the frames in order
+      for (let i = 0; i < taken.length; i++) deepStrictEqual(taken[i], copies[i])
+      deepStrictEqual(Buffer.concat(taken), Buffer.concat(expected))
+    }
+  ), runs)
+  t.pass()
 })
 
 t.test('fuzz: random bytes only ever decode or throw DecodeError', async t => {
