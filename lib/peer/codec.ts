@@ -171,12 +171,14 @@ export class FrameWriter {
 
 /** Decodes exactly one whole frame (length prefix included); throws DecodeError on anything malformed. */
 export function decodeFrame (frame: Buffer, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): Frame {
-  return decodeFrameAt(frame, 0, frame.length, maxFrameBytes)
+  const out = { id: 0 }
+  const msg = decodeMessageAt(new Reader(frame), frame, 0, frame.length, maxFrameBytes, out)
+  return { id: out.id, msg }
 }
 
-/** decodeFrame of buf[start, end), read in place (no view of the frame made). */
-function decodeFrameAt (buf: Buffer, start: number, end: number, maxFrameBytes: number): Frame {
-  const r = new Reader(buf, start, end)
+/** The message of the frame buf[start, end), read in place with r (no view of the frame, no Frame object); its request id in out.id. */
+function decodeMessageAt (r: Reader, buf: Buffer, start: number, end: number, maxFrameBytes: number, out: { id: number }): Message {
+  r.reset(buf, start, end)
   const length = r.u32()
   checkLength(length, maxFrameBytes)
   if (length !== r.remaining) throw new DecodeError(`frame length ${length} but ${r.remaining} bytes follow`)
@@ -193,7 +195,8 @@ function decodeFrameAt (buf: Buffer, start: number, end: number, maxFrameBytes: 
     if ((msg[a] as unknown[]).length !== (msg[b] as unknown[]).length) throw new DecodeError(`${name}: ${a} and ${b} differ in length`)
   }
   r.expectEnd()
-  return { id, msg: msg as Message }
+  out.id = id
+  return msg as Message
 }
 
 function checkLength (length: number, maxFrameBytes: number): void {
@@ -216,6 +219,10 @@ export class FrameReader {
   private buffered = 0
   /** Bytes of the frame being read (prefix included), 0 while its header is incomplete. */
   private frameBytes = 0
+  /** Reads each frame in place (one Reader for all). */
+  private readonly r = new Reader(NO_BYTES)
+  /** The request id of the message nextMessage returned last. */
+  id = 0
 
   constructor (public maxFrameBytes = MAX_FRAME_BYTES_DEFAULT) {}
 
@@ -228,6 +235,12 @@ export class FrameReader {
   }
 
   next (): Frame | null {
+    const msg = this.nextMessage()
+    return msg === null ? null : { id: this.id, msg }
+  }
+
+  /** next() without a Frame object: the message, its request id in `id`. */
+  nextMessage (): Message | null {
     if (this.frameBytes === 0) {
       if (this.buffered < 4) return null
       const length = this.gather(4).readUInt32BE(this.offset)
@@ -246,7 +259,9 @@ export class FrameReader {
     } else {
       this.offset = start + n
     }
-    return decodeFrameAt(first, start, start + n, this.maxFrameBytes)
+    const msg = decodeMessageAt(this.r, first, start, start + n, this.maxFrameBytes, this)
+    this.r.buf = NO_BYTES // (holds no chunk past its frame)
+    return msg
   }
 
   /**

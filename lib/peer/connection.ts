@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net'
 import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
-import { FrameReader, FrameWriter, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame, type Frame } from './codec.js'
+import { FrameReader, FrameWriter, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame } from './codec.js'
 import {
   HandshakeError,
   PeerConnectionLostError,
@@ -292,18 +292,18 @@ export class Connection implements CallHolder {
     this.reader.push(chunk)
     // bounded: each round consumes one frame of what was pushed, or returns
     while (this.isOpen()) {
-      let frame: Frame | null
+      let msg: Message | null
       try {
-        frame = this.reader.next()
+        msg = this.reader.nextMessage()
       } catch (err) {
         this.owner.counters.malformedFrames++
         this.owner.log.warn(`dropped peer ${this.who()}: malformed frame: ${errorMessage(err)}`)
         this.close(new PeerProtocolError(`malformed frame from ${this.who()}: ${errorMessage(err)}`))
         return
       }
-      if (frame === null) return
-      if (this.state === 'handshaking') this.onHandshakeFrame(frame.msg)
-      else this.onFrame(frame.id, frame.msg)
+      if (msg === null) return
+      if (this.state === 'handshaking') this.onHandshakeFrame(msg)
+      else this.onFrame(this.reader.id, msg)
     }
   }
 

@@ -88,8 +88,15 @@ export class Writer {
 export class Reader {
   pos: number
 
-  constructor (readonly buf: Buffer, start = 0, readonly end = buf.length) {
+  constructor (public buf: Buffer, start = 0, public end = buf.length) {
     this.pos = start
+  }
+
+  /** Reads buf[start, end) from now on: one Reader for many inputs (the peer frames of a connection). */
+  reset (buf: Buffer, start: number, end: number): void {
+    this.buf = buf
+    this.pos = start
+    this.end = end
   }
 
   get remaining (): number { return this.end - this.pos }
