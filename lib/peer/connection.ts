@@ -161,6 +161,8 @@ export class Connection implements CallHolder {
   private socketError: Error | null = null
   /** Set once the peer is authenticated. */
   private traffic: PeerTraffic | null = null
+  /** The OK every id of an OKS frame is answered with (it carries this peer's name once delivered: Call.deliver). */
+  private ok: Response | null = null
 
   constructor (private readonly owner: ConnectionOwner, private readonly socket: Socket, opts: ConnectionOptions) {
     this.outbound = opts.outbound
@@ -480,8 +482,9 @@ export class Connection implements CallHolder {
 
   /** OK to each request of ids (an id no longer outstanding is a late response, as with OK frames). */
   private onOks (ids: number[]): void {
-    // bounded: the ids of one frame; a fresh OK each, as decoding makes (deliver gives a response its sender's name)
-    for (let i = 0; i < ids.length && this.isOpen(); i++) this.onResponse(ids[i], { type: 'OK' })
+    // bounded: the ids of one frame; one OK for all (deliver gives it its sender's name, this connection's peer's each time)
+    const ok = this.ok ??= { type: 'OK' }
+    for (let i = 0; i < ids.length && this.isOpen(); i++) this.onResponse(ids[i], ok)
   }
 
   private onGoodbye (): void {
