@@ -93,34 +93,80 @@ function readJoined (tsBase: number, actors: number): void {
   joinedTs[0] = ts
 }
 
-/** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
-function compareActorTo (i: number, id: Buffer): number {
+/** Compares actor i of the table with the id id[0, idLength) (byte order, as string order for ASCII ids). */
+function compareActorTo (i: number, id: Buffer, idLength: number): number {
   const bytes = buf
   const start = actorStart[i]
   const length = actorEnd[i] - start
-  const n = Math.min(length, id.length)
+  const n = Math.min(length, idLength)
   for (let k = 0; k < n; k++) {
     const d = bytes[start + k] - id[k]
     if (d !== 0) return d
   }
-  return length - id.length
+  return length - idLength
 }
 
 // The writer's actor id is nearly always the node's own: its bytes are kept
-// for the next write. A one-time actor (a key the node held no copy of:
-// identity.freshActor) is encoded for its one write and neither kept nor
-// compared (two one-time ids differ only in their last characters: comparing
-// them cost ~500 instructions a SET of a new key).
+// for the next write.
 let lastActor = ''
 let lastActorBytes: Buffer = EMPTY
 
-function actorBytesOf (actor: string, oneTime: boolean): Buffer {
-  if (oneTime) return Buffer.from(actor, 'utf8') // as actorBytes, without its memo: a one-time actor is seen once
+function actorBytesOf (actor: string): Buffer {
   if (actor !== lastActor) {
     lastActor = actor
     lastActorBytes = Buffer.from(actor, 'utf8')
   }
   return lastActorBytes
+}
+
+/**
+ * A one-time actor (a key the node held no copy of: identity.FreshActor), given
+ * as bytes: its id is `prefix`'s bytes, then `counter` (a positive safe integer)
+ * in lowercase hex without leading zeros — `${name}#${epoch}${counter.toString(16)}`
+ * made without a string or a Buffer of its own: its digits are written
+ * straight into the record.
+ */
+export interface OneTimeActor {
+  readonly prefix: Buffer
+  readonly counter: number
+}
+
+/** Hex digits of n >= 1 without leading zeros (n.toString(16).length). */
+function hexDigits (n: number): number {
+  let digits = 1
+  for (let bound = 16; n >= bound && digits < 14; bound *= 16) digits++
+  return digits
+}
+
+/** Writes n's `digits` hex digits (lowercase, as toString(16)) at out[pos]; the position after them. */
+function putHex (out: Buffer, pos: number, n: number, digits: number): number {
+  const end = pos + digits
+  let p = end
+  if (n < 0x80000000) {
+    while (p > pos) {
+      const d = n & 15
+      out[--p] = d < 10 ? 48 + d : 87 + d
+      n >>>= 4
+    }
+  } else {
+    while (p > pos) {
+      const q = Math.floor(n / 16)
+      const d = n - q * 16
+      out[--p] = d < 10 ? 48 + d : 87 + d
+      n = q
+    }
+  }
+  return end
+}
+
+/** A one-time actor's id written out, when it must be compared with a table's ids (an object held before). */
+let oneTimeScratch = Buffer.alloc(64)
+
+function oneTimeBytes (a: OneTimeActor, length: number): Buffer {
+  if (oneTimeScratch.length < length) oneTimeScratch = Buffer.alloc(2 * length)
+  copyInto.call(oneTimeScratch, a.prefix, 0)
+  putHex(oneTimeScratch, a.prefix.length, a.counter, length - a.prefix.length)
+  return oneTimeScratch
 }
 
 // Bytes of a varint below 2^56 (every number here is a safe integer): comparisons only, no division.
@@ -206,10 +252,10 @@ function walkAnchor (s: number, ts: number, bestTs: number): number {
 }
 
 export interface BlindWriteOptions {
-  /** The writing node's plain actor id (lane 0), or a one-time actor. */
+  /** The writing node's plain actor id (lane 0); not read when `oneTime` is given. */
   actor: string
-  /** The actor is a one-time one (identity.freshActor): its bytes are not kept for the next write. */
-  oneTime?: boolean
+  /** The writer is this one-time actor instead (identity.FreshActor), given as bytes. */
+  oneTime?: OneTimeActor | null
   nowMs: number
   counterFloor: number
   vclockMax: number
@@ -265,7 +311,10 @@ export class BlindWriteResult {
  * in `out` is a range of `old`.
  */
 export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult(), start = 0, end = old === undefined ? 0 : old.length): BlindWriteResult | null {
-  const self = actorBytesOf(o.actor, o.oneTime === true)
+  const oneTime = o.oneTime ?? null
+  // The writer's id: self[0, selfLength), or for a one-time actor its prefix and then its counter's hex digits.
+  let self = oneTime === null ? actorBytesOf(o.actor) : oneTime.prefix
+  const selfLength = oneTime === null ? self.length : self.length + hexDigits(oneTime.counter)
   let actors = 0
   let selfIndex = -1 // position of the actor in the input's table, if there
   let selfAt = 0 // otherwise: how many table actors sort before it
@@ -276,6 +325,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     if (at >= limit || buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
     actors = count()
     scratch(actors)
+    if (oneTime !== null && actors > 0) self = oneTimeBytes(oneTime, selfLength)
     for (let i = 0; i < actors; i++) {
       const length = varint()
       actorStart[i] = at
@@ -286,7 +336,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
       dropped[i] = 0
       // The table is strictly increasing: once an actor sorts at or after `actor`, every later one sorts after it.
       if (selfAt === i && selfIndex < 0) {
-        const order = compareActorTo(i, self)
+        const order = compareActorTo(i, self, selfLength)
         if (order === 0) selfIndex = i
         else if (order < 0) selfAt = i + 1
       }
@@ -317,7 +367,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
   // The new dot: one past everything this actor issued for the key, and past the floor.
   const known = selfIndex >= 0 ? clockCounter[selfIndex] : 0
   const counterMax = Math.max(o.counterFloor, known)
-  if (counterMax >= Number.MAX_SAFE_INTEGER) throw new CounterOverflowError(`counter of ${o.actor} exhausted`)
+  if (counterMax >= Number.MAX_SAFE_INTEGER) throw new CounterOverflowError(`counter of ${oneTime === null ? o.actor : oneTime.prefix.toString('utf8') + oneTime.counter.toString(16)} exhausted`)
   const counter = counterMax + 1
 
   // Truncation (clock.ts truncateClock): drop the entries updated longest ago, smaller actor first on ties.
@@ -342,7 +392,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     if (clockTs[i] < tsBase) tsBase = clockTs[i]
     if (i < selfAt) selfNewIndex++
   }
-  let tableBytes = inserted * (varintSize(self.length) + self.length)
+  let tableBytes = inserted * (varintSize(selfLength) + selfLength)
   let entryBytes = 0
   let index = 0
   for (let i = 0; i < actors; i++) {
@@ -378,9 +428,14 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
       runStart = -1
     }
     if (inserted === 1 && i === selfAt) {
-      p = putVarint(bytes, p, self.length)
-      copyInto.call(bytes, self, p)
-      p += self.length
+      p = putVarint(bytes, p, selfLength)
+      if (oneTime === null) {
+        copyInto.call(bytes, self, p)
+        p += selfLength
+      } else {
+        copyInto.call(bytes, oneTime.prefix, p)
+        p = putHex(bytes, p + oneTime.prefix.length, oneTime.counter, selfLength - oneTime.prefix.length)
+      }
     }
     if (i === actors) break
     if (dropped[i] !== 0) continue
