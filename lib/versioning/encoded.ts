@@ -11,6 +11,8 @@
 //
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
+// Buffer imported, not the global: the global is a getter on globalThis, a LoadGlobalIC a use in optimised code.
+import { Buffer } from 'node:buffer'
 import { DecodeError, copyInto } from '../util/bytes.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
@@ -169,9 +171,16 @@ function oneTimeBytes (a: OneTimeActor, length: number): Buffer {
   return oneTimeScratch
 }
 
-// Bytes of a varint below 2^56 (every number here is a safe integer): comparisons only, no division.
+// The varint writers are two functions each: a one-byte case small enough that TurboFan inlines it
+// into blindWrite whatever blindWrite's size (V8's small-function inlining), the rest in a call.
+
+/** Bytes of a varint below 2^56 (every number here is a safe integer). */
 function varintSize (v: number): number {
-  if (v < 0x80) return 1
+  return v < 0x80 ? 1 : longVarintSize(v)
+}
+
+/** Bytes of a varint of 2^7 to 2^56: comparisons only, no division. */
+function longVarintSize (v: number): number {
   if (v < 0x4000) return 2
   if (v < 0x200000) return 3
   if (v < 0x10000000) return 4
@@ -181,7 +190,14 @@ function varintSize (v: number): number {
   return 8
 }
 
+/** Writes v as a varint at out[pos]; the position after it. */
 function putVarint (out: Buffer, pos: number, v: number): number {
+  if (v >= 0x80) return putLongVarint(out, pos, v)
+  out[pos] = v
+  return pos + 1
+}
+
+function putLongVarint (out: Buffer, pos: number, v: number): number {
   if (v < 0x80000000) {
     // Small enough for 32-bit operations (counters, indexes, ts differences).
     while (v >= 0x80) {
@@ -324,7 +340,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     limit = end
     if (at >= limit || buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
     actors = count()
-    scratch(actors)
+    if (actors > actorStart.length) scratch(actors)
     if (oneTime !== null && actors > 0) self = oneTimeBytes(oneTime, selfLength)
     for (let i = 0; i < actors; i++) {
       const length = varint()
