@@ -198,24 +198,24 @@ function putVarint (out: Buffer, pos: number, v: number): number {
 }
 
 function putLongVarint (out: Buffer, pos: number, v: number): number {
-  if (v < 0x80000000) {
-    // Small enough for 32-bit operations (counters, indexes, ts differences).
-    while (v >= 0x80) {
-      out[pos++] = (v & 0x7f) | 0x80
-      v >>>= 7
-    }
-    out[pos++] = v
-    return pos
+  if (v >= 0x80000000) {
+    // Larger (times in ms): the low 28 bits as four groups, then the rest (below 2^25), all with 32-bit operations
+    // (the low bits by a subtraction: a float % is a call into the runtime, the dearest step of a SET's encoding).
+    const high = Math.floor(v / 0x10000000)
+    const low = v - high * 0x10000000
+    out[pos++] = (low & 0x7f) | 0x80
+    out[pos++] = ((low >>> 7) & 0x7f) | 0x80
+    out[pos++] = ((low >>> 14) & 0x7f) | 0x80
+    out[pos++] = (low >>> 21) | 0x80
+    v = high
   }
-  // Larger (times in ms): the low 28 bits as four groups, then the rest, all with 32-bit operations
-  // (the low bits by a subtraction: a float % is a call into the runtime, the dearest step of a SET's encoding).
-  const high = Math.floor(v / 0x10000000)
-  const low = v - high * 0x10000000
-  out[pos++] = (low & 0x7f) | 0x80
-  out[pos++] = ((low >>> 7) & 0x7f) | 0x80
-  out[pos++] = ((low >>> 14) & 0x7f) | 0x80
-  out[pos++] = (low >>> 21) | 0x80
-  return putVarint(out, pos, high)
+  // Small enough for 32-bit operations (counters, indexes, ts differences, a time's high bits).
+  while (v >= 0x80) {
+    out[pos++] = (v & 0x7f) | 0x80
+    v >>>= 7
+  }
+  out[pos++] = v
+  return pos
 }
 
 // Where the newest value seen so far lies: start (-1 for a tombstone or none) and end, and its expiry.
