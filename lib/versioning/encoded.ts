@@ -445,10 +445,13 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     }
     if (inserted === 1 && i === selfAt) {
       p = putVarint(bytes, p, selfLength)
-      // The id byte by byte too (a few dozen bytes: TypedArray#set through `call` cost ~200 a call).
-      const id = oneTime === null ? self : oneTime.prefix
-      for (let k = 0; k < id.length; k++) bytes[p++] = id[k]
-      if (oneTime !== null) p = putHex(bytes, p, oneTime.counter, selfLength - id.length)
+      if (oneTime === null) {
+        copyInto.call(bytes, self, p)
+        p += selfLength
+      } else {
+        copyInto.call(bytes, oneTime.prefix, p)
+        p = putHex(bytes, p + oneTime.prefix.length, oneTime.counter, selfLength - oneTime.prefix.length)
+      }
     }
     if (i === actors) break
     if (dropped[i] !== 0) continue
