@@ -6,6 +6,7 @@
 import { Reader, Writer } from '../util/bytes.js'
 import type { Store } from '../storage/store.js'
 import type { Random } from '../runtime/random.js'
+import type { OneTimeActor } from '../versioning/encoded.js'
 
 export interface Identity {
   name: string
@@ -20,7 +21,7 @@ export class IdentityError extends Error {
 const IDENTITY_KEY = Buffer.from('identity')
 const LEASE_KEY = Buffer.from('counter-lease')
 export const LEASE_SIZE = 1_000_000
-/** An epoch's length: every identity's epoch has this many hex digits (freshActor relies on it). */
+/** An epoch's length: every identity's epoch has this many hex digits (freshActors relies on it). */
 export const EPOCH_HEX_DIGITS = 12
 
 export async function loadIdentity (store: Store, name: string, random: Random, nowMs: number, nameGiven = true): Promise<{ identity: Identity, created: boolean }> {
@@ -86,19 +87,41 @@ export class CounterLease {
  * plain actor would then claim, by range, versions it never saw. A fresh actor
  * cannot (Riak's per-key epochs, the fix for kv679).
  *
- * The counter in hex without leading zeros: every epoch is EPOCH_HEX_DIGITS
- * long, so `${epoch}${hex}` splits one way only, and no incarnation's fresh
- * actor equals another's, or any plain actor (12 digits). The lease never
- * issues a counter twice, so no two of one incarnation's are equal either,
- * and none equals an id of the earlier form (the counter in 12 digits, padded
- * with zeros): a hex without leading zeros has 12 digits only from 16^11 on,
- * and then it is the padded form of the same counter. A record keeps its
- * actor ids for ever (every later write's context names them): up to 16^6
- * counters the id is 6 or more bytes shorter in every record of every key it
- * was issued for (docs/performance.md, "Session 12, threads16").
+ * The id is `${name}#${epoch}` then the counter in hex without leading zeros:
+ * every epoch is EPOCH_HEX_DIGITS long, so the id splits one way only, and no
+ * incarnation's fresh actor equals another's, or any plain actor (12 digits).
+ * The lease never issues a counter twice, so no two of one incarnation's are
+ * equal either, and none equals an id of the earlier form (the counter in 12
+ * digits, padded with zeros): a hex without leading zeros has 12 digits only
+ * from 16^11 on, and then it is the padded form of the same counter. A record
+ * keeps its actor ids for ever (every later write's context names them): up to
+ * 16^6 counters the id is 6 or more bytes shorter in every record of every key
+ * it was issued for (docs/performance.md, "Session 12, threads16").
+ *
+ * It is made as bytes (versioning's OneTimeActor: the prefix's bytes, kept once
+ * per node, and the counter, whose hex digits a blind write puts straight into
+ * the record) and as a string only where something reads `actor` (the general
+ * path's put and increment): a SET of a new key builds no string and no Buffer
+ * for it (docs/performance.md, "Session 14, actor14").
  */
-export function freshActor (name: string, epoch: string, lease: CounterLease): { actor: string, release: Promise<void> | null } {
-  const n = lease.floor + 1
-  const release = lease.issued(n)
-  return { actor: `${name}#${epoch}${n.toString(16)}`, release }
+export class FreshActor implements OneTimeActor {
+  private id: string | undefined = undefined
+
+  constructor (readonly prefix: Buffer, private readonly prefixText: string, readonly counter: number, readonly release: Promise<void> | null) {}
+
+  /** The actor id as a string (built on first use). */
+  get actor (): string {
+    if (this.id === undefined) this.id = this.prefixText + this.counter.toString(16)
+    return this.id
+  }
+}
+
+/** One-time actors of the node `name` of epoch `epoch`: each call issues the next counter of the lease. */
+export function freshActors (name: string, epoch: string, lease: CounterLease): () => FreshActor {
+  const prefixText = `${name}#${epoch}`
+  const prefix = Buffer.from(prefixText, 'utf8')
+  return () => {
+    const n = lease.floor + 1
+    return new FreshActor(prefix, prefixText, n, lease.issued(n))
+  }
 }

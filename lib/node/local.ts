@@ -22,7 +22,7 @@ import {
   BlindWriteResult, type BlindWriteOptions, type Clock, type KeyState, type Marker, type Total, type VObject
 } from '../versioning/index.js'
 import { isElement, type RecordRef } from './keys.js'
-import type { CounterLease } from './identity.js'
+import type { CounterLease, FreshActor } from './identity.js'
 import { Reader, Writer } from '../util/bytes.js'
 
 /** Where this node stands in its current ring, asked as each replica write applies. */
@@ -58,8 +58,8 @@ export interface LocalOptions {
   placement: ReplicaPlacement
   clock: TimeSource
   actor: string
-  /** A one-time actor for a key this node holds no copy of (see identity.freshActor). */
-  freshActor: () => { actor: string, release: Promise<void> | null }
+  /** A one-time actor for a key this node holds no copy of (see identity.FreshActor). */
+  freshActor: () => FreshActor
   lease: CounterLease
   sync: boolean
   cacheBytes: number
@@ -122,7 +122,7 @@ export class LocalReplica {
   private readonly vclockMax: number
   private readonly placement: ReplicaPlacement
   /** blindWrite's options, filled in per write (it reads them synchronously): one object fewer per SET. */
-  private readonly blind: BlindWriteOptions = { actor: '', oneTime: false, value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
+  private readonly blind: BlindWriteOptions = { actor: '', oneTime: null, value: null, expireAt: 0, nowMs: 0, counterFloor: 0, vclockMax: 0 }
   /** blindWrite's result, refilled per write (read at once): one object fewer per SET. */
   private readonly blindOut = new BlindWriteResult()
   /**
@@ -239,7 +239,7 @@ export class LocalReplica {
   private readonly nextVersion = (cur: Entry | undefined, ref: RecordRef, change: Change): Buffer => {
     const fresh = cur === undefined ? this.freshActor() : null
     if (change.op === 'value' || change.op === 'tombstone') {
-      const bytes = this.blindVersion(ref, cur, change, fresh?.actor ?? this.actor, this.clock.now(), fresh !== null)
+      const bytes = this.blindVersion(ref, cur, change, fresh, this.clock.now())
       if (bytes !== null) {
         this.lease.issued(this.blindOut.counter)
         return bytes
@@ -254,13 +254,13 @@ export class LocalReplica {
    * encoded object (no decoding, no context).
    */
   private newVersion (ref: RecordRef, cur: Entry | undefined, change: Change, incoming: VObject | undefined, fresh = cur === undefined ? this.freshActor() : null): { bytes: Buffer, obj: VObject | null, context: Clock | null, release: Promise<void> | null } {
-    const actor = fresh?.actor ?? this.actor
     const nowMs = this.clock.now()
     const isKey = !isElement(ref)
     if (incoming === undefined && (change.op === 'value' || change.op === 'tombstone') && change.context === null) {
-      const bytes = this.blindVersion(ref, cur, change, actor, nowMs, fresh !== null)
+      const bytes = this.blindVersion(ref, cur, change, fresh, nowMs)
       if (bytes !== null) return { bytes, obj: null, context: null, release: this.lease.issued(this.blindOut.counter) ?? fresh?.release ?? null }
     }
+    const actor = fresh?.actor ?? this.actor
     const before = cur === undefined ? EMPTY : this.decodeEntry(cur)
     const base = incoming === undefined ? before : merge(before, incoming)
     let obj: VObject
@@ -300,12 +300,12 @@ export class LocalReplica {
    * bytes (its counter in blindOut), or null when the record is not a plain
    * string (take the general path). Counts the key's change.
    */
-  private blindVersion (ref: RecordRef, cur: Entry | undefined, change: Change & { op: 'value' | 'tombstone' }, actor: string, nowMs: number, oneTime: boolean): Buffer | null {
+  private blindVersion (ref: RecordRef, cur: Entry | undefined, change: Change & { op: 'value' | 'tombstone' }, fresh: FreshActor | null, nowMs: number): Buffer | null {
     const value = change.op === 'value' ? change.value : null
     const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
     const o = this.blind
-    o.actor = actor
-    o.oneTime = oneTime
+    o.actor = this.actor
+    o.oneTime = fresh
     o.value = value
     o.expireAt = expireAt
     o.nowMs = nowMs

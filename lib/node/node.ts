@@ -22,7 +22,7 @@ import { FailureDetector } from '../membership/detector.js'
 import { Membership, decodeMembership, encodeMembership, type MemberRecord } from '../membership/membership.js'
 import type { Transport } from '../peer/transport.js'
 import { TcpTransport } from '../peer/tcp.js'
-import { CounterLease, freshActor, loadIdentity, type Identity } from './identity.js'
+import { CounterLease, freshActors, loadIdentity, type Identity } from './identity.js'
 import { LocalReplica, WRONGTYPE, hintKey, type StringRead } from './local.js'
 import { Coordinator, QuorumError, type Placement, type RangePage, type RangeSpec } from '../coordinator/coordinator.js'
 import { isKeyRecord, keyRef, refOfStorageKey, type ElementRef, type KeyRef } from './keys.js'
@@ -121,7 +121,7 @@ export class DynakvNode {
       },
       clock: deps.clock,
       actor: this.actor,
-      freshActor: () => freshActor(identity.name, identity.epoch, lease),
+      freshActor: freshActors(identity.name, identity.epoch, lease),
       lease,
       sync: config.sync,
       cacheBytes: config.cacheMb * 1024 * 1024,
@@ -157,7 +157,7 @@ export class DynakvNode {
     this.coordinator = new Coordinator({
       self: identity.name,
       actor: this.actor,
-      freshActor: () => freshActor(identity.name, identity.epoch, lease),
+      freshActor: freshActors(identity.name, identity.epoch, lease),
       local: this.local,
       localRanges: { range: (range, hintFor) => this.localRange(range, hintFor) },
       remote: this.peers,

@@ -11,6 +11,8 @@
 //
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
+// Buffer imported, not the global: the global is a getter on globalThis, a LoadGlobalIC a use in optimised code.
+import { Buffer } from 'node:buffer'
 import { DecodeError, copyInto } from '../util/bytes.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
@@ -93,29 +95,25 @@ function readJoined (tsBase: number, actors: number): void {
   joinedTs[0] = ts
 }
 
-/** Compares actor i of the table with the id `id` (byte order, as string order for ASCII ids). */
-function compareActorTo (i: number, id: Buffer): number {
+/** Compares actor i of the table with the id id[0, idLength) (byte order, as string order for ASCII ids). */
+function compareActorTo (i: number, id: Buffer, idLength: number): number {
   const bytes = buf
   const start = actorStart[i]
   const length = actorEnd[i] - start
-  const n = Math.min(length, id.length)
+  const n = Math.min(length, idLength)
   for (let k = 0; k < n; k++) {
     const d = bytes[start + k] - id[k]
     if (d !== 0) return d
   }
-  return length - id.length
+  return length - idLength
 }
 
 // The writer's actor id is nearly always the node's own: its bytes are kept
-// for the next write. A one-time actor (a key the node held no copy of:
-// identity.freshActor) is encoded for its one write and neither kept nor
-// compared (two one-time ids differ only in their last characters: comparing
-// them cost ~500 instructions a SET of a new key).
+// for the next write.
 let lastActor = ''
 let lastActorBytes: Buffer = EMPTY
 
-function actorBytesOf (actor: string, oneTime: boolean): Buffer {
-  if (oneTime) return Buffer.from(actor, 'utf8') // as actorBytes, without its memo: a one-time actor is seen once
+function actorBytesOf (actor: string): Buffer {
   if (actor !== lastActor) {
     lastActor = actor
     lastActorBytes = Buffer.from(actor, 'utf8')
@@ -123,9 +121,66 @@ function actorBytesOf (actor: string, oneTime: boolean): Buffer {
   return lastActorBytes
 }
 
-// Bytes of a varint below 2^56 (every number here is a safe integer): comparisons only, no division.
+/**
+ * A one-time actor (a key the node held no copy of: identity.FreshActor), given
+ * as bytes: its id is `prefix`'s bytes, then `counter` (a positive safe integer)
+ * in lowercase hex without leading zeros — `${name}#${epoch}${counter.toString(16)}`
+ * made without a string or a Buffer of its own: its digits are written
+ * straight into the record.
+ */
+export interface OneTimeActor {
+  readonly prefix: Buffer
+  readonly counter: number
+}
+
+/** Hex digits of n >= 1 without leading zeros (n.toString(16).length). */
+function hexDigits (n: number): number {
+  let digits = 1
+  for (let bound = 16; n >= bound && digits < 14; bound *= 16) digits++
+  return digits
+}
+
+/** Writes n's `digits` hex digits (lowercase, as toString(16)) at out[pos]; the position after them. */
+function putHex (out: Buffer, pos: number, n: number, digits: number): number {
+  const end = pos + digits
+  let p = end
+  if (n < 0x80000000) {
+    while (p > pos) {
+      const d = n & 15
+      out[--p] = d < 10 ? 48 + d : 87 + d
+      n >>>= 4
+    }
+  } else {
+    while (p > pos) {
+      const q = Math.floor(n / 16)
+      const d = n - q * 16
+      out[--p] = d < 10 ? 48 + d : 87 + d
+      n = q
+    }
+  }
+  return end
+}
+
+/** A one-time actor's id written out, when it must be compared with a table's ids (an object held before). */
+let oneTimeScratch = Buffer.alloc(64)
+
+function oneTimeBytes (a: OneTimeActor, length: number): Buffer {
+  if (oneTimeScratch.length < length) oneTimeScratch = Buffer.alloc(2 * length)
+  copyInto.call(oneTimeScratch, a.prefix, 0)
+  putHex(oneTimeScratch, a.prefix.length, a.counter, length - a.prefix.length)
+  return oneTimeScratch
+}
+
+// The varint writers are two functions each: a one-byte case small enough that TurboFan inlines it
+// into blindWrite whatever blindWrite's size (V8's small-function inlining), the rest in a call.
+
+/** Bytes of a varint below 2^56 (every number here is a safe integer). */
 function varintSize (v: number): number {
-  if (v < 0x80) return 1
+  return v < 0x80 ? 1 : longVarintSize(v)
+}
+
+/** Bytes of a varint of 2^7 to 2^56: comparisons only, no division. */
+function longVarintSize (v: number): number {
   if (v < 0x4000) return 2
   if (v < 0x200000) return 3
   if (v < 0x10000000) return 4
@@ -135,25 +190,32 @@ function varintSize (v: number): number {
   return 8
 }
 
+/** Writes v as a varint at out[pos]; the position after it. */
 function putVarint (out: Buffer, pos: number, v: number): number {
-  if (v < 0x80000000) {
-    // Small enough for 32-bit operations (counters, indexes, ts differences).
-    while (v >= 0x80) {
-      out[pos++] = (v & 0x7f) | 0x80
-      v >>>= 7
-    }
-    out[pos++] = v
-    return pos
+  if (v >= 0x80) return putLongVarint(out, pos, v)
+  out[pos] = v
+  return pos + 1
+}
+
+function putLongVarint (out: Buffer, pos: number, v: number): number {
+  if (v >= 0x80000000) {
+    // Larger (times in ms): the low 28 bits as four groups, then the rest (below 2^25), all with 32-bit operations
+    // (the low bits by a subtraction: a float % is a call into the runtime, the dearest step of a SET's encoding).
+    const high = Math.floor(v / 0x10000000)
+    const low = v - high * 0x10000000
+    out[pos++] = (low & 0x7f) | 0x80
+    out[pos++] = ((low >>> 7) & 0x7f) | 0x80
+    out[pos++] = ((low >>> 14) & 0x7f) | 0x80
+    out[pos++] = (low >>> 21) | 0x80
+    v = high
   }
-  // Larger (times in ms): the low 28 bits as four groups, then the rest, all with 32-bit operations
-  // (the low bits by a subtraction: a float % is a call into the runtime, the dearest step of a SET's encoding).
-  const high = Math.floor(v / 0x10000000)
-  const low = v - high * 0x10000000
-  out[pos++] = (low & 0x7f) | 0x80
-  out[pos++] = ((low >>> 7) & 0x7f) | 0x80
-  out[pos++] = ((low >>> 14) & 0x7f) | 0x80
-  out[pos++] = (low >>> 21) | 0x80
-  return putVarint(out, pos, high)
+  // Small enough for 32-bit operations (counters, indexes, ts differences, a time's high bits).
+  while (v >= 0x80) {
+    out[pos++] = (v & 0x7f) | 0x80
+    v >>>= 7
+  }
+  out[pos++] = v
+  return pos
 }
 
 // Where the newest value seen so far lies: start (-1 for a tombstone or none) and end, and its expiry.
@@ -206,10 +268,10 @@ function walkAnchor (s: number, ts: number, bestTs: number): number {
 }
 
 export interface BlindWriteOptions {
-  /** The writing node's plain actor id (lane 0), or a one-time actor. */
+  /** The writing node's plain actor id (lane 0); not read when `oneTime` is given. */
   actor: string
-  /** The actor is a one-time one (identity.freshActor): its bytes are not kept for the next write. */
-  oneTime?: boolean
+  /** The writer is this one-time actor instead (identity.FreshActor), given as bytes. */
+  oneTime?: OneTimeActor | null
   nowMs: number
   counterFloor: number
   vclockMax: number
@@ -265,7 +327,10 @@ export class BlindWriteResult {
  * in `out` is a range of `old`.
  */
 export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: BlindWriteResult = new BlindWriteResult(), start = 0, end = old === undefined ? 0 : old.length): BlindWriteResult | null {
-  const self = actorBytesOf(o.actor, o.oneTime === true)
+  const oneTime = o.oneTime ?? null
+  // The writer's id: self[0, selfLength), or for a one-time actor its prefix and then its counter's hex digits.
+  let self = oneTime === null ? actorBytesOf(o.actor) : oneTime.prefix
+  const selfLength = oneTime === null ? self.length : self.length + hexDigits(oneTime.counter)
   let actors = 0
   let selfIndex = -1 // position of the actor in the input's table, if there
   let selfAt = 0 // otherwise: how many table actors sort before it
@@ -275,7 +340,8 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     limit = end
     if (at >= limit || buf[at++] !== OBJECT_FORMAT_VERSION) throw new DecodeError('unknown object format version')
     actors = count()
-    scratch(actors)
+    if (actors > actorStart.length) scratch(actors)
+    if (oneTime !== null && actors > 0) self = oneTimeBytes(oneTime, selfLength)
     for (let i = 0; i < actors; i++) {
       const length = varint()
       actorStart[i] = at
@@ -286,7 +352,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
       dropped[i] = 0
       // The table is strictly increasing: once an actor sorts at or after `actor`, every later one sorts after it.
       if (selfAt === i && selfIndex < 0) {
-        const order = compareActorTo(i, self)
+        const order = compareActorTo(i, self, selfLength)
         if (order === 0) selfIndex = i
         else if (order < 0) selfAt = i + 1
       }
@@ -317,7 +383,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
   // The new dot: one past everything this actor issued for the key, and past the floor.
   const known = selfIndex >= 0 ? clockCounter[selfIndex] : 0
   const counterMax = Math.max(o.counterFloor, known)
-  if (counterMax >= Number.MAX_SAFE_INTEGER) throw new CounterOverflowError(`counter of ${o.actor} exhausted`)
+  if (counterMax >= Number.MAX_SAFE_INTEGER) throw new CounterOverflowError(`counter of ${oneTime === null ? o.actor : oneTime.prefix.toString('utf8') + oneTime.counter.toString(16)} exhausted`)
   const counter = counterMax + 1
 
   // Truncation (clock.ts truncateClock): drop the entries updated longest ago, smaller actor first on ties.
@@ -342,7 +408,7 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
     if (clockTs[i] < tsBase) tsBase = clockTs[i]
     if (i < selfAt) selfNewIndex++
   }
-  let tableBytes = inserted * (varintSize(self.length) + self.length)
+  let tableBytes = inserted * (varintSize(selfLength) + selfLength)
   let entryBytes = 0
   let index = 0
   for (let i = 0; i < actors; i++) {
@@ -378,9 +444,14 @@ export function blindWrite (old: Buffer | undefined, o: BlindWriteOptions, out: 
       runStart = -1
     }
     if (inserted === 1 && i === selfAt) {
-      p = putVarint(bytes, p, self.length)
-      copyInto.call(bytes, self, p)
-      p += self.length
+      p = putVarint(bytes, p, selfLength)
+      if (oneTime === null) {
+        copyInto.call(bytes, self, p)
+        p += selfLength
+      } else {
+        copyInto.call(bytes, oneTime.prefix, p)
+        p = putHex(bytes, p + oneTime.prefix.length, oneTime.counter, selfLength - oneTime.prefix.length)
+      }
     }
     if (i === actors) break
     if (dropped[i] !== 0) continue

@@ -19,6 +19,7 @@ import {
   put,
   supersedes,
   type Clock,
+  type OneTimeActor,
   type VObject
 } from '../../lib/versioning/index.js'
 import { ACTORS, anyObjectArb, tsArb } from './fixtures/history.js'
@@ -38,15 +39,36 @@ const runs = { numRuns: 1000 }
 /** The writer: an actor of the object, one sorting before or after all, or a lane-free history actor. */
 const writerArb = fc.constantFrom(...ACTORS, 'a#1', 'zz#ff', 'm#0')
 
+/**
+ * A one-time actor as bytes (identity.FreshActor): a prefix (`${name}#${epoch}`; some make ids equal to,
+ * or sorting between, the objects' actors: ACTORS are `n<i>#e1`) and a counter, small, at the hex digits'
+ * and the 32-bit paths' edges, or any safe integer.
+ */
+const oneTimeArb = fc.record({
+  prefix: fc.constantFrom('n0#e', 'n1#e', 'n1#e1', 'a#', 'zz#', 'm#0123456789ab', 'node-7#0123456789ab').map(p => Buffer.from(p, 'utf8')),
+  counter: fc.oneof(
+    fc.integer({ min: 1, max: 300 }),
+    fc.constantFrom(15, 16, 255, 256, 0xfffff, 0x100000, 0x7fffffff, 0x80000000, 2 ** 32 - 1, 2 ** 32, 16 ** 12 - 1, 16 ** 12, 16 ** 13, Number.MAX_SAFE_INTEGER),
+    fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
+  )
+})
+
+/** The id of a one-time actor given as bytes: what identity.FreshActor's `actor` is. */
+function oneTimeId (a: OneTimeActor): string {
+  return a.prefix.toString('utf8') + a.counter.toString(16)
+}
+
 t.test('blindWrite = encode(put(obj, context = objectClock(obj))), or null for what is not a plain string', async t => {
-  // oneTime (the actor's bytes not kept for the next write) changes nothing written, whatever came before.
+  // A one-time actor given as bytes writes the bytes the general path writes for its id as a string, whatever came before.
   t.doesNotThrow(() => fc.assert(fc.property(
-    fc.option(objArb, { freq: 8 }), writerArb, fc.boolean(), tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }), fc.option(tsArb),
-    (obj: VObject | null, actor, oneTime, nowMs, counterFloor, vclockMax, raw, expiry) => {
+    fc.option(objArb, { freq: 8 }), writerArb, fc.option(oneTimeArb, { freq: 2 }), tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }), fc.option(tsArb),
+    (obj: VObject | null, writer, oneTime, nowMs, counterFloor, vclockMax, raw, expiry) => {
       const value = raw === null ? null : Buffer.from(raw)
       const expireAt = value === null || expiry === null || expiry === 0 ? 0 : expiry
       const base = obj ?? { siblings: [] }
-      const write = (): ReturnType<typeof blindWrite> => blindWrite(obj === null ? undefined : encodeObject(obj), { actor, oneTime, nowMs, counterFloor, vclockMax, value, expireAt })
+      const actor = oneTime === null ? writer : oneTimeId(oneTime)
+      // With a one-time actor, `actor` is not read: a wrong one shows if it were.
+      const write = (): ReturnType<typeof blindWrite> => blindWrite(obj === null ? undefined : encodeObject(obj), { actor: oneTime === null ? actor : 'x', oneTime, nowMs, counterFloor, vclockMax, value, expireAt })
       const putBase = (): ReturnType<typeof put> => put(base, { actor, context: objectClock(base), nowMs, counterFloor, vclockMax, value, expireAt })
       if (plainString(base)) {
         // A context holding the actor's last counter (2^53 - 1, seed -440827051): both refuse the same way.
@@ -134,9 +156,9 @@ function written (write: () => ReturnType<typeof blindWrite>): unknown {
 
 t.test('blindWrite of bytes[start, end) inside a larger buffer = blindWrite of those bytes alone, whole or cut', async t => {
   t.doesNotThrow(() => fc.assert(fc.property(
-    objArb, fc.nat(), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), writerArb, tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }),
-    (obj, cutAt, before, after, actor, nowMs, counterFloor, vclockMax, raw) => {
-      const o = { actor, nowMs, counterFloor, vclockMax, value: raw === null ? null : Buffer.from(raw) }
+    objArb, fc.nat(), fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), writerArb, fc.option(oneTimeArb, { freq: 3 }), tsArb, fc.nat({ max: 40 }), fc.integer({ min: 1, max: 12 }), fc.option(fc.uint8Array({ maxLength: 40 }), { freq: 4 }),
+    (obj, cutAt, before, after, actor, oneTime, nowMs, counterFloor, vclockMax, raw) => {
+      const o = { actor, oneTime, nowMs, counterFloor, vclockMax, value: raw === null ? null : Buffer.from(raw) }
       const bytes = Buffer.from(encodeObject(obj))
       const cut = cutAt % (bytes.length + 2) > bytes.length ? bytes.length : cutAt % (bytes.length + 2)
       // What lies past the range is the rest of the object: a read past `end` would find it.
@@ -228,4 +250,7 @@ t.test('a counter at its end is refused, not wrapped', async t => {
   t.equal(at.counter, Number.MAX_SAFE_INTEGER)
   t.same(decodeObject(at.bytes).siblings.map(s => [s.actor, s.counter]), [['a#1', Number.MAX_SAFE_INTEGER]])
   t.throws(() => blindWrite(at.bytes, { actor: 'a#1', nowMs: 6, counterFloor: 0, vclockMax: 10, value: null }), CounterOverflowError)
+  // a one-time actor's error names its id
+  const oneTime = { prefix: Buffer.from('a#'), counter: 1 }
+  t.throws(() => blindWrite(at.bytes, { actor: 'x', oneTime, nowMs: 6, counterFloor: 0, vclockMax: 10, value: null }), { message: 'counter of a#1 exhausted' })
 })
