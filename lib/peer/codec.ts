@@ -56,7 +56,8 @@ export const FRAME_SLAB_BYTES = 16 * 1024
  * socket write (a connection's outbox: no buffer, Writer or view per frame,
  * and no copy to join a turn's frames). Bytes taken are never written again:
  * a socket may still hold them. When a frame does not fit, the bytes not yet
- * taken move to a new buffer (FRAME_SLAB_BYTES, or twice what they need);
+ * taken move to a new buffer (FRAME_SLAB_BYTES, twice what it keeps, or what
+ * it keeps and the next field's bytes, whichever is largest);
  * a buffer grown past FRAME_SLAB_BYTES is let go once everything is taken.
  */
 export class FrameWriter {
@@ -159,7 +160,8 @@ export class FrameWriter {
   private ensure (n: number): void {
     if (this.pos + n <= this.buf.length) return
     const keep = this.pos - this.start
-    const size = Math.max(this.slabBytes, 2 * (keep + n))
+    // (doubles what is kept, so many small frames copy each byte a bounded number of times; a large field adds only itself)
+    const size = Math.max(this.slabBytes, keep + n, 2 * keep)
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, this.start, this.pos)
     this.frameAt -= this.start
