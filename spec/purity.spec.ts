@@ -13,7 +13,7 @@ const UTIL = /^\.\.\/util\/(bytes|numbers)\.js$/
 /** module (a folder, or a folder/file) → imports it may use besides its own files. */
 const PURE: Record<string, RegExp[]> = {
   ring: [UTIL, /^node:crypto$/],
-  versioning: [UTIL, /^node:(crypto|zlib)$/],
+  versioning: [UTIL, /^node:(buffer|crypto|zlib)$/],
   antientropy: [UTIL],
   membership: [UTIL],
   'coordinator/quorum.ts': [],
