@@ -33,7 +33,7 @@ for (const [form, keyOf] of forms) {
 t.test('a key record is found by its MD5\'s bytes: keys that share them share their bits', async t => {
   const a = keyRef(Buffer.from('a'), 10).skey
   const twin = Buffer.from(a)
-  twin[twin.length - 1] ^= 1 // another key under the same MD5 (a collision): the filter may hold it, never miss a
+  twin[twin.length - 1] ^= 1 // another key under the same MD5's bytes: held (FNV-1a of the whole key would almost surely prove it absent)
   const filter = new KeyFilter()
   filter.add(a)
   t.ok(filter.has(a))
