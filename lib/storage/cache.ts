@@ -516,9 +516,11 @@ export class ByteCache {
   private evict (): void {
     // Cold records are kept only while the live ones and the table take at most half the capacity,
     // and for at most half the capacity's bytes copied in one call: then the hand evicts as before.
-    this.keepCold = 2 * (this.liveBytes + this.sizeBytes - this.slabTotal) <= this.capacityBytes
+    // (sizeBytes less the slabs, read once: step changes the slabs and the hand, not the tables)
+    const tableBytes = this.sizeBytes - this.slabTotal
+    this.keepCold = 2 * (this.liveBytes + tableBytes) <= this.capacityBytes
     this.copiedBytes = 0
-    while (this.sizeBytes - this.hand > this.capacityBytes - this.slabBytes && this.step());
+    while (this.slabTotal + tableBytes - this.hand > this.capacityBytes - this.slabBytes && this.step());
   }
 
   /** Passes the record under the hand (or drops the slab it has passed); false when nothing is left. */

@@ -445,11 +445,9 @@ export class Engine {
       // Nothing to write, but what fn saw may not be durable yet: wait for it.
       return pending === undefined ? RESOLVED : pending.batch.done
     }
-    const key = current?.skey ?? k.skey
-    if (value === null) entry = null
-    else if (entry !== SELF && entry !== null) entry.skey = key
-    const batch = this.openBatch()
-    // (One construction site: V8 inlines the constructor there.)
+    // The storage key: the old record's (no hashing), else the caller's. A cached record's is read from
+    // the SlabEntry's fields, not through `current.skey`: that load sees every kind of Entry (megamorphic).
+    let key: Buffer
     let old: Buffer | undefined
     let oldStart = 0
     let oldEnd = 0
@@ -457,10 +455,17 @@ export class Engine {
       old = current.slab
       oldStart = current.start
       oldEnd = current.end
+      const skeyLen = current.skeyLen
+      key = skeyLen < 0 ? k.skey : old.subarray(oldStart - skeyLen, oldStart)
     } else if (current !== undefined) {
       old = current.bytes
       oldEnd = old.length
-    }
+      key = current.skey ?? k.skey
+    } else key = k.skey
+    if (value === null) entry = null
+    else if (entry !== SELF && entry !== null) entry.skey = key
+    const batch = this.openBatch()
+    // (One construction site: V8 inlines the constructor there.)
     const write = new PendingWrite(space, key, value, old, oldStart, oldEnd, ks, hash, entry, batch)
     if (pending !== undefined && pending.batch !== batch && !pending.batch.written && !batch.after.includes(pending.batch)) batch.after.push(pending.batch)
     batch.ops.push(write)
