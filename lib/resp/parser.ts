@@ -36,6 +36,7 @@
 
 import RedisParser from 'redis-parser'
 import { splitInlineArgs } from './inline.js'
+import { FastBuffer } from './view.js'
 
 /** Redis proto-max-bulk-len: the largest bulk argument. */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024
@@ -567,30 +568,6 @@ function frameArgs (chunk: Buffer, buffer: ArrayBufferLike, offset: number): Buf
   args[0] = commonName(chunk, argAt[0], argEnd[0]) ?? new FastBuffer(buffer, offset + argAt[0], argEnd[0] - argAt[0])
   for (let i = 1; i < n; i++) args[i] = new FastBuffer(buffer, offset + argAt[i], argEnd[i] - argAt[i])
   return args
-}
-
-/**
- * Buffer's species (Node's FastBuffer, what Buffer#subarray constructs): the
- * arguments' views made from the chunk's ArrayBuffer and offset, read once a
- * chunk. Buffer#subarray reads the chunk's length, buffer and byteOffset
- * itself, through generic loads (its code is shared by every caller in the
- * process): ~450 instructions a view more (docs/performance.md, "Session 13,
- * hash13"). wholeFrame checked every range against the chunk.
- */
-type ViewOf = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer
-const FastBuffer: ViewOf = speciesView() ?? class {
-  constructor (buffer: ArrayBufferLike, byteOffset: number, length: number) {
-    return Buffer.from(buffer, byteOffset, length)
-  }
-} as unknown as ViewOf
-
-/** Buffer's species, if it makes a Buffer view of an ArrayBuffer (Node's own, from 4 on); null: use Buffer.from. */
-function speciesView (): ViewOf | null {
-  const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species]
-  if (typeof species !== 'function') return null
-  const ab = new ArrayBuffer(4)
-  const view = new (species as ViewOf)(ab, 1, 2)
-  return Buffer.isBuffer(view) && view.buffer === ab && view.byteOffset === 1 && view.length === 2 ? species as ViewOf : null
 }
 
 // GET and SET as clients spell them: one shared Buffer each for the command
