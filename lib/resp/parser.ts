@@ -107,6 +107,13 @@ export interface RequestParserOptions {
    * before keeping it long, or it pins the whole chunk.
    */
   onCommand: (args: Buffer[]) => void
+  /**
+   * A GET (any case) of one key, chunk[from, to), offered before its
+   * arguments are made: true when it was answered (no onCommand follows),
+   * false to have it delivered to onCommand as any other. Only whole frames
+   * of one chunk are offered; the range is valid during the call only.
+   */
+  onGet?: (chunk: Buffer, from: number, to: number) => boolean
   /** A protocol error: reply `-ERR <message>` and close. Called at most once; nothing follows it. */
   onError: (message: string) => void
 }
@@ -127,6 +134,7 @@ export class RequestParser {
   private readonly maxRequestLen: number
   private readonly isAuthenticated: (() => boolean) | undefined
   private readonly onCommand: (args: Buffer[]) => void
+  private readonly onGet: ((chunk: Buffer, from: number, to: number) => boolean) | undefined
   private readonly onError: (message: string) => void
   private readonly frames: RedisParser
 
@@ -170,6 +178,7 @@ export class RequestParser {
     }
     this.isAuthenticated = options.isAuthenticated
     this.onCommand = options.onCommand
+    this.onGet = options.onGet
     this.onError = options.onError
     this.frames = new RedisParser({
       returnBuffers: true,
@@ -253,7 +262,10 @@ export class RequestParser {
             // Its limits may depend on the auth state after the commands
             // before it, which have run: ask now.
             if (next > 0 && (!wholeFrameNeedsAuth || this.authenticated())) {
-              this.onCommand(frameArgs(chunk, buffer, offset))
+              // A GET's key offered where it lies first: no argument array, no view.
+              if (wholeFrameArgs !== 2 || !isGet(chunk, argAt[0], argEnd[0]) || this.onGet === undefined || !this.onGet(chunk, argAt[1], argEnd[1])) {
+                this.onCommand(frameArgs(chunk, buffer, offset))
+              }
               if (this.phase !== START) return // stop() from onCommand
               pos = next
               break
@@ -586,6 +598,11 @@ function commonName (chunk: Buffer, from: number, to: number): Buffer | undefine
   if (b === 0x45 && c === 0x54) return a === 0x47 ? NAME_GET : a === 0x53 ? NAME_SET : undefined // 'GET', 'SET'
   if (b === 0x65 && c === 0x74) return a === 0x67 ? NAME_get : a === 0x73 ? NAME_set : undefined // 'get', 'set'
   return undefined
+}
+
+/** Is chunk[from, to) GET, in any case? */
+function isGet (chunk: Buffer, from: number, to: number): boolean {
+  return to - from === 3 && (chunk[from] | 0x20) === 0x67 && (chunk[from + 1] | 0x20) === 0x65 && (chunk[from + 2] | 0x20) === 0x74
 }
 
 /**
