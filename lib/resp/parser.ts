@@ -36,7 +36,7 @@
 
 import RedisParser from 'redis-parser'
 import { splitInlineArgs } from './inline.js'
-import { FastBuffer } from './view.js'
+import { FastBuffer, bufferOf, byteOffsetOf } from './view.js'
 
 /** Redis proto-max-bulk-len: the largest bulk argument. */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024
@@ -244,9 +244,9 @@ export class RequestParser {
 
   private run (chunk: Buffer): void {
     const end = chunk.length
-    // Read once a chunk, not once a frame: the loads are generic calls (~190 instructions each).
-    const buffer = chunk.buffer
-    const offset = chunk.byteOffset
+    // Read once a chunk, not once a frame, by the getters (view.ts): the loads are generic (~190 instructions each).
+    const buffer = bufferOf.call(chunk)
+    const offset = byteOffsetOf.call(chunk)
     let pos = 0
     // Where the request in progress starts in this chunk; -1: it started in
     // an earlier one and its bytes so far are in this.asm.

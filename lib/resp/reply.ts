@@ -18,7 +18,7 @@
 //   bool         :1 / :0                     #t / #f
 //   verbatim     $n <text>                   =n txt:<text>
 
-import { FastBuffer, copyInto } from './view.js'
+import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from './view.js'
 
 export interface SimpleReply { type: 'simple', value: string }
 /** The full text, code included: 'ERR unknown command ...', 'NOQUORUM ...'. */
@@ -303,7 +303,7 @@ export class ReplyWriter {
     const slab = this.room(n + 16)
     let p = this.header(slab, this.pos, 36, n)
     if (n < SHORT_COPY) for (let i = 0; i < n; i++) slab[p + i] = src[start + i]
-    else copyInto.call(slab, start === 0 && end === src.length ? src : new FastBuffer(src.buffer, src.byteOffset + start, n), p)
+    else copyInto.call(slab, start === 0 && end === src.length ? src : new FastBuffer(bufferOf.call(src), byteOffsetOf.call(src) + start, n), p)
     p += n
     slab[p] = 13
     slab[p + 1] = 10
@@ -324,7 +324,7 @@ export class ReplyWriter {
     if (this.pieces.length === 0) {
       if (this.pos === this.start) return null
       const slab = this.slab
-      const out = new FastBuffer(slab.buffer, slab.byteOffset + this.start, this.pos - this.start)
+      const out = new FastBuffer(bufferOf.call(slab), byteOffsetOf.call(slab) + this.start, this.pos - this.start)
       this.start = this.pos
       return out
     }
