@@ -258,6 +258,25 @@ export class ReplyWriter {
       this.pos = p + 5
       return
     }
+    // A GET's nil (a cached absent key's): as OK, not through encode and TypedArray#set.
+    if (reply === NULL) {
+      const slab = this.room(5)
+      const p = this.pos
+      if (proto === 3) {
+        slab[p] = 95 // '_'
+        slab[p + 1] = 13
+        slab[p + 2] = 10
+        this.pos = p + 3
+      } else {
+        slab[p] = 36 // '$'
+        slab[p + 1] = 45 // '-'
+        slab[p + 2] = 49 // '1'
+        slab[p + 3] = 13
+        slab[p + 4] = 10
+        this.pos = p + 5
+      }
+      return
+    }
     const slab = this.slab
     const start = this.start
     const pos = this.pos
