@@ -247,36 +247,9 @@ export class ReplyWriter {
     // Every SET's reply: not through encode, whose switch on the type, once other
     // replies have gone through it, is deoptimised and left to baseline code;
     // its five bytes stored one by one (TypedArray#set of OK_BYTES: ~175 instructions).
-    if (reply === OK) {
-      const slab = this.room(5)
-      const p = this.pos
-      slab[p] = 43 // '+'
-      slab[p + 1] = 79 // 'O'
-      slab[p + 2] = 75 // 'K'
-      slab[p + 3] = 13
-      slab[p + 4] = 10
-      this.pos = p + 5
-      return
-    }
-    // A GET's nil (a cached absent key's): as OK, not through encode and TypedArray#set.
-    if (reply === NULL) {
-      const slab = this.room(5)
-      const p = this.pos
-      if (proto === 3) {
-        slab[p] = 95 // '_'
-        slab[p + 1] = 13
-        slab[p + 2] = 10
-        this.pos = p + 3
-      } else {
-        slab[p] = 36 // '$'
-        slab[p + 1] = 45 // '-'
-        slab[p + 2] = 49 // '1'
-        slab[p + 3] = 13
-        slab[p + 4] = 10
-        this.pos = p + 5
-      }
-      return
-    }
+    if (reply === OK) return this.short(43, 79, 75) // '+OK'
+    // A GET's nil (a cached absent key's) as well.
+    if (reply === NULL && proto === 2) return this.short(36, 45, 49) // '$-1'
     const slab = this.slab
     const start = this.start
     const pos = this.pos
@@ -292,6 +265,18 @@ export class ReplyWriter {
       this.piecesLen = piecesLen
       throw e
     }
+  }
+
+  /** Three bytes and CRLF, stored one by one. */
+  private short (a: number, b: number, c: number): void {
+    const slab = this.room(5)
+    const p = this.pos
+    slab[p] = a
+    slab[p + 1] = b
+    slab[p + 2] = c
+    slab[p + 3] = 13
+    slab[p + 4] = 10
+    this.pos = p + 5
   }
 
   /** A bulk string reply: `$<len>\r\n<bytes>\r\n`. */
