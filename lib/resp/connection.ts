@@ -25,6 +25,7 @@
 // node catches up (half of each), and TCP backpressure reaches the client: a
 // client pipelining far more than the node can commit (redis-cli --pipe) does
 // not make it swell.
+import { Buffer } from 'node:buffer'
 import type { Socket } from 'node:net'
 // Imported, not the global: globalThis.performance is a getter, ~170 more instructions a clock read.
 import { performance } from 'node:perf_hooks'
@@ -44,6 +45,8 @@ export interface ConnectionHost {
   selfOrdered (args: Buffer[]): boolean
   /** Writes the command's reply to out itself when it can answer at once (a cached GET), setting session.callStats as exec does; false: nothing done. */
   writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean
+  /** writeFast of a GET whose key is key[from, to) (the parser's chunk: no view of it made). */
+  writeGet (session: Session, key: Buffer, from: number, to: number, out: ReplyWriter): boolean
   now (): number
   readonly maxBulkLen: number
   readonly requirePassword: boolean
@@ -204,6 +207,8 @@ export class Connection implements Session {
   /** A MULTI arrived and no EXEC, DISCARD or RESET since (what the session will be in once they run). */
   private queueing = false
   private inData = false
+  /** The host declined the GET the parser offered (onGet): the onCommand that follows does not ask again. */
+  private getOffered = false
   private closing = false
   private paused = false
   /** The argument bytes of the commands not answered yet (what reading ahead holds in memory). */
@@ -265,6 +270,7 @@ export class Connection implements Session {
       maxBulkLen: host.maxBulkLen,
       isAuthenticated: () => this.authenticated,
       onCommand: (args) => this.onCommand(args),
+      onGet: (chunk, from, to) => this.onGet(chunk, from, to),
       onError: (message) => this.onProtocolError(message)
     })
     if (streamReads) {
@@ -311,15 +317,9 @@ export class Connection implements Session {
     // Between MULTI and EXEC as they arrived, commands are queued, and a queue
     // does not commute: each waits for everything before it, as a barrier.
     // Nothing unanswered before it, no MULTI, no tracking: the host may write the reply itself.
-    if (this.queue.length === 0 && !this.queueing && this.tracker === null && this.host.writeFast(this, args, this.writer)) {
-      const stats = this.callStats
-      if (stats !== null) {
-        stats.calls++
-        this.timed[this.timedCount++] = stats
-      }
-      if (this.closeAfterReply) this.closing = true
-      return
-    }
+    const offered = this.getOffered
+    this.getOffered = false
+    if (!offered && this.queue.length === 0 && !this.queueing && this.tracker === null && this.host.writeFast(this, args, this.writer)) return this.answeredFast()
     const serial = this.queueing
     const effect = this.host.connectionEffect(args)
     if (effect === 'begin') this.queueing = true
@@ -368,6 +368,28 @@ export class Connection implements Session {
     }
     // QUIT closes once answered, whenever it runs: nothing after it is read.
     if (this.closeAfterReply || effect === 'quit') this.closing = true
+  }
+
+  /** The parser's offer of a GET of chunk[from, to), before its arguments are made: onCommand's writeFast without them. */
+  private onGet (chunk: Buffer, from: number, to: number): boolean {
+    if (this.closing || this.queue.length !== 0 || this.queueing || this.tracker !== null) return false
+    if (!this.host.writeGet(this, chunk, from, to, this.writer)) {
+      this.getOffered = true // (onCommand, next: not asked again)
+      return false
+    }
+    this.host.commandProcessed()
+    this.answeredFast()
+    return true
+  }
+
+  /** A command the host answered into the writer (writeFast): counted now, timed at the end of the read event. */
+  private answeredFast (): void {
+    const stats = this.callStats
+    if (stats !== null) {
+      stats.calls++
+      this.timed[this.timedCount++] = stats
+    }
+    if (this.closeAfterReply) this.closing = true
   }
 
   /**

@@ -36,6 +36,7 @@
 
 import RedisParser from 'redis-parser'
 import { splitInlineArgs } from './inline.js'
+import { FastBuffer, bufferOf, byteOffsetOf } from './view.js'
 
 /** Redis proto-max-bulk-len: the largest bulk argument. */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024
@@ -106,6 +107,13 @@ export interface RequestParserOptions {
    * before keeping it long, or it pins the whole chunk.
    */
   onCommand: (args: Buffer[]) => void
+  /**
+   * A GET (any case) of one key, chunk[from, to), offered before its
+   * arguments are made: true when it was answered (no onCommand follows),
+   * false to have it delivered to onCommand as any other. Only whole frames
+   * of one chunk are offered; the range is valid during the call only.
+   */
+  onGet?: (chunk: Buffer, from: number, to: number) => boolean
   /** A protocol error: reply `-ERR <message>` and close. Called at most once; nothing follows it. */
   onError: (message: string) => void
 }
@@ -126,6 +134,7 @@ export class RequestParser {
   private readonly maxRequestLen: number
   private readonly isAuthenticated: (() => boolean) | undefined
   private readonly onCommand: (args: Buffer[]) => void
+  private readonly onGet: ((chunk: Buffer, from: number, to: number) => boolean) | undefined
   private readonly onError: (message: string) => void
   private readonly frames: RedisParser
 
@@ -169,6 +178,7 @@ export class RequestParser {
     }
     this.isAuthenticated = options.isAuthenticated
     this.onCommand = options.onCommand
+    this.onGet = options.onGet
     this.onError = options.onError
     this.frames = new RedisParser({
       returnBuffers: true,
@@ -234,9 +244,9 @@ export class RequestParser {
 
   private run (chunk: Buffer): void {
     const end = chunk.length
-    // Read once a chunk, not once a frame: the loads are generic calls (~190 instructions each).
-    const buffer = chunk.buffer
-    const offset = chunk.byteOffset
+    // Read once a chunk, not once a frame, by the getters (view.ts): the loads are generic (~190 instructions each).
+    const buffer = bufferOf.call(chunk)
+    const offset = byteOffsetOf.call(chunk)
     let pos = 0
     // Where the request in progress starts in this chunk; -1: it started in
     // an earlier one and its bytes so far are in this.asm.
@@ -252,7 +262,10 @@ export class RequestParser {
             // Its limits may depend on the auth state after the commands
             // before it, which have run: ask now.
             if (next > 0 && (!wholeFrameNeedsAuth || this.authenticated())) {
-              this.onCommand(frameArgs(chunk, buffer, offset))
+              // A GET's key offered where it lies first: no argument array, no view.
+              if (wholeFrameArgs !== 2 || !isGet(chunk, argAt[0], argEnd[0]) || this.onGet === undefined || !this.onGet(chunk, argAt[1], argEnd[1])) {
+                this.onCommand(frameArgs(chunk, buffer, offset))
+              }
               if (this.phase !== START) return // stop() from onCommand
               pos = next
               break
@@ -569,30 +582,6 @@ function frameArgs (chunk: Buffer, buffer: ArrayBufferLike, offset: number): Buf
   return args
 }
 
-/**
- * Buffer's species (Node's FastBuffer, what Buffer#subarray constructs): the
- * arguments' views made from the chunk's ArrayBuffer and offset, read once a
- * chunk. Buffer#subarray reads the chunk's length, buffer and byteOffset
- * itself, through generic loads (its code is shared by every caller in the
- * process): ~450 instructions a view more (docs/performance.md, "Session 13,
- * hash13"). wholeFrame checked every range against the chunk.
- */
-type ViewOf = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer
-const FastBuffer: ViewOf = speciesView() ?? class {
-  constructor (buffer: ArrayBufferLike, byteOffset: number, length: number) {
-    return Buffer.from(buffer, byteOffset, length)
-  }
-} as unknown as ViewOf
-
-/** Buffer's species, if it makes a Buffer view of an ArrayBuffer (Node's own, from 4 on); null: use Buffer.from. */
-function speciesView (): ViewOf | null {
-  const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species]
-  if (typeof species !== 'function') return null
-  const ab = new ArrayBuffer(4)
-  const view = new (species as ViewOf)(ab, 1, 2)
-  return Buffer.isBuffer(view) && view.buffer === ab && view.byteOffset === 1 && view.length === 2 ? species as ViewOf : null
-}
-
 // GET and SET as clients spell them: one shared Buffer each for the command
 // name instead of a view of the chunk per request (a view is a typed array
 // creation, ~700 instructions). Nothing writes into arguments.
@@ -609,6 +598,11 @@ function commonName (chunk: Buffer, from: number, to: number): Buffer | undefine
   if (b === 0x45 && c === 0x54) return a === 0x47 ? NAME_GET : a === 0x53 ? NAME_SET : undefined // 'GET', 'SET'
   if (b === 0x65 && c === 0x74) return a === 0x67 ? NAME_get : a === 0x73 ? NAME_set : undefined // 'get', 'set'
   return undefined
+}
+
+/** Is chunk[from, to) GET, in any case? */
+function isGet (chunk: Buffer, from: number, to: number): boolean {
+  return to - from === 3 && (chunk[from] | 0x20) === 0x67 && (chunk[from + 1] | 0x20) === 0x65 && (chunk[from + 2] | 0x20) === 0x74
 }
 
 /**

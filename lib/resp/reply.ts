@@ -18,6 +18,8 @@
 //   bool         :1 / :0                     #t / #f
 //   verbatim     $n <text>                   =n txt:<text>
 
+import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from './view.js'
+
 export interface SimpleReply { type: 'simple', value: string }
 /** The full text, code included: 'ERR unknown command ...', 'NOQUORUM ...'. */
 export interface ErrorReply { type: 'error', value: string }
@@ -192,6 +194,14 @@ const RESP3_FALSE = Buffer.from('#f\r\n')
 
 /** Bulk payloads at least this long are referenced until take(), not copied in. */
 const BIG_PAYLOAD = 16 * 1024
+/**
+ * A range shorter than this is copied byte by byte; a longer one through a view
+ * of it and TypedArray#set. Optimised code checks both arrays' maps and bounds
+ * at every byte (~35 instructions a byte under callgrind), a view and the set
+ * cost ~870 whatever the length: a cached GET's 100-byte value took ~3 800 by
+ * the loop (docs/performance.md, "Session 14, get14").
+ */
+const SHORT_COPY = 24
 
 export interface ReplyWriterOptions {
   /** Size of the buffers replies are encoded into. Default 16 KB (Redis's reply chunk). */
@@ -237,17 +247,9 @@ export class ReplyWriter {
     // Every SET's reply: not through encode, whose switch on the type, once other
     // replies have gone through it, is deoptimised and left to baseline code;
     // its five bytes stored one by one (TypedArray#set of OK_BYTES: ~175 instructions).
-    if (reply === OK) {
-      const slab = this.room(5)
-      const p = this.pos
-      slab[p] = 43 // '+'
-      slab[p + 1] = 79 // 'O'
-      slab[p + 2] = 75 // 'K'
-      slab[p + 3] = 13
-      slab[p + 4] = 10
-      this.pos = p + 5
-      return
-    }
+    if (reply === OK) return this.short(43, 79, 75) // '+OK'
+    // A GET's nil (a cached absent key's) as well.
+    if (reply === NULL && proto === 2) return this.short(36, 45, 49) // '$-1'
     const slab = this.slab
     const start = this.start
     const pos = this.pos
@@ -263,6 +265,18 @@ export class ReplyWriter {
       this.piecesLen = piecesLen
       throw e
     }
+  }
+
+  /** Three bytes and CRLF, stored one by one. */
+  private short (a: number, b: number, c: number): void {
+    const slab = this.room(5)
+    const p = this.pos
+    slab[p] = a
+    slab[p + 1] = b
+    slab[p + 2] = c
+    slab[p + 3] = 13
+    slab[p + 4] = 10
+    this.pos = p + 5
   }
 
   /** A bulk string reply: `$<len>\r\n<bytes>\r\n`. */
@@ -292,9 +306,8 @@ export class ReplyWriter {
     }
     const slab = this.room(n + 16)
     let p = this.header(slab, this.pos, 36, n)
-    if (start === 0 && end === src.length) slab.set(src, p)
-    else if (n > 256) src.copy(slab, p, start, end)
-    else for (let i = 0; i < n; i++) slab[p + i] = src[start + i]
+    if (n < SHORT_COPY) for (let i = 0; i < n; i++) slab[p + i] = src[start + i]
+    else copyInto.call(slab, start === 0 && end === src.length ? src : new FastBuffer(bufferOf.call(src), byteOffsetOf.call(src) + start, n), p)
     p += n
     slab[p] = 13
     slab[p + 1] = 10
@@ -314,7 +327,8 @@ export class ReplyWriter {
   take (): Buffer | null {
     if (this.pieces.length === 0) {
       if (this.pos === this.start) return null
-      const out = this.slab.subarray(this.start, this.pos)
+      const slab = this.slab
+      const out = new FastBuffer(bufferOf.call(slab), byteOffsetOf.call(slab) + this.start, this.pos - this.start)
       this.start = this.pos
       return out
     }

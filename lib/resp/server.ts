@@ -84,6 +84,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
     return this.dispatcher.writeFast(session, args, out)
   }
 
+  writeGet (session: Session, key: Buffer, from: number, to: number, out: ReplyWriter): boolean {
+    return this.dispatcher.writeGet(session, key, from, to, out)
+  }
+
   now (): number {
     return this.node.clock.now()
   }

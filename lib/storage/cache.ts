@@ -128,9 +128,9 @@ export function hashOf (ks: string): number {
 }
 
 /** hashOf of the key's latin1 string, from its bytes (a byte is its char code): a byte load, not a char code, a character. */
-export function hashOfBytes (key: Uint8Array): number {
+export function hashOfBytes (key: Uint8Array, from = 0, to = key.length): number {
   let h = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193)
+  for (let i = from; i < to; i++) h = Math.imul(h ^ key[i], 0x01000193)
   return finish(h)
 }
 
@@ -140,8 +140,8 @@ function finish (h: number): number {
   return h ^ (h >>> 16)
 }
 
-function sameBytes (s: Buffer, at: number, key: Uint8Array): boolean {
-  for (let c = 0; c < key.length; c++) if (s[at + c] !== key[c]) return false
+function sameBytes (s: Buffer, at: number, key: Uint8Array, from: number, to: number): boolean {
+  for (let c = from; c < to; c++) if (s[at + c - from] !== key[c]) return false
   return true
 }
 
@@ -223,14 +223,14 @@ export class ByteCache {
   }
 
   /**
-   * get(key.toString('latin1'))'s bytes, from the key's bytes (no string, no
+   * get(key.toString('latin1'))'s bytes, from the key's bytes, key[from, to) (no string, no
    * Entry, no view): the slab holding the cached value, whose range in it is
    * left in `range`; null when the key is known absent, undefined when not
    * cached. A key record's (a client's key) only: an element record's key
    * starts with U+0100, which no byte is.
    */
-  getBytes (key: Uint8Array, range: ByteRange): Buffer | null | undefined {
-    return this.found(this.find(hashOfBytes(key), key), range)
+  getBytes (key: Uint8Array, range: ByteRange, from = 0, to = key.length): Buffer | null | undefined {
+    return this.found(this.find(hashOfBytes(key, from, to), key, undefined, 0, from, to), range)
   }
 
   /** The slot i's record was read (-1: none): its slab, the value's range left in `range` (its record's offset in foundAt). */
@@ -324,17 +324,17 @@ export class ByteCache {
   }
 
   /**
-   * The slot holding key (a string, or a key record's key as bytes): i in the
-   * table, -2 - j in the old one, -1 none. read, start: a record the key had
-   * (set's), matched without comparing the key.
+   * The slot holding key (a string, or a key record's key as bytes,
+   * key[from, to)): i in the table, -2 - j in the old one, -1 none. read,
+   * start: a record the key had (set's), matched without comparing the key.
    */
-  private find (hash: number, key: string | Uint8Array, read?: Buffer, start = 0): number {
+  private find (hash: number, key: string | Uint8Array, read?: Buffer, start = 0, from = 0, to = key.length): number {
     if (this.entries === 0) return -1
     const positions = this.positions
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const pos = positions[i]
       if (pos === 0) break
-      if (this.hashes[i] === hash && (this.isRecord(pos, read, start) || this.keyAt(pos, key))) return i
+      if (this.hashes[i] === hash && (this.isRecord(pos, read, start) || this.keyAt(pos, key, from, to))) return i
     }
     const old = this.oldPositions
     if (old === null) return -1
@@ -343,7 +343,7 @@ export class ByteCache {
     for (let j = hash & mask; ; j = (j + 1) & mask) {
       const pos = old[j]
       if (pos === 0) return -1
-      if (pos !== MOVED && hashes[j] === hash && (this.isRecord(pos, read, start) || this.keyAt(pos, key))) return -2 - j
+      if (pos !== MOVED && hashes[j] === hash && (this.isRecord(pos, read, start) || this.keyAt(pos, key, from, to))) return -2 - j
     }
   }
 
@@ -364,11 +364,11 @@ export class ByteCache {
     return recordBytes(this.slabOf(pos), pos % OFFSET_BITS)
   }
 
-  private keyAt (pos: number, key: string | Uint8Array): boolean {
+  private keyAt (pos: number, key: string | Uint8Array, keyFrom: number, keyTo: number): boolean {
     if (typeof key !== 'string') {
       const slab = this.slabOf(pos)
       const at = pos % OFFSET_BITS
-      return u16(slab, at + H_KEY_LEN) === key.length && (slab[at + H_FLAGS] & WIDE_PREFIX) === 0 && sameBytes(slab, at + HEADER, key)
+      return u16(slab, at + H_KEY_LEN) === keyTo - keyFrom && (slab[at + H_FLAGS] & WIDE_PREFIX) === 0 && sameBytes(slab, at + HEADER, key, keyFrom, keyTo)
     }
     const slab = this.slabOf(pos)
     const at = pos % OFFSET_BITS

@@ -319,12 +319,12 @@ export class Engine {
    * Not counted: a caller that answers from it counts a read and a hit in
    * stats. docs/performance.md, "getpath".
    */
-  cachedBytes (key: Buffer, range: ByteRange): Buffer | null | undefined {
+  cachedBytes (key: Buffer, range: ByteRange, from = 0, to = key.length): Buffer | null | undefined {
     if (this.unwrittenData > 0) {
-      const ks = key.toString('latin1')
+      const ks = key.toString('latin1', from, to)
       if (this.pendingOf('data', ks, hashOf(ks)) !== undefined) return undefined
     }
-    return this.cache.getBytes(key, range)
+    return this.cache.getBytes(key, range, from, to)
   }
 
   /** The latest value of a key, synchronously when it is in memory. */

@@ -46,6 +46,7 @@ export function host (answer: () => Reply | Promise<Reply>): ConnectionHost {
     connectionEffect: () => null,
     selfOrdered: () => true,
     writeFast: (_s: unknown, _a: Buffer[], _o: ReplyWriter) => false,
+    writeGet: () => false,
     now: () => 0,
     maxBulkLen: 512 * 1024 * 1024,
     requirePassword: false,

@@ -44,6 +44,36 @@ t.test('arguments are views of the chunk; no copy for a frame inside one chunk',
   t.equal(all[0][1].byteOffset, inner.byteOffset + inner.indexOf('key'))
 })
 
+t.test('a whole GET is offered by its key\'s range first (onGet); declined or not whole, it is a command as any other', async t => {
+  const offered: string[] = []
+  const commands: string[][] = []
+  let accept = true
+  const p = new RequestParser({
+    onCommand: a => { commands.push(a.map(x => x.toString('latin1'))) },
+    onGet: (chunk, from, to) => { offered.push(chunk.toString('latin1', from, to)); return accept },
+    onError: () => {}
+  })
+  const inner = Buffer.concat([Buffer.from('xx'), frame('GET', 'k1'), frame('get', 'key:2'), frame('GeT', ''), frame('SET', 'k', 'v'), frame('GET', 'a', 'b'), frame('GETX', 'k')]).subarray(2)
+  p.feed(inner)
+  t.same(offered, ['k1', 'key:2', ''], 'every spelling, an empty key; its bytes where they lie in the chunk')
+  t.same(commands, [['SET', 'k', 'v'], ['GET', 'a', 'b'], ['GETX', 'k']], 'answered GETs are not delivered')
+  accept = false
+  offered.length = 0
+  commands.length = 0
+  p.feed(frame('GET', 'k3'))
+  t.same(offered, ['k3'])
+  t.same(commands, [['GET', 'k3']], 'a declined GET is delivered')
+  offered.length = 0
+  commands.length = 0
+  accept = true
+  const split = frame('GET', 'k4')
+  p.feed(split.subarray(0, 10))
+  p.feed(split.subarray(10))
+  p.feed(Buffer.from('GET k5\r\n'))
+  t.same(offered, [], 'a GET split across chunks, an inline GET: not offered')
+  t.same(commands, [['GET', 'k4'], ['GET', 'k5']])
+})
+
 t.test('inline requests', async t => {
   t.same(parse('PING\r\n'), ok(['PING']))
   t.same(parse('PING\n'), ok(['PING']), 'bare LF')

@@ -200,3 +200,21 @@ t.test('property: RESP3 output decodes to the same tree', async t => {
     deepStrictEqual(decodeResp3(out), replies.map(resp3View))
   }), { numRuns: 1000 }))
 })
+
+t.test('bulkOf: a range of a buffer, short (byte by byte) or long (through a view), at any offset', async t => {
+  // A source inside a larger ArrayBuffer (as a cache slab or a pooled Buffer is), random bytes.
+  const outer = Buffer.alloc(5000)
+  for (let i = 0; i < outer.length; i++) outer[i] = (i * 131 + 7) & 0xff
+  const src = outer.subarray(17, 4017)
+  const w = new ReplyWriter({ slabSize: 256 })
+  for (const n of [0, 1, 23, 24, 25, 100, 255, 300, 3000]) {
+    for (const start of [0, 1, 999, src.length - n]) {
+      w.bulkOf(src, start, start + n)
+      const out = w.take() as Buffer
+      const want = Buffer.concat([Buffer.from(`$${n}\r\n`), src.subarray(start, start + n), Buffer.from('\r\n')])
+      t.ok(out.equals(want), `${n} bytes from ${start}`)
+    }
+  }
+  w.bulkOf(src, 0, src.length)
+  t.ok((w.take() as Buffer).subarray(7, 4007).equals(src), 'the whole source')
+})

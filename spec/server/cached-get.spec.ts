@@ -3,7 +3,7 @@
 // general path, in RESP2 and RESP3, counted the same, and the cases it must
 // leave to the general path (another type, a counter, MULTI, a pipeline
 // behind a write). A real node in this process and real TCP clients; the
-// dispatcher's writeFast is wrapped only to record which path answered.
+// dispatcher's writeGet is wrapped only to record which path answered.
 import t from 'tap'
 import { rmSync } from 'node:fs'
 import { parseServerArgs } from '../../lib/cli/args.js'
@@ -20,11 +20,12 @@ const take = (): boolean[] => { const f = fast; fast = []; return f }
 t.before(async () => {
   dir = tempDir()
   server = await startServer(parseServerArgs(['--dir', dir, '--port', '0', '--peer-port', '0', '--host', '127.0.0.1', '--n', '1', '--r', '1', '--w', '1', '--sweep-interval-ms', '0', '--log-level', 'warn']))
+  // writeGet: what a connection offers a GET the parser found whole (its key in place), and what writeFast asks for any other GET.
   const d = server.resp.dispatcher
-  const writeFast = d.writeFast.bind(d)
-  d.writeFast = (session, args, out) => {
-    const done = writeFast(session, args, out)
-    if (args[0].toString('latin1').toLowerCase() === 'get') fast.push(done)
+  const writeGet = d.writeGet.bind(d)
+  d.writeGet = (session, key, from, to, out) => {
+    const done = writeGet(session, key, from, to, out)
+    fast.push(done)
     return done
   }
 })

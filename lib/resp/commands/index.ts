@@ -109,11 +109,15 @@ const SPELLINGS_MAX = 4096
 let GET: { name: string, spec: CommandSpec | undefined } | undefined
 let SET: typeof GET
 
+function theGet (): { name: string, spec: CommandSpec | undefined } {
+  return (GET ??= { name: 'get', spec: COMMANDS.get('get') })
+}
+
 function lookup (arg0: Buffer): { name: string, spec: CommandSpec | undefined } {
   // GET and SET in any case, straight from the bytes: no string for the hottest two.
   if (arg0.length === 3 && (arg0[1] | 0x20) === 0x65 && (arg0[2] | 0x20) === 0x74) {
     const first = arg0[0] | 0x20
-    if (first === 0x67) return (GET ??= { name: 'get', spec: COMMANDS.get('get') })
+    if (first === 0x67) return theGet()
     if (first === 0x73) return (SET ??= { name: 'set', spec: COMMANDS.get('set') })
   }
   const raw = arg0.toString('latin1')
@@ -188,10 +192,19 @@ export class Dispatcher {
    */
   writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean {
     // (the length first: lookup makes a string of any other name, which exec then makes again)
-    if (args.length !== 2 || args[0].length !== 3 || lookup(args[0]).name !== 'get' || !session.authenticated || inMulti(session)) return false
-    if (this.node.config.r !== 1 || !this.node.isSolo() || !writeCachedGet(this.node, args[1], session.proto, out)) return false
+    if (args.length !== 2 || args[0].length !== 3 || lookup(args[0]).name !== 'get') return false
+    return this.writeGet(session, args[1], 0, args[1].length, out)
+  }
+
+  /**
+   * writeFast of a GET whose key is key[from, to): the connection offers the
+   * GETs the parser found whole in a chunk this way, before any argument is
+   * made (the key is read where it lies).
+   */
+  writeGet (session: Session, key: Buffer, from: number, to: number, out: ReplyWriter): boolean {
+    if (!session.authenticated || inMulti(session) || this.node.config.r !== 1 || !this.node.isSolo() || !writeCachedGet(this.node, key, from, to, session.proto, out)) return false
     session.lastCommand = 'get'
-    session.callStats = (GET as { spec: CommandSpec }).spec.stats ?? null
+    session.callStats = (theGet() as { spec: CommandSpec }).spec.stats ?? null
     return true
   }
 

@@ -86,11 +86,12 @@ const cachedRange = { start: 0, end: 0 }
  * stays until the sweep takes it, as there) and nil for a key known absent or
  * a tombstone; counted as get counts a cache hit. false, nothing written nor
  * counted: not cached, a write of it pending, or not a plain string (a
- * collection's WRONGTYPE, a counter), and get runs as usual.
+ * collection's WRONGTYPE, a counter), and get runs as usual. The key is
+ * key[from, to) (a view of it, or the request's bytes where the parser found them).
  */
-export function writeCachedGet (node: DynakvNode, key: Buffer, proto: Proto, out: ReplyWriter): boolean {
+export function writeCachedGet (node: DynakvNode, key: Buffer, from: number, to: number, proto: Proto, out: ReplyWriter): boolean {
   const engine = node.local.engine
-  const slab = engine.cachedBytes(key, cachedRange)
+  const slab = engine.cachedBytes(key, cachedRange, from, to)
   if (slab === undefined || (slab !== null && !plainString(slab, cachedRange.start, cachedRange.end))) return false
   engine.stats.reads++
   engine.stats.cacheHits++
