@@ -146,3 +146,24 @@ t.test('lib has no import cycle', async (t) => {
 t.test('layers point one way', async (t) => {
   t.same(layerViolations(importGraph(libSources())), [])
 })
+
+/**
+ * A file that uses Buffer as a value imports it from node:buffer: in Node 20
+ * the global `Buffer` is an accessor on globalThis, so each `Buffer.from`,
+ * `Buffer.allocUnsafe` or `instanceof Buffer` through it calls a getter first
+ * (~195 instructions a call by callgrind, session 14; docs/performance.md).
+ */
+const usesGlobalBuffer = (text: string): boolean => {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/'(?:[^'\\\n]|\\.)*'/g, "''")
+  return /\bBuffer\s*[.[]|\binstanceof\s+Buffer\b|\bnew\s+Buffer\b/.test(code) &&
+    !/^import\s*\{[^}]*\bBuffer\b[^}]*\}\s*from\s*'node:buffer'/m.test(text)
+}
+
+t.test('Buffer is imported where it is used as a value', async (t) => {
+  t.ok(usesGlobalBuffer("const b = Buffer.from('x') // Buffer"), 'a fixture using the global is caught')
+  t.ok(usesGlobalBuffer("import type { Buffer } from 'node:buffer'\nif (x instanceof Buffer) f()"), 'a type-only import is not enough')
+  t.notOk(usesGlobalBuffer("import { Buffer } from 'node:buffer'\nconst b = Buffer.alloc(1)"), 'an imported Buffer passes')
+  t.notOk(usesGlobalBuffer("const s = 'Buffer.from'\nlet b: Buffer"), 'a string and a type are not uses')
+  const offenders = [...libSources()].filter(([, text]) => usesGlobalBuffer(text)).map(([file]) => file)
+  t.same(offenders, [])
+})

@@ -17,6 +17,7 @@ import { DIGEST_BYTES } from './hash.js'
 import type { MerkleTree } from './merkle-tree.js'
 import { NODES_PER_REQUEST_MAX } from './merkle-tree.js'
 import type { ExchangeStats } from './stats.js'
+import { Buffer } from 'node:buffer'
 
 /** Reads the hashes of the given nodes of one level of the remote tree, in order. */
 export type RemoteNodes = (level: number, indices: number[]) => Promise<readonly Uint8Array[]>

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 // Fast non-cryptographic 64-bit hashing for anti-entropy.
 //
 // hash64 is MurmurHash3_x86_128 (Austin Appleby, SMHasher) truncated to its

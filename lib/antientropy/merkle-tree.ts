@@ -27,6 +27,7 @@ import { HASH_BYTES } from '../util/bytes.js'
 import type { Hash64 } from './hash.js'
 import { DIGEST_BYTES, SEED_NODE, hashWordsInto } from './hash.js'
 import { NodeRangeError } from './errors.js'
+import { Buffer } from 'node:buffer'
 
 export const LEAVES_DEFAULT = 1024
 export const FANOUT_DEFAULT = 16

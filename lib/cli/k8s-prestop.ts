@@ -15,6 +15,7 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { RespClient, type RespValue } from './resp-client.js'
 import { flatMap } from './cluster-view.js'
+import { Buffer } from 'node:buffer'
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount'
 

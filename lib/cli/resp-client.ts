@@ -2,6 +2,7 @@
 // launcher): one connection, one command at a time, redis-parser for replies.
 import { connect, type Socket } from 'node:net'
 import RedisParser from 'redis-parser'
+import { Buffer } from 'node:buffer'
 
 export type RespValue = string | number | null | RespValue[] | Error
 

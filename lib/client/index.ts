@@ -7,6 +7,7 @@
 //
 // ioredis is a peer dependency: pass your own instance.
 import type { Redis, RedisKey } from 'ioredis'
+import { Buffer } from 'node:buffer'
 
 type Value = string | Buffer
 

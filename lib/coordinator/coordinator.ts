@@ -24,6 +24,7 @@ import {
 import { elementRefOf, type KeyRef, type RecordRef } from '../node/keys.js'
 import { WRONGTYPE, isNotReplica, stringAt, type Change, type LocalReplica, type PutOutcome, type StringRead } from '../node/local.js'
 import type { CounterLease } from '../node/identity.js'
+import { Buffer } from 'node:buffer'
 
 export interface Target {
   readonly node: string
@@ -552,7 +553,7 @@ export class Coordinator {
    * Not a primary here: build each version from what the read found (or the
    * context) alone. Replicas merging it drop exactly what the context covers,
    * as a local put would. No local history of this key here: a one-time actor
-   * (see identity.freshActor).
+   * (see identity.FreshActor).
    */
   private async replicateFresh (key: RecordRef, targets: Target[], selfTarget: Target | undefined, writes: RecordWrite[], w: number, pw: number): Promise<Clock | undefined> {
     const objs: VObject[] = []

@@ -10,6 +10,7 @@
 // The ring is computed from membership alone (lib/ring claim), so a view plus
 // the cluster settings (Q, N) is all a node needs to route.
 import { Reader, Writer, DecodeError } from '../util/bytes.js'
+import { Buffer } from 'node:buffer'
 
 export type Status = 'joining' | 'valid' | 'leaving' | 'removed'
 const STATUSES: readonly Status[] = ['joining', 'valid', 'leaving', 'removed']

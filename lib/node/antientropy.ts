@@ -36,6 +36,7 @@ import type { Logger } from '../runtime/log.js'
 import type { Store } from '../storage/store.js'
 import type { ServerConfig } from './config.js'
 import type { PeerRequests } from './peers.js'
+import { Buffer } from 'node:buffer'
 
 /** What AntiEntropy uses of its node. */
 export interface AntiEntropyDeps {

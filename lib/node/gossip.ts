@@ -13,6 +13,7 @@ import type { Random } from '../runtime/random.js'
 import type { Store } from '../storage/store.js'
 import type { ServerConfig } from './config.js'
 import type { PeerRequests } from './peers.js'
+import { Buffer } from 'node:buffer'
 
 /** Codes of refused membership changes; the last three are a view from a differently configured cluster. */
 export type MembershipRefusalCode = 'DYNAKV_MEMBERSHIP_REFUSED' | 'DYNAKV_MEMBERSHIP_WRONG_CLUSTER' | 'DYNAKV_MEMBERSHIP_PARTITIONS' | 'DYNAKV_MEMBERSHIP_N'

@@ -25,6 +25,7 @@ import type { ServerConfig } from './config.js'
 import { hintPrefix, type LocalReplica } from './local.js'
 import { prefixEnd, refOfStorageKey } from './keys.js'
 import type { PeerRequests } from './peers.js'
+import { Buffer } from 'node:buffer'
 
 /** What Handoff uses of its node. */
 export interface HandoffDeps {

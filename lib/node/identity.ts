@@ -7,6 +7,7 @@ import { Reader, Writer } from '../util/bytes.js'
 import type { Store } from '../storage/store.js'
 import type { Random } from '../runtime/random.js'
 import type { OneTimeActor } from '../versioning/encoded.js'
+import { Buffer } from 'node:buffer'
 
 export interface Identity {
   name: string

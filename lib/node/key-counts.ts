@@ -9,6 +9,7 @@
 // the node is stopped: a node that crashes after it started finds none and
 // scans. A record it cannot read is ignored (scanned instead), never fatal.
 import type { Store } from '../storage/store.js'
+import { Buffer } from 'node:buffer'
 
 export const KEY_COUNTS_KEY = Buffer.from('key-counts')
 const FORMAT = 1

@@ -23,6 +23,7 @@ import { QuorumError } from '../coordinator/coordinator.js'
 import { isKeyRecord, prefixEnd, refOfStorageKey, type KeyRef } from './keys.js'
 import type { ServerConfig } from './config.js'
 import type { PeerRequests } from './peers.js'
+import { Buffer } from 'node:buffer'
 
 /** What Keyspace uses of its node. */
 export interface KeyspaceDeps {

@@ -24,6 +24,7 @@ import {
 import { isElement, type RecordRef } from './keys.js'
 import type { CounterLease, FreshActor } from './identity.js'
 import { Reader, Writer } from '../util/bytes.js'
+import { Buffer } from 'node:buffer'
 
 /** Where this node stands in its current ring, asked as each replica write applies. */
 export interface ReplicaPlacement {

@@ -35,6 +35,7 @@ import { AntiEntropy } from './antientropy.js'
 import { Keyspace, type ScanPage } from './keyspace.js'
 import { classifyJoinFailure, type JoinRefusedError } from './join-refusal.js'
 import { saveCounts, takeSavedCounts } from './key-counts.js'
+import { Buffer } from 'node:buffer'
 
 export { QuorumError }
 export type { ScanPage }

@@ -12,6 +12,7 @@ import type { RangePage, RangeSpec, ReplicaClient, ReplicaReplies } from '../coo
 import { refOfStorageKey, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
 import type { Entry } from '../storage/engine.js'
+import { Buffer } from 'node:buffer'
 
 const EMPTY_BYTES = Buffer.alloc(0)
 const OK: Response = Object.freeze({ type: 'OK' })

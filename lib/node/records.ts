@@ -19,6 +19,7 @@ import { elementState, emptyObject, isTombstone, keyState, objectClock, type Key
 import type { Coordinator, RecordWrite } from '../coordinator/coordinator.js'
 import { WrongTypeError } from './local.js'
 import { elementRefOf, prefixEnd, type ElementKind, type ElementRef, type KeyRef } from './keys.js'
+import { Buffer } from 'node:buffer'
 
 export { WrongTypeError }
 

@@ -12,7 +12,7 @@
 // trailing bytes. Every bytes field is copied out of the frame, so a decoded
 // message never pins a large receive buffer.
 
-import { isUtf8 } from 'node:buffer'
+import { Buffer, isUtf8 } from 'node:buffer'
 import { DecodeError, Reader, copyInto } from '../util/bytes.js'
 import { InvalidMessageError } from './errors.js'
 import { isMessageName, nameOfCode, schemaOf, type FieldKind, type Message, type MessageName } from './messages.js'

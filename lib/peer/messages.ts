@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 // The peer protocol's message set (docs/design.md#peer-protocol): one schema per message type,
 // a table of typed fields that drives the one generic encoder and decoder in
 // codec.ts. The TypeScript message types are derived from this table, so a

@@ -49,6 +49,7 @@ import { adoptAccepted } from '../util/adopt-socket.js'
 import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
 import { isRequestName, type Request, type ResponseTo } from './messages.js'
 import { Call, emptyStats, type CallSink, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
+import { Buffer } from 'node:buffer'
 
 export type { PeerLimits } from './connection.js'
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 // Inline commands (`PING\r\n`, what telnet users and redis-benchmark's
 // PING_INLINE send) are split exactly as Redis's sdssplitargs() splits them:
 //

@@ -37,6 +37,7 @@
 import RedisParser from 'redis-parser'
 import { splitInlineArgs } from './inline.js'
 import { FastBuffer, bufferOf, byteOffsetOf } from './view.js'
+import { Buffer } from 'node:buffer'
 
 /** Redis proto-max-bulk-len: the largest bulk argument. */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024

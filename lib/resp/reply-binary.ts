@@ -22,6 +22,7 @@
 
 import { DecodeError, Reader, Writer } from '../util/bytes.js'
 import { MAX_REPLY_DEPTH, type Reply } from './reply.js'
+import { Buffer } from 'node:buffer'
 
 const VERSION = 1
 

@@ -19,6 +19,7 @@
 //   verbatim     $n <text>                   =n txt:<text>
 
 import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from './view.js'
+import { Buffer } from 'node:buffer'
 
 export interface SimpleReply { type: 'simple', value: string }
 /** The full text, code included: 'ERR unknown command ...', 'NOQUORUM ...'. */

@@ -8,6 +8,7 @@ import type { CommandStats } from '../metrics/command-stats.js'
 import { Dispatcher, type ServerInfo } from './commands/index.js'
 import type { Session } from './session.js'
 import type { Reply, ReplyWriter } from './reply.js'
+import { Buffer } from 'node:buffer'
 
 /** A client socket's reads: at most this many bytes each (the stream path reads 64 KB too). */
 const RECEIVE_BUFFER_BYTES = 64 * 1024

@@ -1,5 +1,6 @@
 // What the command layer knows of one client connection.
 import type { Proto } from './reply.js'
+import { Buffer } from 'node:buffer'
 
 /** One watched key: its token as WATCH read it (null: the read failed, so EXEC aborts). */
 export interface Watch {

@@ -2,6 +2,7 @@
 // what the parser hands out as arguments and what the reply writer copies a
 // cached value with.
 import { copyInto } from '../util/bytes.js'
+import { Buffer } from 'node:buffer'
 
 export { copyInto }
 

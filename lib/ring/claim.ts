@@ -64,6 +64,7 @@ import { checkWeight, largestRemainder } from './quota.js'
 import { type Step, rebalance } from './rebalance.js'
 import { conflictFree, rebuild, repair, undoMoves } from './repair.js'
 import { Ring } from './ring.js'
+import { Buffer } from 'node:buffer'
 
 export interface ClaimMember {
   name: string

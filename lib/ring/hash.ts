@@ -15,6 +15,7 @@
 
 import { HASH_BYTES } from '../util/bytes.js'
 import { CursorRangeError, PartitionCountError, PartitionRangeError } from './errors.js'
+import { Buffer } from 'node:buffer'
 
 export { HASH_BYTES }
 export const PARTITIONS_MAX = 65536

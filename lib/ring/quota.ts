@@ -6,6 +6,7 @@
 
 import { MemberError } from './errors.js'
 import { keyHash, partitionBits } from './hash.js'
+import { Buffer } from 'node:buffer'
 
 export const WEIGHT_MAX = 1_000_000
 

@@ -30,6 +30,7 @@
 // sizeBytes is what the cache holds: every slab and the table's arrays, dead
 // records and a slab's unused tail included. It stays under the capacity.
 import { copyInto } from '../util/bytes.js'
+import { Buffer } from 'node:buffer'
 
 /**
  * A stored value: its bytes and the storage key it lives under (set by the

@@ -39,6 +39,7 @@ import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Space, Store, WriteOp } from './store.js'
 import { ByteCache, SlabEntry, hashOf, hashOfBytes, type ByteRange, type Entry } from './cache.js'
 import { traced } from '../runtime/trace.js'
+import { Buffer } from 'node:buffer'
 
 export type { Entry }
 

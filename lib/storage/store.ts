@@ -11,6 +11,7 @@ import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel, AbstractSnapshot } from 'abstract-level'
 import { copyInto } from '../util/bytes.js'
 import { KeyFilter } from './filter.js'
+import { Buffer } from 'node:buffer'
 
 export type Space = 'data' | 'hints' | 'meta'
 export const SPACES: readonly Space[] = ['data', 'hints', 'meta']

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 // Byte-level building blocks shared by every binary encoding in dynakv (objects,
 // context tokens, peer frames). Numbers are unsigned integers up to 2^53 - 1
 // written as LEB128 varints; byte strings are a varint length then the bytes.

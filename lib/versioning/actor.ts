@@ -13,6 +13,7 @@
 import { DecodeError, type Reader, type Writer } from '../util/bytes.js'
 import { InvalidActorError } from './errors.js'
 import { readVarint } from './varint.js'
+import { Buffer } from 'node:buffer'
 
 const NODE_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/
 const EPOCH_RE = /^[0-9a-f]{1,32}$/

@@ -32,6 +32,7 @@ import { DecodeError, Reader, Writer } from '../util/bytes.js'
 import { readActor, writeActor } from './actor.js'
 import type { Base, Clock, ClockEntry, Marker, Sibling, Total, VObject } from './types.js'
 import { readCount, readVarint } from './varint.js'
+import { Buffer } from 'node:buffer'
 
 export const OBJECT_FORMAT_VERSION = 2
 

@@ -21,6 +21,7 @@ import { InvalidContextError } from './errors.js'
 import { sortByKey } from './codec.js'
 import type { Clock } from './types.js'
 import { readCount, readVarint } from './varint.js'
+import { Buffer } from 'node:buffer'
 
 export const CONTEXT_FORMAT_VERSION = 1
 /** Longest token accepted, in characters (48 KiB of binary clock). */

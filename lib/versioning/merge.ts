@@ -13,6 +13,7 @@
 import { covers, sortedActors } from './clock.js'
 import { compareDots, objectClock } from './object.js'
 import type { Clock, Sibling, VObject } from './types.js'
+import { Buffer } from 'node:buffer'
 
 const IN_A = 1
 const IN_B = 2

@@ -32,6 +32,7 @@ import { compareDots } from './object.js'
 import { baseCovered, knownCounter } from './counter.js'
 import { CounterOverflowError, InvalidActorError, InvalidArgumentError } from './errors.js'
 import type { Clock, Marker, Sibling, VObject } from './types.js'
+import { Buffer } from 'node:buffer'
 
 /** The paper's default threshold (`--vclock-max 10`). */
 export const VCLOCK_MAX_DEFAULT = 10

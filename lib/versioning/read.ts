@@ -21,6 +21,7 @@ import { compareDots } from './object.js'
 import { counterSum } from './counter.js'
 import { formatHumanFloat, parseFloatStrict, parseInt64 } from '../util/numbers.js'
 import { isCounter, isTombstone, type Marker, type Sibling, type Total, type VObject } from './types.js'
+import { Buffer } from 'node:buffer'
 
 /** Is the sibling past its expiry at nowMs? */
 export function isExpired (s: Sibling, nowMs: number): boolean {

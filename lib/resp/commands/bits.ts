@@ -7,6 +7,7 @@ import { keepTtl, modifyString, stringValue } from './strings.js'
 import { ONE, ZERO, int, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, CommandError, fail, lower, parseInt64 } from './util.js'
+import { Buffer } from 'node:buffer'
 
 const BIT_OFFSET = 'ERR bit offset is not an integer or out of range'
 

@@ -10,6 +10,7 @@ import { array, bulk, int, type Reply } from '../reply.js'
 import type { Call } from './types.js'
 import { E, fail, globMatcher, intArg, lower } from './util.js'
 import { deleteKey, liveState } from './keys.js'
+import { Buffer } from 'node:buffer'
 
 /** A live element: its bytes and its record as read. */
 export interface Element {

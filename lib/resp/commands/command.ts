@@ -5,6 +5,7 @@ import { err, array, bulk, int, map, set, simple, NULL, type Proto, type Reply }
 import type { Call, CommandSpec, KeySpec } from './types.js'
 import { COMMANDS, aclCategories, allCommands, keyPositions, keySpecs, subcommandOf } from './table.js'
 import { echo, fail, globMatch, lower } from './util.js'
+import { Buffer } from 'node:buffer'
 
 function keySpecReply (ks: KeySpec, proto: Proto): Reply {
   const seq = (items: Reply[]): Reply => proto === 3 ? set(items) : array(items)

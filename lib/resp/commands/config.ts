@@ -16,6 +16,7 @@ import type { Call, CommandSpec } from './types.js'
 import { container } from './table.js'
 import { E, echo, fail, globMatch, parseInt64 } from './util.js'
 import { resetCommandstats } from './stats.js'
+import { Buffer } from 'node:buffer'
 
 type Kind =
   | { kind: 'int', min: bigint, max: bigint, memory?: boolean }

@@ -6,6 +6,7 @@ import { OK, ONE, ZERO, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, CommandError, fail, lower, parseInt64 } from './util.js'
 import { readSnapshot, writeSnapshot } from './snapshot.js'
+import { Buffer } from 'node:buffer'
 
 const DEL = Buffer.from('DEL')
 

@@ -8,6 +8,7 @@ import { WrongTypeError } from '../../node/records.js'
 import { array, bulk, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, lower, parseInt64 } from './util.js'
+import { Buffer } from 'node:buffer'
 
 /** Tokens are bound to their key (folded into the checksum): one from another key is refused. */
 function contextArg (b: Buffer, key: Buffer): Clock {

@@ -11,6 +11,7 @@ import type { Call, CommandSpec } from './types.js'
 import { redisMeta } from './redis-table.js'
 import { E, fail, lower, parseInt64 } from './util.js'
 import { deleteKey, liveState } from './keys.js'
+import { Buffer } from 'node:buffer'
 
 export type ExpiryOption =
   | { kind: 'at', argc: 2, atMs: (nowMs: number) => number }

@@ -32,6 +32,7 @@ import { discardTransaction, inMulti, markDirty, queueCommand, transactionComman
 import { commandCommand, unknownSubcommand } from './command.js'
 import { recordCall } from './stats.js'
 import { latencyCommand } from './latency.js'
+import { Buffer } from 'node:buffer'
 
 export type { ServerInfo }
 export { COMMANDS }

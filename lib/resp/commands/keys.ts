@@ -7,6 +7,7 @@ import type { TxnView } from '../../node/records.js'
 import { OK, ZERO, ONE, array, bulk, bulkOrNull, int, simple, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, globMatcher, intArg, lower } from './util.js'
+import { Buffer } from 'node:buffer'
 
 const KEYS_MAX = 10_000_000
 const SCAN_PAGES_MAX = 1_000_000

@@ -6,6 +6,7 @@
 import { bulk, int, map, array, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { E, fail, lower, parseInt64 } from './util.js'
+import { Buffer } from 'node:buffer'
 
 /** 16 M cells: a 64 MB table, two strings of about 4 KB each. */
 export const LCS_CELLS_MAX = 16 * 1024 * 1024

@@ -6,6 +6,7 @@ import { HANDOFF_HINTS } from '../../peer/messages.js'
 import { NULL, OK, array, bulk, int, map, type Reply } from '../reply.js'
 import type { Call, CommandSpec } from './types.js'
 import { echo, fail, globMatcher, intArg, lower, text } from './util.js'
+import { Buffer } from 'node:buffer'
 
 function upDown (c: Call, name: string): string {
   return name === c.node.identity.name || c.node.detector.isUp(name) ? 'up' : 'down'

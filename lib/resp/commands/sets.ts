@@ -11,6 +11,7 @@ import {
   countArg, removeElements, elementRefs, expectType, readElements, isLive, randomPicks, readAll, removeElement, scanArgs, scanPage, scanReply,
   storeCollection, writeElement, type Element
 } from './collections.js'
+import { Buffer } from 'node:buffer'
 
 const EMPTY = Buffer.alloc(0)
 

@@ -9,6 +9,7 @@ import type { Call } from './types.js'
 import { CommandError } from './util.js'
 import { readAll, storeCollection } from './collections.js'
 import { typeOf } from './keys.js'
+import { Buffer } from 'node:buffer'
 
 export type KeySnapshot =
   | { type: 'string', value: Buffer, expireAt: number }

@@ -14,6 +14,7 @@ import { OK, NULL, ZERO, ONE, array, bulk, bulkOrNull, int, type Proto, type Rep
 import type { Call, CommandSpec, KeySpec } from './types.js'
 import { E, fail, formatHumanFloat, inInt64, intArg, lower, parseFloatStrict, parseInt64 } from './util.js'
 import { expiryOption, type ExpiryOption } from './expiry.js'
+import { Buffer } from 'node:buffer'
 
 export function then<T> (v: T | Promise<T>, f: (v: T) => Reply): Reply | Promise<Reply> {
   return v instanceof Promise ? v.then(f) : f(v)

@@ -2,6 +2,7 @@
 // what Redis derives from an entry — ACL categories, key specs, and the keys
 // of a concrete call (COMMAND GETKEYS, a connection's ordering).
 import type { CommandSpec, KeySpec } from './types.js'
+import { Buffer } from 'node:buffer'
 
 export const COMMANDS = new Map<string, CommandSpec>()
 

@@ -17,6 +17,7 @@ import { OK, NULL_ARRAY, array, err, simple, type Reply } from '../reply.js'
 import type { Session, Transaction, Watch } from '../session.js'
 import type { Call, CommandSpec } from './types.js'
 import { fail } from './util.js'
+import { Buffer } from 'node:buffer'
 
 /** Bounds of one connection's transaction. */
 export const QUEUED_COMMANDS_MAX = 100_000

@@ -6,6 +6,7 @@ import type { CallStats, Session } from '../session.js'
 import type { DynakvNode } from '../../node/node.js'
 import type { KeyRef } from '../../node/keys.js'
 import type { CommandStats } from '../../metrics/command-stats.js'
+import { Buffer } from 'node:buffer'
 
 export interface ServerInfo {
   /** Client connections open now, and the sessions behind them. */

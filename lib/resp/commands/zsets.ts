@@ -14,6 +14,7 @@ import {
   countArg, removeElements, elementRefs, expectType, readElements, incrementElement, randomPicks, readAll, removeElement, scanArgs, scanPage,
   scanReply, storeCollection, writeElement
 } from './collections.js'
+import { Buffer } from 'node:buffer'
 
 interface Scored {
   member: Buffer
