@@ -17,9 +17,6 @@
 // is part of every storage key). A KeyRef computes the hash, partition and
 // storage key only when first needed: a GET of a cached key on a single node
 // needs none of them (MD5 is the dearest step of the read path).
-// Buffer by import, not the global: globalThis.Buffer is an accessor in Node 20, and each
-// `Buffer.allocUnsafe` through it cost ~195 instructions more a call in optimised code
-// (callgrind; docs/performance.md, "Session 14, engine14").
 import { Buffer } from 'node:buffer'
 import { HASH_BYTES, keyHash, md5Into, partitionOfHash } from '../ring/hash.js'
 import { DecodeError, Reader, Writer, copyInto } from '../util/bytes.js'

@@ -11,7 +11,6 @@
 //
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
-// Buffer imported, not the global: the global is a getter on globalThis, a LoadGlobalIC a use in optimised code.
 import { Buffer } from 'node:buffer'
 import { DecodeError, copyInto } from '../util/bytes.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
