@@ -108,6 +108,30 @@ function levelDbWork (dir: string): Array<[number, number]> {
   return out
 }
 
+/**
+ * LevelDB's write stalls from its LOG, over the node's whole run: the most level-0
+ * files at once (one more a memtable flush, "Level-0 table #N: B bytes OK" with B > 0,
+ * N fewer a compaction's "Compacted N@0"; at 8 every write sleeps 1 ms, which
+ * LevelDB does not log, at 12 writes stop) and the waits it logs ("Too many L0
+ * files; waiting...", "Current memtable full; waiting...").
+ */
+function levelDbStalls (dir: string): { maxL0: number, waits: number } {
+  let text = ''
+  try {
+    text = readFileSync(join(dir, 'LOG'), 'latin1')
+  } catch {
+    return { maxL0: NaN, waits: NaN }
+  }
+  let l0 = 0
+  let maxL0 = 0
+  for (const m of text.matchAll(/Level-0 table #\d+: (\d+) bytes OK|Compacted (\d+)@0 /g)) {
+    if (m[1] !== undefined) l0 += Number(m[1]) > 0 ? 1 : 0
+    else l0 = Math.max(0, l0 - Number(m[2]))
+    maxL0 = Math.max(maxL0, l0)
+  }
+  return { maxL0, waits: text.split('; waiting...').length - 1 }
+}
+
 /** Per node and run: what holds on a shared machine (counts) and what does not (ms). */
 interface NodeSummary {
   eldUs: Window['eldUs']
@@ -195,6 +219,7 @@ async function runOnce (target: string, main: string): Promise<Run> {
     const slowCommits = commits.filter(([, , d]) => d >= SLOW_COMMIT_MS)
     const duringBg = slowCommits.filter(([, st, d]) => bg.some(([a, b]) => overlaps(st, st + d, a, b))).length
     out.write(`LevelDB flushes and compactions in the window: ${bg.length} (the 3 nodes), ${f1(bgMs)} ms, ${f1(100 * bgMs / (windows[0].toMs - windows[0].fromMs))} % of the window; commits > ${SLOW_COMMIT_MS} ms: ${slowCommits.length} of ${commits.length}, ${duringBg} of them during one\n`)
+    out.write(`LevelDB's level 0 over each node's run (slowdown at 8 files, stop at 12): most files ${cluster.map(p => levelDbStalls(p.dir).maxL0).join(', ')}; waits logged ${cluster.map(p => levelDbStalls(p.dir).waits).join(', ')}\n`)
     // Each slow request: what overlapped it on the node it was sent to, else on the others.
     const attribution = new Map<string, { count: number, over10: number }>()
     for (const [due, ms, portIndex, sendLagMs, isSet] of r.slow as SlowRequest[]) {
