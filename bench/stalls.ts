@@ -7,7 +7,9 @@
 // event-loop delay histogram, loop gaps (> 4 ms), GC pauses by kind, the
 // periodic tasks' spans; then every slow request (> DYNAKV_BENCH_SLOW_MS) is
 // matched with what overlapped it on the node it was sent to (a GC pause, a
-// loop gap and the spans under it), then on the other nodes.
+// loop gap and the spans under it), then on the other nodes. Each node's LevelDB
+// LOG gives the flushes and compactions in the window, the most level-0 files
+// over the node's run and the write waits it logged.
 //   DYNAKV_BENCH_RATE=1500 DYNAKV_BENCH_SECONDS=20 DYNAKV_BENCH_WARMUP_SECONDS=5
 // Before the open loop, the cluster's CPU with no load at all is measured over
 // DYNAKV_BENCH_IDLE_SECONDS (default 10): what the periodic tasks cost (CPU time
