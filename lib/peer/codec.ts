@@ -9,11 +9,13 @@
 // Decoding rejects, with DecodeError: a length below 5 or above maxFrameBytes,
 // an unknown type, a count larger than the bytes left, a bool or option tag
 // other than 0|1, invalid UTF-8, parallel lists of different lengths, and
-// trailing bytes. Every bytes field is copied out of the frame, so a decoded
-// message never pins a large receive buffer.
+// trailing bytes. A bytes field is copied out of the frame (decodeFrame), or,
+// from a FrameReader made with `views`, is a view of the chunk it arrived in:
+// that reader's caller hands it chunks nobody reuses (a connection copies each
+// read out of its socket's receive buffer: one copy a read, not one a field).
 
 import { Buffer, isUtf8 } from 'node:buffer'
-import { DecodeError, Reader, copyInto } from '../util/bytes.js'
+import { DecodeError, FastBuffer, Reader, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
 import { InvalidMessageError } from './errors.js'
 import { isMessageName, nameOfCode, schemaOf, type FieldKind, type Message, type MessageName } from './messages.js'
 
@@ -174,12 +176,16 @@ export class FrameWriter {
 /** Decodes exactly one whole frame (length prefix included); throws DecodeError on anything malformed. */
 export function decodeFrame (frame: Buffer, maxFrameBytes = MAX_FRAME_BYTES_DEFAULT): Frame {
   const out = { id: 0 }
-  const msg = decodeMessageAt(new Reader(frame), frame, 0, frame.length, maxFrameBytes, out)
+  const msg = decodeMessageAt(new Reader(frame), frame, 0, frame.length, maxFrameBytes, out, false)
   return { id: out.id, msg }
 }
 
-/** The message of the frame buf[start, end), read in place with r (no view of the frame, no Frame object); its request id in out.id. */
-function decodeMessageAt (r: Reader, buf: Buffer, start: number, end: number, maxFrameBytes: number, out: { id: number }): Message {
+/**
+ * The message of the frame buf[start, end), read in place with r (no view of
+ * the frame, no Frame object); its request id in out.id. views: its bytes
+ * fields are views of buf, not copies.
+ */
+function decodeMessageAt (r: Reader, buf: Buffer, start: number, end: number, maxFrameBytes: number, out: { id: number }, views: boolean): Message {
   r.reset(buf, start, end)
   const length = r.u32()
   checkLength(length, maxFrameBytes)
@@ -191,7 +197,7 @@ function decodeMessageAt (r: Reader, buf: Buffer, start: number, end: number, ma
   const schema = schemaOf(name)
   const msg: Record<string, unknown> = { type: name }
   const fields = schema.fields
-  for (let i = 0; i < fields.length; i++) msg[fields[i][0]] = readField(r, fields[i][1])
+  for (let i = 0; i < fields.length; i++) msg[fields[i][0]] = readField(r, fields[i][1], views)
   if (schema.sameLength !== undefined) {
     const [a, b] = schema.sameLength
     if ((msg[a] as unknown[]).length !== (msg[b] as unknown[]).length) throw new DecodeError(`${name}: ${a} and ${b} differ in length`)
@@ -226,7 +232,12 @@ export class FrameReader {
   /** The request id of the message nextMessage returned last. */
   id = 0
 
-  constructor (public maxFrameBytes = MAX_FRAME_BYTES_DEFAULT) {}
+  /**
+   * views: the bytes fields of the messages it decodes are views of the chunks
+   * pushed, which the caller must never reuse or change (a retained field keeps
+   * its whole chunk alive); else copies.
+   */
+  constructor (public maxFrameBytes = MAX_FRAME_BYTES_DEFAULT, private readonly views = false) {}
 
   get bufferedBytes (): number { return this.buffered }
 
@@ -261,24 +272,9 @@ export class FrameReader {
     } else {
       this.offset = start + n
     }
-    const msg = decodeMessageAt(this.r, first, start, start + n, this.maxFrameBytes, this)
+    const msg = decodeMessageAt(this.r, first, start, start + n, this.maxFrameBytes, this, this.views)
     this.r.buf = NO_BYTES // (holds no chunk past its frame)
     return msg
-  }
-
-  /**
-   * The unread bytes of the chunk pushed last, copied: that chunk was a view
-   * of a receive buffer the socket reuses (net.connect's `onread`), and what
-   * is left of it (part of a frame) must outlive the next read. Only the last
-   * chunk can be such a view (each earlier one was kept by a call of this), so
-   * a large frame arriving in many reads is copied once, not once per read.
-   */
-  keepUnread (): void {
-    const last = this.chunks.length - 1
-    if (last < 0) return
-    const start = last === 0 ? this.offset : 0
-    this.chunks[last] = Buffer.from(this.chunks[last].subarray(start))
-    if (last === 0) this.offset = 0
   }
 
   /** Makes the first n unread bytes contiguous in chunks[0] (from offset) and returns that chunk. */
@@ -376,21 +372,21 @@ function badField (name: string, field: string, what: string, v: unknown): Inval
   return new InvalidMessageError(`${name}.${field} must be ${what}, got ${describe(v)}`)
 }
 
-function readField (r: Reader, kind: FieldKind): unknown {
+function readField (r: Reader, kind: FieldKind, views: boolean): unknown {
   switch (kind) {
     case 'u8': return r.u8()
     case 'u32': return r.u32()
     case 'bool': return readFlag(r, 'bool')
     case 'varint': return r.varint()
-    case 'bytes': return copyBytes(r)
+    case 'bytes': return views ? viewBytes(r) : copyBytes(r)
     case 'string': return readString(r)
     case 'optString': return readFlag(r, 'option tag') ? readString(r) : null
-    case 'optBytes': return readFlag(r, 'option tag') ? copyBytes(r) : null
+    case 'optBytes': return readFlag(r, 'option tag') ? (views ? viewBytes(r) : copyBytes(r)) : null
     case 'bytesList': {
       // every element takes at least its one-byte length
       const n = r.count(r.remaining)
       const list: Buffer[] = new Array(n)
-      for (let i = 0; i < n; i++) list[i] = copyBytes(r)
+      for (let i = 0; i < n; i++) list[i] = views ? viewBytes(r) : copyBytes(r)
       return list
     }
     case 'varintList': {
@@ -408,6 +404,15 @@ function copyBytes (r: Reader): Buffer {
   if (n > r.remaining) throw new DecodeError('truncated input')
   const out = Buffer.allocUnsafe(n)
   r.buf.copy(out, 0, r.pos, r.pos + n)
+  r.pos += n
+  return out
+}
+
+/** A length-prefixed bytes field as a view of the frame (Buffer#copy of a range made a view of the source anyway, and a copy besides). */
+function viewBytes (r: Reader): Buffer {
+  const n = r.varint()
+  if (n > r.remaining) throw new DecodeError('truncated input')
+  const out = new FastBuffer(bufferOf.call(r.buf), byteOffsetOf.call(r.buf) + r.pos, n)
   r.pos += n
   return out
 }

@@ -12,6 +12,7 @@
 //   nothing is in flight either way (or after drainTimeoutMs) ---------+
 
 import type { Socket } from 'node:net'
+import { Buffer } from 'node:buffer'
 import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
 import { FrameReader, FrameWriter, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame } from './codec.js'
@@ -140,7 +141,8 @@ export class Connection implements CallHolder {
   readonly target: { host: string, port: number } | null
   readonly label: string
   private readonly handshake: Handshake
-  private readonly reader = new FrameReader(HANDSHAKE_FRAME_BYTES_MAX)
+  /** Decodes bytes fields as views of the chunk they came in (each chunk is this connection's own: received, onData). */
+  private readonly reader = new FrameReader(HANDSHAKE_FRAME_BYTES_MAX, true)
   private readonly sent: SentCalls
   private readonly unsent = new Set<Call>()
   private inbound = 0
@@ -279,12 +281,19 @@ export class Connection implements CallHolder {
    * What a socket read into the transport's receive buffer (net.connect's
    * `onread`, or an accepted socket adopted by lib/util/adopt-socket.ts: no
    * stream machinery per read, no 'data' event, no read-ahead tick). The
-   * buffer is reused by the next read, so the part of a frame left unread is
-   * copied (decoded frames hold no view of it).
+   * buffer is reused by the next read, so the read is copied out of it once,
+   * and the messages' bytes fields (a replica write's key and record) are
+   * views of that copy: one copy and one view a field, where a copy of each
+   * field was a buffer and, in Node 20's Buffer#copy, a view of the source
+   * (docs/performance.md, "Session 15, cluster15"). A field kept past its
+   * turn keeps its read's copy alive (at most the receive buffer's 64 KB):
+   * the replica write's bytes live in the engine until their group commit,
+   * whose cache copies them.
    */
   received (nread: number, buf: Buffer): void {
-    this.onData(buf.subarray(0, nread))
-    if (this.reader.bufferedBytes > 0) this.reader.keepUnread()
+    const chunk = Buffer.allocUnsafe(nread)
+    buf.copy(chunk, 0, 0, nread)
+    this.onData(chunk)
   }
 
   private onData (chunk: Buffer): void {

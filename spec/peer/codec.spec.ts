@@ -305,6 +305,22 @@ t.test('decoded byte fields are copies, not views of the receive buffer', async 
   t.same(msg, { type: 'REPLY', reply: Buffer.from('abc') }, 'unchanged after the frame is overwritten')
 })
 
+t.test('a FrameReader made with views decodes bytes fields as views of the chunk pushed; without, as copies', async t => {
+  const frame = encodeFrame(7, { type: 'PUT_REPLICA', key: Buffer.from('k1'), obj: Buffer.from('record'), hintFor: null })
+  for (const views of [true, false]) {
+    const chunk = Buffer.concat([frame, frame.subarray(0, 5)]) // a whole frame, then part of the next
+    const reader = new FrameReader(undefined, views)
+    reader.push(chunk)
+    const msg = reader.next()?.msg as { key: Buffer, obj: Buffer }
+    t.same([msg.key.toString(), msg.obj.toString()], ['k1', 'record'])
+    t.equal(reader.next(), null, 'the partial frame waits')
+    chunk.fill(0x78, 0, frame.length)
+    t.same([msg.key.toString(), msg.obj.toString()], views ? ['xx', 'xxxxxx'] : ['k1', 'record'], views ? 'views share the chunk\'s bytes' : 'copies keep theirs')
+    reader.push(frame.subarray(5))
+    t.same((reader.next()?.msg as { obj: Buffer }).obj.toString(), 'record', 'a frame across two chunks')
+  }
+})
+
 const _typeCheck = (m: Message): string => {
   // a discriminated union: narrowing on `type` reaches each message's fields
   switch (m.type) {
