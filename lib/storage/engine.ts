@@ -30,9 +30,7 @@
 //   every key it can hold, Store.mayHold) is answered without a read, unless
 //   a load of that key is already queued (updates behind it keep their order).
 // - Overlay: writes are readable before they are durable, so a pipelined
-//   `SET a 1; GET a` reads its own write. A commit answers its writers first
-//   and moves its writes from the overlay to the cache after the turn's
-//   promise reactions (their replies out): the overlay answers for them until then.
+//   `SET a 1; GET a` reads its own write.
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
