@@ -236,7 +236,7 @@ export class Engine {
   private readonly inPlace = new SlabEntry()
   /** Per space, the latest write of each key not written yet (readable before it is durable). */
   private readonly overlay: Record<Space, Overlay> = { data: new Overlay(), hints: new Overlay(), meta: new Overlay() }
-  /** Keys of the data overlay (writes not yet written, or written and not yet booked). */
+  /** Keys of the data overlay whose latest write is not written yet. */
   private unwrittenData = 0
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
@@ -272,21 +272,6 @@ export class Engine {
     this.holdBackoff = Math.min(this.holdBackoff * 2, HOLD_BACKOFF_MAX)
     this.flush()
   }
-  /**
-   * Durable batches whose writes are still in the overlay: a commit answers
-   * its writers first (batch.resolve) and moves its writes to the cache
-   * after the turn's I/O callbacks and promise reactions (clock.defer), so
-   * its replies do not wait for a cache.set a write (docs/performance.md,
-   * "Session 15, p1set15"). Booked in commit order, before any later commit
-   * settles and before the cache is dropped: at most the commits of one turn.
-   */
-  private readonly unbooked: Batch[] = []
-  private bookQueued = false
-  private readonly booked = (): void => {
-    this.bookQueued = false
-    this.book()
-  }
-
   private boundaryTasks: Array<() => void> = []
   private failure: Error | null = null
 
@@ -522,7 +507,6 @@ export class Engine {
 
   /** Forgets every cached and pending-free value (after FLUSHALL). */
   dropCache (): void {
-    this.book()
     this.cache.clear()
   }
 
@@ -597,18 +581,19 @@ export class Engine {
     this.writing.delete(batch)
     batch.written = true
     batch.after.length = 0
-    this.book()
+    for (const op of batch.ops) {
+      if (op.ks === null) continue
+      // A later write of the key replaced it: that one is cached when it is written.
+      if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
+      if (op.space !== 'data') continue
+      this.unwrittenData--
+      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
+      else this.cache.delete(op.ks, op.hash)
+    }
     if (err === null) {
       this.onCommit?.(batch.ops)
       batch.resolve()
-      // Its writes move from the overlay to the cache once its writers' replies are out (book).
-      this.unbooked.push(batch)
-      if (!this.bookQueued) {
-        this.bookQueued = true
-        this.clock.defer(this.booked)
-      }
     } else {
-      this.unstage(batch, err)
       // A failed write leaves the store in an unknown state: refuse further writes
       // (the node reports it) rather than acknowledge anything on top of it.
       this.failure ??= err
@@ -632,29 +617,6 @@ export class Engine {
       return
     }
     this.flush()
-  }
-
-  /**
-   * A written batch's writes leave the overlay; a durable one's (err null)
-   * enter the cache, a failed one's leave it. Until then the overlay answers
-   * for them, as it did while they were in flight.
-   */
-  private unstage (batch: Batch, err: Error | null): void {
-    for (const op of batch.ops) {
-      if (op.ks === null) continue
-      // A later write of the key replaced it: that one is cached when it is written.
-      if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
-      if (op.space !== 'data') continue
-      this.unwrittenData--
-      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
-      else this.cache.delete(op.ks, op.hash)
-    }
-  }
-
-  /** Unstages the durable batches settled so far, in commit order. */
-  private book (): void {
-    for (let i = 0; i < this.unbooked.length; i++) this.unstage(this.unbooked[i], null)
-    this.unbooked.length = 0
   }
 
   private load (space: Space, key: Buffer, ks: string): Promise<Entry | undefined> {

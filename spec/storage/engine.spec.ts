@@ -324,8 +324,6 @@ t.test('a written key leaves the overlay, and a pending write stays readable whi
     for (let i = 0; i < 3000; i++) ps.push(engine.update('data', k(`k${i}`), setTo(`r${round}-${i}`)))
     await Promise.all(ps)
   }
-  // A commit moves its writes from the overlay to the cache after its writers' reactions (the turn's check phase).
-  await new Promise(resolve => setImmediate(resolve))
   // Keys written and evicted: read from the store, not from the overlay.
   await inner.write([{ space: 'data', key: b('k7'), value: b('behind the engine'), before: undefined }], true)
   t.equal(text(await engine.read('data', k('k7'))), 'behind the engine', 'a written key is not answered from the overlay')
@@ -344,30 +342,6 @@ t.test('a written key leaves the overlay, and a pending write stays readable whi
   t.equal(text(await engine.read('data', k('held'))), 'pending')
   t.equal(text(await engine.read('data', k('m4999'))), 'm4999')
   t.equal(text(await engine.read('data', k('k2999'))), 'r2-2999')
-})
-
-t.test('a commit answers its writers before its writes enter the cache; until then the overlay answers for them', async (t) => {
-  const { engine, inner } = await setup()
-  await engine.update('data', k('a'), setTo('a0'))
-  await new Promise(resolve => setImmediate(resolve))
-  const range = { start: 0, end: 0 }
-  const cached = (key: string): string => engine.cachedBytes(b(key), range)?.subarray(range.start, range.end).toString() ?? 'not cached'
-  t.equal(cached('a'), 'a0', 'booked: cached')
-  await engine.update('data', k('a'), setTo('a1'))
-  // The writers' reactions run before the booking: the write is durable, still in the overlay, not yet cached.
-  t.equal(cached('a'), 'not cached', 'answered before its write enters the cache (cachedBytes defers to the overlay)')
-  t.equal((await inner.get('data', b('a')))?.toString(), 'a1', 'durable when answered')
-  t.equal(text(engine.read('data', k('a')) as { bytes: Buffer }), 'a1', 'read meanwhile: the overlay answers')
-  // A write of the key meanwhile builds on it, and is the one cached once written.
-  t.equal(await engine.update('data', k('a'), setTo('a2')), 'a1')
-  await new Promise(resolve => setImmediate(resolve))
-  t.equal(cached('a'), 'a2', 'the later write cached, not the earlier one')
-  // dropCache books what is settled first: nothing booked after it brings a value back.
-  await engine.update('data', k('b'), setTo('b0'))
-  engine.dropCache()
-  await new Promise(resolve => setImmediate(resolve))
-  t.equal(cached('b'), 'not cached', 'dropped, not cached again by a later booking')
-  t.equal(text(await engine.read('data', k('b'))), 'b0', 'read from the store')
 })
 
 t.test('the overlay table holds what a Map would through random sets and removes, and gives back its slots once empty', (t) => {
