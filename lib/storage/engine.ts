@@ -30,10 +30,7 @@
 //   every key it can hold, Store.mayHold) is answered without a read, unless
 //   a load of that key is already queued (updates behind it keep their order).
 // - Overlay: writes are readable before they are durable, so a pipelined
-//   `SET a 1; GET a` reads its own write. A commit that holds the next batch
-//   (the cohort hold) answers its writers first and moves its writes from the
-//   overlay to the cache once the held batch has started (while the pool
-//   writes it): the overlay answers for them until then.
+//   `SET a 1; GET a` reads its own write.
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
@@ -239,7 +236,7 @@ export class Engine {
   private readonly inPlace = new SlabEntry()
   /** Per space, the latest write of each key not written yet (readable before it is durable). */
   private readonly overlay: Record<Space, Overlay> = { data: new Overlay(), hints: new Overlay(), meta: new Overlay() }
-  /** Keys of the data overlay (writes not yet written, or written and not yet booked). */
+  /** Keys of the data overlay whose latest write is not written yet. */
   private unwrittenData = 0
   private readonly loads: Record<Space, Map<string, Promise<Entry | undefined>>> = { data: new Map(), hints: new Map(), meta: new Map() }
   private readonly readQueues = new Map<Space, ReadQueue>()
@@ -275,17 +272,6 @@ export class Engine {
     this.holdBackoff = Math.min(this.holdBackoff * 2, HOLD_BACKOFF_MAX)
     this.flush()
   }
-  /**
-   * Durable batches whose writes are still in the overlay. A commit answers
-   * its writers (batch.resolve) and, when it holds the next batch (the cohort
-   * hold), moves its writes to the cache only once that batch has started:
-   * while the pool writes and fsyncs it, when the main thread would wait
-   * anyway, not before its replies (docs/performance.md, "Session 15,
-   * p1set15"). flush() books them, so at most one commit waits, for at most
-   * the hold; a later commit's settle and dropCache book first.
-   */
-  private readonly unbooked: Batch[] = []
-
   private boundaryTasks: Array<() => void> = []
   private failure: Error | null = null
 
@@ -521,7 +507,6 @@ export class Engine {
 
   /** Forgets every cached and pending-free value (after FLUSHALL). */
   dropCache (): void {
-    this.book()
     this.cache.clear()
   }
 
@@ -564,7 +549,6 @@ export class Engine {
 
   private flush (): void {
     if (this.failure !== null) {
-      this.book()
       for (const b of this.pending.splice(0)) b.reject(this.failure)
       return
     }
@@ -572,12 +556,10 @@ export class Engine {
     while (this.pending.length > 0 && this.writing.size < this.maxInflight && this.boundaryTasks.length === 0) {
       const batch = this.pending[0]
       // Writes of one key reach the store in order: a batch waits for the earlier ones writing its keys.
-      if (this.writing.size > 0 && (batch.barrier || batch.after.some(b => !b.written))) break
+      if (this.writing.size > 0 && (batch.barrier || batch.after.some(b => !b.written))) return
       this.pending.shift()
       this.start(batch)
     }
-    // The last commit's writes to the cache: after the next one started, while the pool writes it.
-    this.book()
   }
 
   private start (batch: Batch): void {
@@ -599,14 +581,19 @@ export class Engine {
     this.writing.delete(batch)
     batch.written = true
     batch.after.length = 0
-    this.book()
+    for (const op of batch.ops) {
+      if (op.ks === null) continue
+      // A later write of the key replaced it: that one is cached when it is written.
+      if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
+      if (op.space !== 'data') continue
+      this.unwrittenData--
+      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
+      else this.cache.delete(op.ks, op.hash)
+    }
     if (err === null) {
       this.onCommit?.(batch.ops)
       batch.resolve()
-      // Its writes move from the overlay to the cache in the next flush (book).
-      this.unbooked.push(batch)
     } else {
-      this.unstage(batch, err)
       // A failed write leaves the store in an unknown state: refuse further writes
       // (the node reports it) rather than acknowledge anything on top of it.
       this.failure ??= err
@@ -630,30 +617,6 @@ export class Engine {
       return
     }
     this.flush()
-  }
-
-  /**
-   * A written batch's writes leave the overlay; a durable one's (err null)
-   * enter the cache, a failed one's leave it. Until then the overlay answers
-   * for them, as it did while they were in flight.
-   */
-  private unstage (batch: Batch, err: Error | null): void {
-    for (const op of batch.ops) {
-      if (op.ks === null) continue
-      // A later write of the key replaced it: that one is cached when it is written.
-      if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
-      if (op.space !== 'data') continue
-      this.unwrittenData--
-      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
-      else this.cache.delete(op.ks, op.hash)
-    }
-  }
-
-  /** Unstages the durable batches settled so far (their writes to the cache), in commit order. */
-  private book (): void {
-    if (this.unbooked.length === 0) return
-    for (let i = 0; i < this.unbooked.length; i++) this.unstage(this.unbooked[i], null)
-    this.unbooked.length = 0
   }
 
   private load (space: Space, key: Buffer, ks: string): Promise<Entry | undefined> {

@@ -517,45 +517,6 @@ t.test('cohort hold: after a commit of n writes with fewer queued, the next batc
   t.equal(text(engine.read('data', k('a3')) as { bytes: Buffer }), '2')
 })
 
-t.test('cohort hold: a holding commit answers its writers, and its writes enter the cache once the held batch starts (or the hold ends)', async (t) => {
-  const { engine, writes, hold, time } = await holding(5)
-  const range = { start: 0, end: 0 }
-  const cached = (key: string): string => engine.cachedBytes(b(key), range)?.subarray(range.start, range.end).toString() ?? 'not cached'
-  await Promise.all(['a1', 'a2'].map(key => engine.update('data', k(key), setTo('1'))))
-  t.equal(time.armed(), 1, 'a commit of two, none queued: the next batch held')
-  t.equal(cached('a1'), 'not cached', 'answered before its writes enter the cache')
-  t.equal(text(engine.read('data', k('a1')) as { bytes: Buffer }), '1', 'the overlay answers for them meanwhile')
-  // The cohort sends again: a2's next write builds on the first, a1's...
-  const release = hold()
-  const next = [engine.update('data', k('a2'), setTo('2')), engine.update('data', k('a1'), setTo('2'))]
-  await until(() => writes.length === 2)
-  t.equal(cached('a1'), 'not cached', 'a1 written again meanwhile: its new write is the pending one')
-  t.equal(cached('a2'), 'not cached', 'and a2\'s')
-  release()
-  t.same(await Promise.all(next), ['1', '1'], 'built on the first commit\'s values')
-  t.equal(time.armed(), 1, 'held again')
-  t.equal(cached('a2'), 'not cached')
-  // The next cohort: b1 and b2. Once their batch has started, the commit before is in the cache.
-  const release2 = hold()
-  const third = [engine.update('data', k('b1'), setTo('3')), engine.update('data', k('b2'), setTo('3'))]
-  await until(() => writes.length === 3)
-  t.same([cached('a1'), cached('a2')], ['2', '2'], 'booked as the held batch started, before it is durable')
-  release2()
-  await Promise.all(third)
-  t.equal(cached('b1'), 'not cached', 'held once more')
-  // A hold its bound ends with nothing queued books too.
-  time.advance(5)
-  await until(() => cached('b1') !== 'not cached', 1000)
-  t.same([cached('b1'), cached('b2')], ['3', '3'], 'booked when the bound ended the hold')
-  // dropCache books first: nothing booked after it brings a value back.
-  await Promise.all(['c1', 'c2'].map(key => engine.update('data', k(key), setTo('4'))))
-  engine.dropCache()
-  time.advance(5)
-  await pause(5)
-  t.equal(cached('c1'), 'not cached', 'dropped, not cached again by a later booking')
-  t.equal(text(await engine.read('data', k('c1'))), '4', 'read from the store')
-})
-
 t.test('cohort hold: when as many writes wait as the commit held (a deep pipeline\'s), the next batch is not held', async (t) => {
   const { engine, writes, hold, time } = await holding(5)
   const release = hold()
