@@ -12,7 +12,7 @@
 // The input must be canonical bytes (what encodeObject wrote, or bytes that
 // decodeObject accepted); anything malformed throws DecodeError, never loops.
 import { Buffer } from 'node:buffer'
-import { DecodeError, compareBytes, copyInto } from '../util/bytes.js'
+import { DecodeError, copyInto } from '../util/bytes.js'
 import { FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, OBJECT_FORMAT_VERSION } from './codec.js'
 import { CounterOverflowError } from './errors.js'
 
@@ -96,7 +96,15 @@ function readJoined (tsBase: number, actors: number): void {
 
 /** Compares actor i of the table with the id id[0, idLength) (byte order, as string order for ASCII ids). */
 function compareActorTo (i: number, id: Buffer, idLength: number): number {
-  return compareBytes(buf, actorStart[i], actorEnd[i], id, 0, idLength)
+  const bytes = buf
+  const start = actorStart[i]
+  const length = actorEnd[i] - start
+  const n = Math.min(length, idLength)
+  for (let k = 0; k < n; k++) {
+    const d = bytes[start + k] - id[k]
+    if (d !== 0) return d
+  }
+  return length - idLength
 }
 
 // The writer's actor id is nearly always the node's own: its bytes are kept
@@ -615,7 +623,7 @@ export function supersedes (current: Buffer, incoming: Buffer): boolean {
     // actorStart holds the matching incoming index (-1: none) for actor i.
     actorStart[i] = -1
     while (j < inActors) {
-      const order = compareBytes(incoming, inStart[j], inEnd[j], current, start, at)
+      const order = compareRanges(incoming, inStart[j], inEnd[j], current, start, at)
       if (order < 0) j++
       else {
         if (order === 0) actorStart[i] = j
@@ -647,6 +655,16 @@ export function supersedes (current: Buffer, incoming: Buffer): boolean {
   if (result && at !== limit) throw new DecodeError('trailing bytes')
   buf = EMPTY
   return result
+}
+
+/** Byte order of a[aStart, aEnd) against b[bStart, bEnd) (string order, for ASCII actor ids). */
+function compareRanges (a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart)
+  for (let k = 0; k < n; k++) {
+    const d = a[aStart + k] - b[bStart + k]
+    if (d !== 0) return d
+  }
+  return (aEnd - aStart) - (bEnd - bStart)
 }
 
 /** Skips a sibling's payload: head, value, counter total or marker, expiry, base. */
