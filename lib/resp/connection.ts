@@ -29,7 +29,7 @@ import { Buffer } from 'node:buffer'
 import type { Socket } from 'node:net'
 // Imported, not the global: globalThis.performance is a getter, ~170 more instructions a clock read.
 import { performance } from 'node:perf_hooks'
-import { RequestParser, protocolErrorReply } from './parser.js'
+import { RequestParser, protocolErrorReply, type RequestHandler } from './parser.js'
 import { ReplyWriter, type Proto, type Reply } from './reply.js'
 import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
@@ -183,7 +183,7 @@ class InFlight {
 const HELD = new InFlight(null)
 HELD.settled = true
 
-export class Connection implements Session {
+export class Connection implements Session, RequestHandler {
   proto: Proto = 2
   authenticated: boolean
   name = ''
@@ -266,13 +266,8 @@ export class Connection implements Session {
     this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
     this.createdAtMs = host.now()
     socket.setNoDelay(true)
-    this.parser = new RequestParser({
-      maxBulkLen: host.maxBulkLen,
-      isAuthenticated: () => this.authenticated,
-      onCommand: (args) => this.onCommand(args),
-      onGet: (chunk, from, to) => this.onGet(chunk, from, to),
-      onError: (message) => this.onProtocolError(message)
-    })
+    // The connection is the parser's handler: its methods, the same for every connection (RequestHandler).
+    this.parser = new RequestParser(this, { maxBulkLen: host.maxBulkLen })
     if (streamReads) {
       socket.on('data', (chunk: Buffer) => this.onData(chunk))
       socket.resume()
@@ -311,7 +306,13 @@ export class Connection implements Session {
     this.flush()
   }
 
-  private onCommand (args: Buffer[]): void {
+  /** The parser's (RequestHandler): has the client authenticated? */
+  isAuthenticated (): boolean {
+    return this.authenticated
+  }
+
+  /** The parser's (RequestHandler): a request. */
+  onCommand (args: Buffer[]): void {
     if (this.closing) return
     this.host.commandProcessed()
     // Between MULTI and EXEC as they arrived, commands are queued, and a queue
@@ -370,8 +371,8 @@ export class Connection implements Session {
     if (this.closeAfterReply || effect === 'quit') this.closing = true
   }
 
-  /** The parser's offer of a GET of chunk[from, to), before its arguments are made: onCommand's writeFast without them. */
-  private onGet (chunk: Buffer, from: number, to: number): boolean {
+  /** The parser's offer (RequestHandler) of a GET of chunk[from, to), before its arguments are made: onCommand's writeFast without them. */
+  onGet (chunk: Buffer, from: number, to: number): boolean {
     if (this.closing || this.queue.length !== 0 || this.queueing || this.tracker !== null) return false
     if (!this.host.writeGet(this, chunk, from, to, this.writer)) {
       this.getOffered = true // (onCommand, next: not asked again)
@@ -524,7 +525,8 @@ export class Connection implements Session {
     if (keys !== 'all' && keys !== null) for (const k of keys) if (this.tails.get(k) === flight) this.tails.delete(k)
   }
 
-  private onProtocolError (message: string): void {
+  /** The parser's (RequestHandler): a protocol error. */
+  onError (message: string): void {
     // The message is latin1 (the offending byte goes out as the byte itself, as Redis sends it).
     const bytes = protocolErrorReply(message)
     if (this.queue.length === 0) this.writer.raw(bytes)

@@ -83,7 +83,7 @@ export function protocolErrorReply (message: string): Buffer {
   return Buffer.from(`-ERR ${message}\r\n`, 'latin1')
 }
 
-export interface RequestParserOptions {
+export interface RequestParserLimits {
   /** Largest bulk argument in bytes (Redis proto-max-bulk-len). Default 512 MB. */
   maxBulkLen?: number
   /** Longest inline request or `*` / `$` header line (Redis PROTO_INLINE_MAX_SIZE). Default 64 KB. */
@@ -95,28 +95,37 @@ export interface RequestParserOptions {
    * one connection buffers; Redis's client-query-buffer-limit). Default 1 GB.
    */
   maxRequestLen?: number
+}
+
+/**
+ * What the parser reports to: methods of one object, called on it. A
+ * connection is its own handler, so each call site in the parser sees the same
+ * functions (Connection's prototype methods) for every connection; closures
+ * made per connection were a new call target at each one.
+ */
+export interface RequestHandler {
   /**
    * False while the server requires a password that this client has not
    * given; then a request may hold at most 10 arguments of at most 16384
    * bytes, as in Redis 7. Asked at each header that exceeds those limits, so
    * an AUTH earlier in the same pipeline counts. Absent: always true.
    */
-  isAuthenticated?: () => boolean
+  isAuthenticated? (): boolean
   /**
    * One request, never empty. The Buffers are views of the bytes fed in (or
    * of one buffer assembled for a request split across chunks): copy one
    * before keeping it long, or it pins the whole chunk.
    */
-  onCommand: (args: Buffer[]) => void
+  onCommand (args: Buffer[]): void
   /**
    * A GET (any case) of one key, chunk[from, to), offered before its
    * arguments are made: true when it was answered (no onCommand follows),
    * false to have it delivered to onCommand as any other. Only whole frames
    * of one chunk are offered; the range is valid during the call only.
    */
-  onGet?: (chunk: Buffer, from: number, to: number) => boolean
+  onGet? (chunk: Buffer, from: number, to: number): boolean
   /** A protocol error: reply `-ERR <message>` and close. Called at most once; nothing follows it. */
-  onError: (message: string) => void
+  onError (message: string): void
 }
 
 const START = 0 // between requests
@@ -133,10 +142,8 @@ export class RequestParser {
   private readonly maxInlineLen: number
   private readonly maxMultibulkLen: number
   private readonly maxRequestLen: number
-  private readonly isAuthenticated: (() => boolean) | undefined
-  private readonly onCommand: (args: Buffer[]) => void
-  private readonly onGet: ((chunk: Buffer, from: number, to: number) => boolean) | undefined
-  private readonly onError: (message: string) => void
+  /** Does the handler say whether the client has authenticated (isAuthenticated)? */
+  private readonly checksAuth: boolean
   private readonly frames: RedisParser
 
   private phase = START
@@ -168,7 +175,7 @@ export class RequestParser {
   private numVal = 0
   private numBig = 0n
 
-  constructor (options: RequestParserOptions) {
+  constructor (private readonly handler: RequestHandler, options: RequestParserLimits = {}) {
     this.maxBulkLen = options.maxBulkLen ?? PROTO_MAX_BULK_LEN
     this.maxInlineLen = options.maxInlineLen ?? PROTO_INLINE_MAX_SIZE
     this.maxMultibulkLen = options.maxMultibulkLen ?? PROTO_MAX_MULTIBULK_LEN
@@ -177,17 +184,14 @@ export class RequestParser {
       ['maxMultibulkLen', this.maxMultibulkLen], ['maxRequestLen', this.maxRequestLen]] as const) {
       if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`)
     }
-    this.isAuthenticated = options.isAuthenticated
-    this.onCommand = options.onCommand
-    this.onGet = options.onGet
-    this.onError = options.onError
+    this.checksAuth = handler.isAuthenticated !== undefined
     this.frames = new RedisParser({
       returnBuffers: true,
       /* c8 ignore start: only frames with a 16+ digit length come here */
       returnReply: (reply: unknown) => {
         if (this.phase === STOPPED) return // stop() from an earlier onCommand of the same batch
         if (!Array.isArray(reply) || reply.length === 0) return this.fail('Protocol error: internal parser error')
-        this.onCommand(reply as Buffer[])
+        this.handler.onCommand(reply as Buffer[])
       },
       returnError: () => this.fail('Protocol error: internal parser error'),
       returnFatalError: () => this.fail('Protocol error: internal parser error')
@@ -264,8 +268,8 @@ export class RequestParser {
             // before it, which have run: ask now.
             if (next > 0 && (!wholeFrameNeedsAuth || this.authenticated())) {
               // A GET's key offered where it lies first: no argument array, no view.
-              if (wholeFrameArgs !== 2 || !isGet(chunk, argAt[0], argEnd[0]) || this.onGet === undefined || !this.onGet(chunk, argAt[1], argEnd[1])) {
-                this.onCommand(frameArgs(chunk, buffer, offset))
+              if (wholeFrameArgs !== 2 || !isGet(chunk, argAt[0], argEnd[0]) || this.handler.onGet?.(chunk, argAt[1], argEnd[1]) !== true) {
+                this.handler.onCommand(frameArgs(chunk, buffer, offset))
               }
               if (this.phase !== START) return // stop() from onCommand
               pos = next
@@ -345,12 +349,12 @@ export class RequestParser {
   }
 
   private authenticated (): boolean {
-    return this.isAuthenticated === undefined || this.isAuthenticated()
+    return this.handler.isAuthenticated?.() !== false
   }
 
   private fail (message: string): void {
     this.stop()
-    this.onError(message)
+    this.handler.onError(message)
   }
 
   /** A NUL before a line's terminator: Redis's strchr() never finds the
@@ -481,7 +485,7 @@ export class RequestParser {
     if (args === null) {
       this.fail(PROTOCOL_ERRORS.unbalancedQuotes)
     } else if (args.length > 0) {
-      this.onCommand(args)
+      this.handler.onCommand(args)
     }
     return nl + 1
   }
@@ -511,7 +515,7 @@ export class RequestParser {
       argEnd[i] = p - 2
       if (p > end || p > last) return -1
     }
-    wholeFrameNeedsAuth = needsAuth && this.isAuthenticated !== undefined
+    wholeFrameNeedsAuth = needsAuth && this.checksAuth
     return p
   }
 
@@ -528,7 +532,7 @@ export class RequestParser {
     this.asmLen = 0
     // Valid (wholeFrame() checks the same limits), so plain unless a length
     // has more than 15 digits: such a frame goes through redis-parser.
-    if (this.wholeFrame(frame, 0, frame.length) === frame.length) return this.onCommand(frameArgs(frame, frame.buffer, frame.byteOffset))
+    if (this.wholeFrame(frame, 0, frame.length) === frame.length) return this.handler.onCommand(frameArgs(frame, frame.buffer, frame.byteOffset))
     /* c8 ignore next 2 */
     this.frames.execute(frame)
   }

@@ -1,6 +1,6 @@
 // Drives a RequestParser over chunks and records what it reports.
 
-import { RequestParser, type RequestParserOptions } from '../../lib/resp/parser.js'
+import { RequestParser, type RequestParserLimits } from '../../lib/resp/parser.js'
 
 export interface Outcome {
   /** Each command's arguments, latin1-decoded (one char per byte). */
@@ -8,7 +8,7 @@ export interface Outcome {
   error: string | null
 }
 
-export type Limits = Omit<RequestParserOptions, 'onCommand' | 'onError'> & {
+export type Limits = RequestParserLimits & {
   /** Track auth as a server would: AUTH authenticates, RESET does not. */
   requirePass?: boolean
 }
@@ -19,7 +19,6 @@ export function parseChunks (chunks: Buffer[], limits: Limits = {}): Outcome & {
   let authed = false
   const { requirePass, ...options } = limits
   const parser = new RequestParser({
-    ...options,
     ...(requirePass === true ? { isAuthenticated: () => authed } : {}),
     onCommand: args => {
       if (error !== null) throw new Error('command after the error')
@@ -33,7 +32,7 @@ export function parseChunks (chunks: Buffer[], limits: Limits = {}): Outcome & {
       if (error !== null) throw new Error('second error')
       error = message
     }
-  })
+  }, options)
   for (const c of chunks) parser.feed(c)
   return { commands, error, parser }
 }

@@ -29,7 +29,6 @@ function ours (input: Buffer, requirePass: boolean): Outcome & { pending: boolea
   let error: string | null = null
   let authed = !requirePass
   const p = new RequestParser({
-    ...REDIS7,
     isAuthenticated: () => authed,
     onCommand: a => {
       commands.push(a.map(b => b.toString('latin1')))
@@ -38,7 +37,7 @@ function ours (input: Buffer, requirePass: boolean): Outcome & { pending: boolea
       if (requirePass && name === 'RESET') authed = false
     },
     onError: m => { error = m }
-  })
+  }, REDIS7)
   p.feed(input)
   return { commands, error, pending: p.pending }
 }

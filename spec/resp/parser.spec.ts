@@ -207,8 +207,8 @@ t.test('limits', async t => {
   t.same(parse(frame('x'.repeat(29)), { maxRequestLen: 40 }), ok(['x'.repeat(29)]), 'request of 40 bytes')
   t.same(parse(frame('x'.repeat(30)), { maxRequestLen: 40 }), bad(E.tooBigRequest))
   t.same(parse('*2\r\n$1\r\na\r\n$100\r\n', { maxRequestLen: 100 }), bad(E.tooBigRequest), 'refused at the header, before the payload')
-  t.throws(() => new RequestParser({ maxBulkLen: -1, onCommand: () => {}, onError: () => {} }), RangeError)
-  t.throws(() => new RequestParser({ maxInlineLen: 1.5, onCommand: () => {}, onError: () => {} }), RangeError)
+  t.throws(() => new RequestParser({ onCommand: () => {}, onError: () => {} }, { maxBulkLen: -1 }), RangeError)
+  t.throws(() => new RequestParser({ onCommand: () => {}, onError: () => {} }, { maxInlineLen: 1.5 }), RangeError)
 })
 
 t.test('unauthenticated limits follow isAuthenticated, frame by frame', async t => {
