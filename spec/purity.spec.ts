@@ -24,9 +24,9 @@ const PURE: Record<string, RegExp[]> = {
   'peer/errors.ts': [],
   'peer/faults.ts': [],
   'peer/handshake.ts': [UTIL, /^node:crypto$/],
-  'resp/parser.ts': [/^redis-parser$/],
+  'resp/parser.ts': [UTIL, /^redis-parser$/],
   'resp/inline.ts': [],
-  'resp/reply.ts': [],
+  'resp/reply.ts': [UTIL],
   'resp/reply-binary.ts': [UTIL]
 }
 

@@ -36,7 +36,7 @@
 
 import RedisParser from 'redis-parser'
 import { splitInlineArgs } from './inline.js'
-import { FastBuffer, bufferOf, byteOffsetOf } from './view.js'
+import { FastBuffer, bufferOf, byteOffsetOf } from '../util/bytes.js'
 import { Buffer } from 'node:buffer'
 
 /** Redis proto-max-bulk-len: the largest bulk argument. */

@@ -18,7 +18,7 @@
 //   bool         :1 / :0                     #t / #f
 //   verbatim     $n <text>                   =n txt:<text>
 
-import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from './view.js'
+import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
 import { Buffer } from 'node:buffer'
 
 export interface SimpleReply { type: 'simple', value: string }
