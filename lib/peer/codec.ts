@@ -15,7 +15,7 @@
 // read out of its socket's receive buffer: one copy a read, not one a field).
 
 import { Buffer, isUtf8 } from 'node:buffer'
-import { DecodeError, FastBuffer, Reader, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
+import { DecodeError, FastBuffer, Reader, Writer, bufferOf, byteOffsetOf } from '../util/bytes.js'
 import { InvalidMessageError } from './errors.js'
 import { isMessageName, nameOfCode, schemaOf, type FieldKind, type Message, type MessageName } from './messages.js'
 
@@ -62,9 +62,7 @@ export const FRAME_SLAB_BYTES = 16 * 1024
  * it keeps and the next field's bytes, whichever is largest);
  * a buffer grown past FRAME_SLAB_BYTES is let go once everything is taken.
  */
-export class FrameWriter {
-  private buf: Buffer
-  private pos = 0
+export class FrameWriter extends Writer {
   /** The first byte not taken yet. */
   private start = 0
   /** Where the frame being written begins (moved with the bytes by ensure). */
@@ -72,7 +70,7 @@ export class FrameWriter {
 
   /** (the buffer is made by the first frame) */
   constructor (private readonly slabBytes = FRAME_SLAB_BYTES) {
-    this.buf = NO_BYTES
+    super(0)
   }
 
   /** Bytes written and not taken. */
@@ -125,41 +123,8 @@ export class FrameWriter {
     return out
   }
 
-  u8 (v: number): void {
-    this.ensure(1)
-    this.buf[this.pos++] = v
-  }
-
-  u32 (v: number): void {
-    this.ensure(4)
-    this.buf.writeUInt32BE(v, this.pos)
-    this.pos += 4
-  }
-
-  varint (v: number): void {
-    this.ensure(8)
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80
-      v = Math.floor(v / 0x80)
-    }
-    this.buf[this.pos++] = v
-  }
-
-  bytes (b: Uint8Array): void {
-    this.varint(b.length)
-    this.ensure(b.length)
-    copyInto.call(this.buf, b, this.pos)
-    this.pos += b.length
-  }
-
-  string (s: string): void {
-    const n = Buffer.byteLength(s, 'utf8')
-    this.varint(n)
-    this.ensure(n)
-    this.pos += this.buf.write(s, this.pos, n, 'utf8')
-  }
-
-  private ensure (n: number): void {
+  /** Keeps only the bytes not taken yet when it grows. */
+  protected override ensure (n: number): void {
     if (this.pos + n <= this.buf.length) return
     const keep = this.pos - this.start
     // (doubles what is kept, so many small frames copy each byte a bounded number of times; a large field adds only itself)

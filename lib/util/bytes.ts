@@ -54,8 +54,8 @@ export class DecodeError extends Error {
 
 /** Grows as needed; `finish()` returns a Buffer view of what was written. */
 export class Writer {
-  private buf: Buffer
-  private pos = 0
+  protected buf: Buffer
+  protected pos = 0
 
   constructor (sizeHint = 64) {
     this.buf = Buffer.allocUnsafe(sizeHint)
@@ -63,9 +63,10 @@ export class Writer {
 
   get length (): number { return this.pos }
 
-  private ensure (n: number): void {
+  /** Makes room for n more bytes at pos. */
+  protected ensure (n: number): void {
     if (this.pos + n <= this.buf.length) return
-    let size = this.buf.length * 2
+    let size = Math.max(64, this.buf.length * 2)
     while (size < this.pos + n) size *= 2
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, 0, this.pos)
@@ -98,7 +99,7 @@ export class Writer {
 
   raw (b: Uint8Array): this {
     this.ensure(b.length)
-    this.buf.set(b, this.pos)
+    copyInto.call(this.buf, b, this.pos)
     this.pos += b.length
     return this
   }
@@ -107,8 +108,13 @@ export class Writer {
     return this.varint(b.length).raw(b)
   }
 
+  /** A string's UTF-8 bytes, written in place (no Buffer made for them). */
   string (s: string): this {
-    return this.bytes(Buffer.from(s, 'utf8'))
+    const n = Buffer.byteLength(s, 'utf8')
+    this.varint(n)
+    this.ensure(n)
+    this.pos += this.buf.write(s, this.pos, n, 'utf8')
+    return this
   }
 
   finish (): Buffer {
