@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync,
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { serverEnv } from '../lib/cli/launch.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -134,16 +134,28 @@ export interface Dynakv extends Proc {
 }
 
 /**
+ * The node flags the launchers of the build at main put on the command line
+ * (its lib/cli/launch.ts' SERVER_NODE_FLAGS; none in a build before them): a
+ * baseline runs with its own. options.node's flags come after them, and V8
+ * takes a flag's last value.
+ */
+async function launcherFlags (main: string): Promise<string[]> {
+  const launch = await import(pathToFileURL(join(dirname(main), 'launch.js')).href) as { SERVER_NODE_FLAGS?: readonly string[] }
+  return [...(launch.SERVER_NODE_FLAGS ?? [])]
+}
+
+/**
  * One dynakv server process. options.dir reuses a data directory (a restart),
  * options.node puts flags before the script (--cpu-prof, --expose-gc...),
  * options.wrap runs it under another program (valgrind). It runs with the
- * launcher's settings (dynakvEnv).
+ * launcher's settings (dynakvEnv, and its build's launcherFlags).
  */
 export async function startDynakv (args: string[], options: { dir?: string, port?: number, peerPort?: number, node?: string[], wrap?: string[], timeoutMs?: number, /** Another build's CLI (an A/B run); default this one's. */ main?: string, /** Node's defaults instead of the launcher's settings. */ raw?: boolean } = {}): Promise<Dynakv> {
   const port = options.port ?? await freePort()
   const peerPort = options.peerPort ?? await freePort()
   const dir = options.dir ?? tempDir('dynakv-bench-')
-  const argv = [...(options.node ?? []), options.main ?? MAIN, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
+  const main = options.main ?? MAIN
+  const argv = [...(options.raw === true || process.env.DYNAKV_BENCH_RAW === '1' ? [] : await launcherFlags(main)), ...(options.node ?? []), main, 'server', '--port', String(port), '--peer-port', String(peerPort), '--dir', dir, ...args]
   const p = await startWrapped(options.wrap ?? [], process.execPath, argv, /ready: RESP/, port, options.timeoutMs, options.raw === true ? process.env : dynakvEnv())
   return { ...p, dir, peerPort, args }
 }

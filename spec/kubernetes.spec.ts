@@ -145,7 +145,7 @@ t.test('the pods boot on loopback; scaling 3 → 4 → 3 under load loses no ack
     argv[argv.indexOf('--port') + 1] = String(ports.get(name)?.resp)
     return await runDynakv([...argv, ...extra], { env: podEnv(name, namespace), timeoutMs: 120_000 })
   }
-  t.equal(entrypoint[1], '/app/dist/lib/cli/main.js', 'exec hooks run the image\'s dynakv')
+  t.equal(entrypoint[entrypoint.length - 1], '/app/dist/lib/cli/main.js', 'exec hooks run the image\'s dynakv')
   t.ok(MAIN.endsWith('/dist/lib/cli/main.js'), 'which is this checkout\'s dist/ here')
 
   const procs: ServerProc[] = []

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { SERVER_FLAGS, parseFlags, parseServerArgs } from './args.js'
 import { RespClient, type RespValue } from './resp-client.js'
 import { EXIT } from './server.js'
-import { serverEnv } from './launch.js'
+import { SERVER_NODE_FLAGS, serverEnv } from './launch.js'
 
 const CLUSTER_FLAGS = {
   nodes: { kind: 'int', default: 3, min: 1, max: 32, help: 'how many nodes' },
@@ -81,7 +81,7 @@ export async function runCluster (argv: string[], env: NodeJS.ProcessEnv): Promi
     clearTimeout(deadline)
   }
   for (const s of specs) {
-    const proc = spawn(process.execPath, [MAIN, 'server', ...s.args], { stdio: ['ignore', 'inherit', 'inherit'], env: serverEnv(env) })
+    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'server', ...s.args], { stdio: ['ignore', 'inherit', 'inherit'], env: serverEnv(env) })
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
       if (!stopping) process.stderr.write(`dynakv cluster: ${s.name} exited with code ${String(code)}\n`)
       resolve(code)

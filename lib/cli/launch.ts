@@ -50,6 +50,26 @@ export const SERVER_ENV: Readonly<Record<string, string>> = {
  */
 export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4', '--max-old-space-size=1536']
 
+/**
+ * V8 flags Node refuses in NODE_OPTIONS, so the launchers put them on node's
+ * command line before the script: bin/dynakv, the Docker image's entrypoint,
+ * `dynakv cluster` (spec/server/launch.spec.ts checks bin/dynakv's), and the
+ * benches' servers (bench/lib.ts).
+ *
+ * An old generation allowed to reach 32 MB before a full GC, where V8's rule
+ * gives live + 8 MB + the young generation (~22 MB for a node's ~10 MB of live
+ * heap). V8 counts the ArrayBuffer bytes allocated since the last full GC
+ * against that limit, and the object cache's log (lib/storage/cache.ts) drops
+ * a slab to the GC for every 256 KB it appends, ~260 B a SET: a durable SET
+ * -P16 ran a mark-compact every ~27 000 SETs (11 in 300 000), each ~15–20 ms
+ * of CPU over the main thread and V8's workers, for ~10 MB of live heap; with
+ * the floor 5 in 300 000, CPU a SET −0.3 µs (V8's workers −0.2). The dead
+ * slabs it lets wait are the memory it costs: at most ~11 MB more, RSS after
+ * 200 000 GETs at 1 000 000 keys within a few MB (docs/performance.md,
+ * "Session 16, setpool16").
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=32']
+
 /** The environment a server process gets: env, plus SERVER_ENV and SERVER_NODE_OPTIONS where env does not set them. */
 export function serverEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env }

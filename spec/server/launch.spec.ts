@@ -1,18 +1,19 @@
 // bin/dynakv starts a real server with the process settings of lib/cli/launch.ts
-// (malloc tunables, V8's semi-space size) in its environment, keeps the process
-// id (exec: a signal or kill -9 reaches the server itself), and keeps what the
-// caller's environment already sets.
+// (malloc tunables, V8's semi-space size) in its environment and the V8 flags
+// NODE_OPTIONS cannot hold on node's command line, keeps the process id (exec:
+// a signal or kill -9 reaches the server itself), and keeps what the caller's
+// environment already sets.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, freePorts, tempDir } from '../helpers/server.js'
-import { SERVER_ENV, SERVER_NODE_OPTIONS, serverEnv } from '../../lib/cli/launch.js'
+import { SERVER_ENV, SERVER_NODE_FLAGS, SERVER_NODE_OPTIONS, serverEnv } from '../../lib/cli/launch.js'
 
 const LAUNCHER = join(ROOT, 'bin', 'dynakv')
 
 /** Starts `bin/dynakv server`, waits for its ready line, returns its /proc environment and executable, and stops it. */
-async function launched (env: NodeJS.ProcessEnv): Promise<{ environ: Record<string, string>, exe: string, code: number | null }> {
+async function launched (env: NodeJS.ProcessEnv): Promise<{ environ: Record<string, string>, argv: string[], exe: string, code: number | null }> {
   const [port, peerPort] = await freePorts(2)
   const proc = spawn(LAUNCHER, ['server', '--n', '1', '--r', '1', '--w', '1', '--port', String(port), '--peer-port', String(peerPort), '--dir', tempDir(), '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
@@ -36,9 +37,10 @@ async function launched (env: NodeJS.ProcessEnv): Promise<{ environ: Record<stri
     const pid = proc.pid as number
     const environ = Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').filter(e => e !== '').map(e => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
     const exe = readlinkSync(`/proc/${pid}/exe`)
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(a => a !== '')
     proc.kill('SIGTERM')
     const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
-    return { environ, exe, code }
+    return { environ, argv, exe, code }
   } finally {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
   }
@@ -54,13 +56,15 @@ function cleanEnv (): NodeJS.ProcessEnv {
 
 t.test('bin/dynakv: the server runs in the launcher\'s own process, with the settings of lib/cli/launch.ts', async (t) => {
   const env = cleanEnv()
-  const { environ, exe, code } = await launched(env)
+  const { environ, argv, exe, code } = await launched(env)
   t.match(exe, /node/, 'the launcher exec\'d node: the process id is the server\'s')
   const want = serverEnv(env)
   for (const k of Object.keys(SERVER_ENV)) t.equal(environ[k], want[k], `${k} as launch.ts sets it`)
   // (tap's process tracking adds an --import of its own to every child's NODE_OPTIONS)
   t.same(words(environ.NODE_OPTIONS).filter(w => !w.includes('@tapjs')), words(want.NODE_OPTIONS), 'NODE_OPTIONS as launch.ts sets it')
   for (const f of SERVER_NODE_OPTIONS) t.ok(words(environ.NODE_OPTIONS).includes(f), `NODE_OPTIONS holds ${f}`)
+  const script = argv.findIndex(a => a.endsWith('/dist/lib/cli/main.js'))
+  t.same(argv.slice(1, script), SERVER_NODE_FLAGS, 'node\'s command line holds SERVER_NODE_FLAGS before the script, and nothing else')
   t.equal(code, 0, 'SIGTERM to that process id stops the server cleanly')
 })
 
