@@ -61,12 +61,12 @@ export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'
  * heap). V8 counts the ArrayBuffer bytes allocated since the last full GC
  * against that limit, and the object cache's log (lib/storage/cache.ts) drops
  * a slab to the GC for every 256 KB it appends, ~260 B a SET: a durable SET
- * -P16 ran a mark-compact every ~27 000 SETs (11 in 300 000), each ~15–20 ms
- * of CPU over the main thread and V8's workers, for ~10 MB of live heap; with
- * the floor 5 in 300 000, CPU a SET −0.3 µs (V8's workers −0.2). The dead
- * slabs it lets wait are the memory it costs: at most ~11 MB more, RSS after
- * 200 000 GETs at 1 000 000 keys within a few MB (docs/performance.md,
- * "Session 16, setpool16").
+ * -P16 ran a mark-compact every ~27 000 SETs (11 in 300 000) for ~10 MB of
+ * live heap, each 6–13 ms of the main thread's CPU and ~5–7 ms of V8's
+ * workers'. With the floor: 5 in 300 000, V8's workers −0.2 to −0.3 µs a SET
+ * (all threads −0.0 to −0.6 in four A/B runs). The dead slabs it lets wait
+ * are the memory it costs: at most ~11 MB more; after 200 000 GETs at
+ * 1 000 000 keys 3–6 MB (docs/performance.md, "Session 16, setpool16").
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=32']
 
