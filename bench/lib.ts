@@ -140,7 +140,10 @@ export interface Dynakv extends Proc {
  * takes a flag's last value.
  */
 async function launcherFlags (main: string): Promise<string[]> {
-  const launch = await import(pathToFileURL(join(dirname(main), 'launch.js')).href) as { SERVER_NODE_FLAGS?: readonly string[] }
+  let launch: { SERVER_NODE_FLAGS?: readonly string[] } = {}
+  try {
+    launch = await import(pathToFileURL(join(dirname(main), 'launch.js')).href)
+  } catch {} // a build without lib/cli/launch.ts
   return [...(launch.SERVER_NODE_FLAGS ?? [])]
 }
 
