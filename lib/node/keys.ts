@@ -19,7 +19,7 @@
 // needs none of them (MD5 is the dearest step of the read path).
 import { Buffer } from 'node:buffer'
 import { HASH_BYTES, keyHash, md5Into, partitionOfHash } from '../ring/hash.js'
-import { DecodeError, Reader, Writer, copyInto } from '../util/bytes.js'
+import { DecodeError, Reader, Writer, copyInto, latin1Of } from '../util/bytes.js'
 
 export const RECORD_KEY = 0
 export const RECORD_ELEMENT = 1
@@ -48,7 +48,7 @@ export class KeyRef implements RecordRef {
 
   /** key undefined: a ref made from its storage key (skey given), the key's view made only when asked (a replica write never does). */
   constructor (key: Buffer | undefined, private readonly partitionBits: number, hash?: Buffer, skey?: Buffer) {
-    this.ks = key !== undefined ? key.toString('latin1') : (skey as Buffer).toString('latin1', HASH_BYTES + 1)
+    this.ks = key !== undefined ? latin1Of.call(key, 0, key.length) : (skey as Buffer).toString('latin1', HASH_BYTES + 1)
     this.keyBytes = key
     this.hashBytes = hash
     this.storageKey = skey
