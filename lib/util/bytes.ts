@@ -17,14 +17,6 @@ export const HASH_BYTES = 16
 export const copyInto = Uint8Array.prototype.set
 
 /**
- * buf[from, to) as a latin1 string, `latin1Of.call(buf, from, to)`: Node's
- * own Buffer#latin1Slice, which `buf.toString('latin1')` reaches through its
- * argument checks, getEncodingOps and the encoding's `slice` (two generic
- * loads in optimised code). The caller checks the range.
- */
-export const latin1Of = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, from: number, to: number) => string }).latin1Slice
-
-/**
  * Buffer's species (Node's FastBuffer, what Buffer#subarray constructs), called
  * with a chunk's ArrayBuffer and offset. Buffer#subarray reads the buffer's
  * length, buffer and byteOffset itself, through generic loads (its code is
