@@ -458,7 +458,7 @@ export class Engine {
       oldStart = current.start
       oldEnd = current.end
       const skeyLen = current.skeyLen
-      // (A view made from the slab's ArrayBuffer: Buffer#subarray's generic loads cost ~450 instructions a view more.)
+      // (A view made from the slab's ArrayBuffer: Buffer#subarray's generic loads cost ~250–350 instructions a view more.)
       key = skeyLen < 0 ? k.skey : new FastBuffer(bufferOf.call(old), byteOffsetOf.call(old) + oldStart - skeyLen, skeyLen)
     } else if (current !== undefined) {
       old = current.bytes
