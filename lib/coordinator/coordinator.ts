@@ -465,11 +465,14 @@ export class Coordinator {
   put (ref: RecordRef, context: Clock | null, value: Buffer | null, w: number, pw = 0, expireAt = 0): Promise<Clock | undefined> {
     this.stats.writes++
     // value may be a view of a socket chunk: fine, since only encoded copies are kept.
-    // The only replica is this node: one engine update, acknowledged when durable.
+    // The only replica is this node: one engine update, acknowledged when durable
+    // (a plain SET's with no Change object).
+    const solo = w === 1 && pw <= 1 && this.o.placement.solo()
+    if (solo && context === null && value !== null && expireAt === 0) return this.o.local.writeValue(ref, value)
     // A client context (PUT, DELCTX) is for strings only.
     const stringOnly = context !== null
     const change: Change = value === null ? { op: 'tombstone', context, stringOnly } : { op: 'value', context, value, expireAt, stringOnly }
-    if (w === 1 && pw <= 1 && this.o.placement.solo()) return this.o.local.write(ref, change)
+    if (solo) return this.o.local.write(ref, change)
     return this.replicate(ref, [{ ref, change }], w, pw)
   }
 

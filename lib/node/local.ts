@@ -236,11 +236,30 @@ export class LocalReplica {
     })
   }
 
+  /**
+   * write of a value with no context and no expiry (a plain SET): the value
+   * is the engine's argument, with no Change object a write.
+   */
+  writeValue (ref: RecordRef, value: Buffer): Promise<undefined> {
+    return this.engine.write('data', ref, this.nextValue, value) as Promise<undefined>
+  }
+
+  /** writeValue's new bytes (nextVersion's, for a value). */
+  private readonly nextValue = (cur: Entry | undefined, ref: RecordRef, value: Buffer): Buffer => {
+    const fresh = cur === undefined ? this.freshActor() : null
+    const bytes = this.blindVersion(ref, cur, value, 0, fresh, this.clock.now())
+    if (bytes !== null) {
+      this.lease.issued(this.blindOut.counter)
+      return bytes
+    }
+    return this.newVersion(ref, cur, { op: 'value', context: null, value }, undefined, fresh).bytes
+  }
+
   /** write's new bytes (one function for every write: the engine hands it the ref and the change). */
   private readonly nextVersion = (cur: Entry | undefined, ref: RecordRef, change: Change): Buffer => {
     const fresh = cur === undefined ? this.freshActor() : null
     if (change.op === 'value' || change.op === 'tombstone') {
-      const bytes = this.blindVersion(ref, cur, change, fresh, this.clock.now())
+      const bytes = this.blindVersion(ref, cur, change.op === 'value' ? change.value : null, change.op === 'value' ? change.expireAt ?? 0 : 0, fresh, this.clock.now())
       if (bytes !== null) {
         this.lease.issued(this.blindOut.counter)
         return bytes
@@ -258,7 +277,7 @@ export class LocalReplica {
     const nowMs = this.clock.now()
     const isKey = !isElement(ref)
     if (incoming === undefined && (change.op === 'value' || change.op === 'tombstone') && change.context === null) {
-      const bytes = this.blindVersion(ref, cur, change, fresh, nowMs)
+      const bytes = this.blindVersion(ref, cur, change.op === 'value' ? change.value : null, change.op === 'value' ? change.expireAt ?? 0 : 0, fresh, nowMs)
       if (bytes !== null) return { bytes, obj: null, context: null, release: this.lease.issued(this.blindOut.counter) ?? fresh?.release ?? null }
     }
     const actor = fresh?.actor ?? this.actor
@@ -301,9 +320,7 @@ export class LocalReplica {
    * bytes (its counter in blindOut), or null when the record is not a plain
    * string (take the general path). Counts the key's change.
    */
-  private blindVersion (ref: RecordRef, cur: Entry | undefined, change: Change & { op: 'value' | 'tombstone' }, fresh: FreshActor | null, nowMs: number): Buffer | null {
-    const value = change.op === 'value' ? change.value : null
-    const expireAt = change.op === 'value' ? change.expireAt ?? 0 : 0
+  private blindVersion (ref: RecordRef, cur: Entry | undefined, value: Buffer | null, expireAt: number, fresh: FreshActor | null, nowMs: number): Buffer | null {
     const o = this.blind
     o.actor = this.actor
     o.oneTime = fresh

@@ -35,6 +35,7 @@ import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
 import { Fifo } from '../util/fifo.js'
+import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -179,6 +180,31 @@ class InFlight {
   }
 }
 
+/**
+ * Views of a receive buffer's first n bytes (n < READ_VIEWS), each made once:
+ * a read is copied out by TypedArray#set from one, not by Buffer#copy, which
+ * loads the source's buffer and byteOffset through generic ICs and makes a
+ * view at every call (~800 instructions a read more under callgrind: a SET
+ * or GET -P1's every request; docs/performance.md, "Session 16, setmain16").
+ * For one receive buffer at a time (the server's); another starts them anew.
+ */
+const READ_VIEWS = 1024
+let readViewsOf: Buffer | null = null
+let readViews = new Array<Buffer | undefined>(READ_VIEWS).fill(undefined)
+
+function readView (buf: Buffer, n: number): Buffer {
+  if (buf !== readViewsOf) {
+    readViewsOf = buf
+    readViews = new Array<Buffer | undefined>(READ_VIEWS).fill(undefined)
+  }
+  let view = readViews[n]
+  if (view === undefined) {
+    view = new FastBuffer(bufferOf.call(buf), byteOffsetOf.call(buf), n)
+    readViews[n] = view
+  }
+  return view
+}
+
 /** What a connection's tails and inflight always hold (never waited for: it is settled, and no key names it). */
 const HELD = new InFlight(null)
 HELD.settled = true
@@ -289,7 +315,8 @@ export class Connection implements Session, RequestHandler {
    */
   received (nread: number, buf: Buffer): void {
     const chunk = Buffer.allocUnsafe(nread)
-    buf.copy(chunk, 0, 0, nread)
+    if (nread < READ_VIEWS) copyInto.call(chunk, readView(buf, nread), 0)
+    else buf.copy(chunk, 0, 0, nread)
     this.onData(chunk)
   }
 
