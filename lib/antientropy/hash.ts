@@ -205,8 +205,8 @@ export function objectDigest (encodedObject: Uint8Array): Buffer {
 
 /**
  * itemHash(key, objectDigest(encodedObject)) without the digest's Buffer and
- * pair in between: a replica's Merkle feed hashes every write this way, twice
- * (the copy replaced and the new one).
+ * pair in between (a tree rebuild's scan; a replica's Merkle feed hashes
+ * every write's two items with objectItemHashes).
  */
 export function objectItemHash (key: Uint8Array, encodedObject: Uint8Array, out?: { hi: number, lo: number }): Hash64 {
   hash64Into(encodedObject, SEED_DIGEST, scratch, 2)
