@@ -205,8 +205,8 @@ export function objectDigest (encodedObject: Uint8Array): Buffer {
 
 /**
  * itemHash(key, objectDigest(encodedObject)) without the digest's Buffer and
- * pair in between: a replica's Merkle feed hashes every write this way, twice
- * (the copy replaced and the new one).
+ * pair in between (a tree rebuild's scan; a replica's Merkle feed hashes
+ * every write's two items with objectItemHashes).
  */
 export function objectItemHash (key: Uint8Array, encodedObject: Uint8Array, out?: { hi: number, lo: number }): Hash64 {
   hash64Into(encodedObject, SEED_DIGEST, scratch, 2)
@@ -217,6 +217,29 @@ export function objectItemHash (key: Uint8Array, encodedObject: Uint8Array, out?
   out.hi = scratch[0]
   out.lo = scratch[1]
   return out
+}
+
+const keyScratch = new Uint32Array(2)
+
+/**
+ * objectItemHash(key, before) and objectItemHash(key, after) with the key
+ * hashed once (a write's replaced copy and its new one: the Merkle feed of
+ * every commit); an object null leaves its out as it was. The same values.
+ */
+export function objectItemHashes (key: Uint8Array, before: Uint8Array | null, after: Uint8Array | null, beforeOut: { hi: number, lo: number }, afterOut: { hi: number, lo: number }): void {
+  hash64Into(key, SEED_KEY, keyScratch, 0)
+  if (before !== null) itemOfDigest(before, beforeOut)
+  if (after !== null) itemOfDigest(after, afterOut)
+}
+
+/** objectItemHash's last steps, the key's hash in keyScratch. */
+function itemOfDigest (encodedObject: Uint8Array, out: { hi: number, lo: number }): void {
+  hash64Into(encodedObject, SEED_DIGEST, scratch, 2)
+  scratch[0] = keyScratch[0]
+  scratch[1] = keyScratch[1]
+  hashWordsInto(scratch, 0, 4, SEED_ITEM, scratch, 0)
+  out.hi = scratch[0]
+  out.lo = scratch[1]
 }
 
 /**

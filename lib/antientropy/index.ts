@@ -9,7 +9,8 @@ export {
   hashToBuffer,
   itemHash,
   objectDigest,
-  objectItemHash
+  objectItemHash,
+  objectItemHashes
 } from './hash.js'
 export type { Hash64 } from './hash.js'
 export {

@@ -19,7 +19,7 @@
 // by the sweep (sweeper.ts) and never copied by anti-entropy, so a reaped delete
 // cannot come back from a replica that has not reaped yet.
 import {
-  MerkleTree, compareTrees, diffDigests, emptyExchangeStats, objectDigest, objectItemHash, type ExchangeStats, type KeyDigest
+  MerkleTree, compareTrees, diffDigests, emptyExchangeStats, objectDigest, objectItemHash, objectItemHashes, type ExchangeStats, type KeyDigest
 } from '../antientropy/index.js'
 import { partitionEnd, partitionOfHash, partitionStart } from '../ring/hash.js'
 import type { CommittedWrite } from '../storage/engine.js'
@@ -242,16 +242,18 @@ export class AntiEntropy {
   readonly onCommit = (writes: readonly CommittedWrite[]): void => {
     if (this.trees.size === 0) return // a single node keeps no trees
     const bits = this.deps.partitionBits
-    for (const w of writes) {
+    // (indexed: a for-of made an iterator and a result a write here)
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]
       if (w.space !== 'data') continue
       const e = this.trees.get(partitionOfHash(w.key, bits))
       if (e === undefined || (e.delta === null && !e.ready)) continue // no tree, or one whose snapshot is still to come
       const target = e.delta ?? e.tree
-      target.replace(
-        target.leafIndex(w.key, bits),
-        w.before === undefined ? null : objectItemHash(w.key, w.before, OLD_ITEM),
-        w.value === null ? null : objectItemHash(w.key, w.value, NEW_ITEM)
-      )
+      const before = w.before ?? null
+      const value = w.value
+      // the key hashed once for both items
+      objectItemHashes(w.key, before, value, OLD_ITEM, NEW_ITEM)
+      target.replace(target.leafIndex(w.key, bits), before === null ? null : OLD_ITEM, value === null ? null : NEW_ITEM)
     }
   }
 

@@ -31,7 +31,7 @@ import { traced } from '../runtime/trace.js'
 import type { CommittedWrite } from '../storage/engine.js'
 import type { Store } from '../storage/store.js'
 import { keyAfter } from '../storage/store.js'
-import { COMPLEX, decodeObject, isDead, keyState, newestValue, type VObject } from '../versioning/index.js'
+import { anchorRange, decodeObject, isDead, keyState, newestValueRange, type VObject } from '../versioning/index.js'
 import type { Ring } from '../ring/index.js'
 import { isKeyRecord, prefixEnd, refOfStorageKey, type KeyRef, type RecordRef } from './keys.js'
 import type { LocalReplica } from './local.js'
@@ -91,10 +91,9 @@ function ownerOf (key: KeyRef, state: { type: string }): Owner {
 
 const STRING = { type: 'string' }
 
-/** A plain string value with no expiry (the encoded fast path: no decoding): nothing for the sweep to do. */
+/** A plain string value with no expiry (the encoded fast path: no decoding, no view of the value): nothing for the sweep to do. */
 function liveForever (bytes: Buffer): boolean {
-  const v = newestValue(bytes)
-  return v !== COMPLEX && v.value !== null && v.expireAt === 0
+  return newestValueRange(bytes, 0, bytes.length) && anchorRange.start >= 0 && anchorRange.expireAt === 0
 }
 
 export class Sweeper {
@@ -119,7 +118,9 @@ export class Sweeper {
 
   /** The engine's commit listener: a record that is not a plain string without expiry makes its partition dirty. */
   readonly onCommit = (writes: readonly CommittedWrite[]): void => {
-    for (const w of writes) {
+    // (indexed: a for-of made an iterator and a result a write here)
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]
       if (w.space !== 'data' || w.value === null) continue
       const p = partitionOfHash(w.key, this.d.partitionBits)
       if ((this.dirty[p] === 0 || p === this.cursor.partition) && !(isKeyRecord(w.key) && liveForever(w.value))) {

@@ -7,6 +7,7 @@ import {
   hashToBuffer,
   itemHash,
   objectItemHash,
+  objectItemHashes,
   objectDigest
 } from '../../lib/antientropy/index.js'
 import { hash64Into, hashWordsInto } from '../../lib/antientropy/hash.js'
@@ -264,4 +265,18 @@ t.test('objectItemHash is itemHash of the objectDigest, without the digest betwe
     return fast.hi === reference.hi && fast.lo === reference.lo
   }), { numRuns: 1000 })
   t.pass('equal on 1000 random keys and objects')
+})
+
+t.test('objectItemHashes is objectItemHash of each object, the key hashed once', async t => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), fc.option(fc.uint8Array({ maxLength: 300 })), fc.option(fc.uint8Array({ maxLength: 300 })), (key, before, after) => {
+    const b = { hi: 1, lo: 2 }
+    const a = { hi: 3, lo: 4 }
+    objectItemHashes(key, before, after, b, a)
+    const same = (out: { hi: number, lo: number }, obj: Uint8Array | null, untouched: { hi: number, lo: number }): boolean => {
+      const want = obj === null ? untouched : objectItemHash(key, obj)
+      return out.hi === want.hi && out.lo === want.lo
+    }
+    return same(b, before, { hi: 1, lo: 2 }) && same(a, after, { hi: 3, lo: 4 })
+  }), { numRuns: 1000 })
+  t.pass('equal on 1000 random keys and pairs of objects (either one absent)')
 })
