@@ -181,28 +181,38 @@ class InFlight {
 }
 
 /**
- * Views of a receive buffer's first n bytes (n < READ_VIEWS), each made once:
- * a read is copied out by TypedArray#set from one, not by Buffer#copy, which
+ * The one buffer a RESP server's adopted sockets read into (the next read of
+ * any connection overwrites it), and the copies a connection takes of it. A
+ * read's n bytes are copied by TypedArray#set from a view of the buffer's
+ * first n bytes, made once for each n below VIEWS, not by Buffer#copy, which
  * loads the source's buffer and byteOffset through generic ICs and makes a
- * view at every call (~800 instructions a read more under callgrind: a SET
- * or GET -P1's every request; docs/performance.md, "Session 16, setmain16").
- * For one receive buffer at a time (the server's); another starts them anew.
+ * view at every call (~800 instructions a read more under callgrind: a SET or
+ * GET -P1's every request; docs/performance.md, "Session 16, setmain16").
  */
-const READ_VIEWS = 1024
-let readViewsOf: Buffer | null = null
-let readViews = new Array<Buffer | undefined>(READ_VIEWS).fill(undefined)
+export class ReceiveBuffer {
+  static readonly VIEWS = 1024
+  readonly bytes: Buffer
+  private readonly views = new Array<Buffer | undefined>(ReceiveBuffer.VIEWS).fill(undefined)
 
-function readView (buf: Buffer, n: number): Buffer {
-  if (buf !== readViewsOf) {
-    readViewsOf = buf
-    readViews = new Array<Buffer | undefined>(READ_VIEWS).fill(undefined)
+  constructor (size: number) {
+    this.bytes = Buffer.allocUnsafe(size)
   }
-  let view = readViews[n]
-  if (view === undefined) {
-    view = new FastBuffer(bufferOf.call(buf), byteOffsetOf.call(buf), n)
-    readViews[n] = view
+
+  /** A copy of the first n bytes: from Node's buffer pool below 4 KB. */
+  copyOut (n: number): Buffer {
+    const chunk = Buffer.allocUnsafe(n)
+    if (n >= ReceiveBuffer.VIEWS) {
+      this.bytes.copy(chunk, 0, 0, n)
+      return chunk
+    }
+    let view = this.views[n]
+    if (view === undefined) {
+      view = new FastBuffer(bufferOf.call(this.bytes), byteOffsetOf.call(this.bytes), n)
+      this.views[n] = view
+    }
+    copyInto.call(chunk, view, 0)
+    return chunk
   }
-  return view
 }
 
 /** What a connection's tails and inflight always hold (never waited for: it is settled, and no key names it). */
@@ -307,17 +317,13 @@ export class Connection implements Session, RequestHandler {
   }
 
   /**
-   * nread bytes read into buf, which the next read of any connection
-   * overwrites. The parser hands out views of what it is fed (a SET's value,
-   * kept until its commit), so it is fed a copy: from Node's buffer pool
-   * below 4 KB (one Buffer object a read, not the stream path's ArrayBuffer,
+   * nread bytes read into the server's receive buffer. The parser hands out
+   * views of what it is fed (a SET's value, kept until its commit), so it is
+   * fed a copy (one Buffer object a read, not the stream path's ArrayBuffer,
    * 'data' event and read-ahead tick).
    */
-  received (nread: number, buf: Buffer): void {
-    const chunk = Buffer.allocUnsafe(nread)
-    if (nread < READ_VIEWS) copyInto.call(chunk, readView(buf, nread), 0)
-    else buf.copy(chunk, 0, 0, nread)
-    this.onData(chunk)
+  received (nread: number, from: ReceiveBuffer): void {
+    this.onData(from.copyOut(nread))
   }
 
   private onData (chunk: Buffer): void {

@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import type { DynakvNode } from '../node/node.js'
 import { adoptAccepted } from '../util/adopt-socket.js'
-import { Connection, type CommandTracker, type ConnectionHost } from './connection.js'
+import { Connection, ReceiveBuffer, type CommandTracker, type ConnectionHost } from './connection.js'
 import type { CommandStats } from '../metrics/command-stats.js'
 import { Dispatcher, type ServerInfo } from './commands/index.js'
 import type { Session } from './session.js'
@@ -22,7 +22,7 @@ export class RespServer implements ServerInfo, ConnectionHost {
   port = 0
   private readonly server: Server
   /** What every client socket reads into (reads run one at a time; each is copied out: Connection.received). */
-  private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
+  private readonly receiveBuffer = new ReceiveBuffer(RECEIVE_BUFFER_BYTES)
   private nextId = 1
   readonly tunables = new Map<string, string>()
   readonly protoMaxBulkLenMax: number
@@ -116,8 +116,8 @@ export class RespServer implements ServerInfo, ConnectionHost {
     this.totalConnections++
     // Reads into the one receive buffer (lib/util/adopt-socket.ts), copied out per read by the connection; else the stream path.
     let conn: Connection | null = null
-    const buffer = this.receiveBuffer
-    const adopted = adoptAccepted(accepted, { buffer, callback: (nread) => conn?.received(nread, buffer) })
+    const receive = this.receiveBuffer
+    const adopted = adoptAccepted(accepted, { buffer: receive.bytes, callback: (nread) => conn?.received(nread, receive) })
     conn = new Connection(this.nextId++, adopted ?? accepted, this, adopted === null)
     this.connections.add(conn)
   }
