@@ -35,6 +35,7 @@ import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
 import { Fifo } from '../util/fifo.js'
+import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -179,6 +180,11 @@ class InFlight {
   }
 }
 
+/** The buffer received() was last handed (every client's reads land in the server's one), its ArrayBuffer and offset. */
+let readBuffer: Buffer | null = null
+let readArrayBuffer: ArrayBufferLike = new ArrayBuffer(0)
+let readOffset = 0
+
 /** What a connection's tails and inflight always hold (never waited for: it is settled, and no key names it). */
 const HELD = new InFlight(null)
 HELD.settled = true
@@ -289,7 +295,15 @@ export class Connection implements Session, RequestHandler {
    */
   received (nread: number, buf: Buffer): void {
     const chunk = Buffer.allocUnsafe(nread)
-    buf.copy(chunk, 0, 0, nread)
+    // Copied through a view of the read buffer's ArrayBuffer, read once a
+    // buffer (the server's one): Buffer#copy of a part reads `buf.buffer`, a
+    // C++ builtin, each read.
+    if (buf !== readBuffer) {
+      readBuffer = buf
+      readArrayBuffer = bufferOf.call(buf)
+      readOffset = byteOffsetOf.call(buf)
+    }
+    copyInto.call(chunk, new FastBuffer(readArrayBuffer, readOffset, nread), 0)
     this.onData(chunk)
   }
 
