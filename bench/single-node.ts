@@ -18,7 +18,8 @@
 //   DYNAKV_BENCH_BASE_RAW=1: it runs with node's defaults, not the launcher's
 //   settings, lib/cli/launch.ts, which every dynakv here runs with otherwise)
 //   DYNAKV_BENCH_TESTS='SET P16,GET P16', DYNAKV_BENCH_SERVERS='dynakv,dynakv-base': a subset
-import { baseOptions, usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, spread, startDynakv, startEcho, startRedis, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
+import { join } from 'node:path'
+import { baseOptions, usageOf, usageSince, fmt, infoField, kilo, load1, perRequest, redisBenchmark, redisCliPipe, spread, startDynakv, startEcho, startRedis, tempDir, writePipeFile, writeResult, type PerRequest, type Proc, type Spread } from './lib.js'
 
 const rounds = Number(process.env.DYNAKV_BENCH_ROUNDS ?? 3)
 const requests = Number(process.env.DYNAKV_BENCH_REQUESTS ?? 200000)
@@ -28,6 +29,8 @@ type Server = typeof ALL_SERVERS[number]
 const words = (s: string | undefined): string[] => (s ?? '').split(/\s+/).filter(w => w !== '')
 const ONLY = process.env.DYNAKV_BENCH_SERVERS?.split(',')
 const SERVERS: readonly Server[] = ALL_SERVERS.filter(s => (s !== 'dynakv-base' || BASELINE !== undefined) && (ONLY === undefined || ONLY.includes(s)))
+/** redis-benchmark's -r: its keys are key:000000000000 to key:<KEYS − 1>, 12 digits. */
+const KEYS = 100000
 const DYNAKV_ARGS = ['--n', '1', '--r', '1', '--w', '1', '--log-level', 'warn']
 const BASE_ARGS = words(process.env.DYNAKV_BENCH_BASE_ARGS)
 const ONLY_TESTS = process.env.DYNAKV_BENCH_TESTS?.split(',')
@@ -50,7 +53,7 @@ async function measure (p: Proc, op: string, pipeline: number, isDynakv: boolean
   const batches = async (): Promise<[number, number, number]> => isDynakv ? [await infoField(p.port, 'persistence', 'write_batches'), await infoField(p.port, 'persistence', 'batched_writes'), await infoField(p.port, 'stats', 'store_reads')] : [NaN, NaN, NaN]
   const b0 = await batches()
   const before = usageOf(p.pid)
-  const run = await redisBenchmark(p.port, ['-t', op.toLowerCase(), '-n', String(n), '-c', '50', '-d', '100', '-r', '100000', '-P', String(pipeline)])
+  const run = await redisBenchmark(p.port, ['-t', op.toLowerCase(), '-n', String(n), '-c', '50', '-d', '100', '-r', String(KEYS), '-P', String(pipeline)])
   const u = usageSince(before, p.pid)
   const b1 = await batches()
   return {
@@ -73,11 +76,20 @@ async function main (): Promise<void> {
   const samples: Record<string, Sample[]> = {}
   const loads: number[] = [load1()]
   try {
-    // Warm-up: JIT, caches, the key space filled (GETs find values); discarded.
-    // A run of GETs alone fills it with a SET -P16 first: else every GET misses.
-    const fill = TESTS.some(([op]) => op === 'SET') ? [] : [['SET', 16] as const]
+    // Warm-up: JIT, caches, every key of the range holding a value (GETs find
+    // one, as node-echo answers one); discarded. Random SETs alone (-r) left
+    // 37 % of the keys absent, and a node's first GET of an absent key takes
+    // the general path (MD5, the filter, the cache's insert of the absence):
+    // 18 % of a first round's GETs -P1, 2 % of a fifth's. So the stores are
+    // filled with every key by `redis-cli --pipe` (node-echo stores nothing).
+    const fill = TESTS.some(([op]) => op === 'GET') ? join(tempDir('single-node-'), 'fill.resp') : null
+    if (fill !== null) writePipeFile(fill, KEYS)
     for (const name of SERVERS) {
-      for (const [op, P] of [...fill, ...TESTS]) await measure(servers[name] as Proc, op, P, name.startsWith('dynakv'))
+      if (fill !== null && name !== 'node-echo') {
+        const filled = await redisCliPipe((servers[name] as Proc).port, fill, 300)
+        if (filled.code !== 0) throw new Error(`filling ${name}: ${filled.output}`)
+      }
+      for (const [op, P] of TESTS) await measure(servers[name] as Proc, op, P, name.startsWith('dynakv'))
       process.stderr.write(`warm-up ${name} done\n`)
     }
     for (let round = 1; round <= rounds; round++) {

@@ -249,9 +249,11 @@ export class RequestParser {
 
   private run (chunk: Buffer): void {
     const end = chunk.length
-    // Read once a chunk, not once a frame, by the getters (view.ts): the loads are generic (~190 instructions each).
-    const buffer = bufferOf.call(chunk)
-    const offset = byteOffsetOf.call(chunk)
+    // The chunk's ArrayBuffer and offset, for the argument views: read once a
+    // chunk by the getters (util/bytes.ts), and only when a view is made — a
+    // GET taken by onGet makes none (`buffer` is a C++ builtin).
+    let buffer: ArrayBufferLike | null = null
+    let offset = 0
     let pos = 0
     // Where the request in progress starts in this chunk; -1: it started in
     // an earlier one and its bytes so far are in this.asm.
@@ -269,6 +271,10 @@ export class RequestParser {
             if (next > 0 && (!wholeFrameNeedsAuth || this.authenticated())) {
               // A GET's key offered where it lies first: no argument array, no view.
               if (wholeFrameArgs !== 2 || !isGet(chunk, argAt[0], argEnd[0]) || this.handler.onGet?.(chunk, argAt[1], argEnd[1]) !== true) {
+                if (buffer === null) {
+                  buffer = bufferOf.call(chunk)
+                  offset = byteOffsetOf.call(chunk)
+                }
                 this.handler.onCommand(frameArgs(chunk, buffer, offset))
               }
               if (this.phase !== START) return // stop() from onCommand

@@ -227,6 +227,9 @@ export interface ReplyWriterOptions {
 export class ReplyWriter {
   private readonly slabSize: number
   private slab: Buffer = Buffer.alloc(0)
+  /** slab's ArrayBuffer and byteOffset, read when it is made: take()'s view, without the getters' calls a take (`buffer` is a C++ builtin). */
+  private slabBuffer: ArrayBufferLike = bufferOf.call(this.slab)
+  private slabOffset = 0
   private start = 0
   private pos = 0
   private pieces: Uint8Array[] = []
@@ -252,6 +255,8 @@ export class ReplyWriter {
     // A GET's nil (a cached absent key's) as well.
     if (reply === NULL && proto === 2) return this.short(36, 45, 49) // '$-1'
     const slab = this.slab
+    const slabBuffer = this.slabBuffer
+    const slabOffset = this.slabOffset
     const start = this.start
     const pos = this.pos
     const count = this.pieces.length
@@ -260,6 +265,8 @@ export class ReplyWriter {
       this.encode(reply, proto, 0)
     } catch (e) {
       this.slab = slab
+      this.slabBuffer = slabBuffer
+      this.slabOffset = slabOffset
       this.start = start
       this.pos = pos
       this.pieces.length = count
@@ -328,8 +335,7 @@ export class ReplyWriter {
   take (): Buffer | null {
     if (this.pieces.length === 0) {
       if (this.pos === this.start) return null
-      const slab = this.slab
-      const out = new FastBuffer(bufferOf.call(slab), byteOffsetOf.call(slab) + this.start, this.pos - this.start)
+      const out = new FastBuffer(this.slabBuffer, this.slabOffset + this.start, this.pos - this.start)
       this.start = this.pos
       return out
     }
@@ -467,7 +473,9 @@ export class ReplyWriter {
   private room (n: number): Buffer {
     if (this.pos + n <= this.slab.length) return this.slab
     this.flush()
-    this.slab = Buffer.allocUnsafe(Math.max(this.slabSize, n))
+    const slab = this.slab = Buffer.allocUnsafe(Math.max(this.slabSize, n))
+    this.slabBuffer = bufferOf.call(slab)
+    this.slabOffset = byteOffsetOf.call(slab)
     this.start = 0
     this.pos = 0
     return this.slab

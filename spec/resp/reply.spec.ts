@@ -136,6 +136,13 @@ t.test('ReplyWriter: a write that throws writes nothing', async t => {
   t.equal((w.take() as Buffer).toString(), '+OK\r\n+PONG\r\n')
   const depth64: Reply = Array.from({ length: 63 }).reduce<Reply>(inner => array([inner]), ONE)
   t.doesNotThrow(() => w.write(depth64, 2), '64 levels are fine')
+  // Slabs of their own ArrayBuffers (4 KB and more: not from Node's pool): the
+  // failed write's new slab is dropped with the ArrayBuffer take() views.
+  const big = new ReplyWriter({ slabSize: 4096 })
+  big.write(OK, 2)
+  t.throws(() => big.write(array([bulk('x'.repeat(4100)), { type: 'int', value: 1.5 }]), 3))
+  big.write(PONG, 3)
+  t.equal((big.take() as Buffer).toString(), '+OK\r\n+PONG\r\n')
 })
 
 /** What redis-parser (returnBuffers, stringNumbers) yields for a reply written in RESP2. */
