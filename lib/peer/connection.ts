@@ -12,7 +12,6 @@
 //   nothing is in flight either way (or after drainTimeoutMs) ---------+
 
 import type { Socket } from 'node:net'
-import { Buffer } from 'node:buffer'
 import type { TimeSource, Timer } from '../runtime/clock.js'
 import type { Logger } from '../runtime/log.js'
 import { FrameReader, FrameWriter, HANDSHAKE_FRAME_BYTES_MAX, encodeFrame } from './codec.js'
@@ -32,6 +31,7 @@ import { Handshake, type HandshakeOptions } from './handshake.js'
 import { schemaOf, type Handled, type Message, type Request, type Response } from './messages.js'
 import { checkResponse, type Call, type CallHolder, type PeerTraffic, type TransportStats } from './transport.js'
 import { SlotTable } from '../util/slots.js'
+import type { ReceiveBuffer } from '../util/receive-buffer.js'
 
 export interface PeerLimits {
   /** Bound on a frame's length field (type + id + body) after the handshake. */
@@ -281,7 +281,8 @@ export class Connection implements CallHolder {
    * What a socket read into the transport's receive buffer (net.connect's
    * `onread`, or an accepted socket adopted by lib/util/adopt-socket.ts: no
    * stream machinery per read, no 'data' event, no read-ahead tick). The
-   * buffer is reused by the next read, so the read is copied out of it once,
+   * buffer is reused by the next read, so the read is copied out of it once
+   * (ReceiveBuffer.copyOut),
    * and the messages' bytes fields (a replica write's key and record) are
    * views of that copy: one copy and one view a field, where a copy of each
    * field was a buffer and, in Node 20's Buffer#copy, a view of the source
@@ -290,10 +291,8 @@ export class Connection implements CallHolder {
    * the replica write's bytes live in the engine until their group commit,
    * whose cache copies them.
    */
-  received (nread: number, buf: Buffer): void {
-    const chunk = Buffer.allocUnsafe(nread)
-    buf.copy(chunk, 0, 0, nread)
-    this.onData(chunk)
+  received (nread: number, from: ReceiveBuffer): void {
+    this.onData(from.copyOut(nread))
   }
 
   private onData (chunk: Buffer): void {

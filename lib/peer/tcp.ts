@@ -46,6 +46,7 @@ import {
 import { Faults } from './faults.js'
 import { SlotTable } from '../util/slots.js'
 import { adoptAccepted } from '../util/adopt-socket.js'
+import { ReceiveBuffer } from '../util/receive-buffer.js'
 import { NONCE_BYTES, type HandshakeOptions } from './handshake.js'
 import { isRequestName, type Request, type ResponseTo } from './messages.js'
 import { Call, emptyStats, type CallSink, type PeerAddress, type PeerTraffic, type RequestHandler, type Transport, type TransportStats } from './transport.js'
@@ -166,7 +167,7 @@ export class TcpTransport implements Transport {
     }
   }
   /** What every socket reads into (dial, onAccept; reads run one at a time): frames are decoded from it, and a partial one copied out. */
-  private readonly receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES)
+  private readonly receiveBuffer = new ReceiveBuffer(RECEIVE_BUFFER_BYTES)
 
   constructor (private readonly opts: TcpTransportOptions) {
     this.name = opts.name
@@ -401,8 +402,8 @@ export class TcpTransport implements Transport {
     // Read without the stream machinery (a 'data' event, a read-ahead tick and its promise-rejection pass per read):
     // into one receive buffer, reused by every connection (reads run one at a time). Accepted sockets are adopted (onAccept).
     let conn: Connection | null = null
-    const buffer = this.receiveBuffer
-    const socket = netConnect({ host: to.host, port: to.port, onread: { buffer, callback: nread => { conn?.received(nread, buffer); return true } } })
+    const receive = this.receiveBuffer
+    const socket = netConnect({ host: to.host, port: to.port, onread: { buffer: receive.bytes, callback: nread => { conn?.received(nread, receive); return true } } })
     conn = new Connection(this.owner, socket, {
       outbound: true,
       target: { host: to.host, port: to.port },
@@ -423,8 +424,8 @@ export class TcpTransport implements Transport {
     }
     // Read into the receive buffer as outbound sockets do (lib/util/adopt-socket.ts); else the stream path.
     let conn: Connection | null = null
-    const buffer = this.receiveBuffer
-    const adopted = adoptAccepted(accepted, { buffer, callback: nread => conn?.received(nread, buffer) })
+    const receive = this.receiveBuffer
+    const adopted = adoptAccepted(accepted, { buffer: receive.bytes, callback: nread => conn?.received(nread, receive) })
     const socket = adopted ?? accepted
     conn = new Connection(this.owner, socket, {
       outbound: false,

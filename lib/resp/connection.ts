@@ -35,7 +35,7 @@ import type { CallStats, Session, Transaction } from './session.js'
 import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
 import { Fifo } from '../util/fifo.js'
-import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
+import type { ReceiveBuffer } from '../util/receive-buffer.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -177,41 +177,6 @@ class InFlight {
     this.settled = true
     if (this.waiters !== null) for (const w of this.waiters) w()
     this.waiters = null
-  }
-}
-
-/**
- * The one buffer a RESP server's adopted sockets read into (the next read of
- * any connection overwrites it), and the copies a connection takes of it. A
- * read's n bytes are copied by TypedArray#set from a view of the buffer's
- * first n bytes, made once for each n below VIEWS, not by Buffer#copy, which
- * loads the source's buffer and byteOffset through generic ICs and makes a
- * view at every call (~800 instructions a read more under callgrind: a SET or
- * GET -P1's every request; docs/performance.md, "Session 16, setmain16").
- */
-export class ReceiveBuffer {
-  static readonly VIEWS = 1024
-  readonly bytes: Buffer
-  private readonly views = new Array<Buffer | undefined>(ReceiveBuffer.VIEWS).fill(undefined)
-
-  constructor (size: number) {
-    this.bytes = Buffer.allocUnsafe(size)
-  }
-
-  /** A copy of the first n bytes: from Node's buffer pool below 4 KB. */
-  copyOut (n: number): Buffer {
-    const chunk = Buffer.allocUnsafe(n)
-    if (n >= ReceiveBuffer.VIEWS) {
-      this.bytes.copy(chunk, 0, 0, n)
-      return chunk
-    }
-    let view = this.views[n]
-    if (view === undefined) {
-      view = new FastBuffer(bufferOf.call(this.bytes), byteOffsetOf.call(this.bytes), n)
-      this.views[n] = view
-    }
-    copyInto.call(chunk, view, 0)
-    return chunk
   }
 }
 
