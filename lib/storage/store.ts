@@ -12,6 +12,7 @@ import type { AbstractLevel, AbstractSublevel, AbstractSnapshot } from 'abstract
 import { copyInto } from '../util/bytes.js'
 import { KeyFilter } from './filter.js'
 import { Buffer } from 'node:buffer'
+import { readdir } from 'node:fs/promises'
 
 export type Space = 'data' | 'hints' | 'meta'
 export const SPACES: readonly Space[] = ['data', 'hints', 'meta']
@@ -132,6 +133,14 @@ function prefixInto (key: Buffer, prefix: Buffer, k: Buffer): Buffer {
 /** Keys per page of the open-time scan that fills the filter. */
 const SCAN_PAGE_KEYS = 1000
 
+/** How often an open classic-level store looks for tables a compaction replaced and LevelDB kept (LevelStore.releaseReplacedTables). */
+const TABLE_CHECK_MS = 1000
+
+/** A table's number in LevelDB's 'leveldb.sstables' property (` 19:29039['k1' @ … ]`, one line a table). */
+const LIVE_TABLE = /^ (\d+):/gm
+/** A table file's number in the store's directory (LevelDB names new tables .ldb, and reads old .sst ones). */
+const TABLE_FILE = /^(\d+)\.(?:ldb|sst)$/
+
 const FORMAT = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
 class LevelStore implements Store {
@@ -142,6 +151,11 @@ class LevelStore implements Store {
   private filterReady = false
   private filterScan: Promise<boolean> = Promise.resolve(false)
   private closing = false
+  /** See releaseReplacedTables: the interval, the check in flight (null: none), the table list the last check found nothing replaced in, the replaced tables it found. */
+  private tableTimer: ReturnType<typeof setInterval> | undefined
+  private tableCheck: Promise<boolean> | null = null
+  private tablesChecked = ''
+  private replacedBefore = new Set<number>()
   /** See scratchKey. */
   private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH_KEY_BYTES)
   private readonly scratchViews = new Array<Buffer | undefined>(SCRATCH_KEY_BYTES).fill(undefined)
@@ -168,6 +182,13 @@ class LevelStore implements Store {
     }
     this.closing = false
     this.filterScan = this.scanKeys().catch(() => false)
+    if (this.kind === 'classic-level') {
+      this.tableTimer = setInterval(() => {
+        // One check at a time: a tick that finds one still running (its flush waits behind a compaction) is skipped.
+        this.tableCheck ??= this.releaseReplacedTables().catch(() => false).finally(() => { this.tableCheck = null })
+      }, TABLE_CHECK_MS)
+      this.tableTimer.unref()
+    }
   }
 
   /**
@@ -179,51 +200,72 @@ class LevelStore implements Store {
    */
   private async scanKeys (): Promise<boolean> {
     let after: Buffer | undefined
-    let tables = this.liveTables()
     for (;;) {
       if (this.closing) return false
       // A fresh iterator a page: an iterator holds the tables of its moment,
       // so between pages none of the scan's does, and the tables a compaction
-      // replaced meanwhile can go (releaseObsoleteTables).
+      // replaced meanwhile can go (releaseReplacedTables).
       const keys = await this.subs.data.keys(after === undefined ? { limit: SCAN_PAGE_KEYS } : { gt: after, limit: SCAN_PAGE_KEYS }).all()
       for (let i = 0; i < keys.length; i++) this.filter.add(keys[i])
       if (keys.length < SCAN_PAGE_KEYS) break
       after = keys[keys.length - 1]
-      if (this.liveTables() !== tables) {
-        await this.releaseObsoleteTables()
-        tables = this.liveTables()
-      }
     }
     this.filterReady = true
-    await this.releaseObsoleteTables()
     return true
   }
 
-  /** LevelDB's list of live tables by level ('' for a store without one): it changes when a compaction or a flush ends. */
-  private liveTables (): string {
-    const db = this.db as unknown as { getProperty?: (property: string) => string }
-    return db.getProperty?.('leveldb.sstables') ?? ''
-  }
-
   /**
-   * LevelDB deletes, and unmaps, the tables a compaction replaced only when
-   * no iterator holds them any more and a compaction or a memtable flush ends.
-   * The scan above held them; the first open after a bulk load compacts most
-   * of the database meanwhile, so the replaced tables stayed mapped (their
-   * pages in RSS) until the next flush: 165 against 56 MB of tables at
-   * 1 000 000 keys. compactRange of a range no key reaches flushes the
-   * memtable and deletes them (docs/performance.md, "RSS at 1 000 000 keys").
+   * LevelDB deletes, and unmaps, the tables a compaction replaced when the
+   * compaction ends, but not those a read or an iterator still holds then
+   * (its Version): those stay, their pages in RSS, until the next compaction
+   * or memtable flush ends, which on a node that only reads may be never. The
+   * first open after a bulk load compacts most of the database while the
+   * filter's scan and the first reads run: 165 against 56 MB of tables at
+   * 1 000 000 keys when only the scan's end released them, and once in four
+   * memory runs 108 against 54 MB after 200 000 GETs when the scan released
+   * them as it saw the list change (docs/performance.md, "RSS at 1 000 000
+   * keys", "Session 17, mem17"). So every TABLE_CHECK_MS, once the list has
+   * changed since a check found nothing: a table file in the directory that
+   * is not live and older than a live one was replaced (a running
+   * compaction's outputs are newer than every live table, but for a memtable
+   * flush in its middle). One the check before found too is held: a node
+   * taking writes flushes or compacts often enough to delete it meanwhile.
+   * compactRange of a range no key reaches flushes the memtable, and the
+   * flush's end deletes them. Returns whether it flushed.
    */
-  private async releaseObsoleteTables (): Promise<void> {
-    const db = this.db as unknown as { compactRange?: (start: Buffer, end: Buffer) => Promise<void> }
-    if (this.closing || db.compactRange === undefined) return
+  async releaseReplacedTables (): Promise<boolean> {
+    const db = this.db as unknown as { getProperty: (property: string) => string, compactRange: (start: Buffer, end: Buffer) => Promise<void> }
+    if (this.closing) return false
+    const live = db.getProperty('leveldb.sstables')
+    if (live === this.tablesChecked) return false
+    const liveNumbers = new Set<number>()
+    let newest = 0
+    for (const m of live.matchAll(LIVE_TABLE)) {
+      const n = Number(m[1])
+      liveNumbers.add(n)
+      if (n > newest) newest = n
+    }
+    const replaced = new Set<number>()
+    for (const name of await readdir(this.location)) {
+      const n = Number(TABLE_FILE.exec(name)?.[1] ?? newest)
+      if (n < newest && !liveNumbers.has(n)) replaced.add(n)
+    }
+    const before = this.replacedBefore
+    this.replacedBefore = replaced
+    if (replaced.size === 0) this.tablesChecked = live
+    let held = false
+    for (const n of replaced) held ||= before.has(n)
+    if (!held || this.closing) return false
     const past = Buffer.from([0xff]) // beyond every sublevel's prefix ('!d!', '!h!', '!m!')
     await db.compactRange(past, past)
+    return true
   }
 
   async close (): Promise<void> {
     this.closing = true
     this.spareBatches.length = 0
+    clearInterval(this.tableTimer)
+    await this.tableCheck
     await this.filterScan
     this.filterReady = false
     await this.db.close()

@@ -1,7 +1,8 @@
 // One compliance suite, run on both Store implementations (abstract-level style).
 import t from 'tap'
 import fc from 'fast-check'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import type { ClassicLevel } from 'classic-level'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { classicLevelStore, memoryLevelStore, type Store } from '../../lib/storage/store.js'
@@ -204,6 +205,42 @@ t.test('classic-level: after a reopen, the scan puts every stored key in the fil
   await d.open()
   await d.close() // closing while the scan runs: the scan stops, close does not fail
   t.pass('closed during the scan')
+})
+
+t.test('classic-level: tables a compaction replaced while an iterator held them are deleted, and unmapped, once it lets go', async (t) => {
+  // LevelDB deletes a compaction's replaced tables when it ends, but not those
+  // a read or an iterator held then: they stayed mapped (in RSS) until the
+  // next compaction or flush, which on a node that only reads may be never.
+  const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const store = classicLevelStore(dir)
+  await store.open()
+  await store.filterBuilt()
+  const db = (store as unknown as { db: ClassicLevel<Buffer, Buffer> }).db
+  const past = b('\xff')
+  for (let round = 0; round < 4; round++) { // four tables: a flush each
+    await store.write(Array.from({ length: 500 }, (_, i) => ({ space: 'data' as const, key: b(`k${(i * 7 + round) % 1000}`), value: Buffer.alloc(100, round) })), true)
+    await db.compactRange(past, past)
+  }
+  const tableFiles = (): number[] => readdirSync(dir).filter(f => f.endsWith('.ldb')).map(f => Number.parseInt(f, 10))
+  const live = (): number[] => Array.from(db.getProperty('leveldb.sstables').matchAll(/^ (\d+):/gm), m => Number(m[1]))
+  const before = live()
+  t.ok(before.length >= 2, `${before.length} tables before the compaction`)
+  const it = db.iterator()
+  await it.next()
+  await db.compactRange(b(''), past)
+  const replaced = tableFiles().filter(n => !live().includes(n))
+  t.same(replaced.sort(), before.sort(), 'the iterator holds every replaced table on disk')
+  await it.close()
+  let left = replaced
+  for (let i = 0; i < 100 && left.length > 0; i++) { // the check runs every second: 10 s at most
+    await new Promise(resolve => setTimeout(resolve, 100))
+    left = tableFiles().filter(n => replaced.includes(n))
+  }
+  t.same(left, [], 'the replaced tables are deleted')
+  t.equal(await (store as unknown as { releaseReplacedTables: () => Promise<boolean> }).releaseReplacedTables(), false, 'a check then finds none')
+  t.same(await store.get('data', b('k3')), Buffer.alloc(100, 3), 'the data is intact')
+  await store.close()
 })
 
 t.test('the filter holds every key written through the engine, though a write replacing a value (WriteOp.before) does not add its key again', async (t) => {
