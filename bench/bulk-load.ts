@@ -31,6 +31,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { classicLevelStore, type WriteOp } from '../lib/storage/store.js'
+import { realClock } from '../lib/runtime/clock.js'
 import { keyRef } from '../lib/node/keys.js'
 import { serverEnv } from '../lib/cli/launch.js'
 import { byThread, poolSizeOf, roleOf } from './threads.js'
@@ -57,7 +58,7 @@ interface StoreRun { name: string, seconds: number, commits: number, msMedian: n
 /** KEYS writes straight into a classic-level store in commits of `batch` ops, `inflight` at once. */
 async function storeOnly (keys: Buffer, batch: number, inflight: number, sync: boolean): Promise<StoreRun> {
   const dir = tempDir('dynakv-bench-store-')
-  const store = classicLevelStore(dir)
+  const store = classicLevelStore(dir, realClock)
   await store.open()
   await store.filterBuilt()
   const value = Buffer.alloc(120, 120)

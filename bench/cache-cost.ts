@@ -109,7 +109,7 @@ function fillPauses (): { maxMs: number, slowSets: number, totalMs: number } {
 
 async function main (): Promise<void> {
   const dir = tempDir('dynakv-cache-cost-')
-  const store = classicLevelStore(dir)
+  const store = classicLevelStore(dir, realClock)
   await store.open()
   try {
     const set = await fill(store, 'set')

@@ -81,8 +81,9 @@ export async function startServer (config: ServerConfig, onJoinRefused?: (e: Joi
   let endpoint: MetricsEndpoint | null = null
   try {
     const metrics: NodeMetrics | null = config.metricsPort === null ? null : new (await import('../metrics/prometheus.js')).NodeMetrics()
-    const store = configuredStore(config)
-    node = await DynakvNode.start(config, { clock: shiftedClock(realClock, config.clockOffsetMs), random: realRandom, log, store: metrics?.instrument(store) ?? store, onJoinRefused })
+    const clock = shiftedClock(realClock, config.clockOffsetMs)
+    const store = configuredStore(config, clock)
+    node = await DynakvNode.start(config, { clock, random: realRandom, log, store: metrics?.instrument(store) ?? store, onJoinRefused })
     metrics?.bind(node, config.storage === 'classic-level' ? config.dir : null)
     resp = new RespServer(node, metrics?.commands ?? null)
     await resp.listen(config.host, config.port)

@@ -229,7 +229,7 @@ export class DynakvNode {
 
   static async start (givenConfig: ServerConfig, deps: NodeDeps): Promise<DynakvNode> {
     let config = givenConfig
-    const store = deps.store ?? configuredStore(config)
+    const store = deps.store ?? configuredStore(config, deps.clock)
     await store.open()
     let transport: Transport | null = null
     try {
@@ -599,8 +599,8 @@ export class DynakvNode {
 }
 
 /** The store --storage and --dir name (not opened yet). */
-export function configuredStore (config: ServerConfig): Store {
-  return config.storage === 'memory-level' ? memoryLevelStore() : classicLevelStore(config.dir)
+export function configuredStore (config: ServerConfig, clock: TimeSource): Store {
+  return config.storage === 'memory-level' ? memoryLevelStore() : classicLevelStore(config.dir, clock)
 }
 
 async function loadMembership (store: Store, config: ServerConfig): Promise<Membership> {

@@ -13,6 +13,7 @@ import { copyInto } from '../util/bytes.js'
 import { KeyFilter } from './filter.js'
 import { Buffer } from 'node:buffer'
 import { readdir } from 'node:fs/promises'
+import type { TimeSource, Timer } from '../runtime/clock.js'
 
 export type Space = 'data' | 'hints' | 'meta'
 export const SPACES: readonly Space[] = ['data', 'hints', 'meta']
@@ -152,7 +153,7 @@ class LevelStore implements Store {
   private filterScan: Promise<boolean> = Promise.resolve(false)
   private closing = false
   /** See releaseReplacedTables: the interval, the check in flight (null: none), the table list the last check found nothing replaced in, the replaced tables it found. */
-  private tableTimer: ReturnType<typeof setInterval> | undefined
+  private tableTimer: Timer | null = null
   private tableCheck: Promise<boolean> | null = null
   private tablesChecked = ''
   private replacedBefore = new Set<number>()
@@ -164,7 +165,7 @@ class LevelStore implements Store {
   /** classic-level: native batches written and cleared, for the next writes (at most SPARE_BATCHES; dropped at close). */
   private readonly spareBatches: NativeBatch[] = []
 
-  constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string) {
+  constructor (readonly kind: Store['kind'], private readonly db: Db, private readonly location: string, private readonly clock: TimeSource | null) {
     this.subs = {
       data: db.sublevel<Buffer, Buffer>('d', FORMAT),
       hints: db.sublevel<Buffer, Buffer>('h', FORMAT),
@@ -182,13 +183,17 @@ class LevelStore implements Store {
     }
     this.closing = false
     this.filterScan = this.scanKeys().catch(() => false)
-    if (this.kind === 'classic-level') {
-      this.tableTimer = setInterval(() => {
-        // One check at a time: a tick that finds one still running (its flush waits behind a compaction) is skipped.
-        this.tableCheck ??= this.releaseReplacedTables().catch(() => false).finally(() => { this.tableCheck = null })
-      }, TABLE_CHECK_MS)
-      this.tableTimer.unref()
-    }
+    this.scheduleTableCheck()
+  }
+
+  /** The next releaseReplacedTables, TABLE_CHECK_MS after the last one ended (a flush can wait behind a compaction). */
+  private scheduleTableCheck (): void {
+    this.tableTimer = this.clock?.after(TABLE_CHECK_MS, () => {
+      this.tableCheck = this.releaseReplacedTables().catch(() => false).finally(() => {
+        this.tableCheck = null
+        if (!this.closing) this.scheduleTableCheck()
+      })
+    }) ?? null
   }
 
   /**
@@ -264,7 +269,7 @@ class LevelStore implements Store {
   async close (): Promise<void> {
     this.closing = true
     this.spareBatches.length = 0
-    clearInterval(this.tableTimer)
+    this.tableTimer?.cancel()
     await this.tableCheck
     await this.filterScan
     this.filterReady = false
@@ -463,12 +468,13 @@ function translateOpenError (err: unknown, location: string): Error {
  */
 const LEVELDB_OPTIONS = { writeBufferSize: 4 * 1024 * 1024, cacheSize: 2 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024, blockSize: 8 * 1024 }
 
-export function classicLevelStore (dir: string): Store {
+/** A LevelDB store in dir; clock times its checks for replaced tables (LevelStore.releaseReplacedTables). */
+export function classicLevelStore (dir: string, clock: TimeSource): Store {
   const db = new ClassicLevel<Buffer, Buffer>(dir, { ...FORMAT, ...LEVELDB_OPTIONS }) as unknown as Db
-  return new LevelStore('classic-level', db, dir)
+  return new LevelStore('classic-level', db, dir, clock)
 }
 
 export function memoryLevelStore (): Store {
   const db = new MemoryLevel<Buffer, Buffer>(FORMAT) as unknown as Db
-  return new LevelStore('memory-level', db, 'memory')
+  return new LevelStore('memory-level', db, 'memory', null)
 }

@@ -144,20 +144,20 @@ function compliance (name: string, make: () => { store: Store, cleanup: () => vo
 
 compliance('classic-level', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
-  return { store: classicLevelStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return { store: classicLevelStore(dir, realClock), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 })
 compliance('memory-level', () => ({ store: memoryLevelStore(), cleanup: () => {} }))
 
 t.test('classic-level: data survives close and reopen; a second opener gets LOCKED', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const a = classicLevelStore(dir)
+  const a = classicLevelStore(dir, realClock)
   await a.open()
   await a.write([{ space: 'data', key: b('k'), value: b('v') }], true)
-  const second = classicLevelStore(dir)
+  const second = classicLevelStore(dir, realClock)
   await t.rejects(second.open(), { code: 'DYNAKV_STORE_LOCKED', message: /is locked/ })
   await a.close()
-  const c = classicLevelStore(dir)
+  const c = classicLevelStore(dir, realClock)
   await c.open()
   t.same(await c.get('data', b('k')), b('v'))
   await c.close()
@@ -166,7 +166,7 @@ t.test('classic-level: data survives close and reopen; a second opener gets LOCK
 t.test('classic-level: batches written at once each apply once (their native batches are reused), and a closed store refuses a write', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const store = classicLevelStore(dir)
+  const store = classicLevelStore(dir, realClock)
   await store.open()
   const put = (k: string, v: string): Array<{ space: 'data', key: Buffer, value: Buffer }> => [{ space: 'data', key: b(k), value: b(v) }]
   await Promise.all([store.write(put('k1', 'a'), true), store.write(put('k2', 'b'), true), store.write(put('k3', 'c'), false)])
@@ -177,7 +177,7 @@ t.test('classic-level: batches written at once each apply once (their native bat
   t.same((await store.range('data', { limit: 100 })).map(([k, v]) => `${k.toString()}=${v.toString()}`), ['k2=b', 'k3=c', 'k4=d', 'k5=e', 'k6=f'])
   await store.close()
   await t.rejects(store.write(put('k7', 'g'), true), { code: 'LEVEL_DATABASE_NOT_OPEN' })
-  const again = classicLevelStore(dir)
+  const again = classicLevelStore(dir, realClock)
   await again.open()
   await again.write(put('k8', 'h'), true)
   t.same(await again.get('data', b('k8')), b('h'))
@@ -189,19 +189,19 @@ t.test('classic-level: batches written at once each apply once (their native bat
 t.test('classic-level: after a reopen, the scan puts every stored key in the filter', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const a = classicLevelStore(dir)
+  const a = classicLevelStore(dir, realClock)
   await a.open()
   const keys = Array.from({ length: 2500 }, (_, i) => b(`k${i}`)) // more than two pages of the scan
   await a.write(keys.map(key => ({ space: 'data' as const, key, value: b('v') })), true)
   await a.close()
-  const c = classicLevelStore(dir)
+  const c = classicLevelStore(dir, realClock)
   await c.open()
   t.equal(await c.filterBuilt(), true)
   t.ok(keys.every(k => c.mayHold('data', k)), 'every key found at open may be held')
   const proved = Array.from({ length: 1000 }, (_, i) => b(`never${i}`)).filter(k => !c.mayHold('data', k)).length
   t.ok(proved >= 990, `${proved} of 1000 never-written keys proved absent`)
   await c.close()
-  const d = classicLevelStore(dir)
+  const d = classicLevelStore(dir, realClock)
   await d.open()
   await d.close() // closing while the scan runs: the scan stops, close does not fail
   t.pass('closed during the scan')
@@ -213,7 +213,7 @@ t.test('classic-level: tables a compaction replaced while an iterator held them 
   // next compaction or flush, which on a node that only reads may be never.
   const dir = mkdtempSync(join(tmpdir(), 'dynakv-store-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const store = classicLevelStore(dir)
+  const store = classicLevelStore(dir, realClock)
   await store.open()
   await store.filterBuilt()
   const db = (store as unknown as { db: ClassicLevel<Buffer, Buffer> }).db
