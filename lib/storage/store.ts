@@ -152,7 +152,7 @@ class LevelStore implements Store {
   private filterReady = false
   private filterScan: Promise<boolean> = Promise.resolve(false)
   private closing = false
-  /** See releaseReplacedTables: the interval, the check in flight (null: none), the table list the last check found nothing replaced in, the replaced tables it found. */
+  /** See releaseReplacedTables: the next check's timer, the check in flight (null: none), the table list the last check found nothing replaced in, the replaced tables it found. */
   private tableTimer: Timer | null = null
   private tableCheck: Promise<boolean> | null = null
   private tablesChecked = ''
@@ -229,7 +229,7 @@ class LevelStore implements Store {
    * 1 000 000 keys when only the scan's end released them, and once in four
    * memory runs 108 against 54 MB after 200 000 GETs when the scan released
    * them as it saw the list change (docs/performance.md, "RSS at 1 000 000
-   * keys", "Session 17, mem17"). So every TABLE_CHECK_MS, once the list has
+   * keys", "Session 17, mem17"). So TABLE_CHECK_MS after the last check, once the list has
    * changed since a check found nothing: a table file in the directory that
    * is not live and older than a live one was replaced (a running
    * compaction's outputs are newer than every live table, but for a memtable
