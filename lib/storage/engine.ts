@@ -577,6 +577,14 @@ export class Engine {
     }, (err: Error) => {
       this.settle(batch, err)
     })
+    // Cached now, while the store writes and fsyncs the batch (the main thread
+    // has nothing else to do then at -P1), not when it settles: its replies
+    // wait for nothing but the commit. The overlay answers for these keys
+    // until the batch settles, so no reader sees the cache's copy before then.
+    // Booked in write order, batch after batch: a key's latest write is cached last.
+    for (const op of batch.ops) {
+      if (op.space === 'data' && op.ks !== null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
+    }
   }
 
   private settle (batch: Batch, err: Error | null): void {
@@ -585,12 +593,11 @@ export class Engine {
     batch.after.length = 0
     for (const op of batch.ops) {
       if (op.ks === null) continue
-      // A later write of the key replaced it: that one is cached when it is written.
+      // A failed batch's writes leave the cache (booked when it started), whatever replaced them since.
+      if (err !== null && op.space === 'data') this.cache.delete(op.ks, op.hash)
+      // A later write of the key replaced it: that one leaves the overlay when its batch settles.
       if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
-      if (op.space !== 'data') continue
-      this.unwrittenData--
-      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
-      else this.cache.delete(op.ks, op.hash)
+      if (op.space === 'data') this.unwrittenData--
     }
     if (err === null) {
       this.onCommit?.(batch.ops)
