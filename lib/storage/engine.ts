@@ -30,7 +30,11 @@
 //   every key it can hold, Store.mayHold) is answered without a read, unless
 //   a load of that key is already queued (updates behind it keep their order).
 // - Overlay: writes are readable before they are durable, so a pipelined
-//   `SET a 1; GET a` reads its own write.
+//   `SET a 1; GET a` reads its own write. A batch's writes go into the cache
+//   as the batch starts (the main thread is idle while the store writes and
+//   fsyncs it), not when it commits, so the commit's replies wait for nothing
+//   else; the overlay answers for them until the commit (docs/performance.md,
+//   "Session 17, p1set17").
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
