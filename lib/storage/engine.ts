@@ -30,11 +30,7 @@
 //   every key it can hold, Store.mayHold) is answered without a read, unless
 //   a load of that key is already queued (updates behind it keep their order).
 // - Overlay: writes are readable before they are durable, so a pipelined
-//   `SET a 1; GET a` reads its own write. A batch's writes go into the cache
-//   as the batch starts (the main thread is idle while the store writes and
-//   fsyncs it), not when it commits, so the commit's replies wait for nothing
-//   else; the overlay answers for them until the commit (docs/performance.md,
-//   "Session 17, p1set17").
+//   `SET a 1; GET a` reads its own write.
 // - Per-key serialization: every mutation is update(key, fn), and fn always sees
 //   the latest value, so read-modify-write needs no lock at this level.
 // - Commit listeners see (key, bytes before, bytes after) for each durable write
@@ -581,14 +577,6 @@ export class Engine {
     }, (err: Error) => {
       this.settle(batch, err)
     })
-    // Cached now, while the store writes and fsyncs the batch (the main thread
-    // has nothing else to do then at -P1), not when it settles: its replies
-    // wait for nothing but the commit. The overlay answers for these keys
-    // until the batch settles, so no reader sees the cache's copy before then.
-    // Booked in write order, batch after batch: a key's latest write is cached last.
-    for (const op of batch.ops) {
-      if (op.space === 'data' && op.ks !== null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
-    }
   }
 
   private settle (batch: Batch, err: Error | null): void {
@@ -597,11 +585,12 @@ export class Engine {
     batch.after.length = 0
     for (const op of batch.ops) {
       if (op.ks === null) continue
-      // A failed batch's writes leave the cache (booked when it started), whatever replaced them since.
-      if (err !== null && op.space === 'data') this.cache.delete(op.ks, op.hash)
-      // A later write of the key replaced it: that one leaves the overlay when its batch settles.
+      // A later write of the key replaced it: that one is cached when it is written.
       if (!this.overlayOf(op.space).remove(op.ks, op, op.hash)) continue
-      if (op.space === 'data') this.unwrittenData--
+      if (op.space !== 'data') continue
+      this.unwrittenData--
+      if (err === null) this.cache.set(op.ks, op.entry, op.hash, op.old, op.oldStart)
+      else this.cache.delete(op.ks, op.hash)
     }
     if (err === null) {
       this.onCommit?.(batch.ops)

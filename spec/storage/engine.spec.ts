@@ -245,27 +245,6 @@ t.test('a failed batch rejects its writes and every later one; nothing stays vis
   t.equal(text(seen), 'durable', 'the failed value is not served')
 })
 
-t.test('a batch\'s writes are cached as it starts (while the store writes it), answered from the overlay until it settles; a failed batch\'s leave the cache', async (t) => {
-  // (The store proves the keys absent: no read, so nothing caches them as absent first.)
-  const { engine, writes, hold, failOnce, inner } = await setup(1 << 20, true)
-  await inner.filterBuilt()
-  const range = { start: 0, end: 0 }
-  const release = hold()
-  const p = engine.update('data', k('a'), setTo('1'))
-  await until(() => writes.length === 1)
-  t.equal(engine.cacheCount, 1, 'cached while the batch is written')
-  t.equal(engine.cachedBytes(b('a'), range), undefined, 'not answered from the cache before the batch is durable')
-  release()
-  await p
-  t.equal(engine.cacheCount, 1, 'nothing more booked when it settles')
-  t.equal(engine.cachedBytes(b('a'), range)?.toString('latin1', range.start, range.end), '1', 'answered from the cache once durable')
-  failOnce(new Error('disk on fire'))
-  const lost = engine.update('data', k('b'), setTo('2'))
-  await t.rejects(lost, /disk on fire/)
-  t.equal(engine.cacheCount, 1, 'the failed batch\'s write left the cache')
-  t.equal(engine.cachedBytes(b('b'), range), undefined)
-})
-
 t.test('atBoundary runs between batches', async (t) => {
   const { engine, hold, writes } = await setup()
   const release = hold()
