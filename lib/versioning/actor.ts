@@ -141,6 +141,24 @@ export function readActor (r: Reader): string {
   return actor
 }
 
+/**
+ * readActor's checks without the string: reads a length-prefixed actor id,
+ * throws DecodeError where readActor does, and returns where its bytes start
+ * (they end at r.pos). validateObject's walk: a record's one-time actor is new
+ * at nearly every replica write, so readActor's memo rarely holds it.
+ */
+export function skipActor (r: Reader): number {
+  const length = readVarint(r)
+  if (length < ACTOR_ID_LENGTH_MIN || length > ACTOR_ID_LENGTH_MAX) {
+    throw new DecodeError(`actor id length ${length} out of range`)
+  }
+  if (length > r.remaining) throw new DecodeError('truncated input')
+  const start = r.pos
+  if (!validActorBytes(r.buf, start, start + length)) throw new DecodeError('invalid actor id')
+  r.pos = start + length
+  return start
+}
+
 /** Writes an actor id as a varint length and its bytes (UTF-8; ASCII for every valid id). */
 export function writeActor (w: Writer, actor: string): void {
   const bytes = actorBytes(actor)
