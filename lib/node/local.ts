@@ -105,6 +105,8 @@ export const WRONGTYPE = Symbol('wrongtype')
 export type StringRead = Buffer | null | typeof WRONGTYPE
 
 const EMPTY: VObject = { siblings: [] }
+/** EMPTY's bytes: the only valid encoding of an object without siblings. */
+const EMPTY_BYTES = encodeObject(EMPTY)
 const NO_STATE: KeyState = { type: 'none', value: null, expireAt: 0, counted: false }
 
 export class LocalReplica {
@@ -383,8 +385,15 @@ export class LocalReplica {
       return this.engine.update('data', ref, (cur): EngineChange<VObject | undefined> => {
         if (!this.placement.replicates(ref.partition)) throw notReplica(ref)
         if (cur === undefined) {
-          // (incoming null: store's bytes, decoded only where the object is needed)
-          incoming ??= decodeObject(incomingBytes as Buffer)
+          if (incoming === null) {
+            // store's bytes (valid: validateObject), a record new here: stored as they came and counted in
+            // place, no object (a replica's usual write of a key it did not hold; decoding made ~0.8 kB)
+            const bytes = incomingBytes as Buffer
+            if (bytes.equals(EMPTY_BYTES)) return { result: undefined }
+            const next = newEntry(bytes)
+            if (isKey) this.count(false, 0, liveAt(next), entryExpireAt)
+            return { next, result: undefined }
+          }
           if (incoming.siblings.length === 0) return { result: answer(incoming) }
           if (isKey) this.countObjects(undefined, incoming)
           return { next: newEntry(incomingBytes ?? encodeObject(incoming)), result: answer(incoming) }

@@ -90,6 +90,9 @@ export class DynakvNode {
   readonly sweeper: Sweeper
   private ring: Ring
   private ringChanges = -1
+  /** replicates' flags (1: this node stores the partition) and the ring they were made for. */
+  private mine = new Uint8Array(0)
+  private mineOf: Ring | null = null
   /** Folds only the new join/leave events on a change, and keeps the Ring while no partition moves. */
   private readonly claims: ClaimCache
   /** This node is the only member (kept up to date with the membership). */
@@ -342,7 +345,14 @@ export class DynakvNode {
 
   /** Is this node one of the partition's primaries in its current ring (does it store the partition)? */
   replicates (partition: number): boolean {
-    return this.currentRing().preferenceList(partition).primaries.includes(this.identity.name)
+    const ring = this.currentRing()
+    if (ring !== this.mineOf) {
+      // one flag a partition, remade when the ring changes: every replica write asks (no list walk and name compares)
+      this.mine = new Uint8Array(ring.partitions)
+      for (const p of ring.replicaPartitions(this.identity.name)) this.mine[p] = 1
+      this.mineOf = ring
+    }
+    return this.mine[partition] === 1
   }
 
   /** Is this node in the ring (joining or valid), not leaving or removed? */

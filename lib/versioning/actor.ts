@@ -119,13 +119,19 @@ function sameAscii (s: string, buf: Buffer, start: number, end: number): boolean
   return true
 }
 
-/** Reads a length-prefixed actor id and validates it; DecodeError otherwise. */
-export function readActor (r: Reader): string {
+/** An actor id's length prefix, checked against its bounds and the bytes left; DecodeError otherwise. */
+function actorLength (r: Reader): number {
   const length = readVarint(r)
   if (length < ACTOR_ID_LENGTH_MIN || length > ACTOR_ID_LENGTH_MAX) {
     throw new DecodeError(`actor id length ${length} out of range`)
   }
   if (length > r.remaining) throw new DecodeError('truncated input')
+  return length
+}
+
+/** Reads a length-prefixed actor id and validates it; DecodeError otherwise. */
+export function readActor (r: Reader): string {
+  const length = actorLength(r)
   const buf = r.buf
   const start = r.pos
   const end = start + length
@@ -139,6 +145,20 @@ export function readActor (r: Reader): string {
   if (decodedActors.size >= ACTOR_CACHE_MAX) decodedActors.clear()
   decodedActors.set(hash, actor)
   return actor
+}
+
+/**
+ * readActor's checks without the string: reads a length-prefixed actor id,
+ * throws DecodeError where readActor does, and returns where its bytes start
+ * (they end at r.pos). validateObject's walk: a record's one-time actor is new
+ * at nearly every replica write, so readActor's memo rarely holds it.
+ */
+export function skipActor (r: Reader): number {
+  const length = actorLength(r)
+  const start = r.pos
+  if (!validActorBytes(r.buf, start, start + length)) throw new DecodeError('invalid actor id')
+  r.pos = start + length
+  return start
 }
 
 /** Writes an actor id as a varint length and its bytes (UTF-8; ASCII for every valid id). */

@@ -9,7 +9,7 @@
 // objects, their mutations and the codec spec's malformed cases that this
 // throws exactly when decodeObject throws. A change of the format changes both.
 import { DecodeError, type Reader } from '../util/bytes.js'
-import { readActor } from './actor.js'
+import { skipActor } from './actor.js'
 import {
   ACTOR_BYTES_MIN, BASE_BYTES_MIN, ENTRY_BYTES_MIN, FLAG_BASE, FLAG_EXPIRE, KIND_COUNTER, KIND_MARKER, KIND_VALUE, MARKERS, NUMERIC_DOUBLE, NUMERIC_INT,
   SIBLING_BYTES_MIN, objectReader, readHead
@@ -55,15 +55,24 @@ function readTotal (r: Reader): void {
   if (numeric === NUMERIC_DOUBLE && Number.isNaN(r.buf.readDoubleBE(at))) throw new DecodeError('counter total is NaN')
 }
 
+/** Whether buf[a, aEnd) sorts strictly before buf[b, bEnd), byte by byte (a prefix first). */
+function bytesBefore (buf: Buffer, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  for (; a < aEnd && b < bEnd; a++, b++) if (buf[a] !== buf[b]) return buf[a] < buf[b]
+  return a === aEnd && b < bEnd
+}
+
 /** Throws DecodeError unless decodeObject(buf) would decode `buf` (canonical bytes of an object). */
 export function validateObject (buf: Buffer): void {
   const r = objectReader(buf)
   const actorCount = readCount(r, Math.floor(r.remaining / ACTOR_BYTES_MIN))
-  let prev = ''
+  // the ids' bytes compared in place (ASCII: byte order is decodeObject's string order)
+  let prevStart = 0
+  let prevEnd = 0
   for (let i = 0; i < actorCount; i++) {
-    const actor = readActor(r)
-    if (i > 0 && prev >= actor) throw new DecodeError('actor table out of order')
-    prev = actor
+    const start = skipActor(r)
+    if (i > 0 && !bytesBefore(r.buf, prevStart, prevEnd, start, r.pos)) throw new DecodeError('actor table out of order')
+    prevStart = start
+    prevEnd = r.pos
   }
 
   const siblingCount = readCount(r, Math.floor(r.remaining / SIBLING_BYTES_MIN))

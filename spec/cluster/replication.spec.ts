@@ -71,7 +71,7 @@ t.test('4 nodes: a node outside the preference list forwards to a primary', asyn
   for (const o of owners) t.same((await c.call(o, 'DEBUG', 'REPLICA', key) as unknown[])[1], ['forwarded'], `primary ${o} holds it`)
 })
 
-t.test('key counts follow replica writes that supersede: an expiry dropped, a key deleted (INFO keyspace)', async (t) => {
+t.test('key counts follow replica writes: new keys, and writes that supersede (an expiry dropped, a key deleted) (INFO keyspace)', async (t) => {
   const c = await startCluster({ nodes: 3, t, args: GENEROUS })
   const keyspace = async (): Promise<string> => /db0:keys=\d+,expires=\d+/.exec(String(await c.call('node2', 'INFO', 'keyspace')))?.[0] ?? 'db0: none'
   // node2's copy may be the replica written after a W=2 reply: its count is waited for (a 200 ms sleep under load is not enough), then checked.
@@ -87,4 +87,9 @@ t.test('key counts follow replica writes that supersede: an expiry dropped, a ke
   for (let i = 3; i < 6; i++) t.equal(await c.call('node3', 'SET', `kc${i}`, 'c', 'PX', 900000), 'OK')
   await settled('db0:keys=3,expires=3')
   t.equal(await keyspace(), 'db0:keys=3,expires=3', 'three deleted, three given an expiry again')
+  // A key node2 never held, coordinated by node1: node2 stores the record as it came, counted without decoding it.
+  t.equal(await c.call('node1', 'HSET', 'kch', 'f', 'v'), 1)
+  t.equal(await c.call('node1', 'SET', 'kcx', 'x', 'EX', 1000), 'OK')
+  await settled('db0:keys=5,expires=4')
+  t.equal(await keyspace(), 'db0:keys=5,expires=4', 'a new hash and a new string with an expiry counted')
 })
