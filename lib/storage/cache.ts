@@ -33,10 +33,11 @@
 //   derives from them: decoded objects, replies, peer frames, hints) for as long
 //   as anyone keeps it: get pins the slab, and a pinned slab is never reused
 //   (it goes to the GC when the hand passes it, as every slab did before).
-// - getBytes' caller (a cached GET) reads the slab at once, but the reply
-//   writer hands a value of BY_REFERENCE_BYTES or more to the socket as a view
-//   (lib/resp/reply.ts), which Node may keep queued: getBytes pins the slab of
-//   such a value.
+// - getBytes' caller (a cached GET) copies a value into the reply writer's
+//   slab at once, but keeps one of BY_REFERENCE_BYTES or more as a view until
+//   the connection's flush (lib/resp/reply.ts `ref`; `take` copies it there,
+//   so the socket never holds a view): later commands of the same read may
+//   append to the cache meanwhile, so getBytes pins the slab of such a value.
 // - getInPlace's SlabEntry (the owner's write reads it at once) and what the
 //   owner's write keeps of it until it is durable: the storage-key view and the
 //   slab (lib/storage/engine.ts' PendingWrite, read by the store's write and
@@ -81,8 +82,8 @@ const OFFSET_BITS = 2 ** 21
 const MAX_SLAB_BYTES = 256 * 1024
 /** Slabs the hand passed kept for reuse (waiting for their epoch to settle, or ready); one more is dropped to the GC. */
 const SPARE_SLABS = 4
-/** A value this large a reply hands the socket by reference (lib/resp/reply.ts' BIG_PAYLOAD): getBytes pins its slab. */
-export const BY_REFERENCE_BYTES = 16 * 1024
+/** A value this large the reply writer keeps as a view until its flush (lib/resp/reply.ts' BIG_PAYLOAD): getBytes pins its slab. */
+const BY_REFERENCE_BYTES = 16 * 1024
 const MIN_TABLE = 16
 const MAX_KEY_CHARS = 0xffff
 

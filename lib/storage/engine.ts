@@ -63,7 +63,11 @@ export interface Change<R> {
   result: R
 }
 
-/** A durable write, as commit listeners see it: value null = deleted. */
+/**
+ * A durable write, as commit listeners see it: value null = deleted. key and
+ * before may be views of the cache's slabs, reused once the listeners have
+ * run: a listener copies what it keeps (the cache's rule: cache.ts' header).
+ */
 export interface CommittedWrite {
   readonly space: Space
   readonly key: Buffer
