@@ -15,5 +15,5 @@ COPY --from=build /app/dist ./dist
 ENV MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_ARENA_MAX=2 UV_THREADPOOL_SIZE=8 NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1536"
 VOLUME /data
 EXPOSE 6379 16379 9379
-ENTRYPOINT ["node", "--initial-old-space-size=32", "/app/dist/lib/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/lib/cli/main.js"]
 CMD ["server", "--host", "0.0.0.0", "--dir", "/data"]

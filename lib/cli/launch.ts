@@ -56,19 +56,17 @@ export const SERVER_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'
  * `dynakv cluster` (spec/server/launch.spec.ts checks bin/dynakv's), and the
  * benches' servers (bench/lib.ts).
  *
- * An old generation allowed to reach 32 MB before a full GC, where V8's rule
- * gives live + 8 MB + the young generation (~22 MB for a node's ~10 MB of live
- * heap). V8 counts the ArrayBuffer bytes allocated since the last full GC
- * against that limit, and the object cache's log (lib/storage/cache.ts) drops
- * a slab to the GC for every 256 KB it appends, ~260 B a SET: a durable SET
- * -P16 ran a mark-compact every ~27 000 SETs (11 in 300 000) for ~10 MB of
- * live heap, each 6–13 ms of the main thread's CPU and ~5–7 ms of V8's
- * workers'. With the floor: 5 in 300 000, V8's workers −0.2 to −0.3 µs a SET
- * (all threads −0.0 to −0.6 in four A/B runs). The dead slabs it lets wait
- * are the memory it costs: at most ~11 MB more; after 200 000 GETs at
- * 1 000 000 keys 3–6 MB (docs/performance.md, "Session 16, setpool16").
+ * None now. Session 16 put `--initial-old-space-size=32` here: the object
+ * cache dropped a 256 KB slab to the GC for every 256 KB it appended, and V8
+ * counts those ArrayBuffer bytes against its old-generation limit, so a
+ * durable SET -P16 ran a mark-compact every ~27 000 SETs (11 in 300 000; 5
+ * with the flag). The cache reuses its slabs since session 17
+ * (lib/storage/cache.ts): 1 mark-compact in 300 000 SETs without the flag, 0
+ * with it, and the flag's cost was still 4–9 MB of anonymous memory after
+ * 200 000 GETs at 1 000 000 keys (V8's old space 22–23 MB before a forced GC
+ * against 17–18): dropped (docs/performance.md, "Session 17, slab17").
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=32']
+export const SERVER_NODE_FLAGS: readonly string[] = []
 
 /** The environment a server process gets: env, plus SERVER_ENV and SERVER_NODE_OPTIONS where env does not set them. */
 export function serverEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

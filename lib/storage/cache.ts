@@ -20,15 +20,34 @@
 // cleared. While live records fill at most half the capacity (the rest is dead
 // records: a working set that fits, overwritten), a cold one is copied too:
 // evicting it would cost a store read at its next write, and such reads set
-// off LevelDB's seek compactions (docs/performance.md, "storage"). A slab the
-// hand has passed is dropped. So the live records are always
-// ahead of the hand, oldest first, and each step is O(1). A record is never
-// written again once appended (but its flags byte), and a slab is never reused,
-// so an Entry handed to a reader (views into a slab) stays valid however long
-// the reader keeps it.
+// off LevelDB's seek compactions (docs/performance.md, "storage"). So the live
+// records are always ahead of the hand, oldest first, and each step is O(1). A
+// record is never written again once appended (but its flags byte).
 //
-// sizeBytes is what the cache holds: every slab and the table's arrays, dead
-// records and a slab's unused tail included. It stays under the capacity.
+// A slab the hand has passed is reused for a later head (up to SPARE_SLABS of
+// them are kept), unless a view of it may still be read: a SET-heavy load then
+// drops no ArrayBuffer to the GC, whose external bytes set off V8's
+// mark-compacts (docs/performance.md, "Session 17, slab17"). Who may hold a
+// view of a slab, and until when:
+// - get's CachedEntry (its value and storage-key views, and whatever a reader
+//   derives from them: decoded objects, replies, peer frames, hints) for as long
+//   as anyone keeps it: get pins the slab, and a pinned slab is never reused
+//   (it goes to the GC when the hand passes it, as every slab did before).
+// - getBytes' caller (a cached GET) copies a value into the reply writer's
+//   slab at once, but keeps one of BY_REFERENCE_BYTES or more as a view until
+//   the connection's flush (lib/resp/reply.ts `ref`; `take` copies it there,
+//   so the socket never holds a view): later commands of the same read may
+//   append to the cache meanwhile, so getBytes pins the slab of such a value.
+// - getInPlace's SlabEntry (the owner's write reads it at once) and what the
+//   owner's write keeps of it until it is durable: the storage-key view and the
+//   slab (lib/storage/engine.ts' PendingWrite, read by the store's write and
+//   the commit listeners). The owner counts epochs (`epoch`, one a batch of
+//   writes) and says which have settled (`release`); a slab the hand passed in
+//   epoch e is reused only once every epoch up to e has settled.
+//
+// sizeBytes is what the cache holds: every slab (spare ones too) and the
+// table's arrays, dead records and a slab's unused tail included. It stays
+// under the capacity.
 import { copyInto } from '../util/bytes.js'
 import { Buffer } from 'node:buffer'
 
@@ -61,6 +80,10 @@ const WIDE_PREFIX = 4
 
 const OFFSET_BITS = 2 ** 21
 const MAX_SLAB_BYTES = 256 * 1024
+/** Slabs the hand passed kept for reuse (waiting for their epoch to settle, or ready); one more is dropped to the GC. */
+const SPARE_SLABS = 4
+/** A value this large the reply writer keeps as a view until its flush (lib/resp/reply.ts' BIG_PAYLOAD): getBytes pins its slab. */
+const BY_REFERENCE_BYTES = 16 * 1024
 const MIN_TABLE = 16
 const MAX_KEY_CHARS = 0xffff
 
@@ -174,6 +197,23 @@ export class ByteCache {
   /** The slabs held, oldest first; slabs[i] has sequence number firstSeq + i; ends[i] is where its records end. */
   private slabs: Buffer[] = []
   private ends: number[] = []
+  /** pins[i]: slabs[i] handed out a view a reader may keep (see the header): never reused. */
+  private pins: boolean[] = []
+  /** Slabs the hand passed, to be reused: ready ones, and retired ones waiting for the epoch they were passed in (retiredIn) to settle. */
+  private spares: Buffer[] = []
+  private retired: Buffer[] = []
+  private retiredIn: number[] = []
+  /** The bytes of spares and retired slabs. */
+  private spareTotal = 0
+  /**
+   * The owner's epoch: it advances it when it may start holding views of
+   * getInPlace's records (a new batch of writes), and calls release(e) once
+   * those of every epoch up to e are over (see the header).
+   */
+  epoch = 0
+  private released = 0
+  /** Slabs allocated (not taken from the spares), for the specs and benches. */
+  slabsAllocated = 0
   private firstSeq = 1
   private slabTotal = 0
   /** The hand: the offset in the oldest slab of the next record to pass. */
@@ -183,6 +223,8 @@ export class ByteCache {
   private keepCold = false
   private copiedBytes = 0
   private readonly slabBytes: number
+  /** Spare slabs kept at most: SPARE_SLABS, or fewer in a cache of fewer than 64 slabs (at most a sixteenth of it). */
+  private readonly spareSlabs: number
   /** The offset in its slab of the record `found` read last. */
   private foundAt = 0
   /** get's range for found (get makes a view of it). */
@@ -194,17 +236,21 @@ export class ByteCache {
     this.positions = new Float64Array(table)
     this.mask = table - 1
     this.slabBytes = Math.max(256, Math.min(MAX_SLAB_BYTES, Math.floor(capacityBytes / 64)))
+    this.spareSlabs = Math.min(SPARE_SLABS, Math.floor(capacityBytes / this.slabBytes / 16))
   }
 
-  /** The bytes held: every slab and the table. */
-  get sizeBytes (): number { return this.slabTotal + 12 * (this.positions.length + (this.oldPositions?.length ?? 0)) }
+  /** The bytes held: every slab (spare ones too) and the table. */
+  get sizeBytes (): number { return this.slabTotal + this.spareTotal + this.tableBytes }
+  private get tableBytes (): number { return 12 * (this.positions.length + (this.oldPositions?.length ?? 0)) }
   get count (): number { return this.entries }
 
   /** The cached value; null when the key is known to be absent; undefined when not cached. hash: hashOf(key), when the caller has it. */
   get (key: string, hash = hashOf(key)): Entry | null | undefined {
     const range = this.range
-    const slab = this.found(this.find(hash, key), range)
+    const i = this.find(hash, key)
+    const slab = this.found(i, range)
     if (slab == null) return slab
+    this.pin(i)
     return new CachedEntry(slab.subarray(range.start, range.end), slab, u16(slab, this.foundAt + H_SKEY_LEN) - 1)
   }
 
@@ -231,7 +277,27 @@ export class ByteCache {
    * starts with U+0100, which no byte is.
    */
   getBytes (key: Uint8Array, range: ByteRange, from = 0, to = key.length): Buffer | null | undefined {
-    return this.found(this.find(hashOfBytes(key, from, to), key, undefined, 0, from, to), range)
+    const i = this.find(hashOfBytes(key, from, to), key, undefined, 0, from, to)
+    const slab = this.found(i, range)
+    if (slab != null && range.end - range.start >= BY_REFERENCE_BYTES) this.pin(i)
+    return slab
+  }
+
+  /** The slab of slot i's record hands out a view a reader may keep: it is never reused. */
+  private pin (i: number): void {
+    this.pins[Math.floor(this.positionAt(i) / OFFSET_BITS) - this.firstSeq] = true
+  }
+
+  /**
+   * Every epoch up to e has settled: no view of getInPlace's records handed
+   * out in them is read any more. Retired slabs passed in them become spares.
+   */
+  release (e: number): void {
+    this.released = e
+    while (this.retired.length > 0 && this.retiredIn[0] <= e) {
+      this.spares.push(this.retired.shift() as Buffer)
+      this.retiredIn.shift()
+    }
   }
 
   /** The slot i's record was read (-1: none): its slab, the value's range left in `range` (its record's offset in foundAt). */
@@ -260,7 +326,8 @@ export class ByteCache {
    * it. read, start: where the writer read the key's value before (a slab and
    * the value's offset, as getInPlace left them): while the table still points
    * at that record, the key is found without comparing it (a record is never
-   * rewritten and a slab never reused, so a slot at that record is the key's).
+   * rewritten, and a slab read in place is not reused before the epoch of the
+   * write that read it has settled: a slot at that record is the key's).
    */
   set (key: string, entry: Entry | null, hash = hashOf(key), read?: Buffer, start = 0): void {
     if (this.capacityBytes <= 0) return
@@ -312,9 +379,11 @@ export class ByteCache {
     this.oldHashes = null
     this.oldPositions = null
     this.entries = 0
+    // (FLUSHALL, rare: its slabs go to the GC; the spares stay)
     this.firstSeq += this.slabs.length
     this.slabs = []
     this.ends = []
+    this.pins = []
     this.slabTotal = 0
     this.hand = 0
     this.liveBytes = 0
@@ -415,11 +484,36 @@ export class ByteCache {
   private room (need: number): number {
     const last = this.slabs.length - 1
     if (last >= 0 && this.slabs[last].length - this.ends[last] >= need) return this.ends[last]
-    const slab = Buffer.allocUnsafeSlow(Math.max(need, this.slabBytes))
+    let slab: Buffer
+    if (need <= this.slabBytes && this.spares.length > 0) {
+      slab = this.spares.pop() as Buffer
+      this.spareTotal -= slab.length
+    } else {
+      slab = Buffer.allocUnsafeSlow(Math.max(need, this.slabBytes))
+      this.slabsAllocated++
+    }
     this.slabs.push(slab)
     this.ends.push(0)
+    this.pins.push(false)
     this.slabTotal += slab.length
     return 0
+  }
+
+  /** The oldest slab, which the hand has passed, leaves the log: kept for reuse (see the header) or dropped to the GC. */
+  private dropOldest (): void {
+    const slab = this.slabs.shift() as Buffer
+    this.ends.shift()
+    const pinned = this.pins.shift() as boolean
+    this.slabTotal -= slab.length
+    this.firstSeq++
+    this.hand = 0
+    if (pinned || slab.length !== this.slabBytes || this.spares.length + this.retired.length >= this.spareSlabs) return
+    this.spareTotal += slab.length
+    if (this.epoch <= this.released) this.spares.push(slab)
+    else {
+      this.retired.push(slab)
+      this.retiredIn.push(this.epoch)
+    }
   }
 
   /** Empties slot i (of either table; the table's: shifting back the slots after it that probed past it). */
@@ -507,9 +601,9 @@ export class ByteCache {
   }
 
   /**
-   * Advances the hand until what the cache holds, less the part of the oldest
-   * slab already passed, leaves room for one more slab under the capacity: so
-   * the next slab never takes the cache over it. Each step passes one record
+   * Advances the hand until the log and the tables, less the part of the
+   * oldest slab already passed, leave room under the capacity for one more
+   * slab and the spares: so the next slab never takes the cache over it. Each step passes one record
    * and a record moved is cold, so this ends within 2 × the records ahead steps
    * (with live records at most half the capacity, within one pass: what is
    * ahead of the hand then is live records, under the bound).
@@ -517,11 +611,13 @@ export class ByteCache {
   private evict (): void {
     // Cold records are kept only while the live ones and the table take at most half the capacity,
     // and for at most half the capacity's bytes copied in one call: then the hand evicts as before.
-    // (sizeBytes less the slabs, read once: step changes the slabs and the hand, not the tables)
-    const tableBytes = this.sizeBytes - this.slabTotal
+    // (the tables' bytes read once: step changes the slabs and the hand, not the tables)
+    const tableBytes = this.tableBytes
     this.keepCold = 2 * (this.liveBytes + tableBytes) <= this.capacityBytes
     this.copiedBytes = 0
-    while (this.slabTotal + tableBytes - this.hand > this.capacityBytes - this.slabBytes && this.step());
+    // The spares' room is kept free for them: a slab the hand passes may become one (a spare taken as the
+    // head counts as a slab again), so the spares neither trigger eviction nor take the cache over its capacity.
+    while (this.slabTotal + tableBytes - this.hand > this.capacityBytes - (1 + this.spareSlabs) * this.slabBytes && this.step());
   }
 
   /** Passes the record under the hand (or drops the slab it has passed); false when nothing is left. */
@@ -530,11 +626,7 @@ export class ByteCache {
     const slab = this.slabs[0]
     const at = this.hand
     if (at >= this.ends[0]) {
-      this.slabTotal -= slab.length
-      this.slabs.shift()
-      this.ends.shift()
-      this.firstSeq++
-      this.hand = 0
+      this.dropOldest()
       return this.slabs.length > 0
     }
     const size = recordBytes(slab, at)

@@ -63,7 +63,11 @@ export interface Change<R> {
   result: R
 }
 
-/** A durable write, as commit listeners see it: value null = deleted. */
+/**
+ * A durable write, as commit listeners see it: value null = deleted. key and
+ * before may be views of the cache's slabs, reused once the listeners have
+ * run: a listener copies what it keeps (the cache's rule: cache.ts' header).
+ */
 export interface CommittedWrite {
   readonly space: Space
   readonly key: Buffer
@@ -195,6 +199,8 @@ class Batch {
   written = false
   /** Started when a cohort hold ended: its commit holds the next batch only if nothing came meanwhile. */
   held = false
+  /** The cache's epoch this batch opened (see settle: a slab its writes read in place is reused only once it settles). */
+  epoch = 0
   readonly done: Promise<void>
   resolve!: () => void
   reject!: (err: Error) => void
@@ -463,7 +469,9 @@ export class Engine {
     } else if (current !== undefined) {
       old = current.bytes
       oldEnd = old.length
-      key = current.skey ?? k.skey
+      // Not a pending write's storage key that is a view of a cache slab read in place (its oldStart > 0: a
+      // record's value never starts a slab): that slab may be reused once the pending write settles (settle).
+      key = current instanceof PendingWrite && current.oldStart > 0 ? k.skey : current.skey ?? k.skey
     } else key = k.skey
     if (value === null) entry = null
     else if (entry !== SELF && entry !== null) entry.skey = key
@@ -523,6 +531,7 @@ export class Engine {
     let batch = this.pending.length === 0 ? undefined : this.pending[this.pending.length - 1]
     if (batch === undefined || batch.ops.length >= this.maxBatchOps) {
       batch = new Batch()
+      batch.epoch = ++this.cache.epoch
       this.pending.push(batch)
     }
     return batch
@@ -602,6 +611,7 @@ export class Engine {
       batch.reject(err)
       for (const b of this.pending.splice(0)) b.reject(err)
     }
+    this.releaseSlabs()
     if (this.writing.size === 0) {
       const tasks = this.boundaryTasks
       this.boundaryTasks = []
@@ -619,6 +629,21 @@ export class Engine {
       return
     }
     this.flush()
+  }
+
+  /**
+   * The cache's slabs a settled write read in place may be reused: a write
+   * holds a view of the slab its old value lay in (its storage key, `old`)
+   * from queue until its batch's commit listeners have run, and the writes of
+   * every epoch before the oldest batch not settled have settled (failed
+   * ones' views are never read: no store write, no listener, and queue takes
+   * no storage key from them). lib/storage/cache.ts' header has the rule.
+   */
+  private releaseSlabs (): void {
+    let oldest = this.cache.epoch + 1
+    for (const b of this.writing) if (b.epoch < oldest) oldest = b.epoch
+    if (this.pending.length > 0 && this.pending[0].epoch < oldest) oldest = this.pending[0].epoch
+    this.cache.release(oldest - 1)
   }
 
   private load (space: Space, key: Buffer, ks: string): Promise<Entry | undefined> {

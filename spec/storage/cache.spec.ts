@@ -90,6 +90,11 @@ t.test('never over its bound, and never a stale value, whatever the mix of sets,
   }
 })
 
+/** Whether the cache holds the key, looked up without marking it read. */
+function isCached (cache: ByteCache, key: string): boolean {
+  return (cache as unknown as { find: (hash: number, key: string) => number }).find(hashOf(key), key) !== -1
+}
+
 /** The bytes of the records the tables point at, counted from the records themselves. */
 function liveBytesOf (cache: ByteCache): number {
   const c = cache as unknown as { positions: Float64Array, oldPositions: Float64Array | null, slabs: Buffer[], firstSeq: number }
@@ -121,10 +126,13 @@ t.test('second chance: a key read since the hand last passed survives a round; c
   const newest = n - 1
   cache.get(name(first + 10))
   cache.get(name(first + 20))
-  // New keys, as many as the cache held at its fullest: every old key not read is gone, the two read ones are not.
-  for (let i = 0, sets = n; i < sets; i++) cache.set(name(n++), { bytes: v })
-  t.equal(cache.get(name(first + 11)), undefined, 'a cold key went')
-  t.equal(cache.get(name(newest)), undefined, 'so did the newest of the first fill')
+  // New keys until the hand has passed the first fill (its newest key gone; within twice as many sets as
+  // it had): every old key not read is gone, the two read ones are not. (Peeked without a read: get sets
+  // the hot bit.)
+  const bound = n
+  for (let i = 0; i < 2 * bound && isCached(cache, name(newest)); i++) cache.set(name(n++), { bytes: v })
+  t.equal(cache.get(name(newest)), undefined, 'the newest of the first fill went')
+  t.equal(cache.get(name(first + 11)), undefined, 'so did a cold key')
   t.ok(cache.get(name(first + 10)) !== undefined && cache.get(name(first + 20)) !== undefined, 'the keys read were moved, not evicted')
   // A long run of new keys replaces every key not read again (a hand that wrapped around
   // would chase the new keys appended just ahead of it and keep the moved ones for ever).
@@ -177,7 +185,7 @@ t.test('values are copied (the caller keeps its Buffer); an entry handed out sta
   t.equal(text(a), 'v'.repeat(113), 'a copy: a later change to the Buffer handed in does not reach the cache')
   t.equal(a?.derived, undefined, 'what was derived is not kept: a reader memoises on the entry it was handed')
   for (let i = 0; i < 5000; i++) cache.set(i % 2 === 0 ? 'a' : name(i), { bytes: Buffer.alloc(113, i % 256) })
-  t.equal(text(a), 'v'.repeat(113), 'the entry read before still holds its bytes: slabs are never reused')
+  t.equal(text(a), 'v'.repeat(113), 'the entry read before still holds its bytes: its slab is pinned, never reused')
   const large = Buffer.alloc(4096, 1)
   cache.set('c', { bytes: large })
   t.same(cache.get('c')?.bytes, large, 'a value larger than a slab gets a slab of its own')
@@ -270,4 +278,83 @@ t.test('hashOfBytes of a key\'s bytes is hashOf of their latin1 string, every by
     if (hashOfBytes(one) !== hashOf(one.toString('latin1'))) t.fail(`byte ${i}`)
   }
   t.equal(hashOfBytes(Buffer.alloc(0)), hashOf(''))
+})
+
+/** Sets n new keys of 200-byte values (SET-heavy churn): the hand passes and drops slabs. */
+function churn (cache: ByteCache, from: number, n: number): number {
+  const v = Buffer.alloc(200, 7)
+  for (let i = 0; i < n; i++) cache.set(`churn:${from + i}`, { bytes: v })
+  return from + n
+}
+
+t.test('slabs the hand passed are reused: a write-heavy load allocates none once the cache is full, and stays under its capacity', async (t) => {
+  const capacity = 1 << 20
+  const cache = new ByteCache(capacity)
+  let n = churn(cache, 0, 20_000) // ~4.5 MB through a 1 MB cache
+  const allocated = cache.slabsAllocated
+  n = churn(cache, n, 50_000)
+  t.equal(cache.slabsAllocated, allocated, `no slab allocated over 50 000 more sets (${allocated} before)`)
+  t.ok(cache.sizeBytes <= capacity, `${cache.sizeBytes} B held, spares included, under ${capacity}`)
+  // Epochs that open and settle (an owner's batches committing), each appending less than a slab: the same.
+  for (let i = 0; i < 1000; i++) {
+    cache.epoch++
+    n = churn(cache, n, 50)
+    cache.release(cache.epoch)
+  }
+  t.equal(cache.slabsAllocated, allocated, 'none either while epochs open and settle')
+})
+
+t.test('a view a reader may keep stays valid: get pins its slab, getBytes pins a large value\'s', async (t) => {
+  // (16 MB: slabs of 256 KB, which a 20 KB value shares with others)
+  const capacity = 16 << 20
+  const cache = new ByteCache(capacity)
+  let n = churn(cache, 0, 100_000)
+  // get: a CachedEntry (value and storage-key views) kept across any number of writes.
+  const v = Buffer.alloc(100, 0x61)
+  cache.set('kept', { bytes: v, skey: b('skey-of-kept') })
+  const entry = cache.get('kept')
+  // getBytes: a value the reply writer would hand the socket by reference.
+  // (each after 2 000 sets: a slab of its own)
+  n = churn(cache, n, 2_000)
+  const big = Buffer.alloc(20_000, 0x62)
+  cache.set('big', { bytes: big })
+  const range = { start: 0, end: 0 }
+  const bigSlab = cache.getBytes(b('big'), range) as Buffer
+  const bigView = bigSlab.subarray(range.start, range.end)
+  // A small value getBytes found is copied by its caller at once: its slab is reused.
+  n = churn(cache, n, 2_000)
+  cache.set('small', { bytes: Buffer.alloc(100, 0x64) })
+  const smallSlab = cache.getBytes(b('small'), range) as Buffer
+  const smallView = smallSlab.subarray(range.start, range.end)
+  const before = cache.slabsAllocated
+  n = churn(cache, n, 200_000) // the hand passes their slabs, several times over
+  t.notOk(isCached(cache, 'kept') || isCached(cache, 'big') || isCached(cache, 'small'), 'all three evicted, their slabs passed')
+  t.ok(cache.slabsAllocated - before <= 2, `${cache.slabsAllocated - before} slabs allocated: the pinned ones' successors at most`)
+  t.equal(entry?.bytes.toString(), v.toString(), 'the CachedEntry\'s value')
+  t.equal(entry?.skey?.toString(), 'skey-of-kept', 'and its storage key')
+  t.ok(bigView.equals(big), 'the large value getBytes found')
+  t.notOk(smallView.equals(Buffer.alloc(100, 0x64)), 'the small one\'s slab was reused (nothing pins it)')
+  t.ok(cache.sizeBytes <= capacity)
+})
+
+t.test('an in-place read\'s slab is not reused before its epoch settles', async (t) => {
+  const capacity = 1 << 20
+  const cache = new ByteCache(capacity)
+  let n = churn(cache, 0, 10_000)
+  cache.set('inplace', { bytes: Buffer.alloc(100, 0x63), skey: b('skey-of-inplace') })
+  cache.epoch++ // the owner's batch opens; its write reads the record in place and keeps views of it
+  const inPlace = cache.getInPlace('inplace', new SlabEntry()) as SlabEntry
+  const skeyView = inPlace.skey as Buffer
+  const valueView = inPlace.bytes
+  const before = cache.slabsAllocated
+  n = churn(cache, n, 20_000)
+  t.notOk(isCached(cache, 'inplace'), 'evicted, its slab passed')
+  t.ok(cache.slabsAllocated > before, 'the epoch not settled: slabs allocated meanwhile')
+  t.equal(skeyView.toString(), 'skey-of-inplace', 'the in-place read\'s storage key')
+  t.ok(valueView.equals(Buffer.alloc(100, 0x63)), 'and its value')
+  cache.release(cache.epoch)
+  const settled = cache.slabsAllocated
+  n = churn(cache, n, 20_000)
+  t.equal(cache.slabsAllocated, settled, 'no slab allocated once the epoch settled')
+  t.ok(cache.sizeBytes <= capacity)
 })

@@ -73,7 +73,9 @@ async function setup (cacheBytes = 1 << 20, proves = false, maxInflight?: number
   await inner.open()
   const o = observed(inner, proves)
   const committed: CommittedWrite[] = []
-  const engine = new Engine({ store: o.store, clock: realClock, sync: true, cacheBytes, maxInflight, onCommit: (w) => committed.push(...w) })
+  // A listener copies what it keeps: a write's key and before may be views of the cache's slabs, reused after the call.
+  const keep = (w: CommittedWrite): CommittedWrite => ({ space: w.space, key: Buffer.from(w.key), value: w.value, before: w.before === undefined ? undefined : Buffer.from(w.before) })
+  const engine = new Engine({ store: o.store, clock: realClock, sync: true, cacheBytes, maxInflight, onCommit: (w) => committed.push(...w.map(keep)) })
   return { ...o, inner, engine, committed }
 }
 
