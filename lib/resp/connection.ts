@@ -282,21 +282,22 @@ export class Connection implements Session, RequestHandler {
   }
 
   /**
-   * nread bytes read into the server's receive buffer. The parser hands out
-   * views of what it is fed (a SET's value, kept until its commit), so it is
-   * fed a copy (one Buffer object a read, not the stream path's ArrayBuffer,
-   * 'data' event and read-ahead tick).
+   * nread bytes read into the server's receive buffer (not the stream path's
+   * ArrayBuffer, 'data' event and read-ahead tick). The parser hands out views
+   * of what it is fed (a SET's value, kept until its commit), so it is fed the
+   * receive buffer's bytes as transient: it copies them when it first keeps
+   * any, and a read of GETs answered at once is not copied at all.
    */
   received (nread: number, from: ReceiveBuffer): void {
-    this.onData(from.copyOut(nread))
+    this.onData(from.view(nread), true)
   }
 
-  private onData (chunk: Buffer): void {
+  private onData (chunk: Buffer, transient = false): void {
     if (this.closing) return
     this.inData = true
     this.readAtMs = performance.now() // one clock read per chunk, not per command
     try {
-      this.parser.feed(chunk)
+      this.parser.feed(chunk, transient)
     } finally {
       this.inData = false
     }
