@@ -36,6 +36,7 @@ import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
 import { Fifo } from '../util/fifo.js'
 import type { ReceiveBuffer } from '../util/receive-buffer.js'
+import { directWriter, type DirectWriter } from '../util/adopt-socket.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -202,6 +203,8 @@ export class Connection implements Session, RequestHandler {
 
   private readonly parser: RequestParser
   private readonly writer = new ReplyWriter()
+  /** Replies written to the socket's handle, not through the stream path (lib/util/adopt-socket.ts); null: socket.write. */
+  private readonly out: DirectWriter | null
   /** The unanswered requests in order (a ring: drain removes from the front one by one). */
   private readonly queue = new Fifo<Slot>()
   private flushQueued = false
@@ -267,6 +270,7 @@ export class Connection implements Session, RequestHandler {
     this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
     this.createdAtMs = host.now()
     socket.setNoDelay(true)
+    this.out = directWriter(socket, () => this.maybeResume())
     // The connection is the parser's handler: its methods, the same for every connection (RequestHandler).
     this.parser = new RequestParser(this, { maxBulkLen: host.maxBulkLen })
     if (streamReads) {
@@ -581,7 +585,10 @@ export class Connection implements Session, RequestHandler {
   private flush (): void {
     if (this.ended) return
     const out = this.writer.take()
-    if (out !== null) this.socket.write(out)
+    if (out !== null) {
+      if (this.out !== null) this.out.write(out)
+      else this.socket.write(out)
+    }
     if (this.closing && this.queue.length === 0) {
       // Closed for real once the last reply is written, as Redis's freeClient
       // closes the descriptor: a client that keeps writing is cut off (RST),
@@ -591,7 +598,12 @@ export class Connection implements Session, RequestHandler {
       return
     }
     this.maybeResume()
-    if (this.socket.writableLength > MAX_OUTPUT_BYTES) this.pause()
+    if (this.outputQueued() > MAX_OUTPUT_BYTES) this.pause()
+  }
+
+  /** Replies not handed to the kernel yet (bytes). */
+  private outputQueued (): number {
+    return this.out !== null ? this.out.queued : this.socket.writableLength
   }
 
   private pause (): void {
@@ -601,7 +613,7 @@ export class Connection implements Session, RequestHandler {
   }
 
   private maybeResume (): void {
-    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
+    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.outputQueued() > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
   }
