@@ -4,8 +4,8 @@
 //   data event ─► parse every complete request ─► exec each
 //                   sync reply, nothing queued  ─► straight into the writer
 //                   otherwise                   ─► a slot in the FIFO, filled when it settles
-//              ─► one socket.write of everything ready
-//   slots settle ─► move the ready prefix of the FIFO into the writer ─► one socket.write
+//              ─► one write of everything ready (to the socket's handle: DirectWriter)
+//   slots settle ─► move the ready prefix of the FIFO into the writer ─► one write
 //   after this turn's other promise reactions (slots of every connection given one promise,
 //   a group commit's OK, settle in one reaction; one microtask then writes every connection
 //   a reaction of this turn left replies to)
