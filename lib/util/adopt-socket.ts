@@ -118,6 +118,9 @@ function onWriteComplete (this: WriteReq, status: number): void {
 
 /** Writes to a socket's handle without the stream path (lib/resp/connection.ts: its replies). */
 export class DirectWriter {
+  /** A WriteWrap no write holds (the last one, when the kernel took its write at once), or null. */
+  private spare: WriteReq | null = null
+
   constructor (private readonly socket: Socket, private readonly handle: WritableHandle, private readonly onWritten: () => void) {}
 
   /** Output not handed to the kernel yet: the stream path's buffer and the handle's queue (bytes). */
@@ -131,13 +134,26 @@ export class DirectWriter {
       this.viaStream(data)
       return
     }
-    const req = new WriteWrap()
-    req.handle = this.handle
-    req.oncomplete = onWriteComplete
+    let req = this.spare
+    this.spare = null
+    if (req === null) {
+      req = new WriteWrap()
+      req.handle = this.handle
+      req.oncomplete = onWriteComplete
+      req.writer = this
+    }
     req.buffer = data
-    req.writer = this
     // 0, or a negative errno (the peer reset): the stream path destroys the socket then too.
-    if (this.handle.writeBuffer(req, data) !== 0) socket.destroy()
+    if (this.handle.writeBuffer(req, data) !== 0) {
+      socket.destroy()
+      return
+    }
+    // The native side wraps req only for a write it queues (uv_write of what the kernel did not take at once,
+    // so the handle's queue is not empty); one it did not wrap is free for the next write.
+    if (this.handle.writeQueueSize === 0) {
+      req.buffer = null
+      this.spare = req
+    }
   }
 
   /** An asynchronous write ended (status < 0: failed, or cancelled by the socket's close). */

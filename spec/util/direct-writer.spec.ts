@@ -60,6 +60,12 @@ t.test('writes bypass the stream path, in order; queued counts what the kernel h
   streamWrites.n = 0
   writer.write(Buffer.from('e'))
   t.equal(streamWrites.n, 0, 'then none')
+  // A write the kernel took at once leaves its WriteWrap free for the next one; a queued write keeps its own.
+  const spareOf = (): unknown => (writer as unknown as { spare: unknown }).spare
+  const spare = spareOf()
+  t.ok(spare !== null, 'a spare WriteWrap after a write the kernel took')
+  writer.write(Buffer.from(''))
+  t.equal(spareOf(), spare, 'the same one, reused')
 
   // Bytes buffered on the stream path go first: the writer joins them there.
   socket.cork()
@@ -80,6 +86,7 @@ t.test('writes bypass the stream path, in order; queued counts what the kernel h
     sent++
   }
   t.ok(writer.queued > 0, `bytes queued (${writer.queued})`)
+  t.equal(spareOf(), null, 'no spare while a write is queued: the native side holds it')
   t.equal(socket.writableLength, 0, 'none in the stream path')
   t.equal(drained, 0, 'not drained while the client does not read')
   client.resume()
