@@ -26,6 +26,15 @@
 // per-request one: bench/antientropy measures it); the Merkle trees are still
 // fed by every write. Every node runs with --sweep-interval-ms 0 for the same
 // reason (a sweep round walks up to 2000 records every second of wall time).
+// One node is first filled with every key of the range (key:000000000000 to
+// key:000000099999, 100-byte values, one `redis-cli --pipe`, as bench/single-node
+// fills it): the random SETs of a warm-up leave most keys absent (30 000 of them
+// -P1: 74 %), and a GET of an absent key is another path than a value's hit.
+// DYNAKV_CG_CACHE_SIM=1 adds valgrind's cache simulation (--cache-sim=yes, I1
+// 64 KB 8-way, D1 48 KB 12-way, LL 4 MB 16-way, as in docs/performance.md's
+// "Session 16, getp1") and prints the simulated misses per request.
+// DYNAKV_CG_BASELINE=<dir>: count another build's node (its dist/lib/cli/main.js
+// and its launcher's flags) with this bench, for an A/B of the same counts.
 // Under valgrind node runs ~50x slower: keep N modest.
 //   DYNAKV_CG_NODES=1 (3: a cluster N3 R2 W2, the load on node 1) DYNAKV_CG_ANCHORS=1 (0: dynakv only)
 //   DYNAKV_CG_REQUESTS=20000 DYNAKV_CG_WARMUP=60000 DYNAKV_CG_CLIENTS=1 DYNAKV_CG_PIPELINE=16
@@ -33,7 +42,7 @@
 import { execFile } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { infoField, load1, redisBenchmark, sleep, startCluster, startDynakv, startEcho, startRedis, tempDir, writeResult, type Dynakv, type Proc } from './lib.js'
+import { infoField, load1, redisBenchmark, redisCliPipe, sleep, startCluster, startDynakv, startEcho, startRedis, tempDir, writePipeFile, writeResult, type Dynakv, type Proc } from './lib.js'
 
 const NODES = Number(process.env.DYNAKV_CG_NODES ?? 1)
 const REQUESTS = Number(process.env.DYNAKV_CG_REQUESTS ?? 20000)
@@ -43,6 +52,10 @@ const PIPELINE = Number(process.env.DYNAKV_CG_PIPELINE ?? 16)
 const IDLE_SECONDS = Number(process.env.DYNAKV_CG_IDLE_SECONDS ?? 10)
 const SETTLE_SECONDS = Number(process.env.DYNAKV_CG_SETTLE_SECONDS ?? 30)
 const ANCHORS = NODES === 1 && process.env.DYNAKV_CG_ANCHORS !== '0'
+const CACHE_SIM = process.env.DYNAKV_CG_CACHE_SIM === '1'
+const BASELINE = process.env.DYNAKV_CG_BASELINE
+/** The keys of redis-benchmark's -r range, all filled before the warm-up (one node). */
+const KEYS = 100000
 // Under valgrind the allocation rate per second of wall time is ~50x lower than in a native run, and V8's
 // memory reducer then starts extra full GCs a native run under the same load does not have: it is turned off.
 const NODE_FLAGS = process.env.DYNAKV_CG_NODE_FLAGS ?? '--trace-gc --no-memory-reducer'
@@ -59,12 +72,24 @@ async function run (cmd: string, args: string[], timeoutMs = 600_000): Promise<s
   })
 }
 
-/** Instructions per thread since the last zeroing (callgrind_control -e): thread 1 is the JavaScript thread. */
-async function counters (pid: number): Promise<number[]> {
+/** The simulated cache misses callgrind_control -e prints with --cache-sim=yes, after Ir, Dr and Dw. */
+const MISSES = ['I1mr', 'D1mr', 'D1mw', 'ILmr', 'DLmr', 'DLmw']
+
+/**
+ * Events per thread since the last zeroing (callgrind_control -e): thread 1 is
+ * the JavaScript thread; per thread Ir first, then (with the cache simulation)
+ * Dr, Dw and MISSES.
+ */
+async function events (pid: number): Promise<number[][]> {
   const out = await run('callgrind_control', ['-e', String(pid)])
-  const threads: number[] = []
-  for (const m of out.matchAll(/^\s*Th\s*(\d+)\s+([\d,]+)\s*$/gm)) threads[Number(m[1]) - 1] = Number(m[2].replace(/,/g, ''))
-  return Array.from(threads, x => x ?? 0)
+  const threads: number[][] = []
+  for (const m of out.matchAll(/^\s*Th\s*(\d+)((?:\s+[\d,]+)+)\s*$/gm)) threads[Number(m[1]) - 1] = m[2].trim().split(/\s+/).map(x => Number(x.replace(/,/g, '')))
+  return Array.from(threads, x => x ?? [0])
+}
+
+/** Instructions per thread since the last zeroing. */
+async function counters (pid: number): Promise<number[]> {
+  return (await events(pid)).map(th => th[0])
 }
 
 const CATEGORIES: Array<[string, RegExp]> = [
@@ -195,6 +220,9 @@ interface Phase {
   scavenges: number
   markCompacts: number
   annotated: Annotated
+  /** Simulated misses per request (MISSES' order), every thread and the JavaScript thread; empty without the simulation. */
+  misses: number[]
+  mainMisses: number[]
 }
 
 /** Scavenges and full GCs a node has printed so far (--trace-gc). */
@@ -252,7 +280,9 @@ async function anchor (server: string, start: () => Promise<Proc>, bench: string
 async function main (): Promise<void> {
   const dir = tempDir('dynakv-callgrind-')
   // stdbuf: V8's --trace-gc lines reach us as they are printed (stdout to a pipe is block-buffered).
-  const wrap = ['stdbuf', '-oL', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--dump-line=no']
+  const wrap = ['stdbuf', '-oL', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, '--dump-line=no',
+    ...(CACHE_SIM ? ['--cache-sim=yes', '--I1=65536,8,64', '--D1=49152,12,64', '--LL=4194304,16,64'] : [])]
+  const main = BASELINE === undefined ? undefined : join(BASELINE, 'dist', 'lib', 'cli', 'main.js')
   const node = NODE_FLAGS.split(' ').filter(f => f !== '')
   // The sweep off: under valgrind each round's walk of the data (every second of wall time, ~50x longer in
   // instructions) fills the idle windows and the runs; it is a periodic cost, not a per-request one.
@@ -260,13 +290,20 @@ async function main (): Promise<void> {
   const timeoutMs = 600_000
   // Slow under valgrind: peers get long timeouts, so none is taken for down.
   const nodes = NODES === 1
-    ? [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], { wrap, node, timeoutMs })]
+    ? [await startDynakv(['--n', '1', '--r', '1', '--w', '1', ...quiet], { wrap, node, timeoutMs, main })]
     : await startCluster(NODES, ['--n', '3', '--r', '2', '--w', '2', '--request-timeout-ms', '60000', '--down-after-ms', '120000', '--ae-interval-ms', '0', ...quiet], { wrap, node, timeoutMs })
   const bench = ['-c', String(CLIENTS), '-P', String(PIPELINE), '-d', '100', '-r', '100000']
   const loads = [load1()]
   const phases: Phase[] = []
   const idle: Array<{ all: number[], main: number[] }> = []
   try {
+    if (NODES === 1) {
+      const fill = join(dir, 'fill.resp')
+      writePipeFile(fill, KEYS)
+      const filled = await redisCliPipe(nodes[0].port, fill, BENCH_TIMEOUT_MS / 1000)
+      if (filled.code !== 0) throw new Error(`filling the node: ${filled.output}`)
+      process.stderr.write('fill done\n')
+    }
     // Every node of a cluster coordinates part of the warm-up, so each one's coordinator path is compiled too.
     for (const op of ['set', 'get']) {
       for (const p of nodes) await redisBenchmark(p.port, ['-t', op, '-n', String(Math.round(WARMUP / nodes.length)), ...bench], BENCH_TIMEOUT_MS)
@@ -283,7 +320,10 @@ async function main (): Promise<void> {
       const t = performance.now()
       await redisBenchmark(nodes[0].port, ['-t', op.toLowerCase(), '-n', String(REQUESTS), ...bench], BENCH_TIMEOUT_MS)
       const seconds = (performance.now() - t) / 1000
-      const threads = await Promise.all(nodes.map(async p => await counters(p.pid)))
+      const all = await Promise.all(nodes.map(async p => await events(p.pid)))
+      const threads = all.map(th => th.map(e => e[0]))
+      const misses = MISSES.map((_, i) => all.flat().reduce((a, e) => a + (e[3 + i] ?? 0), 0) / REQUESTS)
+      const mainMisses = MISSES.map((_, i) => all.reduce((a, th) => a + (th[0][3 + i] ?? 0), 0) / REQUESTS)
       const files = await Promise.all(nodes.map(async p => await dump(dir, p.pid, label.replace(' ', '-'))))
       const b1 = await batches(nodes)
       const gc1 = gcCounts(nodes)
@@ -294,7 +334,7 @@ async function main (): Promise<void> {
         for (const [k, v] of Object.entries(a.categories)) annotated.categories[k] = (annotated.categories[k] ?? 0) + v
       }
       annotated.top = annotations.flatMap(a => a.top).sort((x, y) => y[1] - x[1]).slice(0, TOP)
-      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, rawPerRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), scavenges: gc1[0] - gc0[0], markCompacts: gc1[1] - gc0[1], annotated })
+      phases.push({ op: label, requests: REQUESTS, seconds, threads, idleSubtracted: 0, perRequest: 0, rawPerRequest: 0, mainPerRequest: 0, perRequestNoCompiler: 0, writesPerBatch: (b1.writes - b0.writes) / Math.max(1, b1.batches - b0.batches), scavenges: gc1[0] - gc0[0], markCompacts: gc1[1] - gc0[1], annotated, misses: CACHE_SIM ? misses : [], mainMisses: CACHE_SIM ? mainMisses : [] })
       process.stderr.write(`${label}: ${seconds.toFixed(0)} s under valgrind\n`)
     }
     idle.push(await idleWindow(nodes))
@@ -323,7 +363,7 @@ async function main (): Promise<void> {
 
   const out = process.stdout
   const k = (x: number): string => `${(x / 1000).toFixed(1)}k`
-  out.write(`\ncallgrind, ${NODES === 1 ? 'one durable node' : `${NODES}-node cluster N3 R2 W2, load on node 1`}; redis-benchmark ${bench.join(' ')}, ${REQUESTS} requests per op after ${WARMUP} of each as warm-up\n`)
+  out.write(`\ncallgrind, ${NODES === 1 ? 'one durable node, every key filled' : `${NODES}-node cluster N3 R2 W2, load on node 1`}${main === undefined ? '' : ` (the build in ${BASELINE as string})`}; redis-benchmark ${bench.join(' ')}, ${REQUESTS} requests per op after ${WARMUP} of each as warm-up\n`)
   out.write(`idle: ${idleAll.map(r => `${k(r)} instructions/s`).join(', ')} (windows before and after the runs: ${idle.map(w => w.all.map(k).join('+')).join(', ')}; the lower is subtracted over each run's duration)\n\n`)
   out.write(`${'run'.padEnd(7)}${'raw'.padStart(9)}${'instr/request'.padStart(15)}${'JS thread'.padStart(11)}${'other threads'.padStart(15)}${'w/o compiler'.padStart(14)}${'writes/batch'.padStart(14)}${'idle subtracted'.padStart(17)}${'scavenges'.padStart(11)}${'full GCs'.padStart(10)}\n`)
   for (const p of phases) {
@@ -332,6 +372,10 @@ async function main (): Promise<void> {
   out.write('\nper thread, instructions per request (thread 1 is the JavaScript thread; then, in creation order, V8\'s platform workers — GC, compiler — and the libuv pool, which runs LevelDB)\n')
   for (const p of phases) {
     out.write(`${p.op.padEnd(7)}${p.threads.map((th, n) => (NODES > 1 ? `node ${n + 1}: ` : '') + th.map((ir, i) => `${i + 1}: ${k(ir / p.requests)}`).filter(x => !x.endsWith(' 0.0k')).join('  ')).join(' | ')}\n`)
+  }
+  if (CACHE_SIM) {
+    out.write(`\nsimulated cache misses per request, every thread (the JavaScript thread): ${MISSES.join(' ')}\n`)
+    for (const p of phases) out.write(`${p.op.padEnd(7)}${p.misses.map((m, i) => `${m.toFixed(1)} (${p.mainMisses[i].toFixed(1)})`.padStart(16)).join('')}\n`)
   }
   for (const p of phases) {
     out.write(`\n${p.op}: self instructions per request by category (every thread; idle work not subtracted here)\n`)
@@ -356,7 +400,7 @@ async function main (): Promise<void> {
   }
   out.write(`\nperf stat -e instructions works here: ${await perfStatWorks()}\n`)
   out.write(`load average (1 min) at the start, after dynakv${anchors.length > 0 ? ' and after the anchors' : ''}: ${loads.join(', ')}\n`)
-  out.write(`results: ${writeResult(`callgrind-${NODES}`, { nodes: NODES, requests: REQUESTS, warmup: WARMUP, clients: CLIENTS, pipeline: PIPELINE, loads, idle, idleAll, idleMain, phases, anchors })}\n`)
+  out.write(`results: ${writeResult(`callgrind-${NODES}`, { nodes: NODES, baseline: BASELINE ?? null, cacheSim: CACHE_SIM, requests: REQUESTS, warmup: WARMUP, clients: CLIENTS, pipeline: PIPELINE, loads, idle, idleAll, idleMain, phases, anchors })}\n`)
 }
 
 main().catch((e: Error) => {

@@ -4,8 +4,8 @@
 //   data event ─► parse every complete request ─► exec each
 //                   sync reply, nothing queued  ─► straight into the writer
 //                   otherwise                   ─► a slot in the FIFO, filled when it settles
-//              ─► one socket.write of everything ready
-//   slots settle ─► move the ready prefix of the FIFO into the writer ─► one socket.write
+//              ─► one write of everything ready (to the socket's handle: DirectWriter)
+//   slots settle ─► move the ready prefix of the FIFO into the writer ─► one write
 //   after this turn's other promise reactions (slots of every connection given one promise,
 //   a group commit's OK, settle in one reaction; one microtask then writes every connection
 //   a reaction of this turn left replies to)
@@ -36,6 +36,7 @@ import { errorReply } from './commands/index.js'
 import { recordCallAt } from './commands/stats.js'
 import { Fifo } from '../util/fifo.js'
 import type { ReceiveBuffer } from '../util/receive-buffer.js'
+import { directWriter, type DirectWriter } from '../util/adopt-socket.js'
 
 export interface ConnectionHost {
   exec (session: Session, args: Buffer[]): Reply | Promise<Reply>
@@ -202,6 +203,8 @@ export class Connection implements Session, RequestHandler {
 
   private readonly parser: RequestParser
   private readonly writer = new ReplyWriter()
+  /** Replies written to the socket's handle, not through the stream path (lib/util/adopt-socket.ts); null: socket.write. */
+  private readonly out: DirectWriter | null
   /** The unanswered requests in order (a ring: drain removes from the front one by one). */
   private readonly queue = new Fifo<Slot>()
   private flushQueued = false
@@ -267,6 +270,7 @@ export class Connection implements Session, RequestHandler {
     this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`
     this.createdAtMs = host.now()
     socket.setNoDelay(true)
+    this.out = directWriter(socket, () => this.maybeResume())
     // The connection is the parser's handler: its methods, the same for every connection (RequestHandler).
     this.parser = new RequestParser(this, { maxBulkLen: host.maxBulkLen })
     if (streamReads) {
@@ -282,21 +286,22 @@ export class Connection implements Session, RequestHandler {
   }
 
   /**
-   * nread bytes read into the server's receive buffer. The parser hands out
-   * views of what it is fed (a SET's value, kept until its commit), so it is
-   * fed a copy (one Buffer object a read, not the stream path's ArrayBuffer,
-   * 'data' event and read-ahead tick).
+   * nread bytes read into the server's receive buffer (not the stream path's
+   * ArrayBuffer, 'data' event and read-ahead tick). The parser hands out views
+   * of what it is fed (a SET's value, kept until its commit), so it is fed the
+   * receive buffer's bytes as transient: it copies them when it first keeps
+   * any, and a read of GETs answered at once is not copied at all.
    */
   received (nread: number, from: ReceiveBuffer): void {
-    this.onData(from.copyOut(nread))
+    this.onData(from.view(nread), true)
   }
 
-  private onData (chunk: Buffer): void {
+  private onData (chunk: Buffer, transient = false): void {
     if (this.closing) return
     this.inData = true
     this.readAtMs = performance.now() // one clock read per chunk, not per command
     try {
-      this.parser.feed(chunk)
+      this.parser.feed(chunk, transient)
     } finally {
       this.inData = false
     }
@@ -580,7 +585,10 @@ export class Connection implements Session, RequestHandler {
   private flush (): void {
     if (this.ended) return
     const out = this.writer.take()
-    if (out !== null) this.socket.write(out)
+    if (out !== null) {
+      if (this.out !== null) this.out.write(out)
+      else this.socket.write(out)
+    }
     if (this.closing && this.queue.length === 0) {
       // Closed for real once the last reply is written, as Redis's freeClient
       // closes the descriptor: a client that keeps writing is cut off (RST),
@@ -590,7 +598,12 @@ export class Connection implements Session, RequestHandler {
       return
     }
     this.maybeResume()
-    if (this.socket.writableLength > MAX_OUTPUT_BYTES) this.pause()
+    if (this.outputQueued() > MAX_OUTPUT_BYTES) this.pause()
+  }
+
+  /** Replies not handed to the kernel yet (bytes). */
+  private outputQueued (): number {
+    return this.out !== null ? this.out.queued : this.socket.writableLength
   }
 
   private pause (): void {
@@ -600,7 +613,7 @@ export class Connection implements Session, RequestHandler {
   }
 
   private maybeResume (): void {
-    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.socket.writableLength > MAX_OUTPUT_BYTES / 2) return
+    if (!this.paused || this.queue.length > MAX_PENDING / 2 || this.pendingBytes > MAX_PENDING_BYTES / 2 || this.outputQueued() > MAX_OUTPUT_BYTES / 2) return
     this.paused = false
     this.socket.resume()
   }

@@ -36,7 +36,7 @@
 
 import RedisParser from 'redis-parser'
 import { splitInlineArgs } from './inline.js'
-import { FastBuffer, bufferOf, byteOffsetOf } from '../util/bytes.js'
+import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
 import { Buffer } from 'node:buffer'
 
 /** Redis proto-max-bulk-len: the largest bulk argument. */
@@ -219,13 +219,19 @@ export class RequestParser {
    * order, and onError at the first protocol error. Keeps (a copy of) an
    * unfinished request's bytes for the next feed. Does not throw, unless a
    * callback does; then the parser stops and the exception propagates.
+   *
+   * transient: chunk is valid during this call only (a view of a receive
+   * buffer the next read overwrites). It is copied once, when the parser
+   * first needs to keep any of it (an argument view, a request split over
+   * chunks, an inline or a long frame); GETs taken by onGet never do, so a
+   * read of whole GETs is parsed where it lies.
    */
-  feed (chunk: Buffer): void {
+  feed (chunk: Buffer, transient = false): void {
     if (this.phase === STOPPED) return
     if (this.feeding) throw new Error('RequestParser.feed() called from one of its callbacks')
     this.feeding = true
     try {
-      this.run(chunk)
+      this.run(chunk, transient)
       this.base += chunk.length
     } catch (e) {
       this.stop()
@@ -247,7 +253,7 @@ export class RequestParser {
     this.asmLen = 0
   }
 
-  private run (chunk: Buffer): void {
+  private run (chunk: Buffer, transient: boolean): void {
     const end = chunk.length
     // The chunk's ArrayBuffer and offset, for the argument views: read once a
     // chunk by the getters (util/bytes.ts), and only when a view is made — a
@@ -259,6 +265,11 @@ export class RequestParser {
     // an earlier one and its bytes so far are in this.asm.
     let start = -1
     while (pos < end) {
+      // Off the whole-frame path every case may keep the chunk's bytes: a copy of it from here on (same offsets).
+      if (transient && this.phase !== START) {
+        chunk = copyOf(chunk)
+        transient = false
+      }
       switch (this.phase) {
         case START:
           start = pos
@@ -272,6 +283,10 @@ export class RequestParser {
               // A GET's key offered where it lies first: no argument array, no view.
               if (wholeFrameArgs !== 2 || !isGet(chunk, argAt[0], argEnd[0]) || this.handler.onGet?.(chunk, argAt[1], argEnd[1]) !== true) {
                 if (buffer === null) {
+                  if (transient) {
+                    chunk = copyOf(chunk)
+                    transient = false
+                  }
                   buffer = bufferOf.call(chunk)
                   offset = byteOffsetOf.call(chunk)
                 }
@@ -585,6 +600,13 @@ const argEnd: number[] = []
  * of its chunk (whose ArrayBuffer and byteOffset are buffer and offset): what
  * redis-parser would return, without parsing the headers a second time.
  */
+/** A copy of a transient chunk, for the views and bytes the parser keeps (from Node's buffer pool below 4 KB). */
+function copyOf (chunk: Buffer): Buffer {
+  const copy = Buffer.allocUnsafe(chunk.length)
+  copyInto.call(copy, chunk, 0)
+  return copy
+}
+
 function frameArgs (chunk: Buffer, buffer: ArrayBufferLike, offset: number): Buffer[] {
   const n = wholeFrameArgs
   const args = new Array<Buffer>(n)

@@ -75,3 +75,117 @@ export function adoptAccepted (socket: Socket, into: ReadInto): Socket | null {
   next._server = server
   return adopted
 }
+
+// ---------------------------------------------------------------- writes
+//
+// A reply through socket.write goes Writable.write → writeOrBuffer → _write →
+// Socket._writeGeneric → writeGeneric (a WriteWrap) → handle.writeBuffer, then
+// the write's callback and a process.nextTick(afterWriteTick) per socket and
+// turn (a -P1 connection writes once a turn: a tick each). Written straight to
+// the handle instead, as Node's writeGeneric does it: a WriteWrap, its
+// `handle`, `oncomplete` and `buffer` (kept until an asynchronous write ends),
+// and handle.writeBuffer, which tries the write at once (uv_try_write) and
+// queues what is left behind the handle's earlier writes (libuv keeps the
+// order; writeQueueSize counts the bytes queued: the output back-pressure reads
+// it). WriteWrap is internal (internalBinding('stream_wrap')): it is taken
+// from the first write that goes the stream path (the handle's writeBuffer
+// looked up on the handle itself for that one call), checked by name. Until
+// then, and whenever the stream path has bytes of its own, has ended (a
+// client's FIN, socket.end) or the handle is gone, writes take the stream path.
+
+/** A WriteWrap as Node's createWriteWrap fills it (the native side calls `oncomplete(status)` when an asynchronous write ends). */
+interface WriteReq {
+  handle: unknown
+  oncomplete: (this: WriteReq, status: number) => void
+  buffer: Buffer | null
+  writer: DirectWriter
+}
+
+interface WritableHandle {
+  writeBuffer: (req: object, data: Buffer) => number
+  readonly writeQueueSize: number
+}
+
+let WriteWrap: (new () => WriteReq) | null = null
+
+/** Set to false to keep every write on the stream path (tests). */
+export const directWrites = { enabled: true }
+
+function onWriteComplete (this: WriteReq, status: number): void {
+  this.buffer = null
+  this.writer.written(status)
+}
+
+/** Writes to a socket's handle without the stream path (lib/resp/connection.ts: its replies). */
+export class DirectWriter {
+  /** A WriteWrap no write holds (the last one, when the kernel took its write at once), or null. */
+  private spare: WriteReq | null = null
+
+  constructor (private readonly socket: Socket, private readonly handle: WritableHandle, private readonly onWritten: () => void) {}
+
+  /** Output not handed to the kernel yet: the stream path's buffer and the handle's queue (bytes). */
+  get queued (): number {
+    return this.socket.writableLength + this.handle.writeQueueSize
+  }
+
+  write (data: Buffer): void {
+    const socket = this.socket
+    if (WriteWrap === null || socket.writableLength > 0 || !socket.writable || (socket as unknown as Internals)._handle !== this.handle) {
+      this.viaStream(data)
+      return
+    }
+    let req = this.spare
+    this.spare = null
+    if (req === null) {
+      req = new WriteWrap()
+      req.handle = this.handle
+      req.oncomplete = onWriteComplete
+      req.writer = this
+    }
+    req.buffer = data
+    // 0, or a negative errno (the peer reset): the stream path destroys the socket then too.
+    if (this.handle.writeBuffer(req, data) !== 0) {
+      socket.destroy()
+      return
+    }
+    // The native side wraps req only for a write it queues (uv_write of what the kernel did not take at once,
+    // so the handle's queue is not empty); one it did not wrap is free for the next write.
+    if (this.handle.writeQueueSize === 0) {
+      req.buffer = null
+      this.spare = req
+    }
+  }
+
+  /** An asynchronous write ended (status < 0: failed, or cancelled by the socket's close). */
+  written (status: number): void {
+    if (status < 0) this.socket.destroy()
+    else this.onWritten()
+  }
+
+  private viaStream (data: Buffer): void {
+    if (WriteWrap !== null || !directWrites.enabled) {
+      this.socket.write(data)
+      return
+    }
+    // The WriteWrap of this write, if it reaches the handle now (the stream path is idle).
+    const handle = this.handle as unknown as { writeBuffer?: WritableHandle['writeBuffer'] }
+    const inherited = this.handle.writeBuffer
+    handle.writeBuffer = function (this: WritableHandle, req: object, d: Buffer): number {
+      const ctor = (req as { constructor?: unknown }).constructor
+      if (typeof ctor === 'function' && ctor.name === 'WriteWrap') WriteWrap = ctor as new () => WriteReq
+      return inherited.call(this, req, d)
+    }
+    try {
+      this.socket.write(data)
+    } finally {
+      delete handle.writeBuffer
+    }
+  }
+}
+
+/** A DirectWriter for socket (onWritten: an asynchronous write ended, as 'drain'), or null: no handle that can take one. */
+export function directWriter (socket: Socket, onWritten: () => void): DirectWriter | null {
+  const handle = (socket as unknown as Internals)._handle as unknown as Partial<WritableHandle> | null | undefined
+  if (!directWrites.enabled || handle === null || handle === undefined || typeof handle.writeBuffer !== 'function' || typeof handle.writeQueueSize !== 'number') return null
+  return new DirectWriter(socket, handle as WritableHandle, onWritten)
+}

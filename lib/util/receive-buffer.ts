@@ -29,12 +29,18 @@ export class ReceiveBuffer {
       this.bytes.copy(chunk, 0, 0, n)
       return chunk
     }
+    copyInto.call(chunk, this.view(n), 0)
+    return chunk
+  }
+
+  /** A view of the first n bytes, valid until the next read: made once for each n below VIEWS. */
+  view (n: number): Buffer {
+    if (n >= ReceiveBuffer.VIEWS) return new FastBuffer(bufferOf.call(this.bytes), byteOffsetOf.call(this.bytes), n)
     let view = this.views[n]
     if (view === undefined) {
       view = new FastBuffer(bufferOf.call(this.bytes), byteOffsetOf.call(this.bytes), n)
       this.views[n] = view
     }
-    copyInto.call(chunk, view, 0)
-    return chunk
+    return view
   }
 }

@@ -74,6 +74,48 @@ t.test('a whole GET is offered by its key\'s range first (onGet); declined or no
   t.same(commands, [['GET', 'k4'], ['GET', 'k5']])
 })
 
+t.test('a transient chunk (a receive buffer\'s view) is copied before any of it is kept; whole GETs taken by onGet are read where they lie', async t => {
+  // Every chunk is one reused buffer, overwritten after each feed: what the parser kept must be its own copy.
+  const requests = [frame('GET', 'k1'), frame('SET', 'key', 'value'), frame('GET', 'k2'), Buffer.from('PING x\r\n'), frame('GET', 'a', 'b'), frame('MSET', 'x', '1', 'y', '22')]
+  const stream = Buffer.concat(requests)
+  const expected = [['SET', 'key', 'value'], ['PING', 'x'], ['GET', 'a', 'b'], ['MSET', 'x', '1', 'y', '22']]
+  fc.assert(fc.property(fc.array(fc.nat(stream.length), { maxLength: 8 }), (cuts) => {
+    const kept: Buffer[][] = []
+    const offered: string[] = []
+    const p = new RequestParser({
+      onCommand: a => { kept.push(a) },
+      onGet: (chunk, from, to) => { offered.push(chunk.toString('latin1', from, to)); return true },
+      onError: (m) => { throw new Error(m) }
+    })
+    const receive = Buffer.alloc(stream.length)
+    for (const part of splitAt(stream, cuts)) {
+      part.copy(receive)
+      p.feed(receive.subarray(0, part.length), true)
+      receive.fill(0xaa)
+    }
+    // A GET split over reads is delivered as a command, a whole one offered: each once, in order.
+    const got = kept.map(a => a.map(x => x.toString('latin1')))
+    const gets = got.filter(a => a[0] === 'GET' && a.length === 2)
+    deepStrictEqual(got.filter(a => !(a[0] === 'GET' && a.length === 2)), expected)
+    deepStrictEqual([...offered, ...gets.map(a => a[1])].sort(), ['k1', 'k2'])
+  }))
+  // One read of whole GETs: offered in the chunk itself, no copy made.
+  const reads = Buffer.concat([frame('GET', 'k1'), frame('get', 'k2')])
+  const chunks: Buffer[] = []
+  const p = new RequestParser({ onCommand: () => t.fail('no command'), onGet: (chunk) => { chunks.push(chunk); return true }, onError: () => {} })
+  p.feed(reads, true)
+  t.equal(chunks.length, 2)
+  t.ok(chunks.every(c => c === reads), 'the chunk fed, not a copy')
+  // A SET in the same read: its arguments are views of a copy, not of the transient chunk.
+  let args: Buffer[] = []
+  const q = new RequestParser({ onCommand: a => { args = a }, onGet: () => true, onError: () => {} })
+  const mixed = Buffer.concat([frame('GET', 'k1'), frame('SET', 'key', 'value')])
+  q.feed(mixed, true)
+  t.ok(args[2].buffer !== mixed.buffer || args[2].byteOffset < mixed.byteOffset || args[2].byteOffset >= mixed.byteOffset + mixed.length, 'a copy\'s memory, not the chunk\'s')
+  mixed.fill(0)
+  t.same(args.map(x => x.toString()), ['SET', 'key', 'value'])
+})
+
 t.test('inline requests', async t => {
   t.same(parse('PING\r\n'), ok(['PING']))
   t.same(parse('PING\n'), ok(['PING']), 'bare LF')
