@@ -47,6 +47,8 @@ export interface ConnectionHost {
   selfOrdered (args: Buffer[]): boolean
   /** Writes the command's reply to out itself when it can answer at once (a cached GET), setting session.callStats as exec does; false: nothing done. */
   writeFast (session: Session, args: Buffer[], out: ReplyWriter): boolean
+  /** A plain SET (3 arguments) run as exec runs it, setting session.callStats as exec does; null, nothing done: not the plain case here (exec it). */
+  execSet (session: Session, key: Buffer, value: Buffer): Reply | Promise<Reply> | null
   /** writeFast of a GET whose key is key[from, to) (the parser's chunk: no view of it made). */
   writeGet (session: Session, key: Buffer, from: number, to: number, out: ReplyWriter): boolean
   now (): number
@@ -341,33 +343,12 @@ export class Connection implements Session, RequestHandler {
       } catch (e) {
         reply = errorReply(e, this.host.logError)
       }
-      if (reply instanceof Promise) {
-        // A self-ordered command is only counted; any other is tracked (what follows it on its keys waits for it).
-        const slot = this.enqueue(args, ordered ? undefined : keys === undefined ? this.keysOf(args, serial) : keys)
-        slot.proto = this.proto // HELLO changes it: the one in force when the command ran
-        slot.stats = stats
-        this.await(reply, slot)
-      } else {
-        // INFO commandstats: counted now, timed at the end of the read event.
-        if (stats !== null) {
-          stats.calls++
-          if (reply.type === 'error') stats.failed++
-          this.timed[this.timedCount++] = stats
-        }
-        if (this.tracker !== null) {
-          this.answeredArgs.push(args)
-          this.answered.push(reply)
-        }
-        if (this.queue.length === 0) this.write(reply, this.proto)
-        else {
-          const slot = new Slot(this.proto, null, 0, null)
-          slot.reply = reply
-          this.queue.push(slot)
-        }
-      }
+      // A self-ordered command is only counted; any other is tracked (what follows it on its keys waits for it).
+      if (reply instanceof Promise) this.awaitIn(this.enqueue(args, argBytes(args), ordered ? undefined : keys === undefined ? this.keysOf(args, serial) : keys), reply, stats)
+      else this.answerNow(args, reply, stats)
     } else {
       // One that has to wait is tracked like any other (what follows it on its key must wait for it too).
-      const slot = this.enqueue(args, keys === undefined ? this.keysOf(args, serial) : keys)
+      const slot = this.enqueue(args, argBytes(args), keys === undefined ? this.keysOf(args, serial) : keys)
       Promise.all(waits.map(w => w.wait())).then(() => this.runWaited(slot, args))
     }
     // QUIT closes once answered, whenever it runs: nothing after it is read.
@@ -384,6 +365,53 @@ export class Connection implements Session, RequestHandler {
     this.host.commandProcessed()
     this.answeredFast()
     return true
+  }
+
+  /**
+   * The parser's offer (RequestHandler) of a plain SET, before its argument
+   * array is made: onCommand's path for it without the array, the command's
+   * lookup and the general dispatch. Taken only where onCommand would run it
+   * at once as a self-ordered command (nothing it must wait for, no MULTI, no
+   * latency tracking) and the host runs it as a plain SET (execSet); false,
+   * nothing done: onCommand follows.
+   */
+  onSet (key: Buffer, value: Buffer): boolean {
+    if (this.closing || this.queueing || this.tracker !== null || this.tails.size > 1 || this.barrier !== null) return false
+    const reply = this.host.execSet(this, key, value)
+    if (reply === null) return false
+    this.host.commandProcessed()
+    const stats = this.callStats
+    if (reply instanceof Promise) this.awaitIn(this.enqueue(null, 3 + key.length + value.length, undefined), reply, stats)
+    else this.answerNow(null, reply, stats)
+    if (this.closeAfterReply) this.closing = true
+    return true
+  }
+
+  /** A command's reply to come: its slot (enqueued) settled with it. */
+  private awaitIn (slot: Slot, reply: Promise<Reply>, stats: CallStats | null): void {
+    slot.proto = this.proto // HELLO changes it: the one in force when the command ran
+    slot.stats = stats
+    this.await(reply, slot)
+  }
+
+  /** A command's reply, ready now: written, or queued behind the replies before it. args: null only when not tracking. */
+  private answerNow (args: Buffer[] | null, reply: Reply, stats: CallStats | null): void {
+    // INFO commandstats: counted now, timed at the end of the read event.
+    if (stats !== null) {
+      stats.calls++
+      if (reply.type === 'error') stats.failed++
+      this.timed[this.timedCount++] = stats
+    }
+    if (this.tracker !== null && args !== null) {
+      this.answeredArgs.push(args)
+      this.answered.push(reply)
+    }
+    if (this.queue.length === 0) this.write(reply, this.proto)
+    else {
+      const slot = new Slot(this.proto, null, 0, null)
+      slot.reply = reply
+      this.queue.push(slot)
+    }
   }
 
   /** A command the host answered into the writer (writeFast): counted now, timed at the end of the read event. */
@@ -417,12 +445,12 @@ export class Connection implements Session, RequestHandler {
     return serial ? 'all' : this.host.keysOf(args)
   }
 
-  /** A slot at the end of the FIFO for a reply to come; keys undefined: self-ordered, only counted. */
-  private enqueue (args: Buffer[], keys: string[] | 'all' | null | undefined): Slot {
+  /** A slot at the end of the FIFO for a reply to come, bytes its arguments' size; keys undefined: self-ordered, only counted. args: null only when not tracking. */
+  private enqueue (args: Buffer[] | null, bytes: number, keys: string[] | 'all' | null | undefined): Slot {
     const flight = keys === undefined ? null : this.track(keys)
     if (keys === undefined) this.selfOrderedInFlight++
     const slot = this.newSlot(args, flight)
-    for (let i = 0; i < args.length; i++) slot.bytes += args[i].length
+    slot.bytes += bytes
     this.pendingBytes += slot.bytes
     this.queue.push(slot)
     if (this.queue.length >= MAX_PENDING || this.pendingBytes > MAX_PENDING_BYTES) this.pause()
@@ -430,7 +458,7 @@ export class Connection implements Session, RequestHandler {
   }
 
   /** A slot for a command to be answered: a spare one if there is one. */
-  private newSlot (command: Buffer[], flight: InFlight | null): Slot {
+  private newSlot (command: Buffer[] | null, flight: InFlight | null): Slot {
     const args = this.tracker === null ? null : command
     const slot = this.spare.pop()
     if (slot === undefined) return new Slot(this.proto, args, this.readAtMs, flight)
@@ -642,4 +670,11 @@ export class Connection implements Session, RequestHandler {
     this.ended = true
     this.socket.destroy()
   }
+}
+
+/** The bytes of a command's arguments. */
+function argBytes (args: Buffer[]): number {
+  let n = 0
+  for (let i = 0; i < args.length; i++) n += args[i].length
+  return n
 }

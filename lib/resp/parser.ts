@@ -124,6 +124,13 @@ export interface RequestHandler {
    * of one chunk are offered; the range is valid during the call only.
    */
   onGet? (chunk: Buffer, from: number, to: number): boolean
+  /**
+   * A SET (any case) of 3 arguments, offered before its argument array is
+   * made: true when it was taken (no onCommand follows), false to have it
+   * delivered to onCommand with the same key and value. Only whole frames of
+   * one chunk are offered; key and value are views as onCommand's are.
+   */
+  onSet? (key: Buffer, value: Buffer): boolean
   /** A protocol error: reply `-ERR <message>` and close. Called at most once; nothing follows it. */
   onError (message: string): void
 }
@@ -290,7 +297,14 @@ export class RequestParser {
                   buffer = bufferOf.call(chunk)
                   offset = byteOffsetOf.call(chunk)
                 }
-                this.handler.onCommand(frameArgs(chunk, buffer, offset))
+                if (wholeFrameArgs === 3 && isSet(chunk, argAt[0], argEnd[0]) && this.handler.onSet !== undefined) {
+                  // A SET offered with its key and value only: no argument array unless it is declined.
+                  const key = new FastBuffer(buffer, offset + argAt[1], argEnd[1] - argAt[1])
+                  const value = new FastBuffer(buffer, offset + argAt[2], argEnd[2] - argAt[2])
+                  if (!this.handler.onSet(key, value)) this.handler.onCommand([commonName(chunk, argAt[0], argEnd[0]) ?? new FastBuffer(buffer, offset + argAt[0], 3), key, value])
+                } else {
+                  this.handler.onCommand(frameArgs(chunk, buffer, offset))
+                }
               }
               if (this.phase !== START) return // stop() from onCommand
               pos = next
@@ -636,6 +650,11 @@ function commonName (chunk: Buffer, from: number, to: number): Buffer | undefine
 /** Is chunk[from, to) GET, in any case? */
 function isGet (chunk: Buffer, from: number, to: number): boolean {
   return to - from === 3 && (chunk[from] | 0x20) === 0x67 && (chunk[from + 1] | 0x20) === 0x65 && (chunk[from + 2] | 0x20) === 0x74
+}
+
+/** Is chunk[from, to) SET, in any case? */
+function isSet (chunk: Buffer, from: number, to: number): boolean {
+  return to - from === 3 && (chunk[from] | 0x20) === 0x73 && (chunk[from + 1] | 0x20) === 0x65 && (chunk[from + 2] | 0x20) === 0x74
 }
 
 /**

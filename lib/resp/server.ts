@@ -86,6 +86,10 @@ export class RespServer implements ServerInfo, ConnectionHost {
     return this.dispatcher.writeFast(session, args, out)
   }
 
+  execSet (session: Session, key: Buffer, value: Buffer): Reply | Promise<Reply> | null {
+    return this.dispatcher.execSet(session, key, value)
+  }
+
   writeGet (session: Session, key: Buffer, from: number, to: number, out: ReplyWriter): boolean {
     return this.dispatcher.writeGet(session, key, from, to, out)
   }

@@ -47,6 +47,7 @@ export function host (answer: () => Reply | Promise<Reply>): ConnectionHost {
     selfOrdered: () => true,
     writeFast: (_s: unknown, _a: Buffer[], _o: ReplyWriter) => false,
     writeGet: () => false,
+    execSet: () => null,
     now: () => 0,
     maxBulkLen: 512 * 1024 * 1024,
     requirePassword: false,

@@ -12,7 +12,7 @@ import type { Call, CommandSpec, ServerInfo } from './types.js'
 import { CommandError } from './util.js'
 import { COMMANDS, keyPositions, register, subcommandOf } from './table.js'
 import { connectionCommands, NOAUTH } from './connection.js'
-import { stringCommands, writeCachedGet } from './strings.js'
+import { plainSet, stringCommands, writeCachedGet } from './strings.js'
 import { bitCommands } from './bits.js'
 import { lcsCommand } from './lcs.js'
 import { keyCommands } from './keys.js'
@@ -114,12 +114,16 @@ function theGet (): { name: string, spec: CommandSpec | undefined } {
   return (GET ??= { name: 'get', spec: COMMANDS.get('get') })
 }
 
+function theSet (): { name: string, spec: CommandSpec | undefined } {
+  return (SET ??= { name: 'set', spec: COMMANDS.get('set') })
+}
+
 function lookup (arg0: Buffer): { name: string, spec: CommandSpec | undefined } {
   // GET and SET in any case, straight from the bytes: no string for the hottest two.
   if (arg0.length === 3 && (arg0[1] | 0x20) === 0x65 && (arg0[2] | 0x20) === 0x74) {
     const first = arg0[0] | 0x20
     if (first === 0x67) return theGet()
-    if (first === 0x73) return (SET ??= { name: 'set', spec: COMMANDS.get('set') })
+    if (first === 0x73) return theSet()
   }
   const raw = arg0.toString('latin1')
   let found = BY_SPELLING.get(raw)
@@ -207,6 +211,24 @@ export class Dispatcher {
     session.lastCommand = 'get'
     session.callStats = (theGet() as { spec: CommandSpec }).spec.stats ?? null
     return true
+  }
+
+  /**
+   * A plain SET (3 arguments) as exec runs it, where exec would run the
+   * handler's first case on this node: authenticated, no MULTI, a single
+   * node (a cluster's SET is routed). null, nothing done: exec it.
+   */
+  execSet (session: Session, key: Buffer, value: Buffer): Reply | Promise<Reply> | null {
+    if (!session.authenticated || inMulti(session) || !this.node.isSolo()) return null
+    session.lastCommand = 'set'
+    let reply: Reply | Promise<Reply>
+    try {
+      reply = plainSet(this.node, key, value)
+    } catch (e) {
+      reply = errorReply(e, this.node.log.error)
+    }
+    session.callStats = (theSet().spec as CommandSpec).stats ?? null
+    return reply
   }
 
   /** A command another node forwarded here (Peers' CommandExecutor): its reply in the binary relay form. */

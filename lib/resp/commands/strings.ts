@@ -36,6 +36,11 @@ function okWhen (write: Promise<unknown>): Promise<Reply> {
   return lastOk
 }
 
+/** A plain SET (no options) of key to value on this node: strings.ts `set`'s first case, for a connection's fast path. */
+export function plainSet (node: DynakvNode, key: Buffer, value: Buffer): Promise<Reply> {
+  return okWhen(node.set(node.ref(key), value, 0))
+}
+
 function checkSize (c: Call, n: number): void {
   if (n > c.node.config.protoMaxBulkLen) fail(E.tooBig)
 }
