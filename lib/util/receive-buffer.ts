@@ -25,10 +25,6 @@ export class ReceiveBuffer {
   /** A copy of the first n bytes: from Node's buffer pool below 4 KB. */
   copyOut (n: number): Buffer {
     const chunk = Buffer.allocUnsafe(n)
-    if (n >= ReceiveBuffer.VIEWS) {
-      this.bytes.copy(chunk, 0, 0, n)
-      return chunk
-    }
     copyInto.call(chunk, this.view(n), 0)
     return chunk
   }
