@@ -18,7 +18,7 @@
 //   bool         :1 / :0                     #t / #f
 //   verbatim     $n <text>                   =n txt:<text>
 
-import { FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
+import { BY_REFERENCE_BYTES, FastBuffer, bufferOf, byteOffsetOf, copyInto } from '../util/bytes.js'
 import { Buffer } from 'node:buffer'
 
 export interface SimpleReply { type: 'simple', value: string }
@@ -193,8 +193,6 @@ const RESP2_FALSE = Buffer.from(':0\r\n')
 const RESP3_TRUE = Buffer.from('#t\r\n')
 const RESP3_FALSE = Buffer.from('#f\r\n')
 
-/** Bulk payloads at least this long are referenced until take(), not copied in. */
-const BIG_PAYLOAD = 16 * 1024
 /**
  * A range shorter than this is copied byte by byte; a longer one through a view
  * of it and TypedArray#set. Optimised code checks both arrays' maps and bounds
@@ -291,7 +289,7 @@ export class ReplyWriter {
   bulk (value: Buffer | string): void {
     if (typeof value === 'string') {
       const n = Buffer.byteLength(value)
-      if (n >= BIG_PAYLOAD) return this.bulk(Buffer.from(value))
+      if (n >= BY_REFERENCE_BYTES) return this.bulk(Buffer.from(value))
       const slab = this.room(n + 16)
       let p = this.header(slab, this.pos, 36, n)
       p += slab.write(value, p, n, 'utf8')
@@ -306,7 +304,7 @@ export class ReplyWriter {
   /** A bulk string reply of src[start, end): a value read in place, no view of it made (a cached GET). */
   bulkOf (src: Buffer, start: number, end: number): void {
     const n = end - start
-    if (n >= BIG_PAYLOAD) {
+    if (n >= BY_REFERENCE_BYTES) {
       this.pos = this.header(this.room(16), this.pos, 36, n)
       this.ref(start === 0 && end === src.length ? src : src.subarray(start, end))
       this.crlf()
@@ -325,7 +323,7 @@ export class ReplyWriter {
   /** Bytes already in RESP form, sent as they are. */
   raw (bytes: Uint8Array): void {
     const n = bytes.length
-    if (n >= BIG_PAYLOAD) return this.ref(bytes)
+    if (n >= BY_REFERENCE_BYTES) return this.ref(bytes)
     const slab = this.room(n)
     slab.set(bytes, this.pos)
     this.pos += n
@@ -423,7 +421,7 @@ export class ReplyWriter {
 
   private verbatim (text: string): void {
     const n = Buffer.byteLength(text)
-    if (n >= BIG_PAYLOAD) {
+    if (n >= BY_REFERENCE_BYTES) {
       this.pos = this.header(this.room(24), this.pos, 61, n + 4)
       this.pos += this.room(4).write('txt:', this.pos, 'latin1')
       this.ref(Buffer.from(text))

@@ -48,7 +48,7 @@
 // sizeBytes is what the cache holds: every slab (spare ones too) and the
 // table's arrays, dead records and a slab's unused tail included. It stays
 // under the capacity.
-import { copyInto } from '../util/bytes.js'
+import { BY_REFERENCE_BYTES, copyInto } from '../util/bytes.js'
 import { Buffer } from 'node:buffer'
 
 /**
@@ -82,8 +82,6 @@ const OFFSET_BITS = 2 ** 21
 const MAX_SLAB_BYTES = 256 * 1024
 /** Slabs the hand passed kept for reuse (waiting for their epoch to settle, or ready); one more is dropped to the GC. */
 const SPARE_SLABS = 4
-/** A value this large the reply writer keeps as a view until its flush (lib/resp/reply.ts' BIG_PAYLOAD): getBytes pins its slab. */
-const BY_REFERENCE_BYTES = 16 * 1024
 const MIN_TABLE = 16
 const MAX_KEY_CHARS = 0xffff
 

@@ -10,6 +10,15 @@ import { Buffer } from 'node:buffer'
 export const HASH_BYTES = 16
 
 /**
+ * A value at least this long is kept by reference, not copied: the reply
+ * writer holds it until take() (lib/resp/reply.ts), so the object cache pins
+ * the slab of a value this long it hands a reader (lib/storage/cache.ts,
+ * getBytes). One constant: a smaller writer's bound would hold slab views the
+ * cache may reuse.
+ */
+export const BY_REFERENCE_BYTES = 16 * 1024
+
+/**
  * TypedArray#set, called as `copyInto.call(target, source, at)`: `buf.set(…)`
  * on a Buffer makes optimised code load `set` through a generic IC at each call
  * (LoadICTrampoline, ~77 instructions under callgrind) before the builtin.
